@@ -1,0 +1,1 @@
+//! Automatic call distribution engine (sans-IO). Filled in by the ACD issue.

@@ -1,0 +1,1 @@
+//! Outbound preview dialer. Filled in by the preview-dialer issue.
