@@ -141,7 +141,15 @@ impl NameAddr {
                 .find('>')
                 .map(|i| lt + i)
                 .ok_or_else(|| HeaderError::NameAddr(format!("unclosed '<' in {v:?}")))?;
-            let uri = Uri::parse(&rest[lt + 1..gt])?;
+            // LAQUOT = SWS "<" and RAQUOT = ">" SWS: no white space inside the brackets
+            // (RFC 3261 §25.1; RFC 4475 §3.1.2.14).
+            let inner = &rest[lt + 1..gt];
+            if inner.starts_with(char::is_whitespace) || inner.ends_with(char::is_whitespace) {
+                return Err(HeaderError::NameAddr(format!(
+                    "white space inside <> in {v:?}"
+                )));
+            }
+            let uri = Uri::parse(inner)?;
             let after = rest[gt + 1..].trim_start();
             let params = match after.strip_prefix(';') {
                 Some(p) => split_params(p)?,
@@ -162,12 +170,23 @@ impl NameAddr {
                 )));
             }
             // addr-spec: parameters after the URI belong to the header (RFC 3261 §20.10).
+            // SEMI = SWS ";" SWS, so white space may precede the first parameter.
             let (uri, params) = match rest.find(';') {
-                Some(i) => (&rest[..i], split_params(&rest[i + 1..])?),
+                Some(i) => (
+                    rest[..i].trim_end_matches([' ', '\t']),
+                    split_params(&rest[i + 1..])?,
+                ),
                 None => (rest, Vec::new()),
             };
             if uri.contains(char::is_whitespace) {
                 return Err(HeaderError::NameAddr(format!("whitespace in URI {v:?}")));
+            }
+            // RFC 3261 §20: a URI holding a comma, question mark or semicolon MUST be
+            // enclosed in <> (RFC 4475 §3.1.2.13).
+            if uri.contains([',', '?']) {
+                return Err(HeaderError::NameAddr(format!(
+                    "URI with ',' or '?' not in <> in {v:?}"
+                )));
             }
             Ok(NameAddr {
                 display: None,

@@ -7,6 +7,7 @@ pub mod header;
 pub mod message;
 pub mod transaction;
 pub mod uri;
+pub mod validate;
 pub mod wire;
 
 pub use header::{CSeq, NameAddr, Via};

@@ -141,8 +141,13 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Headers), WireError> {
             // Folded continuation: replace the line break and leading white space with one SP.
             match current.as_mut() {
                 Some((_, v)) => {
-                    v.push(' ');
-                    v.push_str(line.trim_start());
+                    let more = line.trim_matches([' ', '\t']);
+                    if !more.is_empty() {
+                        if !v.is_empty() {
+                            v.push(' ');
+                        }
+                        v.push_str(more);
+                    }
                 }
                 None => {
                     return Err(WireError::HeaderLine(
@@ -164,7 +169,8 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Headers), WireError> {
         }
         current = Some((
             canonical_name(name).into_owned(),
-            line[colon + 1..].trim().to_string(),
+            // LWS is SP and HTAB only (RFC 3261 §25.1): other white space is value.
+            line[colon + 1..].trim_matches([' ', '\t']).to_string(),
         ));
     }
     if let Some((n, v)) = current.take() {
@@ -182,7 +188,7 @@ fn is_list_header(name: &str) -> bool {
 fn push_header(headers: &mut Headers, name: String, value: String) -> Result<(), WireError> {
     if is_list_header(&name) && value.contains(',') {
         for part in split_outside_quotes(&value, b',') {
-            let part = part.trim();
+            let part = part.trim_matches([' ', '\t']);
             if part.is_empty() {
                 return Err(WireError::HeaderLine(format!("empty element in {name}")));
             }

@@ -224,6 +224,11 @@ impl Layer {
         });
     }
 
+    /// Send bytes already printed (an ACK kept for repetition, a best-effort 400).
+    pub fn send_stateless_bytes(&mut self, data: Vec<u8>, target: Target) {
+        self.transmits.push_back(Transmit { target, data });
+    }
+
     fn schedule(&mut self, tx: TxId, kind: TimerKind, at: Instant) {
         self.timers.schedule(tx, kind, at);
     }

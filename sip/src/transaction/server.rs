@@ -31,6 +31,8 @@ pub(super) struct ServerTx {
     pub interval: Duration,
     /// (Call-ID, CSeq number), to match the ACK of a 2xx.
     pub dialog_key: Option<(String, u32)>,
+    /// The request, so the TU can build late responses from the transaction alone.
+    pub request: Request,
 }
 
 /// Where responses go (RFC 3261 §18.2.2 with RFC 3581): the same connection for reliable
@@ -258,6 +260,7 @@ impl Layer {
                 last_response: None,
                 interval: self.config.t1,
                 dialog_key,
+                request: r.clone(),
             },
         );
         id
@@ -383,6 +386,11 @@ impl Layer {
                 ],
             );
         }
+    }
+
+    /// The request that opened a live server transaction.
+    pub fn server_request(&self, tx: TxId) -> Option<&Request> {
+        self.servers.get(&tx).map(|t| &t.request)
     }
 
     /// The request's reply target of a live server transaction (for logging and tests).

@@ -1,0 +1,196 @@
+//! The media engine and its sessions: the API the call engine uses to anchor a call's media.
+//!
+//! A call's two legs each get a side of a [`MediaSession`]: side A faces leg A, side B faces
+//! leg B. The switch advertises side B's port in the SDP it sends to leg B and side A's in what
+//! it sends to leg A (see [`crate::sdp::rewrite`]), and tells the session where each leg wants
+//! its media ([`MediaSession::set_remote`], from [`crate::sdp::media_endpoints`]). What leg A
+//! sends to side A leaves from side B towards leg B, and back.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use crate::error::MediaError;
+use crate::port_pool::PortPool;
+use crate::relay::{ActiveGuard, Command, Relay, RelaySide};
+use crate::socket::SideSockets;
+use crate::stats::{SessionCounters, SessionStats, TotalCounters, Totals};
+
+/// Which leg a side of a session faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The side facing leg A (by convention the caller).
+    A,
+    /// The side facing leg B.
+    B,
+}
+
+impl Side {
+    /// The opposite side: where this side's media is relayed to.
+    pub fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Side::A => 0,
+            Side::B => 1,
+        }
+    }
+}
+
+/// Allocates relay sessions and keeps the engine-wide counters.
+///
+/// Cheap to share (`Arc`); one per media address the switch serves.
+#[derive(Debug)]
+pub struct MediaEngine {
+    bind_ip: IpAddr,
+    advertised_ip: IpAddr,
+    pool: Arc<PortPool>,
+    totals: Arc<TotalCounters>,
+}
+
+impl MediaEngine {
+    /// An engine binding relay sockets on `bind_ip` (may be unspecified, `0.0.0.0`) with
+    /// ports from `first_port..=last_port`, and telling peers to send to `advertised_ip`
+    /// (the public address when the switch sits behind 1:1 NAT; otherwise the bind address).
+    ///
+    /// Each session uses two port pairs, so the range serves `(last - first + 1) / 4` calls.
+    pub fn new(
+        bind_ip: IpAddr,
+        advertised_ip: IpAddr,
+        first_port: u16,
+        last_port: u16,
+    ) -> Result<Arc<MediaEngine>, MediaError> {
+        Ok(Arc::new(MediaEngine {
+            bind_ip,
+            advertised_ip,
+            pool: Arc::new(PortPool::new(first_port, last_port)?),
+            totals: Arc::new(TotalCounters::default()),
+        }))
+    }
+
+    /// Binds both sides of a new session and starts relaying.
+    ///
+    /// Must be called from within a tokio runtime (the relay is a task on it). Fails with
+    /// [`MediaError::PortsExhausted`] when the pool is empty, which the caller should answer
+    /// with 503 (or 488 in a re-INVITE) rather than setting up a call without media.
+    pub fn create_session(&self) -> Result<MediaSession, MediaError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
+        let a = SideSockets::bind(&self.pool, self.bind_ip)?;
+        let b = SideSockets::bind(&self.pool, self.bind_ip)?;
+        let (a_port, b_port) = (a.port(), b.port());
+
+        let counters = Arc::new(SessionCounters::new(Instant::now()));
+        let (commands, receiver) = mpsc::unbounded_channel();
+        self.totals.session_started();
+        let relay = Relay {
+            sides: [RelaySide::new(a), RelaySide::new(b)],
+            commands: receiver,
+            counters: Arc::clone(&counters),
+            totals: Arc::clone(&self.totals),
+            _active: ActiveGuard(Arc::clone(&self.totals)),
+        };
+        let task = runtime.spawn(relay.run());
+        tracing::debug!(a_port, b_port, "media session created");
+        Ok(MediaSession {
+            commands,
+            counters,
+            task,
+            a_port,
+            b_port,
+            advertised_ip: self.advertised_ip,
+        })
+    }
+
+    /// Engine-wide counters, for metrics.
+    pub fn totals(&self) -> Totals {
+        self.totals.snapshot()
+    }
+
+    /// The address put in SDP for every session of this engine.
+    pub fn advertised_ip(&self) -> IpAddr {
+        self.advertised_ip
+    }
+
+    /// The engine's port pool (free pairs are a useful gauge: two per session).
+    pub fn port_pool(&self) -> &PortPool {
+        &self.pool
+    }
+}
+
+/// The handle of one relay session. Dropping it (or [`MediaSession::close`]) stops the relay
+/// and, once its sockets are closed, returns its ports to the pool.
+#[derive(Debug)]
+pub struct MediaSession {
+    commands: UnboundedSender<Command>,
+    counters: Arc<SessionCounters>,
+    task: JoinHandle<()>,
+    a_port: u16,
+    b_port: u16,
+    advertised_ip: IpAddr,
+}
+
+impl MediaSession {
+    /// Side A's RTP port (RTCP is one above): put it in the SDP sent to leg A.
+    pub fn a_port(&self) -> u16 {
+        self.a_port
+    }
+
+    /// Side B's RTP port (RTCP is one above): put it in the SDP sent to leg B.
+    pub fn b_port(&self) -> u16 {
+        self.b_port
+    }
+
+    /// The RTP port of `side`.
+    pub fn port(&self, side: Side) -> u16 {
+        match side {
+            Side::A => self.a_port,
+            Side::B => self.b_port,
+        }
+    }
+
+    /// The address to put in SDP `c=` and `o=` lines.
+    pub fn advertised_ip(&self) -> IpAddr {
+        self.advertised_ip
+    }
+
+    /// Where `side`'s leg wants its RTP, from its SDP (`None`: unknown or on hold by
+    /// `0.0.0.0`). Media goes there until that leg sends, after which it follows the source
+    /// of the leg's packets (symmetric latching). A different address than before resets the
+    /// latch; the same one keeps it. RTCP goes to this address's port + 1 unless
+    /// [`MediaSession::set_remote_rtcp`] says otherwise or the leg's RTCP has been heard.
+    pub fn set_remote(&self, side: Side, rtp: Option<SocketAddr>) {
+        // A send error means the relay already stopped; there is nothing left to steer.
+        let _ = self.commands.send(Command::SetRemote { side, rtp });
+    }
+
+    /// An explicit RTCP address for `side` (from `a=rtcp:`). Call it after
+    /// [`MediaSession::set_remote`], which forgets the RTCP address when the RTP one changes.
+    pub fn set_remote_rtcp(&self, side: Side, rtcp: Option<SocketAddr>) {
+        let _ = self.commands.send(Command::SetRemoteRtcp { side, rtcp });
+    }
+
+    /// The session's counters right now.
+    pub fn stats(&self) -> SessionStats {
+        self.counters.snapshot()
+    }
+
+    /// Stops the relay and waits until its sockets are closed and its ports are back in the
+    /// pool. Dropping the session does the same without waiting.
+    pub async fn close(self) {
+        let MediaSession { commands, task, .. } = self;
+        drop(commands);
+        if let Err(e) = task.await {
+            if e.is_panic() {
+                tracing::error!(error = %e, "media relay task panicked");
+            }
+        }
+    }
+}

@@ -1,0 +1,652 @@
+//! Semantic checks: the raw strings and numbers become typed values, and values that
+//! depend on each other (timers, expiry bounds, media addresses, user ids) are checked
+//! together. Every problem is collected with its key; nothing stops at the first.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use super::net::{Cidr, ListenAddr, PortRange, ValueError};
+use super::raw::{RawConfig, RawDatabase, RawHttp, RawMedia, RawSip, RawUser};
+use super::user::{check_user_id, is_host, StaticContact, User};
+use super::{Config, DatabaseConfig, HttpConfig, KeyError, MediaConfig, SipConfig};
+
+/// RFC 4028 §4: Min-SE must not be below 90 seconds.
+const MIN_SE_FLOOR: u64 = 90;
+
+/// Collects errors as they are found.
+struct Problems<'a>(&'a mut Vec<KeyError>);
+
+impl Problems<'_> {
+    fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(KeyError::new(key, message));
+    }
+
+    /// Parses `value` with `FromStr`, recording the error under `key`.
+    fn parse<T: FromStr<Err = ValueError>>(&mut self, key: &str, value: &str) -> Option<T> {
+        match value.parse::<T>() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(key, e.0);
+                None
+            }
+        }
+    }
+
+    /// Checks `min <= value <= max` and narrows to `T`.
+    fn in_range<T: TryFrom<u64>>(
+        &mut self,
+        key: &str,
+        value: u64,
+        min: u64,
+        max: u64,
+    ) -> Option<T> {
+        if value < min || value > max {
+            self.add(key, format!("{value} is out of range {min}..={max}"));
+            return None;
+        }
+        T::try_from(value).ok()
+    }
+}
+
+/// Builds the typed config. Returns `None` when any problem was recorded.
+pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Config> {
+    let before = errors.len();
+    let mut p = Problems(errors);
+    if raw.data_dir.trim().is_empty() {
+        p.add("data_dir", "must not be empty");
+    }
+    let sip = sip(&raw.sip, &mut p);
+    let http = http(&raw.http, &mut p);
+    let media = media(&raw.media, &mut p);
+    let database = database(&raw.database, &mut p);
+    let users = users(&raw.users, &mut p);
+    if errors.len() != before {
+        return None;
+    }
+    Some(Config {
+        data_dir: PathBuf::from(raw.data_dir),
+        sip: sip?,
+        http: http?,
+        media: media?,
+        database: database?,
+        users: users?,
+    })
+}
+
+fn sip(raw: &RawSip, p: &mut Problems) -> Option<SipConfig> {
+    let mut listen = Vec::with_capacity(raw.listen.len());
+    if raw.listen.is_empty() {
+        p.add("sip.listen", "must list at least one address");
+    }
+    for (i, s) in raw.listen.iter().enumerate() {
+        let key = format!("sip.listen[{i}]");
+        if let Some(addr) = p.parse::<ListenAddr>(&key, s) {
+            match raw.listen[..i]
+                .iter()
+                .position(|other| other.parse::<ListenAddr>().ok() == Some(addr))
+            {
+                Some(j) => p.add(key, format!("\"{s}\" repeats sip.listen[{j}]")),
+                None => listen.push(addr),
+            }
+        }
+    }
+
+    let domain = raw.domain.trim();
+    let domain_ok = match domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => is_host(domain) && !domain.contains(':'),
+    };
+    if domain.is_empty() {
+        p.add("sip.domain", "must not be empty");
+    } else if !domain_ok {
+        p.add(
+            "sip.domain",
+            format!(
+                "\"{}\" is not a host name or IP address (IPv6 goes in brackets: \"[::1]\")",
+                raw.domain
+            ),
+        );
+    }
+
+    let trusted: Vec<Cidr> = raw
+        .trusted
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| p.parse(&format!("sip.trusted[{i}]"), s))
+        .collect();
+
+    let t1_ms = p.in_range::<u64>("sip.t1_ms", raw.t1_ms, 1, 60_000);
+    let t2_ms = match t1_ms {
+        Some(t1) if raw.t2_ms < t1 => {
+            p.add("sip.t2_ms", format!("must be at least sip.t1_ms ({t1})"));
+            None
+        }
+        _ => p.in_range::<u64>("sip.t2_ms", raw.t2_ms, 1, 600_000),
+    };
+    let t4_ms = p.in_range::<u64>("sip.t4_ms", raw.t4_ms, 1, 600_000);
+    let max_forwards = p.in_range::<u8>("sip.max_forwards", raw.max_forwards, 1, 255);
+
+    let expires_max = u64::from(u32::MAX);
+    let reg_min = p.in_range::<u32>(
+        "sip.register_min_expires",
+        raw.register_min_expires,
+        1,
+        expires_max,
+    );
+    let reg_max = p.in_range::<u32>(
+        "sip.register_max_expires",
+        raw.register_max_expires,
+        1,
+        expires_max,
+    );
+    let reg_default = p.in_range::<u32>(
+        "sip.register_default_expires",
+        raw.register_default_expires,
+        1,
+        expires_max,
+    );
+    if let (Some(min), Some(max)) = (reg_min, reg_max) {
+        if max < min {
+            p.add(
+                "sip.register_max_expires",
+                format!("must be at least sip.register_min_expires ({min})"),
+            );
+        } else if let Some(default) = reg_default {
+            if default < min || default > max {
+                p.add(
+                    "sip.register_default_expires",
+                    format!(
+                        "must be between sip.register_min_expires ({min}) and \
+                         sip.register_max_expires ({max})"
+                    ),
+                );
+            }
+        }
+    }
+
+    let nonce_ttl_secs = p.in_range::<u64>("sip.nonce_ttl_secs", raw.nonce_ttl_secs, 1, 86_400);
+    let min_se = p.in_range::<u32>("sip.min_se", raw.min_se, MIN_SE_FLOOR, expires_max);
+    let session_expires =
+        p.in_range::<u32>("sip.session_expires", raw.session_expires, 0, expires_max);
+    if let (Some(se), Some(min_se)) = (session_expires, min_se) {
+        if se != 0 && se < min_se {
+            p.add(
+                "sip.session_expires",
+                format!("must be 0 (off) or at least sip.min_se ({min_se})"),
+            );
+        }
+    }
+    let invite_timeout_secs = p.in_range::<u64>(
+        "sip.invite_timeout_secs",
+        raw.invite_timeout_secs,
+        1,
+        86_400,
+    );
+    if let Some(bad) = raw.user_agent.chars().find(|c| c.is_control()) {
+        p.add(
+            "sip.user_agent",
+            format!("must not contain control characters (found {bad:?})"),
+        );
+    }
+
+    Some(SipConfig {
+        listen,
+        domain: domain.to_string(),
+        trusted,
+        t1_ms: t1_ms?,
+        t2_ms: t2_ms?,
+        t4_ms: t4_ms?,
+        max_forwards: max_forwards?,
+        register_min_expires: reg_min?,
+        register_max_expires: reg_max?,
+        register_default_expires: reg_default?,
+        nonce_ttl_secs: nonce_ttl_secs?,
+        session_expires: session_expires?,
+        min_se: min_se?,
+        invite_timeout_secs: invite_timeout_secs?,
+        user_agent: raw.user_agent.clone(),
+    })
+}
+
+fn http(raw: &RawHttp, p: &mut Problems) -> Option<HttpConfig> {
+    match raw.listen.parse::<SocketAddr>() {
+        Ok(listen) => Some(HttpConfig { listen }),
+        Err(_) => {
+            p.add(
+                "http.listen",
+                format!(
+                    "\"{}\" is not an address like \"127.0.0.1:8080\"",
+                    raw.listen
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn media(raw: &RawMedia, p: &mut Problems) -> Option<MediaConfig> {
+    let rtp_ports = p.parse::<PortRange>("media.rtp_ports", &raw.rtp_ports);
+    let bind_ip = parse_ip(p, "media.bind_ip", &raw.bind_ip);
+    let advertised_ip = if raw.advertised_ip.is_empty() {
+        None
+    } else {
+        match parse_ip(p, "media.advertised_ip", &raw.advertised_ip) {
+            Some(ip) if ip.is_unspecified() => {
+                p.add(
+                    "media.advertised_ip",
+                    format!("\"{ip}\" cannot be advertised: peers would read it as hold"),
+                );
+                None
+            }
+            other => other,
+        }
+    };
+    if raw.advertised_ip.is_empty() && bind_ip.is_some_and(|ip| ip.is_unspecified()) {
+        p.add(
+            "media.advertised_ip",
+            format!(
+                "must be set when media.bind_ip is \"{}\" (an unspecified address cannot go \
+                 into SDP)",
+                raw.bind_ip
+            ),
+        );
+    }
+    Some(MediaConfig {
+        rtp_ports: rtp_ports?,
+        bind_ip: bind_ip?,
+        advertised_ip,
+        no_media_timeout_secs: raw.no_media_timeout_secs,
+    })
+}
+
+fn parse_ip(p: &mut Problems, key: &str, s: &str) -> Option<IpAddr> {
+    match s.parse::<IpAddr>() {
+        Ok(ip) => Some(ip),
+        Err(_) => {
+            p.add(key, format!("\"{s}\" is not an IP address"));
+            None
+        }
+    }
+}
+
+fn database(raw: &RawDatabase, p: &mut Problems) -> Option<DatabaseConfig> {
+    let url = raw.url.trim();
+    let known = ["sqlite:", "postgres://", "postgresql://"];
+    if !url.is_empty() && !known.iter().any(|scheme| url.starts_with(scheme)) {
+        p.add(
+            "database.url",
+            "must be empty (SQLite in data_dir), \"sqlite://PATH\" or \"postgres://...\"",
+        );
+        return None;
+    }
+    Some(DatabaseConfig {
+        url: url.to_string(),
+    })
+}
+
+fn users(raw: &[RawUser], p: &mut Problems) -> Option<Vec<User>> {
+    let mut users = Vec::with_capacity(raw.len());
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut ok = true;
+    for (i, u) in raw.iter().enumerate() {
+        let key = |field: &str| format!("users[{i}].{field}");
+        if let Err(e) = check_user_id(&u.id) {
+            p.add(key("id"), e.0);
+            ok = false;
+        } else if let Some(first) = seen.insert(&u.id, i) {
+            p.add(
+                key("id"),
+                format!("duplicate user id \"{}\" (also users[{first}])", u.id),
+            );
+            seen.insert(&u.id, first);
+            ok = false;
+        }
+        let contact = if u.contact.is_empty() {
+            None
+        } else {
+            match StaticContact::parse(&u.contact) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    p.add(key("contact"), e.0);
+                    ok = false;
+                    None
+                }
+            }
+        };
+        if u.password.is_empty() && u.contact.is_empty() {
+            p.add(
+                key("password"),
+                "must not be empty (only users with a static contact may omit it)",
+            );
+            ok = false;
+        }
+        if u.password.chars().any(char::is_control) {
+            p.add(key("password"), "must not contain control characters");
+            ok = false;
+        }
+        if u.name.chars().any(char::is_control) {
+            p.add(key("name"), "must not contain control characters");
+            ok = false;
+        }
+        users.push(User {
+            id: u.id.clone(),
+            password: (!u.password.is_empty()).then(|| u.password.clone()),
+            name: u.name.clone(),
+            contact,
+        });
+    }
+    ok.then_some(users)
+}
+
+/// The inverse of [`validate`], for printing a config.
+pub(super) fn to_raw(config: &Config) -> RawConfig {
+    let sip = &config.sip;
+    let media = &config.media;
+    RawConfig {
+        data_dir: config.data_dir.to_string_lossy().into_owned(),
+        sip: RawSip {
+            listen: sip.listen.iter().map(ToString::to_string).collect(),
+            domain: sip.domain.clone(),
+            trusted: sip.trusted.iter().map(ToString::to_string).collect(),
+            t1_ms: sip.t1_ms,
+            t2_ms: sip.t2_ms,
+            t4_ms: sip.t4_ms,
+            max_forwards: u64::from(sip.max_forwards),
+            register_min_expires: u64::from(sip.register_min_expires),
+            register_max_expires: u64::from(sip.register_max_expires),
+            register_default_expires: u64::from(sip.register_default_expires),
+            nonce_ttl_secs: sip.nonce_ttl_secs,
+            session_expires: u64::from(sip.session_expires),
+            min_se: u64::from(sip.min_se),
+            invite_timeout_secs: sip.invite_timeout_secs,
+            user_agent: sip.user_agent.clone(),
+        },
+        http: RawHttp {
+            listen: config.http.listen.to_string(),
+        },
+        media: RawMedia {
+            rtp_ports: media.rtp_ports.to_string(),
+            bind_ip: media.bind_ip.to_string(),
+            advertised_ip: media
+                .advertised_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_default(),
+            no_media_timeout_secs: media.no_media_timeout_secs,
+        },
+        database: RawDatabase {
+            url: config.database.url.clone(),
+        },
+        users: config
+            .users
+            .iter()
+            .map(|u| RawUser {
+                id: u.id.clone(),
+                password: u.password.clone().unwrap_or_default(),
+                name: u.name.clone(),
+                contact: u
+                    .contact
+                    .as_ref()
+                    .map(|c| c.uri.clone())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigError};
+
+    /// The single error a document produces, as `key: message`.
+    fn error(doc: &str) -> String {
+        match Config::from_toml_str(doc) {
+            Ok(_) => panic!("expected an error for:\n{doc}"),
+            Err(ConfigError::Invalid(errors)) if errors.len() == 1 => errors[0].to_string(),
+            Err(e) => panic!("expected exactly one key error for:\n{doc}\ngot: {e}"),
+        }
+    }
+
+    fn user(id: &str) -> String {
+        format!("[[users]]\nid = \"{id}\"\npassword = \"pw\"\n")
+    }
+
+    #[test]
+    fn data_dir() {
+        assert_eq!(error("data_dir = \"\""), "data_dir: must not be empty");
+    }
+
+    #[test]
+    fn sip_listen() {
+        assert_eq!(
+            error("[sip]\nlisten = [\"udp:127.0.0.1:5060\", \"udp:1.2.3\"]"),
+            "sip.listen[1]: \"udp:1.2.3\" is not an address"
+        );
+        assert_eq!(
+            error("[sip]\nlisten = [\"tls:127.0.0.1:5061\"]"),
+            "sip.listen[0]: \"tls:127.0.0.1:5061\": unknown transport \"tls\" (expected udp or tcp)"
+        );
+        assert_eq!(
+            error("[sip]\nlisten = []"),
+            "sip.listen: must list at least one address"
+        );
+        assert_eq!(
+            error("[sip]\nlisten = [\"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5060\", \"UDP:127.0.0.1:5060\"]"),
+            "sip.listen[2]: \"UDP:127.0.0.1:5060\" repeats sip.listen[0]"
+        );
+        let ok = Config::from_toml_str("[sip]\nlisten = [\"udp:[::1]:5060\", \"tcp:0.0.0.0:0\"]");
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn sip_domain() {
+        assert_eq!(
+            error("[sip]\ndomain = \"\""),
+            "sip.domain: must not be empty"
+        );
+        assert_eq!(
+            error("[sip]\ndomain = \"pbx example\""),
+            "sip.domain: \"pbx example\" is not a host name or IP address (IPv6 goes in brackets: \"[::1]\")"
+        );
+        assert!(error("[sip]\ndomain = \"::1\"").starts_with("sip.domain: \"::1\" is not"));
+        for ok in ["pbx.example.com", "[::1]", "192.0.2.1"] {
+            let doc = format!("[sip]\ndomain = \"{ok}\"");
+            assert!(Config::from_toml_str(&doc).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn sip_trusted() {
+        assert_eq!(
+            error("[sip]\ntrusted = [\"10.0.0.0/8\", \"10.0.0.1/8\"]"),
+            "sip.trusted[1]: \"10.0.0.1/8\" has bits set beyond the prefix /8 (did you mean \"10.0.0.0/8\"?)"
+        );
+        assert_eq!(
+            error("[sip]\ntrusted = [\"office\"]"),
+            "sip.trusted[0]: \"office\" is not a CIDR like \"10.0.0.0/8\" or \"::1/128\""
+        );
+    }
+
+    #[test]
+    fn sip_timers() {
+        assert_eq!(
+            error("[sip]\nt1_ms = 0"),
+            "sip.t1_ms: 0 is out of range 1..=60000"
+        );
+        assert_eq!(
+            error("[sip]\nt1_ms = 500\nt2_ms = 400"),
+            "sip.t2_ms: must be at least sip.t1_ms (500)"
+        );
+        assert_eq!(
+            error("[sip]\nt4_ms = 0"),
+            "sip.t4_ms: 0 is out of range 1..=600000"
+        );
+        assert_eq!(
+            error("[sip]\nmax_forwards = 0"),
+            "sip.max_forwards: 0 is out of range 1..=255"
+        );
+        assert_eq!(
+            error("[sip]\nmax_forwards = 256"),
+            "sip.max_forwards: 256 is out of range 1..=255"
+        );
+        assert_eq!(
+            error("[sip]\nnonce_ttl_secs = 0"),
+            "sip.nonce_ttl_secs: 0 is out of range 1..=86400"
+        );
+        assert_eq!(
+            error("[sip]\ninvite_timeout_secs = 0"),
+            "sip.invite_timeout_secs: 0 is out of range 1..=86400"
+        );
+    }
+
+    #[test]
+    fn sip_register_expires() {
+        assert_eq!(
+            error("[sip]\nregister_min_expires = 0"),
+            "sip.register_min_expires: 0 is out of range 1..=4294967295"
+        );
+        assert_eq!(
+            error("[sip]\nregister_max_expires = 4294967296"),
+            "sip.register_max_expires: 4294967296 is out of range 1..=4294967295"
+        );
+        assert_eq!(
+            error("[sip]\nregister_default_expires = 0"),
+            "sip.register_default_expires: 0 is out of range 1..=4294967295"
+        );
+        assert_eq!(
+            error("[sip]\nregister_min_expires = 600\nregister_max_expires = 300"),
+            "sip.register_max_expires: must be at least sip.register_min_expires (600)"
+        );
+        assert_eq!(
+            error("[sip]\nregister_default_expires = 30"),
+            "sip.register_default_expires: must be between sip.register_min_expires (60) and sip.register_max_expires (3600)"
+        );
+    }
+
+    #[test]
+    fn sip_session_timers() {
+        assert_eq!(
+            error("[sip]\nmin_se = 89"),
+            "sip.min_se: 89 is out of range 90..=4294967295"
+        );
+        assert_eq!(
+            error("[sip]\nsession_expires = 60"),
+            "sip.session_expires: must be 0 (off) or at least sip.min_se (90)"
+        );
+        let off = Config::from_toml_str("[sip]\nsession_expires = 0").unwrap();
+        assert_eq!(off.sip.session_timer(), None);
+    }
+
+    #[test]
+    fn sip_user_agent() {
+        assert_eq!(
+            error("[sip]\nuser_agent = \"a\\r\\nX-Evil: 1\""),
+            "sip.user_agent: must not contain control characters (found '\\r')"
+        );
+        assert!(Config::from_toml_str("[sip]\nuser_agent = \"\"").is_ok());
+    }
+
+    #[test]
+    fn http_listen() {
+        assert_eq!(
+            error("[http]\nlisten = \"8080\""),
+            "http.listen: \"8080\" is not an address like \"127.0.0.1:8080\""
+        );
+    }
+
+    #[test]
+    fn media() {
+        assert_eq!(
+            error("[media]\nrtp_ports = \"20001-29999\""),
+            "media.rtp_ports: first port must be even and below last"
+        );
+        assert_eq!(
+            error("[media]\nrtp_ports = \"20000\""),
+            "media.rtp_ports: \"20000\" is not a port range like \"20000-29999\""
+        );
+        assert_eq!(
+            error("[media]\nbind_ip = \"localhost\""),
+            "media.bind_ip: \"localhost\" is not an IP address"
+        );
+        assert_eq!(
+            error("[media]\nadvertised_ip = \"1.2.3\""),
+            "media.advertised_ip: \"1.2.3\" is not an IP address"
+        );
+        assert_eq!(
+            error("[media]\nadvertised_ip = \"0.0.0.0\""),
+            "media.advertised_ip: \"0.0.0.0\" cannot be advertised: peers would read it as hold"
+        );
+        assert_eq!(
+            error("[media]\nbind_ip = \"0.0.0.0\""),
+            "media.advertised_ip: must be set when media.bind_ip is \"0.0.0.0\" (an unspecified address cannot go into SDP)"
+        );
+        let nat = Config::from_toml_str(
+            "[media]\nbind_ip = \"0.0.0.0\"\nadvertised_ip = \"203.0.113.5\"\nno_media_timeout_secs = 0",
+        )
+        .unwrap();
+        assert_eq!(
+            nat.media.sdp_ip(),
+            "203.0.113.5".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(nat.media.no_media_timeout(), None);
+    }
+
+    #[test]
+    fn database_url() {
+        assert_eq!(
+            error("[database]\nurl = \"mysql://x\""),
+            "database.url: must be empty (SQLite in data_dir), \"sqlite://PATH\" or \"postgres://...\""
+        );
+        for ok in [
+            "sqlite://x.db",
+            "sqlite::memory:",
+            "postgres://u@h/d",
+            "postgresql://h/d",
+        ] {
+            let c = Config::from_toml_str(&format!("[database]\nurl = \"{ok}\"")).unwrap();
+            assert_eq!(c.database_url(), ok);
+        }
+    }
+
+    #[test]
+    fn users() {
+        assert_eq!(
+            error(&format!("{}{}{}", user("1001"), user("1002"), user("1001"))),
+            "users[2].id: duplicate user id \"1001\" (also users[0])"
+        );
+        assert_eq!(
+            error("[[users]]\npassword = \"x\""),
+            "users[0].id: must not be empty"
+        );
+        assert_eq!(
+            error("[[users]]\nid = \"a b\"\npassword = \"x\""),
+            "users[0].id: \"a b\" may only contain letters, digits and . _ + -"
+        );
+        assert_eq!(
+            error("[[users]]\nid = \"1001\""),
+            "users[0].password: must not be empty (only users with a static contact may omit it)"
+        );
+        assert_eq!(
+            error("[[users]]\nid = \"1001\"\npassword = \"x\"\nname = \"a\\nb\""),
+            "users[0].name: must not contain control characters"
+        );
+        assert_eq!(
+            error("[[users]]\nid = \"1001\"\npassword = \"x\\u0000\""),
+            "users[0].password: must not contain control characters"
+        );
+        assert_eq!(
+            error("[[users]]\nid = \"gw\"\ncontact = \"gw.example.com\""),
+            "users[0].contact: \"gw.example.com\" is not a SIP URI: it must start with \"sip:\""
+        );
+        let gw = Config::from_toml_str(
+            "[[users]]\nid = \"gw\"\ncontact = \"sip:gw@192.0.2.1:5070;transport=tcp\"",
+        )
+        .unwrap();
+        assert_eq!(gw.users[0].password, None);
+        assert_eq!(
+            gw.users[0].contact.as_ref().and_then(|c| c.socket_addr()),
+            Some("192.0.2.1:5070".parse().unwrap())
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! Digest authentication of requests (RFC 3261 §22): REGISTER is challenged with 401,
+//! INVITE with 407. Sources in `sip.trusted` pass without credentials.
+
+use super::Engine;
+use sip::auth::{parse_credentials, AuthOutcome};
+use sip::transaction::{Target, TxId};
+use sip::Request;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Engine {
+    /// `Some(Some(user))` when the request carries valid credentials, `Some(None)` when the
+    /// source is trusted, `None` when a challenge or refusal was sent instead.
+    pub(super) fn authenticate(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: &Request,
+        source: Target,
+        proxy: bool,
+    ) -> Option<Option<String>> {
+        if self.config().sip.is_trusted(source.addr.ip()) {
+            return Some(None);
+        }
+        let (header, challenge_header, code) = if proxy {
+            ("Proxy-Authorization", "Proxy-Authenticate", 407)
+        } else {
+            ("Authorization", "WWW-Authenticate", 401)
+        };
+        let realm = self.config().sip.domain.clone();
+        let creds = req
+            .headers
+            .get_all(header)
+            .filter_map(|v| parse_credentials(v).ok())
+            .find(|c| c.realm == realm);
+        let mut stale = false;
+        if let Some(creds) = creds {
+            let config = self.shared.config.clone();
+            let outcome = self
+                .auth
+                .verify(unix_secs(), req.method.as_str(), &creds, |user| {
+                    config.user(user).and_then(|u| u.password.clone())
+                });
+            match outcome {
+                AuthOutcome::Ok { username } => return Some(Some(username)),
+                AuthOutcome::Stale => stale = true,
+                AuthOutcome::Rejected(e) => {
+                    tracing::info!(user = %creds.username, reason = %e, from = %source.addr, "authentication failed");
+                    self.shared.metrics.inc_auth_failure();
+                    if matches!(
+                        e,
+                        sip::auth::AuthError::BadResponse | sip::auth::AuthError::UnknownUser
+                    ) {
+                        self.reply(now, tx, req, 403, Some("Bad Credentials"));
+                        return None;
+                    }
+                }
+            }
+        }
+        let mut resp = req.response(code, None, Some(&super::call::new_tag()));
+        for c in self.auth.challenges(unix_secs(), stale) {
+            resp.headers.push(challenge_header, c);
+        }
+        resp.headers
+            .push("Server", self.config().sip.user_agent.clone());
+        self.layer.respond(now, tx, resp);
+        None
+    }
+}

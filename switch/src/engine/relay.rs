@@ -1,0 +1,232 @@
+//! Requests inside an established call: BYE from either side, and everything else
+//! (re-INVITE for hold and retrieve, UPDATE, INFO, MESSAGE, NOTIFY, ...) relayed to the
+//! other leg as a request of that leg's dialog, with SDP rewritten for the anchored media.
+
+use super::call::{CallState, Side};
+use super::{Engine, TxRole};
+use sip::transaction::{Target, TxId};
+use sip::{Method, Request, Response};
+use std::time::Instant;
+
+/// Headers copied from a relayed in-dialog request to its twin on the other leg.
+const RELAYED_HEADERS: &[&str] = &[
+    "Content-Type",
+    "Content-Disposition",
+    "Event",
+    "Subscription-State",
+    "Info-Package",
+    "Refer-To",
+    "Referred-By",
+    "Reason",
+    "Subject",
+];
+
+impl Engine {
+    pub(super) fn in_dialog(&mut self, now: Instant, id: u64, side: Side, tx: TxId, req: Request) {
+        let Some(mut call) = self.calls.remove(&id) else {
+            return self.reply(now, tx, &req, 481, None);
+        };
+        // Track the peer's CSeq (RFC 3261 §12.2.2): a lower one is out of order.
+        let cseq = req.headers.cseq().map(|c| c.seq).unwrap_or(0);
+        let established = call.dialog_mut(side).is_some();
+        if let Some(d) = call.dialog_mut(side) {
+            if cseq < d.remote_cseq && req.method != Method::Ack {
+                self.calls.insert(id, call);
+                return self.reply(now, tx, &req, 500, Some("CSeq Out of Order"));
+            }
+            d.remote_cseq = d.remote_cseq.max(cseq);
+        }
+        match req.method {
+            Method::Bye => {
+                self.reply(now, tx, &req, 200, None);
+                if call.state == CallState::Answered {
+                    self.send_bye(now, &mut call, side.other());
+                    self.calls.insert(id, call);
+                    self.finish(id, "normal", side.hangup_name(), 200);
+                } else {
+                    // A BYE before the call is answered: the caller gave up.
+                    self.calls.insert(id, call);
+                    self.hangup_all(now, id, "cancelled", side.hangup_name(), 487);
+                }
+            }
+            _ if !established || call.state != CallState::Answered => {
+                self.calls.insert(id, call);
+                self.reply(now, tx, &req, 491, Some("Request Pending"));
+            }
+            _ => {
+                self.relay(now, &mut call, side, tx, req);
+                self.calls.insert(id, call);
+            }
+        }
+    }
+
+    fn relay(
+        &mut self,
+        now: Instant,
+        call: &mut super::call::Call,
+        from: Side,
+        tx: TxId,
+        req: Request,
+    ) {
+        let to = from.other();
+        let mut body = req.body.clone();
+        let is_sdp = req
+            .headers
+            .get("Content-Type")
+            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/sdp"));
+        if is_sdp && !body.is_empty() {
+            if let Some(m) = call.media.as_ref() {
+                match self.rewrite_sdp(m, from, &body) {
+                    Some(b) => body = b,
+                    None => return self.reply(now, tx, &req, 488, Some("Bad SDP")),
+                }
+            }
+        }
+        let transport = match call.dialog_mut(to) {
+            Some(d) => d.target.transport,
+            None => return self.reply(now, tx, &req, 481, None),
+        };
+        let (host, tok) = self.via_host(transport);
+        let contact = self.contact_header(transport);
+        let Some(d) = call.dialog_mut(to) else { return };
+        let target = d.target;
+        let mut out = d.request(req.method.clone(), &host, tok);
+        for name in RELAYED_HEADERS {
+            for v in req.headers.get_all(name) {
+                out.headers.push(name, v);
+            }
+        }
+        if matches!(
+            req.method,
+            Method::Invite | Method::Update | Method::Refer | Method::Subscribe
+        ) {
+            out.headers.push("Contact", contact);
+        }
+        out.body = body;
+        match self.send_request(now, out, target) {
+            Some(ctx) => {
+                self.tx_owner
+                    .insert(ctx, (call.id, TxRole::Relay { server: tx, from }));
+                call.txs.push(ctx);
+            }
+            None => self.reply(now, tx, &req, 500, None),
+        }
+    }
+
+    /// An ACK outside any transaction: the caller's ACK of our 2xx. With a late offer it
+    /// carries the SDP answer the callee is waiting for.
+    pub(super) fn on_ack(&mut self, _now: Instant, req: Request, _source: Target) {
+        let Some(tag) = req
+            .headers
+            .to()
+            .ok()
+            .and_then(|t| t.tag().map(str::to_string))
+        else {
+            return;
+        };
+        let key = (req.headers.call_id().unwrap_or_default().to_string(), tag);
+        let Some((id, Side::A)) = self.dialogs.get(&key).copied() else {
+            return;
+        };
+        let Some(mut call) = self.calls.remove(&id) else {
+            return;
+        };
+        if call.b_ack_deferred {
+            let mut sdp = Vec::new();
+            if !req.body.is_empty() {
+                if let Some(m) = call.media.as_ref() {
+                    sdp = self.rewrite_sdp(m, Side::A, &req.body).unwrap_or_default();
+                }
+            }
+            if let Some(n) = call.winner {
+                self.ack_b(&mut call, n, sdp);
+            }
+        }
+        self.calls.insert(id, call);
+    }
+
+    pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: Response) {
+        let Some((id, role)) = self.tx_owner.get(&tx).copied() else {
+            return;
+        };
+        if resp.code >= 200 && !matches!(role, TxRole::Fork(_)) {
+            self.tx_owner.remove(&tx);
+        }
+        match role {
+            TxRole::Fork(n) => self.fork_response(now, id, n, resp),
+            TxRole::Relay { server, from } => self.relay_response(now, id, server, from, resp),
+            TxRole::Fire => {}
+        }
+    }
+
+    /// The other leg answered a relayed request: answer the original the same way.
+    fn relay_response(&mut self, now: Instant, id: u64, server: TxId, from: Side, resp: Response) {
+        if resp.code < 200 {
+            return;
+        }
+        let Some(mut call) = self.calls.remove(&id) else {
+            return;
+        };
+        let to = from.other();
+        let cseq = resp.headers.cseq().ok();
+        let is_invite = cseq.as_ref().is_some_and(|c| c.method == Method::Invite);
+        let mut body = Vec::new();
+        let is_sdp = resp
+            .headers
+            .get("Content-Type")
+            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/sdp"));
+        if is_sdp && !resp.body.is_empty() {
+            if let Some(m) = call.media.as_ref() {
+                body = self.rewrite_sdp(m, to, &resp.body).unwrap_or_default();
+            }
+        }
+        if is_invite && resp.code < 300 {
+            // ACK the re-INVITE's 2xx on that leg ourselves (hop-by-hop in a B2BUA).
+            if let Some(d) = call.dialog_mut(to) {
+                if let Some(t) = resp
+                    .headers
+                    .to()
+                    .ok()
+                    .and_then(|t| t.tag().map(str::to_string))
+                {
+                    d.remote_tag = t;
+                }
+                let target = d.target;
+                let (host, tok) = self.via_host(target.transport);
+                if let Some(d) = call.dialog_mut(to) {
+                    let seq = cseq.as_ref().map_or(d.local_cseq, |c| c.seq);
+                    let ack = d.request_with_cseq(Method::Ack, seq, &host, tok);
+                    self.layer
+                        .send_stateless(&sip::Message::Request(ack), target);
+                }
+            }
+        }
+        let contact = self.contact_header(match call.dialog_mut(from) {
+            Some(d) => d.target.transport,
+            None => sip::transaction::TransportKind::Udp,
+        });
+        if let Some(req) = self.layer.server_request(server).cloned() {
+            let mut out = req.response(resp.code, Some(&resp.reason), None);
+            if is_invite && resp.code < 300 {
+                out.headers.push("Contact", contact);
+            }
+            if !body.is_empty() {
+                out.headers.push("Content-Type", "application/sdp");
+                out.body = body;
+            } else if !is_sdp && !resp.body.is_empty() {
+                if let Some(ct) = resp.headers.get("Content-Type") {
+                    out.headers.push("Content-Type", ct);
+                }
+                out.body = resp.body.clone();
+            }
+            self.layer.respond(now, server, out);
+        }
+        self.calls.insert(id, call);
+    }
+
+    pub(super) fn relay_failed(&mut self, now: Instant, _id: u64, server: TxId, _from: Side) {
+        if let Some(req) = self.layer.server_request(server).cloned() {
+            self.reply(now, server, &req, 408, None);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The contact-centre switch: composition root wiring the SIP core, media, ACD and dialer.
+
+pub mod api;
+pub mod config;
+pub mod engine;
+pub mod metrics;
+pub mod registrar;
+pub mod server;
+pub mod shard;
+pub mod store;
+pub mod transport;

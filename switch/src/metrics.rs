@@ -1,0 +1,226 @@
+//! Process-wide counters, exported at `/metrics` in the Prometheus text format. Atomics
+//! only: shards bump them without coordination.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+#[derive(Default)]
+pub struct Metrics {
+    calls_active: AtomicU64,
+    calls_total: AtomicU64,
+    calls_answered: AtomicU64,
+    transactions_server: AtomicU64,
+    transactions_client: AtomicU64,
+    retransmissions_sent: AtomicU64,
+    retransmissions_absorbed: AtomicU64,
+    transaction_timeouts: AtomicU64,
+    stray_responses: AtomicU64,
+    parse_errors: AtomicU64,
+    auth_failures: AtomicU64,
+    messages_received: AtomicU64,
+    messages_sent: AtomicU64,
+    send_errors: AtomicU64,
+}
+
+impl Metrics {
+    pub fn call_started(&self) {
+        self.calls_active.fetch_add(1, Relaxed);
+        self.calls_total.fetch_add(1, Relaxed);
+    }
+
+    pub fn call_answered(&self) {
+        self.calls_answered.fetch_add(1, Relaxed);
+    }
+
+    pub fn call_ended(&self) {
+        self.calls_active.fetch_sub(1, Relaxed);
+    }
+
+    pub fn inc_parse_error(&self) {
+        self.parse_errors.fetch_add(1, Relaxed);
+    }
+
+    pub fn inc_auth_failure(&self) {
+        self.auth_failures.fetch_add(1, Relaxed);
+    }
+
+    pub fn inc_received(&self) {
+        self.messages_received.fetch_add(1, Relaxed);
+    }
+
+    pub fn inc_sent(&self) {
+        self.messages_sent.fetch_add(1, Relaxed);
+    }
+
+    pub fn inc_send_error(&self) {
+        self.send_errors.fetch_add(1, Relaxed);
+    }
+
+    pub fn calls_active(&self) -> u64 {
+        self.calls_active.load(Relaxed)
+    }
+
+    pub fn calls_total(&self) -> u64 {
+        self.calls_total.load(Relaxed)
+    }
+
+    /// Add what a shard's transaction layer counted since it last reported.
+    pub fn add_transaction_stats(
+        &self,
+        before: &sip::transaction::Stats,
+        now: &sip::transaction::Stats,
+    ) {
+        let d = |a: u64, b: u64| b.saturating_sub(a);
+        self.transactions_server
+            .fetch_add(d(before.server_created, now.server_created), Relaxed);
+        self.transactions_client
+            .fetch_add(d(before.client_created, now.client_created), Relaxed);
+        self.retransmissions_sent.fetch_add(
+            d(before.retransmissions_sent, now.retransmissions_sent),
+            Relaxed,
+        );
+        self.retransmissions_absorbed.fetch_add(
+            d(
+                before.retransmissions_absorbed,
+                now.retransmissions_absorbed,
+            ),
+            Relaxed,
+        );
+        self.transaction_timeouts
+            .fetch_add(d(before.timeouts, now.timeouts), Relaxed);
+        self.stray_responses
+            .fetch_add(d(before.stray_responses, now.stray_responses), Relaxed);
+    }
+
+    /// Render in the Prometheus text exposition format, with the media engine's totals.
+    pub fn render(&self, media: &media::Totals, registrations: usize) -> String {
+        let mut out = String::with_capacity(2048);
+        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            let _ = writeln!(out, "{name} {value}");
+        };
+        let g = |a: &AtomicU64| a.load(Relaxed);
+        metric(
+            "switch_calls_active",
+            "gauge",
+            "Calls in progress.",
+            g(&self.calls_active),
+        );
+        metric(
+            "switch_calls_total",
+            "counter",
+            "Calls started.",
+            g(&self.calls_total),
+        );
+        metric(
+            "switch_calls_answered_total",
+            "counter",
+            "Calls answered.",
+            g(&self.calls_answered),
+        );
+        metric(
+            "switch_sip_transactions_server_total",
+            "counter",
+            "Server transactions created.",
+            g(&self.transactions_server),
+        );
+        metric(
+            "switch_sip_transactions_client_total",
+            "counter",
+            "Client transactions created.",
+            g(&self.transactions_client),
+        );
+        metric(
+            "switch_sip_retransmissions_sent_total",
+            "counter",
+            "Requests and responses retransmitted.",
+            g(&self.retransmissions_sent),
+        );
+        metric(
+            "switch_sip_retransmissions_absorbed_total",
+            "counter",
+            "Retransmissions received and absorbed.",
+            g(&self.retransmissions_absorbed),
+        );
+        metric(
+            "switch_sip_transaction_timeouts_total",
+            "counter",
+            "Transactions that timed out.",
+            g(&self.transaction_timeouts),
+        );
+        metric(
+            "switch_sip_stray_responses_total",
+            "counter",
+            "Responses matching no transaction.",
+            g(&self.stray_responses),
+        );
+        metric(
+            "switch_sip_parse_errors_total",
+            "counter",
+            "Messages that did not parse.",
+            g(&self.parse_errors),
+        );
+        metric(
+            "switch_sip_auth_failures_total",
+            "counter",
+            "Failed digest authentications.",
+            g(&self.auth_failures),
+        );
+        metric(
+            "switch_sip_messages_received_total",
+            "counter",
+            "SIP messages received.",
+            g(&self.messages_received),
+        );
+        metric(
+            "switch_sip_messages_sent_total",
+            "counter",
+            "SIP messages sent.",
+            g(&self.messages_sent),
+        );
+        metric(
+            "switch_sip_send_errors_total",
+            "counter",
+            "SIP messages that could not be sent.",
+            g(&self.send_errors),
+        );
+        metric(
+            "switch_registrations",
+            "gauge",
+            "Live registered and static contacts.",
+            registrations as u64,
+        );
+        metric(
+            "switch_rtp_packets_relayed_total",
+            "counter",
+            "RTP and RTCP packets relayed.",
+            media.packets_relayed,
+        );
+        metric(
+            "switch_rtp_bytes_relayed_total",
+            "counter",
+            "RTP and RTCP bytes relayed.",
+            media.bytes_relayed,
+        );
+        metric(
+            "switch_rtp_packets_dropped_total",
+            "counter",
+            "RTP packets dropped (no peer yet).",
+            media.dropped,
+        );
+        metric(
+            "switch_media_sessions_active",
+            "gauge",
+            "Media sessions open.",
+            media.sessions_active,
+        );
+        metric(
+            "switch_media_sessions_total",
+            "counter",
+            "Media sessions opened.",
+            media.sessions_total,
+        );
+        out
+    }
+}

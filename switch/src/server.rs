@@ -1,0 +1,173 @@
+//! The composition root: opens the store, binds the transports and the HTTP API, starts the
+//! shards, and shuts everything down in order on SIGINT/SIGTERM.
+
+use crate::api::{self, AppState};
+use crate::config::{Config, Transport};
+use crate::engine::Shared;
+use crate::metrics::Metrics;
+use crate::registrar::Registrar;
+use crate::shard::Shards;
+use crate::store::{CdrWriter, Store};
+use crate::transport::{self, Outbound, TcpPool};
+use anyhow::Context;
+use sip::transaction::{Target, TransportKind};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+fn transport_kind(t: Transport) -> TransportKind {
+    match t {
+        Transport::Udp => TransportKind::Udp,
+        Transport::Tcp => TransportKind::Tcp,
+    }
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
+    let config = Arc::new(config);
+    let store = Store::open(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let (cdrs, cdr_writer) = CdrWriter::spawn(store.clone());
+    let metrics = Arc::new(Metrics::default());
+    let m = &config.media;
+    let media = media::MediaEngine::new(m.bind_ip, m.sdp_ip(), m.rtp_ports.first, m.rtp_ports.last)
+        .context("media.rtp_ports")?;
+
+    let mut registrar = Registrar::default();
+    for u in &config.users {
+        if let Some(c) = &u.contact {
+            match c.socket_addr() {
+                Some(addr) => registrar.add_static(
+                    &u.id,
+                    c.uri.clone(),
+                    Target {
+                        transport: transport_kind(c.transport_or_default()),
+                        addr,
+                    },
+                ),
+                None => {
+                    tracing::warn!(user = %u.id, "static contact host is not an IP address; ignored")
+                }
+            }
+        }
+    }
+    let registrar = Arc::new(RwLock::new(registrar));
+
+    let tcp = TcpPool::new(metrics.clone());
+    let mut udp_sockets = Vec::new();
+    let mut tcp_listeners = Vec::new();
+    let mut locals = HashMap::new();
+    for l in &config.sip.listen {
+        match l.transport {
+            Transport::Udp => {
+                let s = transport::bind_udp(l.addr)
+                    .with_context(|| format!("sip.listen udp {}", l.addr))?;
+                locals.entry(TransportKind::Udp).or_insert(s.local_addr()?);
+                udp_sockets.push(Arc::new(s));
+            }
+            Transport::Tcp => {
+                let s = tokio::net::TcpListener::bind(l.addr)
+                    .await
+                    .with_context(|| format!("sip.listen tcp {}", l.addr))?;
+                locals.entry(TransportKind::Tcp).or_insert(s.local_addr()?);
+                tcp_listeners.push(s);
+            }
+        }
+    }
+    let outbound = Arc::new(Outbound::new(
+        udp_sockets.first().cloned(),
+        tcp.clone(),
+        metrics.clone(),
+    ));
+    let mut secret = [0u8; 32];
+    for b in secret.iter_mut() {
+        *b = rand::random();
+    }
+    let shared = Arc::new(Shared {
+        config: config.clone(),
+        registrar: registrar.clone(),
+        media: media.clone(),
+        cdrs,
+        metrics: metrics.clone(),
+        locals: locals.clone(),
+        auth_secret: secret,
+    });
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 16);
+    let shards = Shards::spawn(n, shared.clone(), outbound);
+    drop(shared);
+    tcp.set_shards(shards.clone());
+    for s in udp_sockets {
+        tokio::spawn(transport::udp_loop(s, shards.clone(), metrics.clone()));
+    }
+    for l in tcp_listeners {
+        tokio::spawn(tcp.clone().accept_loop(l));
+    }
+    for (k, a) in &locals {
+        tracing::info!(transport = k.via_token(), addr = %a, "SIP listening");
+    }
+
+    let state = AppState {
+        shards: shards.clone(),
+        registrar,
+        metrics,
+        media,
+        store: store.clone(),
+        started: Instant::now(),
+    };
+    let http = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("http.listen {}", config.http.listen))?;
+    tracing::info!(addr = %http.local_addr()?, "HTTP listening");
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http_task = tokio::spawn(async move {
+        let _ = axum::serve(http, api::router(state))
+            .with_graceful_shutdown(async {
+                let _ = http_stopped.await;
+            })
+            .await;
+    });
+    println!(
+        "switch ready: SIP {:?}, HTTP {}",
+        locals.values().collect::<Vec<_>>(),
+        config.http.listen
+    );
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: ending calls");
+    shards.shutdown().await;
+    let _ = stop_http.send(());
+    let _ = http_task.await;
+    drop(shards);
+    // The shards held the last CDR sinks; the writer drains and ends.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), cdr_writer).await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,232 @@
+//! Call detail records: one row per finished call, written by [`CdrWriter`](super::CdrWriter).
+
+use serde::Serialize;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use super::{with_pool, Store, StoreError};
+
+/// One finished call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cdr {
+    /// Call-ID of the caller's leg.
+    pub call_id: String,
+    pub from_uri: String,
+    pub to_uri: String,
+    pub from_user: String,
+    pub to_user: String,
+    /// When the INVITE arrived, unix milliseconds.
+    pub start_ms: i64,
+    /// When the call was answered, unix milliseconds; `None` if it never was.
+    pub answer_ms: Option<i64>,
+    /// When the call ended, unix milliseconds.
+    pub end_ms: i64,
+    pub ring_secs: f64,
+    pub talk_secs: f64,
+    /// Final SIP status of the call; 200 for answered.
+    pub status: u16,
+    /// "normal", "busy", "no_answer", "cancelled", "not_found", "unavailable", "no_media",
+    /// "session_timeout", "shutdown" or "failed".
+    pub cause: String,
+    /// Who hung up: "caller", "callee" or "switch".
+    pub hangup_side: String,
+}
+
+const INSERT_CDR: &str = "INSERT INTO cdrs (call_id, from_uri, to_uri, from_user, to_user, \
+     start_ms, answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+const SELECT_CDRS: &str = "SELECT call_id, from_uri, to_uri, from_user, to_user, start_ms, \
+     answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side FROM cdrs \
+     ORDER BY start_ms DESC, id DESC LIMIT $1 OFFSET $2";
+
+/// Binds a CDR's fields, in `INSERT_CDR` order, to a query for either engine.
+macro_rules! bind_cdr {
+    ($query:expr, $cdr:expr) => {{
+        let cdr: &Cdr = $cdr;
+        $query
+            .bind(&cdr.call_id)
+            .bind(&cdr.from_uri)
+            .bind(&cdr.to_uri)
+            .bind(&cdr.from_user)
+            .bind(&cdr.to_user)
+            .bind(cdr.start_ms)
+            .bind(cdr.answer_ms)
+            .bind(cdr.end_ms)
+            .bind(cdr.ring_secs)
+            .bind(cdr.talk_secs)
+            .bind(i32::from(cdr.status))
+            .bind(&cdr.cause)
+            .bind(&cdr.hangup_side)
+    }};
+}
+
+impl Store {
+    /// Stores one CDR.
+    pub async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            bind_cdr!(sqlx::query(INSERT_CDR), cdr).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Stores several CDRs in one transaction: all of them or none.
+    pub async fn insert_cdrs(&self, cdrs: &[Cdr]) -> Result<(), StoreError> {
+        if cdrs.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for cdr in cdrs {
+                bind_cdr!(sqlx::query(INSERT_CDR), cdr).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// CDRs newest first (by start time), skipping `offset` and returning at most `limit`.
+    /// Negative values count as 0.
+    pub async fn list_cdrs(&self, limit: i64, offset: i64) -> Result<Vec<Cdr>, StoreError> {
+        let (limit, offset) = (limit.max(0), offset.max(0));
+        with_pool!(self, pool => {
+            let rows = sqlx::query(SELECT_CDRS)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(cdr_from_row).collect()
+        })
+    }
+
+    /// Number of stored CDRs.
+    pub async fn count_cdrs(&self) -> Result<i64, StoreError> {
+        let count: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM cdrs").fetch_one(pool).await?
+        });
+        Ok(count)
+    }
+}
+
+fn cdr_from_row<'r, R>(row: &'r R) -> Result<Cdr, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    i32: Decode<'r, R::Database> + Type<R::Database>,
+    f64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let status: i32 = row.try_get("status")?;
+    let status = u16::try_from(status).map_err(|_| StoreError::Corrupt {
+        what: "CDR status",
+        detail: status.to_string(),
+    })?;
+    Ok(Cdr {
+        call_id: row.try_get("call_id")?,
+        from_uri: row.try_get("from_uri")?,
+        to_uri: row.try_get("to_uri")?,
+        from_user: row.try_get("from_user")?,
+        to_user: row.try_get("to_user")?,
+        start_ms: row.try_get("start_ms")?,
+        answer_ms: row.try_get("answer_ms")?,
+        end_ms: row.try_get("end_ms")?,
+        ring_secs: row.try_get("ring_secs")?,
+        talk_secs: row.try_get("talk_secs")?,
+        status,
+        cause: row.try_get("cause")?,
+        hangup_side: row.try_get("hangup_side")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{backend_tests, sample_cdr, TestDb};
+    use super::super::Store;
+
+    backend_tests!(
+        insert_list_count,
+        batch_insert,
+        paging,
+        reopen_keeps_data,
+        migrations_are_idempotent,
+        odd_text_round_trips,
+    );
+
+    async fn insert_list_count(db: &TestDb) {
+        let store = &db.store;
+        assert_eq!(store.count_cdrs().await.unwrap(), 0);
+        assert!(store.list_cdrs(10, 0).await.unwrap().is_empty());
+
+        let (a, b) = (sample_cdr(1), sample_cdr(2));
+        store.insert_cdr(&a).await.unwrap();
+        store.insert_cdr(&b).await.unwrap();
+        assert_eq!(store.count_cdrs().await.unwrap(), 2);
+        // Newest first; every field survives the trip, including None and fractions.
+        assert_eq!(store.list_cdrs(10, 0).await.unwrap(), [b, a]);
+    }
+
+    async fn batch_insert(db: &TestDb) {
+        let store = &db.store;
+        let cdrs: Vec<_> = (0..250).map(sample_cdr).collect();
+        store.insert_cdrs(&cdrs).await.unwrap();
+        store.insert_cdrs(&[]).await.unwrap();
+        assert_eq!(store.count_cdrs().await.unwrap(), 250);
+        let newest = store.list_cdrs(1, 0).await.unwrap();
+        assert_eq!(newest, [sample_cdr(249)]);
+    }
+
+    async fn paging(db: &TestDb) {
+        let store = &db.store;
+        let cdrs: Vec<_> = (0..10).map(sample_cdr).collect();
+        store.insert_cdrs(&cdrs).await.unwrap();
+        let page = store.list_cdrs(3, 2).await.unwrap();
+        let ids: Vec<_> = page.iter().map(|c| c.call_id.as_str()).collect();
+        assert_eq!(ids, ["call-7@test", "call-6@test", "call-5@test"]);
+        assert!(store.list_cdrs(5, 10).await.unwrap().is_empty());
+        assert!(store.list_cdrs(-1, 0).await.unwrap().is_empty());
+        assert_eq!(store.list_cdrs(2, -5).await.unwrap().len(), 2);
+
+        // Same start time: the later insert counts as newer.
+        let mut twin = sample_cdr(9);
+        twin.call_id = "twin@test".to_string();
+        store.insert_cdr(&twin).await.unwrap();
+        assert_eq!(store.list_cdrs(1, 0).await.unwrap(), [twin]);
+    }
+
+    async fn reopen_keeps_data(db: &TestDb) {
+        db.store
+            .insert_cdrs(&[sample_cdr(1), sample_cdr(2)])
+            .await
+            .unwrap();
+        db.store.close().await;
+        assert!(db.store.insert_cdr(&sample_cdr(3)).await.is_err());
+
+        let reopened = Store::open(&db.url).await.unwrap();
+        assert_eq!(reopened.count_cdrs().await.unwrap(), 2);
+        assert_eq!(
+            reopened.list_cdrs(10, 0).await.unwrap(),
+            [sample_cdr(2), sample_cdr(1)]
+        );
+        reopened.close().await;
+    }
+
+    async fn migrations_are_idempotent(db: &TestDb) {
+        let version = db.store.schema_version().await.unwrap();
+        assert!(version >= 1);
+        // Opening again (as a second node would) changes nothing.
+        let again = Store::open(&db.url).await.unwrap();
+        assert_eq!(again.schema_version().await.unwrap(), version);
+        again.close().await;
+    }
+
+    async fn odd_text_round_trips(db: &TestDb) {
+        let mut cdr = sample_cdr(1);
+        cdr.from_uri = "\"O'Brien; \\\"x\\\"\" <sip:ö@例え.jp>;tag=1".to_string();
+        cdr.to_user = "'); DROP TABLE cdrs; --".to_string();
+        cdr.ring_secs = 0.001;
+        cdr.talk_secs = 86_399.999;
+        cdr.status = 699;
+        db.store.insert_cdr(&cdr).await.unwrap();
+        assert_eq!(db.store.list_cdrs(1, 0).await.unwrap(), [cdr]);
+    }
+}

@@ -1,0 +1,182 @@
+//! Schema migrations, run by [`Store::open`](super::Store::open).
+//!
+//! Each migration has a version, and DDL for each engine (only types and identity columns
+//! differ). `schema_version` records what has been applied. Migrations run in one
+//! transaction; on PostgreSQL under an advisory lock, so nodes starting together do not
+//! race. Never edit a released migration: append a new one.
+
+use super::{with_pool, Backend, Store, StoreError};
+
+struct Migration {
+    version: i64,
+    description: &'static str,
+    sqlite: &'static [&'static str],
+    postgres: &'static [&'static str],
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "cdrs",
+    sqlite: &[
+        "CREATE TABLE IF NOT EXISTS cdrs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            call_id TEXT NOT NULL,
+            from_uri TEXT NOT NULL,
+            to_uri TEXT NOT NULL,
+            from_user TEXT NOT NULL,
+            to_user TEXT NOT NULL,
+            start_ms INTEGER NOT NULL,
+            answer_ms INTEGER,
+            end_ms INTEGER NOT NULL,
+            ring_secs REAL NOT NULL,
+            talk_secs REAL NOT NULL,
+            status INTEGER NOT NULL,
+            cause TEXT NOT NULL,
+            hangup_side TEXT NOT NULL
+        )",
+        "CREATE INDEX IF NOT EXISTS cdrs_newest ON cdrs (start_ms DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS cdrs_call_id ON cdrs (call_id)",
+    ],
+    postgres: &[
+        "CREATE TABLE IF NOT EXISTS cdrs (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            call_id TEXT NOT NULL,
+            from_uri TEXT NOT NULL,
+            to_uri TEXT NOT NULL,
+            from_user TEXT NOT NULL,
+            to_user TEXT NOT NULL,
+            start_ms BIGINT NOT NULL,
+            answer_ms BIGINT,
+            end_ms BIGINT NOT NULL,
+            ring_secs DOUBLE PRECISION NOT NULL,
+            talk_secs DOUBLE PRECISION NOT NULL,
+            status INTEGER NOT NULL,
+            cause TEXT NOT NULL,
+            hangup_side TEXT NOT NULL
+        )",
+        "CREATE INDEX IF NOT EXISTS cdrs_newest ON cdrs (start_ms DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS cdrs_call_id ON cdrs (call_id)",
+    ],
+}];
+
+const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_ms INTEGER NOT NULL
+)";
+
+const CREATE_SCHEMA_VERSION_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS schema_version (
+    version BIGINT PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_ms BIGINT NOT NULL
+)";
+
+/// Arbitrary key of the PostgreSQL advisory lock held while migrating ("ccsw").
+const MIGRATION_LOCK: i64 = 0x6363_7377;
+
+const SELECT_VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+const INSERT_VERSION: &str =
+    "INSERT INTO schema_version (version, description, applied_ms) VALUES ($1, $2, $3)";
+
+/// The newest version this build knows.
+pub(super) fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+impl Migration {
+    fn ddl(&self, backend: Backend) -> &'static [&'static str] {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
+
+/// Applies every migration the database lacks; returns the resulting version.
+pub(super) async fn run(store: &Store) -> Result<i64, StoreError> {
+    let migrate_error = |version| move |source| StoreError::Migrate { version, source };
+    let backend = store.backend();
+    let create_version_table = match backend {
+        Backend::Sqlite => CREATE_SCHEMA_VERSION_SQLITE,
+        Backend::Postgres => CREATE_SCHEMA_VERSION_POSTGRES,
+    };
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let current: i64 = with_pool!(store, pool => {
+        let mut tx = pool.begin().await.map_err(migrate_error(0))?;
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(migrate_error(0))?;
+        }
+        sqlx::raw_sql(create_version_table)
+            .execute(&mut *tx)
+            .await
+            .map_err(migrate_error(0))?;
+        let current: i64 = sqlx::query_scalar(SELECT_VERSION)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(migrate_error(0))?;
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            for statement in m.ddl(backend) {
+                sqlx::raw_sql(statement)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(migrate_error(m.version))?;
+            }
+            sqlx::query(INSERT_VERSION)
+                .bind(m.version)
+                .bind(m.description)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(migrate_error(m.version))?;
+        }
+        tx.commit().await.map_err(migrate_error(latest_version()))?;
+        current
+    });
+    let latest = latest_version();
+    if current > latest {
+        // A newer build migrated this database. Migrations only add, so keep going, but
+        // say so: a mixed-version cluster should be short-lived.
+        tracing::warn!(
+            database_version = current,
+            known_version = latest,
+            "database schema is newer than this build"
+        );
+        return Ok(current);
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        tracing::info!(
+            version = m.version,
+            description = m.description,
+            "applied migration"
+        );
+    }
+    Ok(latest)
+}
+
+/// The version recorded in `schema_version`.
+pub(super) async fn current_version(store: &Store) -> Result<i64, StoreError> {
+    let version: i64 = with_pool!(store, pool => {
+        sqlx::query_scalar(SELECT_VERSION).fetch_one(pool).await?
+    });
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_increase_and_both_engines_have_ddl() {
+        let mut previous = 0;
+        for m in MIGRATIONS {
+            assert!(m.version > previous, "migration {} out of order", m.version);
+            assert!(!m.sqlite.is_empty() && !m.postgres.is_empty());
+            previous = m.version;
+        }
+        assert_eq!(latest_version(), previous);
+    }
+}

@@ -1,0 +1,173 @@
+//! Writes CDRs in the background so no call ever waits on the database.
+//!
+//! Calls hold a [`CdrSink`] and `record` finished calls into an unbounded queue. One task
+//! drains the queue: whatever has piled up is written as one transaction, so the rate of
+//! database commits adapts to load. When every sink is gone the task writes what is left
+//! and ends; shutting down is "drop the sinks, await the handle".
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{Cdr, Store, StoreError};
+
+/// Most CDRs written in one transaction.
+const MAX_BATCH: usize = 500;
+/// Tries for a batch that fails for connection-level reasons.
+const ATTEMPTS: u32 = 4;
+/// Wait before the first retry; doubles after each.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// Where calls hand in finished CDRs. Cheap to clone; never blocks.
+#[derive(Debug, Clone)]
+pub struct CdrSink {
+    tx: mpsc::UnboundedSender<Cdr>,
+}
+
+impl CdrSink {
+    /// Queues a CDR for writing. Returns at once; a failure to store it is logged by the
+    /// writer, never reported to the caller.
+    pub fn record(&self, cdr: Cdr) {
+        if let Err(mpsc::error::SendError(cdr)) = self.tx.send(cdr) {
+            // Only when the writer task died (it lives while any sink does).
+            tracing::error!(call_id = %cdr.call_id, "CDR writer is not running; CDR lost");
+        }
+    }
+}
+
+/// The background task that owns the queue's receiving end.
+pub struct CdrWriter {
+    store: Store,
+    rx: mpsc::UnboundedReceiver<Cdr>,
+}
+
+impl CdrWriter {
+    /// Starts the writer on the current tokio runtime. The task ends after every
+    /// [`CdrSink`] clone has been dropped and the queue is written out.
+    pub fn spawn(store: Store) -> (CdrSink, JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = tokio::spawn(CdrWriter { store, rx }.run());
+        (CdrSink { tx }, handle)
+    }
+
+    async fn run(mut self) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        // `recv_many` returns 0 only once all senders are gone and the queue is empty.
+        while self.rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            write_batch(&self.store, &batch).await;
+            batch.clear();
+        }
+        tracing::debug!("CDR writer finished");
+    }
+}
+
+/// Writes a batch, retrying connection failures with backoff. If the database rejects the
+/// batch itself (one bad row fails the whole transaction), the rows are written one by
+/// one so only the bad ones are lost. Every lost CDR is logged with its Call-ID.
+async fn write_batch(store: &Store, batch: &[Cdr]) {
+    let mut delay = FIRST_RETRY_DELAY;
+    let mut attempt = 1;
+    loop {
+        let error = match store.insert_cdrs(batch).await {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        if error.is_rejected() {
+            tracing::warn!(count = batch.len(), %error, "CDR batch rejected; writing one by one");
+            write_one_by_one(store, batch).await;
+            return;
+        }
+        if attempt >= ATTEMPTS {
+            for cdr in batch {
+                tracing::error!(call_id = %cdr.call_id, %error, "CDR lost: database unavailable");
+            }
+            return;
+        }
+        tracing::warn!(
+            count = batch.len(),
+            attempt,
+            retry_in_ms = delay.as_millis() as u64,
+            %error,
+            "CDR write failed; retrying"
+        );
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+        attempt += 1;
+    }
+}
+
+async fn write_one_by_one(store: &Store, batch: &[Cdr]) {
+    for cdr in batch {
+        if let Err(error) = store.insert_cdr(cdr).await {
+            log_lost(cdr, &error);
+        }
+    }
+}
+
+fn log_lost(cdr: &Cdr, error: &StoreError) {
+    tracing::error!(call_id = %cdr.call_id, %error, "CDR lost: the database rejected it");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{backend_tests, sample_cdr, TestDb};
+    use super::*;
+
+    backend_tests!(
+        flushes_when_sinks_drop,
+        keeps_good_cdrs_next_to_a_rejected_one
+    );
+
+    async fn flushes_when_sinks_drop(db: &TestDb) {
+        let (sink, handle) = CdrWriter::spawn(db.store.clone());
+        let clones: Vec<CdrSink> = (0..4).map(|_| sink.clone()).collect();
+        for (i, s) in clones.iter().enumerate() {
+            for n in 0..300 {
+                s.record(sample_cdr(i as i64 * 1000 + n));
+            }
+        }
+        drop(clones);
+        sink.record(sample_cdr(99_999));
+        drop(sink);
+        handle.await.unwrap();
+        assert_eq!(db.store.count_cdrs().await.unwrap(), 1201);
+        assert_eq!(
+            db.store.list_cdrs(1, 0).await.unwrap(),
+            [sample_cdr(99_999)]
+        );
+    }
+
+    /// PostgreSQL text cannot hold NUL, so there that row is rejected; SQLite stores it.
+    /// Either way the CDRs around it must be written.
+    async fn keeps_good_cdrs_next_to_a_rejected_one(db: &TestDb) {
+        let mut bad = sample_cdr(2);
+        bad.from_uri = "sip:nul\0@example.com".to_string();
+        write_batch(&db.store, &[sample_cdr(1), bad, sample_cdr(3)]).await;
+        let stored = db.store.list_cdrs(10, 0).await.unwrap();
+        assert!(
+            stored.contains(&sample_cdr(1)) && stored.contains(&sample_cdr(3)),
+            "{stored:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn gives_up_on_a_closed_store() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        store.close().await;
+        let (sink, handle) = CdrWriter::spawn(store);
+        sink.record(sample_cdr(1));
+        drop(sink);
+        // Retries with backoff, logs the loss, and still ends.
+        handle.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn ends_at_once_without_cdrs() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let (sink, handle) = CdrWriter::spawn(store.clone());
+        drop(sink);
+        handle.await.unwrap();
+        store.close().await;
+    }
+}

@@ -1,0 +1,253 @@
+//! SIP transports: UDP sockets and TCP connections. They only move bytes: inbound messages
+//! go to the shard that owns their Call-ID, outbound ones come from the shards.
+
+use crate::metrics::Metrics;
+use crate::shard::{ShardInput, Shards};
+use sip::transaction::{Target, Transmit, TransportKind};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+/// Socket buffer size for SIP over UDP: a short stall must not overflow it under load.
+const UDP_BUFFER: usize = 4 * 1024 * 1024;
+
+pub fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    let _ = socket.set_recv_buffer_size(UDP_BUFFER);
+    let _ = socket.set_send_buffer_size(UDP_BUFFER);
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// The sending side of every transport, shared by the shards.
+pub struct Outbound {
+    udp: Option<Arc<UdpSocket>>,
+    tcp: Arc<TcpPool>,
+    metrics: Arc<Metrics>,
+}
+
+impl Outbound {
+    pub fn new(udp: Option<Arc<UdpSocket>>, tcp: Arc<TcpPool>, metrics: Arc<Metrics>) -> Self {
+        Outbound { udp, tcp, metrics }
+    }
+
+    pub fn send(&self, t: Transmit) {
+        self.metrics.inc_sent();
+        match t.target.transport {
+            TransportKind::Udp => match &self.udp {
+                Some(s) => {
+                    if let Err(e) = s.try_send_to(&t.data, t.target.addr) {
+                        self.metrics.inc_send_error();
+                        tracing::debug!(%e, to = %t.target.addr, "UDP send failed");
+                    }
+                }
+                None => self.metrics.inc_send_error(),
+            },
+            _ => self.tcp.send(t.target.addr, t.data),
+        }
+    }
+}
+
+/// Receive datagrams and hand each to its shard.
+pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Arc<Shards>, metrics: Arc<Metrics>) {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, from) = match socket.recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(%e, "UDP receive error");
+                continue;
+            }
+        };
+        metrics.inc_received();
+        let data = buf[..n].to_vec();
+        let shard = shards.shard_for(peek_call_id(&data));
+        shards.send(
+            shard,
+            ShardInput::Bytes {
+                data,
+                source: Target {
+                    transport: TransportKind::Udp,
+                    addr: from,
+                },
+            },
+        );
+    }
+}
+
+/// TCP connections by peer address. A message for a peer without a connection opens one.
+pub struct TcpPool {
+    conns: Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>,
+    shards: Mutex<Option<Arc<Shards>>>,
+    metrics: Arc<Metrics>,
+}
+
+impl TcpPool {
+    pub fn new(metrics: Arc<Metrics>) -> Arc<TcpPool> {
+        Arc::new(TcpPool {
+            conns: Mutex::new(HashMap::new()),
+            shards: Mutex::new(None),
+            metrics,
+        })
+    }
+
+    pub fn set_shards(&self, shards: Arc<Shards>) {
+        if let Ok(mut s) = self.shards.lock() {
+            *s = Some(shards);
+        }
+    }
+
+    fn shards(&self) -> Option<Arc<Shards>> {
+        self.shards.lock().ok().and_then(|s| s.clone())
+    }
+
+    pub fn send(self: &Arc<Self>, addr: SocketAddr, data: Vec<u8>) {
+        let Ok(mut conns) = self.conns.lock() else {
+            return;
+        };
+        if let Some(tx) = conns.get(&addr) {
+            if tx.send(data.clone()).is_ok() {
+                return;
+            }
+            conns.remove(&addr);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = tx.send(data);
+        conns.insert(addr, tx);
+        drop(conns);
+        let pool = self.clone();
+        tokio::spawn(async move {
+            match TcpStream::connect(addr).await {
+                Ok(stream) => pool.run(stream, addr, rx).await,
+                Err(e) => {
+                    pool.metrics.inc_send_error();
+                    tracing::info!(%e, %addr, "TCP connect failed");
+                    pool.forget(addr);
+                }
+            }
+        });
+    }
+
+    fn forget(&self, addr: SocketAddr) {
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.remove(&addr);
+        }
+    }
+
+    pub async fn accept_loop(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            match listener.accept().await {
+                Ok((stream, addr)) => {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    if let Ok(mut conns) = self.conns.lock() {
+                        conns.insert(addr, tx);
+                    }
+                    let pool = self.clone();
+                    tokio::spawn(async move { pool.run(stream, addr, rx).await });
+                }
+                Err(e) => tracing::warn!(%e, "TCP accept failed"),
+            }
+        }
+    }
+
+    /// Read framed messages from one connection and write what is queued for it.
+    async fn run(
+        self: Arc<Self>,
+        stream: TcpStream,
+        addr: SocketAddr,
+        mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let (mut reader, mut writer) = stream.into_split();
+        let write = async move {
+            while let Some(data) = rx.recv().await {
+                if writer.write_all(&data).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let pool = self.clone();
+        let read = async move {
+            let mut framer = sip::Framer::new();
+            let mut buf = vec![0u8; 16384];
+            let source = Target {
+                transport: TransportKind::Tcp,
+                addr,
+            };
+            loop {
+                let n = match reader.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                framer.push(&buf[..n]);
+                while let Some(m) = framer.next_message() {
+                    pool.metrics.inc_received();
+                    match m {
+                        Ok(msg) => {
+                            let Some(shards) = pool.shards() else {
+                                continue;
+                            };
+                            let cid = msg
+                                .headers()
+                                .call_id()
+                                .unwrap_or_default()
+                                .as_bytes()
+                                .to_vec();
+                            let shard = shards.shard_for(Some(&cid));
+                            shards.send(shard, ShardInput::Message { msg, source });
+                        }
+                        Err(e) => {
+                            pool.metrics.inc_parse_error();
+                            tracing::info!(%e, %addr, "closing TCP connection on framing error");
+                            return;
+                        }
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            _ = write => {},
+            _ = read => {},
+        }
+        self.forget(addr);
+    }
+}
+
+/// Find the Call-ID value in raw bytes without a full parse, to pick the shard.
+pub fn peek_call_id(data: &[u8]) -> Option<&[u8]> {
+    for line in data.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"call-id") || name.eq_ignore_ascii_case(b"i") {
+            return Some(line[colon + 1..].trim_ascii());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peeks_call_id_in_any_form() {
+        assert_eq!(
+            peek_call_id(b"INVITE x SIP/2.0\r\nVia: a\r\nCall-ID:  abc@h \r\n\r\n"),
+            Some(&b"abc@h"[..])
+        );
+        assert_eq!(peek_call_id(b"BYE x SIP/2.0\ni : q1\n\n"), Some(&b"q1"[..]));
+        assert_eq!(peek_call_id(b"BYE x SIP/2.0\r\n\r\nCall-ID: body"), None);
+    }
+}
