@@ -231,7 +231,7 @@ impl PortRange {
         if first == 0 {
             return Err(ValueError("port 0 cannot be used for RTP".to_string()));
         }
-        if first % 2 != 0 || first >= last {
+        if !first.is_multiple_of(2) || first >= last {
             return Err(ValueError(
                 "first port must be even and below last".to_string(),
             ));

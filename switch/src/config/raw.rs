@@ -258,9 +258,12 @@ fn read_value<T: DeserializeOwned>(
 }
 
 /// serde says "unknown field `x`, expected one of ..."; the key is already in our prefix,
-/// and TOML calls them keys.
+/// and TOML calls them keys. Rust type names mean nothing to whoever edits the file.
 fn serde_message(message: &str) -> String {
-    let message = message.trim();
+    let message = message
+        .trim()
+        .replace("expected u64", "expected a non-negative integer");
+    let message = message.as_str();
     match message.strip_prefix("unknown field `") {
         Some(rest) => match rest.split_once("`, ") {
             Some((_, expected)) => format!("unknown key, {expected}"),
@@ -318,11 +321,11 @@ mod tests {
     fn wrong_types_are_named() {
         assert_eq!(
             errors_of("[sip]\nt1_ms = \"fast\""),
-            ["sip.t1_ms: invalid type: string \"fast\", expected u64"]
+            ["sip.t1_ms: invalid type: string \"fast\", expected a non-negative integer"]
         );
         assert_eq!(
             errors_of("[sip]\nt1_ms = -1"),
-            ["sip.t1_ms: invalid value: integer `-1`, expected u64"]
+            ["sip.t1_ms: invalid value: integer `-1`, expected a non-negative integer"]
         );
         assert_eq!(
             errors_of("[sip]\nlisten = \"udp:127.0.0.1:5060\""),

@@ -83,6 +83,11 @@ pub struct Call {
     pub start_ms: i64,
     pub answered: Option<(Instant, i64)>,
     pub txs: Vec<TxId>,
+    /// RFC 4028 interval agreed with the caller (the caller refreshes; we police it).
+    pub session_interval: Option<u32>,
+    pub session_deadline: Option<Instant>,
+    /// The SDP we last sent the caller, to answer its body-less refreshes locally.
+    pub sdp_to_a: Vec<u8>,
 }
 
 #[derive(Serialize)]
@@ -186,6 +191,14 @@ impl Engine {
                 return self.reply(now, tx, &req, 403, Some("From does not match credentials"));
             }
         }
+        let session_interval = match self.session_interval(&req) {
+            Ok(i) => i,
+            Err(min_se) => {
+                let mut resp = req.response(422, None, Some(&new_tag()));
+                resp.headers.push("Min-SE", min_se.to_string());
+                return self.layer.respond(now, tx, resp);
+            }
+        };
         let max_forwards = req.headers.max_forwards().ok().flatten().unwrap_or(70);
         if max_forwards == 0 {
             return self.reply(now, tx, &req, 483, None);
@@ -301,6 +314,9 @@ impl Engine {
             start_ms: unix_ms(),
             answered: None,
             txs: Vec::new(),
+            session_interval,
+            session_deadline: None,
+            sdp_to_a: Vec::new(),
         };
         for n in 0..call.forks.len() {
             let (req, target) = (call.forks[n].request.clone(), call.forks[n].target);
@@ -436,9 +452,16 @@ impl Engine {
             if let Some(m) = call.media.as_ref() {
                 if let Some(body) = self.rewrite_sdp(m, Side::B, &resp.body) {
                     out.headers.push("Content-Type", "application/sdp");
+                    call.sdp_to_a = body.clone();
                     out.body = body;
                 }
             }
+        }
+        if let Some(n) = call.session_interval {
+            out.headers
+                .push("Session-Expires", format!("{n};refresher=uac"));
+            out.headers.push("Require", "timer");
+            self.refresh_session(now, call);
         }
         call.b = Some(b);
         if call.a_offer {
@@ -581,6 +604,56 @@ impl Engine {
         if let Some(t) = self.send_request(now, bye, target) {
             self.tx_owner.insert(t, (id, TxRole::Fire));
             call.txs.push(t);
+        }
+    }
+
+    /// The session interval for a new call (RFC 4028 §9), or the Min-SE to answer 422
+    /// with when the caller asks for less than we accept. `None`: no session timer (the
+    /// caller does not support it, or `sip.session_expires` is 0).
+    fn session_interval(&self, req: &Request) -> Result<Option<u32>, u32> {
+        let cfg = &self.config().sip;
+        let asked = req
+            .headers
+            .get("Session-Expires")
+            .and_then(|v| v.split(';').next())
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        if let Some(n) = asked {
+            if n < cfg.min_se {
+                return Err(cfg.min_se);
+            }
+        }
+        if cfg.session_expires == 0 || !req.headers.tokens("Supported").iter().any(|t| t == "timer")
+        {
+            return Ok(None);
+        }
+        let their_min = req
+            .headers
+            .get("Min-SE")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        let n = asked
+            .unwrap_or(cfg.session_expires)
+            .max(cfg.min_se)
+            .max(their_min);
+        Ok(Some(n))
+    }
+
+    /// The caller refreshed the session (or it just started): push the deadline out.
+    pub(super) fn refresh_session(&mut self, now: Instant, call: &mut Call) {
+        if let Some(n) = call.session_interval {
+            let at = now + std::time::Duration::from_secs(u64::from(n));
+            call.session_deadline = Some(at);
+            self.schedule(at, call.id, CallTimer::Session);
+        }
+    }
+
+    pub(super) fn session_check(&mut self, now: Instant, id: u64) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.session_deadline.is_some_and(|d| d <= now) {
+            tracing::info!(call_id = %call.a.call_id, "session timer expired: ending call");
+            self.hangup_all(now, id, "session_timeout", "switch", 408);
         }
     }
 

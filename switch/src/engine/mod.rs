@@ -45,6 +45,8 @@ enum CallTimer {
     Ring,
     /// Periodic check of RTP activity.
     Media,
+    /// The caller's session refresh is due (RFC 4028).
+    Session,
 }
 
 /// What a client transaction was started for.
@@ -89,8 +91,13 @@ impl Engine {
             shared.auth_secret,
             cfg.nonce_ttl_secs,
         );
+        let supported = if cfg.session_expires > 0 {
+            vec!["timer".to_string()]
+        } else {
+            Vec::new()
+        };
         let policy = Policy {
-            supported: Vec::new(),
+            supported,
             accept_body: vec![
                 "application/sdp".into(),
                 "text/plain".into(),
@@ -159,6 +166,7 @@ impl Engine {
             match kind {
                 CallTimer::Ring => self.ring_timeout(now, call),
                 CallTimer::Media => self.media_check(now, call),
+                CallTimer::Session => self.session_check(now, call),
             }
         }
         self.process(now);

@@ -53,7 +53,27 @@ impl Engine {
                 self.calls.insert(id, call);
                 self.reply(now, tx, &req, 491, Some("Request Pending"));
             }
+            Method::Invite | Method::Update
+                if side == Side::A && req.body.is_empty() && call.session_interval.is_some() =>
+            {
+                // A session refresh without an offer: answer it here (RFC 4028 §10) so a
+                // callee without UPDATE or late-offer support never sees it.
+                self.refresh_session(now, &mut call);
+                let mut resp = req.response(200, None, None);
+                resp.headers
+                    .push("Contact", self.contact_header(call.a.target.transport));
+                self.add_session_headers(&call, &mut resp);
+                if req.method == Method::Invite && !call.sdp_to_a.is_empty() {
+                    resp.headers.push("Content-Type", "application/sdp");
+                    resp.body = call.sdp_to_a.clone();
+                }
+                self.layer.respond(now, tx, resp);
+                self.calls.insert(id, call);
+            }
             _ => {
+                if side == Side::A && matches!(req.method, Method::Invite | Method::Update) {
+                    self.refresh_session(now, &mut call);
+                }
                 self.relay(now, &mut call, side, tx, req);
                 self.calls.insert(id, call);
             }
@@ -210,8 +230,17 @@ impl Engine {
             if is_invite && resp.code < 300 {
                 out.headers.push("Contact", contact);
             }
+            if from == Side::A
+                && resp.code < 300
+                && matches!(req.method, Method::Invite | Method::Update)
+            {
+                self.add_session_headers(&call, &mut out);
+            }
             if !body.is_empty() {
                 out.headers.push("Content-Type", "application/sdp");
+                if from == Side::A {
+                    call.sdp_to_a = body.clone();
+                }
                 out.body = body;
             } else if !is_sdp && !resp.body.is_empty() {
                 if let Some(ct) = resp.headers.get("Content-Type") {
@@ -222,6 +251,14 @@ impl Engine {
             self.layer.respond(now, server, out);
         }
         self.calls.insert(id, call);
+    }
+
+    fn add_session_headers(&self, call: &super::call::Call, resp: &mut Response) {
+        if let Some(n) = call.session_interval {
+            resp.headers
+                .push("Session-Expires", format!("{n};refresher=uac"));
+            resp.headers.push("Require", "timer");
+        }
     }
 
     pub(super) fn relay_failed(&mut self, now: Instant, _id: u64, server: TxId, _from: Side) {
