@@ -54,9 +54,13 @@ pub(crate) struct Latch {
 
 impl Latch {
     /// Sets the address from signalling. A different address starts over (unlatched); the same
-    /// one again (a re-INVITE that changes nothing) keeps the latch.
+    /// one again (a re-INVITE that changes nothing) keeps the latch, and so does the first
+    /// address when media arrived before the SDP did (early RTP behind a NAT must not be
+    /// sent to the private address in the SDP).
     pub(crate) fn set_expected(&mut self, addr: Option<SocketAddr>) {
-        if addr != self.expected {
+        if self.expected.is_none() && self.latched.is_some() {
+            self.expected = addr;
+        } else if addr != self.expected {
             *self = Latch {
                 expected: addr,
                 ..Latch::default()

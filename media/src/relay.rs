@@ -160,11 +160,14 @@ impl Relay {
         match command {
             Command::SetRemote { side, rtp } => {
                 let relay_side = &mut self.sides[side.index()];
-                if relay_side.rtp.expected() != rtp {
+                let previous = relay_side.rtp.expected();
+                if previous != rtp {
                     tracing::debug!(?side, ?rtp, "relay remote set from signalling");
                     relay_side.rtp.set_expected(rtp);
-                    // A new endpoint: its RTCP is unknown until told or heard.
-                    relay_side.rtcp.reset();
+                    if previous.is_some() {
+                        // A new endpoint: its RTCP is unknown until told or heard.
+                        relay_side.rtcp.reset();
+                    }
                 }
             }
             Command::SetRemoteRtcp { side, rtcp } => {

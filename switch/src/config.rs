@@ -65,6 +65,8 @@ pub struct SipConfig {
     pub register_default_expires: u32,
     /// How long a digest nonce stays valid, > 0.
     pub nonce_ttl_secs: u64,
+    /// Digest algorithms challenged with, in order of preference (RFC 8760).
+    pub digest_algorithms: Vec<sip::auth::Algorithm>,
     /// RFC 4028 Session-Expires we offer; 0 disables session timers; else >= `min_se`.
     pub session_expires: u32,
     /// RFC 4028 Min-SE we accept, >= 90.

@@ -110,7 +110,12 @@ const DRAIN: Duration = Duration::from_secs(3);
 async fn run(mut engine: Engine, mut rx: mpsc::Receiver<ShardInput>, out: Arc<Outbound>) {
     let mut stopping: Option<(Instant, oneshot::Sender<()>)> = None;
     loop {
-        let deadline = engine.poll_timeout();
+        let mut deadline = engine.poll_timeout();
+        if let Some((since, _)) = &stopping {
+            // While draining, wake at the drain limit even if no timer is due before it.
+            let limit = *since + DRAIN;
+            deadline = Some(deadline.map_or(limit, |d| d.min(limit)));
+        }
         let sleep = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(at.into()).await,

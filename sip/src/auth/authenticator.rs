@@ -99,14 +99,25 @@ impl Authenticator {
     /// MD5 (RFC 8760 §2.4: preferred first; clients use the first they support). Both carry
     /// the same fresh nonce and offer `qop="auth"`; `stale` adds `stale=true`.
     pub fn challenges(&self, now_unix_secs: u64, stale: bool) -> Vec<String> {
+        self.challenges_for(now_unix_secs, stale, &[Algorithm::Sha256, Algorithm::Md5])
+    }
+
+    /// Like [`Authenticator::challenges`] with the algorithms chosen by the caller, in order:
+    /// some deployed clients give up on a challenge set that names an algorithm they lack.
+    pub fn challenges_for(
+        &self,
+        now_unix_secs: u64,
+        stale: bool,
+        algorithms: &[Algorithm],
+    ) -> Vec<String> {
         let id = NonceId {
             issued_at: now_unix_secs,
             salt: rand::random(),
         };
         let nonce = nonce::mint(&self.secret, &self.realm, id);
-        [Algorithm::Sha256, Algorithm::Md5]
-            .into_iter()
-            .map(|algorithm| {
+        algorithms
+            .iter()
+            .map(|&algorithm| {
                 Challenge {
                     realm: self.realm.clone(),
                     nonce: nonce.clone(),

@@ -274,11 +274,7 @@ impl Layer {
             return;
         };
         let code = response.code;
-        let allowed = match t.state {
-            State::Trying | State::Proceeding => true,
-            _ => false,
-        };
-        if !allowed {
+        if !matches!(t.state, State::Trying | State::Proceeding) {
             return;
         }
         let data = response.to_bytes();

@@ -167,6 +167,23 @@ fn sip(raw: &RawSip, p: &mut Problems) -> Option<SipConfig> {
     }
 
     let nonce_ttl_secs = p.in_range::<u64>("sip.nonce_ttl_secs", raw.nonce_ttl_secs, 1, 86_400);
+    let mut digest_algorithms = Vec::new();
+    for (i, a) in raw.digest_algorithms.iter().enumerate() {
+        match sip::auth::Algorithm::from_token(a) {
+            Some(alg) if !digest_algorithms.contains(&alg) => digest_algorithms.push(alg),
+            Some(_) => p.add(
+                format!("sip.digest_algorithms[{i}]"),
+                format!("{a:?} is listed twice"),
+            ),
+            None => p.add(
+                format!("sip.digest_algorithms[{i}]"),
+                format!("{a:?} is not a digest algorithm (\"MD5\" or \"SHA-256\")"),
+            ),
+        }
+    }
+    if raw.digest_algorithms.is_empty() {
+        p.add("sip.digest_algorithms", "must list at least one algorithm");
+    }
     let min_se = p.in_range::<u32>("sip.min_se", raw.min_se, MIN_SE_FLOOR, expires_max);
     let session_expires =
         p.in_range::<u32>("sip.session_expires", raw.session_expires, 0, expires_max);
@@ -203,6 +220,7 @@ fn sip(raw: &RawSip, p: &mut Problems) -> Option<SipConfig> {
         register_max_expires: reg_max?,
         register_default_expires: reg_default?,
         nonce_ttl_secs: nonce_ttl_secs?,
+        digest_algorithms,
         session_expires: session_expires?,
         min_se: min_se?,
         invite_timeout_secs: invite_timeout_secs?,
@@ -358,6 +376,11 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
             register_max_expires: u64::from(sip.register_max_expires),
             register_default_expires: u64::from(sip.register_default_expires),
             nonce_ttl_secs: sip.nonce_ttl_secs,
+            digest_algorithms: sip
+                .digest_algorithms
+                .iter()
+                .map(|a| a.token().to_string())
+                .collect(),
             session_expires: u64::from(sip.session_expires),
             min_se: u64::from(sip.min_se),
             invite_timeout_secs: sip.invite_timeout_secs,

@@ -64,7 +64,8 @@ impl Engine {
             }
         }
         let mut resp = req.response(code, None, Some(&super::call::new_tag()));
-        for c in self.auth.challenges(unix_secs(), stale) {
+        let algorithms = self.config().sip.digest_algorithms.clone();
+        for c in self.auth.challenges_for(unix_secs(), stale, &algorithms) {
             resp.headers.push(challenge_header, c);
         }
         resp.headers

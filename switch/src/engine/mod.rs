@@ -5,6 +5,8 @@
 mod auth;
 mod call;
 mod dialog;
+mod fork;
+mod hangup;
 mod register;
 mod relay;
 

@@ -95,8 +95,8 @@ impl Engine {
                 resp.headers.push("Date", httpdate_now());
                 resp.headers
                     .push("Server", self.config().sip.user_agent.clone());
+                tracing::info!(user = %aor, from = %source.addr, contacts = resp.headers.get_all("Contact").count(), "registration updated");
                 self.layer.respond(now, tx, resp);
-                tracing::info!(user = %aor, from = %source.addr, "registered");
             }
         }
     }

@@ -1,0 +1,246 @@
+//! The callee's side of call set-up: responses on each fork, the answer that bridges the
+//! caller, failures, ring timeout and the caller's CANCEL.
+
+use super::call::{has_sdp, unix_ms, Call, CallState, Side};
+use super::dialog::Dialog;
+use super::{CallTimer, Engine, TxRole, MEDIA_CHECK_EVERY};
+use sip::transaction::TxId;
+use sip::{Method, Response};
+use std::time::Instant;
+
+impl Engine {
+    /// A response on the INVITE of fork `n`.
+    pub(super) fn fork_response(&mut self, now: Instant, id: u64, n: usize, resp: Response) {
+        let code = resp.code;
+        if code == 100 {
+            return;
+        }
+        if code >= 300 {
+            return self.fork_final(now, id, n, code);
+        }
+        let Some(mut call) = self.calls.remove(&id) else {
+            return;
+        };
+        if code < 200 {
+            if call.state != CallState::Answered {
+                call.state = CallState::Early;
+                let mut out =
+                    call.a_invite
+                        .response(code, Some(&resp.reason), Some(&call.a.local_tag));
+                out.headers
+                    .push("Contact", self.contact_header(call.a.target.transport));
+                if !call.early_media && has_sdp(&resp.body, &resp.headers) {
+                    if let Some(m) = call.media.as_ref() {
+                        if let Some(body) = self.rewrite_sdp(m, Side::B, &resp.body) {
+                            out.headers.push("Content-Type", "application/sdp");
+                            out.body = body;
+                            call.early_media = true;
+                        }
+                    }
+                }
+                self.layer.respond(now, call.a_invite_tx, out);
+            }
+            self.calls.insert(id, call);
+            return;
+        }
+        // 2xx
+        match call.winner {
+            Some(w) if w == n => {
+                // A retransmitted 2xx: repeat our ACK.
+                if let Some((ack, target)) = call.forks[n].ack.clone() {
+                    self.layer.send_stateless_bytes(ack, target);
+                }
+            }
+            Some(_) => {
+                // Another fork answered too late: ACK and release it (RFC 3261 §13.2.2.4).
+                let target = call.forks[n].target;
+                if let Some(mut d) = Dialog::uac(&call.forks[n].request, &resp, target) {
+                    let (host, tok) = self.via_host(target.transport);
+                    let ack = d.request_with_cseq(Method::Ack, d.local_cseq, &host, tok);
+                    self.layer
+                        .send_stateless(&sip::Message::Request(ack), target);
+                    let bye = d.request(Method::Bye, &host, tok);
+                    if let Some(t) = self.send_request(now, bye, target) {
+                        self.tx_owner.insert(t, (id, TxRole::Fire));
+                        call.txs.push(t);
+                    }
+                }
+            }
+            None => self.answer(now, &mut call, n, resp),
+        }
+        self.calls.insert(id, call);
+    }
+
+    /// Fork `n` answered first: bridge it to the caller.
+    fn answer(&mut self, now: Instant, call: &mut Call, n: usize, resp: Response) {
+        let target = call.forks[n].target;
+        let Some(b) = Dialog::uac(&call.forks[n].request, &resp, target) else {
+            tracing::warn!("2xx without usable dialog headers");
+            return;
+        };
+        call.winner = Some(n);
+        call.state = CallState::Answered;
+        call.answered = Some((now, unix_ms()));
+        for (i, f) in call.forks.iter().enumerate() {
+            if i != n && f.final_code.is_none() {
+                if let Some(t) = f.tx {
+                    self.layer.cancel(now, t);
+                }
+            }
+        }
+        let mut out = call.a_invite.response(200, None, Some(&call.a.local_tag));
+        out.headers
+            .push("Contact", self.contact_header(call.a.target.transport));
+        out.headers.push("Allow", super::ALLOW);
+        if has_sdp(&resp.body, &resp.headers) {
+            if let Some(m) = call.media.as_ref() {
+                if let Some(body) = self.rewrite_sdp(m, Side::B, &resp.body) {
+                    out.headers.push("Content-Type", "application/sdp");
+                    call.sdp_to_a = body.clone();
+                    out.body = body;
+                }
+            }
+        }
+        if let Some(n) = call.session_interval {
+            out.headers
+                .push("Session-Expires", format!("{n};refresher=uac"));
+            out.headers.push("Require", "timer");
+            self.refresh_session(now, call);
+        }
+        call.b = Some(b);
+        if call.a_offer {
+            self.ack_b(call, n, Vec::new());
+        } else {
+            call.b_ack_deferred = true;
+        }
+        self.layer.respond(now, call.a_invite_tx, out);
+        self.shared.metrics.call_answered();
+        if self.config().media.no_media_timeout().is_some() {
+            self.schedule(now + MEDIA_CHECK_EVERY, call.id, CallTimer::Media);
+        }
+    }
+
+    /// Send the B leg's ACK for its 2xx, with an SDP answer when the offer was late.
+    pub(super) fn ack_b(&mut self, call: &mut Call, n: usize, sdp: Vec<u8>) {
+        let Some(b) = call.b.as_ref() else { return };
+        let target = b.target;
+        let (host, tok) = self.via_host(target.transport);
+        let mut ack = b.request_with_cseq(Method::Ack, b.local_cseq, &host, tok);
+        if !sdp.is_empty() {
+            ack.headers.push("Content-Type", "application/sdp");
+            ack.body = sdp;
+        }
+        let bytes = ack.to_bytes();
+        self.layer.send_stateless_bytes(bytes.clone(), target);
+        call.forks[n].ack = Some((bytes, target));
+        call.b_ack_deferred = false;
+    }
+
+    /// A final failure on fork `n`; when every fork has failed, answer the caller.
+    pub(super) fn fork_final(&mut self, now: Instant, id: u64, n: usize, code: u16) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(f) = call.forks.get_mut(n) {
+            if f.final_code.is_none() {
+                f.final_code = Some(code);
+            }
+        }
+        if call.winner.is_some() || call.forks.iter().any(|f| f.final_code.is_none()) {
+            return;
+        }
+        let codes: Vec<u16> = call.forks.iter().filter_map(|f| f.final_code).collect();
+        let code = best_failure(&codes);
+        let (tx, req) = (call.a_invite_tx, call.a_invite.clone());
+        let tag = call.a.local_tag.clone();
+        let mut resp = req.response(code, None, Some(&tag));
+        resp.headers
+            .push("Server", self.config().sip.user_agent.clone());
+        self.layer.respond(now, tx, resp);
+        self.finish(id, cause_of(code), "callee", code);
+    }
+
+    pub(super) fn ring_timeout(&mut self, now: Instant, id: u64) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.state == CallState::Answered {
+            return;
+        }
+        let (tx, req, tag) = (
+            call.a_invite_tx,
+            call.a_invite.clone(),
+            call.a.local_tag.clone(),
+        );
+        let forks: Vec<TxId> = call
+            .forks
+            .iter()
+            .filter(|f| f.final_code.is_none())
+            .filter_map(|f| f.tx)
+            .collect();
+        for t in forks {
+            self.layer.cancel(now, t);
+        }
+        let resp = req.response(480, Some("No Answer"), Some(&tag));
+        self.layer.respond(now, tx, resp);
+        self.finish(id, "no_answer", "switch", 480);
+    }
+
+    /// The caller cancelled before an answer (RFC 3261 §9.2): 487 and cancel the forks.
+    pub(super) fn on_cancel(&mut self, now: Instant, invite: TxId) {
+        let Some(id) = self.invites.get(&invite).copied() else {
+            return;
+        };
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.state == CallState::Answered {
+            return;
+        }
+        let (req, tag) = (call.a_invite.clone(), call.a.local_tag.clone());
+        let forks: Vec<TxId> = call
+            .forks
+            .iter()
+            .filter(|f| f.final_code.is_none())
+            .filter_map(|f| f.tx)
+            .collect();
+        for t in forks {
+            self.layer.cancel(now, t);
+        }
+        let resp = req.response(487, None, Some(&tag));
+        self.layer.respond(now, invite, resp);
+        self.finish(id, "cancelled", "caller", 487);
+    }
+}
+
+/// The response a caller gets when every fork failed (after RFC 3261 §16.7 step 6): a 6xx
+/// wins; else the lowest class, preferring a busy over other 4xx; 503 becomes 500 and a
+/// callee's own challenge becomes 403 (its realm means nothing to the caller).
+pub fn best_failure(codes: &[u16]) -> u16 {
+    if let Some(c) = codes.iter().copied().find(|c| *c >= 600) {
+        return c;
+    }
+    if codes.contains(&486) {
+        return 486;
+    }
+    let c = codes.iter().copied().min().unwrap_or(500);
+    match c {
+        401 | 407 => 403,
+        503 => 500,
+        300..=399 => 480,
+        c => c,
+    }
+}
+
+/// CDR cause for a final status.
+pub fn cause_of(code: u16) -> &'static str {
+    match code {
+        486 | 600 => "busy",
+        404 | 604 => "not_found",
+        480 => "unavailable",
+        408 => "no_answer",
+        487 => "cancelled",
+        603 => "declined",
+        _ => "failed",
+    }
+}

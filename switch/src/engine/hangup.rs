@@ -1,0 +1,159 @@
+//! Ending calls: BYE on both legs, no-media and session-timer checks, and the CDR.
+
+use super::call::{unix_ms, Call, CallState, Side};
+use super::{CallTimer, Engine, TxRole, MEDIA_CHECK_EVERY};
+use crate::store::Cdr;
+use sip::{Method, Request};
+use std::time::Instant;
+
+impl Engine {
+    /// End a call from the switch's side: BYE both answered legs, or fail a ringing call.
+    pub(super) fn hangup_all(&mut self, now: Instant, id: u64, cause: &str, side: &str, code: u16) {
+        let Some(mut call) = self.calls.remove(&id) else {
+            return;
+        };
+        if call.state == CallState::Answered {
+            for s in [Side::A, Side::B] {
+                self.send_bye(now, &mut call, s);
+            }
+            self.calls.insert(id, call);
+            self.finish(id, cause, side, 200);
+        } else {
+            for f in call.forks.iter().filter(|f| f.final_code.is_none()) {
+                if let Some(t) = f.tx {
+                    self.layer.cancel(now, t);
+                }
+            }
+            let resp = call.a_invite.response(code, None, Some(&call.a.local_tag));
+            self.layer.respond(now, call.a_invite_tx, resp);
+            self.calls.insert(id, call);
+            self.finish(id, cause, side, code);
+        }
+    }
+
+    pub(super) fn send_bye(&mut self, now: Instant, call: &mut Call, side: Side) {
+        let id = call.id;
+        let Some(d) = call.dialog_mut(side) else {
+            return;
+        };
+        let target = d.target;
+        let transport = target.transport;
+        let (host, tok) = self.via_host(transport);
+        let bye = d.request(Method::Bye, &host, tok);
+        if let Some(t) = self.send_request(now, bye, target) {
+            self.tx_owner.insert(t, (id, TxRole::Fire));
+            call.txs.push(t);
+        }
+    }
+
+    /// The session interval for a new call (RFC 4028 §9), or the Min-SE to answer 422
+    /// with when the caller asks for less than we accept. `None`: no session timer (the
+    /// caller does not support it, or `sip.session_expires` is 0).
+    pub(super) fn session_interval(&self, req: &Request) -> Result<Option<u32>, u32> {
+        let cfg = &self.config().sip;
+        let asked = req
+            .headers
+            .get("Session-Expires")
+            .and_then(|v| v.split(';').next())
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        if let Some(n) = asked {
+            if n < cfg.min_se {
+                return Err(cfg.min_se);
+            }
+        }
+        if cfg.session_expires == 0 || !req.headers.tokens("Supported").iter().any(|t| t == "timer")
+        {
+            return Ok(None);
+        }
+        let their_min = req
+            .headers
+            .get("Min-SE")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        let n = asked
+            .unwrap_or(cfg.session_expires)
+            .max(cfg.min_se)
+            .max(their_min);
+        Ok(Some(n))
+    }
+
+    /// The caller refreshed the session (or it just started): push the deadline out.
+    pub(super) fn refresh_session(&mut self, now: Instant, call: &mut Call) {
+        if let Some(n) = call.session_interval {
+            let at = now + std::time::Duration::from_secs(u64::from(n));
+            call.session_deadline = Some(at);
+            self.schedule(at, call.id, CallTimer::Session);
+        }
+    }
+
+    pub(super) fn session_check(&mut self, now: Instant, id: u64) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.session_deadline.is_some_and(|d| d <= now) {
+            tracing::info!(call_id = %call.a.call_id, "session timer expired: ending call");
+            self.hangup_all(now, id, "session_timeout", "switch", 408);
+        }
+    }
+
+    pub(super) fn media_check(&mut self, now: Instant, id: u64) {
+        let Some(limit) = self.config().media.no_media_timeout() else {
+            return;
+        };
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let idle = call.media.as_ref().map(|m| m.stats().idle_for);
+        if idle.is_some_and(|i| i >= limit) {
+            tracing::info!(call_id = %call.a.call_id, "no media: ending call");
+            self.hangup_all(now, id, "no_media", "switch", 408);
+        } else {
+            self.schedule(now + MEDIA_CHECK_EVERY, id, CallTimer::Media);
+        }
+    }
+
+    /// Forget a call: indexes, media ports, and write its CDR.
+    pub(super) fn finish(&mut self, id: u64, cause: &str, side: &str, status: u16) {
+        let Some(call) = self.calls.remove(&id) else {
+            return;
+        };
+        self.dialogs
+            .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
+        self.dialogs
+            .remove(&(call.b_call_id.clone(), call.b_tag.clone()));
+        self.invites.remove(&call.a_invite_tx);
+        for t in &call.txs {
+            // BYEs still in flight keep their entry until answered; they are Fire-only.
+            if !matches!(self.tx_owner.get(t), Some((_, TxRole::Fire))) {
+                self.tx_owner.remove(t);
+            }
+        }
+        let end_ms = unix_ms();
+        let (ring_secs, talk_secs) = match call.answered {
+            Some((at, _)) => (
+                (at - call.started).as_secs_f64(),
+                at.elapsed().as_secs_f64(),
+            ),
+            None => (call.started.elapsed().as_secs_f64(), 0.0),
+        };
+        let cdr = Cdr {
+            call_id: call.a.call_id.clone(),
+            from_uri: call.from_uri.clone(),
+            to_uri: call.to_uri.clone(),
+            from_user: call.from_user.clone(),
+            to_user: call.to_user.clone(),
+            start_ms: call.start_ms,
+            answer_ms: call.answered.map(|a| a.1),
+            end_ms,
+            ring_secs,
+            talk_secs,
+            status: if call.answered.is_some() { 200 } else { status },
+            cause: cause.to_string(),
+            hangup_side: side.to_string(),
+        };
+        tracing::debug!(call_id = %cdr.call_id, cause, side, "call ended");
+        self.shared.cdrs.record(cdr);
+        self.shared.metrics.call_ended();
+        drop(call);
+    }
+}
