@@ -16,6 +16,7 @@ pub struct Metrics {
     transaction_timeouts: AtomicU64,
     stray_responses: AtomicU64,
     parse_errors: AtomicU64,
+    rejected: AtomicU64,
     auth_failures: AtomicU64,
     messages_received: AtomicU64,
     messages_sent: AtomicU64,
@@ -38,6 +39,10 @@ impl Metrics {
 
     pub fn inc_parse_error(&self) {
         self.parse_errors.fetch_add(1, Relaxed);
+    }
+
+    pub fn inc_rejected(&self) {
+        self.rejected.fetch_add(1, Relaxed);
     }
 
     pub fn inc_auth_failure(&self) {

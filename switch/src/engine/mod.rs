@@ -188,9 +188,10 @@ impl Engine {
         self.calls.len()
     }
 
-    /// Live transactions, for a clean shutdown wait.
+    /// No call left and no request of ours (a BYE) waiting for its answer: shutdown may
+    /// stop. Finished transactions lingering to absorb retransmissions do not count.
     pub fn is_idle(&self) -> bool {
-        self.calls.is_empty() && self.layer.is_empty()
+        self.calls.is_empty() && self.tx_owner.is_empty()
     }
 
     /// End every call: BYE to answered legs, final answers and CANCELs to ringing ones.
@@ -228,6 +229,7 @@ impl Engine {
 
     fn on_request(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
         if let Err(rej) = validate::validate_request(&req, &self.policy) {
+            self.shared.metrics.inc_rejected();
             let resp = validate::response_for(&req, &rej, Some(&call::new_tag()));
             self.layer.respond(now, tx, resp);
             return;

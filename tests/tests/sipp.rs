@@ -1,0 +1,426 @@
+//! SIPp against the real switch: each test starts its own switch and SIPp peers on private
+//! ports and checks what a user would see (SIPp's verdict on the scenario, CDRs, metrics,
+//! registrations, live calls). Scenarios live in `sipp-scenarios/`.
+
+use e2e::{free_port, require, Sipp, SippProcess, Switch, SwitchConfig};
+use serde_json::Value;
+use std::net::UdpSocket;
+use std::time::Duration;
+
+const CDR_WAIT: Duration = Duration::from_secs(5);
+
+/// A switch trusting loopback, with callee 2000 at a static contact on `uas_port`.
+fn trusting_switch(uas_port: u16) -> Switch {
+    SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
+        .start()
+}
+
+/// A caller scenario aimed at `switch`, calling 2000 as 1001.
+fn caller(scenario: &str, switch: &Switch) -> Sipp {
+    Sipp::scenario(scenario)
+        .remote(switch.sip_addr())
+        .service("2000")
+        .caller("1001")
+}
+
+/// Waits for the switch to end every call and release the media ports.
+fn assert_idle(switch: &Switch) {
+    switch.wait_for(
+        "no live calls and no media sessions",
+        Duration::from_secs(5),
+        || {
+            let m = switch.metrics();
+            m["switch_calls_active"] == 0.0 && m["switch_media_sessions_active"] == 0.0
+        },
+    );
+    let calls = switch.calls();
+    assert!(calls.is_empty(), "calls still listed: {calls:?}");
+}
+
+#[test]
+fn basic_call_udp() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_switch(uas_port);
+    let callee = Sipp::scenario("uas_answer")
+        .port(uas_port)
+        .calls(10)
+        .spawn();
+    let result = caller("uac_basic", &switch)
+        .calls(10)
+        .rate(20.0)
+        .limit(10)
+        .pause_ms(300)
+        .run();
+    result.assert_success(&switch);
+    callee.wait().assert_success(&switch);
+
+    let cdrs = switch.wait_cdrs(10, CDR_WAIT);
+    for cdr in &cdrs {
+        switch.assert_field(cdr, "cause", "normal");
+        switch.assert_field(cdr, "status", 200);
+        switch.assert_field(cdr, "hangup_side", "caller");
+        switch.assert_field(cdr, "from_user", "1001");
+        switch.assert_field(cdr, "to_user", "2000");
+        assert!(cdr["answer_ms"].is_i64(), "answer_ms not set: {cdr}");
+        assert!(cdr["talk_secs"].as_f64() > Some(0.2), "talk_secs: {cdr}");
+    }
+    let mut call_ids: Vec<&str> = cdrs.iter().filter_map(|c| c["call_id"].as_str()).collect();
+    call_ids.sort_unstable();
+    call_ids.dedup();
+    assert_eq!(call_ids.len(), 10, "CDR call_ids not distinct: {cdrs:?}");
+
+    assert_idle(&switch);
+    let m = switch.metrics();
+    assert_eq!(m["switch_calls_total"], 10.0);
+    assert_eq!(m["switch_calls_answered_total"], 10.0);
+    assert_eq!(m["switch_calls_active"], 0.0);
+    assert_eq!(m["switch_media_sessions_total"], 10.0);
+    assert_eq!(m["switch_media_sessions_active"], 0.0);
+}
+
+#[test]
+fn register_with_digest_then_unregister() {
+    if !require("sipp") {
+        return;
+    }
+    // Nobody is trusted: the REGISTER must authenticate.
+    let switch = SwitchConfig::new().user("1001", "pass1001").start();
+    let sipp = Sipp::scenario("register_digest")
+        .remote(switch.sip_addr())
+        .caller("1001")
+        .auth("1001", "pass1001")
+        .pause_ms(3000)
+        .spawn();
+    let port = sipp.port();
+    let contact = format!("sip:1001@127.0.0.1:{port};transport=UDP");
+    let mut regs = Vec::new();
+    switch.wait_for(
+        "the registration to show in /api/registrations",
+        Duration::from_secs(3),
+        || {
+            regs = switch.registrations();
+            !regs.is_empty()
+        },
+    );
+    assert_eq!(regs.len(), 1, "{regs:?}");
+    let reg = &regs[0];
+    assert_eq!(reg["user"], "1001", "{reg}");
+    assert!(
+        reg["contact"]
+            .as_str()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&contact)),
+        "contact {} is not {contact}",
+        reg["contact"]
+    );
+    assert_eq!(reg["transport"], "UDP", "{reg}");
+    assert_eq!(reg["source"], format!("127.0.0.1:{port}"), "{reg}");
+    assert_eq!(reg["static_contact"], false, "{reg}");
+    let expires_in = reg["expires_in"].as_u64().unwrap_or(0);
+    assert!((100..=120).contains(&expires_in), "expires_in: {reg}");
+    assert_eq!(switch.metric("switch_registrations"), 1.0);
+
+    let result = sipp.wait();
+    result.assert_success(&switch);
+    result.assert_logged("unregistered", &switch);
+    let regs = switch.registrations();
+    assert!(
+        regs.is_empty(),
+        "still registered after Expires 0: {regs:?}"
+    );
+    assert_eq!(switch.metric("switch_registrations"), 0.0);
+}
+
+#[test]
+fn register_with_wrong_password_is_refused() {
+    if !require("sipp") {
+        return;
+    }
+    let switch = SwitchConfig::new().user("1001", "pass1001").start();
+    Sipp::scenario("register_wrong_password")
+        .remote(switch.sip_addr())
+        .caller("1001")
+        .auth("1001", "wrong")
+        .run()
+        .assert_success(&switch);
+    let regs = switch.registrations();
+    assert!(
+        regs.is_empty(),
+        "registered with a wrong password: {regs:?}"
+    );
+    assert_eq!(switch.metric("switch_sip_auth_failures_total"), 1.0);
+}
+
+#[test]
+fn invite_with_digest() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    // Not trusted: the caller must answer the 407 challenge.
+    let switch = SwitchConfig::new()
+        .user("1001", "pass1001")
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
+        .start();
+    let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
+    caller("uac_digest", &switch)
+        .auth("1001", "pass1001")
+        .pause_ms(200)
+        .run()
+        .assert_success(&switch);
+    callee.wait().assert_success(&switch);
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "from_user", "1001");
+    switch.assert_field(&cdr, "to_user", "2000");
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    assert_idle(&switch);
+}
+
+#[test]
+fn cancel_while_ringing() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_switch(uas_port);
+    // The callee's scenario only passes when it gets the CANCEL.
+    let callee = Sipp::scenario("uas_ring").port(uas_port).spawn();
+    caller("uac_cancel", &switch)
+        .pause_ms(300)
+        .run()
+        .assert_success(&switch);
+    callee.wait().assert_success(&switch);
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "cancelled");
+    switch.assert_field(&cdr, "status", 487);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    switch.assert_field(&cdr, "answer_ms", Value::Null);
+    assert_idle(&switch);
+}
+
+#[test]
+fn busy_callee() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_switch(uas_port);
+    let callee = Sipp::scenario("uas_busy").port(uas_port).spawn();
+    caller("uac_busy", &switch).run().assert_success(&switch);
+    callee.wait().assert_success(&switch);
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "busy");
+    switch.assert_field(&cdr, "status", 486);
+    switch.assert_field(&cdr, "answer_ms", Value::Null);
+    assert_idle(&switch);
+}
+
+#[test]
+fn unknown_user_gets_404_and_unreachable_user_480() {
+    if !require("sipp") {
+        return;
+    }
+    // 2001 exists but has neither a static contact nor a registration.
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .user("2001", "pass2001")
+        .start();
+    let r = caller("uac_reject", &switch).service("9999").run();
+    r.assert_success(&switch);
+    r.assert_logged("final=404", &switch);
+    let r = caller("uac_reject", &switch).service("2001").run();
+    r.assert_success(&switch);
+    r.assert_logged("final=480", &switch);
+    assert_idle(&switch);
+}
+
+#[test]
+fn hold_and_retrieve() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_switch(uas_port);
+    let callee = Sipp::scenario("uas_hold").port(uas_port).spawn();
+    let r = caller("uac_hold", &switch).pause_ms(200).run();
+    r.assert_success(&switch);
+    r.assert_logged("re-INVITE 2 answered a=recvonly", &switch);
+    r.assert_logged("re-INVITE 3 answered a=sendrecv", &switch);
+    let c = callee.wait();
+    c.assert_success(&switch);
+    c.assert_logged("re-INVITE 2 offered a=sendonly", &switch);
+    c.assert_logged("re-INVITE 3 offered a=sendrecv", &switch);
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    assert_idle(&switch);
+}
+
+#[test]
+fn callee_hangs_up() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_switch(uas_port);
+    let callee = Sipp::scenario("uas_bye")
+        .port(uas_port)
+        .pause_ms(300)
+        .spawn();
+    caller("uac_bye_wait", &switch)
+        .run()
+        .assert_success(&switch);
+    callee.wait().assert_success(&switch);
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "callee");
+    assert_idle(&switch);
+}
+
+#[test]
+fn call_over_tcp() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user(
+            "2000",
+            &format!("sip:2000@127.0.0.1:{uas_port};transport=tcp"),
+        )
+        .start();
+    let callee: SippProcess = Sipp::scenario("uas_answer").port(uas_port).tcp().spawn();
+    let caller_run = caller("uac_basic", &switch).tcp().pause_ms(1500).spawn();
+
+    // While the call is up, both legs show TCP.
+    let mut calls = Vec::new();
+    switch.wait_for("an answered call", Duration::from_secs(5), || {
+        calls = switch.calls();
+        calls.len() == 1 && calls[0]["legs"].as_array().is_some_and(|l| l.len() == 2)
+    });
+    let legs = calls[0]["legs"].as_array().cloned().unwrap_or_default();
+    assert_eq!(legs[0]["transport"], "TCP", "A leg: {}", calls[0]);
+    assert_eq!(legs[1]["transport"], "TCP", "B leg: {}", calls[0]);
+    assert_eq!(
+        legs[1]["remote"],
+        format!("127.0.0.1:{uas_port}"),
+        "B leg: {}",
+        calls[0]
+    );
+    assert_eq!(calls[0]["state"], "answered", "{}", calls[0]);
+
+    caller_run.wait().assert_success(&switch);
+    callee.wait().assert_success(&switch);
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    assert_idle(&switch);
+}
+
+#[test]
+fn ring_timeout_gives_480() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .sip("invite_timeout_secs", 2)
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
+        .start();
+    // The switch cancels the ringing callee when the timer expires.
+    let callee = Sipp::scenario("uas_ring").port(uas_port).spawn();
+    let r = caller("uac_reject", &switch).run();
+    r.assert_success(&switch);
+    r.assert_logged("final=480", &switch);
+    callee.wait().assert_success(&switch);
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "no_answer");
+    switch.assert_field(&cdr, "status", 480);
+    switch.assert_field(&cdr, "answer_ms", Value::Null);
+    let ring = cdr["ring_secs"].as_f64().unwrap_or(0.0);
+    assert!((1.9..4.0).contains(&ring), "ring_secs: {cdr}");
+    assert_idle(&switch);
+}
+
+/// Sends `request` (with `{port}` replaced by the local port) from a fresh UDP socket and
+/// returns the first final (non-1xx) response that comes back.
+fn udp_exchange(switch: &Switch, request: &str) -> String {
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    let port = sock.local_addr().expect("addr").port();
+    let request = request.replace("{port}", &port.to_string());
+    sock.send_to(request.as_bytes(), switch.sip_addr())
+        .expect("send");
+    let mut buf = [0u8; 65536];
+    loop {
+        match sock.recv_from(&mut buf) {
+            Ok((n, _)) => {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if !text.starts_with("SIP/2.0 1") {
+                    return text;
+                }
+            }
+            Err(e) => switch.fail(&format!("no final answer to:\n{request}\n({e})")),
+        }
+    }
+}
+
+#[test]
+fn malformed_request_gets_400_and_options_200() {
+    // Raw sockets only: no SIPp needed.
+    let switch = SwitchConfig::new().start();
+    let bad = "INVITE sip:2000@127.0.0.1 SIP/2.0\r\n\
+               Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-bad-cseq\r\n\
+               Max-Forwards: 70\r\n\
+               From: <sip:1001@127.0.0.1>;tag=a1\r\n\
+               To: <sip:2000@127.0.0.1>\r\n\
+               Call-ID: bad-cseq@e2e\r\n\
+               CSeq: one INVITE\r\n\
+               Content-Length: 0\r\n\r\n";
+    let answer = udp_exchange(&switch, bad);
+    assert!(
+        answer.starts_with("SIP/2.0 400 "),
+        "expected 400, got:\n{answer}"
+    );
+    assert!(
+        answer.contains("bad-cseq@e2e"),
+        "Call-ID not echoed:\n{answer}"
+    );
+    assert!(
+        answer.contains("branch=z9hG4bK-bad-cseq"),
+        "Via not echoed:\n{answer}"
+    );
+
+    let options = "OPTIONS sip:127.0.0.1 SIP/2.0\r\n\
+                   Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-options-1\r\n\
+                   Max-Forwards: 70\r\n\
+                   From: <sip:probe@127.0.0.1>;tag=p1\r\n\
+                   To: <sip:127.0.0.1>\r\n\
+                   Call-ID: options-1@e2e\r\n\
+                   CSeq: 1 OPTIONS\r\n\
+                   Accept: application/sdp\r\n\
+                   Content-Length: 0\r\n\r\n";
+    let answer = udp_exchange(&switch, options);
+    assert!(
+        answer.starts_with("SIP/2.0 200 "),
+        "expected 200, got:\n{answer}"
+    );
+    let allow = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("allow:"))
+        .unwrap_or_else(|| switch.fail(&format!("no Allow header:\n{answer}")));
+    for method in ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER"] {
+        assert!(allow.contains(method), "{method} missing from {allow}");
+    }
+}
