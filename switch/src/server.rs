@@ -54,6 +54,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     let registrar = Arc::new(RwLock::new(registrar));
+    {
+        // Expired bindings are already ignored by lookups; this only returns their memory.
+        let registrar = registrar.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Ok(mut r) = registrar.write() {
+                    r.sweep(Instant::now());
+                }
+            }
+        });
+    }
 
     let tcp = TcpPool::new(metrics.clone());
     let mut udp_sockets = Vec::new();

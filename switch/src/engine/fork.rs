@@ -3,7 +3,7 @@
 
 use super::call::{has_sdp, unix_ms, Call, CallState, Side};
 use super::dialog::Dialog;
-use super::{CallTimer, Engine, TxRole, MEDIA_CHECK_EVERY};
+use super::{media_check_interval, CallTimer, Engine, TxRole};
 use sip::transaction::TxId;
 use sip::{Method, Response};
 use std::time::Instant;
@@ -115,8 +115,8 @@ impl Engine {
         }
         self.layer.respond(now, call.a_invite_tx, out);
         self.shared.metrics.call_answered();
-        if self.config().media.no_media_timeout().is_some() {
-            self.schedule(now + MEDIA_CHECK_EVERY, call.id, CallTimer::Media);
+        if let Some(limit) = self.config().media.no_media_timeout() {
+            self.schedule(now + media_check_interval(limit), call.id, CallTimer::Media);
         }
     }
 

@@ -1,7 +1,7 @@
 //! Ending calls: BYE on both legs, no-media and session-timer checks, and the CDR.
 
 use super::call::{unix_ms, Call, CallState, Side};
-use super::{CallTimer, Engine, TxRole, MEDIA_CHECK_EVERY};
+use super::{media_check_interval, CallTimer, Engine, TxRole};
 use crate::store::Cdr;
 use sip::{Method, Request};
 use std::time::Instant;
@@ -108,7 +108,7 @@ impl Engine {
             tracing::info!(call_id = %call.a.call_id, "no media: ending call");
             self.hangup_all(now, id, "no_media", "switch", 408);
         } else {
-            self.schedule(now + MEDIA_CHECK_EVERY, id, CallTimer::Media);
+            self.schedule(now + media_check_interval(limit), id, CallTimer::Media);
         }
     }
 

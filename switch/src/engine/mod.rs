@@ -350,8 +350,11 @@ impl Engine {
 pub const ALLOW: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, MESSAGE, NOTIFY, REFER";
 
-/// Default wait for the first RTP check after answer and between checks.
-const MEDIA_CHECK_EVERY: Duration = Duration::from_secs(5);
+/// How often an answered call's RTP activity is checked: a fraction of the no-media limit,
+/// so a call is ended within about 1.25 times that limit, and never more often than 2/s.
+fn media_check_interval(limit: Duration) -> Duration {
+    (limit / 4).clamp(Duration::from_millis(500), Duration::from_secs(5))
+}
 
 /// Resolve a SIP URI with an IP-literal host to a target; names are not resolved here.
 pub fn uri_target(uri: &sip::Uri) -> Option<Target> {
