@@ -304,6 +304,11 @@ impl Framer {
             }
             return None;
         };
+        if head_len > MAX_HEADER_BYTES {
+            // The same limit whether the header section arrived in one read or many.
+            self.buf.clear();
+            return Some(Err(WireError::TooLarge));
+        }
         let parsed = parse_head(&self.buf[..head_len]);
         let (start, headers) = match parsed {
             Ok(p) => p,
