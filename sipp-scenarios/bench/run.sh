@@ -172,7 +172,7 @@ EOF
     PIDS+=("$SRV_PID")
     local i
     for ((i = 0; i < 300; i++)); do
-        grep -q "switch ready" "$dir/switch.log" && return 0
+        grep -qs "switch ready" "$dir/switch.log" && return 0
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -238,6 +238,15 @@ percentiles() { # file
             if (NR == 0) { print "- -"; exit }
             i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
             printf "%.2f %.2f\n", v[i50], v[i99] }'
+}
+
+# One line per kind of event in a SIPp -trace_err log, with its count: the event text up to
+# the message, and the first line of the message it names.
+summarise_errors() { # file
+    grep -aE "[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+.[0-9]+\.[0-9]+: " "$1" |
+        sed -E "s/^.*[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+.[0-9]+\.[0-9]+: //;
+                s/(received '[^ ]+ [^ ]+).*/\1/; s/(Call-I[Dd] |Dead call )[^ ]+/\1X/" |
+        sort | uniq -c | sort -rn
 }
 
 # Runs one rate against one server; appends a row to ROWS_<kind> and sets STEP_VERDICT
@@ -323,11 +332,12 @@ run_step() { # kind rate
         "(VmHWM sum $((hwm_kb / 1024))MB, Pss sum $((pss_kb / 1024))MB)" \
         "uas-cpu=${uas_cpu}% other-procs-cpu=${others}% calls-left=${active} -> $STEP_VERDICT"
     if [ "$STEP_VERDICT" != ok ]; then
-        local errs; errs=$(ls "$dir"/uac_*_errors.log 2>/dev/null | head -1)
-        if [ -n "$errs" ]; then
-            log "    first UAC errors ($errs):"
-            grep -v '^\s*$' "$errs" | head -8 | sed 's/^/      /' >&2
-        fi
+        local errs
+        for errs in "$dir"/uac_*_errors.log "$dir"/uas_*_errors.log; do
+            [ -f "$errs" ] || continue
+            log "    SIPp events in $errs (count, kind):"
+            summarise_errors "$errs" | head -8 | sed 's/^/      /' >&2
+        done
         KEEP_WORK=1
     fi
 

@@ -52,23 +52,35 @@ impl Engine {
                 }
             }
             Some(_) => {
-                // Another fork answered too late: ACK and release it (RFC 3261 §13.2.2.4).
-                let target = call.forks[n].target;
-                if let Some(mut d) = Dialog::uac(&call.forks[n].request, &resp, target) {
-                    let (host, tok) = self.via_host(target.transport);
-                    let ack = d.request_with_cseq(Method::Ack, d.local_cseq, &host, tok);
-                    self.layer
-                        .send_stateless(&sip::Message::Request(ack), target);
-                    let bye = d.request(Method::Bye, &host, tok);
-                    if let Some(t) = self.send_request(now, bye, target) {
-                        self.tx_owner.insert(t, (id, TxRole::Fire));
-                        call.txs.push(t);
-                    }
-                }
+                let (request, target) = (call.forks[n].request.clone(), call.forks[n].target);
+                self.release_late_answer(now, id, &request, &resp, target);
             }
             None => self.answer(now, &mut call, n, resp),
         }
         self.calls.insert(id, call);
+    }
+
+    /// A fork answered after another won or after the call ended: ACK its 2xx and BYE it
+    /// (RFC 3261 §13.2.2.4), so the phone does not stay off-hook.
+    pub(super) fn release_late_answer(
+        &mut self,
+        now: Instant,
+        id: u64,
+        request: &sip::Request,
+        resp: &Response,
+        target: sip::transaction::Target,
+    ) {
+        let Some(mut d) = Dialog::uac(request, resp, target) else {
+            return;
+        };
+        let (host, tok) = self.via_host(target.transport);
+        let ack = d.request_with_cseq(Method::Ack, d.local_cseq, &host, tok);
+        self.layer
+            .send_stateless(&sip::Message::Request(ack), target);
+        let bye = d.request(Method::Bye, &host, tok);
+        if let Some(t) = self.send_request(now, bye, target) {
+            self.tx_owner.insert(t, (id, TxRole::Fire));
+        }
     }
 
     /// Fork `n` answered first: bridge it to the caller.

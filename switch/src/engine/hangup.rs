@@ -123,9 +123,23 @@ impl Engine {
             .remove(&(call.b_call_id.clone(), call.b_tag.clone()));
         self.invites.remove(&call.a_invite_tx);
         for t in &call.txs {
-            // BYEs still in flight keep their entry until answered; they are Fire-only.
-            if !matches!(self.tx_owner.get(t), Some((_, TxRole::Fire))) {
-                self.tx_owner.remove(t);
+            // BYEs in flight keep their entry until answered. INVITEs still ringing become
+            // orphans: their final answer is still awaited (a 487 is ACKed by the
+            // transaction layer; a 2xx that crossed our CANCEL is ACKed and released).
+            match self.tx_owner.get(t).map(|(_, r)| *r) {
+                Some(TxRole::Fire) | None => {}
+                Some(TxRole::Fork(n)) => match call.forks.get(n) {
+                    Some(f) if f.final_code.is_none() && call.winner != Some(n) => {
+                        self.tx_owner.insert(*t, (id, TxRole::Orphan));
+                        self.orphans.insert(*t, (f.request.clone(), f.target));
+                    }
+                    _ => {
+                        self.tx_owner.remove(t);
+                    }
+                },
+                Some(_) => {
+                    self.tx_owner.remove(t);
+                }
             }
         }
         let end_ms = unix_ms();

@@ -60,6 +60,8 @@ enum TxRole {
     Relay { server: TxId, from: Side },
     /// A BYE (or another request) whose answer changes nothing.
     Fire,
+    /// A fork's INVITE whose call has ended; see [`Engine::orphans`].
+    Orphan,
 }
 
 pub struct Engine {
@@ -74,6 +76,9 @@ pub struct Engine {
     /// A-leg INVITE server transactions -> call, to match CANCEL and timeouts.
     invites: HashMap<TxId, u64>,
     tx_owner: HashMap<TxId, (u64, TxRole)>,
+    /// INVITEs of finished calls still waiting for their final answer, with their request
+    /// and target so a late 2xx can be ACKed and released.
+    orphans: HashMap<TxId, (Request, Target)>,
     timers: BinaryHeap<Reverse<(Instant, u64, CallTimer)>>,
     next_call: u64,
     published: transaction::Stats,
@@ -118,6 +123,7 @@ impl Engine {
             dialogs: HashMap::new(),
             invites: HashMap::new(),
             tx_owner: HashMap::new(),
+            orphans: HashMap::new(),
             timers: BinaryHeap::new(),
             next_call: 1,
             published: transaction::Stats::default(),
@@ -294,6 +300,9 @@ impl Engine {
                 TxRole::Fork(n) => self.fork_final(now, call, n, 408),
                 TxRole::Relay { server, from } => self.relay_failed(now, call, server, from),
                 TxRole::Fire => {}
+                TxRole::Orphan => {
+                    self.orphans.remove(&tx);
+                }
             }
         }
     }

@@ -176,6 +176,15 @@ impl Engine {
             TxRole::Fork(n) => self.fork_response(now, id, n, resp),
             TxRole::Relay { server, from } => self.relay_response(now, id, server, from, resp),
             TxRole::Fire => {}
+            TxRole::Orphan => {
+                if resp.code >= 200 {
+                    if let Some((request, target)) = self.orphans.remove(&tx) {
+                        if resp.code < 300 {
+                            self.release_late_answer(now, id, &request, &resp, target);
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -1,0 +1,799 @@
+//! More SIPp against the real switch, beyond the basic calls of `sipp.rs`: graceful
+//! shutdown, the no-media timer, forking to a static and a registered contact, early media,
+//! late offer, RFC 4028 session timers, in-dialog INFO and a hold from the callee, and the
+//! RFC 3261 rejections 483 and 420. Each test starts its own switch and SIPp peers on private
+//! ports; scenarios live in `sipp-scenarios/`.
+//!
+//! Besides SIPp's verdict on each scenario, the tests read what the peers saw: the
+//! scenarios' `<log>` lines (`-trace_logs`) and, where a body must arrive unchanged, the
+//! messages themselves (`-trace_msg`).
+
+use e2e::{free_port, require, Sipp, SippProcess, SippResult, Switch, SwitchConfig};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A switch trusting loopback, with callee 2000 at a static contact on `uas_port`.
+fn trusting_config(uas_port: u16) -> SwitchConfig {
+    SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
+}
+
+/// A caller scenario aimed at `switch`, calling 2000 as 1001.
+fn caller(scenario: &str, switch: &Switch) -> Sipp {
+    Sipp::scenario(scenario)
+        .remote(switch.sip_addr())
+        .service("2000")
+        .caller("1001")
+}
+
+/// Waits for the switch to end every call and release the media ports.
+fn assert_idle(switch: &Switch) {
+    switch.wait_for(
+        "no live calls and no media sessions",
+        Duration::from_secs(5),
+        || {
+            let m = switch.metrics();
+            m["switch_calls_active"] == 0.0 && m["switch_media_sessions_active"] == 0.0
+        },
+    );
+    let calls = switch.calls();
+    assert!(calls.is_empty(), "calls still listed: {calls:?}");
+}
+
+/// Waits until the switch lists one answered call with both legs, and returns it.
+fn answered_call(switch: &Switch) -> Value {
+    let mut calls = Vec::new();
+    switch.wait_for("an answered call", Duration::from_secs(5), || {
+        calls = switch.calls();
+        calls.len() == 1
+            && calls[0]["state"] == "answered"
+            && calls[0]["legs"].as_array().is_some_and(|l| l.len() == 2)
+    });
+    calls.remove(0)
+}
+
+/// The `key=value` words of the scenario's `<log>` line starting with `prefix` (the first
+/// word, when it has no `=`, is kept under the key `""`). Panics when no line matches.
+fn logged(r: &SippResult, prefix: &str, switch: &Switch) -> HashMap<String, String> {
+    let Some(line) = r
+        .logs
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(prefix))
+    else {
+        switch.fail(&format!(
+            "sipp {} logged no line starting with {prefix:?}\n{}",
+            r.name,
+            r.report()
+        ));
+    };
+    line[prefix.len()..]
+        .split_whitespace()
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (String::new(), w.to_string()),
+        })
+        .collect()
+}
+
+/// `fields[key]` parsed as a number; panics (with the report) when absent or not a number.
+fn port_field(fields: &HashMap<String, String>, key: &str, r: &SippResult) -> u16 {
+    match fields.get(key).and_then(|v| v.parse().ok()) {
+        Some(p) => p,
+        None => panic!(
+            "no numeric {key} in logged {fields:?} of sipp {}\n{}",
+            r.name,
+            r.report()
+        ),
+    }
+}
+
+/// Panics unless `port` lies in the switch's RTP range.
+fn assert_switch_port(switch: &Switch, port: u16, what: &str) {
+    let (lo, hi) = switch.rtp_ports();
+    if !(lo..=hi).contains(&port) {
+        switch.fail(&format!(
+            "{what}: port {port} is not in the switch's RTP range {lo}-{hi}"
+        ));
+    }
+}
+
+/// One SIP message in a SIPp `-trace_msg` file.
+#[derive(Debug)]
+struct Traced {
+    sent: bool,
+    text: String,
+}
+
+impl Traced {
+    fn start_line(&self) -> &str {
+        self.text.lines().next().unwrap_or_default().trim_end()
+    }
+
+    /// The first header `name` (case-insensitive), trimmed.
+    fn header(&self, name: &str) -> Option<String> {
+        let head = self.text.split("\r\n\r\n").next().unwrap_or_default();
+        head.split("\r\n").skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+
+    /// The body, as long as Content-Length says.
+    fn body(&self) -> String {
+        let Some((_, body)) = self.text.split_once("\r\n\r\n") else {
+            return String::new();
+        };
+        let len = self
+            .header("Content-Length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(body.len());
+        body.get(..len).unwrap_or(body).to_string()
+    }
+
+    /// The port of the first `m=` line of an SDP body.
+    fn sdp_port(&self) -> Option<u16> {
+        self.body()
+            .lines()
+            .find_map(|l| l.strip_prefix("m=audio "))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|p| p.parse().ok())
+    }
+}
+
+/// The messages of a SIPp run, in order.
+fn trace(r: &SippResult) -> Vec<Traced> {
+    const SEPARATOR: &str = "\n-----------------------------------------------";
+    format!("\n{}", r.messages)
+        .split(SEPARATOR)
+        .filter_map(|block| {
+            // " <timestamp>\nUDP message sent (N bytes):\n\n<message>\n"
+            let mut parts = block.splitn(3, '\n');
+            let _timestamp = parts.next()?;
+            let kind = parts.next()?;
+            let sent = kind.contains("message sent");
+            if !sent && !kind.contains("message received") {
+                return None;
+            }
+            let text = parts.next()?.trim_start_matches('\n').to_string();
+            Some(Traced { sent, text })
+        })
+        .collect()
+}
+
+/// The first message SIPp `sent` (or received) whose start line begins with `start`.
+fn traced<'a>(
+    msgs: &'a [Traced],
+    sent: bool,
+    start: &str,
+    r: &SippResult,
+    switch: &Switch,
+) -> &'a Traced {
+    match msgs
+        .iter()
+        .find(|m| m.sent == sent && m.start_line().starts_with(start))
+    {
+        Some(m) => m,
+        None => switch.fail(&format!(
+            "sipp {} {} no {start:?}\n{}",
+            r.name,
+            if sent { "sent" } else { "received" },
+            r.report()
+        )),
+    }
+}
+
+/// A data directory outside any one switch's own directory, so a second switch can read
+/// what the first wrote. Removed when the test passes.
+struct DataDir(PathBuf);
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("data dir kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// SIGTERM with an answered call: the switch BYEs both legs, exits within 5 s, and the CDR
+/// it wrote is there for the next switch on the same data directory.
+#[test]
+fn graceful_shutdown_byes_answered_call_and_flushes_cdr() {
+    if !require("sipp") {
+        return;
+    }
+    let data = DataDir(e2e::temp_dir("shutdown-data"));
+    let uas_port = free_port();
+    let config = trusting_config(uas_port).set("", "data_dir", data.0.display().to_string());
+    let mut switch = config.clone().start();
+    // Both scenarios only pass when they get a BYE (and answer it 200).
+    let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
+    let caller_run = caller("uac_bye_wait", &switch).spawn();
+    let call = answered_call(&switch);
+    let call_id = call["id"].as_str().unwrap_or_default().to_string();
+
+    let t0 = Instant::now();
+    let status = switch.stop();
+    let took = t0.elapsed();
+    match status {
+        Some(s) if s.success() => {}
+        other => switch.fail(&format!("switch exit status after SIGTERM: {other:?}")),
+    }
+    assert!(
+        took < Duration::from_secs(5),
+        "switch took {took:?} to stop"
+    );
+
+    caller_run.wait().assert_success(&switch);
+    callee.wait().assert_success(&switch);
+
+    let switch = config.start();
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "call_id", call_id.as_str());
+    switch.assert_field(&cdr, "cause", "shutdown");
+    switch.assert_field(&cdr, "hangup_side", "switch");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "from_user", "1001");
+    switch.assert_field(&cdr, "to_user", "2000");
+    assert!(cdr["answer_ms"].is_i64(), "answer_ms not set: {cdr}");
+}
+
+/// SIGTERM with a ringing call: the caller gets 503 and the ringing callee is cancelled
+/// properly (CANCEL, 200, 487 and the switch's ACK of the 487) before the switch exits.
+#[test]
+fn graceful_shutdown_rejects_ringing_call_503_and_cancels_callee() {
+    if !require("sipp") {
+        return;
+    }
+    let data = DataDir(e2e::temp_dir("shutdown-ring-data"));
+    let uas_port = free_port();
+    let config = trusting_config(uas_port).set("", "data_dir", data.0.display().to_string());
+    let mut switch = config.clone().start();
+    // uas_ring passes only when its 487 is ACKed.
+    let callee = Sipp::scenario("uas_ring")
+        .port(uas_port)
+        .timeout(Duration::from_secs(8))
+        .spawn();
+    let caller_run = caller("uac_reject", &switch).spawn();
+    switch.wait_for("a ringing call", Duration::from_secs(5), || {
+        let calls = switch.calls();
+        calls.len() == 1 && calls[0]["state"] == "early"
+    });
+
+    let status = switch.stop();
+    match status {
+        Some(s) if s.success() => {}
+        other => switch.fail(&format!("switch exit status after SIGTERM: {other:?}")),
+    }
+    let r = caller_run.wait();
+    r.assert_success(&switch);
+    r.assert_logged("final=503", &switch);
+    callee.wait().assert_success(&switch);
+
+    let switch = config.start();
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "shutdown");
+    switch.assert_field(&cdr, "hangup_side", "switch");
+    switch.assert_field(&cdr, "status", 503);
+    switch.assert_field(&cdr, "answer_ms", Value::Null);
+}
+
+/// An answered call without any RTP is ended by the switch after
+/// `media.no_media_timeout_secs`: BYE to both sides, CDR cause no_media.
+#[test]
+fn no_media_timeout_ends_silent_call() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_config(uas_port)
+        .media("no_media_timeout_secs", 2)
+        .start();
+    // Neither SIPp sends RTP; both pass only when they get a BYE.
+    let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
+    let t0 = Instant::now();
+    let caller_run = caller("uac_bye_wait", &switch)
+        .timeout(Duration::from_secs(15))
+        .spawn();
+    caller_run.wait().assert_success(&switch);
+    let took = t0.elapsed();
+    callee.wait().assert_success(&switch);
+    // The BYE comes 2 s (plus at most one check interval, 0.5 s) after the call starts;
+    // uac_bye_wait then lingers 0.5 s.
+    assert!(
+        (Duration::from_millis(2000)..Duration::from_millis(4500)).contains(&took),
+        "the caller's call lasted {took:?}"
+    );
+
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "no_media");
+    switch.assert_field(&cdr, "hangup_side", "switch");
+    switch.assert_field(&cdr, "status", 200);
+    let talk = cdr["talk_secs"].as_f64().unwrap_or(-1.0);
+    assert!((1.5..4.0).contains(&talk), "talk_secs: {cdr}");
+    assert_idle(&switch);
+    let m = switch.metrics();
+    assert_eq!(m["switch_calls_total"], 1.0);
+    assert_eq!(m["switch_calls_answered_total"], 1.0);
+    assert_eq!(m["switch_rtp_packets_relayed_total"], 0.0);
+}
+
+/// Switch, callee A (static contact of 2000: `uas_ring_answer`, answers after 1 s) and
+/// callee B (registers as 2000 from a trusted address, no challenge, and handles the INVITE
+/// that reaches it with the out-of-call scenario `b_ooc`, since it belongs to no call of its
+/// main scenario). Returns once both contacts are bound.
+fn forking_switch(b_ooc: &str) -> (Switch, SippProcess, SippProcess) {
+    let a_port = free_port();
+    let switch = trusting_config(a_port).start();
+    let a = Sipp::scenario("uas_ring_answer")
+        .port(a_port)
+        .pause_ms(1000)
+        .spawn();
+    let b = Sipp::scenario("register_trusted")
+        .remote(switch.sip_addr())
+        .caller("2000")
+        .service("2000")
+        .pause_ms(3500)
+        .arg("-oocsf")
+        .arg(&e2e::scenario_path(b_ooc).display().to_string())
+        .spawn();
+    let b_port = b.port();
+    let mut regs = Vec::new();
+    switch.wait_for(
+        "2000's static and registered contacts",
+        Duration::from_secs(5),
+        || {
+            regs = switch.registrations();
+            regs.len() == 2
+        },
+    );
+    assert!(
+        regs.iter()
+            .any(|r| r["static_contact"] == true && r["source"] == format!("127.0.0.1:{a_port}")),
+        "{regs:?}"
+    );
+    assert!(
+        regs.iter()
+            .any(|r| r["static_contact"] == false && r["source"] == format!("127.0.0.1:{b_port}")),
+        "{regs:?}"
+    );
+    assert!(regs.iter().all(|r| r["user"] == "2000"), "{regs:?}");
+    assert_eq!(switch.metric("switch_registrations"), 2.0);
+    (switch, a, b)
+}
+
+/// After a forked call: one CDR for the call A answered, nothing live, B unregistered.
+fn assert_forked_call_done(switch: &Switch) {
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    switch.assert_field(&cdr, "to_user", "2000");
+    let ring = cdr["ring_secs"].as_f64().unwrap_or(0.0);
+    assert!((0.9..3.0).contains(&ring), "ring_secs: {cdr}");
+    assert_idle(switch);
+    let m = switch.metrics();
+    assert_eq!(m["switch_calls_total"], 1.0);
+    assert_eq!(m["switch_calls_answered_total"], 1.0);
+    // B unregistered; the static contact stays.
+    assert_eq!(m["switch_registrations"], 1.0);
+    let regs = switch.registrations();
+    assert!(
+        regs.len() == 1 && regs[0]["static_contact"] == true,
+        "{regs:?}"
+    );
+}
+
+/// User 2000 has a static contact (A: rings, answers after 1 s) and a registered one (B:
+/// rings forever). The INVITE forks to both; A's 200 wins, B is CANCELled (200, 487, ACK).
+#[test]
+fn fork_to_static_and_registered_contact() {
+    if !require("sipp") {
+        return;
+    }
+    let (switch, a, b) = forking_switch("uas_ring_ooc");
+    caller("uac_basic", &switch)
+        .pause_ms(300)
+        .run()
+        .assert_success(&switch);
+    let a = a.wait();
+    a.assert_success(&switch);
+    a.assert_logged("answered", &switch);
+    let b = b.wait();
+    b.assert_success(&switch);
+    for line in [
+        "invite received",
+        "cancel received",
+        "487 acked",
+        "unregistered",
+    ] {
+        b.assert_logged(line, &switch);
+    }
+    // B's INVITE went out with A's, not after A answered: it was CANCELled, not BYEd.
+    let b_msgs = trace(&b);
+    assert!(
+        !b_msgs.iter().any(|m| m.start_line().starts_with("BYE ")),
+        "B got a BYE:\n{}",
+        b.report()
+    );
+    assert_forked_call_done(&switch);
+}
+
+/// As above, but B's 200 crosses the switch's CANCEL: the switch ACKs that 2xx and BYEs
+/// it (RFC 3261 §13.2.2.4), and the caller stays with A.
+#[test]
+fn fork_late_2xx_from_cancelled_contact_gets_ack_and_bye() {
+    if !require("sipp") {
+        return;
+    }
+    let (switch, a, b) = forking_switch("uas_answer_cancelled_ooc");
+    let r = caller("uac_basic", &switch).pause_ms(1000).run();
+    r.assert_success(&switch);
+    // The caller saw one 200 and no request from the switch.
+    let r_msgs = trace(&r);
+    let oks = r_msgs
+        .iter()
+        .filter(|m| !m.sent && m.start_line().starts_with("SIP/2.0 200"))
+        .filter(|m| m.header("CSeq").is_some_and(|c| c.ends_with("INVITE")))
+        .count();
+    assert_eq!(oks, 1, "INVITE 200s at the caller:\n{}", r.report());
+    assert!(
+        !r_msgs
+            .iter()
+            .any(|m| !m.sent && !m.start_line().starts_with("SIP/2.0")),
+        "the caller got a request:\n{}",
+        r.report()
+    );
+    let a = a.wait();
+    a.assert_success(&switch);
+    a.assert_logged("answered", &switch);
+    let b = b.wait();
+    b.assert_success(&switch);
+    for line in [
+        "invite received",
+        "cancel received",
+        "late 200 acked",
+        "bye received",
+        "unregistered",
+    ] {
+        b.assert_logged(line, &switch);
+    }
+    assert_forked_call_done(&switch);
+}
+
+/// A 183 with SDP reaches the caller with the SDP pointing at the switch (early media is
+/// anchored too), in the same dialog (To tag) as the 200 that follows.
+#[test]
+fn early_media_183_is_anchored() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_config(uas_port).start();
+    let callee = Sipp::scenario("uas_early_media")
+        .port(uas_port)
+        .pause_ms(500)
+        .spawn();
+    let r = caller("uac_early_media", &switch).pause_ms(200).run();
+    r.assert_success(&switch);
+    let c = callee.wait();
+    c.assert_success(&switch);
+
+    let c_msgs = trace(&c);
+    let callee_183 = traced(&c_msgs, true, "SIP/2.0 183", &c, &switch);
+    let callee_port = callee_183.sdp_port().unwrap_or_default();
+    let callee_tag = traced(&c_msgs, true, "SIP/2.0 200", &c, &switch)
+        .header("To")
+        .unwrap_or_default();
+
+    let early = logged(&r, "183 ", &switch);
+    let answer = logged(&r, "200 ", &switch);
+    assert_eq!(early["c"], "127.0.0.1", "183 c= line: {early:?}");
+    let early_port = port_field(&early, "m", &r);
+    assert_switch_port(&switch, early_port, "the 183's m= line");
+    assert_ne!(early_port, callee_port, "the 183 leaks the callee's port");
+    assert_eq!(answer["c"], "127.0.0.1", "200 c= line: {answer:?}");
+    assert_eq!(
+        port_field(&answer, "m", &r),
+        early_port,
+        "the 200 moves the caller's media from the 183's port"
+    );
+    assert_eq!(
+        early["totag"], answer["totag"],
+        "183 and 200 carry different To tags"
+    );
+    assert!(
+        !callee_tag.contains(&early["totag"]),
+        "the caller sees the callee's To tag {}",
+        early["totag"]
+    );
+
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    assert_idle(&switch);
+}
+
+/// An INVITE without SDP: the callee's 200 carries the offer (rewritten for the caller), the
+/// caller's ACK the answer (rewritten into the switch's ACK to the callee).
+#[test]
+fn late_offer_call() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_config(uas_port).start();
+    let callee = Sipp::scenario("uas_late_offer").port(uas_port).spawn();
+    let caller_run = caller("uac_late_offer", &switch).pause_ms(1000).spawn();
+    let call = answered_call(&switch);
+    let legs = call["legs"].as_array().cloned().unwrap_or_default();
+    let a_rtp = legs[0]["rtp_port"].as_u64().unwrap_or(0);
+    let b_rtp = legs[1]["rtp_port"].as_u64().unwrap_or(0);
+    let r = caller_run.wait();
+    r.assert_success(&switch);
+    let c = callee.wait();
+    c.assert_success(&switch);
+
+    let offer = logged(&r, "offer ", &switch);
+    let answer = logged(&c, "answer ", &switch);
+    assert_eq!(offer["c"], "127.0.0.1", "{offer:?}");
+    assert_eq!(answer["c"], "127.0.0.1", "{answer:?}");
+    let offer_port = port_field(&offer, "m", &r);
+    let answer_port = port_field(&answer, "m", &c);
+    assert_switch_port(&switch, offer_port, "the offer in the caller's 200");
+    assert_switch_port(&switch, answer_port, "the answer in the callee's ACK");
+    assert_eq!(u64::from(offer_port), a_rtp, "caller's port vs {call}");
+    assert_eq!(u64::from(answer_port), b_rtp, "callee's port vs {call}");
+
+    // Neither peer sees the other's own media port.
+    let (r_msgs, c_msgs) = (trace(&r), trace(&c));
+    let caller_ack_port = traced(&r_msgs, true, "ACK ", &r, &switch).sdp_port();
+    let callee_offer_port = traced(&c_msgs, true, "SIP/2.0 200", &c, &switch).sdp_port();
+    assert_ne!(Some(offer_port), callee_offer_port);
+    assert_ne!(Some(answer_port), caller_ack_port);
+    // The B leg's INVITE had no body at all.
+    let b_invite = traced(&c_msgs, false, "INVITE ", &c, &switch);
+    assert_eq!(b_invite.body(), "", "B-leg INVITE:\n{}", b_invite.text);
+
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    assert_idle(&switch);
+}
+
+/// Sends an INVITE (`{port}` replaced by the local port) from a fresh UDP socket, returns
+/// the final response and ACKs it (RFC 3261 §17.1.1.3).
+fn udp_invite(switch: &Switch, request: &str) -> String {
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    let port = sock.local_addr().expect("addr").port();
+    let request = request.replace("{port}", &port.to_string());
+    sock.send_to(request.as_bytes(), switch.sip_addr())
+        .expect("send");
+    let mut buf = [0u8; 65536];
+    let answer = loop {
+        match sock.recv_from(&mut buf) {
+            Ok((n, _)) => {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if !text.starts_with("SIP/2.0 1") {
+                    break text;
+                }
+            }
+            Err(e) => switch.fail(&format!("no final answer to:\n{request}\n({e})")),
+        }
+    };
+    let pick = |msg: &str, name: &str| {
+        msg.split("\r\n")
+            .find(|l| {
+                l.split_once(':')
+                    .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            })
+            .unwrap_or_default()
+            .to_string()
+    };
+    let cseq = pick(&request, "CSeq").replace("INVITE", "ACK");
+    let ack = format!(
+        "ACK {} SIP/2.0\r\n{}\r\nMax-Forwards: 70\r\n{}\r\n{}\r\n{}\r\n{cseq}\r\nContent-Length: 0\r\n\r\n",
+        request.split(' ').nth(1).unwrap_or_default(),
+        pick(&request, "Via"),
+        pick(&request, "From"),
+        pick(&answer, "To"),
+        pick(&request, "Call-ID"),
+    );
+    sock.send_to(ack.as_bytes(), switch.sip_addr())
+        .expect("send ACK");
+    answer
+}
+
+fn raw_invite(call_id: &str, extra: &str) -> String {
+    format!(
+        "INVITE sip:2000@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{{port}};branch=z9hG4bK-{call_id}\r\n\
+         {extra}\
+         From: <sip:1001@127.0.0.1>;tag=raw1\r\n\
+         To: <sip:2000@127.0.0.1>\r\n\
+         Call-ID: {call_id}@e2e\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:1001@127.0.0.1:{{port}}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// Max-Forwards: 0 gets 483 Too Many Hops; an unknown extension in Require gets 420 Bad
+/// Extension naming it in Unsupported. Neither reaches the callee or makes a call.
+#[test]
+fn max_forwards_zero_gets_483_and_unknown_require_420() {
+    // Raw sockets only: no SIPp needed. Trusted, so the INVITEs are not challenged; the
+    // callee's contact is a socket that must stay silent.
+    let callee = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    callee
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let callee_port = callee.local_addr().expect("addr").port();
+    let switch = trusting_config(callee_port).start();
+
+    let answer = udp_invite(&switch, &raw_invite("mf0", "Max-Forwards: 0\r\n"));
+    assert!(
+        answer.starts_with("SIP/2.0 483 "),
+        "expected 483, got:\n{answer}"
+    );
+    assert!(answer.contains("mf0@e2e"), "Call-ID not echoed:\n{answer}");
+    assert!(
+        answer.contains("branch=z9hG4bK-mf0"),
+        "Via not echoed:\n{answer}"
+    );
+
+    let answer = udp_invite(
+        &switch,
+        &raw_invite("req-foo", "Max-Forwards: 70\r\nRequire: foo\r\n"),
+    );
+    assert!(
+        answer.starts_with("SIP/2.0 420 "),
+        "expected 420, got:\n{answer}"
+    );
+    let unsupported: Vec<&str> = answer
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.trim().eq_ignore_ascii_case("Unsupported"))
+        .map(|(_, v)| v.trim())
+        .collect();
+    assert_eq!(unsupported, ["foo"], "Unsupported headers in:\n{answer}");
+    assert!(
+        answer.contains("req-foo@e2e"),
+        "Call-ID not echoed:\n{answer}"
+    );
+
+    let mut buf = [0u8; 4096];
+    if let Ok((n, _)) = callee.recv_from(&mut buf) {
+        switch.fail(&format!(
+            "the callee got:\n{}",
+            String::from_utf8_lossy(&buf[..n])
+        ));
+    }
+    assert!(switch.cdrs().is_empty(), "CDRs: {:?}", switch.cdrs());
+    let m = switch.metrics();
+    assert_eq!(m["switch_calls_total"], 0.0);
+    assert_eq!(m["switch_calls_active"], 0.0);
+}
+
+/// RFC 4028 on the caller's leg: a Session-Expires below Min-SE gets 422 with Min-SE: 90;
+/// Session-Expires: 90 is accepted (200 with Session-Expires: 90;refresher=uac and
+/// Require: timer), and a body-less UPDATE refresh is answered by the switch itself.
+#[test]
+fn session_timer_422_then_accepted_and_refreshed_by_update() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_config(uas_port).start();
+
+    let r = caller("uac_session_too_brief", &switch)
+        .key("session_expires", "60")
+        .run();
+    r.assert_success(&switch);
+    r.assert_logged("422 Min-SE: 90", &switch);
+    assert!(
+        switch.cdrs().is_empty(),
+        "CDR for a 422: {:?}",
+        switch.cdrs()
+    );
+    assert_eq!(switch.metric("switch_calls_total"), 0.0);
+
+    // uas_answer fails on any request but BYE: the UPDATE must not reach the callee.
+    let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
+    let r = caller("uac_session_timer", &switch)
+        .key("session_expires", "90")
+        .pause_ms(300)
+        .run();
+    r.assert_success(&switch);
+    r.assert_logged("200 Session-Expires: 90;refresher=uac", &switch);
+    r.assert_logged("200 Require: timer", &switch);
+    r.assert_logged("UPDATE 200 Session-Expires: 90;refresher=uac", &switch);
+    r.assert_logged("UPDATE 200 Require: timer", &switch);
+    let c = callee.wait();
+    c.assert_success(&switch);
+    // The callee's leg knows nothing of the caller's timer.
+    let c_msgs = trace(&c);
+    let b_invite = traced(&c_msgs, false, "INVITE ", &c, &switch);
+    assert_eq!(
+        b_invite.header("Session-Expires"),
+        None,
+        "{}",
+        b_invite.text
+    );
+
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    assert_idle(&switch);
+    assert_eq!(switch.metric("switch_calls_total"), 1.0);
+}
+
+/// In-dialog requests both ways: the caller's INFO (application/dtmf-relay) reaches the
+/// callee with the same body and the callee's 200 comes back; the callee's hold re-INVITE
+/// reaches the caller with the SDP rewritten to the switch, and the caller's answer goes
+/// back rewritten too.
+#[test]
+fn info_from_caller_and_hold_from_callee_are_relayed() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_config(uas_port).start();
+    let callee = Sipp::scenario("uas_info_hold").port(uas_port).spawn();
+    let r = caller("uac_info_held", &switch).pause_ms(300).run();
+    r.assert_success(&switch);
+    r.assert_logged("INFO answered 200", &switch);
+    let c = callee.wait();
+    c.assert_success(&switch);
+    c.assert_logged("INFO dtmf-relay Signal=5 Duration=160", &switch);
+
+    // The INFO body arrives byte for byte, with its Content-Type.
+    let (r_msgs, c_msgs) = (trace(&r), trace(&c));
+    let sent = traced(&r_msgs, true, "INFO ", &r, &switch);
+    let got = traced(&c_msgs, false, "INFO ", &c, &switch);
+    assert_eq!(got.body(), sent.body(), "INFO body changed");
+    assert_eq!(sent.body(), "Signal=5\r\nDuration=160\r\n");
+    assert_eq!(
+        got.header("Content-Type").as_deref(),
+        Some("application/dtmf-relay")
+    );
+
+    // The hold, as the caller saw it: the switch's address, the same port as in its 200.
+    let call_media = logged(&r, "200 ", &switch);
+    let hold = logged(&r, "re-INVITE offered ", &switch);
+    assert_eq!(hold["c"], "127.0.0.1", "{hold:?}");
+    assert_eq!(hold["a"], "sendonly", "{hold:?}");
+    let hold_port = port_field(&hold, "m", &r);
+    assert_switch_port(&switch, hold_port, "the callee's re-INVITE to the caller");
+    assert_eq!(hold_port, port_field(&call_media, "m", &r), "{hold:?}");
+    let callee_hold = traced(&c_msgs, true, "INVITE ", &c, &switch);
+    assert_ne!(Some(hold_port), callee_hold.sdp_port());
+
+    // The caller's answer, as the callee saw it.
+    let answered = logged(&c, "hold answered ", &switch);
+    assert_eq!(answered["c"], "127.0.0.1", "{answered:?}");
+    assert_eq!(answered["a"], "recvonly", "{answered:?}");
+    let answered_port = port_field(&answered, "m", &c);
+    assert_switch_port(&switch, answered_port, "the caller's answer to the callee");
+    let caller_answer = traced(&r_msgs, true, "SIP/2.0 200", &r, &switch);
+    assert_ne!(Some(answered_port), caller_answer.sdp_port());
+
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "cause", "normal");
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "caller");
+    assert_idle(&switch);
+}
