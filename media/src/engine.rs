@@ -5,15 +5,24 @@
 //! it sends to leg A (see [`crate::sdp::rewrite`]), and tells the session where each leg wants
 //! its media ([`MediaSession::set_remote`], from [`crate::sdp::media_endpoints`]). What leg A
 //! sends to side A leaves from side B towards leg B, and back.
+//!
+//! Instead of relaying, a side can play a [`Playlist`] to its leg ([`MediaSession::play`]):
+//! queue announcements and music-on-hold, a feature code's confirmation tone.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
+use rand::Rng;
 use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::codec::Codec;
 use crate::error::MediaError;
+use crate::playback::Playback;
+use crate::player::Player;
+use crate::playlist::Playlist;
 use crate::port_pool::PortPool;
 use crate::relay::{ActiveGuard, Command, Relay, RelaySide};
 use crate::socket::SideSockets;
@@ -175,6 +184,44 @@ impl MediaSession {
     /// [`MediaSession::set_remote`], which forgets the RTCP address when the RTP one changes.
     pub fn set_remote_rtcp(&self, side: Side, rtcp: Option<SocketAddr>) {
         let _ = self.commands.send(Command::SetRemoteRtcp { side, rtcp });
+    }
+
+    /// Plays `playlist` to `side`'s leg as `codec` (which must be a codec, and payload type
+    /// number, that the leg accepted in SDP), replacing whatever `side` was playing.
+    ///
+    /// While it plays, `side` is *parked*: the player owns the RTP stream towards the leg, so
+    /// nothing from the other side is forwarded to it, and what the leg sends is still
+    /// received (it keeps latching the side and keeps `idle_for` low) but is not forwarded to
+    /// the other side either; RTCP is held back both ways alike. Packets received while parked
+    /// are counted in [`SessionStats::parked_packets`]. When the playback ends (finished or
+    /// [`MediaSession::stop_playing`]), relaying resumes both ways. Each playback is a new
+    /// RTP stream: a random SSRC, sequence number and timestamp origin, and no RTCP reports.
+    ///
+    /// Packets go to the leg's latched address, else its signalled one; while neither is known
+    /// they are dropped and counted in [`SessionStats::dropped`] but the playback keeps time.
+    ///
+    /// The receiver resolves `Ok(())` once a [`crate::Repeat::Once`] playlist has played out
+    /// (its last packet sent and that packet's 20 ms elapsed, so a next prompt follows on).
+    /// It resolves to an error when the playback ends any other way: stopped, replaced by
+    /// another `play`, or the session closed. A looping playlist therefore never yields
+    /// `Ok`; dropping the receiver does not stop the playback.
+    pub fn play(&self, side: Side, playlist: Playlist, codec: Codec) -> oneshot::Receiver<()> {
+        let (done, finished) = oneshot::channel();
+        let mut rng = rand::thread_rng();
+        let player = Player::new(rng.gen(), codec, playlist)
+            .with_initial_sequence_and_timestamp(rng.gen(), rng.gen());
+        tracing::debug!(?side, ?codec, ssrc = player.ssrc(), "play requested");
+        let playback = Box::new(Playback::new(player, done));
+        // If the relay has stopped, the command and its sender are dropped: the receiver
+        // resolves to an error at once.
+        let _ = self.commands.send(Command::Play { side, playback });
+        finished
+    }
+
+    /// Stops what `side` is playing, if anything, and resumes relaying both ways. The
+    /// playback's receiver resolves to an error unless it had already finished.
+    pub fn stop_playing(&self, side: Side) {
+        let _ = self.commands.send(Command::StopPlaying { side });
     }
 
     /// The session's counters right now.

@@ -9,20 +9,35 @@
 //! - [`PortPool`]: the RTP/RTCP port pairs the relay may bind.
 //! - [`MediaEngine`] / [`MediaSession`]: a two-sided RTP/RTCP relay with symmetric latching and
 //!   counters that are cheap to read at any time (for no-media detection and Prometheus).
+//! - [`Player`] / [`Playlist`]: prompts, music-on-hold and tones played into a session
+//!   ([`MediaSession::play`]), from audio decoded by [`wav`] or made by [`tone`], encoded by
+//!   [`g711`] into [`rtp`] packets. The player is sans-IO: the relay task drives its clock.
 //!
 //! The packet path never takes a lock shared with another session and never allocates: each
 //! session is one tokio task that owns its four sockets and its latching state.
 
+mod codec;
 mod engine;
 mod error;
+pub mod g711;
 mod latch;
+mod playback;
+mod player;
+mod playlist;
 mod port_pool;
 mod relay;
+pub mod rtp;
 pub mod sdp;
 mod socket;
 mod stats;
+pub mod tone;
+pub mod wav;
 
+pub use codec::Codec;
 pub use engine::{MediaEngine, MediaSession, Side};
 pub use error::MediaError;
+pub use player::{Player, MAX_LATENESS, PACKET_LEN, PTIME, SAMPLES_PER_PACKET};
+pub use playlist::{Playlist, Repeat};
 pub use port_pool::PortPool;
 pub use stats::{SessionStats, Totals};
+pub use wav::WavError;

@@ -11,6 +11,11 @@
 //! inside a synchronous drain pass: no allocation per packet, and no buffer kept in every idle
 //! session's task. Sends are non-blocking too: a datagram that does not fit the socket's send
 //! buffer right now is dropped and counted, which for real-time media beats delivering it late.
+//!
+//! A side may be *playing* ([`crate::playback`]): its player's packets leave from that side's
+//! RTP socket, the task also sleeps until the player's next deadline, and the side is parked
+//! (nothing relayed to or from it) until the player is stopped or finishes. Player packets
+//! are written into a stack buffer too, so playing allocates nothing per packet either.
 
 use std::io;
 use std::net::SocketAddr;
@@ -22,6 +27,7 @@ use tokio::sync::mpsc::{error::TryRecvError, UnboundedReceiver};
 
 use crate::engine::Side;
 use crate::latch::{Latch, Verdict};
+use crate::playback::Playback;
 use crate::socket::SideSockets;
 use crate::stats::{Batch, SessionCounters, TotalCounters};
 
@@ -44,6 +50,10 @@ pub(crate) enum Command {
         side: Side,
         rtcp: Option<SocketAddr>,
     },
+    /// Start playing on a side, replacing what it was playing.
+    Play { side: Side, playback: Box<Playback> },
+    /// Stop playing on a side and resume relaying.
+    StopPlaying { side: Side },
 }
 
 /// RTP or RTCP: which socket of a side.
@@ -59,6 +69,8 @@ pub(crate) struct RelaySide {
     sockets: SideSockets,
     rtp: Latch,
     rtcp: Latch,
+    /// What the side is playing, if anything: then the side is parked.
+    playback: Option<Box<Playback>>,
 }
 
 impl RelaySide {
@@ -67,6 +79,25 @@ impl RelaySide {
             sockets,
             rtp: Latch::default(),
             rtcp: Latch::default(),
+            playback: None,
+        }
+    }
+
+    fn is_playing(&self) -> bool {
+        self.playback.is_some()
+    }
+
+    /// Sends what the side's player has due, ending the playback when it has played out.
+    fn play(&mut self, side: Side, now: Instant, batch: &mut Batch) {
+        let Some(playback) = self.playback.as_mut() else {
+            return;
+        };
+        let destination = self.rtp.destination();
+        if playback.pump(now, &self.sockets.rtp, destination, batch) {
+            tracing::debug!(?side, "playback finished, relaying resumes");
+            if let Some(playback) = self.playback.take() {
+                playback.finish();
+            }
         }
     }
 
@@ -117,11 +148,31 @@ pub(crate) struct Relay {
 enum Wake {
     Command(Option<Command>),
     Io(io::Result<()>),
+    /// A player's deadline passed.
+    Timer,
 }
 
 impl Relay {
     /// Runs until the session handle is dropped (or the runtime stops).
     pub(crate) async fn run(mut self) {
+        // tokio's `try_send_to` fails with WouldBlock, without trying, until the reactor has
+        // reported the socket writable once, which it has not yet for sockets bound a moment
+        // ago: a player started with the session would lose its first packet. Registration
+        // triggers that first report at once, so this wait is one reactor turn.
+        {
+            let [a, b] = &self.sides;
+            let _ = tokio::join!(
+                a.sockets.rtp.writable(),
+                b.sockets.rtp.writable(),
+                a.sockets.rtcp.writable(),
+                b.sockets.rtcp.writable(),
+            );
+        }
+        // One timer for the session's players, re-armed in place: no timer is created per
+        // wake-up, and a session that plays nothing never arms it.
+        let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
         loop {
             let wake = {
                 let [a, b] = &self.sides;
@@ -133,11 +184,14 @@ impl Relay {
                     ready = b.sockets.rtp.readable() => Wake::Io(ready),
                     ready = a.sockets.rtcp.readable() => Wake::Io(ready),
                     ready = b.sockets.rtcp.readable() => Wake::Io(ready),
+                    () = &mut timer, if armed.is_some() => Wake::Timer,
                 }
             };
             match wake {
                 Wake::Command(Some(command)) => self.apply(command),
                 Wake::Command(None) => break,
+                // A fired timer must be re-armed even for the same deadline.
+                Wake::Timer => armed = None,
                 Wake::Io(Ok(())) => {}
                 Wake::Io(Err(e)) => {
                     // Only happens when the I/O driver is gone, i.e. the runtime is stopping.
@@ -153,7 +207,24 @@ impl Relay {
                 }
             }
             self.drain();
+            let next = self.next_deadline();
+            if next != armed {
+                if let Some(deadline) = next {
+                    timer
+                        .as_mut()
+                        .reset(tokio::time::Instant::from_std(deadline));
+                }
+                armed = next;
+            }
         }
+    }
+
+    /// The earliest deadline of the session's players.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.sides
+            .iter()
+            .filter_map(|side| side.playback.as_ref()?.poll_timeout())
+            .min()
     }
 
     fn apply(&mut self, command: Command) {
@@ -171,34 +242,56 @@ impl Relay {
                 }
             }
             Command::SetRemoteRtcp { side, rtcp } => {
-                self.sides[side.index()].rtcp.set_expected(rtcp);
+                // An explicit a=rtcp: address is signalling about RTCP alone: it replaces
+                // whatever RTCP latched before (unlike the first RTP address, see Latch).
+                let latch = &mut self.sides[side.index()].rtcp;
+                latch.reset();
+                latch.set_expected(rtcp);
+            }
+            Command::Play { side, playback } => {
+                tracing::debug!(?side, "playback started, side parked");
+                // A playback it replaces is dropped: its waiter learns it did not finish.
+                self.sides[side.index()].playback = Some(playback);
+            }
+            Command::StopPlaying { side } => {
+                if self.sides[side.index()].playback.take().is_some() {
+                    tracing::debug!(?side, "playback stopped, relaying resumes");
+                }
             }
         }
     }
 
-    /// Relays what is waiting on all four sockets, then publishes the counts.
+    /// Relays what is waiting on all four sockets, sends what the players have due, then
+    /// publishes the counts.
     fn drain(&mut self) {
         let mut buf = [0u8; MAX_DATAGRAM];
         let mut batch = Batch::default();
         let now = Instant::now();
         let [a, b] = &mut self.sides;
+        let parked = a.is_playing() || b.is_playing();
         for kind in [Kind::Rtp, Kind::Rtcp] {
-            relay_from(a, b, Side::A, kind, &mut buf, now, &mut batch);
-            relay_from(b, a, Side::B, kind, &mut buf, now, &mut batch);
+            relay_from(a, b, Side::A, kind, parked, &mut buf, now, &mut batch);
+            relay_from(b, a, Side::B, kind, parked, &mut buf, now, &mut batch);
         }
-        if batch.received || batch.dropped != 0 {
+        a.play(Side::A, now, &mut batch);
+        b.play(Side::B, now, &mut batch);
+        if !batch.is_empty() {
             self.counters.add(&batch, now);
             self.totals.add(&batch);
         }
     }
 }
 
-/// Moves up to [`BATCH_PER_SOCKET`] packets of `kind` from `from` (side `from_side`) to `to`.
+/// Moves up to [`BATCH_PER_SOCKET`] packets of `kind` from `from` (side `from_side`) to `to`,
+/// or, when either side is `parked` by a player, reads them (latching and counting) without
+/// relaying them.
+#[allow(clippy::too_many_arguments)]
 fn relay_from(
     from: &mut RelaySide,
     to: &RelaySide,
     from_side: Side,
     kind: Kind,
+    parked: bool,
     buf: &mut [u8],
     now: Instant,
     batch: &mut Batch,
@@ -230,6 +323,10 @@ fn relay_from(
                 batch.dropped += 1;
                 continue;
             }
+        }
+        if parked {
+            batch.parked += 1;
+            continue;
         }
         let Some(destination) = destination else {
             batch.dropped += 1;

@@ -23,8 +23,14 @@ pub struct SessionStats {
     /// RTCP packets relayed, both directions.
     pub rtcp_packets: u64,
     /// Packets received but not relayed: no destination known yet for the other side, a
-    /// source other than the latched one, or a failed send.
+    /// source other than the latched one, or a failed send. Also player packets that could
+    /// not be sent (the side's remote unknown yet, or a failed send).
     pub dropped: u64,
+    /// RTP packets sent by players (prompts, music, tones), both sides.
+    pub played_packets: u64,
+    /// Packets (RTP and RTCP) received but deliberately not relayed because a player owns
+    /// one side of the session (see [`crate::MediaSession::play`]).
+    pub parked_packets: u64,
     /// Time since the last packet (RTP or RTCP, relayed or not) was received on either side,
     /// or since the session was created. The caller's no-media timer reads this.
     pub idle_for: Duration,
@@ -43,6 +49,8 @@ pub struct Totals {
     pub sessions_total: u64,
     /// Packets dropped, every session since start.
     pub dropped: u64,
+    /// RTP packets sent by players, every session since start.
+    pub packets_played: u64,
 }
 
 /// Counts gathered by one drain pass of a relay task, before they are published.
@@ -55,11 +63,18 @@ pub(crate) struct Batch {
     pub(crate) rtcp_packets: u64,
     pub(crate) rtcp_bytes: u64,
     pub(crate) dropped: u64,
+    pub(crate) played: u64,
+    pub(crate) parked: u64,
     /// Whether any packet at all was received (relayed or dropped).
     pub(crate) received: bool,
 }
 
 impl Batch {
+    /// Whether the pass has anything to publish.
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.received && self.dropped == 0 && self.played == 0 && self.parked == 0
+    }
+
     fn packets(&self) -> u64 {
         self.a_to_b_packets + self.b_to_a_packets + self.rtcp_packets
     }
@@ -79,6 +94,8 @@ pub(crate) struct SessionCounters {
     b_to_a_bytes: AtomicU64,
     rtcp_packets: AtomicU64,
     dropped: AtomicU64,
+    played_packets: AtomicU64,
+    parked_packets: AtomicU64,
     /// Milliseconds from `created` to the last received packet (0: none yet); an `Instant`
     /// does not fit in an atomic, an offset does.
     last_packet_ms: AtomicU64,
@@ -94,6 +111,8 @@ impl SessionCounters {
             b_to_a_bytes: AtomicU64::new(0),
             rtcp_packets: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            played_packets: AtomicU64::new(0),
+            parked_packets: AtomicU64::new(0),
             last_packet_ms: AtomicU64::new(0),
         }
     }
@@ -106,6 +125,8 @@ impl SessionCounters {
         add_nonzero(&self.b_to_a_bytes, batch.b_to_a_bytes);
         add_nonzero(&self.rtcp_packets, batch.rtcp_packets);
         add_nonzero(&self.dropped, batch.dropped);
+        add_nonzero(&self.played_packets, batch.played);
+        add_nonzero(&self.parked_packets, batch.parked);
         if batch.received {
             let ms = now.saturating_duration_since(self.created).as_millis();
             self.last_packet_ms
@@ -122,6 +143,8 @@ impl SessionCounters {
             b_to_a_bytes: self.b_to_a_bytes.load(Relaxed),
             rtcp_packets: self.rtcp_packets.load(Relaxed),
             dropped: self.dropped.load(Relaxed),
+            played_packets: self.played_packets.load(Relaxed),
+            parked_packets: self.parked_packets.load(Relaxed),
             idle_for: self.created.elapsed().saturating_sub(last),
         }
     }
@@ -135,6 +158,7 @@ pub(crate) struct TotalCounters {
     sessions_active: AtomicU64,
     sessions_total: AtomicU64,
     dropped: AtomicU64,
+    packets_played: AtomicU64,
 }
 
 impl TotalCounters {
@@ -142,6 +166,7 @@ impl TotalCounters {
         add_nonzero(&self.packets_relayed, batch.packets());
         add_nonzero(&self.bytes_relayed, batch.bytes());
         add_nonzero(&self.dropped, batch.dropped);
+        add_nonzero(&self.packets_played, batch.played);
     }
 
     pub(crate) fn session_started(&self) {
@@ -160,6 +185,7 @@ impl TotalCounters {
             sessions_active: self.sessions_active.load(Relaxed),
             sessions_total: self.sessions_total.load(Relaxed),
             dropped: self.dropped.load(Relaxed),
+            packets_played: self.packets_played.load(Relaxed),
         }
     }
 }

@@ -38,6 +38,21 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Users, in file order; ids are unique.
     pub users: Vec<User>,
+    pub acd: AcdConfig,
+    /// `[[queues]]`: ACD queues; more can be created over REST.
+    pub queues: Vec<acd::QueueConfig>,
+    /// `[[agents]]`: ACD agents; more can be created over REST.
+    pub agents: Vec<acd::AgentConfig>,
+}
+
+/// `[acd]`: feature codes agents dial from their phones, and queue announcements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcdConfig {
+    pub ready_code: String,
+    pub not_ready_code: String,
+    pub logout_code: String,
+    /// How often a waiting caller hears their position again (0: only on arrival).
+    pub announce_every_secs: u64,
 }
 
 /// `[sip]`. Field names are the TOML keys; the `Duration` helpers convert the numbers.
@@ -186,6 +201,18 @@ impl Config {
                 password: format!("pass{n}"),
                 name: format!("Demo User {n}"),
                 contact: String::new(),
+            })
+            .collect();
+        let mut sales = acd::QueueConfig::new("8000");
+        sales.name = "Sales".to_string();
+        raw.queues = vec![sales];
+        raw.agents = (1001..=1003)
+            .map(|n| {
+                let mut a = acd::AgentConfig::new(n.to_string());
+                a.name = format!("Demo User {n}");
+                a.extension = n.to_string();
+                a.queues = vec!["8000".into()];
+                a
             })
             .collect();
         let mut errors = Vec::new();

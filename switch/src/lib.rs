@@ -2,8 +2,10 @@
 
 pub mod api;
 pub mod config;
+pub mod distributor;
 pub mod engine;
 pub mod metrics;
+pub mod prompts;
 pub mod registrar;
 pub mod server;
 pub mod shard;

@@ -3,6 +3,7 @@
 
 use crate::api::{self, AppState};
 use crate::config::{Config, Transport};
+use crate::distributor::Distributor;
 use crate::engine::Shared;
 use crate::metrics::Metrics;
 use crate::registrar::Registrar;
@@ -94,6 +95,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tcp.clone(),
         metrics.clone(),
     ));
+    let prompts = Arc::new(crate::prompts::Prompts::load().map_err(anyhow::Error::msg)?);
+    let (acd_records, mut acd_records_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (distributor, distributor_shards) =
+        Distributor::spawn(config.queues.clone(), config.agents.clone(), acd_records)
+            .map_err(anyhow::Error::msg)?;
+    let acd_writer = tokio::spawn(async move {
+        while let Some(record) = acd_records_rx.recv().await {
+            tracing::debug!(?record, "ACD record");
+        }
+    });
     let mut secret = [0u8; 32];
     for b in secret.iter_mut() {
         *b = rand::random();
@@ -104,6 +115,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         media: media.clone(),
         cdrs,
         metrics: metrics.clone(),
+        distributor: distributor.clone(),
+        prompts,
         locals: locals.clone(),
         auth_secret: secret,
     });
@@ -114,6 +127,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let shards = Shards::spawn(n, shared.clone(), outbound);
     drop(shared);
     tcp.set_shards(shards.clone());
+    let _ = distributor_shards.set(shards.clone());
     for s in udp_sockets {
         tokio::spawn(transport::udp_loop(s, shards.clone(), metrics.clone()));
     }
@@ -130,6 +144,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         metrics,
         media,
         store: store.clone(),
+        distributor: distributor.clone(),
         started: Instant::now(),
     };
     let http = tokio::net::TcpListener::bind(config.http.listen)
@@ -158,6 +173,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     drop(shards);
     // The shards held the last CDR sinks; the writer drains and ends.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), cdr_writer).await;
+    drop(distributor);
+    acd_writer.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

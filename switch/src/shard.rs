@@ -20,6 +20,8 @@ pub enum ShardInput {
         source: Target,
     },
     Calls(oneshot::Sender<Vec<CallView>>),
+    /// An order from the ACD for an interaction or feature call on this shard.
+    Acd(crate::distributor::AcdOrder),
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
     Shutdown(oneshot::Sender<()>),
 }
@@ -159,6 +161,7 @@ fn handle(
     match input {
         ShardInput::Bytes { data, source } => engine.handle_bytes(now, &data, source),
         ShardInput::Message { msg, source } => engine.handle_message(now, msg, source),
+        ShardInput::Acd(order) => engine.handle_acd(now, order),
         ShardInput::Calls(reply) => {
             let _ = reply.send(engine.calls());
         }

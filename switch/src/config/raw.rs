@@ -113,6 +113,27 @@ pub(super) struct RawUser {
     pub contact: String,
 }
 
+/// `[acd]`: how agents reach the distributor from their phones, and queue announcements.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawAcd {
+    pub ready_code: String,
+    pub not_ready_code: String,
+    pub logout_code: String,
+    pub announce_every_secs: u64,
+}
+
+impl Default for RawAcd {
+    fn default() -> Self {
+        RawAcd {
+            ready_code: "*21".to_string(),
+            not_ready_code: "*22".to_string(),
+            logout_code: "*23".to_string(),
+            announce_every_secs: 30,
+        }
+    }
+}
+
 /// The whole file. Parsing goes section by section (see the module docs); this type is
 /// used whole only to print a config back as TOML.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -123,6 +144,9 @@ pub(super) struct RawConfig {
     pub media: RawMedia,
     pub database: RawDatabase,
     pub users: Vec<RawUser>,
+    pub acd: RawAcd,
+    pub queues: Vec<acd::QueueConfig>,
+    pub agents: Vec<acd::AgentConfig>,
 }
 
 impl Default for RawConfig {
@@ -134,12 +158,17 @@ impl Default for RawConfig {
             media: RawMedia::default(),
             database: RawDatabase::default(),
             users: Vec::new(),
+            acd: RawAcd::default(),
+            queues: Vec::new(),
+            agents: Vec::new(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 6] = ["data_dir", "sip", "http", "media", "database", "users"];
+const TOP_LEVEL_KEYS: [&str; 9] = [
+    "data_dir", "sip", "http", "media", "database", "users", "acd", "queues", "agents",
+];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
 /// Returns `None` when there were errors (they are in `errors`).
@@ -178,6 +207,21 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
                     raw.users = v;
                 }
             }
+            "acd" => {
+                if let Some(v) = read_table("acd", value, errors) {
+                    raw.acd = v;
+                }
+            }
+            "queues" => {
+                if let Some(v) = read_whole_tables("queues", value, errors) {
+                    raw.queues = v;
+                }
+            }
+            "agents" => {
+                if let Some(v) = read_whole_tables("agents", value, errors) {
+                    raw.agents = v;
+                }
+            }
             _ => errors.push(KeyError::new(
                 key,
                 format!("unknown key, expected one of {}", TOP_LEVEL_KEYS.join(", ")),
@@ -205,6 +249,37 @@ fn read_users(value: toml::Value, errors: &mut Vec<KeyError>) -> Option<Vec<RawU
         .filter_map(|(i, item)| read_table(&format!("users[{i}]"), item, errors))
         .collect();
     (errors.len() == before).then_some(users)
+}
+
+/// An array of tables whose entries have required keys (`[[queues]]`, `[[agents]]`): each
+/// entry is read whole, and an error names the entry (`queues[2]: missing field dn`).
+fn read_whole_tables<T: DeserializeOwned>(
+    path: &str,
+    value: toml::Value,
+    errors: &mut Vec<KeyError>,
+) -> Option<Vec<T>> {
+    let toml::Value::Array(items) = value else {
+        errors.push(KeyError::new(
+            path,
+            format!(
+                "must be an array of tables ([[{path}]]), found {}",
+                value.type_str()
+            ),
+        ));
+        return None;
+    };
+    let before = errors.len();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        match item.try_into::<T>() {
+            Ok(v) => out.push(v),
+            Err(e) => errors.push(KeyError::new(
+                format!("{path}[{i}]"),
+                serde_message(e.message()),
+            )),
+        }
+    }
+    (errors.len() == before).then_some(out)
 }
 
 /// Deserialises one table, naming the exact key (`path.key`) of any error.

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::net::{Cidr, ListenAddr, PortRange, ValueError};
-use super::raw::{RawConfig, RawDatabase, RawHttp, RawMedia, RawSip, RawUser};
+use super::raw::{RawAcd, RawConfig, RawDatabase, RawHttp, RawMedia, RawSip, RawUser};
 use super::user::{check_user_id, is_host, StaticContact, User};
-use super::{Config, DatabaseConfig, HttpConfig, KeyError, MediaConfig, SipConfig};
+use super::{AcdConfig, Config, DatabaseConfig, HttpConfig, KeyError, MediaConfig, SipConfig};
 
 /// RFC 4028 §4: Min-SE must not be below 90 seconds.
 const MIN_SE_FLOOR: u64 = 90;
@@ -62,6 +62,8 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let media = media(&raw.media, &mut p);
     let database = database(&raw.database, &mut p);
     let users = users(&raw.users, &mut p);
+    let acd = acd_section(&raw.acd, &mut p);
+    check_queues_and_agents(&raw, &mut p);
     if errors.len() != before {
         return None;
     }
@@ -72,7 +74,78 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         media: media?,
         database: database?,
         users: users?,
+        acd: acd?,
+        queues: raw.queues,
+        agents: raw.agents,
     })
+}
+
+fn acd_section(raw: &RawAcd, p: &mut Problems) -> Option<AcdConfig> {
+    let before = p.0.len();
+    let codes = [
+        ("acd.ready_code", &raw.ready_code),
+        ("acd.not_ready_code", &raw.not_ready_code),
+        ("acd.logout_code", &raw.logout_code),
+    ];
+    for (i, (key, code)) in codes.iter().enumerate() {
+        if code.is_empty()
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+        {
+            p.add(*key, format!("{code:?} must be digits, * and # only"));
+        }
+        if codes[..i].iter().any(|(_, other)| other == code) {
+            p.add(*key, format!("{code:?} is used by another feature code"));
+        }
+    }
+    let every = p.in_range::<u64>("acd.announce_every_secs", raw.announce_every_secs, 0, 3600);
+    (p.0.len() == before).then(|| AcdConfig {
+        ready_code: raw.ready_code.clone(),
+        not_ready_code: raw.not_ready_code.clone(),
+        logout_code: raw.logout_code.clone(),
+        announce_every_secs: every.unwrap_or(30),
+    })
+}
+
+/// Queue DNs unique and not users' ids; agents unique, their queues known.
+fn check_queues_and_agents(raw: &RawConfig, p: &mut Problems) {
+    for (i, q) in raw.queues.iter().enumerate() {
+        if let Err(e) = q.validate() {
+            p.add(format!("queues[{i}].{}", e.key), e.reason);
+        }
+        if let Some(first) = raw.queues[..i].iter().position(|o| o.dn == q.dn) {
+            p.add(
+                format!("queues[{i}].dn"),
+                format!("duplicate DN \"{}\" (also queues[{first}])", q.dn),
+            );
+        }
+        if raw.users.iter().any(|u| u.id == q.dn.as_str()) {
+            p.add(
+                format!("queues[{i}].dn"),
+                format!("\"{}\" is also a user id", q.dn),
+            );
+        }
+    }
+    for (i, a) in raw.agents.iter().enumerate() {
+        if let Err(e) = a.validate() {
+            p.add(format!("agents[{i}].{}", e.key), e.reason);
+        }
+        if let Some(first) = raw.agents[..i].iter().position(|o| o.id == a.id) {
+            p.add(
+                format!("agents[{i}].id"),
+                format!("duplicate agent id \"{}\" (also agents[{first}])", a.id),
+            );
+        }
+        for (j, dn) in a.queues.iter().enumerate() {
+            if !raw.queues.iter().any(|q| &q.dn == dn) {
+                p.add(
+                    format!("agents[{i}].queues[{j}]"),
+                    format!("no queue with DN \"{dn}\""),
+                );
+            }
+        }
+    }
 }
 
 fn sip(raw: &RawSip, p: &mut Problems) -> Option<SipConfig> {
@@ -401,6 +474,14 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         database: RawDatabase {
             url: config.database.url.clone(),
         },
+        acd: RawAcd {
+            ready_code: config.acd.ready_code.clone(),
+            not_ready_code: config.acd.not_ready_code.clone(),
+            logout_code: config.acd.logout_code.clone(),
+            announce_every_secs: config.acd.announce_every_secs,
+        },
+        queues: config.queues.clone(),
+        agents: config.agents.clone(),
         users: config
             .users
             .iter()

@@ -43,6 +43,8 @@ impl Side {
 pub enum CallState {
     Routing,
     Early,
+    /// Answered by the switch (queue music, feature code), no B leg bridged.
+    Queued,
     Answered,
 }
 
@@ -53,6 +55,10 @@ pub struct Fork {
     pub final_code: Option<u16>,
     /// Our ACK for this fork's 2xx, repeated when the 2xx is.
     pub ack: Option<(Vec<u8>, Target)>,
+    /// The ACD agent this fork offers the call to.
+    pub agent: Option<acd::AgentId>,
+    /// We CANCELled it (the ACD withdrew the offer or another fork won).
+    pub cancelled: bool,
 }
 
 pub struct Call {
@@ -65,7 +71,9 @@ pub struct Call {
     /// answer in the caller's ACK).
     pub a_offer: bool,
     pub b_call_id: String,
-    pub b_tag: String,
+    /// Our From tags on the B side: one per offer round, so a re-offer to the same phone
+    /// is a new request and not a merged one (RFC 3261 §8.2.2.2).
+    pub b_tags: Vec<String>,
     pub forks: Vec<Fork>,
     pub b: Option<Dialog>,
     /// The winning fork, once answered.
@@ -87,6 +95,16 @@ pub struct Call {
     pub session_deadline: Option<Instant>,
     /// The SDP we last sent the caller, to answer its body-less refreshes locally.
     pub sdp_to_a: Vec<u8>,
+    /// The switch answered the caller itself (queue, feature code): B-leg answers bridge
+    /// without a 200 to the caller.
+    pub local_answer: bool,
+    /// The codec agreed with the caller for what the switch plays to it.
+    pub codec: Option<media::Codec>,
+    /// The ACD interaction this call is, for queue calls.
+    pub interaction: Option<u64>,
+    /// The welcome prompt was played.
+    pub announced: bool,
+    pub from_display: String,
 }
 
 #[derive(Serialize)]
@@ -175,8 +193,25 @@ impl Call {
     }
 }
 
+/// Where a dialled number leads.
+pub(super) enum Route {
+    User(Vec<crate::registrar::Binding>),
+    Queue,
+    Feature(crate::distributor::Feature),
+}
+
+/// What a new call's B-leg INVITEs carry.
+pub(super) struct ForkSpec<'a> {
+    pub from: NameAddr,
+    pub to: NameAddr,
+    pub max_forwards: u32,
+    pub body: &'a [u8],
+    pub extra: Vec<(&'static str, String)>,
+}
+
 impl Engine {
-    /// A new INVITE from a caller: authenticate, route, anchor media, fork to the callee.
+    /// A new INVITE from a caller: authenticate, route, anchor media, fork to the callee
+    /// (or answer it here for a queue or a feature code).
     pub(super) fn new_call(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
         let Some(identity) = self.authenticate(now, tx, &req, source, true) else {
             return;
@@ -203,17 +238,10 @@ impl Engine {
             return self.reply(now, tx, &req, 483, None);
         }
         let dn = req.uri.user_unescaped().unwrap_or_default();
-        let config = self.shared.config.clone();
-        if config.user(&dn).is_none() {
-            return self.reply(now, tx, &req, 404, None);
-        }
-        let bindings = match self.shared.registrar.read() {
-            Ok(r) => r.lookup(now, &dn),
-            Err(_) => Vec::new(),
+        let route = match self.route(now, &dn) {
+            Ok(r) => r,
+            Err(code) => return self.reply(now, tx, &req, code, None),
         };
-        if bindings.is_empty() {
-            return self.reply(now, tx, &req, 480, None);
-        }
         let media = match self.shared.media.create_session() {
             Ok(m) => m,
             Err(e) => {
@@ -229,23 +257,161 @@ impl Engine {
                 None => return self.reply(now, tx, &req, 488, Some("Bad SDP")),
             }
         }
-        let a_tag = new_tag();
-        let Some(a) = Dialog::uas(&req, &a_tag, source) else {
-            return self.reply(now, tx, &req, 400, Some("Bad Dialog Headers"));
+        let Some(mut call) =
+            self.make_call(now, tx, req, source, media, a_offer, dn, session_interval)
+        else {
+            return;
         };
-        let id = self.new_call_id();
-        let b_call_id = format!("ccs{:02x}-{:016x}", self.shard, rand::random::<u64>());
-        let b_tag = new_tag();
-        let to = req.headers.to().ok();
+        let bindings = match route {
+            Route::User(b) => b,
+            Route::Queue => return self.start_queue_call(now, call),
+            Route::Feature(f) => return self.start_feature_call(now, call, f),
+        };
         let mut b_from = from.clone();
         b_from
             .params
             .retain(|(n, _)| !n.eq_ignore_ascii_case("tag"));
-        b_from.set_param("tag", Some(b_tag.clone()));
-        let mut b_to = to.clone().unwrap_or_else(|| NameAddr::new(req.uri.clone()));
+        b_from.set_param("tag", Some(call.b_tags[0].clone()));
+        let mut b_to = call
+            .a_invite
+            .headers
+            .to()
+            .unwrap_or_else(|_| NameAddr::new(call.a_invite.uri.clone()));
         b_to.params.retain(|(n, _)| !n.eq_ignore_ascii_case("tag"));
-        let mut forks = Vec::new();
-        for binding in &bindings {
+        let mut extra = Vec::new();
+        for name in ["Subject", "Alert-Info", "Call-Info", "Priority"] {
+            for v in call.a_invite.headers.get_all(name) {
+                extra.push((name, v.to_string()));
+            }
+        }
+        let spec = ForkSpec {
+            from: b_from,
+            to: b_to,
+            max_forwards: max_forwards - 1,
+            body: &b_body,
+            extra,
+        };
+        self.add_forks(now, &mut call, &bindings, &spec, None);
+        let id = call.id;
+        let ring = self.config().sip.invite_timeout();
+        self.schedule(now + ring, id, CallTimer::Ring);
+        let all_failed = call.forks.iter().all(|f| f.final_code.is_some());
+        self.calls.insert(id, call);
+        if all_failed {
+            self.fork_final(now, id, 0, 503);
+        }
+    }
+
+    /// The dialplan: feature codes, then queues, then users. `Err` is the status to answer.
+    fn route(&self, now: Instant, dn: &str) -> Result<Route, u16> {
+        let acd = &self.config().acd;
+        let feature = if dn == acd.ready_code {
+            Some(crate::distributor::Feature::Ready)
+        } else if dn == acd.not_ready_code {
+            Some(crate::distributor::Feature::NotReady)
+        } else if dn == acd.logout_code {
+            Some(crate::distributor::Feature::Logout)
+        } else {
+            None
+        };
+        if let Some(f) = feature {
+            return Ok(Route::Feature(f));
+        }
+        if self.shared.distributor.is_queue(dn) {
+            return Ok(Route::Queue);
+        }
+        if self.config().user(dn).is_none() {
+            return Err(404);
+        }
+        let bindings = match self.shared.registrar.read() {
+            Ok(r) => r.lookup(now, dn),
+            Err(_) => Vec::new(),
+        };
+        if bindings.is_empty() {
+            return Err(480);
+        }
+        Ok(Route::User(bindings))
+    }
+
+    /// The call record for a new INVITE, indexed by its A-leg dialog and INVITE transaction.
+    #[allow(clippy::too_many_arguments)]
+    fn make_call(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: Request,
+        source: Target,
+        media: MediaSession,
+        a_offer: bool,
+        dn: String,
+        session_interval: Option<u32>,
+    ) -> Option<Call> {
+        let a_tag = new_tag();
+        let Some(a) = Dialog::uas(&req, &a_tag, source) else {
+            self.reply(now, tx, &req, 400, Some("Bad Dialog Headers"));
+            return None;
+        };
+        let from = req.headers.from().ok()?;
+        let id = self.new_call_id();
+        let b_call_id = format!("ccs{:02x}-{:016x}", self.shard, rand::random::<u64>());
+        let b_tag = new_tag();
+        let to_uri = req
+            .headers
+            .to()
+            .map(|t| t.uri.to_string())
+            .unwrap_or_default();
+        self.dialogs
+            .insert((a.call_id.clone(), a_tag), (id, Side::A));
+        self.dialogs
+            .insert((b_call_id.clone(), b_tag.clone()), (id, Side::B));
+        self.invites.insert(tx, id);
+        self.shared.metrics.call_started();
+        Some(Call {
+            id,
+            state: CallState::Routing,
+            a,
+            a_invite_tx: tx,
+            a_invite: req,
+            a_offer,
+            b_call_id,
+            b_tags: vec![b_tag],
+            forks: Vec::new(),
+            b: None,
+            winner: None,
+            b_ack_deferred: false,
+            early_media: false,
+            media: Some(media),
+            from_uri: from.uri.to_string(),
+            from_display: from.display.clone().unwrap_or_default(),
+            to_uri,
+            from_user: from.uri.user_unescaped().unwrap_or_default(),
+            to_user: dn,
+            started: now,
+            start_ms: unix_ms(),
+            answered: None,
+            txs: Vec::new(),
+            session_interval,
+            session_deadline: None,
+            sdp_to_a: Vec::new(),
+            local_answer: false,
+            codec: None,
+            interaction: None,
+            announced: false,
+        })
+    }
+
+    /// Send one INVITE per binding (a fork each) for `agent` (None: a plain callee).
+    pub(super) fn add_forks(
+        &mut self,
+        now: Instant,
+        call: &mut Call,
+        bindings: &[crate::registrar::Binding],
+        spec: &ForkSpec<'_>,
+        agent: Option<acd::AgentId>,
+    ) {
+        let config = self.shared.config.clone();
+        let from_tag = spec.from.tag().unwrap_or_default().to_string();
+        for binding in bindings {
             let Ok(uri) = Uri::parse(&binding.contact) else {
                 continue;
             };
@@ -257,87 +423,53 @@ impl Engine {
             );
             h.push(
                 "Max-Forwards",
-                (max_forwards - 1)
+                spec.max_forwards
                     .min(u32::from(config.sip.max_forwards))
                     .to_string(),
             );
-            h.push("From", b_from.to_string());
-            h.push("To", b_to.to_string());
-            h.push("Call-ID", b_call_id.clone());
+            h.push("From", spec.from.to_string());
+            h.push("To", spec.to.to_string());
+            h.push("Call-ID", call.b_call_id.clone());
             h.push("CSeq", "1 INVITE");
             h.push("Contact", self.contact_header(binding.target.transport));
             h.push("Allow", super::ALLOW);
-            h.push("User-Agent", config.sip.user_agent.clone());
-            for name in ["Subject", "Alert-Info", "Call-Info", "Priority"] {
-                for v in req.headers.get_all(name) {
-                    h.push(name, v);
-                }
+            if !config.sip.user_agent.is_empty() {
+                h.push("User-Agent", config.sip.user_agent.clone());
             }
-            if a_offer {
+            for (name, v) in &spec.extra {
+                h.push(name, v.clone());
+            }
+            if !spec.body.is_empty() {
                 h.push("Content-Type", "application/sdp");
             }
-            forks.push(Fork {
-                tx: None,
-                request: Request {
-                    method: Method::Invite,
-                    uri,
-                    headers: h,
-                    body: b_body.clone(),
-                },
+            let request = Request {
+                method: Method::Invite,
+                uri,
+                headers: h,
+                body: spec.body.to_vec(),
+            };
+            let n = call.forks.len();
+            let tx = self.send_request(now, request.clone(), binding.target);
+            if let Some(t) = tx {
+                call.txs.push(t);
+                self.tx_owner.insert(t, (call.id, TxRole::Fork(n)));
+            }
+            call.forks.push(Fork {
+                tx,
+                request,
                 target: binding.target,
-                final_code: None,
+                final_code: if tx.is_some() { None } else { Some(503) },
                 ack: None,
+                agent: agent.clone(),
+                cancelled: false,
             });
         }
-        let to_uri = to.as_ref().map(|t| t.uri.to_string()).unwrap_or_default();
-        let mut call = Call {
-            id,
-            state: CallState::Routing,
-            a,
-            a_invite_tx: tx,
-            a_invite: req,
-            a_offer,
-            b_call_id: b_call_id.clone(),
-            b_tag: b_tag.clone(),
-            forks,
-            b: None,
-            winner: None,
-            b_ack_deferred: false,
-            early_media: false,
-            media: Some(media),
-            from_uri: from.uri.to_string(),
-            to_uri,
-            from_user: from.uri.user_unescaped().unwrap_or_default(),
-            to_user: dn,
-            started: now,
-            start_ms: unix_ms(),
-            answered: None,
-            txs: Vec::new(),
-            session_interval,
-            session_deadline: None,
-            sdp_to_a: Vec::new(),
-        };
-        for n in 0..call.forks.len() {
-            let (req, target) = (call.forks[n].request.clone(), call.forks[n].target);
-            if let Some(ftx) = self.send_request(now, req, target) {
-                call.forks[n].tx = Some(ftx);
-                call.txs.push(ftx);
-                self.tx_owner.insert(ftx, (id, TxRole::Fork(n)));
-            } else {
-                call.forks[n].final_code = Some(503);
-            }
-        }
-        self.dialogs
-            .insert((call.a.call_id.clone(), a_tag), (id, Side::A));
-        self.dialogs.insert((b_call_id, b_tag), (id, Side::B));
-        self.invites.insert(tx, id);
-        self.shared.metrics.call_started();
-        let ring = self.config().sip.invite_timeout();
-        self.schedule(now + ring, id, CallTimer::Ring);
-        let all_failed = call.forks.iter().all(|f| f.final_code.is_some());
-        self.calls.insert(id, call);
-        if all_failed {
-            self.fork_final(now, id, 0, 503);
+        if !call.b_tags.contains(&from_tag) {
+            self.dialogs.insert(
+                (call.b_call_id.clone(), from_tag.clone()),
+                (call.id, Side::B),
+            );
+            call.b_tags.push(from_tag);
         }
     }
 

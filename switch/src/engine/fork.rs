@@ -22,7 +22,8 @@ impl Engine {
             return;
         };
         if code < 200 {
-            if call.state != CallState::Answered {
+            // A locally answered caller hears our music, not the agent's ringing.
+            if call.state != CallState::Answered && !call.local_answer {
                 call.state = CallState::Early;
                 let mut out =
                     call.a_invite
@@ -55,6 +56,7 @@ impl Engine {
                 let (request, target) = (call.forks[n].request.clone(), call.forks[n].target);
                 self.release_late_answer(now, id, &request, &resp, target);
             }
+            None if call.local_answer => self.bridge_local(now, &mut call, n, resp),
             None => self.answer(now, &mut call, n, resp),
         }
         self.calls.insert(id, call);
@@ -132,6 +134,39 @@ impl Engine {
         }
     }
 
+    /// A callee answered a caller the switch had answered itself (a queue's agent, an
+    /// overflow target): ACK it, stop the music and relay media between the two.
+    fn bridge_local(&mut self, now: Instant, call: &mut Call, n: usize, resp: Response) {
+        let target = call.forks[n].target;
+        let Some(b) = Dialog::uac(&call.forks[n].request, &resp, target) else {
+            tracing::warn!("2xx without usable dialog headers");
+            return;
+        };
+        call.winner = Some(n);
+        call.state = CallState::Answered;
+        call.answered = Some((now, unix_ms()));
+        self.cancel_forks(now, call, |_| true);
+        if let Some(m) = call.media.as_ref() {
+            if has_sdp(&resp.body, &resp.headers) {
+                // Only to learn the agent's address: the caller keeps the SDP it has.
+                let _ = self.rewrite_sdp(m, Side::B, &resp.body);
+            }
+            m.stop_playing(media::Side::A);
+        }
+        call.b = Some(b);
+        self.ack_b(call, n, Vec::new());
+        if let (Some(i), Some(agent)) = (call.interaction, call.forks[n].agent.clone()) {
+            self.shared.distributor.send(acd::Event::OfferAccepted {
+                interaction: acd::InteractionId(i),
+                agent,
+            });
+        }
+        self.shared.metrics.call_answered();
+        if let Some(limit) = self.config().media.no_media_timeout() {
+            self.schedule(now + media_check_interval(limit), call.id, CallTimer::Media);
+        }
+    }
+
     /// Send the B leg's ACK for its 2xx, with an SDP answer when the offer was late.
     pub(super) fn ack_b(&mut self, call: &mut Call, n: usize, sdp: Vec<u8>) {
         let Some(b) = call.b.as_ref() else { return };
@@ -158,6 +193,9 @@ impl Engine {
                 f.final_code = Some(code);
             }
         }
+        if call.local_answer {
+            return self.local_fork_failed(now, id, n);
+        }
         if call.winner.is_some() || call.forks.iter().any(|f| f.final_code.is_none()) {
             return;
         }
@@ -172,11 +210,43 @@ impl Engine {
         self.finish(id, cause_of(code), "callee", code);
     }
 
+    /// A fork of a locally answered call failed: when it was the last one ringing an agent,
+    /// the agent refused or missed the offer (RONA); when the overflow target is out of
+    /// reach, the caller is released.
+    fn local_fork_failed(&mut self, now: Instant, id: u64, n: usize) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.winner.is_some() {
+            return;
+        }
+        let Some(fork) = call.forks.get(n) else {
+            return;
+        };
+        let agent = fork.agent.clone();
+        let cancelled = fork.cancelled;
+        let group_done = call
+            .forks
+            .iter()
+            .filter(|f| f.agent == agent)
+            .all(|f| f.final_code.is_some());
+        if !group_done || cancelled {
+            return;
+        }
+        match (agent, call.interaction) {
+            (Some(agent), Some(i)) => self.shared.distributor.send(acd::Event::OfferRejected {
+                interaction: acd::InteractionId(i),
+                agent,
+            }),
+            _ => self.hangup_all(now, id, "unavailable", "callee", 480),
+        }
+    }
+
     pub(super) fn ring_timeout(&mut self, now: Instant, id: u64) {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        if call.state == CallState::Answered {
+        if call.state == CallState::Answered || call.local_answer {
             return;
         }
         let (tx, req, tag) = (
@@ -206,7 +276,7 @@ impl Engine {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        if call.state == CallState::Answered {
+        if call.state == CallState::Answered || call.local_answer {
             return;
         }
         let (req, tag) = (call.a_invite.clone(), call.a.local_tag.clone());

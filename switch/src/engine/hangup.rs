@@ -12,22 +12,44 @@ impl Engine {
         let Some(mut call) = self.calls.remove(&id) else {
             return;
         };
-        if call.state == CallState::Answered {
-            for s in [Side::A, Side::B] {
-                self.send_bye(now, &mut call, s);
+        match call.state {
+            CallState::Answered => {
+                for s in [Side::A, Side::B] {
+                    self.send_bye(now, &mut call, s);
+                }
+                self.calls.insert(id, call);
+                self.finish(id, cause, side, 200);
             }
-            self.calls.insert(id, call);
-            self.finish(id, cause, side, 200);
-        } else {
-            for f in call.forks.iter().filter(|f| f.final_code.is_none()) {
+            CallState::Queued => {
+                self.cancel_forks(now, &mut call, |_| true);
+                self.send_bye(now, &mut call, Side::A);
+                self.calls.insert(id, call);
+                self.finish(id, cause, side, 200);
+            }
+            CallState::Routing | CallState::Early => {
+                self.cancel_forks(now, &mut call, |_| true);
+                let resp = call.a_invite.response(code, None, Some(&call.a.local_tag));
+                self.layer.respond(now, call.a_invite_tx, resp);
+                self.calls.insert(id, call);
+                self.finish(id, cause, side, code);
+            }
+        }
+    }
+
+    /// CANCEL the still-ringing forks that `which` selects.
+    pub(super) fn cancel_forks(
+        &mut self,
+        now: Instant,
+        call: &mut Call,
+        which: impl Fn(&super::call::Fork) -> bool,
+    ) {
+        for f in call.forks.iter_mut() {
+            if f.final_code.is_none() && !f.cancelled && which(f) {
+                f.cancelled = true;
                 if let Some(t) = f.tx {
                     self.layer.cancel(now, t);
                 }
             }
-            let resp = call.a_invite.response(code, None, Some(&call.a.local_tag));
-            self.layer.respond(now, call.a_invite_tx, resp);
-            self.calls.insert(id, call);
-            self.finish(id, cause, side, code);
         }
     }
 
@@ -119,8 +141,16 @@ impl Engine {
         };
         self.dialogs
             .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
-        self.dialogs
-            .remove(&(call.b_call_id.clone(), call.b_tag.clone()));
+        for tag in &call.b_tags {
+            self.dialogs.remove(&(call.b_call_id.clone(), tag.clone()));
+        }
+        if let Some(i) = call.interaction {
+            self.interactions.remove(&i);
+            // Waiting or ringing: the caller abandoned; bridged: the agent's wrap-up starts.
+            self.shared.distributor.send(acd::Event::InteractionEnded {
+                interaction: acd::InteractionId(i),
+            });
+        }
         self.invites.remove(&call.a_invite_tx);
         for t in &call.txs {
             // BYEs in flight keep their entry until answered. INVITEs still ringing become

@@ -7,6 +7,7 @@ mod call;
 mod dialog;
 mod fork;
 mod hangup;
+mod queue;
 mod register;
 mod relay;
 
@@ -35,6 +36,8 @@ pub struct Shared {
     pub media: Arc<MediaEngine>,
     pub cdrs: CdrSink,
     pub metrics: Arc<Metrics>,
+    pub distributor: crate::distributor::Distributor,
+    pub prompts: Arc<crate::prompts::Prompts>,
     /// Our address per transport, for Via and Contact.
     pub locals: HashMap<TransportKind, SocketAddr>,
     pub auth_secret: [u8; 32],
@@ -49,6 +52,10 @@ enum CallTimer {
     Media,
     /// The caller's session refresh is due (RFC 4028).
     Session,
+    /// A waiting caller's next position announcement.
+    Announce,
+    /// A feature code's confirmation has played: hang up.
+    Hangup,
 }
 
 /// What a client transaction was started for.
@@ -73,6 +80,8 @@ pub struct Engine {
     calls: HashMap<u64, Call>,
     /// (Call-ID, our tag) of each leg -> call and side.
     dialogs: HashMap<(String, String), (u64, Side)>,
+    /// ACD interactions held by this shard -> call.
+    interactions: HashMap<u64, u64>,
     /// A-leg INVITE server transactions -> call, to match CANCEL and timeouts.
     invites: HashMap<TxId, u64>,
     tx_owner: HashMap<TxId, (u64, TxRole)>,
@@ -122,6 +131,7 @@ impl Engine {
             calls: HashMap::new(),
             dialogs: HashMap::new(),
             invites: HashMap::new(),
+            interactions: HashMap::new(),
             tx_owner: HashMap::new(),
             orphans: HashMap::new(),
             timers: BinaryHeap::new(),
@@ -175,6 +185,8 @@ impl Engine {
                 CallTimer::Ring => self.ring_timeout(now, call),
                 CallTimer::Media => self.media_check(now, call),
                 CallTimer::Session => self.session_check(now, call),
+                CallTimer::Announce => self.announce(call),
+                CallTimer::Hangup => self.hangup_all(now, call, "normal", "switch", 200),
             }
         }
         self.process(now);

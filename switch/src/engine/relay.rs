@@ -37,6 +37,43 @@ impl Engine {
             d.remote_cseq = d.remote_cseq.max(cseq);
         }
         match req.method {
+            Method::Bye if call.state == CallState::Queued => {
+                // The caller left while waiting (abandoned) or while an overflow rang.
+                self.reply(now, tx, &req, 200, None);
+                self.cancel_forks(now, &mut call, |_| true);
+                let cause = if call.interaction.is_some() {
+                    "abandoned"
+                } else {
+                    "normal"
+                };
+                self.calls.insert(id, call);
+                self.finish(id, cause, side.hangup_name(), 200);
+            }
+            Method::Invite | Method::Update
+                if call.state == CallState::Queued && side == Side::A =>
+            {
+                // The switch is the caller's peer while it waits: answer here.
+                if let Some(m) = call.media.as_ref() {
+                    if !req.body.is_empty() {
+                        let _ = self.rewrite_sdp(m, Side::A, &req.body);
+                    }
+                }
+                self.refresh_session(now, &mut call);
+                let mut resp = req.response(200, None, None);
+                resp.headers
+                    .push("Contact", self.contact_header(call.a.target.transport));
+                self.add_session_headers(&call, &mut resp);
+                if req.method == Method::Invite {
+                    resp.headers.push("Content-Type", "application/sdp");
+                    resp.body = call.sdp_to_a.clone();
+                }
+                self.layer.respond(now, tx, resp);
+                self.calls.insert(id, call);
+            }
+            Method::Info if call.state == CallState::Queued => {
+                self.reply(now, tx, &req, 200, None);
+                self.calls.insert(id, call);
+            }
             Method::Bye => {
                 self.reply(now, tx, &req, 200, None);
                 if call.state == CallState::Answered {
@@ -151,6 +188,12 @@ impl Engine {
         let Some(mut call) = self.calls.remove(&id) else {
             return;
         };
+        if call.local_answer && call.state == CallState::Queued && !req.body.is_empty() {
+            // Late offer: the caller's answer to the SDP in our 200.
+            if let Some(m) = call.media.as_ref() {
+                let _ = self.rewrite_sdp(m, Side::A, &req.body);
+            }
+        }
         if call.b_ack_deferred {
             let mut sdp = Vec::new();
             if !req.body.is_empty() {

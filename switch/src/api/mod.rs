@@ -1,6 +1,9 @@
 //! The HTTP API (axum): health, live calls, registrations, CDRs and Prometheus metrics.
 //! Errors are JSON: `{"error":{"code","message"}}`.
 
+mod agents;
+
+use crate::distributor::Distributor;
 use crate::metrics::Metrics;
 use crate::registrar::Registrar;
 use crate::shard::Shards;
@@ -22,6 +25,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub media: Arc<media::MediaEngine>,
     pub store: Store,
+    pub distributor: Distributor,
     pub started: Instant,
 }
 
@@ -56,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/registrations", get(registrations))
         .route("/api/cdrs", get(cdrs))
         .route("/metrics", get(metrics))
+        .merge(agents::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

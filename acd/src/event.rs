@@ -1,0 +1,86 @@
+//! Inputs from the switch.
+
+use crate::config::Skills;
+use crate::id::{AgentId, Channel, Dn, InteractionId};
+use crate::state::RequestedState;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The agent logs in, starting in `initial` (desktops usually log in NotReady).
+    AgentLogin {
+        agent: AgentId,
+        initial: RequestedState,
+    },
+    /// The agent (or a supervisor) chooses Ready or NotReady. From AfterCallWork this ends
+    /// wrap-up; while Busy it takes effect when the work is done; while Reserved a NotReady
+    /// withdraws the ringing offers.
+    AgentState {
+        agent: AgentId,
+        state: RequestedState,
+    },
+    /// Ringing offers are withdrawn (their interactions go back to their queue); active
+    /// interactions stay with the switch and end without wrap-up.
+    AgentLogout {
+        agent: AgentId,
+    },
+    InteractionArrived(Arrival),
+    /// The agent answered (voice: their phone sent 200 OK).
+    OfferAccepted {
+        interaction: InteractionId,
+        agent: AgentId,
+    },
+    /// The agent's endpoint refused (486/603): the agent goes to Rona as on a timeout.
+    OfferRejected {
+        interaction: InteractionId,
+        agent: AgentId,
+    },
+    /// The interaction is over. Waiting or ringing: the caller abandoned. Active: the agent's
+    /// work ends and wrap-up starts.
+    InteractionEnded {
+        interaction: InteractionId,
+    },
+    /// The agent finished after-call work (manual wrap-up, or ending a fixed one early).
+    WrapUpDone {
+        agent: AgentId,
+    },
+}
+
+/// A new interaction for a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arrival {
+    pub id: InteractionId,
+    pub queue: Dn,
+    pub channel: Channel,
+    /// Higher is served first; equal priorities are served in arrival order.
+    #[serde(default)]
+    pub priority: u32,
+    #[serde(default)]
+    pub caller: CallerInfo,
+    /// Skills needed on top of the queue's own requirements.
+    #[serde(default)]
+    pub skills: Skills,
+}
+
+impl Arrival {
+    pub fn new(id: u64, queue: impl Into<Dn>, channel: Channel) -> Self {
+        Arrival {
+            id: InteractionId(id),
+            queue: queue.into(),
+            channel,
+            priority: 0,
+            caller: CallerInfo::default(),
+            skills: Skills::new(),
+        }
+    }
+}
+
+/// Who is waiting, for supervisor views. The engine stores it and does not interpret it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerInfo {
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub name: String,
+}

@@ -1,0 +1,576 @@
+//! The automatic call distributor as a service: one task owns the sans-IO [`acd::Engine`]
+//! (agents, queues, offers), takes events from the shards and the API, and turns the
+//! engine's actions into orders for the shard that holds each interaction, events for the
+//! desktops' stream, and records for the store.
+
+use crate::shard::{ShardInput, Shards};
+use acd::{Action, AgentConfig, AgentId, Dn, Event, InteractionId, QueueConfig};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// What the distributor tells the shard holding an interaction to do.
+#[derive(Debug, Clone)]
+pub enum AcdOrder {
+    /// Ring `agent` (at the SIP user `extension`) for this interaction.
+    Offer {
+        interaction: u64,
+        agent: AgentId,
+        extension: String,
+        queue: Dn,
+        queue_name: String,
+    },
+    /// Stop ringing `agent`.
+    CancelOffer { interaction: u64, agent: AgentId },
+    /// Take the interaction elsewhere: `target` goes through the dialplan again.
+    Overflow { interaction: u64, target: Dn },
+    /// The queue is full: the caller gets busy.
+    QueueFull { interaction: u64 },
+    /// Where the interaction waits, and the expected wait, for announcements.
+    Queued {
+        interaction: u64,
+        position: usize,
+        expected_wait_secs: Option<u64>,
+    },
+    /// The answer to a feature code dialled from `call` (a shard-local call id).
+    FeatureDone { call: u64, outcome: FeatureOutcome },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureOutcome {
+    Ready,
+    NotReady,
+    LoggedOut,
+    /// The caller is no agent, or the change was refused.
+    Refused,
+}
+
+/// A feature code an agent dials from the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    Ready,
+    NotReady,
+    Logout,
+}
+
+/// A durable record of what the ACD did, for the store.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AcdRecord {
+    State(acd::StateChange),
+    Interaction {
+        id: u64,
+        queue: String,
+        event: &'static str,
+        agent: Option<String>,
+        at_ms: u64,
+    },
+}
+
+type Reply<T> = oneshot::Sender<Result<T, String>>;
+type Reader = Box<dyn FnOnce(&acd::Engine, Instant) + Send>;
+
+enum Input {
+    Event(Event, Option<Reply<()>>),
+    Position(u64),
+    Feature {
+        shard: usize,
+        call: u64,
+        user: String,
+        feature: Feature,
+    },
+    UpsertQueue(QueueConfig, Reply<()>),
+    UpsertAgent(AgentConfig, Reply<()>),
+    RemoveQueue(Dn, Reply<()>),
+    RemoveAgent(AgentId, Reply<()>),
+    Read(Reader),
+}
+
+/// A cheap handle to the distributor task.
+#[derive(Clone)]
+pub struct Distributor {
+    tx: mpsc::UnboundedSender<Input>,
+    queue_dns: Arc<RwLock<HashSet<String>>>,
+    next_id: Arc<AtomicU64>,
+    events: broadcast::Sender<Arc<str>>,
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Distributor {
+    /// Start the task with the configured queues and agents. Orders reach the shards once
+    /// [`Distributor::set_shards`] is called. Records go to `records` (the store's writer).
+    pub fn spawn(
+        queues: Vec<QueueConfig>,
+        agents: Vec<AgentConfig>,
+        records: mpsc::UnboundedSender<AcdRecord>,
+    ) -> Result<(Distributor, Arc<OnceLock<Arc<Shards>>>), String> {
+        let now = Instant::now();
+        let mut engine = acd::Engine::new(now, wall_ms());
+        let mut dns = HashSet::new();
+        for q in queues {
+            dns.insert(q.dn.as_str().to_string());
+            let dn = q.dn.clone();
+            engine
+                .upsert_queue(now, q)
+                .map_err(|e| format!("queues {dn}: {e}"))?;
+        }
+        for a in agents {
+            let id = a.id.clone();
+            engine
+                .upsert_agent(now, a)
+                .map_err(|e| format!("agents {id}: {e}"))?;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(4096);
+        let shards = Arc::new(OnceLock::new());
+        let handle = Distributor {
+            tx,
+            queue_dns: Arc::new(RwLock::new(dns)),
+            next_id: Arc::new(AtomicU64::new(1)),
+            events: events.clone(),
+        };
+        let task = Task {
+            engine,
+            shards: shards.clone(),
+            queue_dns: handle.queue_dns.clone(),
+            events,
+            records,
+        };
+        tokio::spawn(task.run(rx));
+        Ok((handle, shards))
+    }
+
+    /// Whether `dn` is a queue's DN (the dialplan asks this for every call).
+    pub fn is_queue(&self, dn: &str) -> bool {
+        self.queue_dns
+            .read()
+            .map(|s| s.contains(dn))
+            .unwrap_or(false)
+    }
+
+    /// A new interaction id that names the shard holding it (low 8 bits).
+    pub fn new_interaction(&self, shard: usize) -> u64 {
+        (self.next_id.fetch_add(1, Ordering::Relaxed) << 8) | (shard as u64 & 0xff)
+    }
+
+    /// Fire-and-forget event from a shard.
+    pub fn send(&self, event: Event) {
+        let _ = self.tx.send(Input::Event(event, None));
+    }
+
+    /// An event from the API, with the engine's verdict.
+    pub async fn request(&self, event: Event) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Event(event, Some(tx)))
+            .map_err(|_| "distributor stopped".to_string())?;
+        rx.await.map_err(|_| "distributor stopped".to_string())?
+    }
+
+    pub fn ask_position(&self, interaction: u64) {
+        let _ = self.tx.send(Input::Position(interaction));
+    }
+
+    pub fn feature(&self, shard: usize, call: u64, user: String, feature: Feature) {
+        let _ = self.tx.send(Input::Feature {
+            shard,
+            call,
+            user,
+            feature,
+        });
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Input) -> Result<T, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(make(tx))
+            .map_err(|_| "distributor stopped".to_string())?;
+        rx.await.map_err(|_| "distributor stopped".to_string())?
+    }
+
+    pub async fn upsert_queue(&self, q: QueueConfig) -> Result<(), String> {
+        self.call(|r| Input::UpsertQueue(q, r)).await
+    }
+
+    pub async fn upsert_agent(&self, a: AgentConfig) -> Result<(), String> {
+        self.call(|r| Input::UpsertAgent(a, r)).await
+    }
+
+    pub async fn remove_queue(&self, dn: Dn) -> Result<(), String> {
+        self.call(|r| Input::RemoveQueue(dn, r)).await
+    }
+
+    pub async fn remove_agent(&self, id: AgentId) -> Result<(), String> {
+        self.call(|r| Input::RemoveAgent(id, r)).await
+    }
+
+    /// Run `f` on the engine inside the task and return its result (views, statistics).
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&acd::Engine, Instant) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        let reader: Reader = Box::new(move |e, now| {
+            let _ = tx.send(f(e, now));
+        });
+        self.tx.send(Input::Read(reader)).ok()?;
+        rx.await.ok()
+    }
+
+    /// The stream of events for desktops and wallboards (JSON text).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.events.subscribe()
+    }
+
+    /// Publish an event that did not come from the ACD engine (calls, dialer).
+    pub fn publish(&self, event: serde_json::Value) {
+        let _ = self.events.send(Arc::from(event.to_string()));
+    }
+}
+
+struct Task {
+    engine: acd::Engine,
+    shards: Arc<OnceLock<Arc<Shards>>>,
+    queue_dns: Arc<RwLock<HashSet<String>>>,
+    events: broadcast::Sender<Arc<str>>,
+    records: mpsc::UnboundedSender<AcdRecord>,
+}
+
+impl Task {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Input>) {
+        loop {
+            let deadline = self.engine.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                input = rx.recv() => {
+                    let Some(input) = input else { break };
+                    self.handle(input);
+                }
+                _ = sleep => {
+                    let now = Instant::now();
+                    self.engine.set_wall_clock(now, wall_ms());
+                    self.engine.handle_timeout(now);
+                }
+            }
+            self.drain_actions();
+        }
+    }
+
+    fn handle(&mut self, input: Input) {
+        let now = Instant::now();
+        self.engine.set_wall_clock(now, wall_ms());
+        match input {
+            Input::Event(event, reply) => {
+                let noted = match &event {
+                    Event::OfferAccepted { interaction, agent } => {
+                        Some((interaction.0, "answered", Some(agent.clone())))
+                    }
+                    Event::InteractionEnded { interaction } => Some((interaction.0, "ended", None)),
+                    Event::OfferRejected { interaction, agent } => {
+                        Some((interaction.0, "rejected", Some(agent.clone())))
+                    }
+                    _ => None,
+                };
+                let queue = noted
+                    .as_ref()
+                    .and_then(|(i, _, _)| self.engine.interaction_view(InteractionId(*i)))
+                    .map(|v| v.queue);
+                let result = self.engine.handle(now, event).map_err(|e| e.to_string());
+                if let (Ok(()), Some((id, what, agent)), Some(queue)) = (&result, noted, queue) {
+                    self.publish(json!({"type": "interaction", "interaction": id, "queue": queue, "event": what, "agent": agent}));
+                    self.record_interaction(id, &queue, what, agent.as_ref(), wall_ms());
+                }
+                if let Err(e) = &result {
+                    tracing::debug!(error = %e, "ACD refused an event");
+                }
+                if let Some(r) = reply {
+                    let _ = r.send(result);
+                }
+            }
+            Input::Position(id) => {
+                let iid = InteractionId(id);
+                if let Some(position) = self.engine.position(iid) {
+                    let expected_wait_secs = self.expected_wait(now, iid, position);
+                    self.order(
+                        id,
+                        AcdOrder::Queued {
+                            interaction: id,
+                            position,
+                            expected_wait_secs,
+                        },
+                    );
+                }
+            }
+            Input::Feature {
+                shard,
+                call,
+                user,
+                feature,
+            } => {
+                let outcome = self.feature(now, &user, feature);
+                if let Some(shards) = self.shards.get() {
+                    shards.send(
+                        shard,
+                        ShardInput::Acd(AcdOrder::FeatureDone { call, outcome }),
+                    );
+                }
+            }
+            Input::UpsertQueue(q, r) => {
+                let dn = q.dn.as_str().to_string();
+                let res = self.engine.upsert_queue(now, q).map_err(|e| e.to_string());
+                if res.is_ok() {
+                    if let Ok(mut s) = self.queue_dns.write() {
+                        s.insert(dn);
+                    }
+                }
+                let _ = r.send(res);
+            }
+            Input::UpsertAgent(a, r) => {
+                let _ = r.send(self.engine.upsert_agent(now, a).map_err(|e| e.to_string()));
+            }
+            Input::RemoveQueue(dn, r) => {
+                let res = self
+                    .engine
+                    .remove_queue(&dn)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+                if res.is_ok() {
+                    if let Ok(mut s) = self.queue_dns.write() {
+                        s.remove(dn.as_str());
+                    }
+                }
+                let _ = r.send(res);
+            }
+            Input::RemoveAgent(id, r) => {
+                let _ = r.send(
+                    self.engine
+                        .remove_agent(&id)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                );
+            }
+            Input::Read(f) => f(&self.engine, now),
+        }
+    }
+
+    /// The agent whose extension (or id) is `user`.
+    fn agent_of(&self, user: &str) -> Option<AgentId> {
+        self.engine
+            .agent_configs()
+            .find(|a| a.extension == user)
+            .or_else(|| self.engine.agent_configs().find(|a| a.id.as_str() == user))
+            .map(|a| a.id.clone())
+    }
+
+    fn feature(&mut self, now: Instant, user: &str, feature: Feature) -> FeatureOutcome {
+        let Some(agent) = self.agent_of(user) else {
+            return FeatureOutcome::Refused;
+        };
+        let logged_in = self
+            .engine
+            .agent_state(&agent)
+            .is_some_and(|s| s.is_logged_in());
+        let (event, outcome) = match feature {
+            Feature::Ready | Feature::NotReady => {
+                let state = if feature == Feature::Ready {
+                    acd::RequestedState::Ready
+                } else {
+                    acd::RequestedState::not_ready("phone")
+                };
+                let outcome = if feature == Feature::Ready {
+                    FeatureOutcome::Ready
+                } else {
+                    FeatureOutcome::NotReady
+                };
+                if logged_in {
+                    (Event::AgentState { agent, state }, outcome)
+                } else {
+                    (
+                        Event::AgentLogin {
+                            agent,
+                            initial: state,
+                        },
+                        outcome,
+                    )
+                }
+            }
+            Feature::Logout => (Event::AgentLogout { agent }, FeatureOutcome::LoggedOut),
+        };
+        match self.engine.handle(now, event) {
+            Ok(()) => outcome,
+            Err(e) => {
+                tracing::info!(%user, error = %e, "feature code refused");
+                FeatureOutcome::Refused
+            }
+        }
+    }
+
+    /// Expected wait: position times the queue's average speed of answer, when known.
+    fn expected_wait(&self, now: Instant, id: InteractionId, position: usize) -> Option<u64> {
+        let view = self.engine.interaction_view(id)?;
+        let stats = self.engine.queue_stats(now, &view.queue)?;
+        if stats.answered == 0 {
+            return None;
+        }
+        Some(stats.average_speed_of_answer_ms * position as u64 / 1000)
+    }
+
+    fn order(&self, interaction: u64, order: AcdOrder) {
+        if let Some(shards) = self.shards.get() {
+            let shard = (interaction & 0xff) as usize;
+            shards.send(shard, ShardInput::Acd(order));
+        }
+    }
+
+    fn publish(&self, value: serde_json::Value) {
+        let _ = self.events.send(Arc::from(value.to_string()));
+    }
+
+    fn drain_actions(&mut self) {
+        let now = Instant::now();
+        while let Some(action) = self.engine.poll_action() {
+            let at_ms = wall_ms();
+            match action {
+                Action::Offer {
+                    interaction,
+                    agent,
+                    queue,
+                    channel,
+                } => {
+                    let extension = self
+                        .engine
+                        .agent_config(&agent)
+                        .map(|a| {
+                            if a.extension.is_empty() {
+                                a.id.as_str().to_string()
+                            } else {
+                                a.extension.clone()
+                            }
+                        })
+                        .unwrap_or_default();
+                    self.publish(json!({"type": "offer", "interaction": interaction.0, "agent": agent, "queue": queue, "channel": channel}));
+                    self.record_interaction(interaction.0, &queue, "offered", Some(&agent), at_ms);
+                    let queue_name = self
+                        .engine
+                        .queue_config(&queue)
+                        .map(|q| q.name.clone())
+                        .unwrap_or_default();
+                    if channel == acd::Channel::Voice {
+                        self.order(
+                            interaction.0,
+                            AcdOrder::Offer {
+                                interaction: interaction.0,
+                                agent,
+                                extension,
+                                queue,
+                                queue_name,
+                            },
+                        );
+                    }
+                }
+                Action::CancelOffer {
+                    interaction,
+                    agent,
+                    reason,
+                } => {
+                    self.publish(json!({"type": "offer_cancelled", "interaction": interaction.0, "agent": agent, "reason": reason}));
+                    self.order(
+                        interaction.0,
+                        AcdOrder::CancelOffer {
+                            interaction: interaction.0,
+                            agent,
+                        },
+                    );
+                }
+                Action::Overflow {
+                    interaction,
+                    queue,
+                    target,
+                } => {
+                    self.publish(json!({"type": "overflow", "interaction": interaction.0, "queue": queue, "target": target}));
+                    self.record_interaction(interaction.0, &queue, "overflowed", None, at_ms);
+                    self.order(
+                        interaction.0,
+                        AcdOrder::Overflow {
+                            interaction: interaction.0,
+                            target,
+                        },
+                    );
+                }
+                Action::QueueFull { interaction, queue } => {
+                    self.publish(
+                        json!({"type": "queue_full", "interaction": interaction.0, "queue": queue}),
+                    );
+                    self.record_interaction(interaction.0, &queue, "rejected_full", None, at_ms);
+                    self.order(
+                        interaction.0,
+                        AcdOrder::QueueFull {
+                            interaction: interaction.0,
+                        },
+                    );
+                }
+                Action::InteractionQueued {
+                    interaction,
+                    queue,
+                    position,
+                } => {
+                    self.publish(json!({"type": "queued", "interaction": interaction.0, "queue": queue, "position": position}));
+                    let expected_wait_secs = self.expected_wait(now, interaction, position);
+                    self.order(
+                        interaction.0,
+                        AcdOrder::Queued {
+                            interaction: interaction.0,
+                            position,
+                            expected_wait_secs,
+                        },
+                    );
+                }
+                Action::InteractionAbandoned {
+                    interaction,
+                    queue,
+                    waited_ms,
+                } => {
+                    self.publish(json!({"type": "abandoned", "interaction": interaction.0, "queue": queue, "waited_ms": waited_ms}));
+                    self.record_interaction(interaction.0, &queue, "abandoned", None, at_ms);
+                }
+                Action::AgentStateChanged(change) => {
+                    self.publish(json!({"type": "agent_state", "change": &change}));
+                    let _ = self.records.send(AcdRecord::State(change));
+                }
+            }
+        }
+    }
+
+    fn record_interaction(
+        &self,
+        id: u64,
+        queue: &Dn,
+        event: &'static str,
+        agent: Option<&AgentId>,
+        at_ms: u64,
+    ) {
+        let _ = self.records.send(AcdRecord::Interaction {
+            id,
+            queue: queue.as_str().to_string(),
+            event,
+            agent: agent.map(|a| a.as_str().to_string()),
+            at_ms,
+        });
+    }
+}
