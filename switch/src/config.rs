@@ -43,6 +43,39 @@ pub struct Config {
     pub queues: Vec<acd::QueueConfig>,
     /// `[[agents]]`: ACD agents; more can be created over REST.
     pub agents: Vec<acd::AgentConfig>,
+    /// `[[trunks]]`: where numbers that are no user, queue or feature code go.
+    pub trunks: Vec<Trunk>,
+}
+
+/// A gateway (PSTN, another PBX): numbers matching one of `prefixes` (the longest match
+/// wins; an empty list is the default route) are sent to `address` as `sip:NUMBER@address`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trunk {
+    pub name: String,
+    pub address: SocketAddr,
+    pub transport: Transport,
+    pub prefixes: Vec<String>,
+}
+
+impl Config {
+    /// The trunk for `number`: the longest matching prefix, else a trunk without prefixes.
+    pub fn trunk_for(&self, number: &str) -> Option<&Trunk> {
+        let mut best: Option<(&Trunk, usize)> = None;
+        for t in &self.trunks {
+            if t.prefixes.is_empty() {
+                if best.is_none() {
+                    best = Some((t, 0));
+                }
+                continue;
+            }
+            for p in &t.prefixes {
+                if number.starts_with(p.as_str()) && best.is_none_or(|(_, l)| p.len() > l) {
+                    best = Some((t, p.len()));
+                }
+            }
+        }
+        best.map(|(t, _)| t)
+    }
 }
 
 /// `[acd]`: feature codes agents dial from their phones, and queue announcements.
@@ -410,7 +443,30 @@ mod tests {
         let empty = Config::from_toml_str("").unwrap();
         let mut demo = Config::demo();
         demo.users.clear();
+        demo.queues.clear();
+        demo.agents.clear();
         assert_eq!(empty, demo);
+    }
+
+    #[test]
+    fn trunks_route_by_longest_prefix() {
+        let c = Config::from_toml_str(
+            "[[trunks]]\nname = \"any\"\naddress = \"127.0.0.1:5090\"\n\
+             [[trunks]]\nname = \"us\"\naddress = \"127.0.0.1:5091\"\ntransport = \"tcp\"\nprefixes = [\"+1\", \"+\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.trunk_for("+15551234567").map(|t| t.name.as_str()),
+            Some("us")
+        );
+        assert_eq!(
+            c.trunk_for("+445551234").map(|t| t.name.as_str()),
+            Some("us")
+        );
+        assert_eq!(c.trunk_for("0123").map(|t| t.name.as_str()), Some("any"));
+        let err =
+            Config::from_toml_str("[[trunks]]\nname = \"x\"\naddress = \"nowhere\"").unwrap_err();
+        assert!(err.to_string().contains("trunks[0].address"), "{err}");
     }
 
     #[test]

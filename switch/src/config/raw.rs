@@ -113,6 +113,16 @@ pub(super) struct RawUser {
     pub contact: String,
 }
 
+/// `[[trunks]]`: gateways that numbers no user or queue owns are sent to.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawTrunk {
+    pub name: String,
+    pub address: String,
+    pub transport: String,
+    pub prefixes: Vec<String>,
+}
+
 /// `[acd]`: how agents reach the distributor from their phones, and queue announcements.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -147,6 +157,7 @@ pub(super) struct RawConfig {
     pub acd: RawAcd,
     pub queues: Vec<acd::QueueConfig>,
     pub agents: Vec<acd::AgentConfig>,
+    pub trunks: Vec<RawTrunk>,
 }
 
 impl Default for RawConfig {
@@ -161,13 +172,14 @@ impl Default for RawConfig {
             acd: RawAcd::default(),
             queues: Vec::new(),
             agents: Vec::new(),
+            trunks: Vec::new(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 9] = [
-    "data_dir", "sip", "http", "media", "database", "users", "acd", "queues", "agents",
+const TOP_LEVEL_KEYS: [&str; 10] = [
+    "data_dir", "sip", "http", "media", "database", "users", "acd", "queues", "agents", "trunks",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -215,6 +227,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "queues" => {
                 if let Some(v) = read_whole_tables("queues", value, errors) {
                     raw.queues = v;
+                }
+            }
+            "trunks" => {
+                if let Some(v) = read_whole_tables("trunks", value, errors) {
+                    raw.trunks = v;
                 }
             }
             "agents" => {
@@ -376,7 +393,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

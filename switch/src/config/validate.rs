@@ -8,9 +8,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::net::{Cidr, ListenAddr, PortRange, ValueError};
-use super::raw::{RawAcd, RawConfig, RawDatabase, RawHttp, RawMedia, RawSip, RawUser};
+use super::raw::{RawAcd, RawConfig, RawDatabase, RawHttp, RawMedia, RawSip, RawTrunk, RawUser};
 use super::user::{check_user_id, is_host, StaticContact, User};
-use super::{AcdConfig, Config, DatabaseConfig, HttpConfig, KeyError, MediaConfig, SipConfig};
+use super::{
+    AcdConfig, Config, DatabaseConfig, HttpConfig, KeyError, MediaConfig, SipConfig, Trunk,
+};
 
 /// RFC 4028 §4: Min-SE must not be below 90 seconds.
 const MIN_SE_FLOOR: u64 = 90;
@@ -63,6 +65,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let database = database(&raw.database, &mut p);
     let users = users(&raw.users, &mut p);
     let acd = acd_section(&raw.acd, &mut p);
+    let trunks = trunks(&raw.trunks, &mut p);
     check_queues_and_agents(&raw, &mut p);
     if errors.len() != before {
         return None;
@@ -77,7 +80,62 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         acd: acd?,
         queues: raw.queues,
         agents: raw.agents,
+        trunks: trunks?,
     })
+}
+
+fn trunks(raw: &[RawTrunk], p: &mut Problems) -> Option<Vec<Trunk>> {
+    let before = p.0.len();
+    let mut out = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        if t.name.is_empty() {
+            p.add(format!("trunks[{i}].name"), "must not be empty");
+        }
+        if raw[..i].iter().any(|o| o.name == t.name) {
+            p.add(
+                format!("trunks[{i}].name"),
+                format!("duplicate trunk name {:?}", t.name),
+            );
+        }
+        let address = match t.address.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                p.add(
+                    format!("trunks[{i}].address"),
+                    format!("{:?} is not ip:port", t.address),
+                );
+                None
+            }
+        };
+        let transport = match t.transport.to_ascii_lowercase().as_str() {
+            "" | "udp" => Some(super::Transport::Udp),
+            "tcp" => Some(super::Transport::Tcp),
+            other => {
+                p.add(
+                    format!("trunks[{i}].transport"),
+                    format!("{other:?} is not udp or tcp"),
+                );
+                None
+            }
+        };
+        for (j, prefix) in t.prefixes.iter().enumerate() {
+            if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_digit() || c == '+') {
+                p.add(
+                    format!("trunks[{i}].prefixes[{j}]"),
+                    format!("{prefix:?} must be digits (and +)"),
+                );
+            }
+        }
+        if let (Some(address), Some(transport)) = (address, transport) {
+            out.push(Trunk {
+                name: t.name.clone(),
+                address,
+                transport,
+                prefixes: t.prefixes.clone(),
+            });
+        }
+    }
+    (p.0.len() == before).then_some(out)
 }
 
 fn acd_section(raw: &RawAcd, p: &mut Problems) -> Option<AcdConfig> {
@@ -482,6 +540,16 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         },
         queues: config.queues.clone(),
         agents: config.agents.clone(),
+        trunks: config
+            .trunks
+            .iter()
+            .map(|t| super::raw::RawTrunk {
+                name: t.name.clone(),
+                address: t.address.to_string(),
+                transport: t.transport.as_str().to_string(),
+                prefixes: t.prefixes.clone(),
+            })
+            .collect(),
         users: config
             .users
             .iter()

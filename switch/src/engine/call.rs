@@ -321,7 +321,7 @@ impl Engine {
             return Ok(Route::Queue);
         }
         if self.config().user(dn).is_none() {
-            return Err(404);
+            return self.trunk_route(dn).ok_or(404);
         }
         let bindings = match self.shared.registrar.read() {
             Ok(r) => r.lookup(now, dn),
@@ -331,6 +331,36 @@ impl Engine {
             return Err(480);
         }
         Ok(Route::User(bindings))
+    }
+
+    /// A number for a trunk: one binding, `sip:NUMBER@gateway`.
+    pub(super) fn trunk_route(&self, number: &str) -> Option<Route> {
+        let trunk = self.config().trunk_for(number)?;
+        let transport = match trunk.transport {
+            crate::config::Transport::Udp => sip::transaction::TransportKind::Udp,
+            crate::config::Transport::Tcp => sip::transaction::TransportKind::Tcp,
+        };
+        let param = match transport {
+            sip::transaction::TransportKind::Udp => String::new(),
+            _ => ";transport=tcp".to_string(),
+        };
+        let user = number.replace(
+            |c: char| !(c.is_ascii_alphanumeric() || "+-.*#".contains(c)),
+            "",
+        );
+        Some(Route::User(vec![crate::registrar::Binding {
+            contact: format!("sip:{user}@{}{param}", trunk.address),
+            target: Target {
+                transport,
+                addr: trunk.address,
+            },
+            expires_at: None,
+            expires_unix: None,
+            call_id: String::new(),
+            cseq: 0,
+            q: 1.0,
+            user_agent: format!("trunk {}", trunk.name),
+        }]))
     }
 
     /// The call record for a new INVITE, indexed by its A-leg dialog and INVITE transaction.
