@@ -24,15 +24,34 @@
 //! assert_eq!(offers.len(), 1);
 //! ```
 //!
+//! Output idiom: actions are queued inside the engine and drained with
+//! [`Engine::poll_action`] (as `sip::transaction` does with `poll_event`), in the order they
+//! happened. `handle` returns `Err` only for events that do not fit (unknown agent,
+//! offer no longer ringing...), and then changes nothing.
+//!
 //! Rules in brief (details on each type):
 //! - An agent is available when Ready, or when Reserved/Busy on a channel whose capacity is
-//!   not used up (channels do not mix: an agent on chats gets more chats, not calls).
-//! - Interactions are served by priority, then arrival. RONA (timeout or reject) puts the
-//!   agent in Rona and the interaction back in its place, waiting time kept.
-//! - When the last interaction in hand ends the agent enters AfterCallWork: fixed wrap-up
-//!   returns to Ready by itself, manual wrap-up waits for `WrapUpDone` or a state choice.
-//! - Routing costs O(log n) per decision for n agents available in the queue; see
-//!   `engine/routing.rs` for the cases with extra skills.
+//!   not used up. Channels do not mix: an agent on chats gets more chats (up to the chat
+//!   capacity), not calls, and an agent on a call gets nothing else. Busy means at least
+//!   one active interaction; Reserved means offers ringing and nothing active.
+//! - Interactions are served by priority (higher first), then arrival; an agent in several
+//!   queues takes the best of their heads. RONA (offer timeout, or 486/603 reject) puts the
+//!   agent in Rona (no offers until they choose a state) and the interaction back in its
+//!   place with its waiting time.
+//! - When the agent's last interaction ends they enter AfterCallWork under the queue's
+//!   wrap-up: fixed returns to Ready by itself (0 s: straight to Ready), manual waits for
+//!   `WrapUpDone` or a state choice. NotReady asked for while Busy applies after wrap-up.
+//! - Maximum wait: the interaction is handed back with `Overflow { target }` and forgotten;
+//!   the switch re-presents it wherever the target DN leads. Maximum size: `QueueFull`.
+//! - Timestamps in records are wall-clock ms derived from the `Instant`s passed in and the
+//!   anchor given to [`Engine::new`].
+//!
+//! Cost: each queue keeps `BTreeSet`s of its available agents ordered by its strategy and
+//! of its waiting interactions ordered by priority and arrival; an agent in m queues has an
+//! entry in each, updated when its availability changes (O(m log n)). A routing decision
+//! reads the head of a set: O(log n) when the interaction needs no skills beyond the
+//! queue's; O(log n + k) when k available agents are skipped for lacking the extra skills;
+//! ring-all is O(n) by nature. See `engine/routing.rs`.
 
 mod action;
 mod agent;

@@ -132,7 +132,7 @@ impl Engine {
         it.ringing.extend_from_slice(agents);
         let queue = &mut self.queues[q.slot()];
         if queue.waiting.remove(&key) {
-            self.waiting[c.index()] -= 1;
+            self.waiting[c.index()] = self.waiting[c.index()].saturating_sub(1);
         }
         if queue.config.strategy == Strategy::RoundRobin {
             if let Some(m) = agents
@@ -215,7 +215,7 @@ impl Engine {
         let it = self.interactions.remove(&iid)?;
         let queue = &mut self.queues[it.queue.slot()];
         if it.status == Status::Waiting && queue.waiting.remove(&it.wait_key()) {
-            self.waiting[it.channel.index()] -= 1;
+            self.waiting[it.channel.index()] = self.waiting[it.channel.index()].saturating_sub(1);
         }
         queue.live = queue.live.saturating_sub(1);
         Some(it)
