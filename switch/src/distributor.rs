@@ -73,6 +73,8 @@ pub enum AcdRecord {
 }
 
 type Reply<T> = oneshot::Sender<Result<T, String>>;
+/// Where the distributor finds the shards once they are spawned (they need it first).
+pub type ShardSlot = Arc<OnceLock<Arc<Shards>>>;
 type Reader = Box<dyn FnOnce(&acd::Engine, Instant) + Send>;
 
 enum Input {
@@ -114,7 +116,7 @@ impl Distributor {
         queues: Vec<QueueConfig>,
         agents: Vec<AgentConfig>,
         records: mpsc::UnboundedSender<AcdRecord>,
-    ) -> Result<(Distributor, Arc<OnceLock<Arc<Shards>>>), String> {
+    ) -> Result<(Distributor, ShardSlot), String> {
         let now = Instant::now();
         let mut engine = acd::Engine::new(now, wall_ms());
         let mut dns = HashSet::new();
@@ -241,7 +243,7 @@ impl Distributor {
 
 struct Task {
     engine: acd::Engine,
-    shards: Arc<OnceLock<Arc<Shards>>>,
+    shards: ShardSlot,
     queue_dns: Arc<RwLock<HashSet<String>>>,
     events: broadcast::Sender<Arc<str>>,
     records: mpsc::UnboundedSender<AcdRecord>,

@@ -8,7 +8,7 @@ use crate::engine::Shared;
 use crate::metrics::Metrics;
 use crate::registrar::Registrar;
 use crate::shard::Shards;
-use crate::store::{CdrWriter, Store};
+use crate::store::{AcdRecordWriter, CdrWriter, Store};
 use crate::transport::{self, Outbound, TcpPool};
 use anyhow::Context;
 use sip::transaction::{Target, TransportKind};
@@ -96,15 +96,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         metrics.clone(),
     ));
     let prompts = Arc::new(crate::prompts::Prompts::load().map_err(anyhow::Error::msg)?);
-    let (acd_records, mut acd_records_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Queues and agents: the config file's, under the changes saved over REST.
+    let (queues, agents) = store
+        .load_acd_changes()
+        .await
+        .context("loading the queues and agents saved over REST")?
+        .apply(config.queues.clone(), config.agents.clone());
+    let (acd_records, acd_records_rx) = tokio::sync::mpsc::unbounded_channel();
     let (distributor, distributor_shards) =
-        Distributor::spawn(config.queues.clone(), config.agents.clone(), acd_records)
-            .map_err(anyhow::Error::msg)?;
-    let acd_writer = tokio::spawn(async move {
-        while let Some(record) = acd_records_rx.recv().await {
-            tracing::debug!(?record, "ACD record");
-        }
-    });
+        Distributor::spawn(queues, agents, acd_records).map_err(anyhow::Error::msg)?;
+    let acd_writer = AcdRecordWriter::spawn(store.clone(), acd_records_rx);
     let mut secret = [0u8; 32];
     for b in secret.iter_mut() {
         *b = rand::random();
@@ -138,6 +139,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!(transport = k.via_token(), addr = %a, "SIP listening");
     }
 
+    let (stop_streams, streams_stopped) = tokio::sync::watch::channel(false);
     let state = AppState {
         shards: shards.clone(),
         registrar,
@@ -146,6 +148,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         distributor: distributor.clone(),
         started: Instant::now(),
+        acd_admin: Default::default(),
+        shutdown: streams_stopped,
     };
     let http = tokio::net::TcpListener::bind(config.http.listen)
         .await
@@ -168,13 +172,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     wait_for_signal().await;
     tracing::info!("shutting down: ending calls");
     shards.shutdown().await;
+    // Event streams close after the calls' last events, releasing their distributor handles.
+    let _ = stop_streams.send(true);
     let _ = stop_http.send(());
     let _ = http_task.await;
     drop(shards);
     // The shards held the last CDR sinks; the writer drains and ends.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), cdr_writer).await;
+    // The distributor task ends with its last handle; its records sender goes with it, and
+    // the ACD records writer drains and ends.
     drop(distributor);
-    acd_writer.abort();
+    if tokio::time::timeout(std::time::Duration::from_secs(10), acd_writer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("ACD records writer still busy after 10 s; the newest records may be lost");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -7,8 +7,12 @@
 //! created and upgraded at [`Store::open`], recorded in `schema_version`.
 //!
 //! CDRs are written off the call path through [`CdrWriter`]: calls hand finished records
-//! to a [`CdrSink`] and never wait for the database.
+//! to a [`CdrSink`] and never wait for the database. The ACD's records (agent state
+//! history, interaction events) go the same way through [`AcdRecordWriter`]; queue and
+//! agent configurations changed over REST are kept in `acd` ([`StoredAcd`]).
 
+mod acd;
+mod acd_writer;
 mod cdr;
 mod migrations;
 mod writer;
@@ -22,6 +26,8 @@ use sqlx::sqlite::{
 };
 use thiserror::Error;
 
+pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
+pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;
 pub use writer::{CdrSink, CdrWriter};
 
@@ -213,7 +219,7 @@ impl StoreError {
 }
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests {

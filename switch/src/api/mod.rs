@@ -1,7 +1,16 @@
-//! The HTTP API (axum): health, live calls, registrations, CDRs and Prometheus metrics.
-//! Errors are JSON: `{"error":{"code","message"}}`.
+//! The HTTP API (axum): health, live calls, registrations, CDRs and Prometheus metrics;
+//! the ACD's agents and queues (`agents`, `acd_config`), their history (`history`) and the
+//! WebSocket event stream (`events`). Errors are JSON: `{"error":{"code","message"}}`,
+//! plus `"field"` when a request body names something invalid.
 
+mod acd_config;
 mod agents;
+mod events;
+mod history;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 
 use crate::distributor::Distributor;
 use crate::metrics::Metrics;
@@ -27,6 +36,12 @@ pub struct AppState {
     pub store: Store,
     pub distributor: Distributor,
     pub started: Instant,
+    /// Held while a queue or agent configuration is changed, so the engine and the store
+    /// see REST changes in the same order.
+    pub acd_admin: Arc<tokio::sync::Mutex<()>>,
+    /// Becomes `true` when the server shuts down: long-lived responses (the event stream)
+    /// close, so the handles they hold are released.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// An API error with its HTTP status and machine-readable code.
@@ -34,6 +49,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    field: Option<String>,
 }
 
 impl ApiError {
@@ -42,14 +58,38 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// 422 `invalid`, naming the body field at fault (empty: the body as a whole).
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid",
+            message: message.into(),
+            field: (!field.is_empty()).then_some(field),
+        }
+    }
+
+    /// 500 `store`: the database failed.
+    pub fn store(error: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store",
+            error.to_string(),
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({"error": {"code": self.code, "message": self.message}}));
-        (self.status, body).into_response()
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(field) = self.field {
+            error["field"] = json!(field);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
     }
 }
 
@@ -61,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/cdrs", get(cdrs))
         .route("/metrics", get(metrics))
         .merge(agents::routes())
+        .merge(history::routes())
+        .merge(events::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -96,35 +138,44 @@ async fn registrations(State(s): State<AppState>) -> Result<impl IntoResponse, A
     Ok(Json(view))
 }
 
+/// `?limit=&offset=` of list endpoints.
 #[derive(Deserialize)]
 struct Page {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
+impl Page {
+    /// `(limit, offset)`: limit 1..=10000 (default 100), offset >= 0 (default 0).
+    fn parse(
+        page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+    ) -> Result<(i64, i64), ApiError> {
+        let Query(page) =
+            page.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+        let limit = page.limit.unwrap_or(100);
+        let offset = page.offset.unwrap_or(0);
+        if !(1..=10_000).contains(&limit) || offset < 0 {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                "limit must be 1..=10000 and offset >= 0",
+            ));
+        }
+        Ok((limit, offset))
+    }
+}
+
 async fn cdrs(
     State(s): State<AppState>,
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Query(page) =
-        page.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
-    let limit = page.limit.unwrap_or(100);
-    let offset = page.offset.unwrap_or(0);
-    if !(1..=10_000).contains(&limit) || offset < 0 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_query",
-            "limit must be 1..=10000 and offset >= 0",
-        ));
-    }
-    let list =
-        s.store.list_cdrs(limit, offset).await.map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())
-        })?;
-    let total =
-        s.store.count_cdrs().await.map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())
-        })?;
+    let (limit, offset) = Page::parse(page)?;
+    let list = s
+        .store
+        .list_cdrs(limit, offset)
+        .await
+        .map_err(ApiError::store)?;
+    let total = s.store.count_cdrs().await.map_err(ApiError::store)?;
     Ok(Json(json!({"total": total, "cdrs": list})))
 }
 

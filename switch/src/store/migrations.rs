@@ -14,11 +14,12 @@ struct Migration {
     postgres: &'static [&'static str],
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "cdrs",
-    sqlite: &[
-        "CREATE TABLE IF NOT EXISTS cdrs (
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "cdrs",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS cdrs (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             call_id TEXT NOT NULL,
             from_uri TEXT NOT NULL,
@@ -34,11 +35,11 @@ const MIGRATIONS: &[Migration] = &[Migration {
             cause TEXT NOT NULL,
             hangup_side TEXT NOT NULL
         )",
-        "CREATE INDEX IF NOT EXISTS cdrs_newest ON cdrs (start_ms DESC, id DESC)",
-        "CREATE INDEX IF NOT EXISTS cdrs_call_id ON cdrs (call_id)",
-    ],
-    postgres: &[
-        "CREATE TABLE IF NOT EXISTS cdrs (
+            "CREATE INDEX IF NOT EXISTS cdrs_newest ON cdrs (start_ms DESC, id DESC)",
+            "CREATE INDEX IF NOT EXISTS cdrs_call_id ON cdrs (call_id)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS cdrs (
             id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             call_id TEXT NOT NULL,
             from_uri TEXT NOT NULL,
@@ -54,10 +55,94 @@ const MIGRATIONS: &[Migration] = &[Migration {
             cause TEXT NOT NULL,
             hangup_side TEXT NOT NULL
         )",
-        "CREATE INDEX IF NOT EXISTS cdrs_newest ON cdrs (start_ms DESC, id DESC)",
-        "CREATE INDEX IF NOT EXISTS cdrs_call_id ON cdrs (call_id)",
-    ],
-}];
+            "CREATE INDEX IF NOT EXISTS cdrs_newest ON cdrs (start_ms DESC, id DESC)",
+            "CREATE INDEX IF NOT EXISTS cdrs_call_id ON cdrs (call_id)",
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "acd queues and agents changed over REST",
+        // `config` is the whole configuration as JSON; NULL marks a deletion (tombstone).
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS acd_queues (
+                dn TEXT PRIMARY KEY,
+                config TEXT,
+                updated_ms INTEGER NOT NULL
+            )",
+            "CREATE TABLE IF NOT EXISTS acd_agents (
+                id TEXT PRIMARY KEY,
+                config TEXT,
+                updated_ms INTEGER NOT NULL
+            )",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS acd_queues (
+                dn TEXT PRIMARY KEY,
+                config TEXT,
+                updated_ms BIGINT NOT NULL
+            )",
+            "CREATE TABLE IF NOT EXISTS acd_agents (
+                id TEXT PRIMARY KEY,
+                config TEXT,
+                updated_ms BIGINT NOT NULL
+            )",
+        ],
+    },
+    Migration {
+        version: 3,
+        description: "agent state history and interaction events",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS agent_state_history (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                agent TEXT NOT NULL,
+                from_state TEXT NOT NULL,
+                to_state TEXT NOT NULL,
+                reason TEXT,
+                cause TEXT NOT NULL,
+                at_ms INTEGER NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS agent_state_history_agent
+                ON agent_state_history (agent, at_ms DESC, id DESC)",
+            "CREATE TABLE IF NOT EXISTS interaction_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                interaction INTEGER NOT NULL,
+                queue TEXT NOT NULL,
+                event TEXT NOT NULL,
+                agent TEXT,
+                at_ms INTEGER NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS interaction_events_newest
+                ON interaction_events (at_ms DESC, id DESC)",
+            "CREATE INDEX IF NOT EXISTS interaction_events_interaction
+                ON interaction_events (interaction)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS agent_state_history (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                agent TEXT NOT NULL,
+                from_state TEXT NOT NULL,
+                to_state TEXT NOT NULL,
+                reason TEXT,
+                cause TEXT NOT NULL,
+                at_ms BIGINT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS agent_state_history_agent
+                ON agent_state_history (agent, at_ms DESC, id DESC)",
+            "CREATE TABLE IF NOT EXISTS interaction_events (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                interaction BIGINT NOT NULL,
+                queue TEXT NOT NULL,
+                event TEXT NOT NULL,
+                agent TEXT,
+                at_ms BIGINT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS interaction_events_newest
+                ON interaction_events (at_ms DESC, id DESC)",
+            "CREATE INDEX IF NOT EXISTS interaction_events_interaction
+                ON interaction_events (interaction)",
+        ],
+    },
+];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,

@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 
 use super::{Cdr, Store, StoreError};
 
-/// Most CDRs written in one transaction.
-const MAX_BATCH: usize = 500;
+/// Most records written in one transaction.
+pub(super) const MAX_BATCH: usize = 500;
 /// Tries for a batch that fails for connection-level reasons.
 const ATTEMPTS: u32 = 4;
 /// Wait before the first retry; doubles after each.
@@ -66,30 +66,49 @@ impl CdrWriter {
 /// batch itself (one bad row fails the whole transaction), the rows are written one by
 /// one so only the bad ones are lost. Every lost CDR is logged with its Call-ID.
 async fn write_batch(store: &Store, batch: &[Cdr]) {
-    let mut delay = FIRST_RETRY_DELAY;
-    let mut attempt = 1;
-    loop {
-        let error = match store.insert_cdrs(batch).await {
-            Ok(()) => return,
-            Err(e) => e,
-        };
-        if error.is_rejected() {
+    match retrying("CDR", batch.len(), || store.insert_cdrs(batch)).await {
+        Ok(()) => {}
+        Err(error) if error.is_rejected() => {
             tracing::warn!(count = batch.len(), %error, "CDR batch rejected; writing one by one");
             write_one_by_one(store, batch).await;
-            return;
         }
-        if attempt >= ATTEMPTS {
+        Err(error) => {
             for cdr in batch {
                 tracing::error!(call_id = %cdr.call_id, %error, "CDR lost: database unavailable");
             }
-            return;
+        }
+    }
+}
+
+/// Runs `write` until it succeeds, is rejected by the database (retrying the same rows
+/// cannot help), or has failed for connection-level reasons `ATTEMPTS` times with a
+/// doubling delay in between. Returns the last error; `what` and `count` are for the log.
+pub(super) async fn retrying<F, Fut>(
+    what: &str,
+    count: usize,
+    mut write: F,
+) -> Result<(), StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let mut delay = FIRST_RETRY_DELAY;
+    let mut attempt = 1;
+    loop {
+        let error = match write().await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        if error.is_rejected() || attempt >= ATTEMPTS {
+            return Err(error);
         }
         tracing::warn!(
-            count = batch.len(),
+            what,
+            count,
             attempt,
             retry_in_ms = delay.as_millis() as u64,
             %error,
-            "CDR write failed; retrying"
+            "store write failed; retrying"
         );
         tokio::time::sleep(delay).await;
         delay *= 2;

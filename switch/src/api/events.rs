@@ -1,0 +1,189 @@
+//! `GET /api/events`: the WebSocket stream desktops and wallboards follow.
+//!
+//! The first message is a snapshot, `{"type":"snapshot","agents":[...],"queues":[...]}`
+//! (agents as `GET /api/agents` shows them, queues as `GET /api/queues`), so a wallboard
+//! can draw at once; then every event the distributor publishes, one JSON text frame each
+//! (`agent_state`, `offer`, `offer_cancelled`, `queued`, `abandoned`, `overflow`,
+//! `queue_full`, `interaction`, and `queue_changed`/`queue_removed`/`agent_changed`/
+//! `agent_removed` from REST changes).
+//!
+//! The subscription is taken before the snapshot is read, so nothing falls between them (an
+//! event may show in both). A client too slow for the stream's buffer misses events; it
+//! then gets a fresh snapshot with `"missed": N` and the stream continues.
+//!
+//! `?agent=ID` (a desktop) limits the snapshot's agents to that one and drops events that
+//! name another agent (`agent`, or `change.agent` of `agent_state`); events naming no agent
+//! (queue events) still come. Pings are answered by axum; messages from the client are
+//! ignored. At shutdown the server closes the stream with 1001 (going away).
+
+use super::agents::all_queues;
+use super::{ApiError, AppState};
+use acd::AgentId;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/events", get(events))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Filter {
+    agent: Option<String>,
+}
+
+async fn events(
+    State(s): State<AppState>,
+    filter: Result<Query<Filter>, QueryRejection>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let Query(filter) =
+        filter.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let ws = ws.map_err(|e| ApiError::new(e.status(), "websocket_required", e.body_text()))?;
+    let agent = filter.agent.map(AgentId::new);
+    if let Some(id) = agent.clone() {
+        let known = s
+            .distributor
+            .read(move |e, _| e.agent_config(&id).is_some())
+            .await
+            .unwrap_or(false);
+        if !known {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such agent",
+            ));
+        }
+    }
+    Ok(ws.on_upgrade(move |socket| stream(socket, s, agent)))
+}
+
+async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>) {
+    let mut rx = s.distributor.subscribe();
+    let mut shutdown = s.shutdown.clone();
+    if *shutdown.borrow_and_update() {
+        let _ = socket.send(going_away()).await;
+        return;
+    }
+    if send_snapshot(&mut socket, &s, agent.as_ref(), None)
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Ok(text) => {
+                    if agent.as_ref().is_some_and(|a| names_other_agent(&text, a)) {
+                        continue;
+                    }
+                    if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
+                        break;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "event stream client lagged; sending a snapshot");
+                    if send_snapshot(&mut socket, &s, agent.as_ref(), Some(missed))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(RecvError::Closed) => {
+                    let _ = socket.send(going_away()).await;
+                    break;
+                }
+            },
+            message = socket.recv() => match message {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            },
+            // A dropped sender counts as shutdown too: nobody could signal it any more.
+            _ = shutdown.changed() => {
+                let _ = socket.send(going_away()).await;
+                break;
+            }
+        }
+    }
+}
+
+fn going_away() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: close_code::AWAY,
+        reason: "server shutting down".into(),
+    }))
+}
+
+/// Sends the snapshot; `Err` when the client is gone (or the distributor is).
+async fn send_snapshot(
+    socket: &mut WebSocket,
+    s: &AppState,
+    agent: Option<&AgentId>,
+    missed: Option<u64>,
+) -> Result<(), ()> {
+    let only = agent.cloned();
+    let mut snapshot = s
+        .distributor
+        .read(move |e, now| {
+            let agents: Vec<_> = e
+                .agent_configs()
+                .filter(|a| only.as_ref().is_none_or(|id| *id == a.id))
+                .filter_map(|a| e.agent_view(&a.id))
+                .collect();
+            json!({"type": "snapshot", "agents": agents, "queues": all_queues(e, now)})
+        })
+        .await
+        .ok_or(())?;
+    if let Some(missed) = missed {
+        snapshot["missed"] = json!(missed);
+    }
+    socket
+        .send(Message::Text(snapshot.to_string().into()))
+        .await
+        .map_err(|_| ())
+}
+
+/// Whether the event names an agent other than `agent` (and so is not for its desktop).
+fn names_other_agent(text: &str, agent: &AgentId) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return false;
+    };
+    let named = v
+        .get("agent")
+        .or_else(|| v.get("change").and_then(|c| c.get("agent")))
+        .and_then(Value::as_str);
+    named.is_some_and(|a| a != agent.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_keeps_own_and_queue_events() {
+        let alice = AgentId::new("alice");
+        let own =
+            r#"{"type":"agent_state","change":{"agent":"alice","from":{"state":"logged_out"}}}"#;
+        let other = r#"{"type":"agent_state","change":{"agent":"bob"}}"#;
+        let offer_other = r#"{"type":"offer","interaction":1,"agent":"bob","queue":"8000"}"#;
+        let queued = r#"{"type":"queued","interaction":1,"queue":"8000","position":1}"#;
+        let ended =
+            r#"{"type":"interaction","interaction":1,"queue":"8000","event":"ended","agent":null}"#;
+        assert!(!names_other_agent(own, &alice));
+        assert!(names_other_agent(other, &alice));
+        assert!(names_other_agent(offer_other, &alice));
+        assert!(!names_other_agent(queued, &alice));
+        assert!(!names_other_agent(ended, &alice));
+        assert!(!names_other_agent("not json", &alice));
+    }
+}

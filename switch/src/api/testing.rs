@@ -1,0 +1,146 @@
+//! An [`AppState`] for API tests: a distributor with the given queues and agents whose
+//! records are written to a fresh SQLite store, no shards, and helpers to call the router
+//! in-process (`tower::ServiceExt::oneshot`) or serve it on 127.0.0.1:0.
+
+use super::{router, AppState};
+use crate::config::Config;
+use crate::distributor::Distributor;
+use crate::engine::Shared;
+use crate::metrics::Metrics;
+use crate::registrar::Registrar;
+use crate::shard::Shards;
+use crate::store::testing::TestDb;
+use crate::store::{AcdRecordWriter, CdrWriter};
+use crate::transport::{Outbound, TcpPool};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+pub struct TestApi {
+    pub state: AppState,
+    pub db: TestDb,
+    /// Send `true` to tell event streams the server is stopping.
+    pub stop: watch::Sender<bool>,
+}
+
+impl TestApi {
+    pub async fn new(queues: Vec<acd::QueueConfig>, agents: Vec<acd::AgentConfig>) -> TestApi {
+        let db = TestDb::sqlite().await;
+        let (records, records_rx) = tokio::sync::mpsc::unbounded_channel();
+        AcdRecordWriter::spawn(db.store.clone(), records_rx);
+        let (distributor, _) = match Distributor::spawn(queues, agents, records) {
+            Ok(d) => d,
+            Err(e) => panic!("distributor: {e}"),
+        };
+        let metrics = Arc::new(Metrics::default());
+        let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let media = match media::MediaEngine::new(localhost, localhost, 40_000, 40_003) {
+            Ok(m) => m,
+            Err(e) => panic!("media: {e}"),
+        };
+        let registrar = Arc::new(RwLock::new(Registrar::default()));
+        let prompts = match crate::prompts::Prompts::load() {
+            Ok(p) => Arc::new(p),
+            Err(e) => panic!("prompts: {e}"),
+        };
+        let shared = Arc::new(Shared {
+            config: Arc::new(Config::demo()),
+            registrar: registrar.clone(),
+            media: media.clone(),
+            cdrs: CdrWriter::spawn(db.store.clone()).0,
+            metrics: metrics.clone(),
+            distributor: distributor.clone(),
+            prompts,
+            locals: HashMap::new(),
+            auth_secret: [0; 32],
+        });
+        let outbound = Arc::new(Outbound::new(
+            None,
+            TcpPool::new(metrics.clone()),
+            metrics.clone(),
+        ));
+        let shards = Shards::spawn(0, shared, outbound);
+        let (stop, shutdown) = watch::channel(false);
+        let state = AppState {
+            shards,
+            registrar,
+            metrics,
+            media,
+            store: db.store.clone(),
+            distributor,
+            started: Instant::now(),
+            acd_admin: Default::default(),
+            shutdown,
+        };
+        TestApi { state, db, stop }
+    }
+
+    /// One request through the router; returns the status and the body as JSON (`Null`
+    /// when empty).
+    pub async fn call(&self, method: Method, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = match req.body(Body::from(body.unwrap_or("").to_string())) {
+            Ok(r) => r,
+            Err(e) => panic!("request: {e}"),
+        };
+        let resp = match router(self.state.clone()).oneshot(req).await {
+            Ok(r) => r,
+            Err(e) => match e {},
+        };
+        let status = resp.status();
+        let bytes = match axum::body::to_bytes(resp.into_body(), 1 << 20).await {
+            Ok(b) => b,
+            Err(e) => panic!("body: {e}"),
+        };
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            match serde_json::from_slice(&bytes) {
+                Ok(v) => v,
+                Err(e) => panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)),
+            }
+        };
+        (status, json)
+    }
+
+    /// Serves the router on 127.0.0.1 at a free port.
+    pub async fn serve(&self) -> SocketAddr {
+        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(l) => l,
+            Err(e) => panic!("bind: {e}"),
+        };
+        let addr = match listener.local_addr() {
+            Ok(a) => a,
+            Err(e) => panic!("local_addr: {e}"),
+        };
+        let app = router(self.state.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        addr
+    }
+
+    /// Polls `check` until it holds (the records writer is asynchronous), for at most 5 s.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !check().await {
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
