@@ -22,12 +22,16 @@ pub enum ShardInput {
     Calls(oneshot::Sender<Vec<CallView>>),
     /// An order from the ACD for an interaction or feature call on this shard.
     Acd(crate::distributor::AcdOrder),
+    /// Place a call for an agent (click-to-call, preview dialer).
+    Originate(crate::engine::Origination),
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
     Shutdown(oneshot::Sender<()>),
 }
 
 pub struct Shards {
     senders: Vec<mpsc::Sender<ShardInput>>,
+    /// Round-robin cursor for calls the switch originates.
+    next: std::sync::atomic::AtomicUsize,
 }
 
 /// Queue depth per shard; beyond it datagrams are dropped (UDP peers retransmit).
@@ -43,7 +47,10 @@ impl Shards {
             let out = outbound.clone();
             tokio::spawn(run(engine, rx, out));
         }
-        Arc::new(Shards { senders })
+        Arc::new(Shards {
+            senders,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -77,6 +84,13 @@ impl Shards {
                 tracing::warn!(shard, "shard queue full: message dropped");
             }
         }
+    }
+
+    /// Place a call for an agent on the least recently used shard (round robin).
+    pub fn originate(&self, o: crate::engine::Origination) {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.senders.len().max(1);
+        self.send(n, ShardInput::Originate(o));
     }
 
     pub async fn calls(&self) -> Vec<CallView> {
@@ -162,6 +176,7 @@ fn handle(
         ShardInput::Bytes { data, source } => engine.handle_bytes(now, &data, source),
         ShardInput::Message { msg, source } => engine.handle_message(now, msg, source),
         ShardInput::Acd(order) => engine.handle_acd(now, order),
+        ShardInput::Originate(o) => engine.originate(now, o),
         ShardInput::Calls(reply) => {
             let _ = reply.send(engine.calls());
         }

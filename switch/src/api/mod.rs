@@ -96,7 +96,7 @@ impl IntoResponse for ApiError {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
-        .route("/api/calls", get(calls))
+        .route("/api/calls", get(calls).post(click_to_call))
         .route("/api/registrations", get(registrations))
         .route("/api/cdrs", get(cdrs))
         .route("/metrics", get(metrics))
@@ -189,4 +189,53 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         [("content-type", "text/plain; version=0.0.4")],
         s.metrics.render(&s.media.totals(), regs),
     )
+}
+
+/// `POST /api/calls` `{"extension":"1001","number":"1002"}`: click-to-call. The agent's
+/// phone (the user `extension`) is called first with auto-answer hints, then `number`
+/// through the dialplan. Progress is published on `/api/events` as `{"type":"call",...}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClickToCall {
+    extension: String,
+    number: String,
+    #[serde(default)]
+    agent: Option<String>,
+}
+
+async fn click_to_call(
+    State(s): State<AppState>,
+    body: Result<Json<ClickToCall>, axum::extract::rejection::JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(b) =
+        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))?;
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+*#-_.".contains(c))
+    };
+    if !valid(&b.extension) || !valid(&b.number) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "extension and number must be 1-64 of letters, digits and + * # - _ .",
+        ));
+    }
+    let attempt = rand::random::<u64>() >> 11;
+    let (report, mut events) = tokio::sync::mpsc::unbounded_channel();
+    s.shards.originate(crate::engine::Origination {
+        agent: b.agent.clone().unwrap_or_else(|| b.extension.clone()),
+        extension: b.extension.clone(),
+        number: b.number.clone(),
+        caller_id: String::new(),
+        attempt,
+        report,
+    });
+    // Nobody waits on these reports for a plain click-to-call: the event stream has them.
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"attempt": attempt})),
+    ))
 }

@@ -105,6 +105,8 @@ pub struct Call {
     /// The welcome prompt was played.
     pub announced: bool,
     pub from_display: String,
+    /// Set for calls the switch placed for an agent (preview dialer).
+    pub outbound: Option<super::originate::Outbound>,
 }
 
 #[derive(Serialize)]
@@ -149,6 +151,55 @@ pub(super) fn has_sdp(body: &[u8], headers: &Headers) -> bool {
 }
 
 impl Call {
+    /// An originated call before the agent's phone answered: `a` is a placeholder until
+    /// the agent's 2xx makes it the real A-leg dialog.
+    #[allow(clippy::too_many_arguments)]
+    pub fn outbound(
+        id: u64,
+        now: Instant,
+        start_ms: i64,
+        a: Dialog,
+        a_invite: Request,
+        media: MediaSession,
+        outbound: super::originate::Outbound,
+        o: &super::originate::Origination,
+    ) -> Call {
+        Call {
+            id,
+            state: CallState::Routing,
+            b_call_id: format!("{}-b", a.call_id),
+            b_tags: Vec::new(),
+            a,
+            // No server transaction: responses "to the caller" are no-ops for these calls.
+            a_invite_tx: TxId(0),
+            a_invite,
+            a_offer: true,
+            forks: Vec::new(),
+            b: None,
+            winner: None,
+            b_ack_deferred: false,
+            early_media: false,
+            media: Some(media),
+            from_uri: format!("sip:{}", o.extension),
+            from_display: o.agent.clone(),
+            to_uri: format!("sip:{}", o.number),
+            from_user: o.extension.clone(),
+            to_user: o.number.clone(),
+            started: now,
+            start_ms,
+            answered: None,
+            txs: Vec::new(),
+            session_interval: None,
+            session_deadline: None,
+            sdp_to_a: Vec::new(),
+            local_answer: false,
+            codec: None,
+            interaction: None,
+            announced: true,
+            outbound: Some(outbound),
+        }
+    }
+
     pub fn view(&self) -> CallView {
         let stats = self.media.as_ref().map(|m| m.stats());
         let leg = |d: &Dialog, side: Side| LegView {
@@ -303,7 +354,7 @@ impl Engine {
     }
 
     /// The dialplan: feature codes, then queues, then users. `Err` is the status to answer.
-    fn route(&self, now: Instant, dn: &str) -> Result<Route, u16> {
+    pub(super) fn route(&self, now: Instant, dn: &str) -> Result<Route, u16> {
         let acd = &self.config().acd;
         let feature = if dn == acd.ready_code {
             Some(crate::distributor::Feature::Ready)
@@ -427,6 +478,7 @@ impl Engine {
             codec: None,
             interaction: None,
             announced: false,
+            outbound: None,
         })
     }
 

@@ -22,6 +22,18 @@ impl Engine {
             return;
         };
         if code < 200 {
+            if call.outbound.is_some()
+                && call.local_answer
+                && has_sdp(&resp.body, &resp.headers)
+                && !call.early_media
+            {
+                // The contact's early media (network announcements, ringback) replaces ours.
+                if let Some(m) = call.media.as_ref() {
+                    let _ = self.rewrite_sdp(m, Side::B, &resp.body);
+                    m.stop_playing(media::Side::A);
+                    call.early_media = true;
+                }
+            }
             // A locally answered caller hears our music, not the agent's ringing.
             if call.state != CallState::Answered && !call.local_answer {
                 call.state = CallState::Early;
@@ -155,6 +167,15 @@ impl Engine {
         }
         call.b = Some(b);
         self.ack_b(call, n, Vec::new());
+        if let Some(out) = &call.outbound {
+            out.send(super::OriginationEvent::Connected {
+                attempt: out.attempt,
+            });
+            self.shared.distributor.publish(serde_json::json!({
+                "type": "call", "agent": out.agent, "attempt": out.attempt,
+                "number": out.number, "state": "connected",
+            }));
+        }
         if let (Some(i), Some(agent)) = (call.interaction, call.forks[n].agent.clone()) {
             self.shared.distributor.send(acd::Event::OfferAccepted {
                 interaction: acd::InteractionId(i),
@@ -238,7 +259,11 @@ impl Engine {
                 interaction: acd::InteractionId(i),
                 agent,
             }),
-            _ => self.hangup_all(now, id, "unavailable", "callee", 480),
+            _ => {
+                let codes: Vec<u16> = call.forks.iter().filter_map(|f| f.final_code).collect();
+                let code = best_failure(&codes);
+                self.hangup_all(now, id, cause_of(code), "callee", code)
+            }
         }
     }
 
@@ -246,6 +271,10 @@ impl Engine {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
+        if call.outbound.is_some() && call.state != CallState::Answered {
+            // Nobody answered an originated call in time (agent or contact).
+            return self.hangup_all(now, id, "no_answer", "switch", 480);
+        }
         if call.state == CallState::Answered || call.local_answer {
             return;
         }

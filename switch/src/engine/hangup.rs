@@ -24,10 +24,11 @@ impl Engine {
                 self.cancel_forks(now, &mut call, |_| true);
                 self.send_bye(now, &mut call, Side::A);
                 self.calls.insert(id, call);
-                self.finish(id, cause, side, 200);
+                self.finish(id, cause, side, code);
             }
             CallState::Routing | CallState::Early => {
                 self.cancel_forks(now, &mut call, |_| true);
+                self.cancel_agent_legs(now, &mut call);
                 let resp = call.a_invite.response(code, None, Some(&call.a.local_tag));
                 self.layer.respond(now, call.a_invite_tx, resp);
                 self.calls.insert(id, call);
@@ -167,10 +168,33 @@ impl Engine {
                         self.tx_owner.remove(t);
                     }
                 },
+                Some(TxRole::AgentLeg(n)) => {
+                    let fork = call.outbound.as_ref().and_then(|o| o.agent_forks.get(n));
+                    match fork {
+                        Some(f) if f.final_code.is_none() && !call.local_answer => {
+                            self.tx_owner.insert(*t, (id, TxRole::Orphan));
+                            self.orphans.insert(*t, (f.request.clone(), f.target));
+                        }
+                        _ => {
+                            self.tx_owner.remove(t);
+                        }
+                    }
+                }
                 Some(_) => {
                     self.tx_owner.remove(t);
                 }
             }
+        }
+        if let Some(out) = &call.outbound {
+            let sip_status = if call.answered.is_some() { 200 } else { status };
+            out.send(super::OriginationEvent::Ended {
+                attempt: out.attempt,
+                sip_status,
+            });
+            self.shared.distributor.publish(serde_json::json!({
+                "type": "call", "agent": out.agent, "attempt": out.attempt,
+                "number": out.number, "state": "ended", "sip_status": sip_status,
+            }));
         }
         let end_ms = unix_ms();
         let (ring_secs, talk_secs) = match call.answered {
@@ -191,7 +215,12 @@ impl Engine {
             end_ms,
             ring_secs,
             talk_secs,
-            status: if call.answered.is_some() { 200 } else { status },
+            // A caller the switch answered itself (queue, feature code) got a 200.
+            status: if call.answered.is_some() || (call.local_answer && call.outbound.is_none()) {
+                200
+            } else {
+                status
+            },
             cause: cause.to_string(),
             hangup_side: side.to_string(),
         };

@@ -7,7 +7,10 @@ mod call;
 mod dialog;
 mod fork;
 mod hangup;
+mod originate;
 mod queue;
+
+pub use originate::{Origination, OriginationEvent};
 mod register;
 mod relay;
 
@@ -69,6 +72,8 @@ enum TxRole {
     Fire,
     /// A fork's INVITE whose call has ended; see [`Engine::orphans`].
     Orphan,
+    /// The INVITE to phone `n` of the agent an originated call rings first.
+    AgentLeg(usize),
 }
 
 pub struct Engine {
@@ -310,6 +315,7 @@ impl Engine {
         if let Some((call, role)) = self.tx_owner.remove(&tx) {
             match role {
                 TxRole::Fork(n) => self.fork_final(now, call, n, 408),
+                TxRole::AgentLeg(n) => self.agent_leg_timeout(now, call, n),
                 TxRole::Relay { server, from } => self.relay_failed(now, call, server, from),
                 TxRole::Fire => {}
                 TxRole::Orphan => {

@@ -212,11 +212,12 @@ impl Engine {
         let Some((id, role)) = self.tx_owner.get(&tx).copied() else {
             return;
         };
-        if resp.code >= 200 && !matches!(role, TxRole::Fork(_)) {
+        if resp.code >= 200 && !matches!(role, TxRole::Fork(_) | TxRole::AgentLeg(_)) {
             self.tx_owner.remove(&tx);
         }
         match role {
             TxRole::Fork(n) => self.fork_response(now, id, n, resp),
+            TxRole::AgentLeg(n) => self.agent_leg_response(now, id, n, resp),
             TxRole::Relay { server, from } => self.relay_response(now, id, server, from, resp),
             TxRole::Fire => {}
             TxRole::Orphan => {
