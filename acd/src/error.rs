@@ -24,6 +24,8 @@ pub enum AcdError {
         interaction: InteractionId,
         agent: AgentId,
     },
+    #[error("agent {0} is busy with other work")]
+    Busy(AgentId),
     #[error("agent {0} is not in after-call work")]
     NotInWrapUp(AgentId),
     #[error("queue {dn} still holds {interactions} interaction(s)")]

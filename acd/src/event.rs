@@ -45,6 +45,23 @@ pub enum Event {
     WrapUpDone {
         agent: AgentId,
     },
+    /// Work outside the ACD's routing (a preview-dialer record and its call) moves the
+    /// agent: Reserved (from Ready) while previewing, Busy on the call, AfterCallWork until
+    /// the outcome, then Done (Ready, or the state asked for meanwhile) or Missed (Rona).
+    ExternalWork {
+        agent: AgentId,
+        work: ExternalWork,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExternalWork {
+    Reserved,
+    Busy,
+    AfterCallWork,
+    Done,
+    Missed,
 }
 
 /// A new interaction for a queue.

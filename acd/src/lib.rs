@@ -72,7 +72,7 @@ pub use action::{Action, CancelReason};
 pub use config::{AgentConfig, Capacity, MaxWait, QueueConfig, Skills, Strategy, WrapUp};
 pub use engine::{AgentView, Engine, InteractionStatus, InteractionView};
 pub use error::{AcdError, ConfigError};
-pub use event::{Arrival, CallerInfo, Event};
+pub use event::{Arrival, CallerInfo, Event, ExternalWork};
 pub use id::{AgentId, Channel, Dn, InteractionId};
 pub use state::{AgentState, Cause, RequestedState, StateChange, StateKind};
 pub use stats::{AgentCounts, AgentStats, QueueStats};

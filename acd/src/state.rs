@@ -104,6 +104,8 @@ pub enum Cause {
     /// A fixed wrap-up ran out.
     WrapUpTimer,
     WrapUpDone,
+    /// Work outside the ACD's routing (preview dialer).
+    External,
 }
 
 /// One state change, ready to persist: wall-clock milliseconds since the Unix epoch.

@@ -11,6 +11,7 @@
 //! (`Engine::new`, re-anchored by [`Engine::set_wall_clock`]).
 
 mod admin;
+mod external;
 mod flow;
 #[cfg(test)]
 mod invariants;
@@ -113,6 +114,10 @@ impl Engine {
             Event::WrapUpDone { agent } => {
                 let a = self.agent_ix(&agent)?;
                 self.wrap_up_done(now, a)
+            }
+            Event::ExternalWork { agent, work } => {
+                let a = self.agent_ix(&agent)?;
+                self.external_work(now, a, work)
             }
         }
     }
