@@ -100,6 +100,7 @@ pub struct Distributor {
     queue_dns: Arc<RwLock<HashSet<String>>>,
     next_id: Arc<AtomicU64>,
     events: broadcast::Sender<Arc<str>>,
+    states: broadcast::Sender<acd::StateChange>,
 }
 
 fn wall_ms() -> u64 {
@@ -135,14 +136,17 @@ impl Distributor {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
+        let (states, _) = broadcast::channel(4096);
         let shards = Arc::new(OnceLock::new());
         let handle = Distributor {
             tx,
             queue_dns: Arc::new(RwLock::new(dns)),
             next_id: Arc::new(AtomicU64::new(1)),
             events: events.clone(),
+            states: states.clone(),
         };
         let task = Task {
+            states,
             engine,
             shards: shards.clone(),
             queue_dns: handle.queue_dns.clone(),
@@ -235,6 +239,11 @@ impl Distributor {
         self.events.subscribe()
     }
 
+    /// Typed agent state changes (for the preview dialer).
+    pub fn subscribe_states(&self) -> broadcast::Receiver<acd::StateChange> {
+        self.states.subscribe()
+    }
+
     /// Publish an event that did not come from the ACD engine (calls, dialer).
     pub fn publish(&self, event: serde_json::Value) {
         let _ = self.events.send(Arc::from(event.to_string()));
@@ -242,6 +251,7 @@ impl Distributor {
 }
 
 struct Task {
+    states: broadcast::Sender<acd::StateChange>,
     engine: acd::Engine,
     shards: ShardSlot,
     queue_dns: Arc<RwLock<HashSet<String>>>,
@@ -553,6 +563,7 @@ impl Task {
                 }
                 Action::AgentStateChanged(change) => {
                     self.publish(json!({"type": "agent_state", "change": &change}));
+                    let _ = self.states.send(change.clone());
                     let _ = self.records.send(AcdRecord::State(change));
                 }
             }

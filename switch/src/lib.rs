@@ -5,6 +5,7 @@ pub mod config;
 pub mod distributor;
 pub mod engine;
 pub mod metrics;
+pub mod preview_link;
 pub mod prompts;
 pub mod registrar;
 pub mod server;

@@ -140,6 +140,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     let (stop_streams, streams_stopped) = tokio::sync::watch::channel(false);
+    // The preview dialer: its own tables in the same database, its REST routes beside ours.
+    let dialer_store = dialer::Store::open(&config.database_url())
+        .await
+        .context("opening the dialer's tables")?;
+    let dialer = dialer::Dialer::new(dialer_store, dialer::preview::PreviewConfig::default())
+        .await
+        .context("loading campaigns")?;
+    let dialer_timers = dialer.spawn_timers();
+    crate::preview_link::spawn(dialer.clone(), distributor.clone(), shards.clone());
     let state = AppState {
         shards: shards.clone(),
         registrar,
@@ -157,7 +166,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(addr = %http.local_addr()?, "HTTP listening");
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
-        let _ = axum::serve(http, api::router(state))
+        let app =
+            api::router(state).merge(dialer::http::router(dialer::http::DialerHttp::new(dialer)));
+        let _ = axum::serve(http, app)
             .with_graceful_shutdown(async {
                 let _ = http_stopped.await;
             })
@@ -181,6 +192,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), cdr_writer).await;
     // The distributor task ends with its last handle; its records sender goes with it, and
     // the ACD records writer drains and ends.
+    dialer_timers.abort();
     drop(distributor);
     if tokio::time::timeout(std::time::Duration::from_secs(10), acd_writer)
         .await

@@ -1,0 +1,301 @@
+//! The OpenAPI 3.0 document of the dialer's API, written by hand (a test checks that it
+//! lists exactly the router's routes).
+
+use axum::Json;
+use serde_json::{json, Value};
+
+pub async fn serve() -> Json<Value> {
+    Json(document())
+}
+
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn body(name: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema(name)}}})
+}
+
+fn ok(description: &str, name: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema(name)}}})
+}
+
+fn error(description: &str) -> Value {
+    ok(description, "Error")
+}
+
+fn path_param(name: &str, kind: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description,
+           "schema": {"type": kind}})
+}
+
+fn campaign_param() -> Value {
+    path_param("campaign", "integer", "campaign id")
+}
+
+fn agent_params(record: bool) -> Value {
+    let mut params = vec![path_param("id", "string", "agent id"), campaign_param()];
+    if record {
+        params.push(path_param("record", "integer", "record id"));
+    }
+    Value::Array(params)
+}
+
+/// An agent action on the current record.
+fn agent_action(summary: &str, request: Option<&str>) -> Value {
+    let mut op = json!({
+        "tags": ["agents"],
+        "summary": summary,
+        "parameters": agent_params(true),
+        "responses": {
+            "200": ok("the agent's session after the action", "Session"),
+            "400": error("bad input (JSON, number, outcome)"),
+            "409": error("not the agent's current record, wrong state, DNC, outside window, outcome required, dial refused, lease lost"),
+            "503": error("the store could not save the action; try again"),
+        }
+    });
+    if let Some(name) = request {
+        op["requestBody"] = body(name);
+    }
+    op
+}
+
+fn command(summary: &str) -> Value {
+    json!({"post": {
+        "tags": ["campaigns"],
+        "summary": summary,
+        "parameters": [campaign_param()],
+        "responses": {
+            "200": ok("the campaign with its new status", "Campaign"),
+            "400": error("bad campaign id"),
+            "404": error("no such campaign"),
+            "409": error("the command does not apply to the campaign's status"),
+        }
+    }})
+}
+
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Preview dialer API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Campaigns, contact lists, do-not-call lists and the agents' preview flow. \
+                Errors are {\"error\":{\"code\",\"message\"}}."
+        },
+        "paths": {
+            "/api/campaigns": {
+                "get": {"tags": ["campaigns"], "summary": "List campaigns",
+                    "responses": {"200": {"description": "all campaigns",
+                        "content": {"application/json": {"schema": {"type": "array", "items": schema("Campaign")}}}}}},
+                "post": {"tags": ["campaigns"], "summary": "Create a campaign (status stopped)",
+                    "requestBody": body("CampaignSpec"),
+                    "responses": {"201": ok("the new campaign", "Campaign"),
+                        "400": error("bad JSON or invalid settings"),
+                        "415": error("not application/json")}}
+            },
+            "/api/campaigns/{campaign}": {
+                "get": {"tags": ["campaigns"], "summary": "Get a campaign",
+                    "parameters": [campaign_param()],
+                    "responses": {"200": ok("the campaign", "Campaign"), "404": error("no such campaign")}},
+                "patch": {"tags": ["campaigns"], "summary": "Change some settings",
+                    "parameters": [campaign_param()], "requestBody": body("CampaignPatch"),
+                    "responses": {"200": ok("the changed campaign", "Campaign"),
+                        "400": error("bad JSON or invalid settings"), "404": error("no such campaign")}}
+            },
+            "/api/campaigns/{campaign}/load": command("Load: agents are told; status loaded"),
+            "/api/campaigns/{campaign}/start": command("Start: records go to agents; status running"),
+            "/api/campaigns/{campaign}/pause": command("Pause: no new records; status paused"),
+            "/api/campaigns/{campaign}/stop": command("Stop: status stopped"),
+            "/api/campaigns/{campaign}/stats": {
+                "get": {"tags": ["campaigns"], "summary": "Records by status, attempts, results, per agent",
+                    "parameters": [campaign_param()],
+                    "responses": {"200": ok("statistics", "Stats"), "404": error("no such campaign")}}
+            },
+            "/api/campaigns/{campaign}/records/{record}": {
+                "get": {"tags": ["campaigns"], "summary": "A record with its attempts",
+                    "parameters": [campaign_param(), path_param("record", "integer", "record id")],
+                    "responses": {"200": ok("the record", "RecordWithAttempts"), "404": error("no such record")}}
+            },
+            "/api/campaigns/{campaign}/import": {
+                "post": {"tags": ["lists"], "summary": "Import a CSV contact list (streamed)",
+                    "description": "Header columns: external_id (required), name, time_zone, phone or \
+                        phone_<home|mobile|work|other>[_<n>] (at least one), anything else is a custom field. \
+                        Bad rows are reported by line while good rows load; re-importing updates by external_id.",
+                    "parameters": [campaign_param()],
+                    "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "responses": {"200": ok("the import report", "ImportReport"),
+                        "400": error("bad header, empty file or a row too long"),
+                        "404": error("no such campaign")}}
+            },
+            "/api/campaigns/{campaign}/imports": {
+                "get": {"tags": ["lists"], "summary": "Progress of this node's recent imports",
+                    "parameters": [campaign_param()],
+                    "responses": {"200": {"description": "imports, oldest first",
+                        "content": {"application/json": {"schema": {"type": "array", "items": schema("ImportProgress")}}}},
+                        "404": error("no such campaign")}}
+            },
+            "/api/campaigns/{campaign}/export": {
+                "get": {"tags": ["lists"], "summary": "Results as CSV, one row per record with its last attempt",
+                    "parameters": [campaign_param()],
+                    "responses": {"200": {"description": "CSV with columns record_id, external_id, name, status, attempts, \
+                        last_result, next_at, agent, number, started_at, connected_at, ended_at, sip_status, dispositions, notes, dnc",
+                        "content": {"text/csv": {"schema": {"type": "string"}}}},
+                        "404": error("no such campaign")}}
+            },
+            "/api/dnc": {
+                "post": {"tags": ["dnc"], "summary": "Add a number to the global or a campaign's list",
+                    "requestBody": body("DncAdd"),
+                    "responses": {"201": ok("added", "DncAdded"), "200": ok("already listed", "DncAdded"),
+                        "400": error("bad JSON or number"), "404": error("no such campaign")}}
+            },
+            "/api/dnc/{number}": {
+                "get": {"tags": ["dnc"], "summary": "Check a number",
+                    "parameters": [path_param("number", "string", "the number, any common form"),
+                        {"name": "campaign", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "country_code", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": ok("the listings", "DncCheck"), "400": error("bad number"),
+                        "404": error("no such campaign")}},
+                "delete": {"tags": ["dnc"], "summary": "Remove a number from one list",
+                    "parameters": [path_param("number", "string", "the number, any common form"),
+                        {"name": "campaign", "in": "query", "schema": {"type": "integer"},
+                         "description": "the campaign's list; the global list when absent"},
+                        {"name": "country_code", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "removed"}, "400": error("bad number"),
+                        "404": error("not on that list, or no such campaign")}}
+            },
+            "/api/agents/{id}/session": {
+                "get": {"tags": ["agents"], "summary": "The agent's preview session",
+                    "parameters": [path_param("id", "string", "agent id")],
+                    "responses": {"200": ok("the session", "Session")}}
+            },
+            "/api/agents/{id}/campaigns/{campaign}/records/next": {
+                "post": {"tags": ["agents"], "summary": "Get the next record to preview (pull)",
+                    "parameters": agent_params(false),
+                    "responses": {"200": ok("the session, previewing the record", "Session"),
+                        "403": error("the agent does not serve the campaign's queue"),
+                        "404": error("no such campaign, or no record to call now (code no_record)"),
+                        "409": error("campaign not running, agent busy or outcome required"),
+                        "503": error("the store failed")}}
+            },
+            "/api/agents/{id}/campaigns/{campaign}/records/{record}/accept":
+                {"post": agent_action("Accept: dial the record's first callable number", None)},
+            "/api/agents/{id}/campaigns/{campaign}/records/{record}/call":
+                {"post": agent_action("Call one of the record's numbers or a new one", Some("CallRequest"))},
+            "/api/agents/{id}/campaigns/{campaign}/records/{record}/decline":
+                {"post": agent_action("Decline: call later or do not call", Some("Decline"))},
+            "/api/agents/{id}/campaigns/{campaign}/records/{record}/outcome":
+                {"post": agent_action("Record the call's outcome (required before the next record)", Some("Outcome"))},
+            "/api/openapi.json": {
+                "get": {"tags": ["meta"], "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.0 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            }
+        },
+        "components": {"schemas": schemas()}
+    })
+}
+
+fn schemas() -> Value {
+    let code_label = json!({"type": "object", "required": ["code"],
+        "properties": {"code": {"type": "string"}, "label": {"type": "string"}}});
+    let spec_properties = json!({
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "queue": {"type": "string", "description": "the agents' ACD queue (DN)"},
+        "preview": schema("PreviewMode"),
+        "case_fields": {"type": "array", "items": schema("FieldSpec")},
+        "record_fields": {"type": "array", "items": schema("FieldSpec")},
+        "call_results": {"type": "array", "items": schema("CallResult")},
+        "dispositions": {"type": "array", "items": schema("Disposition")},
+        "window": schema("CallingWindow"),
+        "time_zone": {"type": "string", "example": "Europe/London"},
+        "default_country_code": {"type": "string", "example": "44"},
+        "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100},
+        "call_later_minutes": {"type": "integer", "minimum": 1},
+        "dnc_scope": {"type": "string", "enum": ["global", "campaign"]}
+    });
+    let mut campaign_properties = spec_properties.clone();
+    campaign_properties["id"] = json!({"type": "integer"});
+    campaign_properties["status"] = json!({"type": "string",
+        "enum": ["stopped", "loaded", "running", "paused", "completed"]});
+    campaign_properties["created_at"] = json!({"type": "string", "format": "date-time"});
+    campaign_properties["updated_at"] = json!({"type": "string", "format": "date-time"});
+    let counts = json!({"type": "object", "additionalProperties": {"type": "integer"}});
+    json!({
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+        "CampaignSpec": {"type": "object", "required": ["name", "queue"],
+            "additionalProperties": false, "properties": spec_properties},
+        "CampaignPatch": {"type": "object", "additionalProperties": false, "properties": spec_properties},
+        "Campaign": {"type": "object", "properties": campaign_properties},
+        "PreviewMode": {"type": "object", "required": ["mode"], "properties": {
+            "mode": {"type": "string", "enum": ["manual", "dial_on_accept", "countdown"]},
+            "seconds": {"type": "integer", "description": "countdown only"}}},
+        "FieldSpec": {"type": "object", "required": ["key"],
+            "properties": {"key": {"type": "string"}, "label": {"type": "string"}}},
+        "CallResult": {"type": "object", "required": ["code", "action"], "properties": {
+            "code": {"type": "string"}, "label": {"type": "string"},
+            "action": {"type": "string", "enum": ["done", "retry", "callback", "failed"]},
+            "after_minutes": {"type": "integer", "description": "retry only"}}},
+        "Disposition": code_label,
+        "CallingWindow": {"type": "object", "required": ["start", "end"], "properties": {
+            "start": {"type": "string", "example": "09:00"}, "end": {"type": "string", "example": "21:00"},
+            "days": {"type": "array", "items": {"type": "string",
+                "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}}}},
+        "ImportProgress": {"type": "object", "properties": {
+            "import": {"type": "integer"}, "campaign": {"type": "integer"}, "rows": {"type": "integer"},
+            "bytes": {"type": "integer"}, "inserted": {"type": "integer"}, "updated": {"type": "integer"},
+            "rejected": {"type": "integer"}, "done": {"type": "boolean"}}},
+        "ImportReport": {"allOf": [schema("ImportProgress"), {"type": "object", "properties": {
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "line": {"type": "integer"}, "reason": {"type": "string"}}}},
+            "errors_truncated": {"type": "boolean"}}}]},
+        "Stats": {"type": "object", "properties": {
+            "campaign": {"type": "integer"}, "total_records": {"type": "integer"},
+            "records": counts.clone(), "attempts": {"type": "integer"}, "connected": {"type": "integer"},
+            "results": counts.clone(),
+            "agents": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                "attempts": {"type": "integer"}, "connected": {"type": "integer"},
+                "talk_seconds": {"type": "integer"}, "results": counts}}}}},
+        "Phone": {"type": "object", "properties": {"number": {"type": "string"},
+            "type": {"type": "string", "enum": ["home", "mobile", "work", "other"]}}},
+        "RecordWithAttempts": {"type": "object", "properties": {
+            "record": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "campaign": {"type": "integer"}, "external_id": {"type": "string"},
+                "name": {"type": "string"}, "time_zone": {"type": "string", "nullable": true},
+                "phones": {"type": "array", "items": schema("Phone")},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                "status": {"type": "string", "enum": ["ready", "leased", "dialling", "done", "callback", "do_not_call", "failed"]},
+                "attempts": {"type": "integer"}, "last_result": {"type": "string", "nullable": true}}},
+            "attempts": {"type": "array", "items": {"type": "object"}}}},
+        "Session": {"type": "object", "properties": {
+            "agent": {"type": "string"},
+            "state": {"type": "string", "enum": ["idle", "leasing", "previewing", "starting", "dialling", "connected", "wrapup", "closing"]},
+            "preview": {"type": "object", "nullable": true, "description": "campaign, record, name, case_info, record_info, \
+                phones (index, number, type, blocked), preview_mode, dial_at, expires_at, attempts, last_result, call_results, dispositions"},
+            "attempt": {"type": "integer", "nullable": true}, "number": {"type": "string", "nullable": true},
+            "sip_status": {"type": "integer", "nullable": true}, "suggested_result": {"type": "string", "nullable": true}}},
+        "CallRequest": {"type": "object", "additionalProperties": false,
+            "description": "{} for the first callable number, {phone} for one of the record's, {number, type} for a new one",
+            "properties": {"phone": {"type": "integer"}, "number": {"type": "string"},
+                "type": {"type": "string", "enum": ["home", "mobile", "work", "other"]}}},
+        "Decline": {"type": "object", "required": ["decline"], "properties": {
+            "decline": {"type": "string", "enum": ["call_later", "do_not_call"]},
+            "retry_at": {"type": "string", "format": "date-time", "description": "call_later only"}}},
+        "Outcome": {"type": "object", "required": ["call_result"], "additionalProperties": false, "properties": {
+            "call_result": {"type": "string"}, "dnc": {"type": "boolean"},
+            "dispositions": {"type": "array", "items": {"type": "string"}}, "notes": {"type": "string"},
+            "callback": {"type": "object", "required": ["at"], "properties": {
+                "at": {"type": "string", "format": "date-time"}, "same_agent": {"type": "boolean"}}}}},
+        "DncAdd": {"type": "object", "required": ["number"], "additionalProperties": false, "properties": {
+            "number": {"type": "string"}, "campaign": {"type": "integer"}, "country_code": {"type": "string"}}},
+        "DncAdded": {"type": "object", "properties": {"number": {"type": "string"},
+            "campaign": {"type": "integer", "nullable": true}, "added": {"type": "boolean"}}},
+        "DncCheck": {"type": "object", "properties": {"number": {"type": "string"}, "dnc": {"type": "boolean"},
+            "entries": {"type": "array", "items": {"type": "object", "properties": {
+                "number": {"type": "string"}, "campaign": {"type": "integer", "nullable": true},
+                "added_at": {"type": "string", "format": "date-time"}, "source": {"type": "string"}}}}}}
+    })
+}
