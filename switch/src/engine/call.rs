@@ -143,6 +143,37 @@ pub fn new_tag() -> String {
     format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)
 }
 
+/// A one-stream G.711 SDP of ours: `codec` at `ip:port`, plus telephone-event `dtmf` when
+/// given, sendrecv, 20 ms packets.
+pub(super) fn audio_sdp(
+    session: u64,
+    ip: std::net::IpAddr,
+    port: u16,
+    codec: media::Codec,
+    dtmf: Option<&str>,
+) -> Vec<u8> {
+    let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
+    let pt = codec.payload_type();
+    let name = match codec {
+        media::Codec::Pcmu { .. } => "PCMU",
+        media::Codec::Pcma { .. } => "PCMA",
+    };
+    let mut sdp = format!(
+        "v=0\r\no=ccswitch {session} 1 IN {family} {ip}\r\ns=ccswitch\r\nc=IN {family} {ip}\r\nt=0 0\r\n"
+    );
+    match dtmf {
+        Some(d) => sdp.push_str(&format!(
+            "m=audio {port} RTP/AVP {pt} {d}\r\na=rtpmap:{pt} {name}/8000\r\n\
+             a=rtpmap:{d} telephone-event/8000\r\na=fmtp:{d} 0-16\r\n"
+        )),
+        None => sdp.push_str(&format!(
+            "m=audio {port} RTP/AVP {pt}\r\na=rtpmap:{pt} {name}/8000\r\n"
+        )),
+    }
+    sdp.push_str("a=ptime:20\r\na=sendrecv\r\n");
+    sdp.into_bytes()
+}
+
 pub(super) fn has_sdp(body: &[u8], headers: &Headers) -> bool {
     !body.is_empty()
         && headers

@@ -97,23 +97,33 @@ impl Engine {
         }
     }
 
-    /// Fork `n` answered first: bridge it to the caller.
-    fn answer(&mut self, now: Instant, call: &mut Call, n: usize, resp: Response) {
+    /// Fork `n` answered first: its dialog becomes the B leg, the call is answered and the
+    /// other forks are cancelled. `None` when the 2xx lacks usable dialog headers.
+    fn take_answer(
+        &mut self,
+        now: Instant,
+        call: &mut Call,
+        n: usize,
+        resp: &Response,
+    ) -> Option<Dialog> {
         let target = call.forks[n].target;
-        let Some(b) = Dialog::uac(&call.forks[n].request, &resp, target) else {
+        let Some(b) = Dialog::uac(&call.forks[n].request, resp, target) else {
             tracing::warn!("2xx without usable dialog headers");
-            return;
+            return None;
         };
         call.winner = Some(n);
         call.state = CallState::Answered;
         call.answered = Some((now, unix_ms()));
-        for (i, f) in call.forks.iter().enumerate() {
-            if i != n && f.final_code.is_none() {
-                if let Some(t) = f.tx {
-                    self.layer.cancel(now, t);
-                }
-            }
-        }
+        self.cancel_forks(now, call, |_| true);
+        call.forks[n].cancelled = false;
+        Some(b)
+    }
+
+    /// Fork `n` answered first: bridge it to the caller.
+    fn answer(&mut self, now: Instant, call: &mut Call, n: usize, resp: Response) {
+        let Some(b) = self.take_answer(now, call, n, &resp) else {
+            return;
+        };
         let mut out = call.a_invite.response(200, None, Some(&call.a.local_tag));
         out.headers
             .push("Contact", self.contact_header(call.a.target.transport));
@@ -149,15 +159,9 @@ impl Engine {
     /// A callee answered a caller the switch had answered itself (a queue's agent, an
     /// overflow target): ACK it, stop the music and relay media between the two.
     fn bridge_local(&mut self, now: Instant, call: &mut Call, n: usize, resp: Response) {
-        let target = call.forks[n].target;
-        let Some(b) = Dialog::uac(&call.forks[n].request, &resp, target) else {
-            tracing::warn!("2xx without usable dialog headers");
+        let Some(b) = self.take_answer(now, call, n, &resp) else {
             return;
         };
-        call.winner = Some(n);
-        call.state = CallState::Answered;
-        call.answered = Some((now, unix_ms()));
-        self.cancel_forks(now, call, |_| true);
         if let Some(m) = call.media.as_ref() {
             if has_sdp(&resp.body, &resp.headers) {
                 // Only to learn the agent's address: the caller keeps the SDP it has.

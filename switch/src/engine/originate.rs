@@ -3,7 +3,7 @@
 //! agent hears ringback while the contact is called through the dialplan (a user or a
 //! trunk); the contact's answer bridges the two.
 
-use super::call::{new_tag, unix_ms, Call, CallState, Fork, ForkSpec, Route, Side};
+use super::call::{new_tag, unix_ms, Call, CallState, Fork, Route, Side};
 use super::dialog::Dialog;
 use super::{CallTimer, Engine, TxRole};
 use sip::transaction::new_branch;
@@ -281,49 +281,15 @@ impl Engine {
             attempt: out.attempt,
         });
         let route = out.route.clone();
-        let domain = self.config().sip.domain.clone();
-        let mut from = NameAddr::new(Uri::sip(Some(&out.caller_id), &domain, None));
-        from.set_param("tag", Some(new_tag()));
-        let to = NameAddr::new(Uri::sip(Some(&out.number), &domain, None));
+        let (caller_id, number) = (out.caller_id.clone(), out.number.clone());
         call.outbound = Some(out);
         // The agent hears ringback until the contact answers or sends early media.
         if let (Some(m), Some(codec)) = (call.media.as_ref(), call.codec) {
             m.play(media::Side::A, media::Playlist::looped(ringback()), codec);
         }
-        let body = self.contact_offer(&call);
-        let spec = ForkSpec {
-            from,
-            to,
-            max_forwards: 70,
-            body: &body,
-            extra: Vec::new(),
-        };
-        self.add_forks(now, &mut call, &route, &spec, None);
+        self.ring_number(now, &mut call, &route, &caller_id, "", &number);
         self.calls.insert(id, call);
         self.publish_call(id, "agent_answered");
-    }
-
-    /// The SDP for the contact: the switch's B port with the agent's codec.
-    fn contact_offer(&self, call: &Call) -> Vec<u8> {
-        let Some(m) = call.media.as_ref() else {
-            return Vec::new();
-        };
-        let codec = call.codec.unwrap_or(media::Codec::PCMU);
-        let pt = codec.payload_type();
-        let name = match codec {
-            media::Codec::Pcmu { .. } => "PCMU",
-            media::Codec::Pcma { .. } => "PCMA",
-        };
-        let ip = m.advertised_ip();
-        let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
-        format!(
-            "v=0\r\no=ccswitch {} 1 IN {family} {ip}\r\ns=ccswitch\r\nc=IN {family} {ip}\r\nt=0 0\r\n\
-             m=audio {} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
-             a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n",
-            call.id,
-            m.b_port()
-        )
-        .into_bytes()
     }
 
     /// Tell the agent's event stream where an originated call stands.

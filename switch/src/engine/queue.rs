@@ -2,7 +2,7 @@
 //! announcements until the ACD offers them to an agent, and agents dialling a feature code.
 //! The ACD's orders ([`AcdOrder`]) for each interaction arrive here.
 
-use super::call::{new_tag, Call, CallState, ForkSpec};
+use super::call::{audio_sdp, new_tag, Call, CallState, ForkSpec};
 use super::{CallTimer, Engine};
 use crate::distributor::{AcdOrder, Feature, FeatureOutcome};
 use sip::NameAddr;
@@ -77,11 +77,6 @@ impl Engine {
             return Vec::new();
         };
         let codec = call.codec.unwrap_or(media::Codec::PCMU);
-        let pt = codec.payload_type();
-        let name = match codec {
-            media::Codec::Pcmu { .. } => "PCMU",
-            media::Codec::Pcma { .. } => "PCMA",
-        };
         let dtmf = std::str::from_utf8(&call.a_invite.body).ok().and_then(|t| {
             t.lines().find_map(|l| {
                 let rest = l.trim().strip_prefix("a=rtpmap:")?;
@@ -91,24 +86,13 @@ impl Engine {
                     .then(|| pt.to_string())
             })
         });
-        let ip = m.advertised_ip();
-        let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
-        let session = call.id;
-        let mut sdp = format!(
-            "v=0\r\no=ccswitch {session} 1 IN {family} {ip}\r\ns=ccswitch\r\nc=IN {family} {ip}\r\nt=0 0\r\n"
-        );
-        match &dtmf {
-            Some(d) => sdp.push_str(&format!("m=audio {} RTP/AVP {pt} {d}\r\n", m.a_port())),
-            None => sdp.push_str(&format!("m=audio {} RTP/AVP {pt}\r\n", m.a_port())),
-        }
-        sdp.push_str(&format!("a=rtpmap:{pt} {name}/8000\r\n"));
-        if let Some(d) = &dtmf {
-            sdp.push_str(&format!(
-                "a=rtpmap:{d} telephone-event/8000\r\na=fmtp:{d} 0-16\r\n"
-            ));
-        }
-        sdp.push_str("a=ptime:20\r\na=sendrecv\r\n");
-        sdp.into_bytes()
+        audio_sdp(
+            call.id,
+            m.advertised_ip(),
+            m.a_port(),
+            codec,
+            dtmf.as_deref(),
+        )
     }
 
     /// Answer the caller with our SDP (it then hears what the switch plays).
@@ -272,14 +256,12 @@ impl Engine {
 
     /// The SDP offered to an agent: the switch's B port with the caller's codec, so media
     /// relays without transcoding once both are bridged.
-    fn offer_sdp(&self, call: &Call) -> Vec<u8> {
+    pub(super) fn offer_sdp(&self, call: &Call) -> Vec<u8> {
         let Some(m) = call.media.as_ref() else {
             return Vec::new();
         };
-        let a_side = String::from_utf8_lossy(&self.local_sdp(call)).into_owned();
-        media::sdp::rewrite(&a_side, m.advertised_ip(), &[m.b_port()])
-            .map(String::into_bytes)
-            .unwrap_or_default()
+        let codec = call.codec.unwrap_or(media::Codec::PCMU);
+        audio_sdp(call.id, m.advertised_ip(), m.b_port(), codec, Some("101"))
     }
 
     /// The caller waited too long: take it to the overflow target.
@@ -317,15 +299,30 @@ impl Engine {
             return self.hangup_all(now, id, "unavailable", "switch", 480);
         }
         call.to_user = target.as_str().to_string();
+        let (user, display) = (call.from_user.clone(), call.from_display.clone());
+        self.ring_number(now, &mut call, &bindings, &user, &display, target.as_str());
+        self.calls.insert(id, call);
+    }
+
+    /// Ring `to` (its `bindings`) for a call whose caller leg the switch holds, offering the
+    /// switch's B port: an overflow target, an originated call's contact.
+    pub(super) fn ring_number(
+        &mut self,
+        now: Instant,
+        call: &mut Call,
+        bindings: &[crate::registrar::Binding],
+        from_user: &str,
+        display: &str,
+        to: &str,
+    ) {
         let domain = self.config().sip.domain.clone();
-        let tag = new_tag();
-        let mut from = NameAddr::new(sip::Uri::sip(Some(&call.from_user), &domain, None));
-        if !call.from_display.is_empty() {
-            from.display = Some(call.from_display.clone());
+        let mut from = NameAddr::new(sip::Uri::sip(Some(from_user), &domain, None));
+        if !display.is_empty() {
+            from.display = Some(display.to_string());
         }
-        from.set_param("tag", Some(tag));
-        let to = NameAddr::new(sip::Uri::sip(Some(target.as_str()), &domain, None));
-        let body = self.offer_sdp(&call);
+        from.set_param("tag", Some(new_tag()));
+        let to = NameAddr::new(sip::Uri::sip(Some(to), &domain, None));
+        let body = self.offer_sdp(call);
         let spec = ForkSpec {
             from,
             to,
@@ -333,8 +330,7 @@ impl Engine {
             body: &body,
             extra: Vec::new(),
         };
-        self.add_forks(now, &mut call, &bindings, &spec, None);
-        self.calls.insert(id, call);
+        self.add_forks(now, call, bindings, &spec, None);
     }
 
     /// Time for the caller's next position announcement: ask the ACD where it is.
