@@ -91,6 +91,8 @@ enum Input {
     RemoveQueue(Dn, Reply<()>),
     RemoveAgent(AgentId, Reply<()>),
     Read(Reader),
+    /// End the task (shutdown): its records sender goes with it, so the writer drains.
+    Stop,
 }
 
 /// A cheap handle to the distributor task.
@@ -239,6 +241,11 @@ impl Distributor {
         self.events.subscribe()
     }
 
+    /// Stop the distributor task at shutdown, whoever still holds a handle.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Input::Stop);
+    }
+
     /// Typed agent state changes (for the preview dialer).
     pub fn subscribe_states(&self) -> broadcast::Receiver<acd::StateChange> {
         self.states.subscribe()
@@ -271,8 +278,10 @@ impl Task {
             };
             tokio::select! {
                 input = rx.recv() => {
-                    let Some(input) = input else { break };
-                    self.handle(input);
+                    match input {
+                        None | Some(Input::Stop) => break,
+                        Some(input) => self.handle(input),
+                    }
                 }
                 _ = sleep => {
                     let now = Instant::now();
@@ -378,6 +387,7 @@ impl Task {
                 );
             }
             Input::Read(f) => f(&self.engine, now),
+            Input::Stop => {}
         }
     }
 

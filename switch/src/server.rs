@@ -193,6 +193,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // The distributor task ends with its last handle; its records sender goes with it, and
     // the ACD records writer drains and ends.
     dialer_timers.abort();
+    distributor.stop();
     drop(distributor);
     if tokio::time::timeout(std::time::Duration::from_secs(10), acd_writer)
         .await
