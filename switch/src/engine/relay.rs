@@ -138,6 +138,7 @@ impl Engine {
                     None => return self.reply(now, tx, &req, 488, Some("Bad SDP")),
                 }
             }
+            self.note_hold(call, &req.body);
         }
         let transport = match call.dialog_mut(to) {
             Some(d) => d.target.transport,
@@ -304,6 +305,28 @@ impl Engine {
             self.layer.respond(now, server, out);
         }
         self.calls.insert(id, call);
+    }
+
+    /// A re-offer that holds (sendonly/inactive) or resumes the call: tell the agent's
+    /// event stream for calls the switch placed.
+    fn note_hold(&self, call: &super::call::Call, sdp: &[u8]) {
+        let Some(out) = &call.outbound else {
+            return;
+        };
+        let held = std::str::from_utf8(sdp)
+            .ok()
+            .and_then(|t| media::sdp::parse(t).ok())
+            .and_then(|sd| sd.media.first().map(|m| m.is_hold()));
+        if let Some(held) = held {
+            out.send(super::OriginationEvent::Held {
+                attempt: out.attempt,
+                held,
+            });
+            self.shared.distributor.publish(serde_json::json!({
+                "type": "call", "agent": out.agent, "attempt": out.attempt,
+                "number": out.number, "state": if held { "on_hold" } else { "resumed" },
+            }));
+        }
     }
 
     fn add_session_headers(&self, call: &super::call::Call, resp: &mut Response) {
