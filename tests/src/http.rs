@@ -1,5 +1,6 @@
-//! A tiny blocking HTTP/1.1 client for the switch's API: GET only, `Connection: close`,
-//! `Content-Length` or chunked bodies. Enough for tests, no dependencies.
+//! A tiny blocking HTTP/1.1 client for the switch's API: GET, and requests with a JSON body
+//! (POST, ...), `Connection: close`, `Content-Length` or chunked bodies. Enough for tests,
+//! no dependencies.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -25,14 +26,53 @@ impl HttpResponse {
 
 /// `GET path` from `addr`, with a 5 s timeout on connect, write and read.
 pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<HttpResponse> {
+    http_request(addr, "GET", path, None)
+}
+
+/// `METHOD path` to `addr`, with `body` sent as `application/json` when given; 5 s
+/// timeout on connect, write and read.
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<HttpResponse> {
+    http_request_raw(
+        addr,
+        method,
+        path,
+        body.map(|b| ("application/json", b.as_bytes())),
+    )
+}
+
+/// `METHOD path` to `addr` with `body` as `(content type, bytes)` when given (a CSV file,
+/// say); 5 s timeout on connect, write and read.
+pub fn http_request_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &[u8])>,
+) -> std::io::Result<HttpResponse> {
     let timeout = Duration::from_secs(5);
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: */*\r\nConnection: close\r\n");
+    let request = match body {
+        Some((content_type, b)) => {
+            head.push_str(&format!(
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                b.len()
+            ));
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(b);
+            bytes
+        }
+        None if method == "GET" => (head + "\r\n").into_bytes(),
+        None => (head + "Content-Length: 0\r\n\r\n").into_bytes(),
+    };
+    stream.write_all(&request)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     parse(&raw).ok_or_else(|| {

@@ -313,6 +313,15 @@ impl SippProcess {
         self.finish()
     }
 
+    /// Kills SIPp now (a callee that should have got nothing, say) and collects its
+    /// traces, which SIPp writes message by message.
+    pub fn stop(mut self) -> SippResult {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+        }
+        self.finish()
+    }
+
     fn finish(&mut self) -> SippResult {
         let mut status = None;
         let mut killed = false;

@@ -1,6 +1,6 @@
 //! One `switch` process under test: its config, ports, log, HTTP API and shutdown.
 
-use crate::http::{http_get, HttpResponse};
+use crate::http::{http_get, http_request, http_request_raw, HttpResponse};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::File;
@@ -391,6 +391,78 @@ impl Switch {
         match serde_json::from_str(&r.body) {
             Ok(v) => v,
             Err(e) => self.fail(&format!("GET {path}: body is not JSON ({e}): {}", r.body)),
+        }
+    }
+
+    /// `POST path` with a JSON `body` (or none), any status. Panics if the switch does not
+    /// answer.
+    pub fn post(&self, path: &str, body: Option<&str>) -> HttpResponse {
+        match http_request(self.http, "POST", path, body) {
+            Ok(r) => r,
+            Err(e) => self.fail(&format!("POST {path} failed: {e}")),
+        }
+    }
+
+    /// `POST path` with a JSON `body` (or none), expecting 200 and a JSON answer.
+    pub fn post_json(&self, path: &str, body: Option<&str>) -> Value {
+        let r = self.post(path, body);
+        if r.status != 200 {
+            self.fail(&format!(
+                "POST {path} {}: status {} body {}",
+                body.unwrap_or(""),
+                r.status,
+                r.body
+            ));
+        }
+        match serde_json::from_str(&r.body) {
+            Ok(v) => v,
+            Err(e) => self.fail(&format!("POST {path}: body is not JSON ({e}): {}", r.body)),
+        }
+    }
+
+    /// `METHOD path` with a JSON `body` (or none), any status. Panics if the switch does
+    /// not answer.
+    pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> HttpResponse {
+        match http_request(self.http, method, path, body) {
+            Ok(r) => r,
+            Err(e) => self.fail(&format!("{method} {path} failed: {e}")),
+        }
+    }
+
+    /// `METHOD path` with a JSON `body` (or none), expecting status `expect` and a JSON
+    /// answer (`null` for an empty body).
+    pub fn request_json(&self, method: &str, path: &str, body: Option<&str>, expect: u16) -> Value {
+        let r = self.request(method, path, body);
+        self.expect_json(
+            &format!("{method} {path} {}", body.unwrap_or("")),
+            r,
+            expect,
+        )
+    }
+
+    /// `POST path` with a raw `body` of `content_type` (a CSV file...), expecting status
+    /// `expect` and a JSON answer.
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8], expect: u16) -> Value {
+        let r = match http_request_raw(self.http, "POST", path, Some((content_type, body))) {
+            Ok(r) => r,
+            Err(e) => self.fail(&format!("POST {path} failed: {e}")),
+        };
+        self.expect_json(&format!("POST {path} ({content_type})"), r, expect)
+    }
+
+    fn expect_json(&self, what: &str, r: HttpResponse, expect: u16) -> Value {
+        if r.status != expect {
+            self.fail(&format!(
+                "{what}: status {} (expected {expect}) body {}",
+                r.status, r.body
+            ));
+        }
+        if r.body.trim().is_empty() {
+            return Value::Null;
+        }
+        match serde_json::from_str(&r.body) {
+            Ok(v) => v,
+            Err(e) => self.fail(&format!("{what}: body is not JSON ({e}): {}", r.body)),
         }
     }
 

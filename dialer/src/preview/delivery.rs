@@ -17,6 +17,15 @@ impl Preview {
         let old = self.campaigns.get(&campaign.id).map(|c| c.status);
         let campaign = Arc::new(campaign);
         self.campaigns.insert(campaign.id, campaign.clone());
+        // Records on screen follow the campaign's new settings (a calling window closed
+        // meanwhile must stop their countdown dial here, not at the switch).
+        for agent in self.agents.values_mut() {
+            if let super::session::State::Previewing(p) = &mut agent.state {
+                if p.campaign.id == campaign.id {
+                    p.campaign = campaign.clone();
+                }
+            }
+        }
         let members: Vec<String> = self
             .agents
             .iter()

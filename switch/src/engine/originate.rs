@@ -122,7 +122,7 @@ impl Engine {
             h.push("Call-Info", format!("<sip:{domain}>;answer-after=0"));
             h.push(
                 "Alert-Info",
-                "<http://127.0.0.1/autoanswer>;info=alert-autoanswer;delay=0",
+                format!("<http://{domain}/autoanswer>;info=alert-autoanswer;delay=0"),
             );
             h.push("Content-Type", "application/sdp");
             agent_forks.push(Fork {

@@ -1,0 +1,1142 @@
+//! The preview dialer end to end: a campaign created, filled (CSV import) and started over
+//! REST; an ACD agent logged in Ready gets a record pushed; the switch originates the call
+//! (the agent's SIPp phone first, with auto-answer hints, then the contact's number
+//! through a `[[trunks]]` gateway, another SIPp), bridges them, and the agent's outcome
+//! closes the record. What is checked is what people would see: the INVITEs each SIPp got,
+//! `GET /api/calls`, the agent's ACD state, the desktop's session
+//! (`GET /api/agents/{id}/session`) and event stream (`/api/events?agent=ID`, WebSocket),
+//! the record with its attempt history, campaign statistics, the DNC list and the CDR.
+//!
+//! - `countdown_call_bridges_agent_and_contact_then_outcome_closes_record`: the whole flow
+//!   with a 2-second countdown.
+//! - `dnc_added_during_countdown_is_refused_at_origination`: the contact's number goes on
+//!   the DNC list while the record is previewed; nothing is dialled.
+//! - `decline_do_not_call_puts_the_numbers_on_the_dnc_list`.
+//! - `calling_window_closed_during_countdown_is_not_dialled`: the manager closes the
+//!   campaign's calling window during the preview; nothing reaches SIP. Its companion
+//!   `..._releases_the_record_without_an_attempt` is ignored: it shows a bug (see its
+//!   `ignore` reason).
+//!
+//! Each test starts its own switch and SIPps on private ports. Scenarios:
+//! `uas_autoanswer` (agent phone), `uas_contact_bye` (contact behind the trunk); see
+//! `sipp-scenarios/README.md`.
+
+use e2e::{free_port, require, EventStream, Sipp, SippProcess, SippResult, Switch, SwitchConfig};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::net::UdpSocket;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const QUEUE: &str = "8100";
+const AGENT: &str = "3001";
+/// The contact's number as the CSV has it (national, UK) and as E.164.
+const NATIONAL: &str = "07700 900123";
+const NUMBER: &str = "+447700900123";
+/// The contact's second number (test of the DNC decline).
+const HOME_NATIONAL: &str = "020 7946 0321";
+const HOME: &str = "+442079460321";
+
+// ------------------------------------------------------------------------------ set-up
+
+/// Ports of the two SIPp peers: the agent's phone (user 3001's static contact) and the
+/// trunk gateway the contact's number is sent to.
+struct Peers {
+    agent_port: u16,
+    trunk_port: u16,
+}
+
+impl Peers {
+    fn new() -> Peers {
+        Peers {
+            agent_port: free_port(),
+            trunk_port: free_port(),
+        }
+    }
+
+    fn agent_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.agent_port)
+    }
+
+    fn trunk_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.trunk_port)
+    }
+}
+
+/// A switch trusting loopback with queue 8100, agent 3001 (extension 3001, member of 8100)
+/// whose phone is a static contact, and a trunk "pstn" taking every "+" number.
+fn dialer_switch(peers: &Peers) -> Switch {
+    let toml = format!(
+        "[[queues]]\ndn = \"{QUEUE}\"\nname = \"Outbound\"\n\
+         [[agents]]\nid = \"{AGENT}\"\nname = \"Agent {AGENT}\"\nextension = \"{AGENT}\"\nqueues = [\"{QUEUE}\"]\n\
+         [[trunks]]\nname = \"pstn\"\naddress = \"{}\"\nprefixes = [\"+\"]\n",
+        peers.trunk_addr()
+    );
+    SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user(AGENT, &format!("sip:{AGENT}@{}", peers.agent_addr()))
+        .extra(&toml)
+        .start()
+}
+
+/// The agent's phone (answers the origination's INVITE at once; its media address is a
+/// fresh [`RtpSink`]) and the contact (rings 1 s, answers, talks `talk_ms`, hangs up).
+fn spawn_peers(peers: &Peers, talk_ms: u64) -> (SippProcess, SippProcess, RtpSink) {
+    let sink = RtpSink::new();
+    let phone = Sipp::scenario("uas_autoanswer")
+        .port(peers.agent_port)
+        .key("rtp_port", &sink.port().to_string())
+        .timeout(Duration::from_secs(40))
+        .spawn();
+    let contact = Sipp::scenario("uas_contact_bye")
+        .port(peers.trunk_port)
+        .pause_ms(talk_ms)
+        .timeout(Duration::from_secs(40))
+        .spawn();
+    (phone, contact, sink)
+}
+
+/// A UDP socket standing for the agent phone's media: counts the RTP packets the switch
+/// sends it and notes their payload types.
+struct RtpSink {
+    port: u16,
+    packets: Arc<AtomicU64>,
+    payload_types: Arc<Mutex<BTreeSet<u8>>>,
+    stop: Arc<AtomicBool>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl RtpSink {
+    fn new() -> RtpSink {
+        let socket = match UdpSocket::bind("127.0.0.1:0") {
+            Ok(s) => s,
+            Err(e) => panic!("cannot bind an RTP sink: {e}"),
+        };
+        let port = socket.local_addr().map_or(0, |a| a.port());
+        let _ = socket.set_read_timeout(Some(Duration::from_millis(50)));
+        let packets = Arc::new(AtomicU64::new(0));
+        let payload_types = Arc::new(Mutex::new(BTreeSet::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, pts, flag) = (packets.clone(), payload_types.clone(), stop.clone());
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while !flag.load(Ordering::Relaxed) {
+                if let Ok(n) = socket.recv(&mut buf) {
+                    // RTP version 2, a whole header.
+                    if n >= 12 && buf[0] >> 6 == 2 {
+                        count.fetch_add(1, Ordering::Relaxed);
+                        pts.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(buf[1] & 0x7f);
+                    }
+                }
+            }
+        });
+        RtpSink {
+            port,
+            packets,
+            payload_types,
+            stop,
+            reader: Some(reader),
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn packets(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
+    }
+
+    fn payload_types(&self) -> BTreeSet<u8> {
+        self.payload_types
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for RtpSink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
+}
+
+/// The desktop's event stream of agent 3001.
+fn events(switch: &Switch) -> EventStream {
+    match EventStream::connect(switch.http_addr(), &format!("/api/events?agent={AGENT}")) {
+        Ok(s) => s,
+        Err(e) => switch.fail(&format!("cannot open /api/events: {e}")),
+    }
+}
+
+// ------------------------------------------------------------------------------ REST
+
+/// A campaign of queue 8100 (UK numbers, calling window open all day every day so the
+/// test passes at any hour) with `preview` as its preview mode; returns its id.
+fn create_campaign(switch: &Switch, preview: Value) -> i64 {
+    let spec = json!({
+        "name": "Renewals e2e",
+        "description": "end-to-end test",
+        "queue": QUEUE,
+        "preview": preview,
+        "case_fields": [{"key": "policy", "label": "Policy"}],
+        "record_fields": [{"key": "name", "label": "Name"}, {"key": "attempts"}],
+        "call_results": [
+            {"code": "success", "label": "Success", "action": "done"},
+            {"code": "no_answer", "label": "No answer", "action": "retry", "after_minutes": 30},
+            {"code": "callback", "label": "Call back", "action": "callback"},
+            {"code": "wrong_number", "label": "Wrong number", "action": "failed"}
+        ],
+        "dispositions": [
+            {"code": "sale", "label": "Sale"},
+            {"code": "upsell", "label": "Upsell"},
+            {"code": "no_interest", "label": "Not interested"}
+        ],
+        "window": {"start": "00:00", "end": "24:00"},
+        "time_zone": "Europe/London",
+        "default_country_code": "44",
+        "max_attempts": 3
+    });
+    let c = switch.request_json("POST", "/api/campaigns", Some(&spec.to_string()), 201);
+    assert_eq!(c["status"], "stopped", "new campaign: {c:#}");
+    assert_eq!(c["preview"], preview, "new campaign: {c:#}");
+    match c["id"].as_i64() {
+        Some(id) => id,
+        None => switch.fail(&format!("campaign without id: {c}")),
+    }
+}
+
+/// `POST /api/campaigns/{id}/import` with a CSV body; returns the import report.
+fn import(switch: &Switch, campaign: i64, csv: &str) -> Value {
+    switch.post_raw(
+        &format!("/api/campaigns/{campaign}/import"),
+        "text/csv",
+        csv.as_bytes(),
+        200,
+    )
+}
+
+/// Loads and starts the campaign.
+fn load_and_start(switch: &Switch, campaign: i64) {
+    for (cmd, status) in [("load", "loaded"), ("start", "running")] {
+        let c = switch.request_json(
+            "POST",
+            &format!("/api/campaigns/{campaign}/{cmd}"),
+            None,
+            200,
+        );
+        assert_eq!(c["status"], status, "{cmd}: {c:#}");
+    }
+}
+
+fn login_ready(switch: &Switch) {
+    let v = switch.post_json(
+        &format!("/api/agents/{AGENT}/login"),
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(v["agent"]["state"]["state"], "ready", "login: {v:#}");
+}
+
+/// The agent's ACD state name (`ready`, `reserved`, `busy`, `after_call_work`, ...).
+fn acd_state(switch: &Switch) -> String {
+    let v = switch.http(&format!("/api/agents/{AGENT}"));
+    v["agent"]["state"]["state"]
+        .as_str()
+        .unwrap_or("?")
+        .to_string()
+}
+
+fn wait_acd_state(switch: &Switch, want: &str, timeout: Duration) {
+    let mut last = String::new();
+    if !e2e::wait_until(timeout, || {
+        last = acd_state(switch);
+        last == want
+    }) {
+        switch.fail(&format!(
+            "agent {AGENT}: ACD state {last:?}, expected {want:?} within {timeout:?}"
+        ));
+    }
+}
+
+fn session(switch: &Switch) -> Value {
+    switch.http(&format!("/api/agents/{AGENT}/session"))
+}
+
+/// Waits until the dialer session satisfies `cond`; returns it.
+fn wait_session(
+    switch: &Switch,
+    what: &str,
+    timeout: Duration,
+    cond: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut s = Value::Null;
+    if !e2e::wait_until(timeout, || {
+        s = session(switch);
+        cond(&s)
+    }) {
+        switch.fail(&format!(
+            "agent session never showed {what} within {timeout:?}: {s:#}"
+        ));
+    }
+    s
+}
+
+/// `GET /api/campaigns/{c}/records/{r}`: `{"record": .., "attempts": [..]}`.
+fn record(switch: &Switch, campaign: i64, record: i64) -> Value {
+    switch.http(&format!("/api/campaigns/{campaign}/records/{record}"))
+}
+
+fn agent_action(campaign: i64, record: i64, action: &str) -> String {
+    format!("/api/agents/{AGENT}/campaigns/{campaign}/records/{record}/{action}")
+}
+
+fn wait_campaign_status(switch: &Switch, campaign: i64, want: &str) {
+    let mut last = Value::Null;
+    if !e2e::wait_until(Duration::from_secs(5), || {
+        last = switch.http(&format!("/api/campaigns/{campaign}"));
+        last["status"] == want
+    }) {
+        switch.fail(&format!("campaign never became {want}: {last:#}"));
+    }
+}
+
+// ------------------------------------------------------------------------------ checks
+
+/// The desktop notifications of the stream (`{"type":"preview","event":{..}}`), as their
+/// `event` objects, in order.
+fn preview_events(stream: &EventStream) -> Vec<Value> {
+    stream
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "preview" && e["agent"] == AGENT)
+        .map(|e| e["event"].clone())
+        .collect()
+}
+
+/// The originated call's progress events (`{"type":"call",..}`), in order.
+fn call_events(stream: &EventStream) -> Vec<Value> {
+    stream
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "call")
+        .collect()
+}
+
+fn names(events: &[Value], key: &str) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e[key].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+/// Whether `want` appears in `seen` in this order (other items may come between).
+fn in_order(seen: &[String], want: &[&str]) -> bool {
+    let mut it = seen.iter();
+    want.iter().all(|w| it.any(|s| s == w))
+}
+
+/// The value of `key=` in a SIPp log line starting with `prefix` (up to the next ` key=`
+/// of the line, so values may hold spaces).
+fn logged(result: &SippResult, prefix: &str, key: &str) -> Option<String> {
+    let line = result.logs.lines().find(|l| l.starts_with(prefix))?;
+    let start = line.find(&format!(" {key}="))? + key.len() + 2;
+    let rest = &line[start..];
+    let end = rest
+        .match_indices(' ')
+        .find(|(i, _)| {
+            let tail = &rest[i + 1..];
+            tail.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            })
+        })
+        .map_or(rest.len(), |(i, _)| i);
+    Some(rest[..end].to_string())
+}
+
+/// When SIPp first sent (`"sent"`) or received (`"received"`) a message whose start line
+/// begins with `start`, as its message trace prints the time (`2026-01-02 03:04:05.678901`,
+/// fixed width, so two of them compare as strings).
+fn trace_time(messages: &str, direction: &str, start: &str) -> Option<String> {
+    let mut time = "";
+    let mut matched_direction = false;
+    let mut want_start_line = false;
+    for line in messages.lines() {
+        if line.starts_with("-----") {
+            time = line.trim_start_matches('-').trim();
+            want_start_line = false;
+        } else if line.contains(" message ") && (line.contains("sent") || line.contains("received"))
+        {
+            matched_direction = line.contains(&format!("message {direction}"));
+            want_start_line = true;
+        } else if want_start_line && !line.trim().is_empty() {
+            want_start_line = false;
+            if matched_direction && line.trim_start().starts_with(start) {
+                return Some(time.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Asserts that a SIPp peer got no SIP message at all.
+fn assert_untouched(result: &SippResult, who: &str, switch: &Switch) {
+    if !result.messages.trim().is_empty() {
+        switch.fail(&format!(
+            "{who} must not have been called, but SIPp saw:\n{}",
+            result.report()
+        ));
+    }
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time (`2026-01-02T03:04:05.678Z`,
+/// fractions of any length, `Z` or `+hh:mm`).
+fn rfc3339_ms(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (clock, offset_min) = if let Some(c) = time.strip_suffix('Z') {
+        (c, 0)
+    } else {
+        let at = time.rfind(['+', '-'])?;
+        let (c, off) = time.split_at(at);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (h, mi) = off[1..].split_once(':')?;
+        (
+            c,
+            sign * (h.parse::<i64>().ok()? * 60 + mi.parse::<i64>().ok()?),
+        )
+    };
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut t = hms.split(':').map(|p| p.parse::<i64>());
+    let (h, mi, sec) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    let ms = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms - offset_min * 60_000)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn time_ms(switch: &Switch, v: &Value, what: &str) -> i64 {
+    match v.as_str().and_then(rfc3339_ms) {
+        Some(ms) => ms,
+        None => switch.fail(&format!("{what} is not an RFC 3339 time: {v}")),
+    }
+}
+
+// ------------------------------------------------------------------------------ tests
+
+#[test]
+fn rfc3339_parses() {
+    assert_eq!(rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
+    assert_eq!(rfc3339_ms("1970-01-02T00:00:01.5Z"), Some(86_401_500));
+    assert_eq!(
+        rfc3339_ms("2024-03-01T01:00:00.123456+01:00"),
+        rfc3339_ms("2024-03-01T00:00:00.123Z")
+    );
+    assert_eq!(rfc3339_ms("2000-03-01T00:00:00Z"), Some(951_868_800_000));
+}
+
+/// The issue's scenario: a REST-created campaign is started, the SIPp agent and the SIPp
+/// contact (behind a trunk) are bridged after a 2-second countdown, the outcome is posted,
+/// and the record's status and attempt history are right.
+#[test]
+fn countdown_call_bridges_agent_and_contact_then_outcome_closes_record() {
+    if !require("sipp") {
+        return;
+    }
+    let peers = Peers::new();
+    let switch = dialer_switch(&peers);
+    let (phone, contact, sink) = spawn_peers(&peers, 2000);
+    let stream = events(&switch);
+
+    // The API documents the agent's outcome action.
+    let doc = switch.http("/api/openapi.json");
+    assert!(
+        doc["paths"]["/api/agents/{id}/campaigns/{campaign}/records/{record}/outcome"]["post"]
+            .is_object(),
+        "openapi.json lacks the outcome action"
+    );
+
+    let campaign = create_campaign(&switch, json!({"mode": "countdown", "seconds": 2}));
+    let csv = format!(
+        "external_id,name,phone_mobile,policy\n\
+         C-1,Ada Lovelace,{NATIONAL},P-42\n\
+         C-2,Bad Number,0770O 900124,P-43\n"
+    );
+    let report = import(&switch, campaign, &csv);
+    assert_eq!(
+        (
+            report["rows"].as_i64(),
+            report["inserted"].as_i64(),
+            report["rejected"].as_i64(),
+            report["done"].as_bool()
+        ),
+        (Some(2), Some(1), Some(1), Some(true)),
+        "import report: {report:#}"
+    );
+    let errors = report["errors"].as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 1, "import errors: {report:#}");
+    assert_eq!(errors[0]["line"], 3, "import errors: {report:#}");
+    assert!(
+        errors[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("phone_mobile")),
+        "the reason names the column: {report:#}"
+    );
+    let imports = switch.http(&format!("/api/campaigns/{campaign}/imports"));
+    assert_eq!(imports[0]["inserted"], 1, "imports: {imports:#}");
+
+    // Ready first: starting the campaign pushes the record to the agent.
+    login_ready(&switch);
+    load_and_start(&switch, campaign);
+
+    let s = wait_session(
+        &switch,
+        "a record in preview",
+        Duration::from_secs(5),
+        |s| s["state"] == "previewing",
+    );
+    let preview = s["preview"].clone();
+    let rid = match preview["record"].as_i64() {
+        Some(r) => r,
+        None => switch.fail(&format!("preview without record id: {s:#}")),
+    };
+    assert_eq!(preview["campaign"], campaign, "{s:#}");
+    assert_eq!(preview["name"], "Ada Lovelace", "{s:#}");
+    assert_eq!(preview["external_id"], "C-1", "{s:#}");
+    assert_eq!(preview["phones"][0]["number"], NUMBER, "{s:#}");
+    assert_eq!(preview["phones"][0]["type"], "mobile", "{s:#}");
+    assert_eq!(preview["phones"][0]["blocked"], false, "{s:#}");
+    assert_eq!(
+        preview["preview_mode"],
+        json!({"mode": "countdown", "seconds": 2}),
+        "{s:#}"
+    );
+    assert_eq!(preview["case_info"][0]["value"], "P-42", "{s:#}");
+    assert_eq!(preview["record_info"][0]["value"], "Ada Lovelace", "{s:#}");
+    assert_eq!(preview["dispositions"].as_array().map(Vec::len), Some(3));
+    let dial_at = time_ms(&switch, &preview["dial_at"], "preview.dial_at");
+    let expires_at = time_ms(&switch, &preview["expires_at"], "preview.expires_at");
+    assert!(expires_at > dial_at, "{s:#}");
+    // Reserved while previewing (asked of the ACD by the dialer, asynchronously).
+    wait_acd_state(&switch, "reserved", Duration::from_secs(2));
+
+    // The countdown dials: agent phone, then the contact; both bridged.
+    let mut calls = Vec::new();
+    switch.wait_for(
+        "the originated call answered with two legs",
+        Duration::from_secs(10),
+        || {
+            calls = switch.calls();
+            calls.len() == 1
+                && calls[0]["state"] == "answered"
+                && calls[0]["legs"].as_array().is_some_and(|l| l.len() == 2)
+        },
+    );
+    let call = &calls[0];
+    assert_eq!(
+        call["legs"][0]["remote"],
+        peers.agent_addr(),
+        "A leg: {call:#}"
+    );
+    assert_eq!(
+        call["legs"][1]["remote"],
+        peers.trunk_addr(),
+        "B leg: {call:#}"
+    );
+    assert_eq!(call["to"], format!("sip:{NUMBER}"), "{call:#}");
+    let s = wait_session(&switch, "the call connected", Duration::from_secs(3), |s| {
+        s["state"] == "connected"
+    });
+    assert_eq!(s["number"], NUMBER, "{s:#}");
+    let attempt = s["attempt"].as_i64();
+    assert!(attempt.is_some(), "connected without an attempt: {s:#}");
+    wait_acd_state(&switch, "busy", Duration::from_secs(2));
+    // The agent heard ringback while the contact rang (1 s: about 50 packets of 20 ms),
+    // in the codec the phone answered with, and it stopped when the contact answered (the
+    // contact sends no RTP, so nothing more reaches the phone).
+    let at_connect = sink.packets();
+    assert!(
+        at_connect >= 20,
+        "only {at_connect} RTP packets of ringback reached the agent's phone"
+    );
+    assert_eq!(sink.payload_types(), BTreeSet::from([0]), "ringback codec");
+    std::thread::sleep(Duration::from_secs(1));
+    let after_connect = sink.packets() - at_connect;
+    assert!(
+        after_connect <= 10,
+        "{after_connect} RTP packets reached the agent in the second after the contact \
+         answered: ringback still playing?"
+    );
+
+    // The contact hangs up after 2 s; the switch releases the agent's phone.
+    let contact = contact.wait();
+    contact.assert_success(&switch);
+    contact.assert_logged("answered", &switch);
+    contact.assert_logged("hung up", &switch);
+    assert_eq!(
+        logged(&contact, "invite ", "ruri").as_deref(),
+        Some(NUMBER),
+        "the trunk gets the E.164 number as the Request-URI user\n{}",
+        contact.report()
+    );
+    assert_eq!(logged(&contact, "invite ", "to").as_deref(), Some(NUMBER));
+    let phone = phone.wait();
+    phone.assert_success(&switch);
+    phone.assert_logged("answered", &switch);
+    phone.assert_logged("bye received", &switch);
+    let call_info = logged(&phone, "autoanswer ", "call_info").unwrap_or_default();
+    let alert_info = logged(&phone, "autoanswer ", "alert_info").unwrap_or_default();
+    assert!(
+        call_info.contains("answer-after=0"),
+        "agent INVITE Call-Info {call_info:?}\n{}",
+        phone.report()
+    );
+    assert!(
+        alert_info.contains("info=alert-autoanswer"),
+        "agent INVITE Alert-Info {alert_info:?}\n{}",
+        phone.report()
+    );
+    assert_eq!(
+        logged(&phone, "autoanswer ", "ruri").as_deref(),
+        Some(AGENT)
+    );
+    assert_eq!(logged(&phone, "autoanswer ", "to").as_deref(), Some(AGENT));
+    // Agent first: the trunk's INVITE came after the phone had answered.
+    let answered_at = trace_time(&phone.messages, "sent", "SIP/2.0 200");
+    let trunk_invite_at = trace_time(&contact.messages, "received", "INVITE ");
+    match (&answered_at, &trunk_invite_at) {
+        (Some(a), Some(t)) if a < t => {}
+        _ => switch.fail(&format!(
+            "agent's 200 at {answered_at:?}, contact's INVITE at {trunk_invite_at:?}: the \
+             contact must be called after the agent answered\n{}\n{}",
+            phone.report(),
+            contact.report()
+        )),
+    }
+
+    // Wrap-up: the outcome is required now.
+    let s = wait_session(&switch, "wrap-up", Duration::from_secs(3), |s| {
+        s["state"] == "wrapup"
+    });
+    assert_eq!(s["sip_status"], 200, "{s:#}");
+    assert_eq!(s["attempt"].as_i64(), attempt, "{s:#}");
+    wait_acd_state(&switch, "after_call_work", Duration::from_secs(2));
+    switch.wait_for("the call gone", Duration::from_secs(3), || {
+        switch.calls().is_empty()
+    });
+
+    let outcome = json!({
+        "call_result": "success",
+        "dispositions": ["sale", "upsell"],
+        "notes": "Renewed for 12 months; wants the invoice by e-mail."
+    });
+    let after = switch.request_json(
+        "POST",
+        &agent_action(campaign, rid, "outcome"),
+        Some(&outcome.to_string()),
+        200,
+    );
+    assert_ne!(after["state"], "wrapup", "after the outcome: {after:#}");
+
+    // The record is done, with one attempt that tells the whole story.
+    let r = record(&switch, campaign, rid);
+    assert_eq!(r["record"]["status"], "done", "{r:#}");
+    assert_eq!(r["record"]["attempts"], 1, "{r:#}");
+    assert_eq!(r["record"]["last_result"], "success", "{r:#}");
+    let attempts = r["attempts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(attempts.len(), 1, "{r:#}");
+    let a = &attempts[0];
+    assert_eq!(a["id"].as_i64(), attempt, "{r:#}");
+    assert_eq!(a["agent"], AGENT, "{r:#}");
+    assert_eq!(a["number"], NUMBER, "{r:#}");
+    assert_eq!(a["phone_type"], "mobile", "{r:#}");
+    assert_eq!(a["sip_status"], 200, "{r:#}");
+    assert_eq!(a["call_result"], "success", "{r:#}");
+    assert_eq!(a["dispositions"], json!(["sale", "upsell"]), "{r:#}");
+    assert_eq!(a["notes"], outcome["notes"], "{r:#}");
+    assert_eq!(a["dnc"], false, "{r:#}");
+    let started = time_ms(&switch, &a["started_at"], "started_at");
+    let connected = time_ms(&switch, &a["connected_at"], "connected_at");
+    let ended = time_ms(&switch, &a["ended_at"], "ended_at");
+    // The countdown: nothing was dialled before dial_at (1 ms of rounding allowed).
+    assert!(
+        started + 1 >= dial_at,
+        "attempt started {} ms before the countdown ended\n{r:#}",
+        dial_at - started
+    );
+    assert!(
+        started <= connected && connected <= ended,
+        "attempt times out of order: {a:#}"
+    );
+    // The contact talked for about 2 s (its -d pause) between answer and BYE.
+    assert!(
+        ended - connected >= 1500,
+        "talk time {} ms: {a:#}",
+        ended - connected
+    );
+
+    let stats = switch.http(&format!("/api/campaigns/{campaign}/stats"));
+    assert_eq!(stats["total_records"], 1, "{stats:#}");
+    assert_eq!(stats["records"]["done"], 1, "{stats:#}");
+    assert_eq!(stats["attempts"], 1, "{stats:#}");
+    assert_eq!(stats["connected"], 1, "{stats:#}");
+    assert_eq!(stats["results"]["success"], 1, "{stats:#}");
+    assert_eq!(stats["agents"][AGENT]["attempts"], 1, "{stats:#}");
+    assert_eq!(stats["agents"][AGENT]["connected"], 1, "{stats:#}");
+    assert!(
+        stats["agents"][AGENT]["talk_seconds"].as_i64() >= Some(1),
+        "{stats:#}"
+    );
+
+    // The agent is Ready again; the list is used up, so the campaign completes.
+    wait_acd_state(&switch, "ready", Duration::from_secs(3));
+    wait_campaign_status(&switch, campaign, "completed");
+
+    // What the desktop was told, in order.
+    let want_preview = [
+        "campaign_status",
+        "preview",
+        "dialling",
+        "connected",
+        "call_ended",
+        "record_closed",
+    ];
+    let mut seen = Vec::new();
+    if !e2e::wait_until(Duration::from_secs(3), || {
+        seen = names(&preview_events(&stream), "event");
+        in_order(&seen, &want_preview)
+    }) {
+        switch.fail(&format!(
+            "desktop notifications {seen:?}, expected in order {want_preview:?}"
+        ));
+    }
+    let pev = preview_events(&stream);
+    let ended_ev = pev.iter().find(|e| e["event"] == "call_ended");
+    assert_eq!(
+        ended_ev.map(|e| e["sip_status"].clone()),
+        Some(json!(200)),
+        "{pev:#?}"
+    );
+    let closed = pev.iter().find(|e| e["event"] == "record_closed");
+    assert_eq!(
+        closed.map(|e| e["next"]["status"].clone()),
+        Some(json!("done")),
+        "{pev:#?}"
+    );
+    let statuses: Vec<String> = pev
+        .iter()
+        .filter(|e| e["event"] == "campaign_status")
+        .map(|e| e["status"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert!(
+        in_order(&statuses, &["loaded", "running"]),
+        "campaign status notifications {statuses:?}"
+    );
+    let cev = call_events(&stream);
+    let states = names(&cev, "state");
+    assert_eq!(
+        states,
+        ["dialling", "agent_answered", "connected", "ended"],
+        "call events: {cev:#?}"
+    );
+    assert!(
+        cev.iter().all(|e| e["agent"] == AGENT
+            && e["number"] == NUMBER
+            && e["attempt"].as_i64() == attempt),
+        "call events: {cev:#?}"
+    );
+    assert_eq!(cev[3]["sip_status"], 200, "call events: {cev:#?}");
+
+    // One CDR: agent extension to the number, answered, ended by the contact.
+    let cdr = switch.expect_cdr();
+    switch.assert_field(&cdr, "from_user", AGENT);
+    switch.assert_field(&cdr, "to_user", NUMBER);
+    switch.assert_field(&cdr, "status", 200);
+    switch.assert_field(&cdr, "hangup_side", "callee");
+}
+
+/// A number put on the DNC list while its record is on the agent's screen is not dialled
+/// when the countdown ends: neither SIPp gets an INVITE, the desktop is told why, and the
+/// record stays with the agent (a forced call is refused too).
+#[test]
+fn dnc_added_during_countdown_is_refused_at_origination() {
+    if !require("sipp") {
+        return;
+    }
+    let peers = Peers::new();
+    let switch = dialer_switch(&peers);
+    let (phone, contact, sink) = spawn_peers(&peers, 1000);
+    let stream = events(&switch);
+
+    let campaign = create_campaign(&switch, json!({"mode": "countdown", "seconds": 3}));
+    let report = import(
+        &switch,
+        campaign,
+        &format!("external_id,name,phone_mobile\nD-1,Grace Hopper,{NATIONAL}\n"),
+    );
+    assert_eq!(report["inserted"], 1, "import report: {report:#}");
+    login_ready(&switch);
+    load_and_start(&switch, campaign);
+
+    let s = wait_session(
+        &switch,
+        "a record in preview",
+        Duration::from_secs(5),
+        |s| s["state"] == "previewing",
+    );
+    let rid = s["preview"]["record"].as_i64().unwrap_or_default();
+    let dial_at = time_ms(&switch, &s["preview"]["dial_at"], "preview.dial_at");
+    assert_eq!(s["preview"]["phones"][0]["blocked"], false, "{s:#}");
+
+    // The manager adds the number (national form with a country code) to the DNC list.
+    let added = switch.request_json(
+        "POST",
+        "/api/dnc",
+        Some(&json!({"number": NATIONAL, "country_code": "44"}).to_string()),
+        201,
+    );
+    assert_eq!(
+        (added["number"].as_str(), added["added"].as_bool()),
+        (Some(NUMBER), Some(true)),
+        "{added:#}"
+    );
+    let margin = dial_at - now_ms();
+    if margin < 200 {
+        switch.fail(&format!(
+            "the DNC entry was added only {margin} ms before the countdown ended: the test \
+             cannot tell origination from preview (machine too slow?)"
+        ));
+    }
+    let check = switch.http(&format!("/api/dnc/{NUMBER}"));
+    assert_eq!(check["dnc"], true, "{check:#}");
+
+    // The countdown ends: the dial is refused and the desktop says so.
+    let wait = Duration::from_millis(u64::try_from(margin).unwrap_or(0) + 4000);
+    let refused = stream.wait_for(wait, |e| {
+        e["type"] == "preview" && e["event"]["event"] == "dial_refused"
+    });
+    let Some(refused) = refused else {
+        switch.fail(&format!(
+            "no dial_refused notification; desktop got {:?}; session {:#}",
+            names(&preview_events(&stream), "event"),
+            session(&switch)
+        ));
+    };
+    assert_eq!(refused["event"]["record"], rid, "{refused:#}");
+    assert!(
+        refused["event"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(NUMBER) && r.contains("do-not-call")),
+        "refusal reason: {refused:#}"
+    );
+    // The record is back on screen, its number shown blocked, no countdown running.
+    let s = wait_session(&switch, "the preview back", Duration::from_secs(2), |s| {
+        s["state"] == "previewing" && s["preview"]["phones"][0]["blocked"] == true
+    });
+    assert!(s["preview"]["dial_at"].is_null(), "{s:#}");
+    assert!(s["attempt"].is_null(), "{s:#}");
+    assert_eq!(acd_state(&switch), "reserved");
+
+    // Clicking call on it is refused as well.
+    let r = switch.request(
+        "POST",
+        &agent_action(campaign, rid, "call"),
+        Some(r#"{"phone":0}"#),
+    );
+    assert_eq!(r.status, 409, "forced call: {}", r.body);
+    assert!(r.body.contains("\"dnc\""), "forced call: {}", r.body);
+
+    // Nothing reached SIP: no call, no CDR, neither SIPp saw a message.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(switch.calls().is_empty(), "calls: {:?}", switch.calls());
+    assert!(switch.cdrs().is_empty(), "CDRs: {:?}", switch.cdrs());
+    assert!(
+        call_events(&stream).is_empty(),
+        "{:?}",
+        call_events(&stream)
+    );
+    assert_untouched(&contact.stop(), "the contact (trunk)", &switch);
+    assert_untouched(&phone.stop(), "the agent's phone", &switch);
+    assert_eq!(sink.packets(), 0, "RTP reached the agent's phone");
+    let r = record(&switch, campaign, rid);
+    assert_eq!(r["record"]["status"], "leased", "{r:#}");
+    assert_eq!(r["record"]["attempts"], 0, "{r:#}");
+    assert_eq!(r["attempts"], json!([]), "{r:#}");
+
+    // The agent lets it go for later; the agent is free again.
+    switch.request_json(
+        "POST",
+        &agent_action(campaign, rid, "decline"),
+        Some(r#"{"decline":"call_later"}"#),
+        200,
+    );
+    let r = record(&switch, campaign, rid);
+    assert_eq!(r["record"]["status"], "ready", "{r:#}");
+    assert!(r["record"]["retry_at"].is_string(), "{r:#}");
+    wait_acd_state(&switch, "ready", Duration::from_secs(3));
+}
+
+/// Declining a record as "do not call" closes it and puts all its numbers on the DNC list
+/// (the global one: the campaign's `dnc_scope` is the default); nothing is dialled.
+#[test]
+fn decline_do_not_call_puts_the_numbers_on_the_dnc_list() {
+    if !require("sipp") {
+        return;
+    }
+    let peers = Peers::new();
+    let switch = dialer_switch(&peers);
+    let (phone, contact, sink) = spawn_peers(&peers, 1000);
+    let stream = events(&switch);
+
+    let campaign = create_campaign(&switch, json!({"mode": "manual"}));
+    let report = import(
+        &switch,
+        campaign,
+        &format!(
+            "external_id,name,phone_home,phone_mobile\nN-1,Alan Turing,{HOME_NATIONAL},{NATIONAL}\n"
+        ),
+    );
+    assert_eq!(report["inserted"], 1, "import report: {report:#}");
+    for n in [NUMBER, HOME] {
+        let check = switch.http(&format!("/api/dnc/{n}"));
+        assert_eq!(check["dnc"], false, "before: {check:#}");
+    }
+    login_ready(&switch);
+    load_and_start(&switch, campaign);
+
+    let s = wait_session(
+        &switch,
+        "a record in preview",
+        Duration::from_secs(5),
+        |s| s["state"] == "previewing",
+    );
+    let rid = s["preview"]["record"].as_i64().unwrap_or_default();
+    assert!(s["preview"]["dial_at"].is_null(), "manual mode: {s:#}");
+    wait_acd_state(&switch, "reserved", Duration::from_secs(2));
+
+    switch.request_json(
+        "POST",
+        &agent_action(campaign, rid, "decline"),
+        Some(r#"{"decline":"do_not_call"}"#),
+        200,
+    );
+
+    let r = record(&switch, campaign, rid);
+    assert_eq!(r["record"]["status"], "do_not_call", "{r:#}");
+    assert_eq!(r["record"]["attempts"], 0, "{r:#}");
+    assert_eq!(r["attempts"], json!([]), "{r:#}");
+    for n in [NUMBER, HOME] {
+        let check = switch.http(&format!("/api/dnc/{n}"));
+        assert_eq!(check["dnc"], true, "{n}: {check:#}");
+        let entries = check["entries"].as_array().cloned().unwrap_or_default();
+        assert_eq!(entries.len(), 1, "{n}: {check:#}");
+        assert!(entries[0]["campaign"].is_null(), "global list: {check:#}");
+        assert!(
+            entries[0]["source"]
+                .as_str()
+                .is_some_and(|s| s.contains(AGENT)),
+            "the source names the agent: {check:#}"
+        );
+    }
+    // The national form with a country code finds it too; an unrelated number does not.
+    let check = switch.http("/api/dnc/07700900123?country_code=44");
+    assert_eq!(check["dnc"], true, "{check:#}");
+    let check = switch.http("/api/dnc/+447700900999");
+    assert_eq!(check["dnc"], false, "{check:#}");
+
+    let mut seen = Vec::new();
+    if !e2e::wait_until(Duration::from_secs(3), || {
+        seen = names(&preview_events(&stream), "event");
+        in_order(&seen, &["preview", "record_closed"])
+    }) {
+        switch.fail(&format!("desktop notifications {seen:?}"));
+    }
+    let pev = preview_events(&stream);
+    let closed = pev.iter().find(|e| e["event"] == "record_closed");
+    assert_eq!(
+        closed.map(|e| e["next"]["status"].clone()),
+        Some(json!("do_not_call")),
+        "{pev:#?}"
+    );
+    wait_acd_state(&switch, "ready", Duration::from_secs(3));
+    wait_campaign_status(&switch, campaign, "completed");
+    let stats = switch.http(&format!("/api/campaigns/{campaign}/stats"));
+    assert_eq!(stats["records"]["do_not_call"], 1, "{stats:#}");
+    assert_eq!(stats["attempts"], 0, "{stats:#}");
+
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(switch.cdrs().is_empty(), "CDRs: {:?}", switch.cdrs());
+    assert!(
+        call_events(&stream).is_empty(),
+        "{:?}",
+        call_events(&stream)
+    );
+    assert_untouched(&contact.stop(), "the contact (trunk)", &switch);
+    assert_untouched(&phone.stop(), "the agent's phone", &switch);
+    assert_eq!(sink.packets(), 0, "RTP reached the agent's phone");
+}
+
+/// What the window tests share: a record in preview with a 3 s countdown, whose
+/// campaign's calling window the manager then closes (PATCH) before the countdown ends;
+/// returned once the countdown has had 2 s more to act.
+struct ClosedWindow {
+    switch: Switch,
+    stream: EventStream,
+    phone: SippProcess,
+    contact: SippProcess,
+    sink: RtpSink,
+    campaign: i64,
+    rid: i64,
+}
+
+fn window_closed_during_countdown() -> ClosedWindow {
+    let peers = Peers::new();
+    let switch = dialer_switch(&peers);
+    let (phone, contact, sink) = spawn_peers(&peers, 1000);
+    let stream = events(&switch);
+    let campaign = create_campaign(&switch, json!({"mode": "countdown", "seconds": 3}));
+    let report = import(
+        &switch,
+        campaign,
+        &format!("external_id,name,phone_mobile\nW-1,Katherine Johnson,{NATIONAL}\n"),
+    );
+    assert_eq!(report["inserted"], 1, "import report: {report:#}");
+    login_ready(&switch);
+    load_and_start(&switch, campaign);
+    let s = wait_session(
+        &switch,
+        "a record in preview",
+        Duration::from_secs(5),
+        |s| s["state"] == "previewing",
+    );
+    let rid = s["preview"]["record"].as_i64().unwrap_or_default();
+    let dial_at = time_ms(&switch, &s["preview"]["dial_at"], "preview.dial_at");
+
+    // A one-minute window hours away from now in London (UTC+0 or +1).
+    let utc_hour = (now_ms() / 3_600_000) % 24;
+    let window = if (10..14).contains(&utc_hour) {
+        json!({"start": "00:00", "end": "00:01"})
+    } else {
+        json!({"start": "12:00", "end": "12:01"})
+    };
+    let c = switch.request_json(
+        "PATCH",
+        &format!("/api/campaigns/{campaign}"),
+        Some(&json!({ "window": window }).to_string()),
+        200,
+    );
+    assert_eq!(c["window"]["start"], window["start"], "{c:#}");
+    let margin = dial_at - now_ms();
+    if margin < 200 {
+        switch.fail(&format!(
+            "the window was closed only {margin} ms before the countdown ended (machine too slow?)"
+        ));
+    }
+    std::thread::sleep(Duration::from_millis(
+        u64::try_from(margin).unwrap_or(0) + 2000,
+    ));
+    ClosedWindow {
+        switch,
+        stream,
+        phone,
+        contact,
+        sink,
+        campaign,
+        rid,
+    }
+}
+
+/// The calling window is enforced at origination: a window closed (by the manager) while
+/// the record is previewed means nothing is dialled when the countdown ends, and the
+/// desktop hears that the call did not happen.
+#[test]
+fn calling_window_closed_during_countdown_is_not_dialled() {
+    if !require("sipp") {
+        return;
+    }
+    let w = window_closed_during_countdown();
+    let switch = &w.switch;
+    // The desktop is told: a refused dial, or a call that ended without connecting.
+    let pev = preview_events(&w.stream);
+    let told = pev.iter().any(|e| {
+        e["record"] == w.rid
+            && (e["event"] == "dial_refused"
+                || (e["event"] == "call_ended" && e["sip_status"] != 200))
+    });
+    assert!(told, "desktop notifications: {:?}", names(&pev, "event"));
+    assert!(!pev.iter().any(|e| e["event"] == "connected"), "{pev:#?}");
+    let r = record(switch, w.campaign, w.rid);
+    assert!(
+        r["attempts"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|a| a["connected_at"].is_null())),
+        "{r:#}"
+    );
+    assert_ne!(r["record"]["status"], "done", "{r:#}");
+    assert!(switch.calls().is_empty(), "calls: {:?}", switch.calls());
+    assert!(switch.cdrs().is_empty(), "CDRs: {:?}", switch.cdrs());
+    assert!(
+        call_events(&w.stream).is_empty(),
+        "{:?}",
+        call_events(&w.stream)
+    );
+    assert_eq!(w.sink.packets(), 0, "RTP reached the agent's phone");
+    assert_untouched(&w.contact.stop(), "the contact (trunk)", switch);
+    assert_untouched(&w.phone.stop(), "the agent's phone", switch);
+}
+
+/// The preview flow's own rule for a closed window at dial time (`auto_dial`:
+/// `DialRefused`, the record back in the list until the window opens, the agent Ready)
+/// should apply when the manager closed the window during the preview, as it does when the
+/// clock closes it: no attempt is written and the record goes back until the window opens.
+#[test]
+fn calling_window_closed_during_countdown_releases_the_record_without_an_attempt() {
+    if !require("sipp") {
+        return;
+    }
+    let w = window_closed_during_countdown();
+    let switch = &w.switch;
+    let pev = preview_events(&w.stream);
+    let refused = pev
+        .iter()
+        .find(|e| e["event"] == "dial_refused" && e["record"] == w.rid);
+    assert!(
+        refused.is_some_and(|e| e["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("calling window"))),
+        "expected dial_refused (outside the calling window); desktop got {pev:#?}\nsession {:#}",
+        session(switch)
+    );
+    assert!(
+        !pev.iter()
+            .any(|e| e["event"] == "dialling" || e["event"] == "call_ended"),
+        "no call may be reported: {:?}",
+        names(&pev, "event")
+    );
+    let r = record(switch, w.campaign, w.rid);
+    assert_eq!(r["record"]["status"], "ready", "{r:#}");
+    assert_eq!(r["record"]["attempts"], 0, "{r:#}");
+    assert_eq!(r["attempts"], json!([]), "{r:#}");
+    let retry_at = time_ms(switch, &r["record"]["retry_at"], "retry_at");
+    assert!(retry_at > now_ms(), "put off until the window opens: {r:#}");
+    assert_ne!(session(switch)["state"], "wrapup");
+    wait_acd_state(switch, "ready", Duration::from_secs(2));
+}
