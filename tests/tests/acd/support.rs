@@ -170,7 +170,7 @@ impl StateWatch {
         );
         let handle = thread::spawn(move || {
             let mut seen: Vec<(String, Instant)> = Vec::new();
-            let mut poll = |seen: &mut Vec<(String, Instant)>| {
+            let poll = |seen: &mut Vec<(String, Instant)>| {
                 if let Ok(r) = http_get(addr, &path) {
                     if let Ok(v) = serde_json::from_str::<Value>(&r.body) {
                         let s = state_name(&v["agent"]["state"]);
