@@ -108,6 +108,10 @@ impl Layer {
                 let cancel = make_cancel(&t.request);
                 let target = t.target;
                 let _ = self.send_request(now, cancel, target);
+                // RFC 3261 §9.1: give the INVITE 64*T1 to end after the CANCEL, then
+                // destroy it even if the callee never sends its 487.
+                let t1 = self.config.t1;
+                self.schedule(tx, TimerKind::Client(ClientTimer::B), now + 64 * t1);
                 true
             }
             _ => false,

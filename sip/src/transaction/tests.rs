@@ -398,3 +398,22 @@ fn configurable_timers() {
     assert_eq!(&times[..4], &[ms(100), ms(300), ms(700), ms(1100)]);
     assert!(*times.last().unwrap() < ms(6400));
 }
+
+#[test]
+fn cancelled_invite_in_proceeding_times_out_without_487() {
+    let mut l = Layer::new(Config::default());
+    let now = Instant::now();
+    let inv = request("INVITE", "z9hG4bKc8");
+    let tx = l.send_request(now, inv.clone(), udp(5080)).unwrap();
+    l.handle_message(now, response_to(&inv, 180), udp(5080));
+    drain_ev(&mut l);
+    assert!(l.cancel(now, tx));
+    l.handle_timeout(now + ms(40_000));
+    assert!(drain_ev(&mut l)
+        .iter()
+        .any(|e| matches!(e, Event::Timeout { tx: t } if *t == tx)));
+    assert!(
+        l.client_request(tx).is_none(),
+        "the INVITE transaction is gone"
+    );
+}

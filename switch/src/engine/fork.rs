@@ -58,6 +58,20 @@ impl Engine {
         }
         // 2xx
         match call.winner {
+            Some(w)
+                if w == n
+                    && resp
+                        .headers
+                        .to()
+                        .ok()
+                        .and_then(|t| t.tag().map(str::to_string))
+                        .as_deref()
+                        != call.b.as_ref().map(|b| b.remote_tag.as_str()) =>
+            {
+                // A second dialog from the same fork (a forking proxy behind it): release it.
+                let (request, target) = (call.forks[n].request.clone(), call.forks[n].target);
+                self.release_late_answer(now, id, &request, &resp, target);
+            }
             Some(w) if w == n => {
                 // A retransmitted 2xx: repeat our ACK.
                 if let Some((ack, target)) = call.forks[n].ack.clone() {
@@ -65,6 +79,12 @@ impl Engine {
                 }
             }
             Some(_) => {
+                let (request, target) = (call.forks[n].request.clone(), call.forks[n].target);
+                self.release_late_answer(now, id, &request, &resp, target);
+            }
+            None if call.local_answer && call.forks[n].cancelled => {
+                // The agent answered just as the offer was withdrawn (RONA, abandon):
+                // the ACD has moved on, so release this phone.
                 let (request, target) = (call.forks[n].request.clone(), call.forks[n].target);
                 self.release_late_answer(now, id, &request, &resp, target);
             }
@@ -94,6 +114,13 @@ impl Engine {
         let bye = d.request(Method::Bye, &host, tok);
         if let Some(t) = self.send_request(now, bye, target) {
             self.tx_owner.insert(t, (id, TxRole::Fire));
+        }
+    }
+
+    /// Check the call's RTP activity from now on (when `media.no_media_timeout_secs` is set).
+    pub(super) fn start_media_checks(&mut self, now: Instant, id: u64) {
+        if let Some(limit) = self.config().media.no_media_timeout() {
+            self.schedule(now + media_check_interval(limit), id, CallTimer::Media);
         }
     }
 
@@ -151,8 +178,9 @@ impl Engine {
         }
         self.layer.respond(now, call.a_invite_tx, out);
         self.shared.metrics.call_answered();
-        if let Some(limit) = self.config().media.no_media_timeout() {
-            self.schedule(now + media_check_interval(limit), call.id, CallTimer::Media);
+        if !call.local_answer {
+            // Locally answered calls are checked from their local answer on.
+            self.start_media_checks(now, call.id);
         }
     }
 
@@ -187,8 +215,9 @@ impl Engine {
             });
         }
         self.shared.metrics.call_answered();
-        if let Some(limit) = self.config().media.no_media_timeout() {
-            self.schedule(now + media_check_interval(limit), call.id, CallTimer::Media);
+        if !call.local_answer {
+            // Locally answered calls are checked from their local answer on.
+            self.start_media_checks(now, call.id);
         }
     }
 
@@ -232,7 +261,7 @@ impl Engine {
         resp.headers
             .push("Server", self.config().sip.user_agent.clone());
         self.layer.respond(now, tx, resp);
-        self.finish(id, cause_of(code), "callee", code);
+        self.finish(now, id, cause_of(code), "callee", code);
     }
 
     /// A fork of a locally answered call failed: when it was the last one ringing an agent,
@@ -298,7 +327,7 @@ impl Engine {
         }
         let resp = req.response(480, Some("No Answer"), Some(&tag));
         self.layer.respond(now, tx, resp);
-        self.finish(id, "no_answer", "switch", 480);
+        self.finish(now, id, "no_answer", "switch", 480);
     }
 
     /// The caller cancelled before an answer (RFC 3261 §9.2): 487 and cancel the forks.
@@ -324,7 +353,7 @@ impl Engine {
         }
         let resp = req.response(487, None, Some(&tag));
         self.layer.respond(now, invite, resp);
-        self.finish(id, "cancelled", "caller", 487);
+        self.finish(now, id, "cancelled", "caller", 487);
     }
 }
 

@@ -18,13 +18,13 @@ impl Engine {
                     self.send_bye(now, &mut call, s);
                 }
                 self.calls.insert(id, call);
-                self.finish(id, cause, side, 200);
+                self.finish(now, id, cause, side, 200);
             }
             CallState::Queued => {
                 self.cancel_forks(now, &mut call, |_| true);
                 self.send_bye(now, &mut call, Side::A);
                 self.calls.insert(id, call);
-                self.finish(id, cause, side, code);
+                self.finish(now, id, cause, side, code);
             }
             CallState::Routing | CallState::Early => {
                 self.cancel_forks(now, &mut call, |_| true);
@@ -32,7 +32,7 @@ impl Engine {
                 let resp = call.a_invite.response(code, None, Some(&call.a.local_tag));
                 self.layer.respond(now, call.a_invite_tx, resp);
                 self.calls.insert(id, call);
-                self.finish(id, cause, side, code);
+                self.finish(now, id, cause, side, code);
             }
         }
     }
@@ -84,7 +84,16 @@ impl Engine {
                 return Err(cfg.min_se);
             }
         }
-        if cfg.session_expires == 0 || !req.headers.tokens("Supported").iter().any(|t| t == "timer")
+        // A caller that asks us to refresh (refresher=uas) gets no session timer: the
+        // switch does not send refreshes itself, so it must not promise them.
+        let wants_uas = req.headers.get("Session-Expires").is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .replace(' ', "")
+                .contains("refresher=uas")
+        });
+        if wants_uas
+            || cfg.session_expires == 0
+            || !req.headers.tokens("Supported").iter().any(|t| t == "timer")
         {
             return Ok(None);
         }
@@ -136,7 +145,7 @@ impl Engine {
     }
 
     /// Forget a call: indexes, media ports, and write its CDR.
-    pub(super) fn finish(&mut self, id: u64, cause: &str, side: &str, status: u16) {
+    pub(super) fn finish(&mut self, now: Instant, id: u64, cause: &str, side: &str, status: u16) {
         let Some(call) = self.calls.remove(&id) else {
             return;
         };
@@ -154,6 +163,20 @@ impl Engine {
         }
         self.invites.remove(&call.a_invite_tx);
         for t in &call.txs {
+            self.reinvite_acks.remove(t);
+            // A request relayed from one leg whose twin is still unanswered: answer it now
+            // (487 for a re-INVITE, 481 otherwise), the dialog it belonged to is gone.
+            if let Some((_, TxRole::Relay { server, .. })) = self.tx_owner.get(t).copied() {
+                if let Some(req) = self.layer.server_request(server).cloned() {
+                    let code = if req.method == Method::Invite {
+                        487
+                    } else {
+                        481
+                    };
+                    let resp = req.response(code, None, None);
+                    self.layer.respond(now, server, resp);
+                }
+            }
             // BYEs in flight keep their entry until answered. INVITEs still ringing become
             // orphans: their final answer is still awaited (a 487 is ACKed by the
             // transaction layer; a 2xx that crossed our CANCEL is ACKed and released).

@@ -93,6 +93,9 @@ pub struct Engine {
     /// INVITEs of finished calls still waiting for their final answer, with their request
     /// and target so a late 2xx can be ACKed and released.
     orphans: HashMap<TxId, (Request, Target)>,
+    /// Our ACKs of relayed re-INVITEs' 2xx, by client transaction, repeated when the 2xx
+    /// is (until the call ends).
+    reinvite_acks: HashMap<TxId, (Vec<u8>, Target)>,
     timers: BinaryHeap<Reverse<(Instant, u64, CallTimer)>>,
     next_call: u64,
     published: transaction::Stats,
@@ -139,6 +142,7 @@ impl Engine {
             interactions: HashMap::new(),
             tx_owner: HashMap::new(),
             orphans: HashMap::new(),
+            reinvite_acks: HashMap::new(),
             timers: BinaryHeap::new(),
             next_call: 1,
             published: transaction::Stats::default(),

@@ -51,6 +51,8 @@ pub struct Outbound {
     pub agent_forks: Vec<Fork>,
     /// Where the contact leg goes once the agent answered.
     pub route: Vec<crate::registrar::Binding>,
+    /// Our ACK of the agent's 2xx, repeated if the 2xx is.
+    pub agent_ack: Option<(Vec<u8>, sip::transaction::Target)>,
 }
 
 impl Outbound {
@@ -171,6 +173,7 @@ impl Engine {
             report: o.report.clone(),
             agent_forks,
             route,
+            agent_ack: None,
         };
         let mut call = Call::outbound(
             id,
@@ -225,8 +228,22 @@ impl Engine {
             call.outbound = Some(out);
             self.calls.insert(id, call);
             if done && call_state(self, id) == Some(CallState::Routing) {
-                self.finish(id, super::fork::cause_of(code), "callee", code);
+                self.finish(now, id, super::fork::cause_of(code), "callee", code);
             }
+            return;
+        }
+        let to_tag = resp
+            .headers
+            .to()
+            .ok()
+            .and_then(|t| t.tag().map(str::to_string));
+        if call.local_answer && to_tag.as_deref() == Some(call.a.remote_tag.as_str()) {
+            // The agent's phone repeats its 2xx (our ACK was lost): ACK it again.
+            if let Some((ack, target)) = out.agent_ack.clone() {
+                self.layer.send_stateless_bytes(ack, target);
+            }
+            call.outbound = Some(out);
+            self.calls.insert(id, call);
             return;
         }
         if call.local_answer {
@@ -251,9 +268,11 @@ impl Engine {
         };
         // ACK the agent's 2xx and make its dialog the call's A leg.
         let (host, tok) = self.via_host(a.target.transport);
-        let ack = a.request_with_cseq(Method::Ack, a.local_cseq, &host, tok);
-        self.layer
-            .send_stateless(&sip::Message::Request(ack), a.target);
+        let ack = a
+            .request_with_cseq(Method::Ack, a.local_cseq, &host, tok)
+            .to_bytes();
+        self.layer.send_stateless_bytes(ack.clone(), a.target);
+        out.agent_ack = Some((ack, a.target));
         for (i, other) in out.agent_forks.iter_mut().enumerate() {
             if i != n && other.final_code.is_none() && !other.cancelled {
                 other.cancelled = true;
@@ -277,6 +296,7 @@ impl Engine {
         call.a = a;
         call.local_answer = true;
         call.state = CallState::Queued;
+        self.start_media_checks(now, call.id);
         out.send(OriginationEvent::AgentAnswered {
             attempt: out.attempt,
         });

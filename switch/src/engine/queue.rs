@@ -102,6 +102,8 @@ impl Engine {
         }
         call.local_answer = true;
         call.state = CallState::Queued;
+        // A waiting caller whose network died must not hold the queue forever.
+        self.start_media_checks(now, call.id);
         let sdp = self.local_sdp(call);
         let mut out = call.a_invite.response(200, None, Some(&call.a.local_tag));
         out.headers
@@ -284,11 +286,11 @@ impl Engine {
             }
             return;
         }
-        // A user: ring it like a normal call while the caller hears music.
+        // A user or a trunk number: ring it like a normal call while the caller hears music.
         self.interactions.remove(&interaction);
-        let bindings = match self.shared.registrar.read() {
-            Ok(r) => r.lookup(now, target.as_str()),
-            Err(_) => Vec::new(),
+        let bindings = match self.route(now, target.as_str()) {
+            Ok(super::call::Route::User(b)) => b,
+            _ => Vec::new(),
         };
         let Some(mut call) = self.calls.remove(&id) else {
             return;

@@ -30,7 +30,9 @@ impl Engine {
         let cseq = req.headers.cseq().map(|c| c.seq).unwrap_or(0);
         let established = call.dialog_mut(side).is_some();
         if let Some(d) = call.dialog_mut(side) {
-            if cseq < d.remote_cseq && req.method != Method::Ack {
+            // A new request (retransmissions were absorbed by the transaction layer) must
+            // carry a higher CSeq than the last one (RFC 3261 §12.2.2).
+            if cseq <= d.remote_cseq && req.method != Method::Ack {
                 self.calls.insert(id, call);
                 return self.reply(now, tx, &req, 500, Some("CSeq Out of Order"));
             }
@@ -47,7 +49,7 @@ impl Engine {
                     "normal"
                 };
                 self.calls.insert(id, call);
-                self.finish(id, cause, side.hangup_name(), 200);
+                self.finish(now, id, cause, side.hangup_name(), 200);
             }
             Method::Invite | Method::Update
                 if call.state == CallState::Queued && side == Side::A =>
@@ -79,7 +81,7 @@ impl Engine {
                 if call.state == CallState::Answered {
                     self.send_bye(now, &mut call, side.other());
                     self.calls.insert(id, call);
-                    self.finish(id, "normal", side.hangup_name(), 200);
+                    self.finish(now, id, "normal", side.hangup_name(), 200);
                 } else {
                     // A BYE before the call is answered: the caller gave up.
                     self.calls.insert(id, call);
@@ -211,6 +213,12 @@ impl Engine {
 
     pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: Response) {
         let Some((id, role)) = self.tx_owner.get(&tx).copied() else {
+            // A relayed re-INVITE's 2xx again: our ACK was lost, send it again.
+            if (200..300).contains(&resp.code) {
+                if let Some((ack, target)) = self.reinvite_acks.get(&tx).cloned() {
+                    self.layer.send_stateless_bytes(ack, target);
+                }
+            }
             return;
         };
         if resp.code >= 200 && !matches!(role, TxRole::Fork(_) | TxRole::AgentLeg(_)) {
@@ -219,7 +227,7 @@ impl Engine {
         match role {
             TxRole::Fork(n) => self.fork_response(now, id, n, resp),
             TxRole::AgentLeg(n) => self.agent_leg_response(now, id, n, resp),
-            TxRole::Relay { server, from } => self.relay_response(now, id, server, from, resp),
+            TxRole::Relay { server, from } => self.relay_response(now, id, tx, server, from, resp),
             TxRole::Fire => {}
             TxRole::Orphan => {
                 if resp.code >= 200 {
@@ -234,7 +242,15 @@ impl Engine {
     }
 
     /// The other leg answered a relayed request: answer the original the same way.
-    fn relay_response(&mut self, now: Instant, id: u64, server: TxId, from: Side, resp: Response) {
+    fn relay_response(
+        &mut self,
+        now: Instant,
+        id: u64,
+        client: TxId,
+        server: TxId,
+        from: Side,
+        resp: Response,
+    ) {
         if resp.code < 200 {
             return;
         }
@@ -269,9 +285,9 @@ impl Engine {
                 let (host, tok) = self.via_host(target.transport);
                 if let Some(d) = call.dialog_mut(to) {
                     let seq = cseq.as_ref().map_or(d.local_cseq, |c| c.seq);
-                    let ack = d.request_with_cseq(Method::Ack, seq, &host, tok);
-                    self.layer
-                        .send_stateless(&sip::Message::Request(ack), target);
+                    let ack = d.request_with_cseq(Method::Ack, seq, &host, tok).to_bytes();
+                    self.layer.send_stateless_bytes(ack.clone(), target);
+                    self.reinvite_acks.insert(client, (ack, target));
                 }
             }
         }
