@@ -107,6 +107,9 @@ pub struct Call {
     pub from_display: String,
     /// Set for calls the switch placed for an agent (preview dialer).
     pub outbound: Option<super::originate::Outbound>,
+    /// A re-INVITE without SDP got an offer in its 2xx: our ACK to that leg (side, CSeq,
+    /// client transaction) waits for the answer in the asking leg's ACK.
+    pub pending_ack: Option<(Side, u32, TxId)>,
 }
 
 #[derive(Serialize)]
@@ -228,6 +231,7 @@ impl Call {
             interaction: None,
             announced: true,
             outbound: Some(outbound),
+            pending_ack: None,
         }
     }
 
@@ -510,6 +514,7 @@ impl Engine {
             interaction: None,
             announced: false,
             outbound: None,
+            pending_ack: None,
         })
     }
 

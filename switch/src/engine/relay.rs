@@ -185,12 +185,45 @@ impl Engine {
             return;
         };
         let key = (req.headers.call_id().unwrap_or_default().to_string(), tag);
-        let Some((id, Side::A)) = self.dialogs.get(&key).copied() else {
+        let Some((id, side)) = self.dialogs.get(&key).copied() else {
             return;
         };
         let Some(mut call) = self.calls.remove(&id) else {
             return;
         };
+        if let Some((to, seq, client)) = call.pending_ack {
+            if to == side.other() {
+                // The answer to the other leg's offer (a re-INVITE without SDP): rewrite it
+                // and send the ACK that was waiting for it.
+                call.pending_ack = None;
+                let mut sdp = Vec::new();
+                if !req.body.is_empty() {
+                    if let Some(m) = call.media.as_ref() {
+                        sdp = self.rewrite_sdp(m, side, &req.body).unwrap_or_default();
+                    }
+                }
+                if let Some(d) = call.dialog_mut(to) {
+                    let target = d.target;
+                    let (host, tok) = self.via_host(target.transport);
+                    if let Some(d) = call.dialog_mut(to) {
+                        let mut ack = d.request_with_cseq(Method::Ack, seq, &host, tok);
+                        if !sdp.is_empty() {
+                            ack.headers.push("Content-Type", "application/sdp");
+                            ack.body = sdp;
+                        }
+                        let bytes = ack.to_bytes();
+                        self.layer.send_stateless_bytes(bytes.clone(), target);
+                        self.reinvite_acks.insert(client, (bytes, target));
+                    }
+                }
+                self.calls.insert(id, call);
+                return;
+            }
+        }
+        if side != Side::A {
+            self.calls.insert(id, call);
+            return;
+        }
         if call.local_answer && call.state == CallState::Queued && !req.body.is_empty() {
             // Late offer: the caller's answer to the SDP in our 200.
             if let Some(m) = call.media.as_ref() {
@@ -270,7 +303,29 @@ impl Engine {
                 body = self.rewrite_sdp(m, to, &resp.body).unwrap_or_default();
             }
         }
-        if is_invite && resp.code < 300 {
+        // A re-INVITE without SDP asked the other leg for an offer: its answer comes in the
+        // ACK of the leg that asked, so our ACK to this leg waits for it (RFC 3264).
+        let late_offer = is_invite
+            && resp.code < 300
+            && !resp.body.is_empty()
+            && self
+                .layer
+                .server_request(server)
+                .is_some_and(|r| r.body.is_empty());
+        if late_offer {
+            let seq = cseq.as_ref().map_or(0, |c| c.seq);
+            if let Some(d) = call.dialog_mut(to) {
+                if let Some(t) = resp
+                    .headers
+                    .to()
+                    .ok()
+                    .and_then(|t| t.tag().map(str::to_string))
+                {
+                    d.remote_tag = t;
+                }
+            }
+            call.pending_ack = Some((to, seq, client));
+        } else if is_invite && resp.code < 300 {
             // ACK the re-INVITE's 2xx on that leg ourselves (hop-by-hop in a B2BUA).
             if let Some(d) = call.dialog_mut(to) {
                 if let Some(t) = resp
