@@ -308,6 +308,17 @@ impl Engine {
             // Nobody answered an originated call in time (agent or contact).
             return self.hangup_all(now, id, "no_answer", "switch", 480);
         }
+        let overflow_ringing = call.local_answer
+            && call.state == CallState::Queued
+            && call.interaction.is_none()
+            && call
+                .forks
+                .iter()
+                .any(|f| f.final_code.is_none() && !f.cancelled);
+        if overflow_ringing {
+            // A queue's overflow target did not answer in time: release the caller.
+            return self.hangup_all(now, id, "no_answer", "switch", 480);
+        }
         if call.state == CallState::Answered || call.local_answer {
             return;
         }

@@ -303,6 +303,8 @@ impl Engine {
         call.to_user = target.as_str().to_string();
         let (user, display) = (call.from_user.clone(), call.from_display.clone());
         self.ring_number(now, &mut call, &bindings, &user, &display, target.as_str());
+        let ring = self.config().sip.invite_timeout();
+        self.schedule(now + ring, id, CallTimer::Ring);
         self.calls.insert(id, call);
     }
 
