@@ -82,24 +82,7 @@ impl Store {
     /// in-memory database) or `postgres://...` (the database must exist), and brings the
     /// dialer's tables up to date.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let open_error = |source| StoreError::Open {
-            url: redact_url(url),
-            source,
-        };
-        let pool = if url.starts_with("sqlite:") {
-            Pool::Sqlite(open_sqlite(url).await?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(POSTGRES_MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect(url)
-                .await
-                .map_err(open_error)?;
-            Pool::Postgres(pool)
-        } else {
-            return Err(StoreError::UnsupportedUrl(redact_url(url)));
-        };
-        Store::from_pool(pool).await
+        Store::from_pool(connect(url).await?).await
     }
 
     /// Uses a pool the switch already opened (its SQLite file or PostgreSQL database).
@@ -112,7 +95,9 @@ impl Store {
         Store::from_pool(Pool::Postgres(pool)).await
     }
 
-    async fn from_pool(pool: Pool) -> Result<Store, StoreError> {
+    /// Uses a pool opened with [`connect`] by someone else (the switch shares its own), and
+    /// brings the dialer's tables up to date.
+    pub async fn from_pool(pool: Pool) -> Result<Store, StoreError> {
         let store = Store { pool };
         let version = migrations::run(&store).await?;
         tracing::debug!(backend = ?store.backend(), schema_version = version, "dialer store open");
@@ -155,6 +140,31 @@ impl Store {
             Backend::Postgres => " FOR UPDATE",
         }
     }
+}
+
+/// Opens a connection pool to `sqlite://path` (the file and its directory are created if
+/// missing; WAL journal, `synchronous=NORMAL`, foreign keys on, a busy timeout;
+/// `sqlite::memory:` for a private in-memory database) or `postgres://...` (the database
+/// must exist). The switch opens its database through this too, so both use one pool.
+pub async fn connect(url: &str) -> Result<Pool, StoreError> {
+    let open_error = |source| StoreError::Open {
+        url: redact_url(url),
+        source,
+    };
+    let pool = if url.starts_with("sqlite:") {
+        Pool::Sqlite(open_sqlite(url).await?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(open_error)?;
+        Pool::Postgres(pool)
+    } else {
+        return Err(StoreError::UnsupportedUrl(redact_url(url)));
+    };
+    Ok(pool)
 }
 
 async fn open_sqlite(url: &str) -> Result<SqlitePool, StoreError> {

@@ -141,7 +141,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let (stop_streams, streams_stopped) = tokio::sync::watch::channel(false);
     // The preview dialer: its own tables in the same database, its REST routes beside ours.
-    let dialer_store = dialer::Store::open(&config.database_url())
+    let dialer_store = dialer::Store::from_pool(store.pool().clone())
         .await
         .context("opening the dialer's tables")?;
     let dialer = dialer::Dialer::new(dialer_store, dialer::preview::PreviewConfig::default())

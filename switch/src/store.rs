@@ -17,13 +17,6 @@ mod cdr;
 mod migrations;
 mod writer;
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 use thiserror::Error;
 
 pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
@@ -31,28 +24,9 @@ pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;
 pub use writer::{CdrSink, CdrWriter};
 
-/// Connections kept to a SQLite file: WAL lets readers run beside the one writer.
-const SQLITE_MAX_CONNECTIONS: u32 = 4;
-/// Connections kept to PostgreSQL by one node.
-const POSTGRES_MAX_CONNECTIONS: u32 = 10;
-/// How long a query waits for a free connection (or a connection attempt) before failing.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long SQLite waits on a lock held by another connection or process.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Which engine a [`Store`] talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The connection pool behind a [`Store`], for modules that run their own queries.
-#[derive(Debug, Clone)]
-pub enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
+// Connecting (pool sizes, SQLite pragmas, directory creation) is the dialer store's
+// `connect`: one pool per node serves the switch's tables and the dialer's.
+pub use dialer::store::{redact_url, Backend, Pool};
 
 /// A handle to the database. Cheap to clone (the pool is shared); all clones see the same
 /// connections, and [`Store::close`] closes them for all.
@@ -81,22 +55,9 @@ impl Store {
     ///   `sqlite::memory:` gives a private in-memory database (tests).
     /// - `postgres://user:pass@host:port/db` (or `postgresql://`): the database must exist.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let pool = if url.starts_with("sqlite:") {
-            Pool::Sqlite(open_sqlite(url).await?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(POSTGRES_MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect(url)
-                .await
-                .map_err(|source| StoreError::Open {
-                    url: redact_url(url),
-                    source,
-                })?;
-            Pool::Postgres(pool)
-        } else {
-            return Err(StoreError::UnsupportedUrl(redact_url(url)));
-        };
+        let pool = dialer::store::connect(url)
+            .await
+            .map_err(StoreError::from)?;
         let store = Store { pool };
         let version = migrations::run(&store).await?;
         tracing::info!(
@@ -139,57 +100,6 @@ impl Store {
     }
 }
 
-async fn open_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
-    let open_error = |source| StoreError::Open {
-        url: redact_url(url),
-        source,
-    };
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(open_error)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(SQLITE_BUSY_TIMEOUT);
-    if let Some(dir) = options.get_filename().parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-    }
-    SqlitePoolOptions::new()
-        .max_connections(SQLITE_MAX_CONNECTIONS)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .map_err(open_error)
-}
-
-/// `url` with any password replaced by `***`, for logs and errors.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let authority_start = scheme_end + 3;
-    let rest = &url[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_string();
-    };
-    match authority[..at].find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..authority_start],
-            &authority[..colon],
-            &url[authority_start + at..]
-        ),
-        None => url.to_string(),
-    }
-}
-
 /// Why a store operation failed.
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -208,6 +118,24 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("the database holds an invalid {what}: {detail}")]
     Corrupt { what: &'static str, detail: String },
+}
+
+impl From<dialer::StoreError> for StoreError {
+    /// Errors of [`dialer::store::connect`], the only dialer call the switch's store makes.
+    fn from(e: dialer::StoreError) -> Self {
+        match e {
+            dialer::StoreError::UnsupportedUrl(u) => StoreError::UnsupportedUrl(u),
+            dialer::StoreError::CreateDir { path, source } => {
+                StoreError::CreateDir { path, source }
+            }
+            dialer::StoreError::Open { url, source } => StoreError::Open { url, source },
+            dialer::StoreError::Query(e) => StoreError::Query(e),
+            other => StoreError::Corrupt {
+                what: "connection",
+                detail: other.to_string(),
+            },
+        }
+    }
 }
 
 impl StoreError {

@@ -151,6 +151,14 @@ impl Sipp {
     }
 
     /// The From user, `[caller]`.
+    /// A caller scenario aimed at `switch`, calling 2000 as 1001 (the tests' usual pair).
+    pub fn caller_to(scenario: &str, switch: &crate::Switch) -> Sipp {
+        Sipp::scenario(scenario)
+            .remote(switch.sip_addr())
+            .service("2000")
+            .caller("1001")
+    }
+
     pub fn caller(self, user: &str) -> Self {
         self.key("caller", user)
     }

@@ -258,6 +258,20 @@ pub struct Switch {
 }
 
 impl Switch {
+    /// Waits for the switch to end every call and release the media ports.
+    pub fn assert_idle(&self) {
+        self.wait_for(
+            "no live calls and no media sessions",
+            Duration::from_secs(5),
+            || {
+                let m = self.metrics();
+                m["switch_calls_active"] == 0.0 && m["switch_media_sessions_active"] == 0.0
+            },
+        );
+        let calls = self.calls();
+        assert!(calls.is_empty(), "calls still listed: {calls:?}");
+    }
+
     /// Starts a switch with the harness defaults plus `extra` raw TOML (merged, see
     /// [`SwitchConfig::extra`]).
     pub fn start(extra: &str) -> Switch {

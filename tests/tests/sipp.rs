@@ -17,28 +17,6 @@ fn trusting_switch(uas_port: u16) -> Switch {
         .start()
 }
 
-/// A caller scenario aimed at `switch`, calling 2000 as 1001.
-fn caller(scenario: &str, switch: &Switch) -> Sipp {
-    Sipp::scenario(scenario)
-        .remote(switch.sip_addr())
-        .service("2000")
-        .caller("1001")
-}
-
-/// Waits for the switch to end every call and release the media ports.
-fn assert_idle(switch: &Switch) {
-    switch.wait_for(
-        "no live calls and no media sessions",
-        Duration::from_secs(5),
-        || {
-            let m = switch.metrics();
-            m["switch_calls_active"] == 0.0 && m["switch_media_sessions_active"] == 0.0
-        },
-    );
-    let calls = switch.calls();
-    assert!(calls.is_empty(), "calls still listed: {calls:?}");
-}
-
 #[test]
 fn basic_call_udp() {
     if !require("sipp") {
@@ -50,7 +28,7 @@ fn basic_call_udp() {
         .port(uas_port)
         .calls(10)
         .spawn();
-    let result = caller("uac_basic", &switch)
+    let result = Sipp::caller_to("uac_basic", &switch)
         .calls(10)
         .rate(20.0)
         .limit(10)
@@ -74,7 +52,7 @@ fn basic_call_udp() {
     call_ids.dedup();
     assert_eq!(call_ids.len(), 10, "CDR call_ids not distinct: {cdrs:?}");
 
-    assert_idle(&switch);
+    switch.assert_idle();
     let m = switch.metrics();
     assert_eq!(m["switch_calls_total"], 10.0);
     assert_eq!(m["switch_calls_answered_total"], 10.0);
@@ -167,7 +145,7 @@ fn invite_with_digest() {
         .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
         .start();
     let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
-    caller("uac_digest", &switch)
+    Sipp::caller_to("uac_digest", &switch)
         .auth("1001", "pass1001")
         .pause_ms(200)
         .run()
@@ -179,7 +157,7 @@ fn invite_with_digest() {
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "status", 200);
     switch.assert_field(&cdr, "hangup_side", "caller");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 #[test]
@@ -191,7 +169,7 @@ fn cancel_while_ringing() {
     let switch = trusting_switch(uas_port);
     // The callee's scenario only passes when it gets the CANCEL.
     let callee = Sipp::scenario("uas_ring").port(uas_port).spawn();
-    caller("uac_cancel", &switch)
+    Sipp::caller_to("uac_cancel", &switch)
         .pause_ms(300)
         .run()
         .assert_success(&switch);
@@ -201,7 +179,7 @@ fn cancel_while_ringing() {
     switch.assert_field(&cdr, "status", 487);
     switch.assert_field(&cdr, "hangup_side", "caller");
     switch.assert_field(&cdr, "answer_ms", Value::Null);
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 #[test]
@@ -212,13 +190,15 @@ fn busy_callee() {
     let uas_port = free_port();
     let switch = trusting_switch(uas_port);
     let callee = Sipp::scenario("uas_busy").port(uas_port).spawn();
-    caller("uac_busy", &switch).run().assert_success(&switch);
+    Sipp::caller_to("uac_busy", &switch)
+        .run()
+        .assert_success(&switch);
     callee.wait().assert_success(&switch);
     let cdr = switch.expect_cdr();
     switch.assert_field(&cdr, "cause", "busy");
     switch.assert_field(&cdr, "status", 486);
     switch.assert_field(&cdr, "answer_ms", Value::Null);
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 #[test]
@@ -231,13 +211,13 @@ fn unknown_user_gets_404_and_unreachable_user_480() {
         .trusted(&["127.0.0.1/32"])
         .user("2001", "pass2001")
         .start();
-    let r = caller("uac_reject", &switch).service("9999").run();
+    let r = Sipp::caller_to("uac_reject", &switch).service("9999").run();
     r.assert_success(&switch);
     r.assert_logged("final=404", &switch);
-    let r = caller("uac_reject", &switch).service("2001").run();
+    let r = Sipp::caller_to("uac_reject", &switch).service("2001").run();
     r.assert_success(&switch);
     r.assert_logged("final=480", &switch);
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 #[test]
@@ -248,7 +228,7 @@ fn hold_and_retrieve() {
     let uas_port = free_port();
     let switch = trusting_switch(uas_port);
     let callee = Sipp::scenario("uas_hold").port(uas_port).spawn();
-    let r = caller("uac_hold", &switch).pause_ms(200).run();
+    let r = Sipp::caller_to("uac_hold", &switch).pause_ms(200).run();
     r.assert_success(&switch);
     r.assert_logged("re-INVITE 2 answered a=recvonly", &switch);
     r.assert_logged("re-INVITE 3 answered a=sendrecv", &switch);
@@ -259,7 +239,7 @@ fn hold_and_retrieve() {
     let cdr = switch.expect_cdr();
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "hangup_side", "caller");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 #[test]
@@ -273,7 +253,7 @@ fn callee_hangs_up() {
         .port(uas_port)
         .pause_ms(300)
         .spawn();
-    caller("uac_bye_wait", &switch)
+    Sipp::caller_to("uac_bye_wait", &switch)
         .run()
         .assert_success(&switch);
     callee.wait().assert_success(&switch);
@@ -281,7 +261,7 @@ fn callee_hangs_up() {
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "status", 200);
     switch.assert_field(&cdr, "hangup_side", "callee");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 #[test]
@@ -298,7 +278,10 @@ fn call_over_tcp() {
         )
         .start();
     let callee: SippProcess = Sipp::scenario("uas_answer").port(uas_port).tcp().spawn();
-    let caller_run = caller("uac_basic", &switch).tcp().pause_ms(1500).spawn();
+    let caller_run = Sipp::caller_to("uac_basic", &switch)
+        .tcp()
+        .pause_ms(1500)
+        .spawn();
 
     // While the call is up, both legs show TCP.
     let mut calls = Vec::new();
@@ -323,7 +306,7 @@ fn call_over_tcp() {
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "status", 200);
     switch.assert_field(&cdr, "hangup_side", "caller");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 #[test]
@@ -339,7 +322,7 @@ fn ring_timeout_gives_480() {
         .start();
     // The switch cancels the ringing callee when the timer expires.
     let callee = Sipp::scenario("uas_ring").port(uas_port).spawn();
-    let r = caller("uac_reject", &switch).run();
+    let r = Sipp::caller_to("uac_reject", &switch).run();
     r.assert_success(&switch);
     r.assert_logged("final=480", &switch);
     callee.wait().assert_success(&switch);
@@ -349,7 +332,7 @@ fn ring_timeout_gives_480() {
     switch.assert_field(&cdr, "answer_ms", Value::Null);
     let ring = cdr["ring_secs"].as_f64().unwrap_or(0.0);
     assert!((1.9..4.0).contains(&ring), "ring_secs: {cdr}");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 /// Sends `request` (with `{port}` replaced by the local port) from a fresh UDP socket and

@@ -22,28 +22,6 @@ fn trusting_config(uas_port: u16) -> SwitchConfig {
         .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
 }
 
-/// A caller scenario aimed at `switch`, calling 2000 as 1001.
-fn caller(scenario: &str, switch: &Switch) -> Sipp {
-    Sipp::scenario(scenario)
-        .remote(switch.sip_addr())
-        .service("2000")
-        .caller("1001")
-}
-
-/// Waits for the switch to end every call and release the media ports.
-fn assert_idle(switch: &Switch) {
-    switch.wait_for(
-        "no live calls and no media sessions",
-        Duration::from_secs(5),
-        || {
-            let m = switch.metrics();
-            m["switch_calls_active"] == 0.0 && m["switch_media_sessions_active"] == 0.0
-        },
-    );
-    let calls = switch.calls();
-    assert!(calls.is_empty(), "calls still listed: {calls:?}");
-}
-
 /// Waits until the switch lists one answered call with both legs, and returns it.
 fn answered_call(switch: &Switch) -> Value {
     let mut calls = Vec::new();
@@ -216,7 +194,7 @@ fn graceful_shutdown_byes_answered_call_and_flushes_cdr() {
     let mut switch = config.clone().start();
     // Both scenarios only pass when they get a BYE (and answer it 200).
     let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
-    let caller_run = caller("uac_bye_wait", &switch).spawn();
+    let caller_run = Sipp::caller_to("uac_bye_wait", &switch).spawn();
     let call = answered_call(&switch);
     let call_id = call["id"].as_str().unwrap_or_default().to_string();
 
@@ -262,7 +240,7 @@ fn graceful_shutdown_rejects_ringing_call_503_and_cancels_callee() {
         .port(uas_port)
         .timeout(Duration::from_secs(8))
         .spawn();
-    let caller_run = caller("uac_reject", &switch).spawn();
+    let caller_run = Sipp::caller_to("uac_reject", &switch).spawn();
     switch.wait_for("a ringing call", Duration::from_secs(5), || {
         let calls = switch.calls();
         calls.len() == 1 && calls[0]["state"] == "early"
@@ -300,7 +278,7 @@ fn no_media_timeout_ends_silent_call() {
     // Neither SIPp sends RTP; both pass only when they get a BYE.
     let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
     let t0 = Instant::now();
-    let caller_run = caller("uac_bye_wait", &switch)
+    let caller_run = Sipp::caller_to("uac_bye_wait", &switch)
         .timeout(Duration::from_secs(15))
         .spawn();
     caller_run.wait().assert_success(&switch);
@@ -319,7 +297,7 @@ fn no_media_timeout_ends_silent_call() {
     switch.assert_field(&cdr, "status", 200);
     let talk = cdr["talk_secs"].as_f64().unwrap_or(-1.0);
     assert!((1.5..4.0).contains(&talk), "talk_secs: {cdr}");
-    assert_idle(&switch);
+    switch.assert_idle();
     let m = switch.metrics();
     assert_eq!(m["switch_calls_total"], 1.0);
     assert_eq!(m["switch_calls_answered_total"], 1.0);
@@ -379,7 +357,7 @@ fn assert_forked_call_done(switch: &Switch) {
     switch.assert_field(&cdr, "to_user", "2000");
     let ring = cdr["ring_secs"].as_f64().unwrap_or(0.0);
     assert!((0.9..3.0).contains(&ring), "ring_secs: {cdr}");
-    assert_idle(switch);
+    switch.assert_idle();
     let m = switch.metrics();
     assert_eq!(m["switch_calls_total"], 1.0);
     assert_eq!(m["switch_calls_answered_total"], 1.0);
@@ -400,7 +378,7 @@ fn fork_to_static_and_registered_contact() {
         return;
     }
     let (switch, a, b) = forking_switch("uas_ring_ooc");
-    caller("uac_basic", &switch)
+    Sipp::caller_to("uac_basic", &switch)
         .pause_ms(300)
         .run()
         .assert_success(&switch);
@@ -435,7 +413,7 @@ fn fork_late_2xx_from_cancelled_contact_gets_ack_and_bye() {
         return;
     }
     let (switch, a, b) = forking_switch("uas_answer_cancelled_ooc");
-    let r = caller("uac_basic", &switch).pause_ms(1000).run();
+    let r = Sipp::caller_to("uac_basic", &switch).pause_ms(1000).run();
     r.assert_success(&switch);
     // The caller saw one 200 and no request from the switch.
     let r_msgs = trace(&r);
@@ -482,7 +460,9 @@ fn early_media_183_is_anchored() {
         .port(uas_port)
         .pause_ms(500)
         .spawn();
-    let r = caller("uac_early_media", &switch).pause_ms(200).run();
+    let r = Sipp::caller_to("uac_early_media", &switch)
+        .pause_ms(200)
+        .run();
     r.assert_success(&switch);
     let c = callee.wait();
     c.assert_success(&switch);
@@ -520,7 +500,7 @@ fn early_media_183_is_anchored() {
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "status", 200);
     switch.assert_field(&cdr, "hangup_side", "caller");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 /// An INVITE without SDP: the callee's 200 carries the offer (rewritten for the caller), the
@@ -533,7 +513,9 @@ fn late_offer_call() {
     let uas_port = free_port();
     let switch = trusting_config(uas_port).start();
     let callee = Sipp::scenario("uas_late_offer").port(uas_port).spawn();
-    let caller_run = caller("uac_late_offer", &switch).pause_ms(1000).spawn();
+    let caller_run = Sipp::caller_to("uac_late_offer", &switch)
+        .pause_ms(1000)
+        .spawn();
     let call = answered_call(&switch);
     let legs = call["legs"].as_array().cloned().unwrap_or_default();
     let a_rtp = legs[0]["rtp_port"].as_u64().unwrap_or(0);
@@ -568,7 +550,7 @@ fn late_offer_call() {
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "status", 200);
     switch.assert_field(&cdr, "hangup_side", "caller");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
 
 /// Sends an INVITE (`{port}` replaced by the local port) from a fresh UDP socket, returns
@@ -698,7 +680,7 @@ fn session_timer_422_then_accepted_and_refreshed_by_update() {
     let uas_port = free_port();
     let switch = trusting_config(uas_port).start();
 
-    let r = caller("uac_session_too_brief", &switch)
+    let r = Sipp::caller_to("uac_session_too_brief", &switch)
         .key("session_expires", "60")
         .run();
     r.assert_success(&switch);
@@ -712,7 +694,7 @@ fn session_timer_422_then_accepted_and_refreshed_by_update() {
 
     // uas_answer fails on any request but BYE: the UPDATE must not reach the callee.
     let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
-    let r = caller("uac_session_timer", &switch)
+    let r = Sipp::caller_to("uac_session_timer", &switch)
         .key("session_expires", "90")
         .pause_ms(300)
         .run();
@@ -737,7 +719,7 @@ fn session_timer_422_then_accepted_and_refreshed_by_update() {
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "status", 200);
     switch.assert_field(&cdr, "hangup_side", "caller");
-    assert_idle(&switch);
+    switch.assert_idle();
     assert_eq!(switch.metric("switch_calls_total"), 1.0);
 }
 
@@ -753,7 +735,9 @@ fn info_from_caller_and_hold_from_callee_are_relayed() {
     let uas_port = free_port();
     let switch = trusting_config(uas_port).start();
     let callee = Sipp::scenario("uas_info_hold").port(uas_port).spawn();
-    let r = caller("uac_info_held", &switch).pause_ms(300).run();
+    let r = Sipp::caller_to("uac_info_held", &switch)
+        .pause_ms(300)
+        .run();
     r.assert_success(&switch);
     r.assert_logged("INFO answered 200", &switch);
     let c = callee.wait();
@@ -795,5 +779,5 @@ fn info_from_caller_and_hold_from_callee_are_relayed() {
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "status", 200);
     switch.assert_field(&cdr, "hangup_side", "caller");
-    assert_idle(&switch);
+    switch.assert_idle();
 }
