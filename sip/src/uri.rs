@@ -175,6 +175,28 @@ impl Uri {
             .map(|t| t.to_ascii_lowercase())
     }
 
+    /// URI equality of RFC 3261 §19.1.4: scheme and host ignore case, user and password
+    /// compare exactly after %XX decoding, a missing port differs from an explicit one, the
+    /// `user`, `ttl`, `method`, `maddr` and `transport` parameters must match when either URI
+    /// has them, other parameters only when both have them, and headers must all match. Used
+    /// to bind digest credentials to the Request-URI (RFC 3261 §22.4).
+    pub fn equivalent(&self, other: &Uri) -> bool {
+        let scheme = match (&self.scheme, &other.scheme) {
+            (Scheme::Other(a), Scheme::Other(b)) => {
+                return a.eq_ignore_ascii_case(b) && self.opaque == other.opaque;
+            }
+            (a, b) => a == b,
+        };
+        let unescaped = |v: &Option<String>| v.as_deref().map(unescape);
+        scheme
+            && unescaped(&self.user) == unescaped(&other.user)
+            && unescaped(&self.password) == unescaped(&other.password)
+            && unescape(&self.host).eq_ignore_ascii_case(&unescape(&other.host))
+            && self.port == other.port
+            && params_equivalent(&self.params, &other.params)
+            && headers_equivalent(self.headers.as_deref(), other.headers.as_deref())
+    }
+
     /// Host without IPv6 brackets, for address resolution.
     pub fn host_unbracketed(&self) -> &str {
         self.host
@@ -182,6 +204,41 @@ impl Uri {
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(&self.host)
     }
+}
+
+/// §19.1.4 parameter rules; values ignore case, as the RFC's comparisons of tokens do.
+fn params_equivalent(a: &[(String, Option<String>)], b: &[(String, Option<String>)]) -> bool {
+    const MUST_MATCH: [&str; 5] = ["user", "ttl", "method", "maddr", "transport"];
+    let find = |list: &[(String, Option<String>)], name: &str| {
+        list.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_deref().map(unescape).map(|v| v.to_ascii_lowercase()))
+    };
+    a.iter()
+        .chain(b)
+        .all(|(name, _)| match (find(a, name), find(b, name)) {
+            (Some(x), Some(y)) => x == y,
+            (None, None) => true,
+            _ => !MUST_MATCH.iter().any(|m| m.eq_ignore_ascii_case(name)),
+        })
+}
+
+/// Header components compare as sets of `name=value`, names ignoring case.
+fn headers_equivalent(a: Option<&str>, b: Option<&str>) -> bool {
+    let set = |h: Option<&str>| {
+        let mut v: Vec<(String, String)> = h
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (n, v) = p.split_once('=').unwrap_or((p, ""));
+                (unescape(n).to_ascii_lowercase(), unescape(v))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    set(a) == set(b)
 }
 
 fn check_escapes(s: &str) -> Result<(), HeaderError> {
@@ -369,5 +426,65 @@ mod tests {
         assert!(Uri::parse("sip:a@host:99999").is_err());
         assert!(Uri::parse("nocolon").is_err());
         assert_eq!(unescape("sip%3Auser"), "sip:user");
+    }
+
+    fn eq(a: &str, b: &str) -> bool {
+        match (Uri::parse(a), Uri::parse(b)) {
+            (Ok(a), Ok(b)) => a.equivalent(&b) && b.equivalent(&a),
+            (a, b) => panic!("{a:?} {b:?}"),
+        }
+    }
+
+    #[test]
+    fn equivalence_follows_rfc3261_19_1_4() {
+        // The RFC's equivalent pairs.
+        assert!(eq(
+            "sip:%61lice@atlanta.com;transport=TCP",
+            "sip:alice@AtLanTa.CoM;Transport=tcp"
+        ));
+        assert!(eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;newparam=5"
+        ));
+        assert!(eq(
+            "sip:carol@chicago.com;security=on",
+            "sip:carol@chicago.com;newparam=5"
+        ));
+        assert!(eq(
+            "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"
+        ));
+        assert!(eq(
+            "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+            "sip:alice@atlanta.com?priority=urgent&subject=project%20x"
+        ));
+        // The RFC's different pairs.
+        assert!(!eq(
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP"
+        ));
+        assert!(!eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
+        assert!(!eq(
+            "sip:bob@biloxi.com",
+            "sip:bob@biloxi.com;transport=udp"
+        ));
+        assert!(!eq(
+            "sip:bob@biloxi.com",
+            "sip:bob@biloxi.com:6000;transport=tcp"
+        ));
+        assert!(!eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com?Subject=next%20meeting"
+        ));
+        assert!(!eq("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"));
+        assert!(!eq(
+            "sip:carol@chicago.com;security=on",
+            "sip:carol@chicago.com;security=off"
+        ));
+        // And what binding credentials to a Request-URI needs: another user differs.
+        assert!(!eq("sip:1002@cc.example.com", "sip:1003@cc.example.com"));
+        assert!(!eq("sip:1002@cc.example.com", "sips:1002@cc.example.com"));
+        assert!(eq("tel:+15551234", "tel:+15551234"));
+        assert!(!eq("tel:+15551234", "tel:+15551235"));
     }
 }

@@ -119,7 +119,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         distributor: distributor.clone(),
         prompts,
         locals: locals.clone(),
-        auth_secret: secret,
+        auth: sip::auth::Authenticator::new(
+            config.sip.domain.clone(),
+            secret,
+            config.sip.nonce_ttl_secs,
+        ),
     });
     let n = std::thread::available_parallelism()
         .map(|n| n.get())

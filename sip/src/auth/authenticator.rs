@@ -1,11 +1,12 @@
 //! The server side: minting challenges and verifying credentials (RFC 3261 §22.1–22.4).
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::PoisonError;
 
 use super::challenge::Challenge;
 use super::credentials::Credentials;
 use super::nonce::{self, constant_time_eq, NonceId};
+use super::replay::{Admission, ReplayGuard, SharedReplayGuard};
 use super::{Algorithm, AuthError};
 
 /// What [`Authenticator::verify`] decided.
@@ -26,22 +27,14 @@ pub enum AuthOutcome {
 ///
 /// Nonces are stateless (see the `nonce` module): any authenticator with the same realm and
 /// secret accepts them, so several nodes can share a secret. The one piece of state is the
-/// replay guard for `qop=auth`: the highest `nc` accepted per nonce. It is per process, holds
-/// only nonces within their lifetime, and is capped at [`Self::DEFAULT_MAX_TRACKED_NONCES`]
-/// (see [`Self::with_max_tracked_nonces`]).
+/// replay guard for `qop=auth` (see [`ReplayGuard`]), which every authenticator that can see
+/// a nonce must share: [`Self::with_replay_guard`] hands several the same one.
 pub struct Authenticator {
     realm: String,
     secret: [u8; 32],
     nonce_ttl_secs: u64,
     opaque: String,
-    /// Highest `nc` accepted per nonce, ordered by issue time so expiry and eviction take the
-    /// oldest first.
-    highest_nc: BTreeMap<NonceId, u32>,
-    max_tracked_nonces: usize,
-    /// When the cap forced out a live entry, the newest issue time so dropped. A nonce issued
-    /// at or before it with no entry may have been used already, so it is answered `Stale`
-    /// rather than accepted with its history forgotten.
-    forgotten_through: Option<u64>,
+    replay: SharedReplayGuard,
 }
 
 /// Stands in for the password of an unknown user, so that case costs the same hashing as a
@@ -49,10 +42,6 @@ pub struct Authenticator {
 const DUMMY_PASSWORD: &str = "unknown-user-dummy-password";
 
 impl Authenticator {
-    /// Cap on the replay guard: enough for tens of thousands of authenticated nonces in one
-    /// lifetime, at a few dozen bytes each.
-    pub const DEFAULT_MAX_TRACKED_NONCES: usize = 65_536;
-
     /// An authenticator for `realm`, keying nonces with `secret`, which should be random and
     /// kept out of logs. Nonces older than `nonce_ttl_secs` are stale.
     ///
@@ -73,15 +62,14 @@ impl Authenticator {
             secret,
             nonce_ttl_secs,
             opaque,
-            highest_nc: BTreeMap::new(),
-            max_tracked_nonces: Self::DEFAULT_MAX_TRACKED_NONCES,
-            forgotten_through: None,
+            replay: ReplayGuard::shared(ReplayGuard::DEFAULT_MAX_TRACKED_NONCES),
         }
     }
 
-    /// Sets the replay guard's cap (at least 1).
-    pub fn with_max_tracked_nonces(mut self, max: usize) -> Self {
-        self.max_tracked_nonces = max.max(1);
+    /// Uses `guard` as the replay guard, shared with the other authenticators given it: a
+    /// nonce-count accepted by one of them is a replay for all.
+    pub fn with_replay_guard(mut self, guard: SharedReplayGuard) -> Self {
+        self.replay = guard;
         self
     }
 
@@ -92,7 +80,10 @@ impl Authenticator {
 
     /// How many nonces the replay guard currently remembers (for metrics).
     pub fn tracked_nonces(&self) -> usize {
-        self.highest_nc.len()
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tracked()
     }
 
     /// One `WWW-Authenticate` / `Proxy-Authenticate` value per algorithm, SHA-256 first, then
@@ -131,29 +122,31 @@ impl Authenticator {
             .collect()
     }
 
-    /// Checks `creds` from a request with `method`. `password_lookup` gets the username
-    /// exactly as sent and returns that user's password, or `None` if there is no such user.
+    /// Checks `creds` from a request with `method` and `request_uri`. `password_lookup` gets
+    /// the username exactly as sent and returns that user's password, or `None` if there is
+    /// no such user.
     ///
-    /// Checks, in order: realm; that the nonce is ours; opaque (when echoed); the response
-    /// digest, compared in constant time; then the nonce's age (`Stale` only for otherwise
-    /// correct credentials, per RFC 2617 `stale` semantics); then, with `qop=auth`, that `nc`
-    /// is greater than any accepted before for this nonce (so `nc` must start at 1).
-    ///
-    /// Without `qop` (RFC 2069 clients) there is no `nc`, so a captured request can be
-    /// replayed for as long as its nonce lives; the nonce lifetime is the only bound. That is
-    /// the weaker protection RFC 2617 describes; keep `nonce_ttl_secs` short if it matters.
-    ///
-    /// The `uri` directive is not compared with the request's Request-URI here; proxies may
-    /// rewrite the latter, so that policy belongs to the caller.
+    /// Checks, in order: realm; that the nonce is ours; opaque (when echoed); that the `uri`
+    /// directive names the Request-URI (RFC 3261 §22.4, RFC 7616 §3.4.6: credentials signed
+    /// for one target are worth nothing for another); that `qop=auth` is used, since every
+    /// challenge offers it (RFC 7616 §3.4: the RFC 2069 form has no nonce count, so a
+    /// captured request could be replayed for the nonce's whole life); the response digest,
+    /// compared in constant time; then the nonce's age (`Stale` only for otherwise correct
+    /// credentials, per RFC 2617 `stale` semantics); then that `nc` is greater than any
+    /// accepted before for this nonce by any authenticator sharing the replay guard.
     pub fn verify(
-        &mut self,
+        &self,
         now_unix_secs: u64,
         method: &str,
+        request_uri: &str,
         creds: &Credentials,
         password_lookup: impl FnOnce(&str) -> Option<String>,
     ) -> AuthOutcome {
-        self.forget_expired(now_unix_secs);
-        match self.check(now_unix_secs, method, creds, password_lookup) {
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .forget_before(now_unix_secs.saturating_sub(self.nonce_ttl_secs));
+        match self.check(now_unix_secs, method, request_uri, creds, password_lookup) {
             Ok(()) => AuthOutcome::Ok {
                 username: creds.username.clone(),
             },
@@ -163,9 +156,10 @@ impl Authenticator {
     }
 
     fn check(
-        &mut self,
+        &self,
         now: u64,
         method: &str,
+        request_uri: &str,
         creds: &Credentials,
         password_lookup: impl FnOnce(&str) -> Option<String>,
     ) -> Result<(), Verdict> {
@@ -177,6 +171,12 @@ impl Authenticator {
         if creds.opaque.as_ref().is_some_and(|o| *o != self.opaque) {
             return Err(Verdict::Rejected(AuthError::OpaqueMismatch));
         }
+        if !uri_matches(&creds.uri, request_uri) {
+            return Err(Verdict::Rejected(AuthError::UriMismatch));
+        }
+        let Some(qop) = &creds.qop else {
+            return Err(Verdict::Rejected(AuthError::QopRequired));
+        };
 
         let password = password_lookup(&creds.username);
         let known = password.is_some();
@@ -196,55 +196,29 @@ impl Authenticator {
         if self.is_expired(id, now) {
             return Err(Verdict::Stale);
         }
-        let Some(qop) = &creds.qop else {
-            return Ok(());
-        };
-        match self.highest_nc.get(&id) {
-            Some(&highest) if qop.nc <= highest => Err(Verdict::Rejected(AuthError::Replay)),
-            Some(_) => {
-                self.highest_nc.insert(id, qop.nc);
-                Ok(())
-            }
-            None if self.forgotten_through.is_some_and(|t| id.issued_at <= t) => {
-                Err(Verdict::Stale)
-            }
-            None if qop.nc == 0 => Err(Verdict::Rejected(AuthError::Replay)),
-            None => {
-                self.track(id, qop.nc);
-                Ok(())
-            }
+        let admission = self
+            .replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .admit(id, qop.nc);
+        match admission {
+            Admission::Fresh => Ok(()),
+            Admission::Replay => Err(Verdict::Rejected(AuthError::Replay)),
+            Admission::Forgotten => Err(Verdict::Stale),
         }
     }
 
     fn is_expired(&self, id: NonceId, now: u64) -> bool {
         now.saturating_sub(id.issued_at) > self.nonce_ttl_secs
     }
+}
 
-    /// Drops replay records of nonces past their lifetime: those are answered `Stale` by age
-    /// alone, so their records are no longer needed.
-    fn forget_expired(&mut self, now: u64) {
-        while let Some((&id, _)) = self.highest_nc.first_key_value() {
-            if !self.is_expired(id, now) {
-                break;
-            }
-            self.highest_nc.pop_first();
-        }
-    }
-
-    /// Records a first use, evicting the oldest record when at the cap.
-    fn track(&mut self, id: NonceId, nc: u32) {
-        while self.highest_nc.len() >= self.max_tracked_nonces {
-            match self.highest_nc.pop_first() {
-                Some((evicted, _)) => {
-                    self.forgotten_through = Some(
-                        self.forgotten_through
-                            .map_or(evicted.issued_at, |t| t.max(evicted.issued_at)),
-                    );
-                }
-                None => break,
-            }
-        }
-        self.highest_nc.insert(id, nc);
+/// The `uri` directive against the Request-URI: URI equality (RFC 3261 §19.1.4) when both
+/// parse, else the exact text.
+fn uri_matches(directive: &str, request_uri: &str) -> bool {
+    match (crate::Uri::parse(directive), crate::Uri::parse(request_uri)) {
+        (Ok(a), Ok(b)) => a.equivalent(&b),
+        _ => directive == request_uri,
     }
 }
 
@@ -255,9 +229,7 @@ impl fmt::Debug for Authenticator {
             .field("realm", &self.realm)
             .field("secret", &"<redacted>")
             .field("nonce_ttl_secs", &self.nonce_ttl_secs)
-            .field("tracked_nonces", &self.highest_nc.len())
-            .field("max_tracked_nonces", &self.max_tracked_nonces)
-            .field("forgotten_through", &self.forgotten_through)
+            .field("tracked_nonces", &self.tracked_nonces())
             .finish()
     }
 }

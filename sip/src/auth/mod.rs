@@ -1,14 +1,14 @@
 //! Digest authentication for SIP, sans-IO.
 //!
-//! Follows RFC 2617 (digest with `qop=auth`, and RFC 2069 compatibility when the client sends
-//! no `qop`), RFC 7616 for the SHA-256 algorithm, RFC 8760 for SHA-256 in SIP, and
+//! Follows RFC 2617 (digest with `qop=auth`, which is required: the RFC 2069 form without a
+//! nonce count is refused, as it cannot be protected from replay), RFC 7616 for the SHA-256 algorithm, RFC 8760 for SHA-256 in SIP, and
 //! RFC 3261 §22 for how SIP uses it.
 //!
 //! - Server side: [`Authenticator`] mints challenges ([`Authenticator::challenges`]) and checks
 //!   the [`Credentials`] a request carries ([`Authenticator::verify`]). Its nonces are
 //!   stateless and self-verifying: a nonce carries its issue time and a keyed MAC, so no
-//!   per-challenge state is kept; the only memory is the replay guard (highest `nc` seen per
-//!   nonce), which is bounded.
+//!   per-challenge state is kept; the only memory is the [`ReplayGuard`] (highest `nc` seen
+//!   per nonce), which is bounded and shared by all the verifiers of a node.
 //! - Client side: [`answer_challenge`] turns a `WWW-Authenticate` / `Proxy-Authenticate` value
 //!   into an `Authorization` / `Proxy-Authorization` value, for the switch's own outbound
 //!   requests and for tests.
@@ -23,12 +23,14 @@ mod challenge;
 mod credentials;
 mod nonce;
 mod params;
+mod replay;
 #[cfg(test)]
 mod tests;
 
 pub use authenticator::{AuthOutcome, Authenticator};
 pub use challenge::{answer_challenge, parse_challenge, Challenge};
 pub use credentials::{parse_credentials, Credentials, QopAuth};
+pub use replay::{ReplayGuard, SharedReplayGuard};
 
 use std::fmt;
 use std::str::FromStr;
@@ -144,4 +146,10 @@ pub enum AuthError {
     /// The nonce count is not greater than one already accepted for this nonce.
     #[error("nonce count replayed")]
     Replay,
+    /// The `uri` directive names another resource than the Request-URI.
+    #[error("digest uri does not match the Request-URI")]
+    UriMismatch,
+    /// The credentials use the RFC 2069 form (no `qop`) where `qop=auth` was offered.
+    #[error("qop=auth required")]
+    QopRequired,
 }

@@ -84,25 +84,25 @@ fn stale_challenges_say_so() {
 #[test]
 fn round_trip_succeeds_for_both_algorithms() {
     // Both challenges carry one nonce, so the count carries on from one to the other.
-    let mut auth = authenticator();
+    let auth = authenticator();
     for (nc, challenge) in (1..).zip(auth.challenges(T0, false)) {
         let creds = creds_for(&challenge, "s3cret", nc);
-        assert_eq!(auth.verify(T0 + 5, "REGISTER", &creds, lookup), ok());
+        assert_eq!(auth.verify(T0 + 5, "REGISTER", URI, &creds, lookup), ok());
     }
 }
 
 #[test]
 fn wrong_password_and_unknown_user_are_rejected() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     for challenge in auth.challenges(T0, false) {
         let creds = creds_for(&challenge, "guess", 1);
         assert_eq!(
-            auth.verify(T0, "REGISTER", &creds, lookup),
+            auth.verify(T0, "REGISTER", URI, &creds, lookup),
             rejected(AuthError::BadResponse)
         );
         let creds = creds_for(&challenge, "s3cret", 2);
         assert_eq!(
-            auth.verify(T0, "REGISTER", &creds, |_| None),
+            auth.verify(T0, "REGISTER", URI, &creds, |_| None),
             rejected(AuthError::UnknownUser)
         );
     }
@@ -110,13 +110,13 @@ fn wrong_password_and_unknown_user_are_rejected() {
 
 #[test]
 fn username_is_compared_exactly() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let challenge = first_challenge(&auth, T0);
     let value = answer_challenge(&challenge, "REGISTER", URI, "Alice", "s3cret", "c", 1);
     let creds = value.and_then(|v| parse_credentials(&v));
     let mut seen = None;
     let outcome = creds.map(|c| {
-        auth.verify(T0, "REGISTER", &c, |u| {
+        auth.verify(T0, "REGISTER", URI, &c, |u| {
             seen = Some(u.to_owned());
             lookup(u)
         })
@@ -127,35 +127,35 @@ fn username_is_compared_exactly() {
 
 #[test]
 fn wrong_method_is_rejected() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let creds = creds_for(&first_challenge(&auth, T0), "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "INVITE", &creds, lookup),
+        auth.verify(T0, "INVITE", URI, &creds, lookup),
         rejected(AuthError::BadResponse)
     );
 }
 
 #[test]
 fn old_nonce_is_stale_only_when_otherwise_correct() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let challenge = first_challenge(&auth, T0);
     let good = creds_for(&challenge, "s3cret", 1);
     let bad = creds_for(&challenge, "guess", 1);
     assert_eq!(
-        auth.verify(T0 + TTL + 1, "REGISTER", &good, lookup),
+        auth.verify(T0 + TTL + 1, "REGISTER", URI, &good, lookup),
         AuthOutcome::Stale
     );
     assert_eq!(
-        auth.verify(T0 + TTL + 1, "REGISTER", &bad, lookup),
+        auth.verify(T0 + TTL + 1, "REGISTER", URI, &bad, lookup),
         rejected(AuthError::BadResponse)
     );
     // At exactly the lifetime it is still good.
-    assert_eq!(auth.verify(T0 + TTL, "REGISTER", &good, lookup), ok());
+    assert_eq!(auth.verify(T0 + TTL, "REGISTER", URI, &good, lookup), ok());
 }
 
 #[test]
 fn tampered_forged_and_foreign_nonces_are_rejected() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let challenge = first_challenge(&auth, T0);
     let nonce = match parse_challenge(&challenge) {
         Ok(c) => c.nonce,
@@ -166,46 +166,46 @@ fn tampered_forged_and_foreign_nonces_are_rejected() {
     let tampered = challenge.replace(&nonce, &later);
     let creds = creds_for(&tampered, "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &creds, lookup),
+        auth.verify(T0, "REGISTER", URI, &creds, lookup),
         rejected(AuthError::BadNonce)
     );
 
     let forged = challenge.replace(&nonce, "dcd98b7102dd2f0e8b11d0f600bfb0c093");
     let creds = creds_for(&forged, "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &creds, lookup),
+        auth.verify(T0, "REGISTER", URI, &creds, lookup),
         rejected(AuthError::BadNonce)
     );
 
     let other = Authenticator::new(REALM.to_owned(), [43; 32], TTL);
     let creds = creds_for(&first_challenge(&other, T0), "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &creds, lookup),
+        auth.verify(T0, "REGISTER", URI, &creds, lookup),
         rejected(AuthError::BadNonce)
     );
 }
 
 #[test]
 fn same_secret_other_realm_is_rejected() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let other = Authenticator::new("other.example.com".to_owned(), SECRET, TTL);
     let challenge = first_challenge(&other, T0);
     let creds = creds_for(&challenge, "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &creds, lookup),
+        auth.verify(T0, "REGISTER", URI, &creds, lookup),
         rejected(AuthError::RealmMismatch)
     );
     // Even with the realm rewritten, the nonce is bound to the other realm.
     let creds = creds_for(&challenge.replace("other.example.com", REALM), "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &creds, lookup),
+        auth.verify(T0, "REGISTER", URI, &creds, lookup),
         rejected(AuthError::BadNonce)
     );
 }
 
 #[test]
 fn wrong_opaque_is_rejected_missing_opaque_is_accepted() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let mut challenge = match parse_challenge(&first_challenge(&auth, T0)) {
         Ok(c) => c,
         Err(e) => panic!("{e}"),
@@ -213,74 +213,76 @@ fn wrong_opaque_is_rejected_missing_opaque_is_accepted() {
     challenge.opaque = Some("not-ours".into());
     let creds = creds_for(&challenge.to_string(), "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &creds, lookup),
+        auth.verify(T0, "REGISTER", URI, &creds, lookup),
         rejected(AuthError::OpaqueMismatch)
     );
     challenge.opaque = None;
     let creds = creds_for(&challenge.to_string(), "s3cret", 1);
-    assert_eq!(auth.verify(T0, "REGISTER", &creds, lookup), ok());
+    assert_eq!(auth.verify(T0, "REGISTER", URI, &creds, lookup), ok());
 }
 
 #[test]
 fn nonce_count_must_increase() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let challenge = first_challenge(&auth, T0);
     let one = creds_for(&challenge, "s3cret", 1);
-    assert_eq!(auth.verify(T0, "REGISTER", &one, lookup), ok());
+    assert_eq!(auth.verify(T0, "REGISTER", URI, &one, lookup), ok());
     assert_eq!(
-        auth.verify(T0 + 1, "REGISTER", &one, lookup),
+        auth.verify(T0 + 1, "REGISTER", URI, &one, lookup),
         rejected(AuthError::Replay)
     );
     let two = creds_for(&challenge, "s3cret", 2);
-    assert_eq!(auth.verify(T0 + 2, "REGISTER", &two, lookup), ok());
+    assert_eq!(auth.verify(T0 + 2, "REGISTER", URI, &two, lookup), ok());
     let seven = creds_for(&challenge, "s3cret", 7);
-    assert_eq!(auth.verify(T0 + 3, "REGISTER", &seven, lookup), ok());
+    assert_eq!(auth.verify(T0 + 3, "REGISTER", URI, &seven, lookup), ok());
     for nc in [1, 2, 7] {
         let old = creds_for(&challenge, "s3cret", nc);
         assert_eq!(
-            auth.verify(T0 + 4, "REGISTER", &old, lookup),
+            auth.verify(T0 + 4, "REGISTER", URI, &old, lookup),
             rejected(AuthError::Replay)
         );
     }
     // A wrong password does not advance the count.
     let bad = creds_for(&challenge, "guess", 8);
     assert_eq!(
-        auth.verify(T0 + 5, "REGISTER", &bad, lookup),
+        auth.verify(T0 + 5, "REGISTER", URI, &bad, lookup),
         rejected(AuthError::BadResponse)
     );
     let eight = creds_for(&challenge, "s3cret", 8);
-    assert_eq!(auth.verify(T0 + 5, "REGISTER", &eight, lookup), ok());
+    assert_eq!(auth.verify(T0 + 5, "REGISTER", URI, &eight, lookup), ok());
     // nc starts at 1.
     let zero = creds_for(&first_challenge(&auth, T0), "s3cret", 0);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &zero, lookup),
+        auth.verify(T0, "REGISTER", URI, &zero, lookup),
         rejected(AuthError::Replay)
     );
 }
 
 #[test]
 fn two_clients_challenged_in_one_second_count_separately() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let a = creds_for(&first_challenge(&auth, T0), "s3cret", 1);
     let b = creds_for(&first_challenge(&auth, T0), "s3cret", 1);
-    assert_eq!(auth.verify(T0, "REGISTER", &a, lookup), ok());
-    assert_eq!(auth.verify(T0, "REGISTER", &b, lookup), ok());
+    assert_eq!(auth.verify(T0, "REGISTER", URI, &a, lookup), ok());
+    assert_eq!(auth.verify(T0, "REGISTER", URI, &b, lookup), ok());
 }
 
 #[test]
 fn wrong_realm_is_rejected() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let challenge = first_challenge(&auth, T0).replace(REALM, "evil.example.com");
     let creds = creds_for(&challenge, "s3cret", 1);
     assert_eq!(
-        auth.verify(T0, "REGISTER", &creds, lookup),
+        auth.verify(T0, "REGISTER", URI, &creds, lookup),
         rejected(AuthError::RealmMismatch)
     );
 }
 
 #[test]
-fn no_qop_mode_accepts_within_the_nonce_lifetime() {
-    let mut auth = authenticator();
+fn no_qop_form_is_refused_since_every_challenge_offers_qop() {
+    // RFC 2069 credentials carry no nonce count, so they could be replayed for the nonce's
+    // whole life: refused, even with the right password, and they leave nothing tracked.
+    let auth = authenticator();
     let mut challenge = match parse_challenge(&auth.challenges(T0, false)[1]) {
         Ok(c) => c,
         Err(e) => panic!("{e}"),
@@ -288,43 +290,99 @@ fn no_qop_mode_accepts_within_the_nonce_lifetime() {
     challenge.qop.clear();
     let creds = creds_for(&challenge.to_string(), "s3cret", 1);
     assert_eq!(creds.qop, None);
-    assert_eq!(auth.verify(T0, "REGISTER", &creds, lookup), ok());
-    // No nc, so no replay guard: the same credentials pass again until the nonce is old.
-    assert_eq!(auth.verify(T0 + TTL, "REGISTER", &creds, lookup), ok());
+    for _ in 0..3 {
+        assert_eq!(
+            auth.verify(T0, "REGISTER", URI, &creds, lookup),
+            rejected(AuthError::QopRequired)
+        );
+    }
     assert_eq!(auth.tracked_nonces(), 0);
-    assert_eq!(
-        auth.verify(T0 + TTL + 1, "REGISTER", &creds, lookup),
-        AuthOutcome::Stale
+}
+
+#[test]
+fn credentials_are_bound_to_the_request_uri() {
+    let auth = authenticator();
+    let challenge = first_challenge(&auth, T0);
+    let value = answer_challenge(
+        &challenge,
+        "INVITE",
+        "sip:1002@cc.example.com",
+        "alice",
+        "s3cret",
+        "c",
+        1,
     );
-    let bad = creds_for(&challenge.to_string(), "guess", 1);
+    let creds = match value.and_then(|v| parse_credentials(&v)) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    // Signed for 1002: worthless for 1003 or a trunk number, whatever the nonce count.
+    for other in [
+        "sip:1003@cc.example.com",
+        "sip:+15551234@cc.example.com",
+        "tel:+15551234",
+    ] {
+        assert_eq!(
+            auth.verify(T0, "INVITE", other, &creds, lookup),
+            rejected(AuthError::UriMismatch),
+            "{other}"
+        );
+    }
+    // The same URI written another way (§19.1.4: host case, escapes) is the same URI.
     assert_eq!(
-        auth.verify(T0, "REGISTER", &bad, lookup),
-        rejected(AuthError::BadResponse)
+        auth.verify(T0, "INVITE", "sip:%31002@CC.example.com", &creds, lookup),
+        ok()
     );
+}
+
+#[test]
+fn authenticators_sharing_a_guard_refuse_each_others_replays() {
+    // Two shards of one node: a header accepted by one is a replay for the other.
+    let guard = ReplayGuard::shared(ReplayGuard::DEFAULT_MAX_TRACKED_NONCES);
+    let shard0 = authenticator().with_replay_guard(guard.clone());
+    let shard1 = authenticator().with_replay_guard(guard);
+    let creds = creds_for(&first_challenge(&shard0, T0), "s3cret", 1);
+    assert_eq!(shard0.verify(T0, "REGISTER", URI, &creds, lookup), ok());
+    assert_eq!(
+        shard1.verify(T0, "REGISTER", URI, &creds, lookup),
+        rejected(AuthError::Replay)
+    );
+    assert_eq!(
+        shard0.verify(T0, "REGISTER", URI, &creds, lookup),
+        rejected(AuthError::Replay)
+    );
+    let next = creds_for(&first_challenge(&shard0, T0), "s3cret", 1);
+    assert_eq!(shard1.verify(T0, "REGISTER", URI, &next, lookup), ok());
+    // Separate guards (two processes without sharing) would not see it: the reason to share.
+    let alone = authenticator();
+    assert_eq!(alone.verify(T0, "REGISTER", URI, &creds, lookup), ok());
 }
 
 #[test]
 fn upper_case_response_is_accepted() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     let mut creds = creds_for(&first_challenge(&auth, T0), "s3cret", 1);
     creds.response = creds.response.to_ascii_uppercase();
-    assert_eq!(auth.verify(T0, "REGISTER", &creds, lookup), ok());
+    assert_eq!(auth.verify(T0, "REGISTER", URI, &creds, lookup), ok());
 }
 
 #[test]
 fn replay_memory_expires_with_the_nonces() {
-    let mut auth = authenticator();
+    let auth = authenticator();
     for i in 0..3 {
         let creds = creds_for(&first_challenge(&auth, T0 + i), "s3cret", 1);
-        assert_eq!(auth.verify(T0 + i, "REGISTER", &creds, lookup), ok());
+        assert_eq!(auth.verify(T0 + i, "REGISTER", URI, &creds, lookup), ok());
     }
     assert_eq!(auth.tracked_nonces(), 3);
     let creds = creds_for(&first_challenge(&auth, T0 + TTL + 1), "s3cret", 1);
-    assert_eq!(auth.verify(T0 + TTL + 1, "REGISTER", &creds, lookup), ok());
+    assert_eq!(
+        auth.verify(T0 + TTL + 1, "REGISTER", URI, &creds, lookup),
+        ok()
+    );
     // The nonce from T0 is past its lifetime and forgotten; T0+1 and T0+2 live on.
     assert_eq!(auth.tracked_nonces(), 3);
     assert_eq!(
-        auth.verify(T0 + 10 * TTL, "REGISTER", &creds, lookup),
+        auth.verify(T0 + 10 * TTL, "REGISTER", URI, &creds, lookup),
         AuthOutcome::Stale
     );
     assert_eq!(auth.tracked_nonces(), 0);
@@ -332,31 +390,31 @@ fn replay_memory_expires_with_the_nonces() {
 
 #[test]
 fn replay_memory_is_capped_without_reopening_replays() {
-    let mut auth = authenticator().with_max_tracked_nonces(2);
+    let auth = authenticator().with_replay_guard(ReplayGuard::shared(2));
     let first = creds_for(&first_challenge(&auth, T0), "s3cret", 1);
-    assert_eq!(auth.verify(T0, "REGISTER", &first, lookup), ok());
+    assert_eq!(auth.verify(T0, "REGISTER", URI, &first, lookup), ok());
     for i in 1..=2 {
         let creds = creds_for(&first_challenge(&auth, T0 + i), "s3cret", 1);
-        assert_eq!(auth.verify(T0 + i, "REGISTER", &creds, lookup), ok());
+        assert_eq!(auth.verify(T0 + i, "REGISTER", URI, &creds, lookup), ok());
     }
     assert_eq!(auth.tracked_nonces(), 2);
     // The first nonce's record was evicted: replaying it must not pass as a first use.
     assert_eq!(
-        auth.verify(T0 + 3, "REGISTER", &first, lookup),
+        auth.verify(T0 + 3, "REGISTER", URI, &first, lookup),
         AuthOutcome::Stale
     );
     // A nonce issued after the evicted one still works.
     let fresh = creds_for(&first_challenge(&auth, T0 + 3), "s3cret", 1);
-    assert_eq!(auth.verify(T0 + 3, "REGISTER", &fresh, lookup), ok());
+    assert_eq!(auth.verify(T0 + 3, "REGISTER", URI, &fresh, lookup), ok());
     assert_eq!(auth.tracked_nonces(), 2);
 }
 
 #[test]
 fn realm_with_control_characters_is_cleaned_consistently() {
-    let mut auth = Authenticator::new("cc.\r\nexample.com".to_owned(), SECRET, TTL);
+    let auth = Authenticator::new("cc.\r\nexample.com".to_owned(), SECRET, TTL);
     assert_eq!(auth.realm(), "cc.example.com");
     let creds = creds_for(&first_challenge(&auth, T0), "s3cret", 1);
-    assert_eq!(auth.verify(T0, "REGISTER", &creds, lookup), ok());
+    assert_eq!(auth.verify(T0, "REGISTER", URI, &creds, lookup), ok());
 }
 
 #[test]

@@ -58,7 +58,7 @@ impl TestApi {
             distributor: distributor.clone(),
             prompts,
             locals: HashMap::new(),
-            auth_secret: [0; 32],
+            auth: sip::auth::Authenticator::new("test".into(), [0; 32], 300),
         });
         let outbound = Arc::new(Outbound::new(
             None,

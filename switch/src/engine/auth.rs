@@ -2,7 +2,7 @@
 //! INVITE with 407. Sources in `sip.trusted` pass without credentials.
 
 use super::Engine;
-use sip::auth::{parse_credentials, AuthOutcome};
+use sip::auth::{parse_credentials, AuthError, AuthOutcome};
 use sip::transaction::{Target, TxId};
 use sip::Request;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -41,31 +41,43 @@ impl Engine {
             .find(|c| c.realm == realm);
         let mut stale = false;
         if let Some(creds) = creds {
-            let config = self.shared.config.clone();
-            let outcome = self
-                .auth
-                .verify(unix_secs(), req.method.as_str(), &creds, |user| {
-                    config.user(user).and_then(|u| u.password.clone())
-                });
+            let config = &self.shared.config;
+            let request_uri = req.uri.to_string();
+            let outcome = self.shared.auth.verify(
+                unix_secs(),
+                req.method.as_str(),
+                &request_uri,
+                &creds,
+                |user| config.user(user).and_then(|u| u.password.clone()),
+            );
             match outcome {
                 AuthOutcome::Ok { username } => return Some(Some(username)),
                 AuthOutcome::Stale => stale = true,
                 AuthOutcome::Rejected(e) => {
                     tracing::info!(user = %creds.username, reason = %e, from = %source.addr, "authentication failed");
                     self.shared.metrics.inc_auth_failure();
-                    if matches!(
-                        e,
-                        sip::auth::AuthError::BadResponse | sip::auth::AuthError::UnknownUser
-                    ) {
-                        self.reply(now, tx, req, 403, Some("Bad Credentials"));
-                        return None;
+                    match e {
+                        AuthError::BadResponse | AuthError::UnknownUser => {
+                            self.reply(now, tx, req, 403, Some("Bad Credentials"));
+                            return None;
+                        }
+                        // RFC 2617 §3.2.2.5, RFC 7616 §3.4.6: credentials for another URI.
+                        AuthError::UriMismatch => {
+                            self.reply(now, tx, req, 400, Some("Digest URI Mismatch"));
+                            return None;
+                        }
+                        _ => {}
                     }
                 }
             }
         }
         let mut resp = req.response(code, None, Some(&super::call::new_tag()));
         let algorithms = self.config().sip.digest_algorithms.clone();
-        for c in self.auth.challenges_for(unix_secs(), stale, &algorithms) {
+        for c in self
+            .shared
+            .auth
+            .challenges_for(unix_secs(), stale, &algorithms)
+        {
             resp.headers.push(challenge_header, c);
         }
         resp.headers

@@ -43,7 +43,9 @@ pub struct Shared {
     pub prompts: Arc<crate::prompts::Prompts>,
     /// Our address per transport, for Via and Contact.
     pub locals: HashMap<TransportKind, SocketAddr>,
-    pub auth_secret: [u8; 32],
+    /// Digest verifier of every shard: one replay guard per node, so a nonce count used on
+    /// one shard is a replay on all of them.
+    pub auth: sip::auth::Authenticator,
 }
 
 /// Why a call-level timer fires.
@@ -80,7 +82,6 @@ pub struct Engine {
     shard: u8,
     shared: Arc<Shared>,
     layer: Layer,
-    auth: sip::auth::Authenticator,
     policy: Policy,
     calls: HashMap<u64, Call>,
     /// (Call-ID, our tag) of each leg -> call and side.
@@ -110,11 +111,6 @@ impl Engine {
             t2: cfg.t2(),
             t4: cfg.t4(),
         });
-        let auth = sip::auth::Authenticator::new(
-            cfg.domain.clone(),
-            shared.auth_secret,
-            cfg.nonce_ttl_secs,
-        );
         let supported = if cfg.session_expires > 0 {
             vec!["timer".to_string()]
         } else {
@@ -134,7 +130,6 @@ impl Engine {
             shard,
             shared,
             layer,
-            auth,
             policy,
             calls: HashMap::new(),
             dialogs: HashMap::new(),
