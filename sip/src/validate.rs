@@ -106,11 +106,13 @@ const SINGLE: [&str; 8] = [
     "Date",
 ];
 
-/// Check a parsed request. `Ok` means a transaction user may act on it; `Err` carries the
-/// response to send (build it with [`response_for`]).
-pub fn validate_request(r: &Request, policy: &Policy) -> Result<(), Rejection> {
+/// Steps 1-3 of [`validate_request`]: the headers every request needs before a transaction
+/// can be made for it (RFC 3261 §8.2, §17.2.3): present, single, parseable, and a CSeq
+/// that names the request's method. The transaction layer checks these on arrival, so a
+/// request it cannot key or answer reliably (a CSeq number over 2**31, say) is refused
+/// statelessly instead of getting a `100 Trying` or being matched as a CANCEL.
+pub fn validate_headers(r: &Request) -> Result<(), Rejection> {
     let h = &r.headers;
-    let is_ack_or_cancel = matches!(r.method, Method::Ack | Method::Cancel);
 
     // 1. Presence and multiplicity.
     let missing: Vec<&str> = MANDATORY.into_iter().filter(|n| !h.has(n)).collect();
@@ -139,8 +141,8 @@ pub fn validate_request(r: &Request, policy: &Policy) -> Result<(), Rejection> {
         return Err(Rejection::bad("Bad Call-ID Header"));
     }
     let cseq = h.cseq().map_err(|_| Rejection::bad("Bad CSeq Header"))?;
-    let _from = h.from().map_err(|_| Rejection::bad("Bad From Header"))?;
-    let to = h.to().map_err(|_| Rejection::bad("Bad To Header"))?;
+    h.from().map_err(|_| Rejection::bad("Bad From Header"))?;
+    h.to().map_err(|_| Rejection::bad("Bad To Header"))?;
     h.vias().map_err(|_| Rejection::bad("Bad Via Header"))?;
 
     // 3. CSeq method.
@@ -150,6 +152,16 @@ pub fn validate_request(r: &Request, policy: &Policy) -> Result<(), Rejection> {
             _ => Rejection::bad("CSeq Method Does Not Match Request Method"),
         });
     }
+    Ok(())
+}
+
+/// Check a parsed request. `Ok` means a transaction user may act on it; `Err` carries the
+/// response to send (build it with [`response_for`]).
+pub fn validate_request(r: &Request, policy: &Policy) -> Result<(), Rejection> {
+    let h = &r.headers;
+    let is_ack_or_cancel = matches!(r.method, Method::Ack | Method::Cancel);
+    validate_headers(r)?;
+    let to = h.to().map_err(|_| Rejection::bad("Bad To Header"))?;
 
     // 4. Scalars and the syntax of headers we act on.
     let max_forwards = match h.get("Max-Forwards") {
@@ -432,7 +444,9 @@ pub fn reject_unparseable(data: &[u8], err: &WireError) -> Option<Vec<u8>> {
         .position(|&c| c != b'\r' && c != b'\n')
         .unwrap_or(data.len());
     let data = &data[start..];
-    let data = &data[..data.len().min(MAX_HEADER_BYTES)];
+    // An oversized header section is answered too, so look past the limit (a datagram is
+    // at most 64 KiB; a stream hands over what it buffered) for the fields to copy.
+    let data = &data[..data.len().min(2 * MAX_HEADER_BYTES)];
     let mut lines = data
         .split(|&c| c == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l));

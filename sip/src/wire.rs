@@ -31,8 +31,12 @@ pub enum WireError {
     ContentLength(String),
     #[error("body shorter than Content-Length ({have} < {want})")]
     ShortBody { have: usize, want: usize },
-    #[error("message too large")]
-    TooLarge,
+    /// The header section is over [`MAX_HEADER_BYTES`].
+    #[error("header section over {MAX_HEADER_BYTES} bytes")]
+    HeadTooLarge,
+    /// A stream message's Content-Length is over [`MAX_BODY_BYTES`].
+    #[error("body over {MAX_BODY_BYTES} bytes")]
+    BodyTooLarge,
 }
 
 impl WireError {
@@ -41,7 +45,9 @@ impl WireError {
         match self {
             WireError::KeepAlive | WireError::Incomplete(_) => None,
             WireError::Version(_) => Some((505, "Version Not Supported")),
-            WireError::TooLarge => Some((513, "Message Too Large")),
+            // RFC 3261 §21.5.14, with the limit in the reason so the sender knows what to cut.
+            WireError::HeadTooLarge => Some((513, "Header Section Over 65536 Bytes")),
+            WireError::BodyTooLarge => Some((513, "Body Over 1048576 Bytes")),
             WireError::ShortBody { .. } => Some((400, "Content-Length Larger Than Body")),
             WireError::ContentLength(_) => Some((400, "Bad Content-Length")),
             WireError::StartLine(_) => Some((400, "Bad Request-Line")),
@@ -86,7 +92,7 @@ pub fn parse_datagram(data: &[u8]) -> Result<Message, WireError> {
         None => (data.len(), data.len()),
     };
     if head_len > MAX_HEADER_BYTES {
-        return Err(WireError::TooLarge);
+        return Err(WireError::HeadTooLarge);
     }
     let (start_line, headers) = parse_head(&data[..head_len])?;
     let rest = &data[body_start..];
@@ -271,6 +277,9 @@ fn build(start: StartLine, headers: Headers, body: Vec<u8>) -> Result<Message, W
 #[derive(Default, Debug)]
 pub struct Framer {
     buf: Vec<u8>,
+    /// The bytes of the message that failed to frame, kept so the caller can answer it
+    /// (see [`Framer::take_failed`]).
+    failed: Vec<u8>,
 }
 
 impl Framer {
@@ -287,8 +296,21 @@ impl Framer {
         self.buf.len()
     }
 
+    /// The bytes of the message the last error was about (at most what was buffered), for
+    /// [`crate::validate::reject_unparseable`]; empty after the first call.
+    pub fn take_failed(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.failed)
+    }
+
+    /// Drops what is buffered, keeping it as the failed message, and returns `err`.
+    fn fail(&mut self, err: WireError) -> Option<Result<Message, WireError>> {
+        self.failed = std::mem::take(&mut self.buf);
+        Some(Err(err))
+    }
+
     /// The next complete message, `None` when more bytes are needed. An error means the
-    /// stream cannot be resynchronised and should be closed (after a 400 where possible).
+    /// stream cannot be resynchronised and should be closed, after answering what
+    /// [`Framer::take_failed`] returns where possible.
     pub fn next_message(&mut self) -> Option<Result<Message, WireError>> {
         let skip = skip_leading_crlf(&self.buf);
         if skip > 0 {
@@ -299,35 +321,26 @@ impl Framer {
         }
         let Some(head_len) = header_end(&self.buf) else {
             if self.buf.len() > MAX_HEADER_BYTES {
-                self.buf.clear();
-                return Some(Err(WireError::TooLarge));
+                return self.fail(WireError::HeadTooLarge);
             }
             return None;
         };
         if head_len > MAX_HEADER_BYTES {
             // The same limit whether the header section arrived in one read or many.
-            self.buf.clear();
-            return Some(Err(WireError::TooLarge));
+            return self.fail(WireError::HeadTooLarge);
         }
         let parsed = parse_head(&self.buf[..head_len]);
         let (start, headers) = match parsed {
             Ok(p) => p,
-            Err(e) => {
-                self.buf.clear();
-                return Some(Err(e));
-            }
+            Err(e) => return self.fail(e),
         };
         // On a stream Content-Length is mandatory (RFC 3261 §18.3); absent means no body.
         let len = match content_length(&headers) {
             Ok(n) => n.unwrap_or(0),
-            Err(e) => {
-                self.buf.clear();
-                return Some(Err(e));
-            }
+            Err(e) => return self.fail(e),
         };
         if len > MAX_BODY_BYTES {
-            self.buf.clear();
-            return Some(Err(WireError::TooLarge));
+            return self.fail(WireError::BodyTooLarge);
         }
         if self.buf.len() < head_len + len {
             return None;

@@ -12,6 +12,7 @@
 //! relations, duplicate users). Every problem found is reported at once, each naming its
 //! key, e.g. `sip.listen[1]: "udp:1.2.3" is not an address`; a bad config stops start-up.
 
+mod limits;
 mod net;
 mod raw;
 mod user;
@@ -123,6 +124,24 @@ pub struct SipConfig {
     pub invite_timeout_secs: u64,
     /// User-Agent / Server header value; empty sends none.
     pub user_agent: String,
+    /// Limits on SIP over TCP connections.
+    pub tcp: TcpLimits,
+}
+
+/// `[sip] tcp_*`: what one peer, or all of them, may hold of the SIP TCP listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpLimits {
+    /// Open connections in all, inbound and outbound (`tcp_max_connections`); beyond it
+    /// new inbound connections are closed at once.
+    pub max_connections: usize,
+    /// Inbound connections from one IP address (`tcp_max_connections_per_ip`).
+    pub max_per_ip: usize,
+    /// A connection with no byte read or written for this long is closed
+    /// (`tcp_idle_timeout_secs`); clients keep a flow open with CRLF keep-alives (RFC 5626).
+    pub idle_timeout: Duration,
+    /// Time from a message's first byte to its last (`tcp_message_timeout_secs`): a
+    /// message that takes longer closes its connection.
+    pub message_timeout: Duration,
 }
 
 impl SipConfig {
@@ -161,6 +180,21 @@ impl SipConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    /// Open connections at most (`max_connections`); beyond it new ones are closed at once.
+    pub max_connections: usize,
+    /// Time to receive a request's headers once their first byte came
+    /// (`header_timeout_secs`).
+    pub header_timeout: Duration,
+    /// Time to receive a request's body once its headers are in (`body_timeout_secs`).
+    pub body_timeout: Duration,
+    /// A connection with no byte read or written for this long is closed
+    /// (`idle_timeout_secs`): an idle kept-alive one, one that never sent a request, a
+    /// stalled upload. WebSocket event streams are pinged well within it.
+    pub idle_timeout: Duration,
+    /// Host names, besides IP literals and `localhost`, that requests may name in `Host`
+    /// and pages in `Origin` (`allowed_hosts`); anything else is refused, so a page on
+    /// another site cannot drive the API through DNS rebinding or cross-site requests.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `[media]`: RTP anchoring.

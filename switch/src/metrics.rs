@@ -21,6 +21,8 @@ pub struct Metrics {
     messages_received: AtomicU64,
     messages_sent: AtomicU64,
     send_errors: AtomicU64,
+    /// The listeners' admission gates, for their connection counters.
+    gates: std::sync::Mutex<Vec<std::sync::Arc<crate::listener::Gate>>>,
 }
 
 impl Metrics {
@@ -55,6 +57,13 @@ impl Metrics {
 
     pub fn inc_sent(&self) {
         self.messages_sent.fetch_add(1, Relaxed);
+    }
+
+    /// Exports `gate`'s counters, labelled with its name.
+    pub fn add_gate(&self, gate: std::sync::Arc<crate::listener::Gate>) {
+        if let Ok(mut g) = self.gates.lock() {
+            g.push(gate);
+        }
     }
 
     pub fn inc_send_error(&self) {
@@ -95,6 +104,10 @@ impl Metrics {
             .fetch_add(d(before.timeouts, now.timeouts), Relaxed);
         self.stray_responses
             .fetch_add(d(before.stray_responses, now.stray_responses), Relaxed);
+        self.rejected.fetch_add(
+            d(before.rejected_stateless, now.rejected_stateless),
+            Relaxed,
+        );
     }
 
     /// Render in the Prometheus text exposition format, with the media engine's totals.
@@ -226,6 +239,40 @@ impl Metrics {
             "Media sessions opened.",
             media.sessions_total,
         );
+        self.render_gates(&mut out);
         out
+    }
+
+    fn render_gates(&self, out: &mut String) {
+        let Ok(gates) = self.gates.lock() else {
+            return;
+        };
+        let families: [(&str, &str, &str); 4] = [
+            ("switch_listener_connections", "gauge", "Connections open."),
+            (
+                "switch_listener_refused_total",
+                "counter",
+                "Connections closed at once: a connection cap was reached.",
+            ),
+            (
+                "switch_listener_accept_errors_total",
+                "counter",
+                "Failed accepts (out of file descriptors, most often).",
+            ),
+            (
+                "switch_listener_timeouts_total",
+                "counter",
+                "Connections closed for idling or a message too slow to arrive.",
+            ),
+        ];
+        for (i, (name, kind, help)) in families.iter().enumerate() {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for g in gates.iter() {
+                let s = &g.stats;
+                let v = [&s.open, &s.refused, &s.accept_errors, &s.timeouts][i].load(Relaxed);
+                let _ = writeln!(out, "{name}{{listener=\"{}\"}} {v}", g.name());
+            }
+        }
     }
 }

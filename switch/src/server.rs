@@ -69,7 +69,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         });
     }
 
-    let tcp = TcpPool::new(metrics.clone());
+    let (sip_tcp_max, http_max) = crate::fd_limit::fit(&config);
+    let mut tcp_limits = config.sip.tcp.clone();
+    tcp_limits.max_connections = sip_tcp_max;
+    tcp_limits.max_per_ip = tcp_limits.max_per_ip.min(sip_tcp_max);
+    let tcp = TcpPool::new(metrics.clone(), tcp_limits);
+    metrics.add_gate(tcp.gate.clone());
+    let http_gate = crate::listener::Gate::new("http", http_max, http_max);
+    metrics.add_gate(http_gate.clone());
     let mut udp_sockets = Vec::new();
     let mut tcp_listeners = Vec::new();
     let mut locals = HashMap::new();
@@ -169,14 +176,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("http.listen {}", config.http.listen))?;
     tracing::info!(addr = %http.local_addr()?, "HTTP listening");
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http_config = config.http.clone();
     let http_task = tokio::spawn(async move {
         let app =
             api::router(state).merge(dialer::http::router(dialer::http::DialerHttp::new(dialer)));
-        let _ = axum::serve(http, app)
-            .with_graceful_shutdown(async {
-                let _ = http_stopped.await;
-            })
-            .await;
+        crate::http_server::serve(http, app, &http_config, http_gate, async {
+            let _ = http_stopped.await;
+        })
+        .await;
     });
     println!(
         "switch ready: SIP {:?}, HTTP {}",

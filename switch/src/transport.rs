@@ -1,13 +1,17 @@
 //! SIP transports: UDP sockets and TCP connections. They only move bytes: inbound messages
 //! go to the shard that owns their Call-ID, outbound ones come from the shards.
 
+use crate::config::TcpLimits;
+use crate::listener::{next_connection, AcceptErrors, Gate, Slot};
 use crate::metrics::Metrics;
 use crate::shard::{ShardInput, Shards};
 use sip::transaction::{Target, Transmit, TransportKind};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -82,18 +86,28 @@ pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Arc<Shards>, metrics: Arc<
 }
 
 /// TCP connections by peer address. A message for a peer without a connection opens one.
+/// Every connection holds a [`Slot`] of the pool's [`Gate`] and is closed when it idles
+/// past `idle_timeout` or takes longer than `message_timeout` over one message.
 pub struct TcpPool {
     conns: Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>,
     shards: Mutex<Option<Arc<Shards>>>,
     metrics: Arc<Metrics>,
+    limits: TcpLimits,
+    pub gate: Arc<Gate>,
 }
 
+/// How long one write may wait on a peer that does not read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl TcpPool {
-    pub fn new(metrics: Arc<Metrics>) -> Arc<TcpPool> {
+    pub fn new(metrics: Arc<Metrics>, limits: TcpLimits) -> Arc<TcpPool> {
+        let gate = Gate::new("sip-tcp", limits.max_connections, limits.max_per_ip);
         Arc::new(TcpPool {
             conns: Mutex::new(HashMap::new()),
             shards: Mutex::new(None),
             metrics,
+            limits,
+            gate,
         })
     }
 
@@ -119,12 +133,13 @@ impl TcpPool {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(data);
-        conns.insert(addr, tx);
+        conns.insert(addr, tx.clone());
         drop(conns);
         let pool = self.clone();
+        let slot = self.gate.outbound();
         tokio::spawn(async move {
             match TcpStream::connect(addr).await {
-                Ok(stream) => pool.run(stream, addr, rx).await,
+                Ok(stream) => pool.run(stream, addr, tx, rx, slot).await,
                 Err(e) => {
                     pool.metrics.inc_send_error();
                     tracing::info!(%e, %addr, "TCP connect failed");
@@ -141,53 +156,91 @@ impl TcpPool {
     }
 
     pub async fn accept_loop(self: Arc<Self>, listener: TcpListener) {
+        let mut errors = AcceptErrors::default();
         loop {
-            match listener.accept().await {
-                Ok((stream, addr)) => {
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    if let Ok(mut conns) = self.conns.lock() {
-                        conns.insert(addr, tx);
-                    }
-                    let pool = self.clone();
-                    tokio::spawn(async move { pool.run(stream, addr, rx).await });
-                }
-                Err(e) => tracing::warn!(%e, "TCP accept failed"),
+            let (stream, addr, slot) = next_connection(&listener, &self.gate, &mut errors).await;
+            let (tx, rx) = mpsc::unbounded_channel();
+            if let Ok(mut conns) = self.conns.lock() {
+                conns.insert(addr, tx.clone());
             }
+            let pool = self.clone();
+            tokio::spawn(async move { pool.run(stream, addr, tx, rx, slot).await });
         }
     }
 
-    /// Read framed messages from one connection and write what is queued for it.
+    /// Read framed messages from one connection and write what is queued for it, until
+    /// the peer closes, a message cannot be framed (answered first where possible), or a
+    /// timeout of [`TcpLimits`] ends it.
     async fn run(
         self: Arc<Self>,
         stream: TcpStream,
         addr: SocketAddr,
+        tx: mpsc::UnboundedSender<Vec<u8>>,
         mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+        slot: Slot,
     ) {
         let _ = stream.set_nodelay(true);
         let (mut reader, mut writer) = stream.into_split();
-        let write = async move {
+        let written = Arc::new(tokio::sync::Notify::new());
+        let wrote = written.clone();
+        // The writer ends when every sender is gone (the pool forgot the connection and the
+        // reader stopped), after writing what was queued; then the socket closes.
+        let write = tokio::spawn(async move {
             while let Some(data) = rx.recv().await {
-                if writer.write_all(&data).await.is_err() {
-                    break;
+                match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&data)).await {
+                    Ok(Ok(())) => wrote.notify_one(),
+                    _ => break,
                 }
             }
-        };
+            let _ = writer.shutdown().await;
+            drop(slot);
+        });
         let pool = self.clone();
+        let answer_tx = tx.clone();
         let read = async move {
+            let tx = answer_tx;
             let mut framer = sip::Framer::new();
             let mut buf = vec![0u8; 16384];
             let source = Target {
                 transport: TransportKind::Tcp,
                 addr,
             };
+            // When the message now in the framer began, if one is partly read.
+            let mut partial_since: Option<Instant> = None;
+            let mut idle_since = Instant::now();
             loop {
-                let n = match reader.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
+                let deadline = match partial_since {
+                    Some(t) => t + pool.limits.message_timeout,
+                    None => idle_since + pool.limits.idle_timeout,
                 };
+                let n = tokio::select! {
+                    r = reader.read(&mut buf) => match r {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    },
+                    _ = written.notified() => {
+                        // Traffic our way keeps the connection alive too.
+                        idle_since = Instant::now();
+                        continue;
+                    }
+                    _ = tokio::time::sleep_until(deadline.into()) => {
+                        pool.gate.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                        let what = if partial_since.is_some() {
+                            "message not completed in time"
+                        } else {
+                            "idle"
+                        };
+                        tracing::info!(%addr, reason = what, "closing TCP connection");
+                        return;
+                    }
+                };
+                let now = Instant::now();
+                idle_since = now;
                 framer.push(&buf[..n]);
+                let mut completed = false;
                 while let Some(m) = framer.next_message() {
                     pool.metrics.inc_received();
+                    completed = true;
                     match m {
                         Ok(msg) => {
                             let Some(shards) = pool.shards() else {
@@ -205,18 +258,48 @@ impl TcpPool {
                         Err(e) => {
                             pool.metrics.inc_parse_error();
                             tracing::info!(%e, %addr, "closing TCP connection on framing error");
+                            let mut failed = framer.take_failed();
+                            if e == sip::WireError::HeadTooLarge {
+                                // The fields an answer copies may come after the limit.
+                                read_rest_of_head(&mut reader, &mut failed).await;
+                            }
+                            if let Some(answer) = sip::validate::reject_unparseable(&failed, &e) {
+                                let _ = tx.send(answer);
+                            }
                             return;
                         }
                     }
                 }
+                partial_since = match (framer.buffered(), partial_since) {
+                    (0, _) => None,
+                    (_, Some(t)) if !completed => Some(t),
+                    _ => Some(now),
+                };
             }
         };
-        tokio::select! {
-            _ = write => {},
-            _ = read => {},
-        }
+        read.await;
         self.forget(addr);
+        // Our own sender goes last; the writer flushes what is queued and closes.
+        drop(tx);
+        let _ = write.await;
     }
+}
+
+/// Reads on, for a moment and up to twice the header limit, until the header section of
+/// an oversized message has ended, so it can be answered with its own Via, From, To,
+/// Call-ID and CSeq.
+async fn read_rest_of_head(reader: &mut (impl AsyncReadExt + Unpin), head: &mut Vec<u8>) {
+    let cap = 2 * sip::wire::MAX_HEADER_BYTES;
+    let mut buf = vec![0u8; 16384];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while head.len() < cap && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
 }
 
 /// Find the Call-ID value in raw bytes without a full parse, to pick the shard.

@@ -127,6 +127,9 @@ pub struct Stats {
     pub retransmissions_absorbed: u64,
     pub stray_responses: u64,
     pub timeouts: u64,
+    /// Requests refused before a transaction was made (missing or broken Via, From, To,
+    /// Call-ID or CSeq): answered statelessly, or dropped when an ACK.
+    pub rejected_stateless: u64,
 }
 
 /// Every transaction of one shard.

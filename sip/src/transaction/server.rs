@@ -54,6 +54,18 @@ fn reply_target(r: &Request, source: Target) -> Target {
     }
 }
 
+/// The To tag of a stateless answer: derived from the request, so a retransmission gets the
+/// same answer (RFC 3261 §8.2.7) without any state kept.
+fn stateless_tag(r: &Request) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    r.headers.call_id().hash(&mut h);
+    r.headers.get("CSeq").hash(&mut h);
+    r.headers.get("Via").hash(&mut h);
+    r.headers.get("From").hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 /// Stamp `received` and `rport` on the top Via (RFC 3261 §18.2.1, RFC 3581 §4).
 fn stamp_via(r: &mut Request, source: Target) {
     let Some(h) = r.headers.0.iter_mut().find(|h| h.name == "Via") else {
@@ -88,6 +100,20 @@ impl crate::header::Via {
 impl Layer {
     pub(super) fn handle_request(&mut self, now: Instant, mut r: Request, source: Target) {
         stamp_via(&mut r, source);
+        // A request without the headers a transaction is keyed and answered by gets a
+        // stateless answer (an ACK is dropped: it is never answered), before any
+        // `100 Trying` or CANCEL matching could treat it as well formed.
+        if let Err(rej) = crate::validate::validate_headers(&r) {
+            self.stats.rejected_stateless += 1;
+            if r.method != Method::Ack {
+                let resp = crate::validate::response_for(&r, &rej, Some(&stateless_tag(&r)));
+                self.transmits.push_back(Transmit {
+                    target: reply_target(&r, source),
+                    data: resp.to_bytes(),
+                });
+            }
+            return;
+        }
         match r.method {
             Method::Ack => self.handle_ack(now, r, source),
             Method::Cancel => self.handle_cancel(now, r, source),

@@ -66,6 +66,9 @@ async fn events(
     Ok(ws.on_upgrade(move |socket| stream(socket, s, agent)))
 }
 
+/// How often a WebSocket event stream is pinged.
+const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
 async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>) {
     let mut rx = s.distributor.subscribe();
     let mut shutdown = s.shutdown.clone();
@@ -79,8 +82,16 @@ async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>) {
     {
         return;
     }
+    // Pings keep a quiet stream within the HTTP idle timeout (at least 30 s) and find
+    // clients that went away without closing.
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
             event = rx.recv() => match event {
                 Ok(text) => {
                     if agent.as_ref().is_some_and(|a| names_other_agent(&text, a)) {

@@ -62,7 +62,7 @@ impl TestApi {
         });
         let outbound = Arc::new(Outbound::new(
             None,
-            TcpPool::new(metrics.clone()),
+            TcpPool::new(metrics.clone(), Config::demo().sip.tcp),
             metrics.clone(),
         ));
         let shards = Shards::spawn(0, shared, outbound);

@@ -33,6 +33,10 @@ pub(super) struct RawSip {
     pub min_se: u64,
     pub invite_timeout_secs: u64,
     pub user_agent: String,
+    pub tcp_max_connections: u64,
+    pub tcp_max_connections_per_ip: u64,
+    pub tcp_idle_timeout_secs: u64,
+    pub tcp_message_timeout_secs: u64,
 }
 
 impl Default for RawSip {
@@ -57,6 +61,10 @@ impl Default for RawSip {
             min_se: 90,
             invite_timeout_secs: 60,
             user_agent: "ccswitch".to_string(),
+            tcp_max_connections: 2048,
+            tcp_max_connections_per_ip: 128,
+            tcp_idle_timeout_secs: 300,
+            tcp_message_timeout_secs: 10,
         }
     }
 }
@@ -65,12 +73,22 @@ impl Default for RawSip {
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawHttp {
     pub listen: String,
+    pub max_connections: u64,
+    pub header_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for RawHttp {
     fn default() -> Self {
         RawHttp {
             listen: "127.0.0.1:8080".to_string(),
+            max_connections: 512,
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            allowed_hosts: Vec::new(),
         }
     }
 }

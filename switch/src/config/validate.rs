@@ -8,20 +8,18 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::net::{Cidr, ListenAddr, PortRange, ValueError};
-use super::raw::{RawAcd, RawConfig, RawDatabase, RawHttp, RawMedia, RawSip, RawTrunk, RawUser};
+use super::raw::{RawAcd, RawConfig, RawDatabase, RawMedia, RawSip, RawTrunk, RawUser};
 use super::user::{check_user_id, is_host, StaticContact, User};
-use super::{
-    AcdConfig, Config, DatabaseConfig, HttpConfig, KeyError, MediaConfig, SipConfig, Trunk,
-};
+use super::{AcdConfig, Config, DatabaseConfig, KeyError, MediaConfig, SipConfig, Trunk};
 
 /// RFC 4028 §4: Min-SE must not be below 90 seconds.
 const MIN_SE_FLOOR: u64 = 90;
 
 /// Collects errors as they are found.
-struct Problems<'a>(&'a mut Vec<KeyError>);
+pub(super) struct Problems<'a>(&'a mut Vec<KeyError>);
 
 impl Problems<'_> {
-    fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
         self.0.push(KeyError::new(key, message));
     }
 
@@ -37,7 +35,7 @@ impl Problems<'_> {
     }
 
     /// Checks `min <= value <= max` and narrows to `T`.
-    fn in_range<T: TryFrom<u64>>(
+    pub(super) fn in_range<T: TryFrom<u64>>(
         &mut self,
         key: &str,
         value: u64,
@@ -60,7 +58,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         p.add("data_dir", "must not be empty");
     }
     let sip = sip(&raw.sip, &mut p);
-    let http = http(&raw.http, &mut p);
+    let http = super::limits::http(&raw.http, &mut p);
     let media = media(&raw.media, &mut p);
     let database = database(&raw.database, &mut p);
     let users = users(&raw.users, &mut p);
@@ -332,6 +330,7 @@ fn sip(raw: &RawSip, p: &mut Problems) -> Option<SipConfig> {
         1,
         86_400,
     );
+    let tcp = super::limits::tcp(raw, p);
     if let Some(bad) = raw.user_agent.chars().find(|c| c.is_control()) {
         p.add(
             "sip.user_agent",
@@ -356,23 +355,8 @@ fn sip(raw: &RawSip, p: &mut Problems) -> Option<SipConfig> {
         min_se: min_se?,
         invite_timeout_secs: invite_timeout_secs?,
         user_agent: raw.user_agent.clone(),
+        tcp: tcp?,
     })
-}
-
-fn http(raw: &RawHttp, p: &mut Problems) -> Option<HttpConfig> {
-    match raw.listen.parse::<SocketAddr>() {
-        Ok(listen) => Some(HttpConfig { listen }),
-        Err(_) => {
-            p.add(
-                "http.listen",
-                format!(
-                    "\"{}\" is not an address like \"127.0.0.1:8080\"",
-                    raw.listen
-                ),
-            );
-            None
-        }
-    }
 }
 
 fn media(raw: &RawMedia, p: &mut Problems) -> Option<MediaConfig> {
@@ -516,10 +500,12 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
             min_se: u64::from(sip.min_se),
             invite_timeout_secs: sip.invite_timeout_secs,
             user_agent: sip.user_agent.clone(),
+            tcp_max_connections: sip.tcp.max_connections as u64,
+            tcp_max_connections_per_ip: sip.tcp.max_per_ip as u64,
+            tcp_idle_timeout_secs: sip.tcp.idle_timeout.as_secs(),
+            tcp_message_timeout_secs: sip.tcp.message_timeout.as_secs(),
         },
-        http: RawHttp {
-            listen: config.http.listen.to_string(),
-        },
+        http: super::limits::raw_http(&config.http),
         media: RawMedia {
             rtp_ports: media.rtp_ports.to_string(),
             bind_ip: media.bind_ip.to_string(),
