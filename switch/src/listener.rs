@@ -319,6 +319,8 @@ impl AsyncRead for Guarded {
                         slot.gate.stats.timeouts.fetch_add(1, Relaxed);
                     }
                     self.idle = None;
+                    // Nothing unread to wait for: close at once, freeing the slot.
+                    self.linger = None;
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         "connection idle",

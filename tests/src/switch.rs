@@ -342,6 +342,11 @@ impl Switch {
         }
     }
 
+    /// The process id, while the switch runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn sip_port(&self) -> u16 {
         self.sip_port
     }

@@ -47,15 +47,25 @@ fn basic_offer_answer_and_wrap_up() {
     );
     assert_eq!(st["agents"]["ready"], 2, "{st}");
 
-    let watch = StateWatch::start(&switch, "2001");
+    let events = agent_events(&switch, "2001");
     let (caller, sink) = queue_caller("uac_queue", &switch, "1001");
     let caller = caller.pause_ms(1500).spawn();
     switch.wait_for("agent 2001 busy", Duration::from_secs(5), || {
         agent_state(&switch, "2001") == "busy"
     });
+    // What must be seen while the call is up comes first, before the silence check uses
+    // up more of the caller's 1.5 s.
     let st = queue_stats(&switch);
     assert_eq!(st["agents"]["busy"], 1, "{st}");
     assert_eq!(st["agents"]["ready"], 1, "{st}");
+    let live = switch.calls();
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(live[0]["state"], "answered", "{live:?}");
+    assert_eq!(
+        live[0]["legs"].as_array().map(Vec::len),
+        Some(2),
+        "{live:?}"
+    );
     // Bridged: the music stopped (the agent's SIPp sends no RTP).
     thread::sleep(Duration::from_millis(100));
     assert_silent(&switch, &sink, "caller talking to the agent");
@@ -65,19 +75,21 @@ fn basic_offer_answer_and_wrap_up() {
         .map(|a| a.iter().filter_map(|v| v["id"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(ids, ["2001", "2002"], "{listed}");
-    let live = switch.calls();
-    assert_eq!(live.len(), 1, "{live:?}");
-    assert_eq!(live[0]["state"], "answered", "{live:?}");
-    assert_eq!(
-        live[0]["legs"].as_array().map(Vec::len),
-        Some(2),
-        "{live:?}"
-    );
 
     let c = passed(caller, &switch);
     assert!(c.logs.contains("answered m="), "{}", c.report());
     wait_state(&switch, "2001", "ready", Duration::from_secs(4));
-    let seen = watch.finish();
+    // The states as the switch reported them, stamped with its own clock (polling them over
+    // HTTP would time the test's reads, not the states).
+    let mut seen = Vec::new();
+    if !e2e::wait_until(Duration::from_secs(2), || {
+        seen = state_changes(&events, "2001");
+        names(&seen).ends_with(&["after_call_work", "ready"])
+    }) {
+        switch.fail(&format!(
+            "agent 2001's state changes on the event stream: {seen:?}"
+        ));
+    }
     let r1 = passed(a1, &switch);
 
     // What the agent's phone showed.
@@ -113,8 +125,8 @@ fn basic_offer_answer_and_wrap_up() {
     );
     let acw = time_in(&seen, "after_call_work").unwrap_or_default();
     assert!(
-        acw >= Duration::from_millis(800) && acw <= Duration::from_millis(1600),
-        "after-call work lasted {acw:?}, wrap-up is 1 s"
+        (800..=1600).contains(&acw),
+        "after-call work lasted {acw} ms, wrap-up is 1 s: {seen:?}"
     );
 
     let st = queue_stats(&switch);
@@ -279,8 +291,8 @@ fn reject_486_is_rona_and_next_agent_answers() {
     );
 }
 
-/// One agent, three callers arriving 300 ms apart, each call lasting 2 s: two wait (and
-/// hear the switch's music), then all three are served in arrival order.
+/// One agent, three callers arriving one after the other, each call lasting 2 s: two wait
+/// (and hear the switch's music), then all three are served in arrival order.
 #[test]
 fn all_busy_callers_wait_and_are_served_in_order() {
     if !require("sipp") {
@@ -288,29 +300,40 @@ fn all_busy_callers_wait_and_are_served_in_order() {
     }
     let p1 = free_port();
     let switch = acd_switch("", &[at("2001", p1)], "");
-    let a1 = phone("uas_agent_bye", p1).calls(3).pause_ms(2000).spawn();
+    let a1 = phone("uas_agent_bye", p1)
+        .calls(3)
+        .pause_ms(TALK_MS)
+        .spawn();
     login_ready(&switch, "2001");
 
+    // The arrival order is made by causality, not by spacing the SIPp starts: each caller
+    // is started once the queue has taken in the one before.
     let mut callers = Vec::new();
-    for from in ["1001", "1002", "1003"] {
+    for (n, from) in ["1001", "1002", "1003"].into_iter().enumerate() {
         let (c, sink) = queue_caller("uac_queue_wait", &switch, from);
         callers.push((c.spawn(), sink));
-        thread::sleep(Duration::from_millis(300));
+        let taken = n as u64 + 1;
+        wait_stats(&switch, &format!("caller {from} taken in"), |s| {
+            s["offered"].as_u64() == Some(taken)
+        });
     }
     let st = wait_stats(&switch, "waiting = 2", |s| s["waiting"] == 2);
     assert!(st["longest_wait_ms"].as_u64() > Some(0), "{st}");
     assert_eq!(st["agents"]["busy"], 1, "{st}");
     assert_eq!(st["available"], 0, "{st}");
     // The two waiting callers hear the switch (announcements, then music): 50 packets/s.
-    thread::sleep(Duration::from_millis(800));
     assert_heard_switch(&switch, &callers[1].1, 30, "waiting caller 1002");
     assert_heard_switch(&switch, &callers[2].1, 30, "waiting caller 1003");
+    // And keep hearing it (1003 waits for two 2 s calls): more packets keep coming.
     let before = callers[2].1.packets();
-    thread::sleep(Duration::from_millis(300));
-    assert!(
-        callers[2].1.packets() > before + 5,
-        "the music to the waiting caller stopped"
-    );
+    if !e2e::wait_until(Duration::from_secs(1), || {
+        callers[2].1.packets() > before + 5
+    }) {
+        switch.fail(&format!(
+            "the music to the waiting caller stopped: {} packets, {before} a second ago",
+            callers[2].1.packets()
+        ));
+    }
 
     let sinks: Vec<RtpSink> = callers
         .into_iter()
@@ -339,7 +362,10 @@ fn all_busy_callers_wait_and_are_served_in_order() {
         ],
     );
     assert_eq!(agent(&switch, "2001")["stats"]["handled"], 3);
-    // CDRs: answered in arrival order, the later callers after waiting for the agent.
+    // CDRs: answered in arrival order, the first at once, each later caller only once the
+    // agent had finished the call before: the agent talks TALK_MS after the switch's ACK,
+    // which follows the switch's answer stamp, so answers are at least TALK_MS apart. And
+    // each later caller had arrived while that call was on, so it waited for the agent.
     let mut cdrs = wait_idle_cdrs(&switch, 3);
     cdrs.sort_by_key(|c| c["answer_ms"].as_i64());
     let by_answer: Vec<&str> = cdrs
@@ -347,16 +373,32 @@ fn all_busy_callers_wait_and_are_served_in_order() {
         .filter_map(|c| c["from_user"].as_str())
         .collect();
     assert_eq!(by_answer, ["1001", "1002", "1003"], "{cdrs:?}");
-    let waited: Vec<i64> = cdrs
-        .iter()
-        .map(|c| c["answer_ms"].as_i64().unwrap_or(0) - c["start_ms"].as_i64().unwrap_or(0))
-        .collect();
+    let ms = |c: &serde_json::Value, k: &str| c[k].as_i64().unwrap_or(0);
+    let waited_first = ms(&cdrs[0], "answer_ms") - ms(&cdrs[0], "start_ms");
     assert!(
-        waited[0] < 1000 && waited[1] > 1300 && waited[2] > 3000,
-        "{waited:?}"
+        waited_first < 1000,
+        "the first caller waited {waited_first} ms: {cdrs:?}"
     );
+    for pair in cdrs.windows(2) {
+        let (prev, next) = (&pair[0], &pair[1]);
+        let gap = ms(next, "answer_ms") - ms(prev, "answer_ms");
+        assert!(
+            gap >= TALK_MS as i64,
+            "{} answered {gap} ms after {}: before the agent's {TALK_MS} ms call ended\n{cdrs:?}",
+            next["from_user"],
+            prev["from_user"]
+        );
+        assert!(
+            ms(next, "start_ms") < ms(prev, "answer_ms") + TALK_MS as i64,
+            "{} arrived after the agent was free again: it did not wait\n{cdrs:?}",
+            next["from_user"]
+        );
+    }
     drop(sinks);
 }
+
+/// How long the agent talks in `all_busy_callers_wait_and_are_served_in_order`.
+const TALK_MS: u64 = 2000;
 
 /// The caller hangs up while waiting (no agent ready): abandoned, CDR cause `abandoned`.
 #[test]
@@ -494,8 +536,12 @@ fn statistics_after_a_known_sequence() {
     assert_eq!(agent_state(&switch, "2002"), "not_ready:coffee");
     let a2 = agent(&switch, "2002")["stats"].clone();
     assert_eq!(a2["handled"], 3, "{a2}");
+    // Three talks of at least 300 ms on the phone, but the ACD times each from when its
+    // task handles the answer to when it handles the hang-up, and a loaded machine can make
+    // it handle the answer later (a run under load counted 881 ms). 750 still tells three
+    // calls' talk from two.
     let talk = a2["talk_ms"].as_u64().unwrap_or(0);
-    assert!((900..=2500).contains(&talk), "talk_ms {talk}: {a2}");
+    assert!((750..=2500).contains(&talk), "talk_ms {talk}: {a2}");
     let nr = a2["not_ready_ms"].as_u64().unwrap_or(0);
     assert!(nr >= 1500, "not_ready_ms {nr}: {a2}");
     assert_eq!(agent(&switch, "2001")["stats"]["handled"], 0);

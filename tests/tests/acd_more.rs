@@ -185,11 +185,17 @@ fn rona_caller_keeps_its_place_in_the_queue() {
     let a2 = phone("uas_agent_bye", p2).calls(3).pause_ms(3000).spawn();
     login_ready(&switch, "2002");
     login_ready(&switch, "2001");
+    // Arrival order by causality: each caller is started once the queue took in the one
+    // before (spacing the SIPp starts by a sleep would assume they start in time). All three
+    // are in long before 1001's 2 s offer times out.
     let mut callers = Vec::new();
-    for from in ["1000", "1001", "1002"] {
+    for (n, from) in ["1000", "1001", "1002"].into_iter().enumerate() {
         let (c, sink) = queue_caller("uac_queue_wait", &switch, from);
         callers.push((c.spawn(), sink));
-        thread::sleep(Duration::from_millis(200));
+        let taken = n as u64 + 1;
+        wait_stats(&switch, &format!("caller {from} taken in"), |s| {
+            s["offered"].as_u64() == Some(taken)
+        });
     }
     // After the RONA both later callers wait.
     let st = wait_stats(&switch, "waiting = 2 after the RONA", |s| {
@@ -425,8 +431,11 @@ fn not_ready_during_a_call_applies_after_it() {
     let v = set_state(&switch, "2001", r#"{"state":"not_ready","reason":"lunch"}"#);
     assert_eq!(state_name(&v["agent"]["state"]), "busy", "{v}");
     assert_eq!(state_name(&v["agent"]["pending"]), "not_ready:lunch", "{v}");
+    // 1002 waits 4 s: the rest of the agent's 1 s call, the two SIPps' endings (0.5 s
+    // timewait) and the check that 1002 still waits must all fit in that time, on a loaded
+    // machine too (2.5 s left only about 1 s to spare).
     let (c2, _s2) = queue_caller("uac_queue", &switch, "1002");
-    let c2 = c2.pause_ms(2500).spawn();
+    let c2 = c2.pause_ms(4000).spawn();
     passed(c1, &switch);
     passed(a1, &switch);
     wait_state(&switch, "2001", "not_ready:lunch", Duration::from_secs(2));

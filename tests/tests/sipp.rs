@@ -145,8 +145,13 @@ fn invite_with_digest() {
         .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
         .start();
     let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
+    // SIPp signs `sip:REMOTE_IP:PORT` unless told the URI; the switch binds credentials to
+    // the Request-URI (RFC 3261 §22.4), as phones sign it.
+    let ruri = format!("2000@{}", switch.sip_addr()); // SIPp adds the "sip:"
     Sipp::caller_to("uac_digest", &switch)
         .auth("1001", "pass1001")
+        .arg("-auth_uri")
+        .arg(&ruri)
         .pause_ms(200)
         .run()
         .assert_success(&switch);

@@ -84,6 +84,8 @@ fn assert_switch_port(switch: &Switch, port: u16, what: &str) {
 #[derive(Debug)]
 struct Traced {
     sent: bool,
+    /// When SIPp sent or received it (its trace's stamp), in ms since the epoch.
+    at_ms: Option<i64>,
     text: String,
 }
 
@@ -133,16 +135,63 @@ fn trace(r: &SippResult) -> Vec<Traced> {
         .filter_map(|block| {
             // " <timestamp>\nUDP message sent (N bytes):\n\n<message>\n"
             let mut parts = block.splitn(3, '\n');
-            let _timestamp = parts.next()?;
+            let at_ms = stamp_ms(parts.next()?);
             let kind = parts.next()?;
             let sent = kind.contains("message sent");
             if !sent && !kind.contains("message received") {
                 return None;
             }
             let text = parts.next()?.trim_start_matches('\n').to_string();
-            Some(Traced { sent, text })
+            Some(Traced { sent, at_ms, text })
         })
         .collect()
+}
+
+/// A SIPp trace stamp (`2026-12-06 19:09:36.545153`, local time) in ms since the epoch
+/// (taken as UTC: only differences between stamps of one SIPp matter).
+fn stamp_ms(stamp: &str) -> Option<i64> {
+    let (date, time) = stamp.trim().split_once(' ')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, sec) = (t.next()??, t.next()??, t.next()??);
+    let ms = format!("{frac:0<3}").get(..3)?.parse::<i64>().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
+}
+
+#[test]
+fn sipp_stamps_parse() {
+    assert_eq!(stamp_ms(" 1970-01-02 00:00:01.5"), Some(86_401_500));
+    assert_eq!(
+        stamp_ms("2000-03-01 00:00:00.000000"),
+        Some(951_868_800_000)
+    );
+    assert_eq!(
+        stamp_ms("2026-12-31 23:59:59.999999").map(|t| t + 1),
+        stamp_ms("2027-01-01 00:00:00.000000")
+    );
+    assert_eq!(stamp_ms("UDP message sent"), None);
+}
+
+/// Milliseconds between two traced messages of one SIPp (`later` minus `earlier`).
+fn ms_between(earlier: &Traced, later: &Traced, r: &SippResult, switch: &Switch) -> i64 {
+    match (earlier.at_ms, later.at_ms) {
+        (Some(a), Some(b)) => b - a,
+        _ => switch.fail(&format!(
+            "sipp {}: no time stamp on {:?} or {:?}\n{}",
+            r.name,
+            earlier.start_line(),
+            later.start_line(),
+            r.report()
+        )),
+    }
 }
 
 /// The first message SIPp `sent` (or received) whose start line begins with `start`.
@@ -277,18 +326,26 @@ fn no_media_timeout_ends_silent_call() {
         .start();
     // Neither SIPp sends RTP; both pass only when they get a BYE.
     let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
-    let t0 = Instant::now();
-    let caller_run = Sipp::caller_to("uac_bye_wait", &switch)
+    let r = Sipp::caller_to("uac_bye_wait", &switch)
         .timeout(Duration::from_secs(15))
-        .spawn();
-    caller_run.wait().assert_success(&switch);
-    let took = t0.elapsed();
+        .run();
+    r.assert_success(&switch);
     callee.wait().assert_success(&switch);
-    // The BYE comes 2 s (plus at most one check interval, 0.5 s) after the call starts;
-    // uac_bye_wait then lingers 0.5 s.
+    // The BYE comes 2 s (plus at most one check interval, 0.5 s) after the call starts,
+    // timed on the caller's own trace (not from the test's side, which would add SIPp's
+    // start-up and exit): not before 2 s after its INVITE went out, and within 4 s of the
+    // answer (0.5 s of interval, the rest for a loaded machine).
+    let msgs = trace(&r);
+    let invite = traced(&msgs, true, "INVITE ", &r, &switch);
+    let answer = traced(&msgs, false, "SIP/2.0 200", &r, &switch);
+    let bye = traced(&msgs, false, "BYE ", &r, &switch);
+    let since_invite = ms_between(invite, bye, &r, &switch);
+    let since_answer = ms_between(answer, bye, &r, &switch);
     assert!(
-        (Duration::from_millis(2000)..Duration::from_millis(4500)).contains(&took),
-        "the caller's call lasted {took:?}"
+        since_invite >= 2000 && since_answer < 4000,
+        "the switch's BYE came {since_invite} ms after the INVITE, {since_answer} ms after the \
+         answer; no_media_timeout_secs is 2\n{}",
+        r.report()
     );
 
     let cdr = switch.expect_cdr();

@@ -1,18 +1,18 @@
 //! Helpers shared by the ACD end-to-end tests (`acd.rs`, `acd_more.rs`): a switch with queue
-//! 8000 and its agents' phones, REST calls for agents and queue statistics, a watcher of an
-//! agent's states, the offers an agent's SIPp phone logged, and [`RtpSink`], a UDP socket
+//! 8000 and its agents' phones, REST calls for agents and queue statistics, an agent's states
+//! as the switch's event stream reports them, the offers an agent's SIPp phone logged, and [`RtpSink`], a UDP socket
 //! standing in for a caller's media port to count the RTP the switch plays.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use e2e::{http_get, Sipp, SippProcess, SippResult, Switch, SwitchConfig};
+use e2e::{EventStream, Sipp, SippProcess, SippResult, Switch, SwitchConfig};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const QUEUE: &str = "8000";
 pub const CDR_WAIT: Duration = Duration::from_secs(5);
@@ -154,64 +154,55 @@ pub fn wait_idle_cdrs(switch: &Switch, n: usize) -> Vec<Value> {
     rows
 }
 
-/// Records the states an agent goes through (polling every 25 ms), with when each began.
-pub struct StateWatch {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<Vec<(String, Instant)>>>,
+/// Agent `id`'s desktop event stream (`/api/events?agent=ID`), returned once the switch has
+/// sent its snapshot: the subscription is taken before the snapshot, so every state change
+/// from then on is on the stream.
+pub fn agent_events(switch: &Switch, id: &str) -> EventStream {
+    let stream = match EventStream::connect(switch.http_addr(), &format!("/api/events?agent={id}"))
+    {
+        Ok(s) => s,
+        Err(e) => switch.fail(&format!("cannot open /api/events for {id}: {e}")),
+    };
+    if stream
+        .wait_for(Duration::from_secs(5), |e| e["type"] == "snapshot")
+        .is_none()
+    {
+        switch.fail(&format!(
+            "no snapshot on /api/events for {id}: {:?}",
+            stream.ended()
+        ));
+    }
+    stream
 }
 
-impl StateWatch {
-    pub fn start(switch: &Switch, id: &str) -> StateWatch {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (addr, path, flag) = (
-            switch.http_addr(),
-            format!("/api/agents/{id}"),
-            stop.clone(),
-        );
-        let handle = thread::spawn(move || {
-            let mut seen: Vec<(String, Instant)> = Vec::new();
-            let poll = |seen: &mut Vec<(String, Instant)>| {
-                if let Ok(r) = http_get(addr, &path) {
-                    if let Ok(v) = serde_json::from_str::<Value>(&r.body) {
-                        let s = state_name(&v["agent"]["state"]);
-                        if seen.last().map(|l| &l.0) != Some(&s) {
-                            seen.push((s, Instant::now()));
-                        }
-                    }
-                }
-            };
-            while !flag.load(Ordering::Relaxed) {
-                poll(&mut seen);
-                thread::sleep(Duration::from_millis(25));
-            }
-            // Once more after the stop: the state the test just saw is the last one here.
-            poll(&mut seen);
-            seen
-        });
-        StateWatch {
-            stop,
-            handle: Some(handle),
+/// The states agent `id` went through on `stream` (`agent_state` events), in order, each
+/// with when the switch's ACD entered it (`at_ms`, the switch's own clock): the state left
+/// by the first change, stamped with that change's time, then every state entered.
+pub fn state_changes(stream: &EventStream, id: &str) -> Vec<(String, u64)> {
+    let mut seen = Vec::new();
+    for e in stream.events() {
+        let change = &e["change"];
+        if e["type"] != "agent_state" || change["agent"] != id {
+            continue;
         }
+        let at = change["at_ms"].as_u64().unwrap_or(0);
+        if seen.is_empty() {
+            seen.push((state_name(&change["from"]), at));
+        }
+        seen.push((state_name(&change["to"]), at));
     }
-
-    /// Stops polling; the states seen, in order, each with the time it was first seen.
-    pub fn finish(mut self) -> Vec<(String, Instant)> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.handle
-            .take()
-            .and_then(|h| h.join().ok())
-            .unwrap_or_default()
-    }
+    seen
 }
 
-pub fn names(seen: &[(String, Instant)]) -> Vec<&str> {
+pub fn names(seen: &[(String, u64)]) -> Vec<&str> {
     seen.iter().map(|(s, _)| s.as_str()).collect()
 }
 
-/// How long the agent stayed in `state` the first time it entered it.
-pub fn time_in(seen: &[(String, Instant)], state: &str) -> Option<Duration> {
+/// How long (ms, by the switch's clock) the agent stayed in `state` the first time it
+/// entered it.
+pub fn time_in(seen: &[(String, u64)], state: &str) -> Option<u64> {
     let i = seen.iter().position(|(s, _)| s == state)?;
-    Some(seen.get(i + 1)?.1 - seen[i].1)
+    Some(seen.get(i + 1)?.1.saturating_sub(seen[i].1))
 }
 
 // ------------------------------------------------------------------------------ SIPp logs
@@ -402,8 +393,15 @@ pub fn assert_silent(switch: &Switch, sink: &RtpSink, who: &str) {
     }
 }
 
-/// Asserts the sink got at least `min` PCMU packets, all from the switch's RTP ports.
+/// How long [`assert_heard_switch`] waits for the count to reach its minimum.
+const HEAR_WAIT: Duration = Duration::from_secs(2);
+
+/// Asserts the sink got at least `min` PCMU packets, all from the switch's RTP ports. The
+/// count is polled for up to [`HEAR_WAIT`]: after a call it may still rise while the sink's
+/// thread reads what the socket holds (on a loaded machine), and a caller still listening
+/// keeps hearing more.
 pub fn assert_heard_switch(switch: &Switch, sink: &RtpSink, min: u64, who: &str) {
+    e2e::wait_until(HEAR_WAIT, || sink.packets() >= min);
     let (n, pts, ports) = (sink.packets(), sink.payload_types(), sink.source_ports());
     let (lo, hi) = switch.rtp_ports();
     if n < min || pts != [0] || ports.iter().any(|p| !(lo..=hi).contains(p)) {

@@ -61,8 +61,12 @@ pub fn dialer_switch(peers: &Peers) -> Switch {
         .start()
 }
 
-/// The agent's phone (answers the origination's INVITE at once; its media address is a
-/// fresh [`RtpSink`]) and the contact (rings 1 s, answers, talks `talk_ms`, hangs up).
+/// How long the agent's phone (`uas_autoanswer`) holds its 200 after the INVITE.
+pub const AGENT_ANSWER_DELAY_MS: i64 = 500;
+
+/// The agent's phone (answers the origination's INVITE after [`AGENT_ANSWER_DELAY_MS`],
+/// without ringing; its media address is a fresh [`RtpSink`]) and the contact (rings 1 s,
+/// answers, talks `talk_ms`, hangs up).
 pub fn spawn_peers(peers: &Peers, talk_ms: u64) -> (SippProcess, SippProcess, RtpSink) {
     let sink = RtpSink::new();
     let phone = Sipp::scenario("uas_autoanswer")
@@ -148,12 +152,22 @@ impl Drop for RtpSink {
     }
 }
 
-/// The desktop's event stream of agent 3001.
+/// The desktop's event stream of agent 3001, returned once the switch has sent its
+/// snapshot: the switch subscribes before it sends it, so from then on no event is missed
+/// (the handshake's answer alone does not say the subscription is taken).
 pub fn events(switch: &Switch) -> EventStream {
-    match EventStream::connect(switch.http_addr(), &format!("/api/events?agent={AGENT}")) {
-        Ok(s) => s,
-        Err(e) => switch.fail(&format!("cannot open /api/events: {e}")),
+    let stream =
+        match EventStream::connect(switch.http_addr(), &format!("/api/events?agent={AGENT}")) {
+            Ok(s) => s,
+            Err(e) => switch.fail(&format!("cannot open /api/events: {e}")),
+        };
+    if stream
+        .wait_for(Duration::from_secs(5), |e| e["type"] == "snapshot")
+        .is_none()
+    {
+        switch.fail(&format!("no snapshot on /api/events: {:?}", stream.ended()));
     }
+    stream
 }
 
 // ------------------------------------------------------------------------------ REST
@@ -363,6 +377,11 @@ pub fn trace_time(messages: &str, direction: &str, start: &str) -> Option<String
         }
     }
     None
+}
+
+/// A SIPp message-trace stamp (`2026-12-06 19:09:36.545153`, the machine's clock) in ms.
+pub fn trace_ms(stamp: &Option<String>) -> Option<i64> {
+    rfc3339_ms(&format!("{}Z", stamp.as_deref()?.replace(' ', "T")))
 }
 
 /// Asserts that a SIPp peer got no SIP message at all.
