@@ -86,7 +86,7 @@ impl Default for RawHttp {
             listen: "127.0.0.1:8080".to_string(),
             max_connections: 512,
             header_timeout_secs: 10,
-            body_timeout_secs: 30,
+            body_timeout_secs: 60,
             idle_timeout_secs: 60,
             allowed_hosts: Vec::new(),
         }

@@ -251,3 +251,38 @@ fn users() {
         Some("192.0.2.1:5070".parse().unwrap())
     );
 }
+
+#[test]
+fn listener_limits_are_checked_with_their_keys() {
+    assert_eq!(
+        error("[sip]\ntcp_max_connections = 10\ntcp_max_connections_per_ip = 11"),
+        "sip.tcp_max_connections_per_ip: must not exceed sip.tcp_max_connections (10)"
+    );
+    assert_eq!(
+        error("[sip]\ntcp_idle_timeout_secs = 0"),
+        "sip.tcp_idle_timeout_secs: 0 is out of range 1..=86400"
+    );
+    assert_eq!(
+        error("[http]\nidle_timeout_secs = 10"),
+        "http.idle_timeout_secs: 10 is out of range 30..=86400"
+    );
+    assert_eq!(
+        error("[http]\nmax_connections = 0"),
+        "http.max_connections: 0 is out of range 1..=1000000"
+    );
+    assert_eq!(
+        error("[http]\nallowed_hosts = [\"http://cc.example.com\"]"),
+        "http.allowed_hosts[0]: \"http://cc.example.com\" is not a host name (no port, no scheme)"
+    );
+    let c = match Config::from_toml_str(
+        "[sip]\ntcp_message_timeout_secs = 3\n[http]\nallowed_hosts = [\"CC.Example.com.\"]",
+    ) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(c.sip.tcp.message_timeout, std::time::Duration::from_secs(3));
+    assert_eq!(c.http.allowed_hosts, vec!["cc.example.com".to_string()]);
+    // And they print back as they were read.
+    let again = Config::from_toml_str(&c.to_toml_string().unwrap_or_default());
+    assert_eq!(again.ok().map(|a| a.http), Some(c.http));
+}
