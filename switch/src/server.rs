@@ -154,6 +154,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let dialer_timers = dialer.spawn_timers();
     crate::preview_link::spawn(dialer.clone(), distributor.clone(), shards.clone());
     let state = AppState {
+        config: config.clone(),
         shards: shards.clone(),
         registrar,
         metrics,
@@ -170,8 +171,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(addr = %http.local_addr()?, "HTTP listening");
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
-        let app =
-            api::router(state).merge(dialer::http::router(dialer::http::DialerHttp::new(dialer)));
+        let app = api::app(state, dialer);
         let _ = axum::serve(http, app)
             .with_graceful_shutdown(async {
                 let _ = http_stopped.await;
