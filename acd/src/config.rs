@@ -4,7 +4,7 @@
 //! default, so a minimal TOML entry is `dn = "8000"` or `id = "alice"`.
 
 use crate::error::ConfigError;
-use crate::id::{AgentId, Channel, Dn};
+use crate::id::{check_agent_id, check_dn, check_name, AgentId, Channel, Dn};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -44,12 +44,31 @@ impl AgentConfig {
         }
     }
 
+    /// The id and extension keep to [`check_agent_id`]'s characters, the queues' DNs to
+    /// [`check_dn`]'s, the name and skill names to [`check_name`].
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.id.as_str().is_empty() {
-            return Err(ConfigError::new("id", "must not be empty"));
+        let at = |key| move |reason| ConfigError::new(key, reason);
+        check_agent_id(self.id.as_str()).map_err(at("id"))?;
+        check_name(&self.name).map_err(at("name"))?;
+        if !self.extension.is_empty() {
+            check_agent_id(&self.extension).map_err(at("extension"))?;
         }
-        Ok(())
+        for dn in &self.queues {
+            check_dn(dn.as_str()).map_err(at("queues"))?;
+        }
+        check_skills(&self.skills).map_err(at("skills"))
     }
+}
+
+/// Skill names: not empty, and names by [`check_name`]'s rule.
+fn check_skills(skills: &Skills) -> Result<(), &'static str> {
+    for name in skills.keys() {
+        if name.is_empty() {
+            return Err("skill names must not be empty");
+        }
+        check_name(name)?;
+    }
+    Ok(())
 }
 
 /// How many interactions of each channel an agent may hold at once. Zero means the agent
@@ -113,7 +132,7 @@ pub enum Strategy {
 
 /// What happens after an interaction ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WrapUp {
     /// AfterCallWork for `secs` seconds, then Ready automatically (0: straight to Ready).
     Fixed { secs: u32 },
@@ -187,16 +206,15 @@ impl QueueConfig {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.dn.as_str().is_empty() {
-            return Err(ConfigError::new("dn", "must not be empty"));
-        }
+        let at = |key| move |reason| ConfigError::new(key, reason);
+        check_dn(self.dn.as_str()).map_err(at("dn"))?;
+        check_name(&self.name).map_err(at("name"))?;
+        check_skills(&self.required_skills).map_err(at("required_skills"))?;
         if self.offer_timeout_secs == 0 {
             return Err(ConfigError::new("offer_timeout_secs", "must be at least 1"));
         }
         if let Some(mw) = &self.max_wait {
-            if mw.target.as_str().is_empty() {
-                return Err(ConfigError::new("max_wait.target", "must not be empty"));
-            }
+            check_dn(mw.target.as_str()).map_err(at("max_wait.target"))?;
             if mw.target == self.dn {
                 return Err(ConfigError::new(
                     "max_wait.target",

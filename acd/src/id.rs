@@ -78,6 +78,48 @@ shared_str!(
     Dn
 );
 
+/// Longest agent id, extension or DN, in bytes.
+pub const MAX_ID_LEN: usize = 64;
+/// Longest name (of an agent, a queue, a skill), in characters.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Checks an agent id or extension: 1 to 64 of ASCII letters, digits and `. _ + -`. Ids
+/// end up in SIP user parts, URLs, logs and desktops' HTML, so they keep to characters
+/// that need escaping nowhere; the switch's user ids follow the same rule, so an agent's
+/// id can be its extension.
+pub fn check_agent_id(id: &str) -> Result<(), &'static str> {
+    check_chars(id, "._+-", "must be 1-64 of letters, digits and . _ + -")
+}
+
+/// Checks a DN: 1 to 64 of ASCII letters, digits and `. _ + - * #` (what a phone dials).
+pub fn check_dn(dn: &str) -> Result<(), &'static str> {
+    check_chars(
+        dn,
+        "._+-*#",
+        "must be 1-64 of letters, digits and . _ + - * #",
+    )
+}
+
+fn check_chars(s: &str, also: &str, rule: &'static str) -> Result<(), &'static str> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || also.contains(c);
+    if s.is_empty() || s.len() > MAX_ID_LEN || !s.chars().all(allowed) {
+        return Err(rule);
+    }
+    Ok(())
+}
+
+/// Checks a name: at most 128 characters, none of them a control character (NUL, line
+/// breaks, escapes).
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err("must be at most 128 characters");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters");
+    }
+    Ok(())
+}
+
 /// An interaction's id, allocated by the switch (one per call, chat, e-mail, record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -138,5 +180,44 @@ impl ChannelMask {
             bits &= bits.wrapping_sub(1);
             Channel::ALL.get(i).copied()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_keep_to_their_character_set() {
+        for ok in ["1001", "alice", "a.b_c+d-e", &"x".repeat(64)] {
+            assert_eq!(check_agent_id(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "<img src=x onerror=alert(1)>",
+            "a b",
+            "a/b",
+            "a\0b",
+            "é",
+            "*21",
+            &"x".repeat(65),
+        ] {
+            assert!(check_agent_id(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(check_dn("*21"), Ok(()));
+        assert_eq!(check_dn("8000#"), Ok(()));
+        assert!(check_dn("80 00").is_err());
+        assert!(check_dn("").is_err());
+    }
+
+    #[test]
+    fn names_are_printable_and_short() {
+        assert_eq!(check_name(""), Ok(()));
+        assert_eq!(check_name("Zoë O'Brien <sales>"), Ok(()));
+        assert_eq!(check_name(&"é".repeat(128)), Ok(()));
+        assert!(check_name(&"é".repeat(129)).is_err());
+        for bad in ["a\0b", "a\nb", "a\u{1b}[31m", "a\u{7f}"] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

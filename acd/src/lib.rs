@@ -73,6 +73,9 @@ pub use config::{AgentConfig, Capacity, MaxWait, QueueConfig, Skills, Strategy, 
 pub use engine::{AgentView, Engine, InteractionStatus, InteractionView};
 pub use error::{AcdError, ConfigError};
 pub use event::{Arrival, CallerInfo, Event, ExternalWork};
-pub use id::{AgentId, Channel, Dn, InteractionId};
+pub use id::{
+    check_agent_id, check_dn, check_name, AgentId, Channel, Dn, InteractionId, MAX_ID_LEN,
+    MAX_NAME_LEN,
+};
 pub use state::{AgentState, Cause, RequestedState, StateChange, StateKind};
 pub use stats::{AgentCounts, AgentStats, QueueStats};

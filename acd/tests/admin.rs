@@ -76,8 +76,20 @@ fn invalid_configuration_names_the_key() {
         err.to_string(),
         "invalid offer_timeout_secs: must be at least 1"
     );
-    let err = h.acd.upsert_agent(h.now, AgentConfig::new("")).unwrap_err();
-    assert_eq!(err.to_string(), "invalid id: must not be empty");
+    for id in ["", "<img src=x>"] {
+        let err = h.acd.upsert_agent(h.now, AgentConfig::new(id)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid id: must be 1-64 of letters, digits and . _ + -"
+        );
+    }
+    let mut a = AgentConfig::new("a");
+    a.name = "A\0".into();
+    let err = h.acd.upsert_agent(h.now, a).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid name: must not contain control characters"
+    );
 }
 
 #[test]

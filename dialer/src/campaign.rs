@@ -129,6 +129,7 @@ pub enum PreviewMode {
 /// A field shown to the agent: `key` is a custom field of the record or one of `name`,
 /// `external_id`, `time_zone`, `attempts`, `last_result`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     pub key: String,
     #[serde(default)]
@@ -161,6 +162,7 @@ pub struct CallResultDef {
 
 /// A disposition code (the business outcome: sale, not interested...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Disposition {
     pub code: String,
     #[serde(default)]

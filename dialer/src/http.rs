@@ -1,15 +1,23 @@
 //! The dialer's REST API (axum), for campaign managers and agents' desktops.
 //!
-//! The switch merges it into its own router: `api::router(..).merge(dialer::http::router(
-//! DialerHttp::new(dialer)))`. This router sets no fallback (the switch's answers unknown
-//! paths). Every route is listed once in [`routes`], which builds the router and is
+//! The switch merges it into its own router (`api::app`: `dialer::http::router(
+//! DialerHttp::new(dialer).with_agents(..))`, its ACD telling which agents exist). This
+//! router sets no fallback for unknown paths (the switch's answers them). Every route is listed once in [`routes`], which builds the router and is
 //! checked against the OpenAPI document served at `/api/openapi.json`. Errors are
-//! `{"error":{"code","message"}}` with a 4xx status for bad input.
+//! `{"error":{"code","message"}}` (with `"field"` when a body field does not fit) and a 4xx
+//! status for bad input; every extractor's rejection takes that form too ([`extract`]),
+//! and so does a wrong method (405 with `Allow`, [`fallback`]). The switch's API uses the
+//! same error type, extractors and fallbacks.
+//!
+//! Bodies: JSON up to [`JSON_LIMIT`] bytes, CSV imports up to [`IMPORT_LIMIT`] (streamed);
+//! larger ones get 413 `too_large`.
 
 mod agents;
 mod campaigns;
 mod dnc;
 mod error;
+pub mod extract;
+pub mod fallback;
 mod lists;
 mod openapi;
 
@@ -17,17 +25,28 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::request::Parts;
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{delete, get, patch, post, MethodRouter};
-use axum::{Json, Router};
-use serde::de::DeserializeOwned;
+use axum::Router;
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::import::ImportProgress;
 use crate::service::Dialer;
 
 pub use error::ApiError;
+pub use extract::{JsonBody, PathArgs, QueryArgs, JSON_LIMIT};
+pub use lists::IMPORT_LIMIT;
+
+/// Who the agents are. The dialer does not own agents (the switch's ACD does); given a
+/// directory, the agent endpoints answer 404 `agent_not_found` for an id it does not know.
+pub trait Agents: Send + Sync {
+    fn exists(&self, agent: &str) -> AgentCheck;
+}
+
+/// The answer of [`Agents::exists`], to come.
+pub type AgentCheck = Pin<Box<dyn Future<Output = bool> + Send>>;
 
 /// Imports remembered for `GET /api/campaigns/{id}/imports` (oldest dropped first).
 const KEPT_IMPORTS: usize = 100;
@@ -37,6 +56,8 @@ const KEPT_IMPORTS: usize = 100;
 pub struct DialerHttp {
     dialer: Dialer,
     imports: Arc<Imports>,
+    /// `None`: every agent id is taken as known (the dialer on its own).
+    agents: Option<Arc<dyn Agents>>,
 }
 
 #[derive(Default)]
@@ -50,6 +71,24 @@ impl DialerHttp {
         DialerHttp {
             dialer,
             imports: Arc::default(),
+            agents: None,
+        }
+    }
+
+    /// Checks agent ids against `agents`.
+    pub fn with_agents(mut self, agents: impl Agents + 'static) -> DialerHttp {
+        self.agents = Some(Arc::new(agents));
+        self
+    }
+
+    /// 404 `agent_not_found` unless the directory (if any) knows `agent`.
+    async fn known_agent(&self, agent: &str) -> Result<(), ApiError> {
+        match &self.agents {
+            Some(agents) if !agents.exists(agent).await => Err(ApiError::not_found(
+                "agent_not_found",
+                format!("no agent {agent:?}"),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -164,7 +203,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route(
             M::POST,
             "/api/campaigns/{campaign}/import",
-            post(lists::import),
+            post(lists::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         ),
         route(
             M::GET,
@@ -214,44 +253,12 @@ pub fn router(state: DialerHttp) -> Router {
     routes()
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .with_state(state)
-}
-
-/// `Json<T>` whose rejection is an [`ApiError`].
-pub struct JsonBody<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
-        Ok(JsonBody(value))
-    }
-}
-
-/// `Path<T>` whose rejection is an [`ApiError`].
-pub struct PathArgs<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathArgs<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(value) = Path::<T>::from_request_parts(parts, state).await?;
-        Ok(PathArgs(value))
-    }
-}
-
-/// `Query<T>` whose rejection is an [`ApiError`].
-pub struct QueryArgs<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryArgs<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Query(value) = Query::<T>::from_request_parts(parts, state).await?;
-        Ok(QueryArgs(value))
-    }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_edges;

@@ -48,9 +48,12 @@ pub struct Callback {
     pub same_agent: bool,
 }
 
-/// An agent turning a previewed record down without calling.
+/// An agent turning a previewed record down without calling: `{"decline":"call_later"}`
+/// (optionally with `"retry_at"`) or `{"decline":"do_not_call"}`. Read through
+/// [`DeclineBody`], so an unknown field is refused for either (serde ignores extra fields
+/// of an internally tagged unit variant even with `deny_unknown_fields`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "decline", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "decline", rename_all = "snake_case", try_from = "DeclineBody")]
 pub enum Decline {
     /// Back to the list, callable again from `retry_at` (default: the campaign's
     /// call-later delay from now).
@@ -60,6 +63,34 @@ pub enum Decline {
     },
     /// Close the record and put its numbers on the DNC list.
     DoNotCall,
+}
+
+/// The JSON form of a [`Decline`], every field known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineBody {
+    decline: DeclineKind,
+    #[serde(default)]
+    retry_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DeclineKind {
+    CallLater,
+    DoNotCall,
+}
+
+impl TryFrom<DeclineBody> for Decline {
+    type Error = &'static str;
+
+    fn try_from(body: DeclineBody) -> Result<Decline, Self::Error> {
+        match (body.decline, body.retry_at) {
+            (DeclineKind::CallLater, retry_at) => Ok(Decline::CallLater { retry_at }),
+            (DeclineKind::DoNotCall, None) => Ok(Decline::DoNotCall),
+            (DeclineKind::DoNotCall, Some(_)) => Err("retry_at is only for call_later"),
+        }
+    }
 }
 
 /// The status a record takes when its holder lets it go.
@@ -385,5 +416,19 @@ mod tests {
         assert_eq!(suggested_result(&c, 503, false), None);
         let d: Decline = serde_json::from_str(r#"{"decline":"do_not_call"}"#).unwrap();
         assert_eq!(d, Decline::DoNotCall);
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"decline":"do_not_call"}"#
+        );
+        let d: Decline = serde_json::from_str(r#"{"decline":"call_later"}"#).unwrap();
+        assert_eq!(d, Decline::CallLater { retry_at: None });
+        for bad in [
+            r#"{"decline":"do_not_call","x":1}"#,
+            r#"{"decline":"call_later","retry":"2030-01-01T00:00:00Z"}"#,
+            r#"{"decline":"do_not_call","retry_at":"2030-01-01T00:00:00Z"}"#,
+            r#"{"decline":"later"}"#,
+        ] {
+            assert!(serde_json::from_str::<Decline>(bad).is_err(), "{bad}");
+        }
     }
 }

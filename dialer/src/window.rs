@@ -15,6 +15,7 @@ use thiserror::Error;
 
 /// Local hours when calls are allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallingWindow {
     /// First allowed local time, `"HH:MM"`.
     #[serde(with = "hhmm")]

@@ -161,6 +161,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let dialer_timers = dialer.spawn_timers();
     crate::preview_link::spawn(dialer.clone(), distributor.clone(), shards.clone());
     let state = AppState {
+        config: config.clone(),
         shards: shards.clone(),
         registrar,
         metrics,
@@ -178,8 +179,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http_config = config.http.clone();
     let http_task = tokio::spawn(async move {
-        let app =
-            api::router(state).merge(dialer::http::router(dialer::http::DialerHttp::new(dialer)));
+        let app = api::app(state, dialer);
         crate::http_server::serve(http, app, &http_config, http_gate, async {
             let _ = http_stopped.await;
         })

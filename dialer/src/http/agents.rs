@@ -1,8 +1,9 @@
 //! The agent's side of the preview flow: get a record, accept, call, decline, outcome.
 //!
-//! Each action runs through the [`Dialer`](crate::Dialer) to completion (store writes
-//! included) and answers with the agent's session; the same events also go out on the
-//! dialer's event channel for the desktop.
+//! An agent id the switch's ACD does not know gets 404 `agent_not_found`. Each action runs
+//! through the [`Dialer`](crate::Dialer) to completion (store writes included) and answers
+//! with the agent's session; the same events also go out on the dialer's event channel for
+//! the desktop.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -52,14 +53,16 @@ impl CallBody {
 pub async fn session(
     State(s): State<DialerHttp>,
     PathArgs(agent): PathArgs<String>,
-) -> Json<SessionView> {
-    Json(s.dialer.session(&agent))
+) -> Result<Json<SessionView>, ApiError> {
+    s.known_agent(&agent).await?;
+    Ok(Json(s.dialer.session(&agent)))
 }
 
 pub async fn next(
     State(s): State<DialerHttp>,
     PathArgs((agent, campaign)): PathArgs<(String, i64)>,
 ) -> Result<Json<SessionView>, ApiError> {
+    s.known_agent(&agent).await?;
     let input = Input::RequestNext {
         agent: agent.clone(),
         campaign: CampaignId(campaign),
@@ -85,6 +88,7 @@ pub async fn accept(
     State(s): State<DialerHttp>,
     PathArgs((agent, campaign, record)): RecordPath,
 ) -> Result<Json<SessionView>, ApiError> {
+    s.known_agent(&agent).await?;
     check_held(&s, &agent, campaign, record)?;
     let input = Input::Accept {
         agent: agent.clone(),
@@ -98,6 +102,7 @@ pub async fn call(
     PathArgs((agent, campaign, record)): RecordPath,
     JsonBody(body): JsonBody<CallBody>,
 ) -> Result<Json<SessionView>, ApiError> {
+    s.known_agent(&agent).await?;
     let number = body.choice()?;
     check_held(&s, &agent, campaign, record)?;
     let input = Input::Call {
@@ -113,6 +118,7 @@ pub async fn decline(
     PathArgs((agent, campaign, record)): RecordPath,
     JsonBody(decline): JsonBody<Decline>,
 ) -> Result<Json<SessionView>, ApiError> {
+    s.known_agent(&agent).await?;
     check_held(&s, &agent, campaign, record)?;
     let input = Input::Decline {
         agent: agent.clone(),
@@ -127,6 +133,7 @@ pub async fn outcome(
     PathArgs((agent, campaign, record)): RecordPath,
     JsonBody(outcome): JsonBody<Outcome>,
 ) -> Result<Json<SessionView>, ApiError> {
+    s.known_agent(&agent).await?;
     check_held(&s, &agent, campaign, record)?;
     let input = Input::Outcome {
         agent: agent.clone(),

@@ -1,15 +1,23 @@
 //! Contact lists: CSV import (streamed) with progress, and the results export (streamed).
+//!
+//! An import's body must be `text/csv` or `application/csv` (UTF-8: another `charset` is
+//! refused), else 415; it is read as it arrives, up to [`IMPORT_LIMIT`] bytes, else 413.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::RequestExt;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use tokio_util::io::StreamReader;
 
 use super::campaigns::existing;
+use super::extract::{check_length, media_type};
 use super::{ApiError, DialerHttp, PathArgs};
 use crate::campaign::CampaignId;
 use crate::import::{import_csv, ImportOptions, ImportProgress, ImportReport};
@@ -19,6 +27,37 @@ use crate::store::{ExportRow, Store, StoreError};
 
 /// Records per export page (one query, one chunk of the response).
 const EXPORT_PAGE: i64 = 1000;
+
+/// Largest CSV import body, in bytes (256 MiB: a million-row list is about 80 MB). The
+/// import route's `DefaultBodyLimit`.
+pub const IMPORT_LIMIT: usize = 256 << 20;
+
+/// The content types an import accepts.
+const CSV_TYPES: [&str; 2] = ["text/csv", "application/csv"];
+
+/// 415 unless the body is CSV in UTF-8 (or ASCII, or with no charset named).
+fn check_csv(headers: &HeaderMap) -> Result<(), ApiError> {
+    let refused = || ApiError::unsupported_media_type("text/csv (UTF-8)");
+    let (essence, charset) = media_type(headers).ok_or_else(refused)?;
+    let utf8 = charset.is_none_or(|c| matches!(c.as_str(), "utf-8" | "utf8" | "us-ascii"));
+    if CSV_TYPES.contains(&essence.as_str()) && utf8 {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+/// Whether `e` is, or was caused by, the body going over its length limit.
+pub(super) fn over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
 
 #[derive(Serialize)]
 pub struct ImportResponse {
@@ -31,10 +70,23 @@ pub struct ImportResponse {
 pub async fn import(
     State(s): State<DialerHttp>,
     PathArgs(id): PathArgs<i64>,
-    body: Body,
+    req: Request,
 ) -> Result<Json<ImportResponse>, ApiError> {
+    check_csv(req.headers())?;
+    check_length(req.headers(), IMPORT_LIMIT)?;
     let campaign = existing(&s, id).await?;
-    let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
+    let too_large = Arc::new(AtomicBool::new(false));
+    let flag = too_large.clone();
+    let stream = req
+        .into_limited_body()
+        .into_data_stream()
+        .map_err(move |e| {
+            if over_limit(&e) {
+                flag.store(true, Ordering::Relaxed);
+            }
+            std::io::Error::other(e)
+        });
+    let reader = StreamReader::new(stream);
     let import_id = s.start_import(ImportProgress {
         campaign: campaign.id,
         ..ImportProgress::default()
@@ -57,6 +109,9 @@ pub async fn import(
         Ok(report) => report,
         Err(e) => {
             s.finish_import(import_id);
+            if too_large.load(Ordering::Relaxed) {
+                return Err(ApiError::too_large(IMPORT_LIMIT));
+            }
             return Err(e.into());
         }
     };

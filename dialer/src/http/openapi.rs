@@ -24,6 +24,15 @@ fn error(description: &str) -> Value {
     ok(description, "Error")
 }
 
+/// The answers every operation with a JSON body may give besides its own.
+fn body_errors(mut responses: Value) -> Value {
+    responses["413"] = error("the body is over 1 MiB (code too_large)");
+    responses["415"] = error("not application/json (code unsupported_media_type)");
+    responses["422"] =
+        error("a field is unknown, missing or of the wrong type (code invalid, with field)");
+    responses
+}
+
 fn path_param(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": description,
            "schema": {"type": kind}})
@@ -33,8 +42,16 @@ fn campaign_param() -> Value {
     path_param("campaign", "integer", "campaign id")
 }
 
+fn agent_param() -> Value {
+    path_param(
+        "id",
+        "string",
+        "agent id: an ACD agent's (404 agent_not_found otherwise)",
+    )
+}
+
 fn agent_params(record: bool) -> Value {
-    let mut params = vec![path_param("id", "string", "agent id"), campaign_param()];
+    let mut params = vec![agent_param(), campaign_param()];
     if record {
         params.push(path_param("record", "integer", "record id"));
     }
@@ -50,12 +67,14 @@ fn agent_action(summary: &str, request: Option<&str>) -> Value {
         "responses": {
             "200": ok("the agent's session after the action", "Session"),
             "400": error("bad input (JSON, number, outcome)"),
+            "404": error("no such agent (code agent_not_found)"),
             "409": error("not the agent's current record, wrong state, DNC, outside window, outcome required, dial refused, lease lost"),
             "503": error("the store could not save the action; try again"),
         }
     });
     if let Some(name) = request {
         op["requestBody"] = body(name);
+        op["responses"] = body_errors(op["responses"].take());
     }
     op
 }
@@ -81,7 +100,11 @@ pub fn document() -> Value {
             "title": "Preview dialer API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Campaigns, contact lists, do-not-call lists and the agents' preview flow. \
-                Errors are {\"error\":{\"code\",\"message\"}}."
+                Errors are {\"error\":{\"code\",\"message\"}}, with \"field\" naming the body field at fault \
+                for 422 invalid. Every operation may also answer 405 method_not_allowed (with an Allow header) \
+                for a method its path does not have, 400 bad_path for a path parameter of the wrong type, \
+                400 bad_query for a bad query string. JSON bodies: at most 1 MiB; CSV imports: at most 256 MiB \
+                (413 too_large beyond, with Connection: close)."
         },
         "paths": {
             "/api/campaigns": {
@@ -90,9 +113,8 @@ pub fn document() -> Value {
                         "content": {"application/json": {"schema": {"type": "array", "items": schema("Campaign")}}}}}},
                 "post": {"tags": ["campaigns"], "summary": "Create a campaign (status stopped)",
                     "requestBody": body("CampaignSpec"),
-                    "responses": {"201": ok("the new campaign", "Campaign"),
-                        "400": error("bad JSON or invalid settings"),
-                        "415": error("not application/json")}}
+                    "responses": body_errors(json!({"201": ok("the new campaign", "Campaign"),
+                        "400": error("bad JSON or invalid settings (code invalid_campaign)")}))}
             },
             "/api/campaigns/{campaign}": {
                 "get": {"tags": ["campaigns"], "summary": "Get a campaign",
@@ -100,8 +122,8 @@ pub fn document() -> Value {
                     "responses": {"200": ok("the campaign", "Campaign"), "404": error("no such campaign")}},
                 "patch": {"tags": ["campaigns"], "summary": "Change some settings",
                     "parameters": [campaign_param()], "requestBody": body("CampaignPatch"),
-                    "responses": {"200": ok("the changed campaign", "Campaign"),
-                        "400": error("bad JSON or invalid settings"), "404": error("no such campaign")}}
+                    "responses": body_errors(json!({"200": ok("the changed campaign", "Campaign"),
+                        "400": error("bad JSON or invalid settings"), "404": error("no such campaign")}))}
             },
             "/api/campaigns/{campaign}/load": command("Load: agents are told; status loaded"),
             "/api/campaigns/{campaign}/start": command("Start: records go to agents; status running"),
@@ -123,10 +145,14 @@ pub fn document() -> Value {
                         phone_<home|mobile|work|other>[_<n>] (at least one), anything else is a custom field. \
                         Bad rows are reported by line while good rows load; re-importing updates by external_id.",
                     "parameters": [campaign_param()],
-                    "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "requestBody": {"required": true, "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/csv": {"schema": {"type": "string"}}}},
                     "responses": {"200": ok("the import report", "ImportReport"),
                         "400": error("bad header, empty file or a row too long"),
-                        "404": error("no such campaign")}}
+                        "404": error("no such campaign"),
+                        "413": error("the file is over 256 MiB (code too_large)"),
+                        "415": error("not text/csv or application/csv in UTF-8 (code unsupported_media_type)")}}
             },
             "/api/campaigns/{campaign}/imports": {
                 "get": {"tags": ["lists"], "summary": "Progress of this node's recent imports",
@@ -146,8 +172,8 @@ pub fn document() -> Value {
             "/api/dnc": {
                 "post": {"tags": ["dnc"], "summary": "Add a number to the global or a campaign's list",
                     "requestBody": body("DncAdd"),
-                    "responses": {"201": ok("added", "DncAdded"), "200": ok("already listed", "DncAdded"),
-                        "400": error("bad JSON or number"), "404": error("no such campaign")}}
+                    "responses": body_errors(json!({"201": ok("added", "DncAdded"), "200": ok("already listed", "DncAdded"),
+                        "400": error("bad JSON or number"), "404": error("no such campaign")}))}
             },
             "/api/dnc/{number}": {
                 "get": {"tags": ["dnc"], "summary": "Check a number",
@@ -166,15 +192,16 @@ pub fn document() -> Value {
             },
             "/api/agents/{id}/session": {
                 "get": {"tags": ["agents"], "summary": "The agent's preview session",
-                    "parameters": [path_param("id", "string", "agent id")],
-                    "responses": {"200": ok("the session", "Session")}}
+                    "parameters": [agent_param()],
+                    "responses": {"200": ok("the session", "Session"),
+                        "404": error("no such agent (code agent_not_found)")}}
             },
             "/api/agents/{id}/campaigns/{campaign}/records/next": {
                 "post": {"tags": ["agents"], "summary": "Get the next record to preview (pull)",
                     "parameters": agent_params(false),
                     "responses": {"200": ok("the session, previewing the record", "Session"),
                         "403": error("the agent does not serve the campaign's queue"),
-                        "404": error("no such campaign, or no record to call now (code no_record)"),
+                        "404": error("no such agent (agent_not_found) or campaign, or no record to call now (no_record)"),
                         "409": error("campaign not running, agent busy or outcome required"),
                         "503": error("the store failed")}}
             },
@@ -197,7 +224,7 @@ pub fn document() -> Value {
 }
 
 fn schemas() -> Value {
-    let code_label = json!({"type": "object", "required": ["code"],
+    let code_label = json!({"type": "object", "required": ["code"], "additionalProperties": false,
         "properties": {"code": {"type": "string"}, "label": {"type": "string"}}});
     let spec_properties = json!({
         "name": {"type": "string"},
@@ -225,7 +252,8 @@ fn schemas() -> Value {
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                "field": {"type": "string", "description": "422 invalid: the body field at fault, as a path (callback.at)"}}}}},
         "CampaignSpec": {"type": "object", "required": ["name", "queue"],
             "additionalProperties": false, "properties": spec_properties},
         "CampaignPatch": {"type": "object", "additionalProperties": false, "properties": spec_properties},
@@ -233,14 +261,14 @@ fn schemas() -> Value {
         "PreviewMode": {"type": "object", "required": ["mode"], "properties": {
             "mode": {"type": "string", "enum": ["manual", "dial_on_accept", "countdown"]},
             "seconds": {"type": "integer", "description": "countdown only"}}},
-        "FieldSpec": {"type": "object", "required": ["key"],
+        "FieldSpec": {"type": "object", "required": ["key"], "additionalProperties": false,
             "properties": {"key": {"type": "string"}, "label": {"type": "string"}}},
         "CallResult": {"type": "object", "required": ["code", "action"], "properties": {
             "code": {"type": "string"}, "label": {"type": "string"},
             "action": {"type": "string", "enum": ["done", "retry", "callback", "failed"]},
             "after_minutes": {"type": "integer", "description": "retry only"}}},
         "Disposition": code_label,
-        "CallingWindow": {"type": "object", "required": ["start", "end"], "properties": {
+        "CallingWindow": {"type": "object", "required": ["start", "end"], "additionalProperties": false, "properties": {
             "start": {"type": "string", "example": "09:00"}, "end": {"type": "string", "example": "21:00"},
             "days": {"type": "array", "items": {"type": "string",
                 "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}}}},
@@ -281,7 +309,7 @@ fn schemas() -> Value {
             "description": "{} for the first callable number, {phone} for one of the record's, {number, type} for a new one",
             "properties": {"phone": {"type": "integer"}, "number": {"type": "string"},
                 "type": {"type": "string", "enum": ["home", "mobile", "work", "other"]}}},
-        "Decline": {"type": "object", "required": ["decline"], "properties": {
+        "Decline": {"type": "object", "required": ["decline"], "additionalProperties": false, "properties": {
             "decline": {"type": "string", "enum": ["call_later", "do_not_call"]},
             "retry_at": {"type": "string", "format": "date-time", "description": "call_later only"}}},
         "Outcome": {"type": "object", "required": ["call_result"], "additionalProperties": false, "properties": {

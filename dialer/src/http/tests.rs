@@ -12,14 +12,14 @@ use crate::record::AttemptId;
 use crate::service::DialerEvent;
 use crate::store::testing::TestDb;
 
-struct Api {
-    db: TestDb,
-    dialer: Dialer,
-    app: Router,
+pub(super) struct Api {
+    pub db: TestDb,
+    pub dialer: Dialer,
+    pub app: Router,
 }
 
 impl Api {
-    async fn new() -> Api {
+    pub async fn new() -> Api {
         let db = TestDb::sqlite().await;
         let dialer = Dialer::new(db.store.clone(), PreviewConfig::default())
             .await
@@ -28,7 +28,7 @@ impl Api {
         Api { db, dialer, app }
     }
 
-    async fn raw(
+    pub async fn raw(
         &self,
         method: &str,
         uri: &str,
@@ -50,7 +50,7 @@ impl Api {
         (status, String::from_utf8(bytes.to_vec()).unwrap())
     }
 
-    async fn json(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn json(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
         let (status, text) = match body {
             Some(b) => {
                 self.raw(method, uri, "application/json", &b.to_string())
@@ -66,8 +66,15 @@ impl Api {
         (status, value)
     }
 
+    /// A new (stopped) campaign of `spec`; its id.
+    pub async fn create(&self, spec: Value) -> i64 {
+        let (status, c) = self.json("POST", "/api/campaigns", Some(spec)).await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+        c["id"].as_i64().unwrap()
+    }
+
     /// A campaign that is running, with `csv` imported.
-    async fn running(&self, extra: Value, csv: &str) -> i64 {
+    pub async fn running(&self, extra: Value, csv: &str) -> i64 {
         let mut spec = json!({"name": "Renewals", "queue": "8100", "default_country_code": "44",
             "window": {"start": "00:00", "end": "24:00"}});
         if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
@@ -95,11 +102,11 @@ impl Api {
     }
 }
 
-fn error_code(v: &Value) -> &str {
+pub(super) fn error_code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("<none>")
 }
 
-const CSV: &str = "external_id,name,phone_home,phone_mobile,balance\n\
+pub(super) const CSV: &str = "external_id,name,phone_home,phone_mobile,balance\n\
 E1,Ada,020 7946 0001,07700 900001,12.50\n\
 E2,Bob,bad,,3\n\
 E3,Cy,020 7946 0003,,7\n";

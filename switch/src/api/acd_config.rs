@@ -8,27 +8,29 @@
 //! so a config-file entry deleted over REST stays deleted.
 //!
 //! Answers: 201 created / 200 changed with the new state, 204 deleted; 400 for a body that
-//! is not JSON, 422 naming the field for a value that does not fit, 404 for an unknown
-//! queue or agent, 409 when the engine refuses (queue not empty, agent logged in).
+//! is not JSON, 422 naming the field for a value that does not fit (ids, DNs and names by
+//! `acd`'s rules; an agent's queues must exist and its extension must be a configured
+//! user), 404 for an unknown queue or agent, 409 when the engine refuses (queue not empty,
+//! agent logged in).
 
-use super::agents::{agent_json, body, queue_json, refused_as};
+use super::agents::{agent_json, queue_json, refused_as};
 use super::{ApiError, AppState};
 use acd::{AgentConfig, AgentId, ConfigError, Dn, QueueConfig};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use dialer::http::{JsonBody, PathArgs};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 pub(super) async fn put_queue(
     State(s): State<AppState>,
-    Path(dn): Path<String>,
-    b: Result<Json<Value>, JsonRejection>,
+    PathArgs(dn): PathArgs<String>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let dn = Dn::new(dn);
-    let fields = keyed(body(b)?, "dn", dn.as_str())?;
+    let fields = keyed(body, "dn", dn.as_str())?;
     let config: QueueConfig = typed(fields, &QueueConfig::new(dn.clone()))?;
     config.validate().map_err(invalid)?;
     let admin = s.acd_admin.lock().await;
@@ -59,7 +61,7 @@ pub(super) async fn put_queue(
 
 pub(super) async fn delete_queue(
     State(s): State<AppState>,
-    Path(dn): Path<String>,
+    PathArgs(dn): PathArgs<String>,
 ) -> Result<StatusCode, ApiError> {
     let dn = Dn::new(dn);
     let _admin = s.acd_admin.lock().await;
@@ -78,20 +80,36 @@ pub(super) async fn delete_queue(
 
 pub(super) async fn put_agent(
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    b: Result<Json<Value>, JsonRejection>,
+    PathArgs(id): PathArgs<String>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = AgentId::new(id);
-    let fields = keyed(body(b)?, "id", id.as_str())?;
+    let fields = keyed(body, "id", id.as_str())?;
     let config: AgentConfig = typed(fields, &AgentConfig::new(id.clone()))?;
     config.validate().map_err(invalid)?;
+    if !config.extension.is_empty() && s.config.user(&config.extension).is_none() {
+        return Err(ApiError::invalid(
+            "extension",
+            format!("no user {:?}", config.extension),
+        ));
+    }
     let admin = s.acd_admin.lock().await;
     let key = id.clone();
-    let existed = s
+    let queues = config.queues.clone();
+    let (existed, missing) = s
         .distributor
-        .read(move |e, _| e.agent_config(&key).is_some())
+        .read(move |e, _| {
+            let missing = queues.into_iter().find(|dn| e.queue_config(dn).is_none());
+            (e.agent_config(&key).is_some(), missing)
+        })
         .await
-        .unwrap_or(false);
+        .unwrap_or((false, None));
+    if let Some(dn) = missing {
+        return Err(ApiError::invalid(
+            "queues",
+            format!("no queue with DN {:?}", dn.as_str()),
+        ));
+    }
     s.distributor
         .upsert_agent(config.clone())
         .await
@@ -113,7 +131,7 @@ pub(super) async fn put_agent(
 
 pub(super) async fn delete_agent(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    PathArgs(id): PathArgs<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = AgentId::new(id);
     let _admin = s.acd_admin.lock().await;

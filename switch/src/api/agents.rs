@@ -4,12 +4,13 @@
 
 use super::acd_config;
 use super::{ApiError, AppState};
+use crate::distributor::Distributor;
 use acd::{AgentId, Dn, Event, QueueConfig, RequestedState};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use dialer::http::{JsonBody, PathArgs};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -35,7 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/queues/{dn}/stats", get(queue_stats))
 }
 
-/// `{"state":"ready"}` or `{"state":"not_ready","reason":"lunch"}`.
+/// `{"state":"ready"}` or `{"state":"not_ready","reason":"lunch"}`; the reason is shown on
+/// desktops and wallboards, so it is a name (`acd::check_name`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateBody {
@@ -46,17 +48,40 @@ pub struct StateBody {
 
 impl StateBody {
     fn requested(&self) -> Result<RequestedState, ApiError> {
+        if let Some(reason) = &self.reason {
+            acd::check_name(reason).map_err(|e| ApiError::invalid("reason", e))?;
+        }
         match self.state.as_str() {
             "ready" => Ok(RequestedState::Ready),
             "not_ready" => Ok(RequestedState::not_ready(
-                self.reason.clone().unwrap_or_else(|| "unspecified".into()),
+                self.reason
+                    .clone()
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| "unspecified".into()),
             )),
-            other => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_state",
+            other => Err(ApiError::invalid(
+                "state",
                 format!("state must be \"ready\" or \"not_ready\", not {other:?}"),
             )),
         }
+    }
+}
+
+/// Whether the ACD has an agent with this id.
+pub(super) async fn known_agent(d: &Distributor, id: AgentId) -> bool {
+    d.read(move |e, _| e.agent_config(&id).is_some())
+        .await
+        .unwrap_or(false)
+}
+
+/// The ACD's agents, for the dialer's agent endpoints.
+pub(super) struct Directory(pub Distributor);
+
+impl dialer::http::Agents for Directory {
+    fn exists(&self, agent: &str) -> dialer::http::AgentCheck {
+        let distributor = self.0.clone();
+        let id = AgentId::new(agent);
+        Box::pin(async move { known_agent(&distributor, id).await })
     }
 }
 
@@ -75,19 +100,6 @@ pub(super) fn refused_as(message: String, conflict_code: &'static str) -> ApiErr
     } else {
         ApiError::new(StatusCode::CONFLICT, conflict_code, message)
     }
-}
-
-/// The body of a JSON request: 400 `bad_json` when it does not parse, 415 without a JSON
-/// content type.
-pub(super) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v).map_err(|e| match e {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            e.body_text(),
-        ),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text()),
-    })
 }
 
 /// An agent as the API shows it: live view, statistics and configuration.
@@ -119,18 +131,19 @@ async fn list_agents(State(s): State<AppState>) -> Result<Json<Value>, ApiError>
 
 async fn get_agent(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    PathArgs(id): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {
     agent_json(&s, AgentId::new(id)).await.map(Json)
 }
 
+/// The body is optional: none (or an empty one) logs in Not Ready, reason `login`.
 async fn login(
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    b: Option<Json<StateBody>>,
+    PathArgs(id): PathArgs<String>,
+    b: Option<JsonBody<StateBody>>,
 ) -> Result<Json<Value>, ApiError> {
     let initial = match b {
-        Some(Json(b)) => b.requested()?,
+        Some(JsonBody(b)) => b.requested()?,
         None => RequestedState::not_ready("login"),
     };
     let agent = AgentId::new(id);
@@ -146,7 +159,7 @@ async fn login(
 
 async fn logout(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    PathArgs(id): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {
     let agent = AgentId::new(id);
     s.distributor
@@ -160,10 +173,10 @@ async fn logout(
 
 async fn set_state(
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    b: Result<Json<StateBody>, JsonRejection>,
+    PathArgs(id): PathArgs<String>,
+    JsonBody(b): JsonBody<StateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let state = body(b)?.requested()?;
+    let state = b.requested()?;
     let agent = AgentId::new(id);
     s.distributor
         .request(Event::AgentState {
@@ -205,14 +218,14 @@ pub(super) async fn queue_json(s: &AppState, dn: Dn) -> Result<Value, ApiError> 
 
 async fn get_queue(
     State(s): State<AppState>,
-    Path(dn): Path<String>,
+    PathArgs(dn): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {
     queue_json(&s, Dn::new(dn)).await.map(Json)
 }
 
 async fn queue_stats(
     State(s): State<AppState>,
-    Path(dn): Path<String>,
+    PathArgs(dn): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {
     let dn = Dn::new(dn);
     s.distributor

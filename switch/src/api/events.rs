@@ -16,16 +16,16 @@
 //! (queue events) still come. Pings are answered by axum; messages from the client are
 //! ignored. At shutdown the server closes the stream with 1001 (going away).
 
-use super::agents::all_queues;
+use super::agents::{all_queues, known_agent};
 use super::{ApiError, AppState};
 use acd::AgentId;
-use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use dialer::http::QueryArgs;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
@@ -42,20 +42,13 @@ struct Filter {
 
 async fn events(
     State(s): State<AppState>,
-    filter: Result<Query<Filter>, QueryRejection>,
+    QueryArgs(filter): QueryArgs<Filter>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(filter) =
-        filter.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
     let ws = ws.map_err(|e| ApiError::new(e.status(), "websocket_required", e.body_text()))?;
     let agent = filter.agent.map(AgentId::new);
     if let Some(id) = agent.clone() {
-        let known = s
-            .distributor
-            .read(move |e, _| e.agent_config(&id).is_some())
-            .await
-            .unwrap_or(false);
-        if !known {
+        if !known_agent(&s.distributor, id).await {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

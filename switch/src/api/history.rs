@@ -3,11 +3,13 @@
 //! background writer, so the last moment's changes may not be listed yet; the live state
 //! is `GET /api/agents/{id}`.
 
+use super::agents::known_agent;
 use super::{ApiError, AppState, Page};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use acd::AgentId;
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use dialer::http::{PathArgs, QueryArgs};
 use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
@@ -16,12 +18,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/interactions", get(interactions))
 }
 
-/// `GET /api/agents/{id}/history?limit=&offset=`: `{"agent","history":[...]}`. An agent
-/// with no history (or none at all) gets an empty list: history outlives deleted agents.
+/// `GET /api/agents/{id}/history?limit=&offset=`: `{"agent","history":[...]}`. History
+/// outlives deleted agents, so an id is known when the ACD has the agent or the store has
+/// history for it; any other id gets 404.
 async fn agent_history(
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    page: Result<Query<Page>, QueryRejection>,
+    PathArgs(id): PathArgs<String>,
+    page: QueryArgs<Page>,
 ) -> Result<Json<Value>, ApiError> {
     let (limit, offset) = Page::parse(page)?;
     let history = s
@@ -29,13 +32,23 @@ async fn agent_history(
         .agent_state_history(&id, limit, offset)
         .await
         .map_err(ApiError::store)?;
+    if history.is_empty() && !known_agent(&s.distributor, AgentId::new(&id)).await {
+        let any = s
+            .store
+            .agent_state_history(&id, 1, 0)
+            .await
+            .map_err(ApiError::store)?;
+        if any.is_empty() {
+            return Err(ApiError::not_found("not_found", "no such agent"));
+        }
+    }
     Ok(Json(json!({"agent": id, "history": history})))
 }
 
 /// `GET /api/interactions?limit=&offset=`: `{"interactions":[...]}`.
 async fn interactions(
     State(s): State<AppState>,
-    page: Result<Query<Page>, QueryRejection>,
+    page: QueryArgs<Page>,
 ) -> Result<Json<Value>, ApiError> {
     let (limit, offset) = Page::parse(page)?;
     let events = s

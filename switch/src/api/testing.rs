@@ -2,7 +2,7 @@
 //! records are written to a fresh SQLite store, no shards, and helpers to call the router
 //! in-process (`tower::ServiceExt::oneshot`) or serve it on 127.0.0.1:0.
 
-use super::{router, AppState};
+use super::{app, AppState};
 use crate::config::Config;
 use crate::distributor::Distributor;
 use crate::engine::Shared;
@@ -13,7 +13,7 @@ use crate::store::testing::TestDb;
 use crate::store::{AcdRecordWriter, CdrWriter};
 use crate::transport::{Outbound, TcpPool};
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -24,6 +24,8 @@ use tower::ServiceExt;
 
 pub struct TestApi {
     pub state: AppState,
+    /// The dialer, over the same database, for [`TestApi::serve`].
+    pub dialer: dialer::Dialer,
     pub db: TestDb,
     /// Send `true` to tell event streams the server is stopping.
     pub stop: watch::Sender<bool>,
@@ -49,8 +51,9 @@ impl TestApi {
             Ok(p) => Arc::new(p),
             Err(e) => panic!("prompts: {e}"),
         };
+        let config = Arc::new(Config::demo());
         let shared = Arc::new(Shared {
-            config: Arc::new(Config::demo()),
+            config: config.clone(),
             registrar: registrar.clone(),
             media: media.clone(),
             cdrs: CdrWriter::spawn(db.store.clone()).0,
@@ -67,7 +70,16 @@ impl TestApi {
         ));
         let shards = Shards::spawn(0, shared, outbound);
         let (stop, shutdown) = watch::channel(false);
+        let dialer_store = match dialer::Store::from_pool(db.store.pool().clone()).await {
+            Ok(s) => s,
+            Err(e) => panic!("dialer store: {e}"),
+        };
+        let dialer = match dialer::Dialer::new(dialer_store, Default::default()).await {
+            Ok(d) => d,
+            Err(e) => panic!("dialer: {e}"),
+        };
         let state = AppState {
+            config,
             shards,
             registrar,
             metrics,
@@ -78,25 +90,53 @@ impl TestApi {
             acd_admin: Default::default(),
             shutdown,
         };
-        TestApi { state, db, stop }
+        TestApi {
+            state,
+            dialer,
+            db,
+            stop,
+        }
     }
 
-    /// One request through the router; returns the status and the body as JSON (`Null`
-    /// when empty).
+    /// One request through the whole API; returns the status and the body as JSON
+    /// (`Null` when empty). A body is sent as `application/json`.
     pub async fn call(&self, method: Method, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
+        let headers: &[(&str, &str)] = match body {
+            Some(_) => &[("content-type", "application/json")],
+            None => &[],
+        };
+        let (status, _, json) = self
+            .raw(method, uri, headers, body.unwrap_or("").as_bytes().to_vec())
+            .await;
+        (status, json)
+    }
+
+    /// One request with these headers and body; returns the status, the headers and the
+    /// body as JSON (`Null` when empty; a body that is not JSON fails the test).
+    pub async fn raw(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, Value) {
         let mut req = Request::builder().method(method).uri(uri);
-        if body.is_some() {
-            req = req.header("content-type", "application/json");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
-        let req = match req.body(Body::from(body.unwrap_or("").to_string())) {
+        let req = match req.body(Body::from(body)) {
             Ok(r) => r,
             Err(e) => panic!("request: {e}"),
         };
-        let resp = match router(self.state.clone()).oneshot(req).await {
+        let resp = match app(self.state.clone(), self.dialer.clone())
+            .oneshot(req)
+            .await
+        {
             Ok(r) => r,
             Err(e) => match e {},
         };
         let status = resp.status();
+        let headers = resp.headers().clone();
         let bytes = match axum::body::to_bytes(resp.into_body(), 1 << 20).await {
             Ok(b) => b,
             Err(e) => panic!("body: {e}"),
@@ -109,10 +149,11 @@ impl TestApi {
                 Err(e) => panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)),
             }
         };
-        (status, json)
+        (status, headers, json)
     }
 
-    /// Serves the router on 127.0.0.1 at a free port.
+    /// Serves the whole API (ours and the dialer's, as the server does) on 127.0.0.1 at a
+    /// free port.
     pub async fn serve(&self) -> SocketAddr {
         let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
             Ok(l) => l,
@@ -122,7 +163,7 @@ impl TestApi {
             Ok(a) => a,
             Err(e) => panic!("local_addr: {e}"),
         };
-        let app = router(self.state.clone());
+        let app = app(self.state.clone(), self.dialer.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

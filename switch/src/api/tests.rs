@@ -316,6 +316,12 @@ async fn history_and_interactions_come_from_the_store() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) = t.call(GET, "/api/agents/nobody/history", None).await;
     assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    // bob exists but has no history yet: an empty list.
+    let (status, body) = t.call(GET, "/api/agents/bob/history", None).await;
+    assert_eq!(
         (status, body["history"].clone()),
         (StatusCode::OK, json!([]))
     );

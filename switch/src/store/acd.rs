@@ -27,17 +27,39 @@ pub struct StoredAcd {
 impl StoredAcd {
     /// The queues and agents to start with: the config file's entries, each replaced by its
     /// saved configuration when there is one (keeping its place) or dropped when it was
-    /// deleted; then the saved ones the file does not have.
+    /// deleted; then the saved ones the file does not have. A saved configuration that no
+    /// longer passes validation (saved before a rule was added) is passed over with a
+    /// warning, rather than stopping start-up.
     pub fn apply(
         &self,
         queues: Vec<QueueConfig>,
         agents: Vec<AgentConfig>,
     ) -> (Vec<QueueConfig>, Vec<AgentConfig>) {
+        let queues_saved = valid(&self.queues, QueueConfig::validate);
+        let agents_saved = valid(&self.agents, AgentConfig::validate);
         (
-            overlay(queues, |q| &q.dn, &self.queues),
-            overlay(agents, |a| &a.id, &self.agents),
+            overlay(queues, |q| &q.dn, &queues_saved),
+            overlay(agents, |a| &a.id, &agents_saved),
         )
     }
+}
+
+/// The saved rows whose configuration (if any) is valid.
+fn valid<K: Clone + std::fmt::Display, T: Clone>(
+    saved: &[(K, Option<T>)],
+    validate: impl Fn(&T) -> Result<(), ::acd::ConfigError>,
+) -> Vec<(K, Option<T>)> {
+    saved
+        .iter()
+        .filter(|(key, config)| match config.as_ref().map(&validate) {
+            Some(Err(e)) => {
+                tracing::warn!(%key, error = %e, "saved ACD configuration is invalid; ignored");
+                false
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
 }
 
 fn overlay<K: PartialEq, T: Clone>(

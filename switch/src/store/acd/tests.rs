@@ -219,6 +219,26 @@ fn stored_changes_lie_over_the_config_file() {
 }
 
 #[test]
+fn saved_configurations_that_are_no_longer_valid_are_passed_over() {
+    let mut renamed = agent("alice", &["8000"]);
+    renamed.name = "Alice\0".into();
+    let stored = StoredAcd {
+        queues: vec![(Dn::new("80 00"), Some(queue("80 00", "Bad")))],
+        agents: vec![
+            (AgentId::new("alice"), Some(renamed)),
+            (AgentId::new("<img src=x>"), Some(agent("<img src=x>", &[]))),
+        ],
+    };
+    let (queues, agents) = stored.apply(
+        vec![queue("8000", "Sales")],
+        vec![agent("alice", &["8000"])],
+    );
+    assert_eq!(queues, [queue("8000", "Sales")]);
+    // The file's entry stands where the saved one is invalid.
+    assert_eq!(agents, [agent("alice", &["8000"])]);
+}
+
+#[test]
 fn history_entries_name_states_and_causes_in_snake_case() {
     let e = StateHistoryEntry::from_change(&StateChange {
         agent: AgentId::new("alice"),
