@@ -20,7 +20,7 @@ mod columns;
 pub mod reader;
 
 use std::io::{BufReader, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::Utc;
 use serde::Serialize;
@@ -109,18 +109,18 @@ struct Batch {
     bytes: u64,
 }
 
-/// A tag no other import (on any node) uses: rows written by this import carry it, so a
-/// later row of the same file with an id already written is told from a re-import.
-fn import_tag() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let now = Utc::now();
-    format!(
-        "{}.{:09}-{}-{}",
-        now.timestamp(),
-        now.timestamp_subsec_nanos(),
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+/// A tag no other import uses (the clock in nanoseconds, made distinct within the
+/// process): rows written by this import carry it, so a later line of the same file with
+/// an id already written is told from a re-import.
+fn import_tag() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    let previous = LAST.fetch_max(now, Ordering::Relaxed);
+    if previous >= now {
+        LAST.fetch_add(1, Ordering::Relaxed) + 1
+    } else {
+        now
+    }
 }
 
 /// Imports `reader` into `campaign`, calling `progress` after each batch is written.
@@ -156,7 +156,7 @@ where
     while let Some(batch) = rx.recv().await {
         let mut batch = batch?;
         let written = store
-            .import_batch(campaign.id, &tag, &batch.records, Utc::now())
+            .import_batch(campaign.id, tag, &batch.records, Utc::now())
             .await?;
         batch
             .errors

@@ -110,38 +110,56 @@ impl Splitter {
     fn feed(&mut self, line: &[u8]) -> Result<bool, String> {
         let f = &mut self.fields;
         let mut state = self.state;
-        for &b in line {
-            state = match (state, b) {
-                (State::FieldStart, b'"') => State::Quoted,
-                (State::FieldStart | State::Unquoted, b',') => {
-                    f.end_field();
-                    State::FieldStart
+        let mut i = 0;
+        // Runs of plain bytes are copied whole; only separators and quotes are looked at.
+        while let Some(rest) = line.get(i..).filter(|r| !r.is_empty()) {
+            match state {
+                State::FieldStart if rest[0] == b'"' => {
+                    state = State::Quoted;
+                    i += 1;
                 }
-                (State::FieldStart | State::Unquoted, _) => {
-                    f.buf.push(b);
-                    State::Unquoted
+                State::FieldStart | State::Unquoted => {
+                    let n = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+                    f.buf.extend_from_slice(&rest[..n]);
+                    i += n;
+                    if i < line.len() {
+                        f.end_field();
+                        i += 1;
+                        state = State::FieldStart;
+                    } else {
+                        state = State::Unquoted;
+                    }
                 }
-                (State::Quoted, b'"') => State::QuoteInQuoted,
-                (State::Quoted, _) => {
-                    f.buf.push(b);
-                    State::Quoted
+                State::Quoted => {
+                    let n = rest.iter().position(|&b| b == b'"').unwrap_or(rest.len());
+                    f.buf.extend_from_slice(&rest[..n]);
+                    i += n;
+                    if i < line.len() {
+                        i += 1;
+                        state = State::QuoteInQuoted;
+                    }
                 }
-                (State::QuoteInQuoted, b'"') => {
-                    f.buf.push(b'"');
-                    State::Quoted
+                State::QuoteInQuoted | State::AfterClose => {
+                    state = match rest[0] {
+                        b'"' if state == State::QuoteInQuoted => {
+                            f.buf.push(b'"');
+                            State::Quoted
+                        }
+                        b',' => {
+                            f.end_field();
+                            State::FieldStart
+                        }
+                        b' ' | b'\t' => State::AfterClose,
+                        _ => {
+                            return Err(format!(
+                                "field {}: text after the closing quote",
+                                f.len() + 1
+                            ))
+                        }
+                    };
+                    i += 1;
                 }
-                (State::QuoteInQuoted | State::AfterClose, b',') => {
-                    f.end_field();
-                    State::FieldStart
-                }
-                (State::QuoteInQuoted | State::AfterClose, b' ' | b'\t') => State::AfterClose,
-                (State::QuoteInQuoted | State::AfterClose, _) => {
-                    return Err(format!(
-                        "field {}: text after the closing quote",
-                        f.len() + 1
-                    ));
-                }
-            };
+            }
         }
         if state == State::Quoted {
             f.buf.push(b'\n');
@@ -168,6 +186,8 @@ pub struct CsvReader<R> {
     /// Fields a record must have for a multi-line record to be taken (the header's).
     width: Option<usize>,
     splitter: Splitter,
+    /// The buffer of the last single-line record, reused for the next line.
+    spare: Vec<u8>,
 }
 
 impl<R: BufRead> CsvReader<R> {
@@ -184,6 +204,7 @@ impl<R: BufRead> CsvReader<R> {
                 state: State::FieldStart,
                 fields: Fields::default(),
             },
+            spare: Vec::new(),
         }
     }
 
@@ -216,12 +237,15 @@ impl<R: BufRead> CsvReader<R> {
                 continue;
             }
             self.splitter.start();
-            match self.splitter.feed(text) {
-                Ok(true) => return Ok(Some(Item::Record { line })),
-                Ok(false) => {}
-                Err(reason) => return Ok(Some(Item::Bad { line, reason })),
+            let item = match self.splitter.feed(text) {
+                Ok(true) => Item::Record { line },
+                Ok(false) => return self.multi_line(first).map(Some),
+                Err(reason) => Item::Bad { line, reason },
+            };
+            if let Some(text) = first.text {
+                self.spare = text;
             }
-            return self.multi_line(first).map(Some);
+            return Ok(Some(item));
         }
     }
 
@@ -291,7 +315,9 @@ impl<R: BufRead> CsvReader<R> {
         if self.eof {
             return Ok(None);
         }
-        let mut text = Some(Vec::new());
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.clear();
+        let mut text = Some(buf);
         let mut any = false;
         loop {
             let buf = match self.input.fill_buf() {

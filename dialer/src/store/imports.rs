@@ -11,12 +11,19 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::records::json;
-use super::{placeholders, to_ms, with_pool, Store, StoreError};
+use super::{to_ms, with_pool, Backend, Store, StoreError};
 use crate::campaign::CampaignId;
 use crate::record::NewRecord;
 
-/// Rows per multi-row `INSERT` (9 binds each, well under both engines' limits).
+/// Rows per multi-row `INSERT` (6 binds each, well under both engines' limits).
 const INSERT_CHUNK: usize = 100;
+
+/// The batch's ids the campaign already has, with the import that wrote them (`$2`: the
+/// ids as a JSON array; the JSON table function is the only difference between engines).
+const EXISTING_SQLITE: &str = "SELECT external_id, import_tag, import_line FROM dialer_records \
+     WHERE campaign_id = $1 AND external_id IN (SELECT value FROM json_each($2))";
+const EXISTING_POSTGRES: &str = "SELECT external_id, import_tag, import_line FROM dialer_records \
+     WHERE campaign_id = $1 AND external_id IN (SELECT json_array_elements_text($2::json))";
 
 /// What an import batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -58,7 +65,7 @@ impl Store {
     pub async fn import_batch(
         &self,
         campaign: CampaignId,
-        tag: &str,
+        tag: i64,
         rows: &[ImportRow],
         now: DateTime<Utc>,
     ) -> Result<BatchWritten, StoreError> {
@@ -111,7 +118,7 @@ impl Store {
     async fn write(
         &self,
         campaign: CampaignId,
-        tag: Option<&str>,
+        tag: Option<i64>,
         unique: &[(&NewRecord, u64)],
         now: DateTime<Utc>,
     ) -> Result<BatchWritten, StoreError> {
@@ -122,26 +129,27 @@ impl Store {
             .iter()
             .map(|(r, _)| Ok((json(&r.phones)?, json(&r.fields)?)))
             .collect::<Result<_, StoreError>>()?;
-        let select = format!(
-            "SELECT external_id, import_tag, import_line FROM dialer_records \
-             WHERE campaign_id = $1 AND external_id IN ({})",
-            placeholders(2, unique.len())
-        );
+        // The batch's ids as one JSON array: one bind instead of one per row.
+        let ids: Vec<&str> = unique.iter().map(|(r, _)| r.external_id.as_str()).collect();
+        let ids = json(&ids)?;
+        let select = match self.backend() {
+            Backend::Sqlite => EXISTING_SQLITE,
+            Backend::Postgres => EXISTING_POSTGRES,
+        };
         let now_ms = to_ms(now);
         let mut written = BatchWritten::default();
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
-            let mut query = sqlx::query_as(&select).bind(campaign.0);
-            for (r, _) in unique {
-                query = query.bind(r.external_id.as_str());
-            }
-            let existing: Vec<(String, Option<String>, Option<i64>)> =
-                query.fetch_all(&mut *tx).await?;
+            let existing: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(select)
+                .bind(campaign.0)
+                .bind(ids.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
             // For each id the campaign has: `Some(line)` when this import wrote it.
             let existing: HashMap<&str, Option<u64>> = existing
                 .iter()
                 .map(|(id, row_tag, line)| {
-                    let mine = tag.is_some() && row_tag.as_deref() == tag;
+                    let mine = tag.is_some() && *row_tag == tag;
                     let line = line.and_then(|l| u64::try_from(l).ok()).unwrap_or(0);
                     (id.as_str(), mine.then_some(line))
                 })

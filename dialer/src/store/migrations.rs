@@ -97,7 +97,7 @@ const POSTGRES_V1: [&str; 9] = tables!("BIGINT GENERATED ALWAYS AS IDENTITY PRIM
 /// (to report a file's duplicate external ids), and which node made an attempt and when
 /// start-up recovery closed it (the switch restarted during the call).
 const V2: [&str; 5] = [
-    "ALTER TABLE dialer_records ADD COLUMN import_tag TEXT",
+    "ALTER TABLE dialer_records ADD COLUMN import_tag BIGINT",
     "ALTER TABLE dialer_records ADD COLUMN import_line BIGINT",
     "ALTER TABLE dialer_attempts ADD COLUMN node TEXT NOT NULL DEFAULT 'default'",
     "ALTER TABLE dialer_attempts ADD COLUMN recovered_ms BIGINT",

@@ -17,7 +17,7 @@ async fn a_file_repeating_an_external_id_keeps_its_first_line(db: &TestDb) {
     let c = s.create_campaign(&spec(), t0()).await.unwrap();
     // One batch: ext-1 on lines 2 and 4.
     let first = s
-        .import_batch(c.id, "tag-a", &rows(&[(2, 1), (3, 2), (4, 1)]), t0())
+        .import_batch(c.id, 1, &rows(&[(2, 1), (3, 2), (4, 1)]), t0())
         .await
         .unwrap();
     assert_eq!(
@@ -37,7 +37,7 @@ async fn a_file_repeating_an_external_id_keeps_its_first_line(db: &TestDb) {
     );
     // A later batch of the same import: ext-2 again (line 3 had it), ext-3 is new.
     let second = s
-        .import_batch(c.id, "tag-a", &rows(&[(5, 3), (6, 2)]), t0())
+        .import_batch(c.id, 1, &rows(&[(5, 3), (6, 2)]), t0())
         .await
         .unwrap();
     assert_eq!((second.counts.inserted, second.counts.updated), (1, 0));
@@ -51,7 +51,7 @@ async fn a_file_repeating_an_external_id_keeps_its_first_line(db: &TestDb) {
     );
     // Another import of the same ids updates them.
     let again = s
-        .import_batch(c.id, "tag-b", &rows(&[(2, 1), (3, 2), (4, 3)]), t0())
+        .import_batch(c.id, 2, &rows(&[(2, 1), (3, 2), (4, 3)]), t0())
         .await
         .unwrap();
     assert_eq!((again.counts.inserted, again.counts.updated), (0, 3));
