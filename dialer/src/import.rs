@@ -1,20 +1,26 @@
 //! CSV import of a contact list into a campaign, streamed in bounded memory.
 //!
-//! The file is read from any `AsyncRead` (an HTTP body, a file) by a `csv` reader on a
+//! The file is read from any `AsyncRead` (an HTTP body, a file) by the [`reader`] on a
 //! blocking thread, which hands batches of parsed rows to the async side through a
 //! channel of two batches; the async side writes each batch in one transaction. So the
-//! memory held is a few batches and the reader's buffer, whatever the file's size (a
-//! single row longer than [`MAX_ROW_BYTES`] stops the import rather than grow it).
+//! memory held is a few batches and one row being assembled, whatever the file's size.
 //!
-//! Each bad row is reported by line number and reason while the good rows load; the
-//! layout and row rules are in [`columns`]. Rows are keyed by external id, so importing a
-//! file again (all of it, or after a failure part-way) adds nothing twice.
+//! Every bad line is reported by number and reason while the good rows load: a row that
+//! does not fit the columns (rules in [`columns`]), a line longer than [`MAX_ROW_BYTES`]
+//! (skipped without being held), an unterminated quote (only the line where it opened;
+//! the lines after it are read as rows, see [`reader`]), and a row whose `external_id`
+//! an earlier line of the same file already had (the first one is kept; the report says
+//! which line it was). `rows` counts the file's data rows: its lines less the header and
+//! blank lines, a multi-line quoted field making one row.
+//!
+//! Rows are keyed by external id, so importing a file again (all of it, or after a
+//! failure part-way) adds nothing twice: the records are updated.
 
 mod columns;
+pub mod reader;
 
-use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::Utc;
 use serde::Serialize;
@@ -24,14 +30,11 @@ use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 
 use crate::campaign::{Campaign, CampaignId};
-use crate::record::NewRecord;
-use crate::store::{Store, StoreError};
+use crate::store::{ImportRow, Store, StoreError};
 
 pub use columns::Columns;
-
-/// Longest row accepted, in bytes (a row with more stops the import: the reader cannot
-/// find the next row safely).
-pub const MAX_ROW_BYTES: usize = 1 << 20;
+use reader::{CsvReader, Item};
+pub use reader::{MAX_RECORD_LINES, MAX_ROW_BYTES};
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -61,12 +64,13 @@ pub struct RowError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportProgress {
     pub campaign: CampaignId,
-    /// Data rows read (good and bad).
+    /// Data rows read (good and bad): `inserted + updated + rejected`.
     pub rows: u64,
     /// Bytes of the file read.
     pub bytes: u64,
     pub inserted: u64,
     pub updated: u64,
+    /// Bad rows, duplicates within the file included.
     pub rejected: u64,
     pub done: bool,
 }
@@ -88,6 +92,7 @@ pub enum ImportError {
     Header(String),
     #[error("the file is empty (no header)")]
     Empty,
+    /// The header line is too long (a data row that is too long is only reported).
     #[error("line {line}: row longer than {MAX_ROW_BYTES} bytes")]
     RowTooLong { line: u64 },
     #[error("reading the file: {0}")]
@@ -98,10 +103,24 @@ pub enum ImportError {
 
 /// What the parsing thread hands over.
 struct Batch {
-    records: Vec<NewRecord>,
+    records: Vec<ImportRow>,
     errors: Vec<RowError>,
     rows: u64,
     bytes: u64,
+}
+
+/// A tag no other import uses (the clock in nanoseconds, made distinct within the
+/// process): rows written by this import carry it, so a later line of the same file with
+/// an id already written is told from a re-import.
+fn import_tag() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    let previous = LAST.fetch_max(now, Ordering::Relaxed);
+    if previous >= now {
+        LAST.fetch_add(1, Ordering::Relaxed) + 1
+    } else {
+        now
+    }
 }
 
 /// Imports `reader` into `campaign`, calling `progress` after each batch is written.
@@ -120,6 +139,7 @@ where
     let country = campaign.spec.default_country_code.clone();
     let batch_rows = options.batch_rows.max(1);
     let bridge = SyncIoBridge::new(reader);
+    let tag = import_tag();
     let parser = tokio::task::spawn_blocking(move || {
         if let Err(e) = parse(bridge, country, batch_rows, &tx) {
             let _ = tx.blocking_send(Err(e));
@@ -134,15 +154,25 @@ where
         errors_truncated: false,
     };
     while let Some(batch) = rx.recv().await {
-        let batch = batch?;
-        let counts = store
-            .upsert_records(campaign.id, &batch.records, Utc::now())
+        let mut batch = batch?;
+        let written = store
+            .import_batch(campaign.id, tag, &batch.records, Utc::now())
             .await?;
+        batch
+            .errors
+            .extend(written.duplicates.into_iter().map(|d| RowError {
+                line: d.line,
+                reason: format!(
+                "duplicate external_id \"{}\": line {} has it already; this row was not imported",
+                d.external_id, d.first_line
+            ),
+            }));
+        batch.errors.sort_by_key(|e| e.line);
         let p = &mut report.progress;
         p.rows += batch.rows;
         p.bytes = batch.bytes;
-        p.inserted += counts.inserted;
-        p.updated += counts.updated;
+        p.inserted += written.counts.inserted;
+        p.updated += written.counts.updated;
         p.rejected += batch.errors.len() as u64;
         for e in batch.errors {
             if report.errors.len() < options.max_reported_errors {
@@ -170,29 +200,8 @@ where
     Ok(report)
 }
 
-/// Counts bytes read since the last row ended, failing past [`MAX_ROW_BYTES`] (plus the
-/// reader's read-ahead) so one endless row cannot take the memory.
-struct RowLimit<R> {
-    inner: R,
-    since_row: Arc<AtomicUsize>,
-}
-
-impl<R: Read> Read for RowLimit<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let total = self.since_row.fetch_add(n, Ordering::Relaxed) + n;
-        if total > MAX_ROW_BYTES + READ_BUFFER {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                ROW_TOO_LONG,
-            ));
-        }
-        Ok(n)
-    }
-}
-
+/// Size of the buffered reader's buffer.
 const READ_BUFFER: usize = 64 * 1024;
-const ROW_TOO_LONG: &str = "row too long";
 
 fn parse<R: Read>(
     reader: R,
@@ -200,69 +209,60 @@ fn parse<R: Read>(
     batch_rows: usize,
     tx: &mpsc::Sender<Result<Batch, ImportError>>,
 ) -> Result<(), ImportError> {
-    let since_row = Arc::new(AtomicUsize::new(0));
-    let limited = RowLimit {
-        inner: reader,
-        since_row: since_row.clone(),
-    };
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(READ_BUFFER)
-        .from_reader(limited);
-    let mut record = csv::ByteRecord::new();
-    let read_error = |e: csv::Error, line: u64| match e.kind() {
-        csv::ErrorKind::Io(io) if io.to_string() == ROW_TOO_LONG => {
-            ImportError::RowTooLong { line }
+    let mut csv = CsvReader::new(BufReader::with_capacity(READ_BUFFER, reader));
+    let read_error = |e: std::io::Error| ImportError::Read(e.to_string());
+    let columns = match csv.next_item().map_err(read_error)? {
+        None => return Err(ImportError::Empty),
+        Some(Item::TooLong { line }) => return Err(ImportError::RowTooLong { line }),
+        Some(Item::Bad { line, reason }) => {
+            return Err(ImportError::Header(format!("line {line}: {reason}")))
         }
-        _ => ImportError::Read(e.to_string()),
+        Some(Item::Record { .. }) => {
+            let header: Vec<&str> = csv
+                .fields()
+                .iter()
+                .map(|f| {
+                    std::str::from_utf8(f).map_err(|_| ImportError::Header("not UTF-8".into()))
+                })
+                .collect::<Result<_, _>>()?;
+            Columns::parse(header).map_err(ImportError::Header)?
+        }
     };
-    if !csv
-        .read_byte_record(&mut record)
-        .map_err(|e| read_error(e, 1))?
-    {
-        return Err(ImportError::Empty);
-    }
-    let header: Vec<&str> = record
-        .iter()
-        .map(|f| std::str::from_utf8(f).map_err(|_| ImportError::Header("not UTF-8".into())))
-        .collect::<Result<_, _>>()?;
-    let columns = Columns::parse(header).map_err(ImportError::Header)?;
+    csv.set_width(columns.width());
     let mut batch = new_batch(batch_rows);
-    loop {
-        let line = csv.position().line();
-        since_row.store(0, Ordering::Relaxed);
-        match csv.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(read_error(e, line)),
-        }
-        let line = record.position().map_or(line, |p| p.line());
+    while let Some(item) = csv.next_item().map_err(read_error)? {
         batch.rows += 1;
-        if record.as_slice().len() > MAX_ROW_BYTES {
-            return Err(ImportError::RowTooLong { line });
-        }
-        let parsed = match record
-            .iter()
-            .map(std::str::from_utf8)
-            .collect::<Result<Vec<&str>, _>>()
-        {
-            Ok(values) => columns.record(values.into_iter(), country.as_ref()),
-            Err(_) => Err("not valid UTF-8".to_string()),
-        };
-        match parsed {
-            Ok(r) => batch.records.push(r),
-            Err(reason) => batch.errors.push(RowError { line, reason }),
+        match item {
+            Item::Bad { line, reason } => batch.errors.push(RowError { line, reason }),
+            Item::TooLong { line } => batch.errors.push(RowError {
+                line,
+                reason: format!("row longer than {MAX_ROW_BYTES} bytes; skipped"),
+            }),
+            Item::Record { line } => {
+                let parsed = match csv
+                    .fields()
+                    .iter()
+                    .map(std::str::from_utf8)
+                    .collect::<Result<Vec<&str>, _>>()
+                {
+                    Ok(values) => columns.record(values.into_iter(), country.as_ref()),
+                    Err(_) => Err("not valid UTF-8".to_string()),
+                };
+                match parsed {
+                    Ok(record) => batch.records.push(ImportRow { line, record }),
+                    Err(reason) => batch.errors.push(RowError { line, reason }),
+                }
+            }
         }
         if batch.records.len() + batch.errors.len() >= batch_rows {
-            batch.bytes = csv.position().byte();
+            batch.bytes = csv.bytes();
             let full = std::mem::replace(&mut batch, new_batch(batch_rows));
             if tx.blocking_send(Ok(full)).is_err() {
                 return Ok(()); // the writer stopped; it reports why
             }
         }
     }
-    batch.bytes = csv.position().byte();
+    batch.bytes = csv.bytes();
     let _ = tx.blocking_send(Ok(batch));
     Ok(())
 }

@@ -8,6 +8,7 @@
 //!   outputs (store work, originate, notifications, ACD states) out.
 //! - [`store`]: SQLite or PostgreSQL, same queries and tests; atomic leasing.
 //! - [`import`]: streamed CSV import in bounded memory.
+//! - [`recovery`]: what start-up does with the calls a killed switch left open.
 //! - [`Dialer`]: the flow wired to the store and an event channel, for the switch.
 //! - [`http`]: the REST API (`dialer::http::router`) with its OpenAPI document.
 //!
@@ -40,6 +41,7 @@ pub mod outcome;
 pub mod phone;
 pub mod preview;
 pub mod record;
+pub mod recovery;
 mod service;
 pub mod store;
 pub mod window;

@@ -17,6 +17,13 @@ use thiserror::Error;
 
 use crate::campaign::{Campaign, ResultAction};
 
+/// The call result of an attempt that start-up recovery closed: the switch stopped
+/// (killed, crashed) during the call or its wrap-up, before the outcome was in. It is not
+/// offered to agents unless the campaign lists it among its `call_results`; a campaign
+/// that does decides what it does to the record, otherwise the record is called again at
+/// once while attempts remain (see [`restart_status`] and [`crate::recovery`]).
+pub const SWITCH_RESTARTED: &str = "switch_restarted";
+
 /// Longest notes accepted, in characters.
 pub const MAX_NOTES: usize = 4000;
 /// Furthest a callback may be scheduled.
@@ -194,6 +201,27 @@ pub fn next_status(
             None => return Err(OutcomeError::CallbackRequired(result.code.clone())),
         },
     })
+}
+
+/// The status the campaign's rules give a record whose call a restart interrupted
+/// before the outcome: the campaign's own `switch_restarted` result when it has one,
+/// else "retry at once" (the contact did nothing wrong), both subject to the maximum
+/// attempts. `attempts` counts the interrupted call.
+pub fn restart_status(campaign: &Campaign, attempts: u32, now: DateTime<Utc>) -> NextStatus {
+    let action = campaign
+        .call_result(SWITCH_RESTARTED)
+        .map_or(ResultAction::Retry { after_minutes: 0 }, |r| r.action);
+    match action {
+        ResultAction::Done => NextStatus::Done,
+        ResultAction::Failed => NextStatus::Failed,
+        // A callback needs a time nobody gave: call again, like a retry.
+        ResultAction::Callback if attempts >= campaign.spec.max_attempts => NextStatus::Failed,
+        ResultAction::Callback => NextStatus::Ready { at: now },
+        ResultAction::Retry { .. } if attempts >= campaign.spec.max_attempts => NextStatus::Failed,
+        ResultAction::Retry { after_minutes } => NextStatus::Ready {
+            at: now + Duration::minutes(i64::from(after_minutes)),
+        },
+    }
 }
 
 /// The status after a decline.

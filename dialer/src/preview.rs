@@ -22,6 +22,7 @@
 mod call;
 mod delivery;
 mod io;
+mod restore;
 mod session;
 mod view;
 
@@ -34,8 +35,8 @@ use crate::campaign::{Campaign, CampaignId};
 use crate::outcome::NextStatus;
 
 pub use io::{
-    AcdState, CallReport, CloseRecord, Input, Lease, Notification, NumberChoice, Output,
-    PreviewConfig, PreviewError, SaveError, StartAttempt,
+    AcdState, CallProgress, CallReport, CloseRecord, Input, Lease, Notification, NumberChoice,
+    Output, PreviewConfig, PreviewError, SaveError, StartAttempt,
 };
 pub use view::{FieldValue, PhoneView, PreviewView, SessionView};
 
@@ -85,7 +86,9 @@ impl Preview {
             | Input::AttemptStarted { agent, .. }
             | Input::RecordClosed { agent, .. }
             | Input::CallConnected { agent, .. }
-            | Input::CallEnded { agent, .. } => agent.clone(),
+            | Input::CallEnded { agent, .. }
+            | Input::OutcomePending { agent, .. }
+            | Input::CallInterrupted { agent, .. } => agent.clone(),
         };
         let result = self.handle_agent(now, &agent, input);
         self.rearm(&agent);
@@ -104,6 +107,7 @@ impl Preview {
                 let agent = self.agents.entry(name.to_string()).or_default();
                 agent.ready = true;
                 agent.queues = queues;
+                self.announce(name);
                 self.maybe_push(now, name);
                 Ok(())
             }
@@ -112,6 +116,7 @@ impl Preview {
                     agent.ready = false;
                     agent.retry_at = None;
                 }
+                self.announce(name);
                 Ok(())
             }
             Input::AgentLoggedOut { .. } => {
@@ -153,6 +158,14 @@ impl Preview {
                 sip_status,
                 ..
             } => self.ended(now, name, attempt, sip_status),
+            Input::OutcomePending { pending, .. } => {
+                self.outcome_pending(now, name, *pending);
+                Ok(())
+            }
+            Input::CallInterrupted { recovered, .. } => {
+                self.call_interrupted(name, recovered);
+                Ok(())
+            }
         }
     }
 
@@ -259,6 +272,10 @@ impl Preview {
             }
             State::Previewing(p) if p.dial_at.is_some_and(|at| at <= now) => {
                 let state = self.auto_dial(now, name, p);
+                self.set_state(name, state);
+            }
+            State::Wrapup(w) if w.restored.is_some_and(|r| r.expires_at <= now) => {
+                let state = self.restored_expired(now, name, w);
                 self.set_state(name, state);
             }
             State::Idle => {

@@ -148,9 +148,14 @@ pub struct Attempt {
     pub ended_at: Option<DateTime<Utc>>,
     /// Final SIP status of the call (200 when it was answered).
     pub sip_status: Option<u16>,
-    /// `None` while the call is on, or when the node crashed before the outcome.
+    /// `None` while the call is on (or wrapped up); `switch_restarted`
+    /// ([`crate::outcome::SWITCH_RESTARTED`]) when the switch restarted before the
+    /// outcome was in, until the agent gives it.
     pub call_result: Option<String>,
     pub dispositions: Vec<String>,
     pub notes: String,
     pub dnc: bool,
+    /// When start-up recovery closed the attempt (the switch restarted during the call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered_at: Option<DateTime<Utc>>,
 }

@@ -27,6 +27,7 @@ use crate::preview::{
     SessionView,
 };
 use crate::record::{AttemptId, RecordId};
+use crate::recovery::Recovered;
 use crate::store::{LeaseResult, Store, StoreError};
 
 /// Events published for the switch and the desktops.
@@ -51,6 +52,9 @@ pub enum DialerEvent {
     AgentState { agent: String, state: AcdState },
     /// A list import moved on.
     ImportProgress(ImportProgress),
+    /// Start-up recovery closed these calls a restart had cut, or kept their outcome
+    /// pending for their agents ([`crate::recovery`]).
+    Recovered { calls: Vec<Recovered> },
 }
 
 /// Capacity of the event channel; a subscriber further behind than this loses events
@@ -69,6 +73,8 @@ struct Inner {
     events: broadcast::Sender<DialerEvent>,
     /// Wakes the timer task when a deadline may have moved earlier.
     wake: Notify,
+    /// What start-up recovery found.
+    recovered: Vec<Recovered>,
 }
 
 fn save_error(e: StoreError) -> SaveError {
@@ -80,12 +86,36 @@ fn save_error(e: StoreError) -> SaveError {
 }
 
 impl Dialer {
-    /// A dialer over `store`, with every stored campaign loaded into the flow.
+    /// A dialer over `store`, with every stored campaign loaded into the flow, after
+    /// start-up recovery ([`crate::recovery`]): the calls this node left open when it
+    /// stopped are closed, their records returned or kept for their agents' outcome.
     pub async fn new(store: Store, config: PreviewConfig) -> Result<Dialer, StoreError> {
         let mut preview = Preview::new(config);
         let now = Utc::now();
         for campaign in store.campaigns().await? {
             let _ = preview.handle(now, Input::Campaign(campaign));
+        }
+        let recovery = store.recover(now, config.outcome_hold).await?;
+        let mut recovered = Vec::new();
+        for r in recovery.closed {
+            if r.next.is_some() {
+                let input = Input::CallInterrupted {
+                    agent: r.agent.clone(),
+                    recovered: r.clone(),
+                };
+                let _ = preview.handle(now, input);
+            }
+            recovered.push(r);
+        }
+        for p in recovery.pending {
+            if !recovered.iter().any(|r| r.attempt == p.recovered.attempt) {
+                recovered.push(p.recovered.clone());
+            }
+            let input = Input::OutcomePending {
+                agent: p.recovered.agent.clone(),
+                pending: Box::new(p),
+            };
+            let _ = preview.handle(now, input);
         }
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         Ok(Dialer {
@@ -94,7 +124,16 @@ impl Dialer {
                 preview: Mutex::new(preview),
                 events,
                 wake: Notify::new(),
+                recovered,
             }),
+        })
+    }
+
+    /// What start-up recovery found, as an event for the stream (`None`: nothing).
+    pub fn recovery_event(&self) -> Option<DialerEvent> {
+        let calls = &self.inner.recovered;
+        (!calls.is_empty()).then(|| DialerEvent::Recovered {
+            calls: calls.clone(),
         })
     }
 
@@ -220,6 +259,12 @@ impl Dialer {
                         record: s.record,
                         result,
                     }]
+                }
+                Output::SaveCall(p) => {
+                    if let Err(e) = self.store().save_call(&p).await {
+                        tracing::warn!(attempt = %p.attempt, error = %e, "saving call progress failed");
+                    }
+                    Vec::new()
                 }
                 Output::CloseRecord(c) => {
                     let result = self.store().close_record(&c).await.map_err(save_error);

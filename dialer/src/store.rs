@@ -16,12 +16,15 @@
 mod attempts;
 mod campaigns;
 mod dnc;
+mod imports;
 mod lease;
 mod migrations;
 mod records;
+mod recovery;
 mod stats;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone as _, Utc};
@@ -36,8 +39,8 @@ use crate::phone::E164;
 use crate::record::RecordId;
 
 pub use dnc::DncEntry;
+pub use imports::{BatchWritten, Duplicate, ImportCounts, ImportRow};
 pub use lease::LeaseResult;
-pub use records::ImportCounts;
 pub use stats::{AgentStats, CampaignStats, ExportRow};
 
 /// Connections kept to a SQLite file: WAL lets readers run beside the one writer.
@@ -60,10 +63,17 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// A handle to the dialer's tables. Cheap to clone.
+/// The node name of a store nobody named ([`Store::with_node`]): every node of a
+/// single-node installation.
+pub const DEFAULT_NODE: &str = "default";
+
+/// A handle to the dialer's tables, for one node. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// Written on each call attempt this node makes; start-up recovery closes only its
+    /// own node's attempts, so nodes sharing a database must have distinct names.
+    node: Arc<str>,
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool, compiled once per engine.
@@ -98,10 +108,23 @@ impl Store {
     /// Uses a pool opened with [`connect`] by someone else (the switch shares its own), and
     /// brings the dialer's tables up to date.
     pub async fn from_pool(pool: Pool) -> Result<Store, StoreError> {
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            node: Arc::from(DEFAULT_NODE),
+        };
         let version = migrations::run(&store).await?;
         tracing::debug!(backend = ?store.backend(), schema_version = version, "dialer store open");
         Ok(store)
+    }
+
+    /// This store for node `node` (see [`DEFAULT_NODE`]).
+    pub fn with_node(mut self, node: &str) -> Store {
+        self.node = Arc::from(node);
+        self
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     pub fn backend(&self) -> Backend {

@@ -3,6 +3,10 @@
 //! calls (agent first, then the contact), reports their progress back, moves the agent's
 //! ACD state, and tells the dialer when agents become Ready or leave.
 //!
+//! Calls a killed switch left open are recovered by the dialer at start-up, before this
+//! link runs ([`dialer::recovery`]); the link publishes what was recovered as a
+//! `dialer_recovered` event, and each agent concerned hears of it on login.
+//!
 //! Do-not-call and calling windows are checked again here, at origination, whatever the
 //! desktop or the flow decided before: a number on a DNC list or outside its window is
 //! never dialled.
@@ -34,6 +38,10 @@ pub fn spawn(dialer: Dialer, distributor: Distributor, shards: Arc<Shards>) {
 
 async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Arc<Shards>) {
     let mut events = dialer.subscribe();
+    // What start-up recovery did, before anything else happens.
+    if let Some(recovered) = dialer.recovery_event() {
+        forward(&dialer, &distributor, &shards, recovered).await;
+    }
     loop {
         let event = match events.recv().await {
             Ok(e) => e,
@@ -43,53 +51,70 @@ async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Arc<
             }
             Err(broadcast::error::RecvError::Closed) => break,
         };
-        match event {
-            DialerEvent::Originate {
-                agent,
-                campaign,
-                record,
-                attempt,
-                number,
-            } => {
-                let dialer = dialer.clone();
-                let distributor = distributor.clone();
-                let shards = shards.clone();
-                tokio::spawn(async move {
-                    originate(
-                        dialer,
-                        distributor,
-                        shards,
-                        agent,
-                        campaign,
-                        record,
-                        attempt,
-                        number,
-                    )
-                    .await
-                });
+        forward(&dialer, &distributor, &shards, event).await;
+    }
+}
+
+/// Performs one dialer event: a call to place, an ACD state, or an event for the stream.
+async fn forward(
+    dialer: &Dialer,
+    distributor: &Distributor,
+    shards: &Arc<Shards>,
+    event: DialerEvent,
+) {
+    match event {
+        DialerEvent::Originate {
+            agent,
+            campaign,
+            record,
+            attempt,
+            number,
+        } => {
+            let dialer = dialer.clone();
+            let distributor = distributor.clone();
+            let shards = shards.clone();
+            tokio::spawn(async move {
+                originate(
+                    dialer,
+                    distributor,
+                    shards,
+                    agent,
+                    campaign,
+                    record,
+                    attempt,
+                    number,
+                )
+                .await
+            });
+        }
+        DialerEvent::Notify { agent, event } => {
+            distributor.publish(json!({"type": "preview", "agent": agent, "event": event}));
+        }
+        DialerEvent::AgentState { agent, state } => {
+            let work = match state {
+                AcdState::Reserved => ExternalWork::Reserved,
+                AcdState::Busy => ExternalWork::Busy,
+                AcdState::AfterCallWork => ExternalWork::AfterCallWork,
+                AcdState::Ready => ExternalWork::Done,
+                AcdState::Rona => ExternalWork::Missed,
+            };
+            let event = acd::Event::ExternalWork {
+                agent: acd::AgentId::new(&agent),
+                work,
+            };
+            if let Err(e) = distributor.request(event).await {
+                tracing::info!(%agent, error = %e, "ACD refused the preview state");
             }
-            DialerEvent::Notify { agent, event } => {
-                distributor.publish(json!({"type": "preview", "agent": agent, "event": event}));
-            }
-            DialerEvent::AgentState { agent, state } => {
-                let work = match state {
-                    AcdState::Reserved => ExternalWork::Reserved,
-                    AcdState::Busy => ExternalWork::Busy,
-                    AcdState::AfterCallWork => ExternalWork::AfterCallWork,
-                    AcdState::Ready => ExternalWork::Done,
-                    AcdState::Rona => ExternalWork::Missed,
-                };
-                let event = acd::Event::ExternalWork {
-                    agent: acd::AgentId::new(&agent),
-                    work,
-                };
-                if let Err(e) = distributor.request(event).await {
-                    tracing::info!(%agent, error = %e, "ACD refused the preview state");
-                }
-            }
-            DialerEvent::ImportProgress(p) => {
-                distributor.publish(json!({"type": "import_progress", "progress": p}));
-            }
+        }
+        DialerEvent::ImportProgress(p) => {
+            distributor.publish(json!({"type": "import_progress", "progress": p}));
+        }
+        DialerEvent::Recovered { calls } => {
+            tracing::warn!(
+                calls = calls.len(),
+                "preview calls cut by the last stop were recovered"
+            );
+            distributor.publish(json!({"type": "dialer_recovered", "calls": calls}));
         }
     }
 }

@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+mod process;
+use process::spawn;
 
 /// How long a switch may take to answer `GET /api/health` after it was started.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -292,21 +295,7 @@ impl Switch {
             .map_err(|e| format!("writing {}: {e}", config_path.display()))?;
         let log = dir.join("switch.log");
         let out = File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
-        let mut cmd = Command::new(bin);
-        cmd.arg("--config")
-            .arg(&config_path)
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        cmd.env("NO_COLOR", "1");
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "info");
-        }
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+        let child = spawn(bin, &config_path, &dir, out)?;
         let mut switch = Switch {
             child: Some(child),
             dir,
@@ -315,30 +304,15 @@ impl Switch {
             http: SocketAddr::from((Ipv4Addr::LOCALHOST, ports.http)),
             rtp: ports.rtp,
         };
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Some(status) = switch
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                switch.child = None;
+        match switch.wait_ready() {
+            Ok(()) => Ok(switch),
+            Err(e) => {
                 let log = switch.log();
-                let _ = std::fs::remove_dir_all(&switch.dir);
-                return Err(format!(
-                    "switch exited with {status}\nconfig:\n{text}\nlog:\n{log}"
-                ));
+                if switch.child.is_none() {
+                    let _ = std::fs::remove_dir_all(&switch.dir);
+                }
+                Err(format!("{e}\nconfig:\n{text}\nlog:\n{log}"))
             }
-            if http_get(switch.http, "/api/health").is_ok_and(|r| r.status == 200) {
-                return Ok(switch);
-            }
-            if Instant::now() >= deadline {
-                let log = switch.log();
-                return Err(format!(
-                    "switch not ready after {READY_TIMEOUT:?}\nconfig:\n{text}\nlog:\n{log}"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

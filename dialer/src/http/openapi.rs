@@ -143,13 +143,17 @@ pub fn document() -> Value {
                 "post": {"tags": ["lists"], "summary": "Import a CSV contact list (streamed)",
                     "description": "Header columns: external_id (required), name, time_zone, phone or \
                         phone_<home|mobile|work|other>[_<n>] (at least one), anything else is a custom field. \
-                        Bad rows are reported by line while good rows load; re-importing updates by external_id.",
+                        Every bad line is reported by number while the good rows load: a row that does not fit, \
+                        a line over 1 MiB (skipped), an unterminated quote (only the line where it opened: a \
+                        quoted field may span up to 100 lines when it closes into a well-formed row, else the \
+                        lines after it are read as rows), and an external_id an earlier line of the file has \
+                        (the first line wins). rows counts the file's data rows. Re-importing updates by external_id.",
                     "parameters": [campaign_param()],
                     "requestBody": {"required": true, "content": {
                         "text/csv": {"schema": {"type": "string"}},
                         "application/csv": {"schema": {"type": "string"}}}},
                     "responses": {"200": ok("the import report", "ImportReport"),
-                        "400": error("bad header, empty file or a row too long"),
+                        "400": error("bad header (or a header over 1 MiB), or an empty file"),
                         "404": error("no such campaign"),
                         "413": error("the file is over 256 MiB (code too_large)"),
                         "415": error("not text/csv or application/csv in UTF-8 (code unsupported_media_type)")}}
@@ -263,7 +267,11 @@ fn schemas() -> Value {
             "seconds": {"type": "integer", "description": "countdown only"}}},
         "FieldSpec": {"type": "object", "required": ["key"], "additionalProperties": false,
             "properties": {"key": {"type": "string"}, "label": {"type": "string"}}},
-        "CallResult": {"type": "object", "required": ["code", "action"], "properties": {
+        "CallResult": {"type": "object", "required": ["code", "action"],
+            "description": "switch_restarted is the result the switch gives an attempt it finds open at start-up \
+                (it was stopped during the call); a campaign may list it to choose what it does to the record \
+                (default: called again at once while attempts remain); agents are not offered it otherwise.",
+            "properties": {
             "code": {"type": "string"}, "label": {"type": "string"},
             "action": {"type": "string", "enum": ["done", "retry", "callback", "failed"]},
             "after_minutes": {"type": "integer", "description": "retry only"}}},
@@ -297,7 +305,20 @@ fn schemas() -> Value {
                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
                 "status": {"type": "string", "enum": ["ready", "leased", "dialling", "done", "callback", "do_not_call", "failed"]},
                 "attempts": {"type": "integer"}, "last_result": {"type": "string", "nullable": true}}},
-            "attempts": {"type": "array", "items": {"type": "object"}}}},
+            "attempts": {"type": "array", "items": schema("Attempt")}}},
+        "Attempt": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "agent": {"type": "string"}, "number": {"type": "string"},
+            "phone_type": {"type": "string"}, "started_at": {"type": "string", "format": "date-time"},
+            "connected_at": {"type": "string", "format": "date-time", "nullable": true},
+            "ended_at": {"type": "string", "format": "date-time", "nullable": true},
+            "sip_status": {"type": "integer", "nullable": true},
+            "call_result": {"type": "string", "nullable": true, "description": "the agent's call result; null \
+                while the call or its wrap-up is on; switch_restarted when the switch restarted before the \
+                outcome (replaced by the agent's result if they give it after the restart)"},
+            "dispositions": {"type": "array", "items": {"type": "string"}}, "notes": {"type": "string"},
+            "dnc": {"type": "boolean"},
+            "recovered_at": {"type": "string", "format": "date-time",
+                "description": "present when start-up recovery closed the attempt"}}},
         "Session": {"type": "object", "properties": {
             "agent": {"type": "string"},
             "state": {"type": "string", "enum": ["idle", "leasing", "previewing", "starting", "dialling", "connected", "wrapup", "closing"]},

@@ -12,6 +12,8 @@ use crate::record::AttemptId;
 use crate::service::DialerEvent;
 use crate::store::testing::TestDb;
 
+mod import;
+
 pub(super) struct Api {
     pub db: TestDb,
     pub dialer: Dialer,

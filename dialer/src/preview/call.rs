@@ -8,8 +8,8 @@ use crate::phone::E164;
 use crate::record::{AttemptId, RecordId};
 
 use super::io::{
-    AcdState, CallReport, CloseRecord, Notification, NumberChoice, Output, PreviewError, SaveError,
-    StartAttempt,
+    AcdState, CallProgress, CallReport, CloseRecord, Notification, NumberChoice, Output,
+    PreviewError, SaveError, StartAttempt,
 };
 use super::session::{After, Closing, OnCall, Previewing, Starting, State, Wrapup};
 use super::Preview;
@@ -184,6 +184,12 @@ impl Preview {
         let state = match state {
             State::Dialling(mut call) => {
                 call.connected_at = Some(now);
+                self.out.push_back(Output::SaveCall(CallProgress {
+                    attempt,
+                    connected_at: Some(now),
+                    ended_at: None,
+                    sip_status: None,
+                }));
                 let record = call.preview.record();
                 self.notify(name, Notification::Connected { record, attempt });
                 State::Connected(call)
@@ -218,6 +224,12 @@ impl Preview {
             call.connected_at.is_some(),
         );
         let record = call.preview.record();
+        self.out.push_back(Output::SaveCall(CallProgress {
+            attempt,
+            connected_at: call.connected_at,
+            ended_at: Some(now),
+            sip_status: Some(sip_status),
+        }));
         self.acd(name, AcdState::AfterCallWork);
         self.notify(
             name,
@@ -233,6 +245,7 @@ impl Preview {
             ended_at: now,
             sip_status,
             suggested,
+            restored: None,
         };
         self.set_state(name, State::Wrapup(wrapup));
         Ok(())
@@ -371,6 +384,15 @@ impl Preview {
                     // An expiry or logout release: try again after a pause.
                     if let State::Previewing(p) = &mut back {
                         p.expires_at = now + self.config.idle_retry;
+                    }
+                }
+                if let State::Wrapup(Wrapup {
+                    restored: Some(r), ..
+                }) = &mut back
+                {
+                    // The release of an expired restored wrap-up: try again after a pause.
+                    if r.expires_at <= now {
+                        r.expires_at = now + self.config.idle_retry;
                     }
                 }
                 self.set_state(name, back);

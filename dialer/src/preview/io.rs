@@ -8,6 +8,7 @@ use crate::campaign::{Campaign, CampaignId, CampaignStatus, DncScope};
 use crate::outcome::{Decline, NextStatus, Outcome, OutcomeError};
 use crate::phone::{PhoneError, PhoneType, E164};
 use crate::record::{AttemptId, Record, RecordId};
+use crate::recovery::{PendingOutcome, Recovered};
 
 use super::view::PreviewView;
 
@@ -23,6 +24,8 @@ pub struct PreviewConfig {
     /// The flow gives a preview up this long before its store lease ends, so the release
     /// is written before another agent could lease the record.
     pub lease_margin: Duration,
+    /// How long an outcome owed after a restart stays the agent's ([`crate::recovery`]).
+    pub outcome_hold: Duration,
 }
 
 impl Default for PreviewConfig {
@@ -32,6 +35,7 @@ impl Default for PreviewConfig {
             call_lease: Duration::hours(4),
             idle_retry: Duration::seconds(30),
             lease_margin: Duration::seconds(5),
+            outcome_hold: Duration::hours(1),
         }
     }
 }
@@ -131,6 +135,15 @@ pub enum Input {
         attempt: AttemptId,
         sip_status: u16,
     },
+    /// Start-up recovery: a restart cut the agent's connected call; the outcome is still
+    /// theirs to give (the agent is put in wrap-up, and told when next seen).
+    OutcomePending {
+        agent: String,
+        pending: Box<PendingOutcome>,
+    },
+    /// Start-up recovery: a restart cut the agent's call and its record went back to the
+    /// list (the agent is told when next seen).
+    CallInterrupted { agent: String, recovered: Recovered },
 }
 
 /// A call attempt to persist before the switch dials: the runtime records the attempt
@@ -155,6 +168,16 @@ pub struct CallReport {
     pub connected_at: Option<DateTime<Utc>>,
     pub ended_at: DateTime<Utc>,
     pub sip_status: u16,
+}
+
+/// What the switch has reported of a call so far, for its attempt's row: kept while the
+/// call lasts so that recovery after a crash knows whether it connected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallProgress {
+    pub attempt: AttemptId,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub sip_status: Option<u16>,
 }
 
 /// A record leaving its agent: its next status, the finished attempt (if a call was
@@ -234,6 +257,10 @@ pub enum Notification {
     RecordClosed { record: RecordId, next: NextStatus },
     /// Saving the agent's action failed; the agent can try again.
     SaveFailed { record: RecordId, reason: String },
+    /// The switch restarted during this call (told when the agent is next seen): the
+    /// outcome is still required (`outcome_pending`, a `call_ended` follows) or the record
+    /// went back to the list (`next`).
+    Recovered { call: Recovered },
 }
 
 /// What the runtime must do.
@@ -250,6 +277,9 @@ pub enum Output {
     StartAttempt(StartAttempt),
     /// Persist a record's release; answer with `RecordClosed`.
     CloseRecord(Box<CloseRecord>),
+    /// Persist the call's progress on its attempt; no answer (a failure is only logged:
+    /// the outcome writes the same again).
+    SaveCall(CallProgress),
     /// The switch calls `number` for the agent (whose phone it rings first or bridges
     /// to); it reports `CallConnected` / `CallEnded` with the attempt id.
     Originate {

@@ -17,7 +17,7 @@ use crate::outcome::NextStatus;
 use crate::phone::{PhoneType, E164};
 use crate::record::{AttemptId, RecordId};
 
-use super::io::{Lease, NumberChoice, PreviewError};
+use super::io::{Lease, Notification, NumberChoice, PreviewError};
 use super::view::PreviewView;
 use crate::campaign::CampaignId;
 
@@ -112,6 +112,18 @@ pub(super) struct Wrapup {
     pub ended_at: DateTime<Utc>,
     pub sip_status: u16,
     pub suggested: Option<String>,
+    /// Set when start-up recovery brought this wrap-up back after a restart.
+    pub restored: Option<Restored>,
+}
+
+/// A wrap-up brought back after a restart ([`crate::recovery`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Restored {
+    /// The record goes back to the list then if the outcome is not in (before the
+    /// store's hold ends).
+    pub expires_at: DateTime<Utc>,
+    /// The agent has been told (and put in after-call work).
+    pub announced: bool,
 }
 
 /// What the agent does once a close is written.
@@ -194,12 +206,15 @@ pub(super) struct Agent {
     pub rotation: usize,
     /// The deadline registered in the flow's timer set.
     pub timer: Option<DateTime<Utc>>,
+    /// What start-up recovery has to tell the agent when next seen (their login).
+    pub notices: Vec<Notification>,
 }
 
 impl Agent {
     pub fn deadline(&self) -> Option<DateTime<Utc>> {
         match &self.state {
             State::Previewing(p) => Some(p.deadline()),
+            State::Wrapup(w) => w.restored.map(|r| r.expires_at),
             State::Idle if self.ready => self.retry_at,
             _ => None,
         }

@@ -196,4 +196,5 @@ fn events(out: &[Output]) -> Vec<&Notification> {
 }
 
 mod dial;
+mod restore;
 mod wrapup;

@@ -214,3 +214,65 @@ async fn exhausted_campaigns_complete_and_agents_are_told() {
     );
     db.cleanup().await;
 }
+
+/// A node killed during a connected call: the dialer that starts next on the same
+/// database closes the attempt, keeps the outcome for the agent, tells them at login,
+/// and takes their outcome (before the fix the record stayed `dialling` for the call
+/// lease and the outcome was refused as not the agent's record).
+#[tokio::test]
+async fn a_restart_during_a_call_leaves_the_outcome_to_the_agent() {
+    let db = TestDb::sqlite().await;
+    let (dialer, c) = setup(&db, PreviewMode::DialOnAccept).await;
+    for cmd in [CampaignCommand::Load, CampaignCommand::Start] {
+        dialer.command(c.id, cmd, t0()).await.unwrap();
+    }
+    let pull = Input::RequestNext {
+        agent: "alice".into(),
+        campaign: c.id,
+    };
+    let events = dialer.handle(t0(), pull).await.unwrap();
+    let (attempt, _) = originates(&events)[0].clone();
+    let connected = Input::CallConnected {
+        agent: "alice".into(),
+        attempt,
+    };
+    dialer.handle(t0(), connected).await.unwrap();
+    let record = dialer.session("alice").preview.map(|p| p.record).unwrap();
+    drop(dialer); // killed: nothing more is written
+
+    let dialer = Dialer::new(db.store.clone(), PreviewConfig::default())
+        .await
+        .unwrap();
+    let Some(DialerEvent::Recovered { calls }) = dialer.recovery_event() else {
+        panic!("no recovery event");
+    };
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].outcome_pending && calls[0].record == record);
+    assert_eq!(dialer.session("alice").state, "wrapup");
+    let ready = Input::AgentReady {
+        agent: "alice".into(),
+        queues: vec!["8100".into()],
+    };
+    let events = dialer.handle(t0(), ready).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e,
+        DialerEvent::Notify { event: Notification::Recovered { call }, .. } if call.record == record)));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        DialerEvent::AgentState {
+            state: AcdState::AfterCallWork,
+            ..
+        }
+    )));
+    let outcome = Input::Outcome {
+        agent: "alice".into(),
+        record,
+        outcome: serde_json::from_value(json!({"call_result": "success"})).unwrap(),
+    };
+    dialer.handle(t0(), outcome).await.unwrap();
+    let r = db.store.record(record).await.unwrap().unwrap();
+    assert_eq!(r.status, RecordStatus::Done);
+    let attempts = db.store.attempts(record).await.unwrap();
+    assert_eq!(attempts[0].call_result.as_deref(), Some("success"));
+    assert!(attempts[0].recovered_at.is_some() && attempts[0].connected_at.is_some());
+    db.cleanup().await;
+}

@@ -51,7 +51,7 @@ impl Store {
             }
             let attempt: i64 = sqlx::query_scalar(
                 "INSERT INTO dialer_attempts (record_id, campaign_id, agent, number, phone_type, \
-                 started_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                 started_ms, node) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(s.record.0)
             .bind(s.campaign.0)
@@ -59,6 +59,7 @@ impl Store {
             .bind(s.number.as_str())
             .bind(s.phone_type.as_str())
             .bind(at)
+            .bind(self.node())
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
@@ -106,8 +107,12 @@ impl Store {
                     Some(o) => (Some(o.call_result.as_str()), json(&o.dispositions)?, o.notes.as_str(), o.dnc),
                     None => (None, "[]".to_string(), "", false),
                 };
+                // What recovery kept of an attempt the switch restarted during is kept.
                 sqlx::query(
-                    "UPDATE dialer_attempts SET connected_ms = $1, ended_ms = $2, sip_status = $3, \
+                    "UPDATE dialer_attempts SET \
+                     connected_ms = CASE WHEN recovered_ms IS NULL THEN $1 ELSE connected_ms END, \
+                     ended_ms = CASE WHEN recovered_ms IS NULL THEN $2 ELSE ended_ms END, \
+                     sip_status = CASE WHEN recovered_ms IS NULL THEN $3 ELSE sip_status END, \
                      call_result = $4, dispositions = $5, notes = $6, dnc = $7 \
                      WHERE id = $8 AND record_id = $9",
                 )
@@ -170,7 +175,9 @@ impl Store {
 }
 
 /// `(status, priority, next_at, agent)` columns of a next status.
-fn status_columns(next: &NextStatus) -> (&'static str, i64, Option<i64>, Option<String>) {
+pub(super) fn status_columns(
+    next: &NextStatus,
+) -> (&'static str, i64, Option<i64>, Option<String>) {
     match next {
         NextStatus::Ready { at } => ("ready", 1, Some(to_ms(*at)), None),
         NextStatus::Done => ("done", 1, None, None),

@@ -93,12 +93,32 @@ macro_rules! tables {
 const SQLITE_V1: [&str; 9] = tables!("INTEGER PRIMARY KEY AUTOINCREMENT");
 const POSTGRES_V1: [&str; 9] = tables!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "campaigns, records, attempts, dnc",
-    sqlite: &SQLITE_V1,
-    postgres: &POSTGRES_V1,
-}];
+/// Version 2, the same on both engines: which import wrote a record and from which line
+/// (to report a file's duplicate external ids), and which node made an attempt and when
+/// start-up recovery closed it (the switch restarted during the call).
+const V2: [&str; 5] = [
+    "ALTER TABLE dialer_records ADD COLUMN import_tag BIGINT",
+    "ALTER TABLE dialer_records ADD COLUMN import_line BIGINT",
+    "ALTER TABLE dialer_attempts ADD COLUMN node TEXT NOT NULL DEFAULT 'default'",
+    "ALTER TABLE dialer_attempts ADD COLUMN recovered_ms BIGINT",
+    "CREATE INDEX IF NOT EXISTS dialer_attempts_open
+        ON dialer_attempts (node, id) WHERE call_result IS NULL",
+];
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "campaigns, records, attempts, dnc",
+        sqlite: &SQLITE_V1,
+        postgres: &POSTGRES_V1,
+    },
+    Migration {
+        version: 2,
+        description: "import tags and lines, attempt nodes and recovery",
+        sqlite: &V2,
+        postgres: &V2,
+    },
+];
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS dialer_schema_version (
     version BIGINT PRIMARY KEY,

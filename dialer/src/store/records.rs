@@ -1,4 +1,5 @@
-//! Record rows: batched upserts for imports, reads, and the row <-> [`Record`] mapping.
+//! Record rows: reads, and the row <-> [`Record`] mapping (imports write them, in
+//! `imports`).
 //!
 //! How a status is stored: `status` names it; `next_at` is when the record can be
 //! leased (ready: from then on, `0` for never-called imports; callback: its time;
@@ -6,115 +7,26 @@
 //! `NULL` for closed records. `agent` holds the lease holder or the callback's agent.
 //! `priority` is 0 for callbacks, 1 otherwise, so due callbacks go first.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{from_ms, placeholders, to_ms, with_pool, Store, StoreError};
+use super::{from_ms, with_pool, Store, StoreError};
 use crate::campaign::CampaignId;
 use crate::phone::{Phone, PhoneType, E164};
-use crate::record::{Attempt, AttemptId, NewRecord, Record, RecordId, RecordStatus};
+use crate::record::{Attempt, AttemptId, Record, RecordId, RecordStatus};
 
 pub(super) const RECORD_COLUMNS: &str = "id, campaign_id, external_id, name, time_zone, phones, \
      fields, status, next_at, agent, attempts, last_result, updated_ms";
 
-const ATTEMPT_COLUMNS: &str = "id, record_id, campaign_id, agent, number, phone_type, \
-     started_ms, connected_ms, ended_ms, sip_status, call_result, dispositions, notes, dnc";
-
-/// Rows per multi-row `INSERT` (8 binds each, well under both engines' limits).
-const INSERT_CHUNK: usize = 100;
-
-/// What an import batch did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ImportCounts {
-    pub inserted: u64,
-    pub updated: u64,
-}
+pub(super) const ATTEMPT_COLUMNS: &str = "id, record_id, campaign_id, agent, number, \
+     phone_type, started_ms, connected_ms, ended_ms, sip_status, call_result, dispositions, \
+     notes, dnc, recovered_ms";
 
 impl Store {
-    /// Inserts new records and refreshes the data (name, zone, numbers, fields) of those
-    /// whose external id the campaign already has, in one transaction. Status, attempts
-    /// and history are kept, so importing the same file twice changes nothing. A later
-    /// row with the same external id in `records` wins.
-    pub async fn upsert_records(
-        &self,
-        campaign: CampaignId,
-        records: &[NewRecord],
-        now: DateTime<Utc>,
-    ) -> Result<ImportCounts, StoreError> {
-        let mut latest: HashMap<&str, usize> = HashMap::with_capacity(records.len());
-        for (i, r) in records.iter().enumerate() {
-            latest.insert(r.external_id.as_str(), i);
-        }
-        let mut unique: Vec<&NewRecord> = Vec::with_capacity(latest.len());
-        for (i, r) in records.iter().enumerate() {
-            if latest.get(r.external_id.as_str()) == Some(&i) {
-                unique.push(r);
-            }
-        }
-        if unique.is_empty() {
-            return Ok(ImportCounts::default());
-        }
-        let encoded: Vec<(String, String)> = unique
-            .iter()
-            .map(|r| Ok((json(&r.phones)?, json(&r.fields)?)))
-            .collect::<Result<_, StoreError>>()?;
-        let select = format!(
-            "SELECT external_id FROM dialer_records WHERE campaign_id = $1 AND external_id IN ({})",
-            placeholders(2, unique.len())
-        );
-        let now_ms = to_ms(now);
-        let mut counts = ImportCounts::default();
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
-            let mut query = sqlx::query_scalar(&select).bind(campaign.0);
-            for r in &unique {
-                query = query.bind(r.external_id.as_str());
-            }
-            let existing: Vec<String> = query.fetch_all(&mut *tx).await?;
-            let existing: HashSet<&str> = existing.iter().map(String::as_str).collect();
-            let (old, new): (Vec<_>, Vec<_>) = unique
-                .iter()
-                .zip(&encoded)
-                .partition(|(r, _)| existing.contains(r.external_id.as_str()));
-            for chunk in new.chunks(INSERT_CHUNK) {
-                let sql = insert_sql(chunk.len());
-                let mut q = sqlx::query(&sql).bind(campaign.0).bind(now_ms);
-                for (r, (phones, fields)) in chunk {
-                    q = q
-                        .bind(r.external_id.as_str())
-                        .bind(r.name.as_str())
-                        .bind(r.time_zone.map(|tz| tz.name()))
-                        .bind(phones.as_str())
-                        .bind(fields.as_str());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            for (r, (phones, fields)) in &old {
-                sqlx::query(
-                    "UPDATE dialer_records SET name = $1, time_zone = $2, phones = $3, \
-                     fields = $4, updated_ms = $5 WHERE campaign_id = $6 AND external_id = $7",
-                )
-                .bind(r.name.as_str())
-                .bind(r.time_zone.map(|tz| tz.name()))
-                .bind(phones.as_str())
-                .bind(fields.as_str())
-                .bind(now_ms)
-                .bind(campaign.0)
-                .bind(r.external_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            counts.inserted = new.len() as u64;
-            counts.updated = old.len() as u64;
-        });
-        Ok(counts)
-    }
-
     pub async fn record(&self, id: RecordId) -> Result<Option<Record>, StoreError> {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM dialer_records WHERE id = $1");
         with_pool!(self, pool => {
@@ -163,28 +75,6 @@ impl Store {
         });
         Ok(n)
     }
-}
-
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO dialer_records (campaign_id, updated_ms, external_id, name, time_zone, \
-         phones, fields, status, priority, next_at, attempts) VALUES ",
-    );
-    for i in 0..rows {
-        let p = 3 + i * 5;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "($1, $2, ${}, ${}, ${}, ${}, ${}, 'ready', 1, 0, 0)",
-            p,
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4
-        ));
-    }
-    sql
 }
 
 pub(super) fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
@@ -296,5 +186,6 @@ where
             .map_err(|e| StoreError::corrupt("dispositions", e))?,
         notes: row.try_get("notes")?,
         dnc: dnc != 0,
+        recovered_at: opt_time("recovered_ms")?,
     })
 }

@@ -13,6 +13,9 @@ use crate::phone::{Phone, PhoneType};
 use crate::preview::{CallReport, CloseRecord, Lease, StartAttempt};
 use crate::record::{NewRecord, RecordStatus};
 
+mod imports;
+mod recovery;
+
 fn t0() -> DateTime<Utc> {
     "2024-01-10T12:00:00Z".parse().unwrap()
 }
@@ -80,7 +83,7 @@ fn close(c: &Campaign, l: &Lease, agent: &str, next: NextStatus, at: DateTime<Ut
 
 async fn campaigns_life_cycle(db: &TestDb) {
     let s = &db.store;
-    assert_eq!(s.schema_version().await.unwrap(), 1);
+    assert_eq!(s.schema_version().await.unwrap(), 2);
     let c = s.create_campaign(&spec(), t0()).await.unwrap();
     assert_eq!(c.status, CampaignStatus::Stopped);
     assert_eq!(s.campaign(c.id).await.unwrap(), Some(c.clone()));
@@ -402,5 +405,5 @@ async fn in_memory_sqlite_and_shared_pool() {
     };
     // Opening on an existing pool migrates nothing twice.
     let again = Store::from_sqlite_pool(pool).await.unwrap();
-    assert_eq!(again.schema_version().await.unwrap(), 1);
+    assert_eq!(again.schema_version().await.unwrap(), 2);
 }
