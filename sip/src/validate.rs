@@ -161,9 +161,16 @@ pub fn validate_headers(r: &Request) -> Result<(), Rejection> {
 /// Check a parsed request. `Ok` means a transaction user may act on it; `Err` carries the
 /// response to send (build it with [`response_for`]).
 pub fn validate_request(r: &Request, policy: &Policy) -> Result<(), Rejection> {
+    validate_headers(r)?;
+    validate_policy(r, policy)
+}
+
+/// Steps 4-9 of [`validate_request`], for a request whose headers already passed
+/// [`validate_headers`]: what the transaction layer hands a transaction user has, so the
+/// TU checks only these (the headers are not parsed twice on the call path).
+pub fn validate_policy(r: &Request, policy: &Policy) -> Result<(), Rejection> {
     let h = &r.headers;
     let is_ack_or_cancel = matches!(r.method, Method::Ack | Method::Cancel);
-    validate_headers(r)?;
     let to = h.to().map_err(|_| Rejection::bad("Bad To Header"))?;
 
     // 4. Scalars and the syntax of headers we act on.

@@ -9,7 +9,7 @@ use sip::transaction::{Target, Transmit, TransportKind};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -181,14 +181,19 @@ impl TcpPool {
     ) {
         let _ = stream.set_nodelay(true);
         let (mut reader, mut writer) = stream.into_split();
-        let written = Arc::new(tokio::sync::Notify::new());
-        let wrote = written.clone();
+        // When the writer last wrote, in ms after `opened`: read by the reader only when
+        // its idle deadline comes, so writes cost no wake-up.
+        let opened = Instant::now();
+        let last_write = Arc::new(AtomicU64::new(0));
+        let wrote = last_write.clone();
         // The writer ends when every sender is gone (the pool forgot the connection and the
         // reader stopped), after writing what was queued; then the socket closes.
         let write = tokio::spawn(async move {
             while let Some(data) = rx.recv().await {
                 match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&data)).await {
-                    Ok(Ok(())) => wrote.notify_one(),
+                    Ok(Ok(())) => {
+                        wrote.store(opened.elapsed().as_millis() as u64, Ordering::Relaxed)
+                    }
                     _ => break,
                 }
             }
@@ -218,12 +223,13 @@ impl TcpPool {
                         Ok(0) | Err(_) => return,
                         Ok(n) => n,
                     },
-                    _ = written.notified() => {
-                        // Traffic our way keeps the connection alive too.
-                        idle_since = Instant::now();
-                        continue;
-                    }
                     _ = tokio::time::sleep_until(deadline.into()) => {
+                        // Traffic our way keeps an idle connection alive too.
+                        let wrote_at = opened + Duration::from_millis(last_write.load(Ordering::Relaxed));
+                        if partial_since.is_none() && wrote_at > idle_since {
+                            idle_since = wrote_at;
+                            continue;
+                        }
                         pool.gate.stats.timeouts.fetch_add(1, Ordering::Relaxed);
                         let what = if partial_since.is_some() {
                             "message not completed in time"

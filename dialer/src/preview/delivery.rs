@@ -232,11 +232,29 @@ impl Preview {
         after: After,
     ) -> State {
         let record = preview.record();
+        self.close_without_call(now, name, &preview, &next, dnc);
+        State::Closing(Closing {
+            back: Box::new(State::Previewing(preview)),
+            record,
+            next,
+            after,
+        })
+    }
+
+    /// Asks the store to close `preview`'s record with no call outcome, as `next` says.
+    pub(super) fn close_without_call(
+        &mut self,
+        now: DateTime<Utc>,
+        name: &str,
+        preview: &Previewing,
+        next: &NextStatus,
+        dnc: Vec<E164>,
+    ) {
         self.out
             .push_back(Output::CloseRecord(Box::new(CloseRecord {
                 agent: name.to_string(),
                 campaign: preview.campaign.id,
-                record,
+                record: preview.record(),
                 call: None,
                 outcome: None,
                 next: next.clone(),
@@ -244,12 +262,6 @@ impl Preview {
                 dnc_scope: preview.campaign.spec.dnc_scope,
                 at: now,
             })));
-        State::Closing(Closing {
-            back: Box::new(State::Previewing(preview)),
-            record,
-            next,
-            after,
-        })
     }
 
     /// Returns a lease nobody waits for; its `RecordClosed` answer is ignored.

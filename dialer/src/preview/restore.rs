@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::io::{AcdState, CloseRecord, Lease, Notification, Output};
+use super::io::{AcdState, Lease, Notification};
 use super::session::{After, Closing, OnCall, Previewing, Restored, State, Wrapup};
 use super::Preview;
 use crate::outcome::restart_status;
@@ -106,18 +106,7 @@ impl Preview {
         let record = preview.record();
         let attempts = preview.lease.record.attempts.saturating_add(1);
         let next = restart_status(&preview.campaign, attempts, now);
-        self.out
-            .push_back(Output::CloseRecord(Box::new(CloseRecord {
-                agent: name.to_string(),
-                campaign: preview.campaign.id,
-                record,
-                call: None,
-                outcome: None,
-                next: next.clone(),
-                dnc: Vec::new(),
-                dnc_scope: preview.campaign.spec.dnc_scope,
-                at: now,
-            })));
+        self.close_without_call(now, name, preview, &next, Vec::new());
         let after = match w.restored {
             Some(r) if r.announced => After::Ready,
             _ => After::LoggedOut,

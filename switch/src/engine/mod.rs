@@ -250,7 +250,8 @@ impl Engine {
     }
 
     fn on_request(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
-        if let Err(rej) = validate::validate_request(&req, &self.policy) {
+        // The transaction layer has checked the headers it keys on (validate_headers).
+        if let Err(rej) = validate::validate_policy(&req, &self.policy) {
             self.shared.metrics.inc_rejected();
             let resp = validate::response_for(&req, &rej, Some(&call::new_tag()));
             self.layer.respond(now, tx, resp);
