@@ -3,6 +3,7 @@
 //! engine's actions into orders for the shard that holds each interaction, events for the
 //! desktops' stream, and records for the store.
 
+use crate::distributor_error::DistributorError;
 use crate::shard::{ShardInput, Shards};
 use acd::{Action, AgentConfig, AgentId, Dn, Event, InteractionId, QueueConfig};
 use serde::Serialize;
@@ -72,7 +73,7 @@ pub enum AcdRecord {
     },
 }
 
-type Reply<T> = oneshot::Sender<Result<T, String>>;
+type Reply<T> = oneshot::Sender<Result<T, DistributorError>>;
 /// Where the distributor finds the shards once they are spawned (they need it first).
 pub type ShardSlot = Arc<OnceLock<Arc<Shards>>>;
 type Reader = Box<dyn FnOnce(&acd::Engine, Instant) + Send>;
@@ -178,12 +179,8 @@ impl Distributor {
     }
 
     /// An event from the API, with the engine's verdict.
-    pub async fn request(&self, event: Event) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Event(event, Some(tx)))
-            .map_err(|_| "distributor stopped".to_string())?;
-        rx.await.map_err(|_| "distributor stopped".to_string())?
+    pub async fn request(&self, event: Event) -> Result<(), DistributorError> {
+        self.call(|r| Input::Event(event, Some(r))).await
     }
 
     pub fn ask_position(&self, interaction: u64) {
@@ -199,27 +196,27 @@ impl Distributor {
         });
     }
 
-    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Input) -> Result<T, String> {
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Input) -> Result<T, DistributorError> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(make(tx))
-            .map_err(|_| "distributor stopped".to_string())?;
-        rx.await.map_err(|_| "distributor stopped".to_string())?
+            .map_err(|_| DistributorError::Stopped)?;
+        rx.await.map_err(|_| DistributorError::Stopped)?
     }
 
-    pub async fn upsert_queue(&self, q: QueueConfig) -> Result<(), String> {
+    pub async fn upsert_queue(&self, q: QueueConfig) -> Result<(), DistributorError> {
         self.call(|r| Input::UpsertQueue(q, r)).await
     }
 
-    pub async fn upsert_agent(&self, a: AgentConfig) -> Result<(), String> {
+    pub async fn upsert_agent(&self, a: AgentConfig) -> Result<(), DistributorError> {
         self.call(|r| Input::UpsertAgent(a, r)).await
     }
 
-    pub async fn remove_queue(&self, dn: Dn) -> Result<(), String> {
+    pub async fn remove_queue(&self, dn: Dn) -> Result<(), DistributorError> {
         self.call(|r| Input::RemoveQueue(dn, r)).await
     }
 
-    pub async fn remove_agent(&self, id: AgentId) -> Result<(), String> {
+    pub async fn remove_agent(&self, id: AgentId) -> Result<(), DistributorError> {
         self.call(|r| Input::RemoveAgent(id, r)).await
     }
 
@@ -312,7 +309,7 @@ impl Task {
                     .as_ref()
                     .and_then(|(i, _, _)| self.engine.interaction_view(InteractionId(*i)))
                     .map(|v| v.queue);
-                let result = self.engine.handle(now, event).map_err(|e| e.to_string());
+                let result = self.engine.handle(now, event).map_err(Into::into);
                 if let (Ok(()), Some((id, what, agent)), Some(queue)) = (&result, noted, queue) {
                     self.publish(json!({"type": "interaction", "interaction": id, "queue": queue, "event": what, "agent": agent}));
                     self.record_interaction(id, &queue, what, agent.as_ref(), wall_ms());
@@ -354,7 +351,7 @@ impl Task {
             }
             Input::UpsertQueue(q, r) => {
                 let dn = q.dn.as_str().to_string();
-                let res = self.engine.upsert_queue(now, q).map_err(|e| e.to_string());
+                let res = self.engine.upsert_queue(now, q).map_err(Into::into);
                 if res.is_ok() {
                     if let Ok(mut s) = self.queue_dns.write() {
                         s.insert(dn);
@@ -363,14 +360,14 @@ impl Task {
                 let _ = r.send(res);
             }
             Input::UpsertAgent(a, r) => {
-                let _ = r.send(self.engine.upsert_agent(now, a).map_err(|e| e.to_string()));
+                let _ = r.send(self.engine.upsert_agent(now, a).map_err(Into::into));
             }
             Input::RemoveQueue(dn, r) => {
                 let res = self
                     .engine
                     .remove_queue(&dn)
                     .map(|_| ())
-                    .map_err(|e| e.to_string());
+                    .map_err(Into::into);
                 if res.is_ok() {
                     if let Ok(mut s) = self.queue_dns.write() {
                         s.remove(dn.as_str());
@@ -383,7 +380,7 @@ impl Task {
                     self.engine
                         .remove_agent(&id)
                         .map(|_| ())
-                        .map_err(|e| e.to_string()),
+                        .map_err(Into::into),
                 );
             }
             Input::Read(f) => f(&self.engine, now),

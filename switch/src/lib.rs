@@ -3,6 +3,7 @@
 pub mod api;
 pub mod config;
 pub mod distributor;
+pub mod distributor_error;
 pub mod engine;
 pub mod fd_limit;
 pub mod http_server;

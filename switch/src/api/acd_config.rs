@@ -13,7 +13,7 @@
 //! user), 404 for an unknown queue or agent, 409 when the engine refuses (queue not empty,
 //! agent logged in).
 
-use super::agents::{agent_json, queue_json, refused_as};
+use super::agents::{agent_json, queue_json, refusal};
 use super::{ApiError, AppState};
 use acd::{AgentConfig, AgentId, ConfigError, Dn, QueueConfig};
 use axum::extract::State;
@@ -40,10 +40,7 @@ pub(super) async fn put_queue(
         .read(move |e, _| e.queue_config(&key).is_some())
         .await
         .unwrap_or(false);
-    s.distributor
-        .upsert_queue(config.clone())
-        .await
-        .map_err(|m| refused_as(m, "conflict"))?;
+    s.distributor.upsert_queue(config.clone()).await?;
     s.store
         .save_queue_config(&config)
         .await
@@ -68,7 +65,7 @@ pub(super) async fn delete_queue(
     s.distributor
         .remove_queue(dn.clone())
         .await
-        .map_err(|m| refused_as(m, "queue_not_empty"))?;
+        .map_err(|e| refusal(e, "queue_not_empty"))?;
     s.store
         .delete_queue_config(dn.as_str())
         .await
@@ -110,10 +107,7 @@ pub(super) async fn put_agent(
             format!("no queue with DN {:?}", dn.as_str()),
         ));
     }
-    s.distributor
-        .upsert_agent(config.clone())
-        .await
-        .map_err(|m| refused_as(m, "conflict"))?;
+    s.distributor.upsert_agent(config.clone()).await?;
     s.store
         .save_agent_config(&config)
         .await
@@ -138,7 +132,7 @@ pub(super) async fn delete_agent(
     s.distributor
         .remove_agent(id.clone())
         .await
-        .map_err(|m| refused_as(m, "agent_logged_in"))?;
+        .map_err(|e| refusal(e, "agent_logged_in"))?;
     s.store
         .delete_agent_config(id.as_str())
         .await

@@ -5,7 +5,8 @@
 use super::acd_config;
 use super::{ApiError, AppState};
 use crate::distributor::Distributor;
-use acd::{AgentId, Dn, Event, QueueConfig, RequestedState};
+use crate::distributor_error::DistributorError;
+use acd::{AcdError, AgentId, Dn, Event, QueueConfig, RequestedState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -85,20 +86,24 @@ impl dialer::http::Agents for Directory {
     }
 }
 
-/// Turn an engine refusal into the right HTTP answer.
-pub(super) fn refused(message: String) -> ApiError {
-    refused_as(message, "conflict")
+/// A refusal from the distributor: unknown agent/queue/interaction => 404 `not_found`, the
+/// distributor gone => 503 `unavailable`, anything else (the state forbids it) => 409 with
+/// `conflict_code`. The message is the error's own.
+pub(super) fn refusal(e: DistributorError, conflict_code: &'static str) -> ApiError {
+    let (status, code) = match &e {
+        DistributorError::Refused(
+            AcdError::UnknownAgent(_) | AcdError::UnknownQueue(_) | AcdError::UnknownInteraction(_),
+        ) => (StatusCode::NOT_FOUND, "not_found"),
+        DistributorError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        DistributorError::Refused(_) => (StatusCode::CONFLICT, conflict_code),
+    };
+    ApiError::new(status, code, e.to_string())
 }
 
-/// An engine refusal: unknown agent/queue/interaction => 404, the distributor gone => 503,
-/// anything else (the state forbids it) => 409 with `conflict_code`.
-pub(super) fn refused_as(message: String, conflict_code: &'static str) -> ApiError {
-    if message.starts_with("unknown") {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
-    } else if message == "distributor stopped" {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-    } else {
-        ApiError::new(StatusCode::CONFLICT, conflict_code, message)
+/// A refusal whose 409 is the plain `conflict` (see [`refusal`]), so handlers can use `?`.
+impl From<DistributorError> for ApiError {
+    fn from(e: DistributorError) -> ApiError {
+        refusal(e, "conflict")
     }
 }
 
@@ -152,8 +157,7 @@ async fn login(
             agent: agent.clone(),
             initial,
         })
-        .await
-        .map_err(refused)?;
+        .await?;
     agent_json(&s, agent).await.map(Json)
 }
 
@@ -166,8 +170,7 @@ async fn logout(
         .request(Event::AgentLogout {
             agent: agent.clone(),
         })
-        .await
-        .map_err(refused)?;
+        .await?;
     agent_json(&s, agent).await.map(Json)
 }
 
@@ -183,8 +186,7 @@ async fn set_state(
             agent: agent.clone(),
             state,
         })
-        .await
-        .map_err(refused)?;
+        .await?;
     agent_json(&s, agent).await.map(Json)
 }
 

@@ -290,3 +290,76 @@ async fn a_client_expecting_100_continue_gets_the_413_without_sending() {
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(!text.contains("100 Continue"), "{text}");
 }
+
+#[test]
+fn distributor_errors_map_to_statuses_by_variant() {
+    use super::agents::refusal;
+    use crate::distributor_error::DistributorError;
+    use acd::{AcdError, AgentId, Dn, InteractionId};
+    let cases = [
+        (
+            AcdError::UnknownAgent(AgentId::new("bob")).into(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "unknown agent bob",
+        ),
+        (
+            AcdError::UnknownQueue(Dn::new("9000")).into(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "unknown queue 9000",
+        ),
+        (
+            AcdError::UnknownInteraction(InteractionId(7)).into(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "unknown interaction #7",
+        ),
+        (
+            DistributorError::Stopped,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "distributor stopped",
+        ),
+        (
+            AcdError::AgentLoggedIn(AgentId::new("alice")).into(),
+            StatusCode::CONFLICT,
+            "agent_logged_in",
+            "agent alice must log out first",
+        ),
+    ];
+    for (e, status, code, message) in cases {
+        let api = refusal(e, "agent_logged_in");
+        assert_eq!(
+            (api.status, api.code, api.message.as_str()),
+            (status, code, message)
+        );
+    }
+    // `?` in a handler: a refusal by state is the plain `conflict`.
+    let api = super::ApiError::from(DistributorError::from(AcdError::NotLoggedIn(AgentId::new(
+        "alice",
+    ))));
+    assert_eq!(
+        (api.status, api.code, api.message.as_str()),
+        (
+            StatusCode::CONFLICT,
+            "conflict",
+            "agent alice is logged out"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_distributor_answers_503() {
+    let t = api().await;
+    t.state.distributor.stop();
+    for (method, path) in [
+        (POST, "/api/agents/alice/login"),
+        (Method::DELETE, "/api/queues/8000"),
+    ] {
+        let (status, body) = t.call(method, path, None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {body}");
+        assert_eq!(code(&body).0, "unavailable", "{path}: {body}");
+        assert_eq!(body["error"]["message"], "distributor stopped", "{body}");
+    }
+}
