@@ -4,78 +4,18 @@
 //! desktops' stream, and records for the store.
 
 use crate::distributor_error::DistributorError;
-use crate::shard::{ShardInput, Shards};
+use crate::router::{Router, ShardInput};
 use acd::{Action, AgentConfig, AgentId, Dn, Event, InteractionId, QueueConfig};
-use serde::Serialize;
 use serde_json::json;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-/// What the distributor tells the shard holding an interaction to do.
-#[derive(Debug, Clone)]
-pub enum AcdOrder {
-    /// Ring `agent` (at the SIP user `extension`) for this interaction.
-    Offer {
-        interaction: u64,
-        agent: AgentId,
-        extension: String,
-        queue: Dn,
-        queue_name: String,
-    },
-    /// Stop ringing `agent`.
-    CancelOffer { interaction: u64, agent: AgentId },
-    /// Take the interaction elsewhere: `target` goes through the dialplan again.
-    Overflow { interaction: u64, target: Dn },
-    /// The queue is full: the caller gets busy.
-    QueueFull { interaction: u64 },
-    /// Where the interaction waits, and the expected wait, for announcements.
-    Queued {
-        interaction: u64,
-        position: usize,
-        expected_wait_secs: Option<u64>,
-    },
-    /// The answer to a feature code dialled from `call` (a shard-local call id).
-    FeatureDone { call: u64, outcome: FeatureOutcome },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeatureOutcome {
-    Ready,
-    NotReady,
-    LoggedOut,
-    /// The caller is no agent, or the change was refused.
-    Refused,
-}
-
-/// A feature code an agent dials from the phone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Feature {
-    Ready,
-    NotReady,
-    Logout,
-}
-
-/// A durable record of what the ACD did, for the store.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum AcdRecord {
-    State(acd::StateChange),
-    Interaction {
-        id: u64,
-        queue: String,
-        event: &'static str,
-        agent: Option<String>,
-        at_ms: u64,
-    },
-}
+pub use crate::orders::{AcdOrder, Feature, FeatureOutcome};
+pub use crate::records::AcdRecord;
 
 type Reply<T> = oneshot::Sender<Result<T, DistributorError>>;
-/// Where the distributor finds the shards once they are spawned (they need it first).
-pub type ShardSlot = Arc<OnceLock<Arc<Shards>>>;
 type Reader = Box<dyn FnOnce(&acd::Engine, Instant) + Send>;
 
 enum Input {
@@ -101,7 +41,6 @@ enum Input {
 pub struct Distributor {
     tx: mpsc::UnboundedSender<Input>,
     queue_dns: Arc<RwLock<HashSet<String>>>,
-    next_id: Arc<AtomicU64>,
     events: broadcast::Sender<Arc<str>>,
     states: broadcast::Sender<acd::StateChange>,
 }
@@ -114,13 +53,14 @@ fn wall_ms() -> u64 {
 }
 
 impl Distributor {
-    /// Start the task with the configured queues and agents. Orders reach the shards once
-    /// [`Distributor::set_shards`] is called. Records go to `records` (the store's writer).
+    /// Start the task with the configured queues and agents. Orders go to the shards
+    /// through `router`; records go to `records` (the store's writer).
     pub fn spawn(
         queues: Vec<QueueConfig>,
         agents: Vec<AgentConfig>,
         records: mpsc::UnboundedSender<AcdRecord>,
-    ) -> Result<(Distributor, ShardSlot), String> {
+        router: Router,
+    ) -> Result<Distributor, String> {
         let now = Instant::now();
         let mut engine = acd::Engine::new(now, wall_ms());
         let mut dns = HashSet::new();
@@ -140,24 +80,22 @@ impl Distributor {
         let (tx, rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
         let (states, _) = broadcast::channel(4096);
-        let shards = Arc::new(OnceLock::new());
         let handle = Distributor {
             tx,
             queue_dns: Arc::new(RwLock::new(dns)),
-            next_id: Arc::new(AtomicU64::new(1)),
             events: events.clone(),
             states: states.clone(),
         };
         let task = Task {
             states,
             engine,
-            shards: shards.clone(),
+            router,
             queue_dns: handle.queue_dns.clone(),
             events,
             records,
         };
         tokio::spawn(task.run(rx));
-        Ok((handle, shards))
+        Ok(handle)
     }
 
     /// Whether `dn` is a queue's DN (the dialplan asks this for every call).
@@ -166,11 +104,6 @@ impl Distributor {
             .read()
             .map(|s| s.contains(dn))
             .unwrap_or(false)
-    }
-
-    /// A new interaction id that names the shard holding it (low 8 bits).
-    pub fn new_interaction(&self, shard: usize) -> u64 {
-        (self.next_id.fetch_add(1, Ordering::Relaxed) << 8) | (shard as u64 & 0xff)
     }
 
     /// Fire-and-forget event from a shard.
@@ -257,7 +190,7 @@ impl Distributor {
 struct Task {
     states: broadcast::Sender<acd::StateChange>,
     engine: acd::Engine,
-    shards: ShardSlot,
+    router: Router,
     queue_dns: Arc<RwLock<HashSet<String>>>,
     events: broadcast::Sender<Arc<str>>,
     records: mpsc::UnboundedSender<AcdRecord>,
@@ -342,12 +275,10 @@ impl Task {
                 feature,
             } => {
                 let outcome = self.feature(now, &user, feature);
-                if let Some(shards) = self.shards.get() {
-                    shards.send(
-                        shard,
-                        ShardInput::Acd(AcdOrder::FeatureDone { call, outcome }),
-                    );
-                }
+                self.router.send(
+                    shard,
+                    ShardInput::Acd(AcdOrder::FeatureDone { call, outcome }),
+                );
             }
             Input::UpsertQueue(q, r) => {
                 let dn = q.dn.as_str().to_string();
@@ -450,11 +381,8 @@ impl Task {
         Some(stats.average_speed_of_answer_ms * position as u64 / 1000)
     }
 
-    fn order(&self, interaction: u64, order: AcdOrder) {
-        if let Some(shards) = self.shards.get() {
-            let shard = (interaction & 0xff) as usize;
-            shards.send(shard, ShardInput::Acd(order));
-        }
+    fn order(&self, _interaction: u64, order: AcdOrder) {
+        self.router.order(order);
     }
 
     fn publish(&self, value: serde_json::Value) {

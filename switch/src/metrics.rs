@@ -78,6 +78,29 @@ impl Metrics {
         self.calls_total.load(Relaxed)
     }
 
+    /// Add what a shard's call engine counted since it last reported (`before`).
+    pub fn add_engine_counters(
+        &self,
+        before: &crate::engine::Counters,
+        now: &crate::engine::Counters,
+    ) {
+        let d = |a: u64, b: u64| b.saturating_sub(a);
+        let started = d(before.calls_started, now.calls_started);
+        let ended = d(before.calls_ended, now.calls_ended);
+        self.calls_total.fetch_add(started, Relaxed);
+        self.calls_active.fetch_add(started, Relaxed);
+        self.calls_active.fetch_sub(ended, Relaxed);
+        self.calls_answered
+            .fetch_add(d(before.calls_answered, now.calls_answered), Relaxed);
+        self.parse_errors
+            .fetch_add(d(before.parse_errors, now.parse_errors), Relaxed);
+        self.rejected
+            .fetch_add(d(before.rejected, now.rejected), Relaxed);
+        self.auth_failures
+            .fetch_add(d(before.auth_failures, now.auth_failures), Relaxed);
+        self.add_transaction_stats(&before.transactions, &now.transactions);
+    }
+
     /// Add what a shard's transaction layer counted since it last reported.
     pub fn add_transaction_stats(
         &self,

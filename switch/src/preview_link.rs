@@ -13,13 +13,12 @@
 
 use crate::distributor::Distributor;
 use crate::engine::{Origination, OriginationEvent};
-use crate::shard::Shards;
+use crate::router::Router;
 use acd::{ExternalWork, StateKind};
 use chrono::Utc;
 use dialer::preview::{AcdState, Input};
 use dialer::{Dialer, DialerEvent};
 use serde_json::json;
-use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
 
 /// SIP-like statuses reported to the dialer for calls refused before dialling.
@@ -27,7 +26,7 @@ const REFUSED_DNC: u16 = 603;
 const REFUSED_WINDOW: u16 = 480;
 const REFUSED_NO_PHONE: u16 = 404;
 
-pub fn spawn(dialer: Dialer, distributor: Distributor, shards: Arc<Shards>) {
+pub fn spawn(dialer: Dialer, distributor: Distributor, shards: Router) {
     tokio::spawn(dialer_to_switch(
         dialer.clone(),
         distributor.clone(),
@@ -36,7 +35,7 @@ pub fn spawn(dialer: Dialer, distributor: Distributor, shards: Arc<Shards>) {
     tokio::spawn(acd_to_dialer(dialer, distributor));
 }
 
-async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Arc<Shards>) {
+async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Router) {
     let mut events = dialer.subscribe();
     // What start-up recovery did, before anything else happens.
     if let Some(recovered) = dialer.recovery_event() {
@@ -59,7 +58,7 @@ async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Arc<
 async fn forward(
     dialer: &Dialer,
     distributor: &Distributor,
-    shards: &Arc<Shards>,
+    shards: &Router,
     event: DialerEvent,
 ) {
     match event {
@@ -125,7 +124,7 @@ async fn forward(
 async fn originate(
     dialer: Dialer,
     distributor: Distributor,
-    shards: Arc<Shards>,
+    shards: Router,
     agent: String,
     campaign: dialer::campaign::CampaignId,
     record: dialer::record::RecordId,
@@ -182,14 +181,16 @@ async fn originate(
         return ended(REFUSED_NO_PHONE).await;
     };
     let (report, mut progress) = mpsc::unbounded_channel();
-    shards.originate(Origination {
-        agent: agent.clone(),
-        extension,
-        number: number.as_str().to_string(),
-        caller_id: String::new(),
-        attempt: attempt.0 as u64,
+    shards.originate(
+        Origination {
+            agent: agent.clone(),
+            extension,
+            number: number.as_str().to_string(),
+            caller_id: String::new(),
+            attempt: attempt.0 as u64,
+        },
         report,
-    });
+    );
     while let Some(event) = progress.recv().await {
         let input = match event {
             OriginationEvent::Connected { .. } => Input::CallConnected {

@@ -4,10 +4,9 @@
 use crate::api::{self, AppState};
 use crate::config::{Config, Transport};
 use crate::distributor::Distributor;
-use crate::engine::Shared;
 use crate::metrics::Metrics;
 use crate::registrar::Registrar;
-use crate::shard::Shards;
+use crate::router::Router as ShardRouter;
 use crate::store::{AcdRecordWriter, CdrWriter, Store};
 use crate::transport::{self, Outbound, TcpPool};
 use anyhow::Context;
@@ -73,7 +72,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let mut tcp_limits = config.sip.tcp.clone();
     tcp_limits.max_connections = sip_tcp_max;
     tcp_limits.max_per_ip = tcp_limits.max_per_ip.min(sip_tcp_max);
-    let tcp = TcpPool::new(metrics.clone(), tcp_limits);
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 16);
+    // Every shard's channel, made before anything that sends to a shard.
+    let (router, shard_inputs) = ShardRouter::new(n);
+    let tcp = TcpPool::new(metrics.clone(), tcp_limits, router.clone());
     metrics.add_gate(tcp.gate.clone());
     let http_gate = crate::listener::Gate::new("http", http_max, http_max);
     metrics.add_gate(http_gate.clone());
@@ -110,38 +115,60 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("loading the queues and agents saved over REST")?
         .apply(config.queues.clone(), config.agents.clone());
     let (acd_records, acd_records_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (distributor, distributor_shards) =
-        Distributor::spawn(queues, agents, acd_records).map_err(anyhow::Error::msg)?;
+    let distributor = Distributor::spawn(queues, agents, acd_records, router.clone())
+        .map_err(anyhow::Error::msg)?;
     let acd_writer = AcdRecordWriter::spawn(store.clone(), acd_records_rx);
     let mut secret = [0u8; 32];
     for b in secret.iter_mut() {
         *b = rand::random();
     }
-    let shared = Arc::new(Shared {
-        config: config.clone(),
-        registrar: registrar.clone(),
-        media: media.clone(),
-        cdrs,
-        metrics: metrics.clone(),
-        distributor: distributor.clone(),
-        prompts,
-        locals: locals.clone(),
-        auth: sip::auth::Authenticator::new(
-            config.sip.domain.clone(),
-            secret,
-            config.sip.nonce_ttl_secs,
-        ),
-    });
-    let n = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 16);
-    let shards = Shards::spawn(n, shared.clone(), outbound);
-    drop(shared);
-    tcp.set_shards(shards.clone());
-    let _ = distributor_shards.set(shards.clone());
+    // One replay guard for every shard's digest verifier: a nonce count used on one shard
+    // is a replay on all of them.
+    let replay =
+        sip::auth::ReplayGuard::shared(sip::auth::ReplayGuard::DEFAULT_MAX_TRACKED_NONCES);
+    let unix_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    };
+    for (i, rx) in shard_inputs.into_iter().enumerate() {
+        let node = crate::shard::SharedNode {
+            registrar: registrar.clone(),
+            distributor: distributor.clone(),
+            auth: sip::auth::Authenticator::new(
+                config.sip.domain.clone(),
+                secret,
+                config.sip.nonce_ttl_secs,
+            )
+            .with_replay_guard(replay.clone()),
+        };
+        let engine = crate::engine::Engine::new(crate::engine::Setup {
+            shard: i as u8,
+            shards: n,
+            config: config.clone(),
+            prompts: prompts.clone(),
+            node: Box::new(node),
+            locals: locals.clone(),
+            seed: rand::random(),
+            now: Instant::now(),
+            unix_ms: unix_ms(),
+        });
+        crate::shard::spawn(
+            engine,
+            rx,
+            crate::shard::Effects {
+                router: router.clone(),
+                outbound: outbound.clone(),
+                media: media.clone(),
+                distributor: distributor.clone(),
+                cdrs: cdrs.clone(),
+                metrics: metrics.clone(),
+            },
+        );
+    }
+    drop(cdrs);
     for s in udp_sockets {
-        tokio::spawn(transport::udp_loop(s, shards.clone(), metrics.clone()));
+        tokio::spawn(transport::udp_loop(s, router.clone(), metrics.clone()));
     }
     for l in tcp_listeners {
         tokio::spawn(tcp.clone().accept_loop(l));
@@ -159,10 +186,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("loading campaigns")?;
     let dialer_timers = dialer.spawn_timers();
-    crate::preview_link::spawn(dialer.clone(), distributor.clone(), shards.clone());
+    crate::preview_link::spawn(dialer.clone(), distributor.clone(), router.clone());
     let state = AppState {
         config: config.clone(),
-        shards: shards.clone(),
+        router: router.clone(),
         registrar,
         metrics,
         media,
@@ -193,12 +220,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     wait_for_signal().await;
     tracing::info!("shutting down: ending calls");
-    shards.shutdown().await;
+    router.shutdown().await;
     // Event streams close after the calls' last events, releasing their distributor handles.
     let _ = stop_streams.send(true);
     let _ = stop_http.send(());
     let _ = http_task.await;
-    drop(shards);
+    drop(router);
     // The shards held the last CDR sinks; the writer drains and ends.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), cdr_writer).await;
     // The distributor task ends with its last handle; its records sender goes with it, and

@@ -1,188 +1,255 @@
-//! Shards: each is one task owning one [`Engine`] — the transactions and calls whose Call-ID
-//! hashes to it — so a dialog's messages are handled in order and without locks.
+//! Shards: each is one task driving one sans-IO [`Engine`] — the transactions and calls
+//! whose Call-ID the [`Router`] names it for — so a dialog's messages are handled in order
+//! and without locks. The task is the engine's I/O: it feeds it inputs with the time and
+//! carries out its outputs (transport, media hub, distributor, CDR writer, reports).
 
-use crate::engine::{CallView, Engine, Shared};
+use crate::distributor::Distributor;
+use crate::engine::{
+    Counters, Engine, Input, Node, NodeError, Origination, OriginationEvent, Output,
+    Registration,
+};
+use crate::metrics::Metrics;
+use crate::registrar::{Binding, Registrar};
+use crate::router::{Router, ShardInput};
+use crate::store::CdrSink;
 use crate::transport::Outbound;
-use sip::transaction::Target;
-use sip::Message;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
+use media::MediaHub;
+use sip::auth::{Algorithm, AuthOutcome, Authenticator, Credentials};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-pub enum ShardInput {
-    Bytes {
-        data: Vec<u8>,
-        source: Target,
-    },
-    Message {
-        msg: Message,
-        source: Target,
-    },
-    Calls(oneshot::Sender<Vec<CallView>>),
-    /// An order from the ACD for an interaction or feature call on this shard.
-    Acd(crate::distributor::AcdOrder),
-    /// Place a call for an agent (click-to-call, preview dialer).
-    Originate(crate::engine::Origination),
-    /// End every call, wait for the BYEs to be answered (bounded), then stop.
-    Shutdown(oneshot::Sender<()>),
+/// The node as each shard's engine sees it: the shared registrar, the distributor's queue
+/// DNs and the node's digest verifier.
+pub struct SharedNode {
+    pub registrar: Arc<RwLock<Registrar>>,
+    pub distributor: Distributor,
+    pub auth: Authenticator,
 }
 
-pub struct Shards {
-    senders: Vec<mpsc::Sender<ShardInput>>,
-    /// Round-robin cursor for calls the switch originates.
-    next: std::sync::atomic::AtomicUsize,
+impl Node for SharedNode {
+    fn lookup(&self, now: Instant, user: &str) -> Vec<Binding> {
+        match self.registrar.read() {
+            Ok(r) => r.lookup(now, user),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn register(&mut self, now: Instant, r: Registration<'_>) -> Result<Vec<Binding>, NodeError> {
+        let mut reg = self.registrar.write().map_err(|_| NodeError::Unavailable)?;
+        Ok(reg.update(
+            now,
+            r.aor,
+            r.call_id,
+            r.cseq,
+            r.source,
+            r.user_agent,
+            r.remove_all,
+            r.updates,
+        )?)
+    }
+
+    fn is_queue(&self, dn: &str) -> bool {
+        self.distributor.is_queue(dn)
+    }
+
+    fn verify(
+        &self,
+        unix_secs: u64,
+        method: &str,
+        uri: &str,
+        creds: &Credentials,
+        password: &dyn Fn(&str) -> Option<String>,
+    ) -> AuthOutcome {
+        self.auth.verify(unix_secs, method, uri, creds, password)
+    }
+
+    fn challenges(&self, unix_secs: u64, stale: bool, algorithms: &[Algorithm]) -> Vec<String> {
+        self.auth.challenges_for(unix_secs, stale, algorithms)
+    }
 }
 
-/// Queue depth per shard; beyond it datagrams are dropped (UDP peers retransmit).
-const QUEUE: usize = 65536;
-
-impl Shards {
-    pub fn spawn(n: usize, shared: Arc<Shared>, outbound: Arc<Outbound>) -> Arc<Shards> {
-        let mut senders = Vec::with_capacity(n);
-        for i in 0..n {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            senders.push(tx);
-            let engine = Engine::new(i as u8, shared.clone());
-            let out = outbound.clone();
-            tokio::spawn(run(engine, rx, out));
-        }
-        Arc::new(Shards {
-            senders,
-            next: std::sync::atomic::AtomicUsize::new(0),
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.senders.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.senders.is_empty()
-    }
-
-    /// The shard of a Call-ID. B-leg Call-IDs we create name their shard (`ccsNN-...`), so
-    /// both legs of a call land on the same one.
-    pub fn shard_for(&self, call_id: Option<&[u8]>) -> usize {
-        let n = self.senders.len().max(1);
-        let Some(cid) = call_id else { return 0 };
-        if cid.len() > 5 && cid.starts_with(b"ccs") && cid[5] == b'-' {
-            if let Ok(s) = std::str::from_utf8(&cid[3..5]) {
-                if let Ok(i) = u8::from_str_radix(s, 16) {
-                    return usize::from(i) % n;
-                }
-            }
-        }
-        let mut h = DefaultHasher::new();
-        cid.hash(&mut h);
-        (h.finish() as usize) % n
-    }
-
-    pub fn send(&self, shard: usize, input: ShardInput) {
-        if let Some(s) = self.senders.get(shard) {
-            if s.try_send(input).is_err() {
-                tracing::warn!(shard, "shard queue full: message dropped");
-            }
-        }
-    }
-
-    /// Place a call for an agent on the least recently used shard (round robin).
-    pub fn originate(&self, o: crate::engine::Origination) {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            % self.senders.len().max(1);
-        self.send(n, ShardInput::Originate(o));
-    }
-
-    pub async fn calls(&self) -> Vec<CallView> {
-        let mut out = Vec::new();
-        for s in &self.senders {
-            let (tx, rx) = oneshot::channel();
-            if s.send(ShardInput::Calls(tx)).await.is_ok() {
-                if let Ok(v) = rx.await {
-                    out.extend(v);
-                }
-            }
-        }
-        out
-    }
-
-    pub async fn shutdown(&self) {
-        let mut waits = Vec::new();
-        for s in &self.senders {
-            let (tx, rx) = oneshot::channel();
-            if s.send(ShardInput::Shutdown(tx)).await.is_ok() {
-                waits.push(rx);
-            }
-        }
-        for w in waits {
-            let _ = w.await;
-        }
-    }
+/// What a shard task carries out its engine's outputs with.
+pub struct Effects {
+    pub router: Router,
+    pub outbound: Arc<Outbound>,
+    pub media: Arc<media::MediaEngine>,
+    pub distributor: Distributor,
+    pub cdrs: CdrSink,
+    pub metrics: Arc<Metrics>,
 }
 
 /// How long shutdown waits for BYE answers before giving up.
 const DRAIN: Duration = Duration::from_secs(3);
 
-async fn run(mut engine: Engine, mut rx: mpsc::Receiver<ShardInput>, out: Arc<Outbound>) {
-    let mut stopping: Option<(Instant, oneshot::Sender<()>)> = None;
-    loop {
-        let mut deadline = engine.poll_timeout();
-        if let Some((since, _)) = &stopping {
-            // While draining, wake at the drain limit even if no timer is due before it.
-            let limit = *since + DRAIN;
-            deadline = Some(deadline.map_or(limit, |d| d.min(limit)));
-        }
-        let sleep = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending::<()>().await,
+pub fn spawn(engine: Engine, rx: mpsc::Receiver<ShardInput>, effects: Effects) {
+    let hub = MediaHub::new(effects.media.clone());
+    let shard = Shard {
+        engine,
+        hub,
+        effects,
+        reports: HashMap::new(),
+        published: Counters::default(),
+        pending: VecDeque::new(),
+    };
+    tokio::spawn(shard.run(rx));
+}
+
+struct Shard {
+    engine: Engine,
+    hub: MediaHub,
+    effects: Effects,
+    /// Where each originated call's progress goes, by attempt.
+    reports: HashMap<u64, mpsc::UnboundedSender<OriginationEvent>>,
+    published: Counters,
+    /// Inputs produced by carrying out outputs (the media hub's answers).
+    pending: VecDeque<Input>,
+}
+
+impl Shard {
+    async fn run(mut self, mut rx: mpsc::Receiver<ShardInput>) {
+        let mut stopping: Option<(Instant, oneshot::Sender<()>)> = None;
+        loop {
+            let mut deadline = self.engine.poll_timeout();
+            if let Some((since, _)) = &stopping {
+                // While draining, wake at the drain limit even if no timer is due before it.
+                let limit = *since + DRAIN;
+                deadline = Some(deadline.map_or(limit, |d| d.min(limit)));
             }
-        };
-        tokio::select! {
-            input = rx.recv() => {
-                let Some(input) = input else { break };
-                handle(&mut engine, input, &mut stopping);
-                // Take what else is queued before flushing, to batch under load.
-                for _ in 0..64 {
-                    match rx.try_recv() {
-                        Ok(input) => handle(&mut engine, input, &mut stopping),
-                        Err(_) => break,
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                input = rx.recv() => {
+                    let Some(input) = input else { break };
+                    self.handle(input, &mut stopping);
+                    // Take what else is queued before flushing, to batch under load.
+                    for _ in 0..64 {
+                        match rx.try_recv() {
+                            Ok(input) => self.handle(input, &mut stopping),
+                            Err(_) => break,
+                        }
                     }
                 }
+                _ = sleep => self.input(Instant::now(), Input::Tick),
             }
-            _ = sleep => engine.handle_timeout(Instant::now()),
-        }
-        while let Some(t) = engine.poll_transmit() {
-            out.send(t);
-        }
-        if let Some((since, _)) = &stopping {
-            if engine.is_idle() || since.elapsed() > DRAIN {
-                if let Some((_, done)) = stopping.take() {
-                    let _ = done.send(());
+            let counters = self.engine.counters();
+            self.effects
+                .metrics
+                .add_engine_counters(&self.published, &counters);
+            self.published = counters;
+            if let Some((since, _)) = &stopping {
+                if self.engine.is_idle() || since.elapsed() > DRAIN {
+                    if let Some((_, done)) = stopping.take() {
+                        let _ = done.send(());
+                    }
+                    break;
                 }
-                break;
             }
         }
     }
-}
 
-fn handle(
-    engine: &mut Engine,
-    input: ShardInput,
-    stopping: &mut Option<(Instant, oneshot::Sender<()>)>,
-) {
-    let now = Instant::now();
-    match input {
-        ShardInput::Bytes { data, source } => engine.handle_bytes(now, &data, source),
-        ShardInput::Message { msg, source } => engine.handle_message(now, msg, source),
-        ShardInput::Acd(order) => engine.handle_acd(now, order),
-        ShardInput::Originate(o) => engine.originate(now, o),
-        ShardInput::Calls(reply) => {
-            let _ = reply.send(engine.calls());
+    fn handle(&mut self, input: ShardInput, stopping: &mut Option<(Instant, oneshot::Sender<()>)>) {
+        let now = Instant::now();
+        match input {
+            ShardInput::Bytes { data, source } => self.input(now, Input::Bytes { data, source }),
+            ShardInput::Message { msg, source } => {
+                self.input(now, Input::Message { msg, source })
+            }
+            ShardInput::Acd(order) => self.input(now, Input::Acd(order)),
+            ShardInput::Originate {
+                origination,
+                report,
+            } => self.originate(now, origination, report),
+            ShardInput::Calls(reply) => {
+                let _ = reply.send(self.calls());
+            }
+            ShardInput::Shutdown(done) => {
+                self.input(now, Input::Shutdown);
+                *stopping = Some((now, done));
+            }
         }
-        ShardInput::Shutdown(done) => {
-            engine.shutdown(now);
-            *stopping = Some((now, done));
+    }
+
+    fn originate(
+        &mut self,
+        now: Instant,
+        o: Origination,
+        report: mpsc::UnboundedSender<OriginationEvent>,
+    ) {
+        self.reports.insert(o.attempt, report);
+        self.input(now, Input::Originate(o));
+    }
+
+    /// The engine's calls, with their relays' packet counters.
+    fn calls(&self) -> Vec<crate::engine::CallView> {
+        let mut calls = self.engine.calls();
+        for c in &mut calls {
+            if let Some(stats) = self.hub.stats(c.relay) {
+                for leg in &mut c.legs {
+                    let (inbound, outbound) = match leg.side {
+                        media::Side::A => (stats.a_to_b_packets, stats.b_to_a_packets),
+                        media::Side::B => (stats.b_to_a_packets, stats.a_to_b_packets),
+                    };
+                    leg.packets_in = inbound;
+                    leg.packets_out = outbound;
+                }
+            }
+        }
+        calls
+    }
+
+    /// Feed one input and carry out everything it leads to.
+    fn input(&mut self, now: Instant, input: Input) {
+        self.pending.push_back(input);
+        while let Some(input) = self.pending.pop_front() {
+            self.engine.handle_input(now, input);
+            while let Some(out) = self.engine.poll_output() {
+                self.output(out);
+            }
+        }
+    }
+
+    fn output(&mut self, out: Output) {
+        let fx = &self.effects;
+        match out {
+            Output::Transmit(t) => fx.outbound.send(t),
+            Output::Media(command) => {
+                if let Some(event) = self.hub.apply(command) {
+                    self.pending.push_back(Input::Media(event));
+                }
+            }
+            Output::Acd(event) => fx.distributor.send(event),
+            Output::AskPosition { interaction } => fx.distributor.ask_position(interaction),
+            Output::Feature {
+                call,
+                user,
+                feature,
+            } => fx
+                .distributor
+                .feature(usize::from(self.engine.shard()), call, user, feature),
+            Output::Publish(event) => match serde_json::to_value(&event) {
+                Ok(v) => fx.distributor.publish(v),
+                Err(e) => tracing::warn!(%e, "unpublishable call event"),
+            },
+            Output::Cdr(cdr) => fx.cdrs.record(cdr),
+            Output::Report(event) => {
+                let attempt = event.attempt();
+                let ended = matches!(event, OriginationEvent::Ended { .. });
+                if let Some(r) = self.reports.get(&attempt) {
+                    let _ = r.send(event);
+                }
+                if ended {
+                    self.reports.remove(&attempt);
+                }
+            }
+            Output::Forward { shard, msg, source } => {
+                fx.router.send(shard, ShardInput::Message { msg, source })
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::config::TcpLimits;
 use crate::listener::{next_connection, AcceptErrors, Gate, Slot};
 use crate::metrics::Metrics;
-use crate::shard::{ShardInput, Shards};
+use crate::router::{Router, ShardInput};
 use sip::transaction::{Target, Transmit, TransportKind};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::collections::HashMap;
@@ -59,7 +59,7 @@ impl Outbound {
 }
 
 /// Receive datagrams and hand each to its shard.
-pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Arc<Shards>, metrics: Arc<Metrics>) {
+pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Router, metrics: Arc<Metrics>) {
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
@@ -90,7 +90,7 @@ pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Arc<Shards>, metrics: Arc<
 /// past `idle_timeout` or takes longer than `message_timeout` over one message.
 pub struct TcpPool {
     conns: Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>,
-    shards: Mutex<Option<Arc<Shards>>>,
+    shards: Router,
     metrics: Arc<Metrics>,
     limits: TcpLimits,
     pub gate: Arc<Gate>,
@@ -100,25 +100,15 @@ pub struct TcpPool {
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl TcpPool {
-    pub fn new(metrics: Arc<Metrics>, limits: TcpLimits) -> Arc<TcpPool> {
+    pub fn new(metrics: Arc<Metrics>, limits: TcpLimits, router: Router) -> Arc<TcpPool> {
         let gate = Gate::new("sip-tcp", limits.max_connections, limits.max_per_ip);
         Arc::new(TcpPool {
             conns: Mutex::new(HashMap::new()),
-            shards: Mutex::new(None),
+            shards: router,
             metrics,
             limits,
             gate,
         })
-    }
-
-    pub fn set_shards(&self, shards: Arc<Shards>) {
-        if let Ok(mut s) = self.shards.lock() {
-            *s = Some(shards);
-        }
-    }
-
-    fn shards(&self) -> Option<Arc<Shards>> {
-        self.shards.lock().ok().and_then(|s| s.clone())
     }
 
     pub fn send(self: &Arc<Self>, addr: SocketAddr, data: Vec<u8>) {
@@ -249,9 +239,7 @@ impl TcpPool {
                     completed = true;
                     match m {
                         Ok(msg) => {
-                            let Some(shards) = pool.shards() else {
-                                continue;
-                            };
+                            let shards = &pool.shards;
                             let cid = msg
                                 .headers()
                                 .call_id()

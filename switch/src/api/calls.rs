@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub(super) async fn list(State(s): State<AppState>) -> impl IntoResponse {
-    Json(s.shards.calls().await)
+    Json(s.router.calls().await)
 }
 
 #[derive(Deserialize)]
@@ -64,14 +64,16 @@ pub(super) async fn click_to_call(
     }
     let attempt = rand::random::<u64>() >> 11;
     let (report, mut events) = tokio::sync::mpsc::unbounded_channel();
-    s.shards.originate(crate::engine::Origination {
-        agent: b.agent.unwrap_or_else(|| b.extension.clone()),
-        extension: b.extension,
-        number: b.number,
-        caller_id: String::new(),
-        attempt,
+    s.router.originate(
+        crate::engine::Origination {
+            agent: b.agent.unwrap_or_else(|| b.extension.clone()),
+            extension: b.extension,
+            number: b.number,
+            caller_id: String::new(),
+            attempt,
+        },
         report,
-    });
+    );
     // Nobody waits on these reports for a plain click-to-call: the event stream has them.
     tokio::spawn(async move { while events.recv().await.is_some() {} });
     Ok((StatusCode::ACCEPTED, Json(json!({"attempt": attempt}))))

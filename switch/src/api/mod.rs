@@ -22,7 +22,6 @@ mod tests_edges;
 use crate::distributor::Distributor;
 use crate::metrics::Metrics;
 use crate::registrar::Registrar;
-use crate::shard::Shards;
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -41,7 +40,7 @@ pub use dialer::http::ApiError;
 pub struct AppState {
     /// The configuration the server started with (its users are the known extensions).
     pub config: Arc<crate::config::Config>,
-    pub shards: Arc<Shards>,
+    pub router: crate::router::Router,
     pub registrar: Arc<RwLock<Registrar>>,
     pub metrics: Arc<Metrics>,
     pub media: Arc<media::MediaEngine>,
@@ -88,7 +87,7 @@ async fn health(State(s): State<AppState>) -> Json<serde_json::Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_secs": s.started.elapsed().as_secs(),
         "calls_active": s.metrics.calls_active(),
-        "shards": s.shards.len(),
+        "shards": s.router.len(),
     }))
 }
 

@@ -5,17 +5,14 @@
 use super::{app, AppState};
 use crate::config::Config;
 use crate::distributor::Distributor;
-use crate::engine::Shared;
 use crate::metrics::Metrics;
 use crate::registrar::Registrar;
-use crate::shard::Shards;
+use crate::router::Router;
 use crate::store::testing::TestDb;
-use crate::store::{AcdRecordWriter, CdrWriter};
-use crate::transport::{Outbound, TcpPool};
+use crate::store::AcdRecordWriter;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -36,7 +33,9 @@ impl TestApi {
         let db = TestDb::sqlite().await;
         let (records, records_rx) = tokio::sync::mpsc::unbounded_channel();
         AcdRecordWriter::spawn(db.store.clone(), records_rx);
-        let (distributor, _) = match Distributor::spawn(queues, agents, records) {
+        // No shards: orders the distributor sends go nowhere.
+        let (router, _) = Router::new(0);
+        let distributor = match Distributor::spawn(queues, agents, records, router.clone()) {
             Ok(d) => d,
             Err(e) => panic!("distributor: {e}"),
         };
@@ -47,28 +46,7 @@ impl TestApi {
             Err(e) => panic!("media: {e}"),
         };
         let registrar = Arc::new(RwLock::new(Registrar::default()));
-        let prompts = match crate::prompts::Prompts::load() {
-            Ok(p) => Arc::new(p),
-            Err(e) => panic!("prompts: {e}"),
-        };
         let config = Arc::new(Config::demo());
-        let shared = Arc::new(Shared {
-            config: config.clone(),
-            registrar: registrar.clone(),
-            media: media.clone(),
-            cdrs: CdrWriter::spawn(db.store.clone()).0,
-            metrics: metrics.clone(),
-            distributor: distributor.clone(),
-            prompts,
-            locals: HashMap::new(),
-            auth: sip::auth::Authenticator::new("test".into(), [0; 32], 300),
-        });
-        let outbound = Arc::new(Outbound::new(
-            None,
-            TcpPool::new(metrics.clone(), Config::demo().sip.tcp),
-            metrics.clone(),
-        ));
-        let shards = Shards::spawn(0, shared, outbound);
         let (stop, shutdown) = watch::channel(false);
         let dialer_store = match dialer::Store::from_pool(db.store.pool().clone()).await {
             Ok(s) => s,
@@ -80,7 +58,7 @@ impl TestApi {
         };
         let state = AppState {
             config,
-            shards,
+            router,
             registrar,
             metrics,
             media,

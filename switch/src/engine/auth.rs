@@ -1,20 +1,13 @@
 //! Digest authentication of requests (RFC 3261 §22): REGISTER is challenged with 401,
 //! INVITE with 407. Sources in `sip.trusted` pass without credentials.
 
-use super::Engine;
+use super::Cx;
 use sip::auth::{parse_credentials, AuthError, AuthOutcome};
 use sip::transaction::{Target, TxId};
 use sip::Request;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-fn unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-impl Engine {
+impl Cx {
     /// `Some(Some(user))` when the request carries valid credentials, `Some(None)` when the
     /// source is trusted, `None` when a challenge or refusal was sent instead.
     pub(super) fn authenticate(
@@ -25,7 +18,7 @@ impl Engine {
         source: Target,
         proxy: bool,
     ) -> Option<Option<String>> {
-        if self.config().sip.is_trusted(source.addr.ip()) {
+        if self.config.sip.is_trusted(source.addr.ip()) {
             return Some(None);
         }
         let (header, challenge_header, code) = if proxy {
@@ -33,7 +26,7 @@ impl Engine {
         } else {
             ("Authorization", "WWW-Authenticate", 401)
         };
-        let realm = self.config().sip.domain.clone();
+        let realm = self.config.sip.domain.clone();
         let creds = req
             .headers
             .get_all(header)
@@ -41,21 +34,21 @@ impl Engine {
             .find(|c| c.realm == realm);
         let mut stale = false;
         if let Some(creds) = creds {
-            let config = &self.shared.config;
+            let config = self.config.clone();
             let request_uri = req.uri.to_string();
-            let outcome = self.shared.auth.verify(
-                unix_secs(),
+            let outcome = self.node.verify(
+                self.unix_ms(now).max(0) as u64 / 1000,
                 req.method.as_str(),
                 &request_uri,
                 &creds,
-                |user| config.user(user).and_then(|u| u.password.clone()),
+                &|user| config.user(user).and_then(|u| u.password.clone()),
             );
             match outcome {
                 AuthOutcome::Ok { username } => return Some(Some(username)),
                 AuthOutcome::Stale => stale = true,
                 AuthOutcome::Rejected(e) => {
                     tracing::info!(user = %creds.username, reason = %e, from = %source.addr, "authentication failed");
-                    self.shared.metrics.inc_auth_failure();
+                    self.counters.auth_failures += 1;
                     match e {
                         AuthError::BadResponse | AuthError::UnknownUser => {
                             self.reply(now, tx, req, 403, Some("Bad Credentials"));
@@ -71,17 +64,15 @@ impl Engine {
                 }
             }
         }
-        let mut resp = req.response(code, None, Some(&super::call::new_tag()));
-        let algorithms = self.config().sip.digest_algorithms.clone();
-        for c in self
-            .shared
-            .auth
-            .challenges_for(unix_secs(), stale, &algorithms)
-        {
+        let tag = self.new_tag();
+        let mut resp = req.response(code, None, Some(&tag));
+        let algorithms = self.config.sip.digest_algorithms.clone();
+        let unix = self.unix_ms(now).max(0) as u64 / 1000;
+        for c in self.node.challenges(unix, stale, &algorithms) {
             resp.headers.push(challenge_header, c);
         }
         resp.headers
-            .push("Server", self.config().sip.user_agent.clone());
+            .push("Server", self.config.sip.user_agent.clone());
         self.layer.respond(now, tx, resp);
         None
     }

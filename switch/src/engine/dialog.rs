@@ -2,7 +2,7 @@
 //! and route set, the CSeq counters, and where to send. Each call has two: the A leg (the
 //! caller's dialog, where the switch is UAS) and the B leg (where it is UAC).
 
-use sip::transaction::{new_branch, Target};
+use sip::transaction::Target;
 use sip::{Headers, Method, NameAddr, Request, Response, Uri};
 
 #[derive(Clone, Debug)]
@@ -73,27 +73,22 @@ impl Dialog {
         })
     }
 
-    /// A new in-dialog request with the next CSeq.
-    pub fn request(&mut self, method: Method, via_host: &str, transport: &str) -> Request {
+    /// A new in-dialog request with the next CSeq, leaving with Via `via` (our address,
+    /// transport and a fresh branch: see [`Via`]).
+    pub fn request(&mut self, method: Method, via: &Via) -> Request {
         if method != Method::Ack && method != Method::Cancel {
             self.local_cseq += 1;
         }
-        self.request_with_cseq(method, self.local_cseq, via_host, transport)
+        self.request_with_cseq(method, self.local_cseq, via)
     }
 
-    pub fn request_with_cseq(
-        &self,
-        method: Method,
-        cseq: u32,
-        via_host: &str,
-        transport: &str,
-    ) -> Request {
+    pub fn request_with_cseq(&self, method: Method, cseq: u32, via: &Via) -> Request {
         let mut h = Headers::new();
         h.push(
             "Via",
             format!(
-                "SIP/2.0/{transport} {via_host};branch={};rport",
-                new_branch()
+                "SIP/2.0/{} {};branch={};rport",
+                via.transport, via.host, via.branch
             ),
         );
         h.push("Max-Forwards", "70");
@@ -115,6 +110,13 @@ impl Dialog {
             body: Vec::new(),
         }
     }
+}
+
+/// The Via of a request we send: our address for its transport and a new branch.
+pub struct Via {
+    pub host: String,
+    pub transport: &'static str,
+    pub branch: String,
 }
 
 /// A From/To value without its tag, to rebuild headers with our own tag.

@@ -1,71 +1,96 @@
-//! Ending calls: BYE on both legs, no-media and session-timer checks, and the CDR.
+//! Ending sessions: BYE and CANCEL to their legs, the no-media and session-timer checks,
+//! and forgetting a session (its indexes, its relay) with its CDR.
 
-use super::call::{unix_ms, Call, CallState, Side};
-use super::{media_check_interval, CallTimer, Engine, TxRole};
+use super::session::{End, LegId, LegState, Phase, Session, SessionTimer};
+use super::{media_check_interval, CallTimer, Cx, OriginationEvent, Output, TxRole};
+use crate::records::{Cause, HangupSide};
 use crate::store::Cdr;
+use media::graph::MediaCommand;
 use sip::{Method, Request};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-impl Engine {
-    /// End a call from the switch's side: BYE both answered legs, or fail a ringing call.
-    pub(super) fn hangup_all(&mut self, now: Instant, id: u64, cause: &str, side: &str, code: u16) {
-        let Some(mut call) = self.calls.remove(&id) else {
-            return;
-        };
-        match call.state {
-            CallState::Answered => {
-                for s in [Side::A, Side::B] {
-                    self.send_bye(now, &mut call, s);
-                }
-                self.calls.insert(id, call);
-                self.finish(now, id, cause, side, 200);
-            }
-            CallState::Queued => {
-                self.cancel_forks(now, &mut call, |_| true);
-                self.send_bye(now, &mut call, Side::A);
-                self.calls.insert(id, call);
-                self.finish(now, id, cause, side, code);
-            }
-            CallState::Routing | CallState::Early => {
-                self.cancel_forks(now, &mut call, |_| true);
-                self.cancel_agent_legs(now, &mut call);
-                let resp = call.a_invite.response(code, None, Some(&call.a.local_tag));
-                self.layer.respond(now, call.a_invite_tx, resp);
-                self.calls.insert(id, call);
-                self.finish(now, id, cause, side, code);
-            }
-        }
-    }
-
-    /// CANCEL the still-ringing forks that `which` selects.
-    pub(super) fn cancel_forks(
+impl Cx {
+    /// End a session from the switch's side: BYE the confirmed legs, CANCEL ringing ones,
+    /// and answer the caller with `code` if it was not answered yet.
+    pub(super) fn hangup_all(
         &mut self,
         now: Instant,
-        call: &mut Call,
-        which: impl Fn(&super::call::Fork) -> bool,
+        s: &mut Session,
+        cause: Cause,
+        side: HangupSide,
+        code: u16,
     ) {
-        for f in call.forks.iter_mut() {
-            if f.final_code.is_none() && !f.cancelled && which(f) {
-                f.cancelled = true;
-                if let Some(t) = f.tx {
+        if matches!(s.phase, Phase::Ended(_)) {
+            return;
+        }
+        let pending: Vec<LegId> = s.pending_legs().collect();
+        self.cancel_legs(now, s, &pending);
+        if let Some(callee) = s.callee() {
+            self.send_bye(now, s, LegId(0));
+            self.send_bye(now, s, callee);
+            return self.end(s, cause, side, 200);
+        }
+        if s.answered_locally() || s.legs.first().is_some_and(|l| l.state == LegState::Confirmed)
+        {
+            self.send_bye(now, s, LegId(0));
+        } else {
+            self.fail_caller(now, s, code, None);
+        }
+        self.end(s, cause, side, code);
+    }
+
+    /// The session is over: the engine forgets it once the current input is handled.
+    pub(super) fn end(&mut self, s: &mut Session, cause: Cause, side: HangupSide, status: u16) {
+        if matches!(s.phase, Phase::Ended(_)) {
+            return;
+        }
+        // A caller the switch answered itself (queue, feature code) got a 200.
+        let status = if s.answered.is_some() || (s.answered_locally() && s.outbound.is_none()) {
+            200
+        } else {
+            status
+        };
+        if let Some(i) = s.interaction() {
+            if self.interactions.remove(&i).is_some() {
+                // Waiting or ringing: the caller abandoned; bridged: the agent's wrap-up.
+                self.emit(Output::Acd(acd::Event::InteractionEnded {
+                    interaction: acd::InteractionId(i),
+                }));
+            }
+        }
+        s.phase = Phase::Ended(End {
+            cause,
+            side,
+            status,
+        });
+    }
+
+    /// CANCEL these legs' INVITEs (those still ringing).
+    pub(super) fn cancel_legs(&mut self, now: Instant, s: &mut Session, legs: &[LegId]) {
+        for &leg in legs {
+            let l = s.leg_mut(leg);
+            if l.state == LegState::Ringing {
+                l.state = LegState::Cancelling;
+                if let Some(t) = l.tx {
                     self.layer.cancel(now, t);
                 }
             }
         }
     }
 
-    pub(super) fn send_bye(&mut self, now: Instant, call: &mut Call, side: Side) {
-        let id = call.id;
-        let Some(d) = call.dialog_mut(side) else {
+    pub(super) fn send_bye(&mut self, now: Instant, s: &mut Session, leg: LegId) {
+        let Some(transport) = s.leg(leg).dialog.as_ref().map(|d| d.target.transport) else {
+            return;
+        };
+        let via = self.via(transport);
+        let Some(d) = s.leg_mut(leg).dialog.as_mut() else {
             return;
         };
         let target = d.target;
-        let transport = target.transport;
-        let (host, tok) = self.via_host(transport);
-        let bye = d.request(Method::Bye, &host, tok);
+        let bye = d.request(Method::Bye, &via);
         if let Some(t) = self.send_request(now, bye, target) {
-            self.tx_owner.insert(t, (id, TxRole::Fire));
-            call.txs.push(t);
+            self.tx_owner.insert(t, (s.id, TxRole::Fire));
+            s.txs.push(t);
         }
     }
 
@@ -73,7 +98,7 @@ impl Engine {
     /// with when the caller asks for less than we accept. `None`: no session timer (the
     /// caller does not support it, or `sip.session_expires` is 0).
     pub(super) fn session_interval(&self, req: &Request) -> Result<Option<u32>, u32> {
-        let cfg = &self.config().sip;
+        let cfg = &self.config.sip;
         let asked = req
             .headers
             .get("Session-Expires")
@@ -110,146 +135,154 @@ impl Engine {
     }
 
     /// The caller refreshed the session (or it just started): push the deadline out.
-    pub(super) fn refresh_session(&mut self, now: Instant, call: &mut Call) {
-        if let Some(n) = call.session_interval {
-            let at = now + std::time::Duration::from_secs(u64::from(n));
-            call.session_deadline = Some(at);
-            self.schedule(at, call.id, CallTimer::Session);
+    pub(super) fn refresh_session(&mut self, now: Instant, s: &mut Session) {
+        if let Some(SessionTimer { interval, .. }) = s.timer {
+            let at = now + Duration::from_secs(u64::from(interval));
+            s.timer = Some(SessionTimer {
+                interval,
+                deadline: Some(at),
+            });
+            self.schedule(at, s.id, CallTimer::Session);
         }
     }
 
-    pub(super) fn session_check(&mut self, now: Instant, id: u64) {
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        if call.session_deadline.is_some_and(|d| d <= now) {
-            tracing::info!(call_id = %call.a.call_id, "session timer expired: ending call");
-            self.hangup_all(now, id, "session_timeout", "switch", 408);
+    pub(super) fn session_check(&mut self, now: Instant, s: &mut Session) {
+        if s
+            .timer
+            .and_then(|t| t.deadline)
+            .is_some_and(|d| d <= now)
+        {
+            tracing::info!(call = s.id, "session timer expired: ending call");
+            self.hangup_all(now, s, Cause::SessionTimeout, HangupSide::Switch, 408);
         }
     }
 
-    pub(super) fn media_check(&mut self, now: Instant, id: u64) {
-        let Some(limit) = self.config().media.no_media_timeout() else {
-            return;
-        };
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        let idle = call.media.as_ref().map(|m| m.stats().idle_for);
-        if idle.is_some_and(|i| i >= limit) {
-            tracing::info!(call_id = %call.a.call_id, "no media: ending call");
-            self.hangup_all(now, id, "no_media", "switch", 408);
-        } else {
+    /// Check the session's RTP activity from now on (when `media.no_media_timeout_secs` is
+    /// set).
+    pub(super) fn start_media_checks(&mut self, now: Instant, id: u64) {
+        if let Some(limit) = self.config.media.no_media_timeout() {
             self.schedule(now + media_check_interval(limit), id, CallTimer::Media);
         }
     }
 
-    /// Forget a call: indexes, media ports, and write its CDR.
-    pub(super) fn finish(&mut self, now: Instant, id: u64, cause: &str, side: &str, status: u16) {
-        let Some(call) = self.calls.remove(&id) else {
+    /// Time to check the RTP activity: ask the relay (answered by `media_activity`).
+    pub(super) fn probe_media(&mut self, s: &mut Session) {
+        if self.config.media.no_media_timeout().is_some() {
+            self.media(MediaCommand::Probe { relay: s.relay });
+        }
+    }
+
+    pub(super) fn media_activity(&mut self, now: Instant, s: &mut Session, idle_for: Duration) {
+        let Some(limit) = self.config.media.no_media_timeout() else {
             return;
         };
-        self.dialogs
-            .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
-        for tag in &call.b_tags {
-            self.dialogs.remove(&(call.b_call_id.clone(), tag.clone()));
+        if idle_for >= limit {
+            tracing::info!(call = s.id, "no media: ending call");
+            self.hangup_all(now, s, Cause::NoMedia, HangupSide::Switch, 408);
+        } else {
+            self.schedule(now + media_check_interval(limit), s.id, CallTimer::Media);
         }
-        if let Some(i) = call.interaction {
-            self.interactions.remove(&i);
-            // Waiting or ringing: the caller abandoned; bridged: the agent's wrap-up starts.
-            self.shared.distributor.send(acd::Event::InteractionEnded {
-                interaction: acd::InteractionId(i),
-            });
-        }
-        self.invites.remove(&call.a_invite_tx);
-        for t in &call.txs {
-            self.reinvite_acks.remove(t);
-            // A request relayed from one leg whose twin is still unanswered: answer it now
-            // (487 for a re-INVITE, 481 otherwise), the dialog it belonged to is gone.
-            if let Some((_, TxRole::Relay { server, .. })) = self.tx_owner.get(t).copied() {
-                if let Some(req) = self.layer.server_request(server).cloned() {
-                    let code = if req.method == Method::Invite {
-                        487
-                    } else {
-                        481
-                    };
-                    let resp = req.response(code, None, None);
-                    self.layer.respond(now, server, resp);
+    }
+
+    /// Forget an ended session: indexes, relay, transactions; write its CDR.
+    pub(super) fn finish(&mut self, now: Instant, s: Session) {
+        let Phase::Ended(end) = s.phase else {
+            return;
+        };
+        if let Some(l) = s.legs.first() {
+            if let Some(d) = &l.dialog {
+                self.dialogs
+                    .remove(&(d.call_id.clone(), d.local_tag.clone()));
+            }
+            if l.role == super::session::Role::Agent {
+                // The agent legs' own Call-ID and tag.
+                if let (Some(cid), Ok(from)) = (l.invite.headers.call_id(), l.invite.headers.from())
+                {
+                    if let Some(tag) = from.tag() {
+                        self.dialogs.remove(&(cid.to_string(), tag.to_string()));
+                    }
                 }
             }
-            // BYEs in flight keep their entry until answered. INVITEs still ringing become
-            // orphans: their final answer is still awaited (a 487 is ACKed by the
-            // transaction layer; a 2xx that crossed our CANCEL is ACKed and released).
+        }
+        for tag in &s.our_tags {
+            self.dialogs.remove(&(s.our_call_id.clone(), tag.clone()));
+        }
+        if let Some(tx) = s.invite_tx {
+            self.invites.remove(&tx);
+        }
+        for t in &s.txs {
+            self.reinvite_acks.remove(t);
             match self.tx_owner.get(t).map(|(_, r)| *r) {
-                Some(TxRole::Fire) | None => {}
-                Some(TxRole::Fork(n)) => match call.forks.get(n) {
-                    Some(f) if f.final_code.is_none() && call.winner != Some(n) => {
-                        self.tx_owner.insert(*t, (id, TxRole::Orphan));
-                        self.orphans.insert(*t, (f.request.clone(), f.target));
+                // BYEs in flight keep their entry until answered.
+                Some(TxRole::Fire) | None | Some(TxRole::Orphan) => {}
+                Some(TxRole::Relay { server, .. }) => {
+                    // A request relayed from one leg whose twin is still unanswered: answer
+                    // it now (487 for a re-INVITE, 481 otherwise), its dialog is gone.
+                    if let Some(req) = self.layer.server_request(server).cloned() {
+                        let code = if req.method == Method::Invite { 487 } else { 481 };
+                        let resp = req.response(code, None, None);
+                        self.layer.respond(now, server, resp);
+                    }
+                    self.tx_owner.remove(t);
+                }
+                // INVITEs still ringing become orphans: their final answer is still
+                // awaited (a 487 is ACKed by the transaction layer; a 2xx that crossed our
+                // CANCEL is ACKed and released).
+                Some(TxRole::Invite(leg)) => match s.legs.get(leg.0) {
+                    Some(l) if l.pending() => {
+                        self.tx_owner.insert(*t, (s.id, TxRole::Orphan));
+                        self.orphans.insert(*t, (l.invite.clone(), l.target));
                     }
                     _ => {
                         self.tx_owner.remove(t);
                     }
                 },
-                Some(TxRole::AgentLeg(n)) => {
-                    let fork = call.outbound.as_ref().and_then(|o| o.agent_forks.get(n));
-                    match fork {
-                        Some(f) if f.final_code.is_none() && !call.local_answer => {
-                            self.tx_owner.insert(*t, (id, TxRole::Orphan));
-                            self.orphans.insert(*t, (f.request.clone(), f.target));
-                        }
-                        _ => {
-                            self.tx_owner.remove(t);
-                        }
-                    }
-                }
-                Some(_) => {
-                    self.tx_owner.remove(t);
-                }
             }
         }
-        if let Some(out) = &call.outbound {
-            let sip_status = if call.answered.is_some() { 200 } else { status };
-            out.send(super::OriginationEvent::Ended {
-                attempt: out.attempt,
+        self.media(MediaCommand::Release { relay: s.relay });
+        if let Some(out) = &s.outbound {
+            let sip_status = if s.answered.is_some() { 200 } else { end.status };
+            let (agent, attempt, number) = (out.agent.clone(), out.attempt, out.number.clone());
+            self.report(OriginationEvent::Ended {
+                attempt,
                 sip_status,
             });
-            self.shared.distributor.publish(serde_json::json!({
-                "type": "call", "agent": out.agent, "attempt": out.attempt,
-                "number": out.number, "state": "ended", "sip_status": sip_status,
-            }));
+            self.publish_call(&agent, attempt, &number, "ended", Some(sip_status));
         }
-        let end_ms = unix_ms();
-        let (ring_secs, talk_secs) = match call.answered {
+        let end_ms = self.unix_ms(now);
+        let (ring_secs, talk_secs) = match s.answered {
             Some((at, _)) => (
-                (at - call.started).as_secs_f64(),
-                at.elapsed().as_secs_f64(),
+                (at - s.started).as_secs_f64(),
+                now.saturating_duration_since(at).as_secs_f64(),
             ),
-            None => (call.started.elapsed().as_secs_f64(), 0.0),
+            None => (now.saturating_duration_since(s.started).as_secs_f64(), 0.0),
+        };
+        let call_id = match s.legs.first() {
+            Some(l) => l
+                .dialog
+                .as_ref()
+                .map(|d| d.call_id.clone())
+                .or_else(|| l.invite.headers.call_id().map(str::to_string))
+                .unwrap_or_default(),
+            None => s.our_call_id.clone(),
         };
         let cdr = Cdr {
-            call_id: call.a.call_id.clone(),
-            from_uri: call.from_uri.clone(),
-            to_uri: call.to_uri.clone(),
-            from_user: call.from_user.clone(),
-            to_user: call.to_user.clone(),
-            start_ms: call.start_ms,
-            answer_ms: call.answered.map(|a| a.1),
+            call_id,
+            from_uri: s.from_uri.clone(),
+            to_uri: s.to_uri.clone(),
+            from_user: s.from_user.clone(),
+            to_user: s.to_user.clone(),
+            start_ms: s.start_ms,
+            answer_ms: s.answered.map(|a| a.1),
             end_ms,
             ring_secs,
             talk_secs,
-            // A caller the switch answered itself (queue, feature code) got a 200.
-            status: if call.answered.is_some() || (call.local_answer && call.outbound.is_none()) {
-                200
-            } else {
-                status
-            },
-            cause: cause.to_string(),
-            hangup_side: side.to_string(),
+            status: end.status,
+            cause: end.cause,
+            hangup_side: end.side,
         };
-        tracing::debug!(call_id = %cdr.call_id, cause, side, "call ended");
-        self.shared.cdrs.record(cdr);
-        self.shared.metrics.call_ended();
-        drop(call);
+        tracing::debug!(call_id = %cdr.call_id, cause = %end.cause, side = %end.side, "call ended");
+        self.emit(Output::Cdr(cdr));
+        self.counters.calls_ended += 1;
     }
 }

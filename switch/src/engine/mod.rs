@@ -1,52 +1,47 @@
-//! The call engine of one shard. It owns the shard's SIP transactions and calls; the shard
-//! task ([`crate::shard`]) feeds it datagrams and timer ticks and sends what it produces.
-//! Everything here is synchronous: state changes happen in one place, in message order.
+//! The call engine of one shard, sans-IO. It owns the shard's SIP transactions and call
+//! sessions; its shard task ([`crate::shard`]) feeds it [`Input`]s with the time, and
+//! carries out the [`Output`]s it polls: transmissions, media commands, ACD events,
+//! published events, CDRs, reports and forwards. Nothing in here takes a lock, opens a
+//! socket, spawns a task or reads a clock: the time comes with each input, randomness from
+//! a seeded generator, and the registrar through [`Node`].
+//!
+//! A call is a [`Session`] of legs and bridges ("The call model" in DESIGN.md).
 
 mod auth;
-mod call;
 mod dialog;
-mod fork;
 mod hangup;
+mod in_dialog;
+mod io;
+mod locator;
+mod node;
 mod originate;
 mod queue;
-
-pub use originate::{Origination, OriginationEvent};
 mod register;
-mod relay;
+mod ringing;
+mod sdp;
+mod session;
+mod setup;
+#[cfg(test)]
+mod tests;
 
-pub use call::{CallView, LegView};
+pub use io::{CallEvent, Counters, Input, Origination, OriginationEvent, Output};
+pub use locator::shard_for;
+pub use node::{LocalNode, Node, NodeError, Registration};
+pub use session::{Bridge, CallState, CallView, LegView, Phase, Prompt};
 
 use crate::config::Config;
-use crate::metrics::Metrics;
-use crate::registrar::Registrar;
-use crate::store::CdrSink;
-use call::{Call, Side};
-use media::MediaEngine;
+use crate::prompts::Prompts;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use session::{LegId, Session};
 use sip::transaction::{self, Event, Layer, Target, TransportKind, TxId};
 use sip::validate::{self, Policy};
 use sip::{Message, Method, Request, Response};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What every shard shares. Read-only except the registrar (behind its lock), the media
-/// engine (its own atomics) and the metrics (atomics).
-pub struct Shared {
-    pub config: Arc<Config>,
-    pub registrar: Arc<RwLock<Registrar>>,
-    pub media: Arc<MediaEngine>,
-    pub cdrs: CdrSink,
-    pub metrics: Arc<Metrics>,
-    pub distributor: crate::distributor::Distributor,
-    pub prompts: Arc<crate::prompts::Prompts>,
-    /// Our address per transport, for Via and Contact.
-    pub locals: HashMap<TransportKind, SocketAddr>,
-    /// Digest verifier of every shard: one replay guard per node, so a nonce count used on
-    /// one shard is a replay on all of them.
-    pub auth: sip::auth::Authenticator,
-}
 
 /// Why a call-level timer fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -66,46 +61,77 @@ enum CallTimer {
 /// What a client transaction was started for.
 #[derive(Clone, Copy, Debug)]
 enum TxRole {
-    /// The INVITE to fork `n` of the B leg.
-    Fork(usize),
-    /// A request relayed from `from` (server transaction `server`) to the other leg.
-    Relay { server: TxId, from: Side },
+    /// The INVITE of this leg (a fork to a callee, or to an agent's phone).
+    Invite(LegId),
+    /// A request relayed from leg `from` (server transaction `server`) to its peer.
+    Relay { server: TxId, from: LegId },
     /// A BYE (or another request) whose answer changes nothing.
     Fire,
-    /// A fork's INVITE whose call has ended; see [`Engine::orphans`].
+    /// An INVITE whose session has ended; see [`Cx::orphans`].
     Orphan,
-    /// The INVITE to phone `n` of the agent an originated call rings first.
-    AgentLeg(usize),
+}
+
+/// What the engine is made with.
+pub struct Setup {
+    pub shard: u8,
+    /// How many shards the node has (for the locator).
+    pub shards: usize,
+    pub config: Arc<Config>,
+    pub prompts: Arc<Prompts>,
+    pub node: Box<dyn Node>,
+    /// Our address per transport, for Via and Contact.
+    pub locals: HashMap<TransportKind, SocketAddr>,
+    /// Seeds tags, branches and Call-IDs.
+    pub seed: u64,
+    /// The time the engine starts, and the wall clock at that time (unix ms).
+    pub now: Instant,
+    pub unix_ms: i64,
 }
 
 pub struct Engine {
+    cx: Cx,
+    sessions: HashMap<u64, Session>,
+}
+
+/// Everything of the engine but its sessions, so a session and the rest can be borrowed
+/// at once (no taking calls out of the map and putting them back).
+struct Cx {
     shard: u8,
-    shared: Arc<Shared>,
+    shards: usize,
+    config: Arc<Config>,
+    prompts: Arc<Prompts>,
+    node: Box<dyn Node>,
+    locals: HashMap<TransportKind, SocketAddr>,
     layer: Layer,
     policy: Policy,
-    calls: HashMap<u64, Call>,
-    /// (Call-ID, our tag) of each leg -> call and side.
-    dialogs: HashMap<(String, String), (u64, Side)>,
-    /// ACD interactions held by this shard -> call.
+    out: VecDeque<Output>,
+    rng: StdRng,
+    /// A monotonic instant and the wall clock then, to stamp CDRs.
+    wall: (Instant, i64),
+    /// (Call-ID, our tag) of each leg -> session.
+    dialogs: HashMap<(String, String), u64>,
+    /// ACD interactions held by this shard -> session.
     interactions: HashMap<u64, u64>,
-    /// A-leg INVITE server transactions -> call, to match CANCEL and timeouts.
+    /// The caller's INVITE server transactions -> session, to match CANCEL and timeouts.
     invites: HashMap<TxId, u64>,
     tx_owner: HashMap<TxId, (u64, TxRole)>,
-    /// INVITEs of finished calls still waiting for their final answer, with their request
-    /// and target so a late 2xx can be ACKed and released.
+    /// INVITEs of finished sessions still waiting for their final answer, with their
+    /// request and target so a late 2xx can be ACKed and released.
     orphans: HashMap<TxId, (Request, Target)>,
     /// Our ACKs of relayed re-INVITEs' 2xx, by client transaction, repeated when the 2xx
-    /// is (until the call ends).
+    /// is (until the session ends).
     reinvite_acks: HashMap<TxId, (Vec<u8>, Target)>,
     timers: BinaryHeap<Reverse<(Instant, u64, CallTimer)>>,
     next_call: u64,
-    published: transaction::Stats,
+    next_interaction: u64,
     draining: bool,
+    counters: Counters,
+    locator: locator::Locator,
 }
 
 impl Engine {
-    pub fn new(shard: u8, shared: Arc<Shared>) -> Engine {
-        let cfg = &shared.config.sip;
+    pub fn new(setup: Setup) -> Engine {
+        let cfg = &setup.config.sip;
         let layer = Layer::new(transaction::Config {
             t1: cfg.t1(),
             t2: cfg.t2(),
@@ -127,107 +153,182 @@ impl Engine {
             proxy_like: true,
         };
         Engine {
-            shard,
-            shared,
-            layer,
-            policy,
-            calls: HashMap::new(),
-            dialogs: HashMap::new(),
-            invites: HashMap::new(),
-            interactions: HashMap::new(),
-            tx_owner: HashMap::new(),
-            orphans: HashMap::new(),
-            reinvite_acks: HashMap::new(),
-            timers: BinaryHeap::new(),
-            next_call: 1,
-            published: transaction::Stats::default(),
-            draining: false,
+            cx: Cx {
+                shard: setup.shard,
+                shards: setup.shards.max(1),
+                config: setup.config,
+                prompts: setup.prompts,
+                node: setup.node,
+                locals: setup.locals,
+                layer,
+                policy,
+                out: VecDeque::new(),
+                rng: StdRng::seed_from_u64(setup.seed),
+                wall: (setup.now, setup.unix_ms),
+                dialogs: HashMap::new(),
+                interactions: HashMap::new(),
+                invites: HashMap::new(),
+                tx_owner: HashMap::new(),
+                orphans: HashMap::new(),
+                reinvite_acks: HashMap::new(),
+                timers: BinaryHeap::new(),
+                next_call: 1,
+                next_interaction: 1,
+                draining: false,
+                counters: Counters::default(),
+                locator: locator::Locator::default(),
+            },
+            sessions: HashMap::new(),
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.shared.config
-    }
-
-    /// Feed one datagram or framed stream message.
-    pub fn handle_bytes(&mut self, now: Instant, data: &[u8], source: Target) {
-        match sip::parse_datagram(data) {
-            Ok(msg) => self.handle_message(now, msg, source),
-            Err(sip::WireError::KeepAlive) => {}
-            Err(e) => {
-                self.shared.metrics.inc_parse_error();
-                tracing::debug!(%e, from = %source.addr, "unparseable message");
-                if let Some(resp) = validate::reject_unparseable(data, &e) {
-                    self.layer.send_stateless_bytes(resp, source);
-                }
-            }
+    /// Take one input at `now`. Its effects are then waiting in [`Engine::poll_output`].
+    pub fn handle_input(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Bytes { data, source } => self.handle_bytes(now, &data, source),
+            Input::Message { msg, source } => self.handle_message(now, msg, source),
+            Input::Tick => self.handle_timeout(now),
+            Input::Acd(order) => self.handle_acd(now, order),
+            Input::Originate(o) => self.originate(now, o),
+            Input::Media(event) => self.handle_media(now, event),
+            Input::Shutdown => self.shutdown(now),
         }
-    }
-
-    pub fn handle_message(&mut self, now: Instant, msg: Message, source: Target) {
-        self.layer.handle_message(now, msg, source);
         self.process(now);
     }
 
-    /// Next instant [`Engine::handle_timeout`] is due.
+    /// The next effect of the inputs taken so far.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(t) = self.cx.layer.poll_transmit() {
+            return Some(Output::Transmit(t));
+        }
+        self.cx.out.pop_front()
+    }
+
+    /// When [`Input::Tick`] is next due.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let call = self.timers.peek().map(|Reverse((at, _, _))| *at);
-        match (self.layer.poll_timeout(), call) {
+        let call = self.cx.timers.peek().map(|Reverse((at, _, _))| *at);
+        match (self.cx.layer.poll_timeout(), call) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
     }
 
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.layer.handle_timeout(now);
-        while let Some(Reverse((at, call, kind))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
-            match kind {
-                CallTimer::Ring => self.ring_timeout(now, call),
-                CallTimer::Media => self.media_check(now, call),
-                CallTimer::Session => self.session_check(now, call),
-                CallTimer::Announce => self.announce(call),
-                CallTimer::Hangup => self.hangup_all(now, call, "normal", "switch", 200),
-            }
-        }
-        self.process(now);
-    }
-
-    pub fn poll_transmit(&mut self) -> Option<transaction::Transmit> {
-        self.layer.poll_transmit()
+    /// Re-anchor the wall clock (unix ms at `now`), e.g. after the system clock was set.
+    pub fn set_wall_clock(&mut self, now: Instant, unix_ms: i64) {
+        self.cx.wall = (now, unix_ms);
     }
 
     pub fn calls(&self) -> Vec<CallView> {
-        let mut v: Vec<CallView> = self.calls.values().map(Call::view).collect();
+        let mut v: Vec<CallView> = self.sessions.values().map(Session::view).collect();
         v.sort_by_key(|c| c.started_ms);
         v
     }
 
     pub fn active_calls(&self) -> usize {
-        self.calls.len()
+        self.sessions.len()
+    }
+
+    pub fn counters(&self) -> Counters {
+        let mut c = self.cx.counters;
+        c.transactions = self.cx.layer.stats();
+        c
     }
 
     /// No call left and no request of ours (a BYE) waiting for its answer: shutdown may
     /// stop. Finished transactions lingering to absorb retransmissions do not count.
     pub fn is_idle(&self) -> bool {
-        self.calls.is_empty() && self.tx_owner.is_empty()
+        self.sessions.is_empty() && self.cx.tx_owner.is_empty()
+    }
+
+    pub fn shard(&self) -> u8 {
+        self.cx.shard
+    }
+
+    fn handle_bytes(&mut self, now: Instant, data: &[u8], source: Target) {
+        match sip::parse_datagram(data) {
+            Ok(msg) => self.handle_message(now, msg, source),
+            Err(sip::WireError::KeepAlive) => {}
+            Err(e) => {
+                self.cx.counters.parse_errors += 1;
+                tracing::debug!(%e, from = %source.addr, "unparseable message");
+                if let Some(resp) = validate::reject_unparseable(data, &e) {
+                    self.cx.layer.send_stateless_bytes(resp, source);
+                }
+            }
+        }
+    }
+
+    fn handle_message(&mut self, now: Instant, msg: Message, source: Target) {
+        if let Some(shard) = self.cx.locator.owner(now, &msg, self.cx.shard, self.cx.shards) {
+            self.cx.out.push_back(Output::Forward { shard, msg, source });
+            return;
+        }
+        self.cx.layer.handle_message(now, msg, source);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.cx.layer.handle_timeout(now);
+        while let Some(Reverse((at, id, kind))) = self.cx.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.cx.timers.pop();
+            self.with(now, id, |cx, s| match kind {
+                CallTimer::Ring => cx.ring_timeout(now, s),
+                CallTimer::Media => cx.probe_media(s),
+                CallTimer::Session => cx.session_check(now, s),
+                CallTimer::Announce => cx.announce(s),
+                CallTimer::Hangup => cx.hangup_all(
+                    now,
+                    s,
+                    crate::records::Cause::Normal,
+                    crate::records::HangupSide::Switch,
+                    200,
+                ),
+            });
+        }
+        self.cx.locator.expire(now);
     }
 
     /// End every call: BYE to answered legs, final answers and CANCELs to ringing ones.
-    pub fn shutdown(&mut self, now: Instant) {
-        self.draining = true;
-        let keys: Vec<u64> = self.calls.keys().copied().collect();
-        for k in keys {
-            self.hangup_all(now, k, "shutdown", "switch", 503);
+    fn shutdown(&mut self, now: Instant) {
+        self.cx.draining = true;
+        let ids: Vec<u64> = self.sessions.keys().copied().collect();
+        for id in ids {
+            self.with(now, id, |cx, s| {
+                cx.hangup_all(
+                    now,
+                    s,
+                    crate::records::Cause::Shutdown,
+                    crate::records::HangupSide::Switch,
+                    503,
+                )
+            });
         }
-        self.process(now);
+    }
+
+    /// Run `f` on session `id`, then forget the session if `f` ended it.
+    fn with(&mut self, now: Instant, id: u64, f: impl FnOnce(&mut Cx, &mut Session)) {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        f(&mut self.cx, s);
+        if matches!(s.phase, Phase::Ended(_)) {
+            if let Some(s) = self.sessions.remove(&id) {
+                self.cx.finish(now, s);
+            }
+        }
+    }
+
+    /// Keep a new session and carry on with it.
+    fn adopt(&mut self, now: Instant, s: Session, f: impl FnOnce(&mut Cx, &mut Session)) {
+        let id = s.id;
+        self.sessions.insert(id, s);
+        self.with(now, id, f);
     }
 
     fn process(&mut self, now: Instant) {
-        while let Some(ev) = self.layer.poll_event() {
+        while let Some(ev) = self.cx.layer.poll_event() {
             match ev {
                 Event::Request {
                     tx,
@@ -237,101 +338,178 @@ impl Engine {
                 Event::Ack {
                     request, source, ..
                 } => self.on_ack(now, request, source),
-                Event::Cancel { invite, .. } => self.on_cancel(now, invite),
+                Event::Cancel { invite, .. } => {
+                    if let Some(id) = self.cx.invites.get(&invite).copied() {
+                        self.with(now, id, |cx, s| cx.on_cancel(now, s, invite));
+                    }
+                }
                 Event::Response { tx, response } => self.on_response(now, tx, response),
                 Event::Timeout { tx } => self.on_timeout(now, tx),
             }
         }
-        let s = self.layer.stats();
-        self.shared
-            .metrics
-            .add_transaction_stats(&self.published, &s);
-        self.published = s;
     }
 
     fn on_request(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
         // The transaction layer has checked the headers it keys on (validate_headers).
-        if let Err(rej) = validate::validate_policy(&req, &self.policy) {
-            self.shared.metrics.inc_rejected();
-            let resp = validate::response_for(&req, &rej, Some(&call::new_tag()));
-            self.layer.respond(now, tx, resp);
+        if let Err(rej) = validate::validate_policy(&req, &self.cx.policy) {
+            self.cx.counters.rejected += 1;
+            let tag = self.cx.new_tag();
+            let resp = validate::response_for(&req, &rej, Some(&tag));
+            self.cx.layer.respond(now, tx, resp);
             return;
         }
-        let to_tag = req
-            .headers
-            .to()
-            .ok()
-            .and_then(|t| t.tag().map(str::to_string));
-        if let Some(tag) = to_tag {
-            let key = (req.headers.call_id().unwrap_or_default().to_string(), tag);
-            match self.dialogs.get(&key).copied() {
-                Some((call, side)) => self.in_dialog(now, call, side, tx, req),
-                None => self.reply(now, tx, &req, 481, None),
+        if let Some(tag) = to_tag(&req.headers) {
+            let call_id = req.headers.call_id().unwrap_or_default().to_string();
+            let key = (call_id, tag);
+            match self.cx.dialogs.get(&key).copied() {
+                Some(id) => self.with(now, id, |cx, s| cx.in_dialog(now, s, tx, req)),
+                None => self.cx.reply(now, tx, &req, 481, None),
             }
             return;
         }
         match req.method {
-            Method::Invite if self.draining => self.reply(now, tx, &req, 503, None),
+            Method::Invite if self.cx.draining => self.cx.reply(now, tx, &req, 503, None),
+            Method::Invite if locator::replaces(&req).is_some() => {
+                // RFC 3891 §3: a Replaces naming no dialog of ours (the locator brought it
+                // to the shard that would own it).
+                self.cx
+                    .reply(now, tx, &req, 481, Some("Replaced Dialog Not Found"))
+            }
             Method::Invite => self.new_call(now, tx, req, source),
-            Method::Register => self.register(now, tx, req, source),
+            Method::Register => self.cx.register(now, tx, req, source),
             Method::Options => {
-                let mut resp = req.response(200, None, Some(&call::new_tag()));
-                self.add_capabilities(&mut resp);
-                self.layer.respond(now, tx, resp);
+                let tag = self.cx.new_tag();
+                let mut resp = req.response(200, None, Some(&tag));
+                self.cx.add_capabilities(&mut resp);
+                self.cx.layer.respond(now, tx, resp);
             }
             Method::Bye | Method::Update | Method::Prack | Method::Info => {
-                self.reply(now, tx, &req, 481, None)
+                self.cx.reply(now, tx, &req, 481, None)
             }
-            Method::Other(_) => self.reply(now, tx, &req, 501, None),
+            Method::Other(_) => self.cx.reply(now, tx, &req, 501, None),
             _ => {
-                let mut resp = req.response(405, None, Some(&call::new_tag()));
-                self.add_capabilities(&mut resp);
-                self.layer.respond(now, tx, resp);
+                let tag = self.cx.new_tag();
+                let mut resp = req.response(405, None, Some(&tag));
+                self.cx.add_capabilities(&mut resp);
+                self.cx.layer.respond(now, tx, resp);
             }
         }
     }
 
-    fn add_capabilities(&self, resp: &mut Response) {
-        resp.headers.push("Allow", ALLOW);
-        resp.headers.push("Accept", "application/sdp");
-        resp.headers
-            .push("Server", self.config().sip.user_agent.clone());
-    }
-
-    /// Answer `req` with `code` (no body).
-    fn reply(&mut self, now: Instant, tx: TxId, req: &Request, code: u16, reason: Option<&str>) {
-        let mut resp = req.response(code, reason, Some(&call::new_tag()));
-        resp.headers
-            .push("Server", self.config().sip.user_agent.clone());
-        self.layer.respond(now, tx, resp);
-    }
-
-    fn on_timeout(&mut self, now: Instant, tx: TxId) {
-        if let Some(call) = self.invites.get(&tx).copied() {
-            // Our 2xx to the caller was never ACKed (RFC 3261 §13.3.1.4): end the call.
-            self.hangup_all(now, call, "failed", "switch", 408);
+    /// An ACK outside any transaction: the ACK of our 2xx.
+    fn on_ack(&mut self, _now: Instant, req: Request, _source: Target) {
+        let Some(tag) = to_tag(&req.headers) else {
             return;
+        };
+        let key = (req.headers.call_id().unwrap_or_default().to_string(), tag);
+        let Some(id) = self.cx.dialogs.get(&key).copied() else {
+            return;
+        };
+        self.with(_now, id, |cx, s| cx.on_ack(s, req));
+    }
+
+    fn on_response(&mut self, now: Instant, tx: TxId, resp: Response) {
+        let Some((id, role)) = self.cx.tx_owner.get(&tx).copied() else {
+            // A relayed re-INVITE's 2xx again: our ACK was lost, send it again.
+            if (200..300).contains(&resp.code) {
+                if let Some((ack, target)) = self.cx.reinvite_acks.get(&tx).cloned() {
+                    self.cx.layer.send_stateless_bytes(ack, target);
+                }
+            }
+            return;
+        };
+        if resp.code >= 200 && !matches!(role, TxRole::Invite(_)) {
+            self.cx.tx_owner.remove(&tx);
         }
-        if let Some((call, role)) = self.tx_owner.remove(&tx) {
-            match role {
-                TxRole::Fork(n) => self.fork_final(now, call, n, 408),
-                TxRole::AgentLeg(n) => self.agent_leg_timeout(now, call, n),
-                TxRole::Relay { server, from } => self.relay_failed(now, call, server, from),
-                TxRole::Fire => {}
-                TxRole::Orphan => {
-                    self.orphans.remove(&tx);
+        match role {
+            TxRole::Invite(leg) => self.with(now, id, |cx, s| cx.leg_response(now, s, leg, resp)),
+            TxRole::Relay { server, from } => {
+                if resp.code >= 200 {
+                    self.with(now, id, |cx, s| {
+                        cx.relay_response(now, s, tx, server, from, resp)
+                    })
+                }
+            }
+            TxRole::Fire => {}
+            TxRole::Orphan => {
+                if resp.code >= 200 {
+                    if let Some((request, target)) = self.cx.orphans.remove(&tx) {
+                        self.cx.tx_owner.remove(&tx);
+                        if resp.code < 300 {
+                            self.cx
+                                .release_late_answer(now, id, &request, &resp, target);
+                        }
+                    }
                 }
             }
         }
     }
 
+    fn on_timeout(&mut self, now: Instant, tx: TxId) {
+        if let Some(id) = self.cx.invites.get(&tx).copied() {
+            // Our 2xx to the caller was never ACKed (RFC 3261 §13.3.1.4): end the call.
+            self.with(now, id, |cx, s| {
+                cx.hangup_all(
+                    now,
+                    s,
+                    crate::records::Cause::Failed,
+                    crate::records::HangupSide::Switch,
+                    408,
+                )
+            });
+            return;
+        }
+        if let Some((id, role)) = self.cx.tx_owner.remove(&tx) {
+            match role {
+                TxRole::Invite(leg) => {
+                    self.with(now, id, |cx, s| cx.leg_response(now, s, leg, timeout_response()))
+                }
+                TxRole::Relay { server, .. } => {
+                    if let Some(req) = self.cx.layer.server_request(server).cloned() {
+                        self.cx.reply(now, server, &req, 408, None);
+                    }
+                }
+                TxRole::Fire => {}
+                TxRole::Orphan => {
+                    self.cx.orphans.remove(&tx);
+                }
+            }
+        }
+    }
+
+    fn handle_media(&mut self, now: Instant, event: media::graph::MediaEvent) {
+        use media::graph::MediaEvent;
+        let relay = match &event {
+            MediaEvent::Allocated { relay, .. }
+            | MediaEvent::AllocationFailed { relay }
+            | MediaEvent::Activity { relay, .. } => *relay,
+        };
+        // One relay per session, named by the session's id.
+        self.with(now, relay.0, |cx, s| cx.on_media(now, s, event));
+    }
+}
+
+impl Cx {
+    fn add_capabilities(&self, resp: &mut Response) {
+        resp.headers.push("Allow", ALLOW);
+        resp.headers.push("Accept", "application/sdp");
+        resp.headers.push("Server", self.config.sip.user_agent.clone());
+    }
+
+    /// Answer `req` with `code` (no body).
+    fn reply(&mut self, now: Instant, tx: TxId, req: &Request, code: u16, reason: Option<&str>) {
+        let tag = self.new_tag();
+        let mut resp = req.response(code, reason, Some(&tag));
+        resp.headers.push("Server", self.config.sip.user_agent.clone());
+        self.layer.respond(now, tx, resp);
+    }
+
     /// Via header value for a request leaving over `transport`.
     fn via_host(&self, transport: TransportKind) -> (String, &'static str) {
         let addr = self
-            .shared
             .locals
             .get(&transport)
-            .or_else(|| self.shared.locals.values().next())
+            .or_else(|| self.locals.values().next())
             .copied()
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
         (addr.to_string(), transport.via_token())
@@ -358,18 +536,54 @@ impl Engine {
         }
     }
 
-    fn schedule(&mut self, at: Instant, call: u64, kind: CallTimer) {
-        self.timers.push(Reverse((at, call, kind)));
+    fn schedule(&mut self, at: Instant, id: u64, kind: CallTimer) {
+        self.timers.push(Reverse((at, id, kind)));
     }
 
-    fn new_call_id(&mut self) -> u64 {
+    fn new_session_id(&mut self) -> u64 {
         let id = self.next_call;
         self.next_call += 1;
         id
     }
 
-    pub fn shard(&self) -> u8 {
-        self.shard
+    fn new_interaction(&mut self) -> u64 {
+        let n = self.next_interaction;
+        self.next_interaction += 1;
+        crate::orders::interaction_id(self.shard, n)
+    }
+
+    /// A tag for our From/To headers (48 random bits).
+    fn new_tag(&mut self) -> String {
+        format!("{:012x}", self.rng.gen::<u64>() & 0xffff_ffff_ffff)
+    }
+
+    /// A Via branch (RFC 3261 magic cookie and 64 random bits).
+    fn new_branch(&mut self) -> String {
+        format!("z9hG4bK{:016x}", self.rng.gen::<u64>())
+    }
+
+    /// A Call-ID for our legs that names this shard (`ccsNN-...`), so the transports bring
+    /// every message of it here.
+    fn new_call_id(&mut self) -> String {
+        format!("ccs{:02x}-{:016x}", self.shard, self.rng.gen::<u64>())
+    }
+
+    /// The wall clock at `now`, unix milliseconds.
+    fn unix_ms(&self, now: Instant) -> i64 {
+        let (at, ms) = self.wall;
+        if now >= at {
+            ms + (now - at).as_millis() as i64
+        } else {
+            ms - (at - now).as_millis() as i64
+        }
+    }
+
+    fn emit(&mut self, out: Output) {
+        self.out.push_back(out);
+    }
+
+    fn media(&mut self, command: media::graph::MediaCommand) {
+        self.out.push_back(Output::Media(command));
     }
 }
 
@@ -381,6 +595,23 @@ pub const ALLOW: &str =
 /// so a call is ended within about 1.25 times that limit, and never more often than 2/s.
 fn media_check_interval(limit: Duration) -> Duration {
     (limit / 4).clamp(Duration::from_millis(500), Duration::from_secs(5))
+}
+
+fn to_tag(headers: &sip::Headers) -> Option<String> {
+    headers
+        .to()
+        .ok()
+        .and_then(|t| t.tag().map(str::to_string))
+}
+
+/// A stand-in 408 for a transaction that timed out.
+fn timeout_response() -> Response {
+    Response {
+        code: 408,
+        reason: "Request Timeout".into(),
+        headers: sip::Headers::new(),
+        body: Vec::new(),
+    }
 }
 
 /// Resolve a SIP URI with an IP-literal host to a target; names are not resolved here.

@@ -1,13 +1,14 @@
 //! REGISTER (RFC 3261 §10.3): authenticate, check the address-of-record, apply the contact
 //! changes to the shared registrar and answer with the current bindings.
 
-use super::Engine;
+use super::node::Registration;
+use super::Cx;
 use crate::registrar::ContactUpdate;
 use sip::transaction::{Target, TxId};
 use sip::Request;
 use std::time::Instant;
 
-impl Engine {
+impl Cx {
     pub(super) fn register(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
         let Ok(to) = req.headers.to() else {
             return self.reply(now, tx, &req, 400, Some("Bad To"));
@@ -15,7 +16,7 @@ impl Engine {
         let Some(aor) = to.uri.user_unescaped() else {
             return self.reply(now, tx, &req, 404, Some("No User In To"));
         };
-        if self.config().user(&aor).is_none() {
+        if self.config.user(&aor).is_none() {
             return self.reply(now, tx, &req, 404, None);
         }
         let Some(identity) = self.authenticate(now, tx, &req, source, false) else {
@@ -24,7 +25,7 @@ impl Engine {
         if identity.as_ref().is_some_and(|u| *u != aor) {
             return self.reply(now, tx, &req, 403, Some("Credentials Do Not Match To"));
         }
-        let sip_cfg = &self.shared.config.sip;
+        let sip_cfg = &self.config.sip;
         let (min, max, default) = (
             sip_cfg.register_min_expires,
             sip_cfg.register_max_expires,
@@ -48,7 +49,8 @@ impl Engine {
                 .or(header_expires)
                 .unwrap_or(default);
             if expires > 0 && expires < min {
-                let mut resp = req.response(423, None, Some(&super::call::new_tag()));
+                let tag = self.new_tag();
+                let mut resp = req.response(423, None, Some(&tag));
                 resp.headers.push("Min-Expires", min.to_string());
                 return self.layer.respond(now, tx, resp);
             }
@@ -70,15 +72,23 @@ impl Engine {
             .get("User-Agent")
             .unwrap_or_default()
             .to_string();
-        let registrar = self.shared.registrar.clone();
-        let result = match registrar.write() {
-            Ok(mut r) => r.update(now, &aor, &call_id, cseq, source, &ua, star, updates),
-            Err(_) => return self.reply(now, tx, &req, 500, None),
-        };
+        let result = self.node.register(
+            now,
+            Registration {
+                aor: &aor,
+                call_id: &call_id,
+                cseq,
+                source,
+                user_agent: &ua,
+                remove_all: star,
+                updates,
+            },
+        );
         match result {
             Err(e) => self.reply(now, tx, &req, 500, Some(&e.to_string())),
             Ok(bindings) => {
-                let mut resp = req.response(200, None, Some(&super::call::new_tag()));
+                let tag = self.new_tag();
+                let mut resp = req.response(200, None, Some(&tag));
                 for b in bindings {
                     match b.expires_at {
                         Some(at) => resp.headers.push(
@@ -92,9 +102,9 @@ impl Engine {
                         None => resp.headers.push("Contact", format!("<{}>", b.contact)),
                     }
                 }
-                resp.headers.push("Date", httpdate_now());
+                resp.headers.push("Date", httpdate(self.unix_ms(now)));
                 resp.headers
-                    .push("Server", self.config().sip.user_agent.clone());
+                    .push("Server", self.config.sip.user_agent.clone());
                 tracing::info!(user = %aor, from = %source.addr, contacts = resp.headers.get_all("Contact").count(), "registration updated");
                 self.layer.respond(now, tx, resp);
             }
@@ -103,8 +113,9 @@ impl Engine {
 }
 
 /// RFC 1123 date for the Date header of REGISTER answers.
-fn httpdate_now() -> String {
-    chrono::Utc::now()
+fn httpdate(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms)
+        .unwrap_or_default()
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string()
 }

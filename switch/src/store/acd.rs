@@ -7,7 +7,7 @@
 //! start-up [`StoredAcd::apply`] lays these rows over the config file's entries.
 //!
 //! State changes and interaction events arrive from the distributor as
-//! [`AcdRecord`](crate::distributor::AcdRecord)s and are written in batches by
+//! [`AcdRecord`](crate::records::AcdRecord)s and are written in batches by
 //! [`AcdRecordWriter`](super::AcdRecordWriter).
 
 use ::acd::{AgentConfig, AgentId, Dn, QueueConfig, StateChange};

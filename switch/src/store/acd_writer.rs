@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use super::acd::{InteractionEvent, StateHistoryEntry};
 use super::writer::{retrying, MAX_BATCH};
 use super::Store;
-use crate::distributor::AcdRecord;
+use crate::records::AcdRecord;
 
 /// The background task that drains the distributor's record channel into the store.
 pub struct AcdRecordWriter {

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{with_pool, Store, StoreError};
+use crate::records::{Cause, HangupSide};
 
 /// One finished call.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,11 +25,10 @@ pub struct Cdr {
     pub talk_secs: f64,
     /// Final SIP status of the call; 200 for answered.
     pub status: u16,
-    /// "normal", "busy", "no_answer", "cancelled", "not_found", "unavailable", "no_media",
-    /// "session_timeout", "shutdown" or "failed".
-    pub cause: String,
-    /// Who hung up: "caller", "callee" or "switch".
-    pub hangup_side: String,
+    /// Why it ended, stored as [`Cause::as_str`].
+    pub cause: Cause,
+    /// Who hung up.
+    pub hangup_side: HangupSide,
 }
 
 const INSERT_CDR: &str = "INSERT INTO cdrs (call_id, from_uri, to_uri, from_user, to_user, \
@@ -55,8 +55,8 @@ macro_rules! bind_cdr {
             .bind(cdr.ring_secs)
             .bind(cdr.talk_secs)
             .bind(i32::from(cdr.status))
-            .bind(&cdr.cause)
-            .bind(&cdr.hangup_side)
+            .bind(cdr.cause.as_str())
+            .bind(cdr.hangup_side.as_str())
     }};
 }
 
@@ -133,8 +133,8 @@ where
         ring_secs: row.try_get("ring_secs")?,
         talk_secs: row.try_get("talk_secs")?,
         status,
-        cause: row.try_get("cause")?,
-        hangup_side: row.try_get("hangup_side")?,
+        cause: Cause::parse(&row.try_get::<String, _>("cause")?),
+        hangup_side: HangupSide::parse(&row.try_get::<String, _>("hangup_side")?),
     })
 }
 

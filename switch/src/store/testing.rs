@@ -130,8 +130,12 @@ pub fn sample_cdr(n: i64) -> Cdr {
         ring_secs: 2.5,
         talk_secs: if n % 2 == 0 { 60.25 } else { 0.0 },
         status: if n % 2 == 0 { 200 } else { 486 },
-        cause: if n % 2 == 0 { "normal" } else { "busy" }.to_string(),
-        hangup_side: "caller".to_string(),
+        cause: if n % 2 == 0 {
+            crate::records::Cause::Normal
+        } else {
+            crate::records::Cause::Busy
+        },
+        hangup_side: crate::records::HangupSide::Caller,
     }
 }
 

@@ -1,0 +1,106 @@
+//! The media graph as the call engine sees it: **endpoints** (one RTP/RTCP port pair, each
+//! facing one call leg) and the **edges** between them, expressed as plain commands and
+//! events so the call engine stays sans-IO. [`crate::MediaHub`] carries them out.
+//!
+//! Edges today:
+//! - a two-party **relay** joining two endpoints (the fast path: packets copied, no
+//!   transcoding); both endpoints of a relay are bound together by [`MediaCommand::Allocate`];
+//! - a **player** into one endpoint ([`MediaCommand::Play`]): prompts, music, ringback. While
+//!   it plays the endpoint is parked: its leg hears the player, not the relay.
+//!
+//! Every command that needs an answer names what it is about, and the answer comes back as a
+//! [`MediaEvent`] fed to the engine as a later input.
+
+use crate::{Codec, Playlist};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// One relay and its two endpoints, named by the call engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelayId(pub u64);
+
+/// Which endpoint of a relay.
+pub use crate::engine::Side;
+
+/// One endpoint: a side of a relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    pub relay: RelayId,
+    pub side: Side,
+}
+
+/// What the engine asks of the media plane.
+#[derive(Clone)]
+pub enum MediaCommand {
+    /// Bind two endpoints joined by a relay edge. Answered by [`MediaEvent::Allocated`] or
+    /// [`MediaEvent::AllocationFailed`].
+    Allocate { relay: RelayId },
+    /// Where the endpoint's leg wants its RTP (from its SDP; `None`: unknown or on hold).
+    Connect {
+        endpoint: Endpoint,
+        rtp: Option<SocketAddr>,
+    },
+    /// A player edge into the endpoint, replacing what its leg heard.
+    Play {
+        endpoint: Endpoint,
+        playlist: Playlist,
+        codec: Codec,
+    },
+    /// Remove the endpoint's player: its leg hears the relay again.
+    StopPlaying { endpoint: Endpoint },
+    /// How long since either endpoint last received a packet. Answered by
+    /// [`MediaEvent::Activity`].
+    Probe { relay: RelayId },
+    /// Unbind both endpoints and return their ports.
+    Release { relay: RelayId },
+}
+
+impl std::fmt::Debug for MediaCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MediaCommand::Allocate { relay } => write!(f, "Allocate({})", relay.0),
+            MediaCommand::Connect { endpoint, rtp } => {
+                write!(f, "Connect({}/{:?}, {rtp:?})", endpoint.relay.0, endpoint.side)
+            }
+            MediaCommand::Play {
+                endpoint, codec, ..
+            } => write!(f, "Play({}/{:?}, {codec:?})", endpoint.relay.0, endpoint.side),
+            MediaCommand::StopPlaying { endpoint } => {
+                write!(f, "StopPlaying({}/{:?})", endpoint.relay.0, endpoint.side)
+            }
+            MediaCommand::Probe { relay } => write!(f, "Probe({})", relay.0),
+            MediaCommand::Release { relay } => write!(f, "Release({})", relay.0),
+        }
+    }
+}
+
+/// What the media plane answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// Both endpoints are bound: advertise `ip` and `ports[side]` to each leg.
+    Allocated {
+        relay: RelayId,
+        ip: IpAddr,
+        ports: [u16; 2],
+    },
+    /// No ports left (or no runtime): the call cannot be anchored.
+    AllocationFailed { relay: RelayId },
+    /// The relay's last packet in either direction was `idle_for` ago.
+    Activity { relay: RelayId, idle_for: Duration },
+}
+
+impl Endpoint {
+    pub fn a(relay: RelayId) -> Endpoint {
+        Endpoint {
+            relay,
+            side: Side::A,
+        }
+    }
+
+    pub fn b(relay: RelayId) -> Endpoint {
+        Endpoint {
+            relay,
+            side: Side::B,
+        }
+    }
+}

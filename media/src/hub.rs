@@ -1,0 +1,88 @@
+//! Carries out the call engine's [`MediaCommand`]s on real sockets: one [`MediaSession`]
+//! (a relay task) per [`RelayId`]. One hub per shard, owned by the shard's task.
+
+use crate::graph::{MediaCommand, MediaEvent, RelayId};
+use crate::{MediaEngine, MediaSession, SessionStats};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub struct MediaHub {
+    engine: Arc<MediaEngine>,
+    relays: HashMap<RelayId, MediaSession>,
+}
+
+impl MediaHub {
+    pub fn new(engine: Arc<MediaEngine>) -> MediaHub {
+        MediaHub {
+            engine,
+            relays: HashMap::new(),
+        }
+    }
+
+    /// Perform one command; the answer, if it has one, is for the call engine.
+    pub fn apply(&mut self, command: MediaCommand) -> Option<MediaEvent> {
+        match command {
+            MediaCommand::Allocate { relay } => match self.engine.create_session() {
+                Ok(s) => {
+                    let event = MediaEvent::Allocated {
+                        relay,
+                        ip: s.advertised_ip(),
+                        ports: [s.a_port(), s.b_port()],
+                    };
+                    self.relays.insert(relay, s);
+                    Some(event)
+                }
+                Err(e) => {
+                    tracing::error!(%e, "no media ports");
+                    Some(MediaEvent::AllocationFailed { relay })
+                }
+            },
+            MediaCommand::Connect { endpoint, rtp } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.set_remote(endpoint.side, rtp);
+                }
+                None
+            }
+            MediaCommand::Play {
+                endpoint,
+                playlist,
+                codec,
+            } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    let _ = s.play(endpoint.side, playlist, codec);
+                }
+                None
+            }
+            MediaCommand::StopPlaying { endpoint } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.stop_playing(endpoint.side);
+                }
+                None
+            }
+            MediaCommand::Probe { relay } => {
+                self.relays.get(&relay).map(|s| MediaEvent::Activity {
+                    relay,
+                    idle_for: s.stats().idle_for,
+                })
+            }
+            MediaCommand::Release { relay } => {
+                // Dropping the session stops its task; the ports return once it has closed.
+                self.relays.remove(&relay);
+                None
+            }
+        }
+    }
+
+    /// Counters of one relay, for call views.
+    pub fn stats(&self, relay: RelayId) -> Option<SessionStats> {
+        self.relays.get(&relay).map(MediaSession::stats)
+    }
+
+    pub fn len(&self) -> usize {
+        self.relays.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.relays.is_empty()
+    }
+}

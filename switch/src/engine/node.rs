@@ -1,0 +1,110 @@
+//! What a shard's call engine reads from the node it runs in, synchronously: the registrar
+//! (shared by every shard: a REGISTER on one shard serves calls on all), the set of queue
+//! DNs, and the digest verifier (one replay guard per node). The shard task gives the engine
+//! the node's own; unit tests give it [`LocalNode`], plain values without locks.
+
+use crate::registrar::{Binding, ContactUpdate, RegisterError, Registrar};
+use sip::auth::{Algorithm, AuthOutcome, Authenticator, Credentials};
+use sip::transaction::Target;
+use std::collections::HashSet;
+use std::time::Instant;
+
+/// One REGISTER's changes, for [`Node::register`].
+pub struct Registration<'a> {
+    pub aor: &'a str,
+    pub call_id: &'a str,
+    pub cseq: u32,
+    pub source: Target,
+    pub user_agent: &'a str,
+    pub remove_all: bool,
+    pub updates: Vec<ContactUpdate>,
+}
+
+pub trait Node: Send {
+    /// The reachable contacts of `user` (empty: not registered).
+    fn lookup(&self, now: Instant, user: &str) -> Vec<Binding>;
+    /// Apply a REGISTER; the user's bindings after it.
+    fn register(&mut self, now: Instant, r: Registration<'_>)
+        -> Result<Vec<Binding>, NodeError>;
+    /// Whether `dn` is a queue's DN.
+    fn is_queue(&self, dn: &str) -> bool;
+    /// Check digest credentials against `password` of their user.
+    fn verify(
+        &self,
+        unix_secs: u64,
+        method: &str,
+        uri: &str,
+        creds: &Credentials,
+        password: &dyn Fn(&str) -> Option<String>,
+    ) -> AuthOutcome;
+    /// The challenges of a 401/407.
+    fn challenges(&self, unix_secs: u64, stale: bool, algorithms: &[Algorithm]) -> Vec<String>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// The registrar's lock was poisoned by a panic elsewhere.
+    #[error("registrar unavailable")]
+    Unavailable,
+}
+
+/// A node of plain values: a registrar, queue DNs and a verifier owned by one engine.
+pub struct LocalNode {
+    pub registrar: Registrar,
+    pub queues: HashSet<String>,
+    pub auth: Authenticator,
+}
+
+impl LocalNode {
+    pub fn new(realm: &str, queues: &[&str]) -> LocalNode {
+        LocalNode {
+            registrar: Registrar::default(),
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            auth: Authenticator::new(realm.to_string(), [7; 32], 300),
+        }
+    }
+}
+
+impl Node for LocalNode {
+    fn lookup(&self, now: Instant, user: &str) -> Vec<Binding> {
+        self.registrar.lookup(now, user)
+    }
+
+    fn register(
+        &mut self,
+        now: Instant,
+        r: Registration<'_>,
+    ) -> Result<Vec<Binding>, NodeError> {
+        Ok(self.registrar.update(
+            now,
+            r.aor,
+            r.call_id,
+            r.cseq,
+            r.source,
+            r.user_agent,
+            r.remove_all,
+            r.updates,
+        )?)
+    }
+
+    fn is_queue(&self, dn: &str) -> bool {
+        self.queues.contains(dn)
+    }
+
+    fn verify(
+        &self,
+        unix_secs: u64,
+        method: &str,
+        uri: &str,
+        creds: &Credentials,
+        password: &dyn Fn(&str) -> Option<String>,
+    ) -> AuthOutcome {
+        self.auth.verify(unix_secs, method, uri, creds, password)
+    }
+
+    fn challenges(&self, unix_secs: u64, stale: bool, algorithms: &[Algorithm]) -> Vec<String> {
+        self.auth.challenges_for(unix_secs, stale, algorithms)
+    }
+}

@@ -1,0 +1,421 @@
+//! A call as the engine holds it: a **session** of **legs** (one per SIP dialog, or per
+//! INVITE of ours still ringing) and the **bridges** that join their media, with the case
+//! data its CDR and events need. See "The call model" in DESIGN.md.
+
+use super::dialog::Dialog;
+use crate::records::{Cause, HangupSide};
+use media::graph::{RelayId, Side};
+use serde::Serialize;
+use sip::transaction::{Target, TxId};
+use sip::Request;
+use std::time::Instant;
+
+/// A leg's index in its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegId(pub usize);
+
+/// Why a leg exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The caller's INVITE made it (the switch is UAS).
+    Caller,
+    /// Our INVITE to the called user, a trunk, a queue's agent or an overflow target.
+    Callee,
+    /// Our INVITE to the agent's phone of an originated call (rung first).
+    Agent,
+}
+
+/// Where a leg's INVITE stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegState {
+    /// The peer's INVITE is not answered yet (the switch is UAS): an early dialog.
+    Offered,
+    /// Our INVITE is ringing.
+    Ringing,
+    /// We CANCELled our INVITE (another leg won, the offer was withdrawn, the call ended)
+    /// and wait for its final answer.
+    Cancelling,
+    /// Our INVITE failed with this status.
+    Failed { code: u16 },
+    /// The dialog is confirmed (2xx sent or received).
+    Confirmed,
+}
+
+/// A leg's SDP offer/answer state (RFC 3264) at the INVITE level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Negotiation {
+    /// Nothing outstanding.
+    Stable,
+    /// The caller's INVITE carried no offer: the offer goes in our 2xx, the answer comes in
+    /// its ACK.
+    OfferInAnswer,
+    /// This leg's 2xx carried an offer its peer asked for (a late offer, an INVITE without
+    /// SDP): our ACK to it must carry the answer, which the other leg's ACK brings.
+    /// `client`: the re-INVITE's client transaction (`None` for the initial INVITE).
+    AckAwaitsAnswer { cseq: u32, client: Option<TxId> },
+}
+
+pub struct Leg {
+    pub role: Role,
+    pub state: LegState,
+    /// The relay endpoint this leg's media uses.
+    pub side: Side,
+    /// The INVITE that made the leg: the caller's, or ours.
+    pub invite: Request,
+    /// Where the INVITE went (ours) or came from (the caller's).
+    pub target: Target,
+    /// Our INVITE's client transaction.
+    pub tx: Option<TxId>,
+    /// The dialog, once there is one (at once for the caller's leg).
+    pub dialog: Option<Dialog>,
+    pub negotiation: Negotiation,
+    /// Our ACK of this leg's 2xx, repeated when the 2xx is.
+    pub ack: Option<(Vec<u8>, Target)>,
+    /// The ACD agent this leg offers the call to.
+    pub agent: Option<acd::AgentId>,
+}
+
+impl Leg {
+    /// Still waiting for the final answer to our INVITE.
+    pub fn pending(&self) -> bool {
+        matches!(self.state, LegState::Ringing | LegState::Cancelling)
+    }
+
+    pub fn failed_code(&self) -> Option<u16> {
+        match self.state {
+            LegState::Failed { code } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// What joins the legs' media.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Bridge {
+    /// Two legs' media copied packet for packet (the fast path).
+    Relay { legs: [usize; 2] },
+    /// A player into one leg (music, announcements, ringback, a confirmation); that leg
+    /// hears only it.
+    Player { leg: usize, playing: Prompt },
+}
+
+/// What a player plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    Music,
+    Announcement,
+    Ringback,
+    Confirmation,
+}
+
+/// Where the session is. Each variant carries what only that state has.
+#[derive(Clone, Debug)]
+pub enum Phase {
+    /// The relay's ports are being bound; the call goes on to `next` once they are.
+    Anchoring { next: Plan },
+    /// The caller's INVITE rings the callee's phones. `early`: a 1xx went to the caller;
+    /// `early_media`: one of them carried the callee's SDP.
+    Ringing { early: bool, early_media: bool },
+    /// The ACD has the caller's interaction; the caller is not answered yet.
+    Entering { interaction: u64 },
+    /// Answered by the switch, waiting in a queue; `announced`: the welcome has played.
+    Queued { interaction: u64, announced: bool },
+    /// A queue's overflow target (a user or a number) rings; the caller hears music.
+    Overflowing,
+    /// An agent dialled a feature code: answered, the ACD's verdict and its confirmation.
+    Feature,
+    /// An originated call: the agent's phones ring.
+    CallingAgent,
+    /// The agent answered; the contact rings. `early_media`: the contact's own early media
+    /// replaced our ringback.
+    CallingContact { early_media: bool },
+    /// Two legs talk: the first party (caller or agent) and `callee`.
+    Bridged {
+        callee: LegId,
+        interaction: Option<u64>,
+    },
+    /// Over; the engine forgets it and writes its CDR.
+    Ended(End),
+}
+
+/// What to do once the relay is bound.
+#[derive(Clone, Debug)]
+pub enum Plan {
+    /// Fork to these contacts.
+    Call(Vec<crate::registrar::Binding>),
+    Queue,
+    Feature(crate::orders::Feature),
+    /// Ring the agent's phones of an originated call.
+    Originate {
+        phones: Vec<crate::registrar::Binding>,
+        call_id: String,
+    },
+}
+
+/// How a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct End {
+    pub cause: Cause,
+    pub side: HangupSide,
+    pub status: u16,
+}
+
+/// The relay anchoring the session's media, once bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    pub ip: std::net::IpAddr,
+    pub ports: [u16; 2],
+}
+
+impl Anchor {
+    pub fn port(&self, side: Side) -> u16 {
+        match side {
+            Side::A => self.ports[0],
+            Side::B => self.ports[1],
+        }
+    }
+}
+
+/// An originated call's own data.
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    pub agent: String,
+    pub attempt: u64,
+    pub number: String,
+    pub caller_id: String,
+    /// Where the contact leg goes once the agent answered.
+    pub route: Vec<crate::registrar::Binding>,
+}
+
+/// RFC 4028 interval agreed with the caller (the caller refreshes; we police it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionTimer {
+    pub interval: u32,
+    pub deadline: Option<Instant>,
+}
+
+pub struct Session {
+    pub id: u64,
+    pub phase: Phase,
+    /// `legs[0]` is the first party: the caller, or for an originated call the agent's
+    /// phone that answered (until then, the first agent fork).
+    pub legs: Vec<Leg>,
+    pub bridges: Vec<Bridge>,
+    pub relay: RelayId,
+    pub anchor: Option<Anchor>,
+    /// The caller's INVITE server transaction (`None` for originated calls).
+    pub invite_tx: Option<TxId>,
+    /// The Call-ID of our legs (the callee's, or every leg of an originated call).
+    pub our_call_id: String,
+    /// Our From tags on our legs: one per offer round, so a re-offer to the same phone is a
+    /// new request and not a merged one (RFC 3261 §8.2.2.2).
+    pub our_tags: Vec<String>,
+    pub from_uri: String,
+    pub to_uri: String,
+    pub from_user: String,
+    pub to_user: String,
+    pub from_display: String,
+    pub started: Instant,
+    pub start_ms: i64,
+    pub answered: Option<(Instant, i64)>,
+    /// Client transactions of this session (forks, relayed requests, BYEs).
+    pub txs: Vec<TxId>,
+    pub timer: Option<SessionTimer>,
+    /// The SDP we last sent the first party, to answer its body-less refreshes locally.
+    pub sdp_to_a: Vec<u8>,
+    /// The codec agreed with the first party for what the switch plays to it.
+    pub codec: Option<media::Codec>,
+    pub outbound: Option<Outbound>,
+}
+
+impl Session {
+    pub fn leg(&self, id: LegId) -> &Leg {
+        &self.legs[id.0]
+    }
+
+    pub fn leg_mut(&mut self, id: LegId) -> &mut Leg {
+        &mut self.legs[id.0]
+    }
+
+    /// The first party's dialog (the caller's, or the answered agent's).
+    pub fn a(&self) -> Option<&Dialog> {
+        self.legs.first().and_then(|l| l.dialog.as_ref())
+    }
+
+    /// The caller's INVITE (or our first INVITE to the agent).
+    pub fn a_invite(&self) -> Option<&Request> {
+        self.legs.first().map(|l| &l.invite)
+    }
+
+    /// The leg bridged to the first party.
+    pub fn callee(&self) -> Option<LegId> {
+        match self.phase {
+            Phase::Bridged { callee, .. } => Some(callee),
+            _ => None,
+        }
+    }
+
+    /// The ACD interaction this session is.
+    pub fn interaction(&self) -> Option<u64> {
+        match self.phase {
+            Phase::Entering { interaction } | Phase::Queued { interaction, .. } => {
+                Some(interaction)
+            }
+            Phase::Bridged { interaction, .. } => interaction,
+            _ => None,
+        }
+    }
+
+    /// The switch answered the first party itself (queue, feature code, overflow, the
+    /// agent of an originated call): a callee's answer bridges without a 200 to it.
+    pub fn answered_locally(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Queued { .. }
+                | Phase::Overflowing
+                | Phase::Feature
+                | Phase::CallingContact { .. }
+        )
+    }
+
+    /// The confirmed leg whose dialog this request from a peer belongs to.
+    pub fn leg_of(&self, call_id: &str, our_tag: &str, their_tag: &str) -> Option<LegId> {
+        self.legs
+            .iter()
+            .position(|l| {
+                l.dialog.as_ref().is_some_and(|d| {
+                    d.call_id == call_id
+                        && d.local_tag == our_tag
+                        && (d.remote_tag == their_tag || d.remote_tag.is_empty())
+                })
+            })
+            .map(LegId)
+    }
+
+    /// The leg on the other end of the relay from `leg` (the caller's callee and back).
+    pub fn peer_of(&self, leg: LegId) -> Option<LegId> {
+        let callee = self.callee()?;
+        if leg == callee {
+            Some(LegId(0))
+        } else if leg == LegId(0) {
+            Some(callee)
+        } else {
+            None
+        }
+    }
+
+    /// Legs still waiting for the final answer to our INVITE.
+    pub fn pending_legs(&self) -> impl Iterator<Item = LegId> + '_ {
+        self.legs
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.pending())
+            .map(|(i, _)| LegId(i))
+    }
+
+    pub fn view(&self) -> CallView {
+        let state = match self.phase {
+            Phase::Anchoring { .. } | Phase::Entering { .. } | Phase::CallingAgent => {
+                CallState::Routing
+            }
+            Phase::Ringing { early, .. } => {
+                if early {
+                    CallState::Early
+                } else {
+                    CallState::Routing
+                }
+            }
+            Phase::Queued { .. }
+            | Phase::Overflowing
+            | Phase::Feature
+            | Phase::CallingContact { .. } => CallState::Queued,
+            Phase::Bridged { .. } | Phase::Ended(_) => CallState::Answered,
+        };
+        let leg = |l: &Leg| {
+            let d = l.dialog.as_ref();
+            LegView {
+                call_id: d.map(|d| d.call_id.clone()).unwrap_or_default(),
+                local_tag: d.map(|d| d.local_tag.clone()).unwrap_or_default(),
+                remote_tag: d.map(|d| d.remote_tag.clone()).unwrap_or_default(),
+                remote: d.map_or(l.target, |d| d.target).addr.to_string(),
+                transport: d.map_or(l.target, |d| d.target).transport.via_token(),
+                rtp_port: self.anchor.map(|a| a.port(l.side)),
+                side: l.side,
+                packets_in: 0,
+                packets_out: 0,
+            }
+        };
+        let mut legs = Vec::new();
+        if let Some(first) = self.legs.first() {
+            if first.role == Role::Caller || first.state == LegState::Confirmed {
+                legs.push(leg(first));
+            }
+        }
+        if let Some(c) = self.callee() {
+            legs.push(leg(self.leg(c)));
+        }
+        let id = match self.legs.first() {
+            Some(l) if l.role == Role::Caller => l.dialog.as_ref().map(|d| d.call_id.clone()),
+            Some(l) => Some(
+                l.invite
+                    .headers
+                    .call_id()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        CallView {
+            id: id.unwrap_or_else(|| self.our_call_id.clone()),
+            relay: self.relay,
+            state,
+            from: self.from_uri.clone(),
+            to: self.to_uri.clone(),
+            started_ms: self.start_ms,
+            answered_ms: self.answered.map(|a| a.1),
+            legs,
+            bridges: self.bridges.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    Routing,
+    Early,
+    /// Answered by the switch (queue music, feature code), no callee bridged.
+    Queued,
+    Answered,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LegView {
+    pub call_id: String,
+    pub local_tag: String,
+    pub remote_tag: String,
+    pub remote: String,
+    pub transport: &'static str,
+    pub rtp_port: Option<u16>,
+    #[serde(skip)]
+    pub side: Side,
+    pub packets_in: u64,
+    pub packets_out: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallView {
+    pub id: String,
+    #[serde(skip)]
+    pub relay: RelayId,
+    pub state: CallState,
+    pub from: String,
+    pub to: String,
+    pub started_ms: i64,
+    pub answered_ms: Option<i64>,
+    pub legs: Vec<LegView>,
+    pub bridges: Vec<Bridge>,
+}

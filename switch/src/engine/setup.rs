@@ -1,0 +1,409 @@
+//! A caller's new INVITE: authenticate, route, anchor the media, and fork to the callee (or
+//! answer it here for a queue or a feature code).
+
+use super::dialog::{Dialog, Via};
+use super::sdp::has_sdp;
+use super::session::{Leg, LegId, LegState, Negotiation, Phase, Plan, Role, Session};
+use super::{CallTimer, Cx, Engine, TxRole};
+use crate::orders::Feature;
+use crate::records::{Cause, HangupSide};
+use crate::registrar::Binding;
+use media::graph::{MediaCommand, MediaEvent, RelayId, Side};
+use sip::transaction::{Target, TransportKind, TxId};
+use sip::{Headers, Method, NameAddr, Request, Uri};
+use std::time::Instant;
+
+/// Where a dialled number leads.
+pub(super) enum Route {
+    User(Vec<Binding>),
+    Queue,
+    Feature(Feature),
+}
+
+/// What a session's new INVITEs to callees carry.
+pub(super) struct ForkSpec<'a> {
+    pub from: NameAddr,
+    pub to: NameAddr,
+    pub max_forwards: u32,
+    pub body: &'a [u8],
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl Engine {
+    pub(super) fn new_call(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
+        let cx = &mut self.cx;
+        let Some(identity) = cx.authenticate(now, tx, &req, source, true) else {
+            return;
+        };
+        let Ok(from) = req.headers.from() else {
+            return cx.reply(now, tx, &req, 400, Some("Bad From"));
+        };
+        if let Some(user) = &identity {
+            if from.uri.user_unescaped().as_deref() != Some(user.as_str()) {
+                return cx.reply(now, tx, &req, 403, Some("From does not match credentials"));
+            }
+        }
+        let interval = match cx.session_interval(&req) {
+            Ok(i) => i,
+            Err(min_se) => {
+                let tag = cx.new_tag();
+                let mut resp = req.response(422, None, Some(&tag));
+                resp.headers.push("Min-SE", min_se.to_string());
+                return cx.layer.respond(now, tx, resp);
+            }
+        };
+        let max_forwards = req.headers.max_forwards().ok().flatten().unwrap_or(70);
+        if max_forwards == 0 {
+            return cx.reply(now, tx, &req, 483, None);
+        }
+        let dn = req.uri.user_unescaped().unwrap_or_default();
+        let plan = match cx.route(now, &dn) {
+            Ok(Route::User(b)) => Plan::Call(b),
+            Ok(Route::Queue) => Plan::Queue,
+            Ok(Route::Feature(f)) => Plan::Feature(f),
+            Err(code) => return cx.reply(now, tx, &req, code, None),
+        };
+        let offer = has_sdp(&req.body, &req.headers);
+        if offer
+            && std::str::from_utf8(&req.body)
+                .ok()
+                .and_then(|t| media::sdp::parse(t).ok())
+                .is_none()
+        {
+            return cx.reply(now, tx, &req, 488, Some("Bad SDP"));
+        }
+        let a_tag = cx.new_tag();
+        let Some(a) = Dialog::uas(&req, &a_tag, source) else {
+            return cx.reply(now, tx, &req, 400, Some("Bad Dialog Headers"));
+        };
+        let id = cx.new_session_id();
+        let our_call_id = cx.new_call_id();
+        let b_tag = cx.new_tag();
+        cx.dialogs.insert((a.call_id.clone(), a_tag), id);
+        cx.dialogs.insert((our_call_id.clone(), b_tag.clone()), id);
+        cx.invites.insert(tx, id);
+        cx.counters.calls_started += 1;
+        let to_uri = req
+            .headers
+            .to()
+            .map(|t| t.uri.to_string())
+            .unwrap_or_default();
+        let caller = Leg {
+            role: Role::Caller,
+            state: LegState::Offered,
+            side: Side::A,
+            invite: req,
+            target: source,
+            tx: None,
+            dialog: Some(a),
+            negotiation: if offer {
+                Negotiation::Stable
+            } else {
+                Negotiation::OfferInAnswer
+            },
+            ack: None,
+            agent: None,
+        };
+        let s = Session {
+            id,
+            phase: Phase::Anchoring { next: plan },
+            legs: vec![caller],
+            bridges: Vec::new(),
+            relay: RelayId(id),
+            anchor: None,
+            invite_tx: Some(tx),
+            our_call_id,
+            our_tags: vec![b_tag],
+            from_uri: from.uri.to_string(),
+            from_display: from.display.clone().unwrap_or_default(),
+            to_uri,
+            from_user: from.uri.user_unescaped().unwrap_or_default(),
+            to_user: dn,
+            started: now,
+            start_ms: cx.unix_ms(now),
+            answered: None,
+            txs: Vec::new(),
+            timer: interval.map(|interval| super::session::SessionTimer {
+                interval,
+                deadline: None,
+            }),
+            sdp_to_a: Vec::new(),
+            codec: None,
+            outbound: None,
+        };
+        self.adopt(now, s, |cx, s| {
+            cx.media(MediaCommand::Allocate { relay: s.relay });
+        });
+    }
+}
+
+impl Cx {
+    /// The relay answered: go on with what the session was waiting for.
+    pub(super) fn on_media(&mut self, now: Instant, s: &mut Session, event: MediaEvent) {
+        match event {
+            MediaEvent::Allocated { ip, ports, .. } => {
+                s.anchor = Some(super::session::Anchor { ip, ports });
+                let Phase::Anchoring { next } = &s.phase else {
+                    return;
+                };
+                match next.clone() {
+                    Plan::Call(bindings) => self.fork_call(now, s, &bindings),
+                    Plan::Queue => self.start_queue_call(now, s),
+                    Plan::Feature(f) => self.start_feature_call(now, s, f),
+                    Plan::Originate { phones, call_id } => {
+                        self.call_agent(now, s, &phones, call_id)
+                    }
+                }
+            }
+            MediaEvent::AllocationFailed { .. } => {
+                if matches!(s.phase, Phase::Anchoring { .. }) {
+                    tracing::error!(call = s.id, "no media ports");
+                    if s.outbound.is_some() {
+                        return self.end(s, Cause::Failed, HangupSide::Switch, 503);
+                    }
+                    self.fail_caller(now, s, 503, Some("No Media Ports"));
+                    self.end(s, Cause::Failed, HangupSide::Switch, 503);
+                }
+            }
+            MediaEvent::Activity { idle_for, .. } => self.media_activity(now, s, idle_for),
+        }
+    }
+
+    /// Fork the caller's INVITE to the callee's contacts.
+    fn fork_call(&mut self, now: Instant, s: &mut Session, bindings: &[Binding]) {
+        let Some(invite) = s.a_invite().cloned() else {
+            return;
+        };
+        let mut b_body = Vec::new();
+        if has_sdp(&invite.body, &invite.headers) {
+            match self.rewrite_sdp(s, Side::A, &invite.body) {
+                Some(body) => b_body = body,
+                None => {
+                    self.fail_caller(now, s, 488, Some("Bad SDP"));
+                    return self.end(s, Cause::Failed, HangupSide::Switch, 488);
+                }
+            }
+        }
+        s.phase = Phase::Ringing {
+            early: false,
+            early_media: false,
+        };
+        let Ok(from) = invite.headers.from() else {
+            return;
+        };
+        let mut b_from = from.clone();
+        b_from
+            .params
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("tag"));
+        b_from.set_param("tag", Some(s.our_tags[0].clone()));
+        let mut b_to = invite
+            .headers
+            .to()
+            .unwrap_or_else(|_| NameAddr::new(invite.uri.clone()));
+        b_to.params.retain(|(n, _)| !n.eq_ignore_ascii_case("tag"));
+        let mut extra = Vec::new();
+        for name in ["Subject", "Alert-Info", "Call-Info", "Priority"] {
+            for v in invite.headers.get_all(name) {
+                extra.push((name, v.to_string()));
+            }
+        }
+        let max_forwards = invite.headers.max_forwards().ok().flatten().unwrap_or(70);
+        let spec = ForkSpec {
+            from: b_from,
+            to: b_to,
+            max_forwards: max_forwards.saturating_sub(1),
+            body: &b_body,
+            extra,
+        };
+        self.add_forks(now, s, bindings, &spec, None, Role::Callee);
+        let ring = self.config.sip.invite_timeout();
+        self.schedule(now + ring, s.id, CallTimer::Ring);
+        if s.legs.iter().skip(1).all(|l| l.failed_code().is_some()) {
+            self.callee_failed(now, s, LegId(0), false);
+        }
+    }
+
+    /// The dialplan: feature codes, then queues, then users. `Err` is the status to answer.
+    pub(super) fn route(&self, now: Instant, dn: &str) -> Result<Route, u16> {
+        let acd = &self.config.acd;
+        let feature = if dn == acd.ready_code {
+            Some(Feature::Ready)
+        } else if dn == acd.not_ready_code {
+            Some(Feature::NotReady)
+        } else if dn == acd.logout_code {
+            Some(Feature::Logout)
+        } else {
+            None
+        };
+        if let Some(f) = feature {
+            return Ok(Route::Feature(f));
+        }
+        if self.node.is_queue(dn) {
+            return Ok(Route::Queue);
+        }
+        if self.config.user(dn).is_none() {
+            return self.trunk_route(dn).ok_or(404);
+        }
+        let bindings = self.node.lookup(now, dn);
+        if bindings.is_empty() {
+            return Err(480);
+        }
+        Ok(Route::User(bindings))
+    }
+
+    /// A number for a trunk: one binding, `sip:NUMBER@gateway`.
+    fn trunk_route(&self, number: &str) -> Option<Route> {
+        let trunk = self.config.trunk_for(number)?;
+        let transport = match trunk.transport {
+            crate::config::Transport::Udp => TransportKind::Udp,
+            crate::config::Transport::Tcp => TransportKind::Tcp,
+        };
+        let param = match transport {
+            TransportKind::Udp => String::new(),
+            _ => ";transport=tcp".to_string(),
+        };
+        let user = number.replace(
+            |c: char| !(c.is_ascii_alphanumeric() || "+-.*#".contains(c)),
+            "",
+        );
+        Some(Route::User(vec![Binding {
+            contact: format!("sip:{user}@{}{param}", trunk.address),
+            target: Target {
+                transport,
+                addr: trunk.address,
+            },
+            expires_at: None,
+            expires_unix: None,
+            call_id: String::new(),
+            cseq: 0,
+            q: 1.0,
+            user_agent: format!("trunk {}", trunk.name),
+        }]))
+    }
+
+    /// A Via for a request leaving over `transport`.
+    pub(super) fn via(&mut self, transport: TransportKind) -> Via {
+        let (host, tok) = self.via_host(transport);
+        Via {
+            host,
+            transport: tok,
+            branch: self.new_branch(),
+        }
+    }
+
+    /// Send one INVITE per binding, each a new leg of `role` (for `agent`, when the call
+    /// is offered to an ACD agent).
+    pub(super) fn add_forks(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        bindings: &[Binding],
+        spec: &ForkSpec<'_>,
+        agent: Option<acd::AgentId>,
+        role: Role,
+    ) {
+        let config = self.config.clone();
+        let from_tag = spec.from.tag().unwrap_or_default().to_string();
+        for binding in bindings {
+            let Ok(uri) = Uri::parse(&binding.contact) else {
+                continue;
+            };
+            let via = self.via(binding.target.transport);
+            let mut h = Headers::new();
+            h.push(
+                "Via",
+                format!(
+                    "SIP/2.0/{} {};branch={};rport",
+                    via.transport, via.host, via.branch
+                ),
+            );
+            h.push(
+                "Max-Forwards",
+                spec.max_forwards
+                    .min(u32::from(config.sip.max_forwards))
+                    .to_string(),
+            );
+            h.push("From", spec.from.to_string());
+            h.push("To", spec.to.to_string());
+            h.push("Call-ID", s.our_call_id.clone());
+            h.push("CSeq", "1 INVITE");
+            h.push("Contact", self.contact_header(binding.target.transport));
+            h.push("Allow", super::ALLOW);
+            if !config.sip.user_agent.is_empty() {
+                h.push("User-Agent", config.sip.user_agent.clone());
+            }
+            for (name, v) in &spec.extra {
+                h.push(name, v.clone());
+            }
+            if !spec.body.is_empty() {
+                h.push("Content-Type", "application/sdp");
+            }
+            let request = Request {
+                method: Method::Invite,
+                uri,
+                headers: h,
+                body: spec.body.to_vec(),
+            };
+            self.start_leg(now, s, request, binding.target, agent.clone(), role);
+        }
+        if !s.our_tags.contains(&from_tag) {
+            self.dialogs
+                .insert((s.our_call_id.clone(), from_tag.clone()), s.id);
+            s.our_tags.push(from_tag);
+        }
+    }
+
+    /// Send our INVITE `request` to `target` as a new leg of the session.
+    pub(super) fn start_leg(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        request: Request,
+        target: Target,
+        agent: Option<acd::AgentId>,
+        role: Role,
+    ) -> LegId {
+        let leg = LegId(s.legs.len());
+        let tx = self.send_request(now, request.clone(), target);
+        let state = match tx {
+            Some(t) => {
+                s.txs.push(t);
+                self.tx_owner.insert(t, (s.id, TxRole::Invite(leg)));
+                LegState::Ringing
+            }
+            None => LegState::Failed { code: 503 },
+        };
+        s.legs.push(Leg {
+            role,
+            state,
+            side: match role {
+                Role::Agent | Role::Caller => Side::A,
+                Role::Callee => Side::B,
+            },
+            invite: request,
+            target,
+            tx,
+            dialog: None,
+            negotiation: Negotiation::Stable,
+            ack: None,
+            agent,
+        });
+        leg
+    }
+
+    /// Answer the caller's INVITE with a failure (no-op for originated calls).
+    pub(super) fn fail_caller(
+        &mut self,
+        now: Instant,
+        s: &Session,
+        code: u16,
+        reason: Option<&str>,
+    ) {
+        let (Some(tx), Some(invite), Some(a)) = (s.invite_tx, s.a_invite(), s.a()) else {
+            return;
+        };
+        let mut resp = invite.response(code, reason, Some(&a.local_tag));
+        resp.headers.push("Server", self.config.sip.user_agent.clone());
+        self.layer.respond(now, tx, resp);
+    }
+}

@@ -1,0 +1,131 @@
+//! The way into the shards: every shard's input channel, the rule that names the shard of
+//! a Call-ID, and the round robin for calls the switch places. The transports, the
+//! distributor and the API hold a router; the shards are handed their receivers by
+//! `server.rs`, which creates the channels, so nothing is bound late.
+
+use crate::engine::{CallView, Origination, OriginationEvent};
+use crate::orders::AcdOrder;
+use sip::transaction::Target;
+use sip::Message;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+pub enum ShardInput {
+    Bytes {
+        data: Vec<u8>,
+        source: Target,
+    },
+    Message {
+        msg: Message,
+        source: Target,
+    },
+    Calls(oneshot::Sender<Vec<CallView>>),
+    /// An order from the ACD for an interaction or feature call on this shard.
+    Acd(AcdOrder),
+    /// Place a call for an agent; its progress goes to `report`.
+    Originate {
+        origination: Origination,
+        report: mpsc::UnboundedSender<OriginationEvent>,
+    },
+    /// End every call, wait for the BYEs to be answered (bounded), then stop.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Queue depth per shard; beyond it datagrams are dropped (UDP peers retransmit).
+pub const QUEUE: usize = 65536;
+
+#[derive(Clone)]
+pub struct Router {
+    senders: Arc<[mpsc::Sender<ShardInput>]>,
+    /// Round-robin cursor for calls the switch originates.
+    next: Arc<AtomicUsize>,
+}
+
+impl Router {
+    /// A router for `n` shards and the receivers to hand to them, in shard order.
+    pub fn new(n: usize) -> (Router, Vec<mpsc::Receiver<ShardInput>>) {
+        let (senders, receivers): (Vec<_>, Vec<_>) = (0..n).map(|_| mpsc::channel(QUEUE)).unzip();
+        (
+            Router {
+                senders: senders.into(),
+                next: Arc::new(AtomicUsize::new(0)),
+            },
+            receivers,
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.senders.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.senders.is_empty()
+    }
+
+    /// The shard of a Call-ID (see [`crate::engine::shard_for`]).
+    pub fn shard_for(&self, call_id: Option<&[u8]>) -> usize {
+        match call_id {
+            Some(cid) => crate::engine::shard_for(cid, self.senders.len()),
+            None => 0,
+        }
+    }
+
+    pub fn send(&self, shard: usize, input: ShardInput) {
+        if let Some(s) = self.senders.get(shard) {
+            if s.try_send(input).is_err() {
+                tracing::warn!(shard, "shard queue full: message dropped");
+            }
+        }
+    }
+
+    /// An ACD order to the shard holding its interaction.
+    pub fn order(&self, order: AcdOrder) {
+        let shard = order
+            .interaction()
+            .map_or(0, crate::orders::shard_of_interaction);
+        self.send(shard, ShardInput::Acd(order));
+    }
+
+    /// Place a call for an agent on the next shard (round robin).
+    pub fn originate(
+        &self,
+        origination: Origination,
+        report: mpsc::UnboundedSender<OriginationEvent>,
+    ) {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.senders.len().max(1);
+        self.send(
+            n,
+            ShardInput::Originate {
+                origination,
+                report,
+            },
+        );
+    }
+
+    pub async fn calls(&self) -> Vec<CallView> {
+        let mut out = Vec::new();
+        for s in self.senders.iter() {
+            let (tx, rx) = oneshot::channel();
+            if s.send(ShardInput::Calls(tx)).await.is_ok() {
+                if let Ok(v) = rx.await {
+                    out.extend(v);
+                }
+            }
+        }
+        out
+    }
+
+    pub async fn shutdown(&self) {
+        let mut waits = Vec::new();
+        for s in self.senders.iter() {
+            let (tx, rx) = oneshot::channel();
+            if s.send(ShardInput::Shutdown(tx)).await.is_ok() {
+                waits.push(rx);
+            }
+        }
+        for w in waits {
+            let _ = w.await;
+        }
+    }
+}
