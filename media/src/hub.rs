@@ -49,7 +49,9 @@ impl MediaHub {
                 codec,
             } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
-                    let _ = s.play(endpoint.side, playlist, codec);
+                    // Nothing waits for the end of a playback here: the engine times its
+                    // prompts itself.
+                    drop(s.play(endpoint.side, playlist, codec));
                 }
                 None
             }

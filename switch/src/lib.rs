@@ -9,12 +9,14 @@ pub mod fd_limit;
 pub mod http_server;
 pub mod listener;
 pub mod metrics;
+#[cfg(test)]
+mod module_graph;
 pub mod orders;
 pub mod preview_link;
 pub mod prompts;
 pub mod records;
-pub mod router;
 pub mod registrar;
+pub mod router;
 pub mod server;
 pub mod shard;
 pub mod store;

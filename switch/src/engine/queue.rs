@@ -32,12 +32,27 @@ impl Engine {
 }
 
 impl Cx {
-    /// A caller to a queue DN: hand it to the ACD, which answers with the first order.
-    pub(super) fn start_queue_call(&mut self, now: Instant, s: &mut Session) {
+    /// A caller the switch answers itself: the codec for what it plays, and where the
+    /// caller wants its media. `false` (and the call failed) when no G.711 is offered.
+    fn hold_caller(&mut self, now: Instant, s: &mut Session) -> bool {
         let Some(codec) = choose_codec(s) else {
-            return self.hangup_all(now, s, Cause::Failed, HangupSide::Switch, 488);
+            self.hangup_all(now, s, Cause::Failed, HangupSide::Switch, 488);
+            return false;
         };
         s.codec = Some(codec);
+        if let Some(invite) = s.a_invite().cloned() {
+            if super::sdp::has_sdp(&invite.body, &invite.headers) {
+                self.learn_sdp(s, s.legs[0].side, &invite.body);
+            }
+        }
+        true
+    }
+
+    /// A caller to a queue DN: hand it to the ACD, which answers with the first order.
+    pub(super) fn start_queue_call(&mut self, now: Instant, s: &mut Session) {
+        if !self.hold_caller(now, s) {
+            return;
+        }
         let interaction = self.new_interaction();
         self.interactions.insert(interaction, s.id);
         s.phase = Phase::Entering { interaction };
@@ -57,10 +72,9 @@ impl Cx {
 
     /// An agent dialled a feature code: answer, ask the ACD, confirm, hang up.
     pub(super) fn start_feature_call(&mut self, now: Instant, s: &mut Session, feature: Feature) {
-        let Some(codec) = choose_codec(s) else {
-            return self.hangup_all(now, s, Cause::Failed, HangupSide::Switch, 488);
-        };
-        s.codec = Some(codec);
+        if !self.hold_caller(now, s) {
+            return;
+        }
         self.answer_locally(now, s, Phase::Feature);
         self.emit(Output::Feature {
             call: s.id,
