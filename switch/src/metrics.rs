@@ -85,20 +85,29 @@ impl Metrics {
         now: &crate::engine::Counters,
     ) {
         let d = |a: u64, b: u64| b.saturating_sub(a);
+        let add = |c: &AtomicU64, n: u64| {
+            // Zero deltas stay off the shared cache line.
+            if n > 0 {
+                c.fetch_add(n, Relaxed);
+            }
+        };
         let started = d(before.calls_started, now.calls_started);
         let ended = d(before.calls_ended, now.calls_ended);
-        self.calls_total.fetch_add(started, Relaxed);
-        self.calls_active.fetch_add(started, Relaxed);
-        self.calls_active.fetch_sub(ended, Relaxed);
-        self.calls_answered
-            .fetch_add(d(before.calls_answered, now.calls_answered), Relaxed);
-        self.parse_errors
-            .fetch_add(d(before.parse_errors, now.parse_errors), Relaxed);
-        self.rejected
-            .fetch_add(d(before.rejected, now.rejected), Relaxed);
-        self.auth_failures
-            .fetch_add(d(before.auth_failures, now.auth_failures), Relaxed);
-        self.add_transaction_stats(&before.transactions, &now.transactions);
+        add(&self.calls_total, started);
+        add(&self.calls_active, started);
+        if ended > 0 {
+            self.calls_active.fetch_sub(ended, Relaxed);
+        }
+        add(
+            &self.calls_answered,
+            d(before.calls_answered, now.calls_answered),
+        );
+        add(&self.parse_errors, d(before.parse_errors, now.parse_errors));
+        add(&self.rejected, d(before.rejected, now.rejected));
+        add(&self.auth_failures, d(before.auth_failures, now.auth_failures));
+        if before.transactions != now.transactions {
+            self.add_transaction_stats(&before.transactions, &now.transactions);
+        }
     }
 
     /// Add what a shard's transaction layer counted since it last reported.

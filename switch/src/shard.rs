@@ -137,10 +137,12 @@ impl Shard {
                 _ = sleep => self.input(Instant::now(), Input::Tick),
             }
             let counters = self.engine.counters();
-            self.effects
-                .metrics
-                .add_engine_counters(&self.published, &counters);
-            self.published = counters;
+            if counters != self.published {
+                self.effects
+                    .metrics
+                    .add_engine_counters(&self.published, &counters);
+                self.published = counters;
+            }
             if let Some((since, _)) = &stopping {
                 if self.engine.is_idle() || since.elapsed() > DRAIN {
                     if let Some((_, done)) = stopping.take() {

@@ -64,6 +64,9 @@ impl Locator {
         let Message::Request(req) = msg else {
             return None;
         };
+        if req.method != sip::Method::Invite {
+            return None;
+        }
         let named = replaces(req)?;
         let shard = shard_for(named.as_bytes(), shards);
         if shard == usize::from(me) {

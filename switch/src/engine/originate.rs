@@ -135,10 +135,7 @@ impl Cx {
             self.start_leg(now, s, request, b.target, None, Role::Agent);
         }
         if s.legs.is_empty() {
-            self.report(OriginationEvent::Ended {
-                attempt: out.attempt,
-                sip_status: 480,
-            });
+            // No usable contact: `finish` reports the end.
             return self.end(s, Cause::Unavailable, HangupSide::Switch, 480);
         }
         self.dialogs.insert((call_id, tag), s.id);

@@ -40,10 +40,9 @@ impl Cx {
             return false;
         };
         s.codec = Some(codec);
-        if let Some(invite) = s.a_invite().cloned() {
-            if super::sdp::has_sdp(&invite.body, &invite.headers) {
-                self.learn_sdp(s, s.legs[0].side, &invite.body);
-            }
+        let invite = &s.legs[0].invite;
+        if super::sdp::has_sdp(&invite.body, &invite.headers) {
+            self.learn_sdp(s, s.legs[0].side, &invite.body);
         }
         true
     }

@@ -44,7 +44,7 @@ impl Cx {
         }
         let to_tag = super::to_tag(&resp.headers);
         let l = s.leg(leg);
-        let (request, target) = (l.invite.clone(), l.target);
+        let (request, target) = (&l.invite, l.target);
         match s.phase {
             Phase::Bridged { callee, .. } if callee == leg => {
                 let same = to_tag.as_deref() == l.dialog.as_ref().map(|d| d.remote_tag.as_str());
@@ -55,17 +55,17 @@ impl Cx {
                     }
                 } else {
                     // A second dialog from the same fork (a forking proxy behind it).
-                    self.release_late_answer(now, s.id, &request, &resp, target);
+                    self.release_late_answer(now, s.id, request, &resp, target);
                 }
             }
             _ if l.state == LegState::Cancelling || !l.pending() => {
                 // Another leg won, or the agent answered just as the offer was withdrawn
                 // (RONA, abandon): release this phone.
-                self.release_late_answer(now, s.id, &request, &resp, target);
+                self.release_late_answer(now, s.id, request, &resp, target);
             }
             _ if s.answered_locally() => self.bridge_local(now, s, leg, resp),
             Phase::Ringing { .. } => self.answer(now, s, leg, resp),
-            _ => self.release_late_answer(now, s.id, &request, &resp, target),
+            _ => self.release_late_answer(now, s.id, request, &resp, target),
         }
     }
 

@@ -143,10 +143,20 @@ impl Cx {
         match event {
             MediaEvent::Allocated { ip, ports, .. } => {
                 s.anchor = Some(super::session::Anchor { ip, ports });
-                let Phase::Anchoring { next } = &s.phase else {
+                if !matches!(s.phase, Phase::Anchoring { .. }) {
+                    return;
+                }
+                // Each plan sets the phase it leads to.
+                let Phase::Anchoring { next } = std::mem::replace(
+                    &mut s.phase,
+                    Phase::Ringing {
+                        early: false,
+                        early_media: false,
+                    },
+                ) else {
                     return;
                 };
-                match next.clone() {
+                match next {
                     Plan::Call(bindings) => self.fork_call(now, s, &bindings),
                     Plan::Queue => self.start_queue_call(now, s),
                     Plan::Feature(f) => self.start_feature_call(now, s, f),
@@ -171,7 +181,7 @@ impl Cx {
 
     /// Fork the caller's INVITE to the callee's contacts.
     fn fork_call(&mut self, now: Instant, s: &mut Session, bindings: &[Binding]) {
-        let Some(invite) = s.a_invite().cloned() else {
+        let Some(invite) = s.legs.first().map(|l| &l.invite) else {
             return;
         };
         let mut b_body = Vec::new();
@@ -184,10 +194,6 @@ impl Cx {
                 }
             }
         }
-        s.phase = Phase::Ringing {
-            early: false,
-            early_media: false,
-        };
         let Ok(from) = invite.headers.from() else {
             return;
         };
@@ -208,6 +214,10 @@ impl Cx {
             }
         }
         let max_forwards = invite.headers.max_forwards().ok().flatten().unwrap_or(70);
+        s.phase = Phase::Ringing {
+            early: false,
+            early_media: false,
+        };
         let spec = ForkSpec {
             from: b_from,
             to: b_to,
