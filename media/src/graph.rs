@@ -60,11 +60,19 @@ impl std::fmt::Debug for MediaCommand {
         match self {
             MediaCommand::Allocate { relay } => write!(f, "Allocate({})", relay.0),
             MediaCommand::Connect { endpoint, rtp } => {
-                write!(f, "Connect({}/{:?}, {rtp:?})", endpoint.relay.0, endpoint.side)
+                write!(
+                    f,
+                    "Connect({}/{:?}, {rtp:?})",
+                    endpoint.relay.0, endpoint.side
+                )
             }
             MediaCommand::Play {
                 endpoint, codec, ..
-            } => write!(f, "Play({}/{:?}, {codec:?})", endpoint.relay.0, endpoint.side),
+            } => write!(
+                f,
+                "Play({}/{:?}, {codec:?})",
+                endpoint.relay.0, endpoint.side
+            ),
             MediaCommand::StopPlaying { endpoint } => {
                 write!(f, "StopPlaying({}/{:?})", endpoint.relay.0, endpoint.side)
             }

@@ -55,12 +55,7 @@ async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Rout
 }
 
 /// Performs one dialer event: a call to place, an ACD state, or an event for the stream.
-async fn forward(
-    dialer: &Dialer,
-    distributor: &Distributor,
-    shards: &Router,
-    event: DialerEvent,
-) {
+async fn forward(dialer: &Dialer, distributor: &Distributor, shards: &Router, event: DialerEvent) {
     match event {
         DialerEvent::Originate {
             agent,

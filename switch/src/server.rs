@@ -124,8 +124,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     // One replay guard for every shard's digest verifier: a nonce count used on one shard
     // is a replay on all of them.
-    let replay =
-        sip::auth::ReplayGuard::shared(sip::auth::ReplayGuard::DEFAULT_MAX_TRACKED_NONCES);
+    let replay = sip::auth::ReplayGuard::shared(sip::auth::ReplayGuard::DEFAULT_MAX_TRACKED_NONCES);
     let unix_ms = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -5,8 +5,7 @@
 
 use crate::distributor::Distributor;
 use crate::engine::{
-    Counters, Engine, Input, Node, NodeError, Origination, OriginationEvent, Output,
-    Registration,
+    Counters, Engine, Input, Node, NodeError, Origination, OriginationEvent, Output, Registration,
 };
 use crate::metrics::Metrics;
 use crate::registrar::{Binding, Registrar};
@@ -157,9 +156,7 @@ impl Shard {
         let now = Instant::now();
         match input {
             ShardInput::Bytes { data, source } => self.input(now, Input::Bytes { data, source }),
-            ShardInput::Message { msg, source } => {
-                self.input(now, Input::Message { msg, source })
-            }
+            ShardInput::Message { msg, source } => self.input(now, Input::Message { msg, source }),
             ShardInput::Acd(order) => self.input(now, Input::Acd(order)),
             ShardInput::Originate {
                 origination,

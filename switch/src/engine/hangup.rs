@@ -30,7 +30,10 @@ impl Cx {
             self.send_bye(now, s, callee);
             return self.end(s, cause, side, 200);
         }
-        if s.answered_locally() || s.legs.first().is_some_and(|l| l.state == LegState::Confirmed)
+        if s.answered_locally()
+            || s.legs
+                .first()
+                .is_some_and(|l| l.state == LegState::Confirmed)
         {
             self.send_bye(now, s, LegId(0));
         } else {
@@ -147,11 +150,7 @@ impl Cx {
     }
 
     pub(super) fn session_check(&mut self, now: Instant, s: &mut Session) {
-        if s
-            .timer
-            .and_then(|t| t.deadline)
-            .is_some_and(|d| d <= now)
-        {
+        if s.timer.and_then(|t| t.deadline).is_some_and(|d| d <= now) {
             tracing::info!(call = s.id, "session timer expired: ending call");
             self.hangup_all(now, s, Cause::SessionTimeout, HangupSide::Switch, 408);
         }
@@ -219,7 +218,11 @@ impl Cx {
                     // A request relayed from one leg whose twin is still unanswered: answer
                     // it now (487 for a re-INVITE, 481 otherwise), its dialog is gone.
                     if let Some(req) = self.layer.server_request(server).cloned() {
-                        let code = if req.method == Method::Invite { 487 } else { 481 };
+                        let code = if req.method == Method::Invite {
+                            487
+                        } else {
+                            481
+                        };
                         let resp = req.response(code, None, None);
                         self.layer.respond(now, server, resp);
                     }
@@ -241,7 +244,11 @@ impl Cx {
         }
         self.media(MediaCommand::Release { relay: s.relay });
         if let Some(out) = &s.outbound {
-            let sip_status = if s.answered.is_some() { 200 } else { end.status };
+            let sip_status = if s.answered.is_some() {
+                200
+            } else {
+                end.status
+            };
             let (agent, attempt, number) = (out.agent.clone(), out.attempt, out.number.clone());
             self.report(OriginationEvent::Ended {
                 attempt,

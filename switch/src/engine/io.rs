@@ -32,7 +32,9 @@ pub enum Output {
     /// An event for the ACD (arrivals, accepted/rejected offers, ends).
     Acd(acd::Event),
     /// Ask the ACD where an interaction waits (answered by [`AcdOrder::Queued`]).
-    AskPosition { interaction: u64 },
+    AskPosition {
+        interaction: u64,
+    },
     /// Ask the ACD to apply an agent's feature code (answered by
     /// [`AcdOrder::FeatureDone`]).
     Feature {

@@ -259,8 +259,14 @@ impl Engine {
     }
 
     fn handle_message(&mut self, now: Instant, msg: Message, source: Target) {
-        if let Some(shard) = self.cx.locator.owner(now, &msg, self.cx.shard, self.cx.shards) {
-            self.cx.out.push_back(Output::Forward { shard, msg, source });
+        if let Some(shard) = self
+            .cx
+            .locator
+            .owner(now, &msg, self.cx.shard, self.cx.shards)
+        {
+            self.cx
+                .out
+                .push_back(Output::Forward { shard, msg, source });
             return;
         }
         self.cx.layer.handle_message(now, msg, source);
@@ -461,9 +467,9 @@ impl Engine {
         }
         if let Some((id, role)) = self.cx.tx_owner.remove(&tx) {
             match role {
-                TxRole::Invite(leg) => {
-                    self.with(now, id, |cx, s| cx.leg_response(now, s, leg, timeout_response()))
-                }
+                TxRole::Invite(leg) => self.with(now, id, |cx, s| {
+                    cx.leg_response(now, s, leg, timeout_response())
+                }),
                 TxRole::Relay { server, .. } => {
                     if let Some(req) = self.cx.layer.server_request(server).cloned() {
                         self.cx.reply(now, server, &req, 408, None);
@@ -493,14 +499,16 @@ impl Cx {
     fn add_capabilities(&self, resp: &mut Response) {
         resp.headers.push("Allow", ALLOW);
         resp.headers.push("Accept", "application/sdp");
-        resp.headers.push("Server", self.config.sip.user_agent.clone());
+        resp.headers
+            .push("Server", self.config.sip.user_agent.clone());
     }
 
     /// Answer `req` with `code` (no body).
     fn reply(&mut self, now: Instant, tx: TxId, req: &Request, code: u16, reason: Option<&str>) {
         let tag = self.new_tag();
         let mut resp = req.response(code, reason, Some(&tag));
-        resp.headers.push("Server", self.config.sip.user_agent.clone());
+        resp.headers
+            .push("Server", self.config.sip.user_agent.clone());
         self.layer.respond(now, tx, resp);
     }
 
@@ -598,10 +606,7 @@ fn media_check_interval(limit: Duration) -> Duration {
 }
 
 fn to_tag(headers: &sip::Headers) -> Option<String> {
-    headers
-        .to()
-        .ok()
-        .and_then(|t| t.tag().map(str::to_string))
+    headers.to().ok().and_then(|t| t.tag().map(str::to_string))
 }
 
 /// A stand-in 408 for a transaction that timed out.

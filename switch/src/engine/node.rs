@@ -24,8 +24,7 @@ pub trait Node: Send {
     /// The reachable contacts of `user` (empty: not registered).
     fn lookup(&self, now: Instant, user: &str) -> Vec<Binding>;
     /// Apply a REGISTER; the user's bindings after it.
-    fn register(&mut self, now: Instant, r: Registration<'_>)
-        -> Result<Vec<Binding>, NodeError>;
+    fn register(&mut self, now: Instant, r: Registration<'_>) -> Result<Vec<Binding>, NodeError>;
     /// Whether `dn` is a queue's DN.
     fn is_queue(&self, dn: &str) -> bool;
     /// Check digest credentials against `password` of their user.
@@ -72,11 +71,7 @@ impl Node for LocalNode {
         self.registrar.lookup(now, user)
     }
 
-    fn register(
-        &mut self,
-        now: Instant,
-        r: Registration<'_>,
-    ) -> Result<Vec<Binding>, NodeError> {
+    fn register(&mut self, now: Instant, r: Registration<'_>) -> Result<Vec<Binding>, NodeError> {
         Ok(self.registrar.update(
             now,
             r.aor,

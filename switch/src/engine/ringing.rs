@@ -13,7 +13,13 @@ use std::time::Instant;
 
 impl Cx {
     /// A response on the INVITE of `leg`.
-    pub(super) fn leg_response(&mut self, now: Instant, s: &mut Session, leg: LegId, resp: Response) {
+    pub(super) fn leg_response(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        resp: Response,
+    ) {
         if s.leg(leg).role == Role::Agent {
             return self.agent_leg_response(now, s, leg, resp);
         }
@@ -144,9 +150,7 @@ impl Cx {
             interaction,
         };
         s.bridges.retain(|b| !matches!(b, Bridge::Player { .. }));
-        s.bridges.push(Bridge::Relay {
-            legs: [0, leg.0],
-        });
+        s.bridges.push(Bridge::Relay { legs: [0, leg.0] });
         true
     }
 
@@ -207,8 +211,7 @@ impl Cx {
             self.report(super::OriginationEvent::Connected { attempt });
             self.publish_call(&agent, attempt, &number, "connected", None);
         }
-        if let (Phase::Queued { interaction, .. }, Some(agent)) = (was, s.leg(leg).agent.clone())
-        {
+        if let (Phase::Queued { interaction, .. }, Some(agent)) = (was, s.leg(leg).agent.clone()) {
             self.emit(super::Output::Acd(acd::Event::OfferAccepted {
                 interaction: acd::InteractionId(interaction),
                 agent,
@@ -238,7 +241,13 @@ impl Cx {
 
     /// A callee leg failed. Once every leg has, the caller gets the best failure.
     /// `withdrawn`: we had cancelled it.
-    pub(super) fn callee_failed(&mut self, now: Instant, s: &mut Session, leg: LegId, withdrawn: bool) {
+    pub(super) fn callee_failed(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        withdrawn: bool,
+    ) {
         if s.answered_locally() {
             return self.local_leg_failed(now, s, leg, withdrawn);
         }
@@ -301,7 +310,12 @@ impl Cx {
     }
 
     /// The caller cancelled before an answer (RFC 3261 §9.2): 487 and cancel the forks.
-    pub(super) fn on_cancel(&mut self, now: Instant, s: &mut Session, invite: sip::transaction::TxId) {
+    pub(super) fn on_cancel(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        invite: sip::transaction::TxId,
+    ) {
         if matches!(s.phase, Phase::Bridged { .. } | Phase::Ended(_)) || s.answered_locally() {
             return;
         }

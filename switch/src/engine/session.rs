@@ -359,13 +359,7 @@ impl Session {
         }
         let id = match self.legs.first() {
             Some(l) if l.role == Role::Caller => l.dialog.as_ref().map(|d| d.call_id.clone()),
-            Some(l) => Some(
-                l.invite
-                    .headers
-                    .call_id()
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
+            Some(l) => Some(l.invite.headers.call_id().unwrap_or_default().to_string()),
             None => None,
         };
         CallView {

@@ -403,7 +403,8 @@ impl Cx {
             return;
         };
         let mut resp = invite.response(code, reason, Some(&a.local_tag));
-        resp.headers.push("Server", self.config.sip.user_agent.clone());
+        resp.headers
+            .push("Server", self.config.sip.user_agent.clone());
         self.layer.respond(now, tx, resp);
     }
 }
