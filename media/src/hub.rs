@@ -49,7 +49,8 @@ impl MediaHub {
                 codec,
             } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
-                    let _ = s.play(endpoint.side, playlist, codec);
+                    // Nobody waits for the end of the playlist: drop its receiver.
+                    drop(s.play(endpoint.side, playlist, codec));
                 }
                 None
             }
