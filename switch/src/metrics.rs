@@ -104,7 +104,10 @@ impl Metrics {
         );
         add(&self.parse_errors, d(before.parse_errors, now.parse_errors));
         add(&self.rejected, d(before.rejected, now.rejected));
-        add(&self.auth_failures, d(before.auth_failures, now.auth_failures));
+        add(
+            &self.auth_failures,
+            d(before.auth_failures, now.auth_failures),
+        );
         if before.transactions != now.transactions {
             self.add_transaction_stats(&before.transactions, &now.transactions);
         }

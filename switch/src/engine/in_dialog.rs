@@ -61,16 +61,21 @@ impl Cx {
         match req.method {
             Method::Bye if held_by_us => {
                 // The caller left while waiting (abandoned), while an overflow rang, or
-                // during a feature code's confirmation.
+                // during a feature code's confirmation; or an originated call's agent left
+                // while the contact rang.
                 self.reply(now, tx, &req, 200, None);
                 let pending: Vec<LegId> = s.pending_legs().collect();
                 self.cancel_legs(now, s, &pending);
-                let cause = if s.interaction().is_some() {
-                    Cause::Abandoned
+                let (cause, status) = if s.interaction().is_some() {
+                    (Cause::Abandoned, 200)
+                } else if s.outbound.is_some() {
+                    // An originated call's agent gave up before the contact answered: no
+                    // conversation, so no 200 for the dialer.
+                    (Cause::Cancelled, 487)
                 } else {
-                    Cause::Normal
+                    (Cause::Normal, 200)
                 };
-                self.end(s, cause, side, 200);
+                self.end(s, cause, side, status);
             }
             Method::Invite | Method::Update if held_by_us && leg.0 == 0 => {
                 // The switch is the first party's peer while it holds it: answer here.

@@ -299,7 +299,10 @@ impl Engine {
     /// End every call: BYE to answered legs, final answers and CANCELs to ringing ones.
     fn shutdown(&mut self, now: Instant) {
         self.cx.draining = true;
-        let ids: Vec<u64> = self.sessions.keys().copied().collect();
+        // In session order, not the map's (random) order, so the outputs follow from the
+        // inputs and the seed alone.
+        let mut ids: Vec<u64> = self.sessions.keys().copied().collect();
+        ids.sort_unstable();
         for id in ids {
             self.with(now, id, |cx, s| {
                 cx.hangup_all(

@@ -1,1 +1,18 @@
-//! Unit tests of the engine: see the files under tests/.
+//! Unit tests of the engine: its behaviour scripted input by input with a fake clock and no
+//! socket ([`harness`]), one file per area.
+
+mod harness;
+
+mod basic;
+mod determinism;
+mod early_media;
+mod feature;
+mod forking;
+mod late_offer;
+mod locator;
+mod originate;
+mod queue;
+mod reinvite;
+mod ring_timeout;
+mod shutdown;
+mod timers;
