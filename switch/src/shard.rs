@@ -37,16 +37,7 @@ impl Node for SharedNode {
 
     fn register(&mut self, now: Instant, r: Registration<'_>) -> Result<Vec<Binding>, NodeError> {
         let mut reg = self.registrar.write().map_err(|_| NodeError::Unavailable)?;
-        Ok(reg.update(
-            now,
-            r.aor,
-            r.call_id,
-            r.cseq,
-            r.source,
-            r.user_agent,
-            r.remove_all,
-            r.updates,
-        )?)
+        r.apply(&mut reg, now)
     }
 
     fn is_queue(&self, dn: &str) -> bool {

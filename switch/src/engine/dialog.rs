@@ -84,13 +84,7 @@ impl Dialog {
 
     pub fn request_with_cseq(&self, method: Method, cseq: u32, via: &Via) -> Request {
         let mut h = Headers::new();
-        h.push(
-            "Via",
-            format!(
-                "SIP/2.0/{} {};branch={};rport",
-                via.transport, via.host, via.branch
-            ),
-        );
+        h.push("Via", via.header());
         h.push("Max-Forwards", "70");
         h.push("From", format!("{};tag={}", self.local_uri, self.local_tag));
         if self.remote_tag.is_empty() {
@@ -117,6 +111,16 @@ pub struct Via {
     pub host: String,
     pub transport: &'static str,
     pub branch: String,
+}
+
+impl Via {
+    /// The Via header value (with `rport`, RFC 3581).
+    pub fn header(&self) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={};rport",
+            self.transport, self.host, self.branch
+        )
+    }
 }
 
 /// A From/To value without its tag, to rebuild headers with our own tag.

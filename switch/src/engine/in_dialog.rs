@@ -34,17 +34,22 @@ fn side_of(leg: LegId) -> HangupSide {
     }
 }
 
+/// The session's leg a request from a peer belongs to (by Call-ID and both tags).
+fn leg_of_request(s: &Session, req: &Request) -> Option<LegId> {
+    let call_id = req.headers.call_id().unwrap_or_default();
+    let ours = super::to_tag(&req.headers).unwrap_or_default();
+    let theirs = req
+        .headers
+        .from()
+        .ok()
+        .and_then(|f| f.tag().map(str::to_string))
+        .unwrap_or_default();
+    s.leg_of(call_id, &ours, &theirs)
+}
+
 impl Cx {
     pub(super) fn in_dialog(&mut self, now: Instant, s: &mut Session, tx: TxId, req: Request) {
-        let call_id = req.headers.call_id().unwrap_or_default().to_string();
-        let ours = super::to_tag(&req.headers).unwrap_or_default();
-        let theirs = req
-            .headers
-            .from()
-            .ok()
-            .and_then(|f| f.tag().map(str::to_string))
-            .unwrap_or_default();
-        let Some(leg) = s.leg_of(&call_id, &ours, &theirs) else {
+        let Some(leg) = leg_of_request(s, &req) else {
             return self.reply(now, tx, &req, 481, None);
         };
         // A new request (retransmissions were absorbed by the transaction layer) must carry
@@ -179,15 +184,7 @@ impl Cx {
     /// The ACK of our 2xx on one of the session's legs. With a late offer it carries the
     /// answer the peer leg's ACK waits for.
     pub(super) fn on_ack(&mut self, s: &mut Session, req: Request) {
-        let call_id = req.headers.call_id().unwrap_or_default().to_string();
-        let ours = super::to_tag(&req.headers).unwrap_or_default();
-        let theirs = req
-            .headers
-            .from()
-            .ok()
-            .and_then(|f| f.tag().map(str::to_string))
-            .unwrap_or_default();
-        let Some(leg) = s.leg_of(&call_id, &ours, &theirs) else {
+        let Some(leg) = leg_of_request(s, &req) else {
             return;
         };
         if let Some(peer) = s.peer_of(leg) {

@@ -40,6 +40,22 @@ pub trait Node: Send {
     fn challenges(&self, unix_secs: u64, stale: bool, algorithms: &[Algorithm]) -> Vec<String>;
 }
 
+impl Registration<'_> {
+    /// Apply it to `registrar`.
+    pub fn apply(self, registrar: &mut Registrar, now: Instant) -> Result<Vec<Binding>, NodeError> {
+        Ok(registrar.update(
+            now,
+            self.aor,
+            self.call_id,
+            self.cseq,
+            self.source,
+            self.user_agent,
+            self.remove_all,
+            self.updates,
+        )?)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     #[error(transparent)]
@@ -72,16 +88,7 @@ impl Node for LocalNode {
     }
 
     fn register(&mut self, now: Instant, r: Registration<'_>) -> Result<Vec<Binding>, NodeError> {
-        Ok(self.registrar.update(
-            now,
-            r.aor,
-            r.call_id,
-            r.cseq,
-            r.source,
-            r.user_agent,
-            r.remove_all,
-            r.updates,
-        )?)
+        r.apply(&mut self.registrar, now)
     }
 
     fn is_queue(&self, dn: &str) -> bool {

@@ -105,13 +105,7 @@ impl Cx {
             };
             let via = self.via(b.target.transport);
             let mut h = Headers::new();
-            h.push(
-                "Via",
-                format!(
-                    "SIP/2.0/{} {};branch={};rport",
-                    via.transport, via.host, via.branch
-                ),
-            );
+            h.push("Via", via.header());
             h.push("Max-Forwards", "70");
             h.push("From", from.to_string());
             h.push("To", to.to_string());

@@ -134,6 +134,17 @@ impl Cx {
         self.layer.respond(now, tx, out);
     }
 
+    /// The ACD's first word on an entering caller: answer it, it is now waiting.
+    fn enter_queue(&mut self, now: Instant, s: &mut Session) {
+        if let Phase::Entering { interaction } = s.phase {
+            let waiting = Phase::Queued {
+                interaction,
+                announced: false,
+            };
+            self.answer_locally(now, s, waiting);
+        }
+    }
+
     /// A player edge into `leg`'s endpoint.
     pub(super) fn play(
         &mut self,
@@ -177,16 +188,7 @@ impl Cx {
                 position,
                 expected_wait_secs,
             } => {
-                if let Phase::Entering { interaction } = s.phase {
-                    self.answer_locally(
-                        now,
-                        s,
-                        Phase::Queued {
-                            interaction,
-                            announced: false,
-                        },
-                    );
-                }
+                self.enter_queue(now, s);
                 let Phase::Queued { announced, .. } = s.phase else {
                     return;
                 };
@@ -253,16 +255,7 @@ impl Cx {
                 agent,
             }));
         }
-        if let Phase::Entering { interaction } = s.phase {
-            self.answer_locally(
-                now,
-                s,
-                Phase::Queued {
-                    interaction,
-                    announced: false,
-                },
-            );
-        }
+        self.enter_queue(now, s);
         let Phase::Queued { announced, .. } = s.phase else {
             return;
         };

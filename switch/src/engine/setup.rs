@@ -320,13 +320,7 @@ impl Cx {
             };
             let via = self.via(binding.target.transport);
             let mut h = Headers::new();
-            h.push(
-                "Via",
-                format!(
-                    "SIP/2.0/{} {};branch={};rport",
-                    via.transport, via.host, via.branch
-                ),
-            );
+            h.push("Via", via.header());
             h.push(
                 "Max-Forwards",
                 spec.max_forwards
