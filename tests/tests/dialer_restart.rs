@@ -119,7 +119,7 @@ fn notices(stream: &EventStream, agent: &str) -> Vec<Value> {
 
 fn wait_notice(switch: &Switch, stream: &EventStream, agent: &str, event: &str) -> Value {
     let mut seen = Vec::new();
-    if !e2e::wait_until(Duration::from_secs(5), || {
+    if !e2e::wait_until(Duration::from_secs(15), || {
         seen = notices(stream, agent);
         seen.iter().any(|e| e["event"] == event)
     }) {
