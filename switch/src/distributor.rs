@@ -258,14 +258,11 @@ impl Task {
                 let iid = InteractionId(id);
                 if let Some(position) = self.engine.position(iid) {
                     let expected_wait_secs = self.expected_wait(now, iid, position);
-                    self.order(
-                        id,
-                        AcdOrder::Queued {
-                            interaction: id,
-                            position,
-                            expected_wait_secs,
-                        },
-                    );
+                    self.router.order(AcdOrder::Queued {
+                        interaction: id,
+                        position,
+                        expected_wait_secs,
+                    });
                 }
             }
             Input::Feature {
@@ -381,10 +378,6 @@ impl Task {
         Some(stats.average_speed_of_answer_ms * position as u64 / 1000)
     }
 
-    fn order(&self, _interaction: u64, order: AcdOrder) {
-        self.router.order(order);
-    }
-
     fn publish(&self, value: serde_json::Value) {
         let _ = self.events.send(Arc::from(value.to_string()));
     }
@@ -419,16 +412,13 @@ impl Task {
                         .map(|q| q.name.clone())
                         .unwrap_or_default();
                     if channel == acd::Channel::Voice {
-                        self.order(
-                            interaction.0,
-                            AcdOrder::Offer {
-                                interaction: interaction.0,
-                                agent,
-                                extension,
-                                queue,
-                                queue_name,
-                            },
-                        );
+                        self.router.order(AcdOrder::Offer {
+                            interaction: interaction.0,
+                            agent,
+                            extension,
+                            queue,
+                            queue_name,
+                        });
                     }
                 }
                 Action::CancelOffer {
@@ -437,13 +427,10 @@ impl Task {
                     reason,
                 } => {
                     self.publish(json!({"type": "offer_cancelled", "interaction": interaction.0, "agent": agent, "reason": reason}));
-                    self.order(
-                        interaction.0,
-                        AcdOrder::CancelOffer {
-                            interaction: interaction.0,
-                            agent,
-                        },
-                    );
+                    self.router.order(AcdOrder::CancelOffer {
+                        interaction: interaction.0,
+                        agent,
+                    });
                 }
                 Action::Overflow {
                     interaction,
@@ -452,25 +439,19 @@ impl Task {
                 } => {
                     self.publish(json!({"type": "overflow", "interaction": interaction.0, "queue": queue, "target": target}));
                     self.record_interaction(interaction.0, &queue, "overflowed", None, at_ms);
-                    self.order(
-                        interaction.0,
-                        AcdOrder::Overflow {
-                            interaction: interaction.0,
-                            target,
-                        },
-                    );
+                    self.router.order(AcdOrder::Overflow {
+                        interaction: interaction.0,
+                        target,
+                    });
                 }
                 Action::QueueFull { interaction, queue } => {
                     self.publish(
                         json!({"type": "queue_full", "interaction": interaction.0, "queue": queue}),
                     );
                     self.record_interaction(interaction.0, &queue, "rejected_full", None, at_ms);
-                    self.order(
-                        interaction.0,
-                        AcdOrder::QueueFull {
-                            interaction: interaction.0,
-                        },
-                    );
+                    self.router.order(AcdOrder::QueueFull {
+                        interaction: interaction.0,
+                    });
                 }
                 Action::InteractionQueued {
                     interaction,
@@ -479,14 +460,11 @@ impl Task {
                 } => {
                     self.publish(json!({"type": "queued", "interaction": interaction.0, "queue": queue, "position": position}));
                     let expected_wait_secs = self.expected_wait(now, interaction, position);
-                    self.order(
-                        interaction.0,
-                        AcdOrder::Queued {
-                            interaction: interaction.0,
-                            position,
-                            expected_wait_secs,
-                        },
-                    );
+                    self.router.order(AcdOrder::Queued {
+                        interaction: interaction.0,
+                        position,
+                        expected_wait_secs,
+                    });
                 }
                 Action::InteractionAbandoned {
                     interaction,

@@ -13,7 +13,7 @@ use crate::router::{Router, ShardInput};
 use crate::store::CdrSink;
 use crate::transport::Outbound;
 use media::MediaHub;
-use sip::auth::{Algorithm, AuthOutcome, Authenticator, Credentials};
+use sip::auth::Authenticator;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -44,19 +44,8 @@ impl Node for SharedNode {
         self.distributor.is_queue(dn)
     }
 
-    fn verify(
-        &self,
-        unix_secs: u64,
-        method: &str,
-        uri: &str,
-        creds: &Credentials,
-        password: &dyn Fn(&str) -> Option<String>,
-    ) -> AuthOutcome {
-        self.auth.verify(unix_secs, method, uri, creds, password)
-    }
-
-    fn challenges(&self, unix_secs: u64, stale: bool, algorithms: &[Algorithm]) -> Vec<String> {
-        self.auth.challenges_for(unix_secs, stale, algorithms)
+    fn auth(&self) -> &Authenticator {
+        &self.auth
     }
 }
 

@@ -36,12 +36,12 @@ impl Cx {
         if let Some(creds) = creds {
             let config = self.config.clone();
             let request_uri = req.uri.to_string();
-            let outcome = self.node.verify(
+            let outcome = self.node.auth().verify(
                 self.unix_ms(now).max(0) as u64 / 1000,
                 req.method.as_str(),
                 &request_uri,
                 &creds,
-                &|user| config.user(user).and_then(|u| u.password.clone()),
+                |user| config.user(user).and_then(|u| u.password.clone()),
             );
             match outcome {
                 AuthOutcome::Ok { username } => return Some(Some(username)),
@@ -68,7 +68,7 @@ impl Cx {
         let mut resp = req.response(code, None, Some(&tag));
         let algorithms = self.config.sip.digest_algorithms.clone();
         let unix = self.unix_ms(now).max(0) as u64 / 1000;
-        for c in self.node.challenges(unix, stale, &algorithms) {
+        for c in self.node.auth().challenges_for(unix, stale, &algorithms) {
             resp.headers.push(challenge_header, c);
         }
         resp.headers

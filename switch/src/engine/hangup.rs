@@ -30,10 +30,10 @@ impl Cx {
             self.send_bye(now, s, callee);
             return self.end(s, cause, side, 200);
         }
-        if s.answered_locally()
-            || s.legs
-                .first()
-                .is_some_and(|l| l.state == LegState::Confirmed)
+        // Answered by the switch itself (queue, feature, overflow, an originated call's agent).
+        if s.legs
+            .first()
+            .is_some_and(|l| l.state == LegState::Confirmed)
         {
             self.send_bye(now, s, LegId(0));
         } else {
@@ -167,7 +167,7 @@ impl Cx {
     /// Time to check the RTP activity: ask the relay (answered by `media_activity`).
     pub(super) fn probe_media(&mut self, s: &mut Session) {
         if self.config.media.no_media_timeout().is_some() {
-            self.media(MediaCommand::Probe { relay: s.relay });
+            self.media(MediaCommand::Probe { relay: s.relay() });
         }
     }
 
@@ -242,7 +242,7 @@ impl Cx {
                 },
             }
         }
-        self.media(MediaCommand::Release { relay: s.relay });
+        self.media(MediaCommand::Release { relay: s.relay() });
         if let Some(out) = &s.outbound {
             let sip_status = if s.answered.is_some() {
                 200
@@ -291,5 +291,14 @@ impl Cx {
         tracing::debug!(call_id = %cdr.call_id, cause = %end.cause, side = %end.side, "call ended");
         self.emit(Output::Cdr(cdr));
         self.counters.calls_ended += 1;
+    }
+}
+
+/// The session timer agreed with the first party (RFC 4028 §9), on a 2xx to it.
+pub(super) fn add_session_headers(s: &Session, resp: &mut sip::Response) {
+    if let Some(t) = s.timer {
+        resp.headers
+            .push("Session-Expires", format!("{};refresher=uac", t.interval));
+        resp.headers.push("Require", "timer");
     }
 }

@@ -3,6 +3,7 @@
 //! (re-INVITE for hold and retrieve, UPDATE, INFO, MESSAGE, NOTIFY, ...) relayed to the
 //! peer leg as a request of that leg's dialog, with SDP rewritten for the relay.
 
+use super::hangup::add_session_headers;
 use super::sdp::is_sdp;
 use super::session::{LegId, Negotiation, Session};
 use super::{Cx, OriginationEvent, TxRole};
@@ -85,7 +86,7 @@ impl Cx {
             Method::Invite | Method::Update if held_by_us && leg.0 == 0 => {
                 // The switch is the first party's peer while it holds it: answer here.
                 if !req.body.is_empty() {
-                    self.learn_sdp(s, s.legs[0].side, &req.body);
+                    self.learn_sdp(s, s.legs[0].side(), &req.body);
                 }
                 self.refresh_session(now, s);
                 self.answer_refresh(now, s, tx, &req, req.method == Method::Invite);
@@ -143,7 +144,7 @@ impl Cx {
         };
         let mut body = req.body.clone();
         if is_sdp(&req.headers) && !body.is_empty() {
-            match self.rewrite_sdp(s, s.leg(from).side, &body) {
+            match self.rewrite_sdp(s, s.leg(from).side(), &body) {
                 Some(b) => body = b,
                 None => return self.reply(now, tx, &req, 488, Some("Bad SDP")),
             }
@@ -193,7 +194,7 @@ impl Cx {
                 let sdp = if req.body.is_empty() {
                     Vec::new()
                 } else {
-                    self.rewrite_sdp(s, s.leg(leg).side, &req.body)
+                    self.rewrite_sdp(s, s.leg(leg).side(), &req.body)
                         .unwrap_or_default()
                 };
                 s.leg_mut(leg).negotiation = Negotiation::Stable;
@@ -222,7 +223,7 @@ impl Cx {
         if leg.0 == 0 && s.legs[0].negotiation == Negotiation::OfferInAnswer {
             // The caller's answer to the SDP of the 200 the switch sent it itself.
             if !req.body.is_empty() && s.answered_locally() {
-                self.learn_sdp(s, s.legs[0].side, &req.body);
+                self.learn_sdp(s, s.legs[0].side(), &req.body);
             }
             s.legs[0].negotiation = Negotiation::Stable;
         }
@@ -247,7 +248,7 @@ impl Cx {
         let mut body = Vec::new();
         if sdp && !resp.body.is_empty() {
             body = self
-                .rewrite_sdp(s, s.leg(to).side, &resp.body)
+                .rewrite_sdp(s, s.leg(to).side(), &resp.body)
                 .unwrap_or_default();
         }
         let their_tag = super::to_tag(&resp.headers);
@@ -327,13 +328,5 @@ impl Cx {
             let state = if held { "on_hold" } else { "resumed" };
             self.publish_call(&agent, attempt, &number, state, None);
         }
-    }
-}
-
-fn add_session_headers(s: &Session, resp: &mut Response) {
-    if let Some(t) = s.timer {
-        resp.headers
-            .push("Session-Expires", format!("{};refresher=uac", t.interval));
-        resp.headers.push("Require", "timer");
     }
 }

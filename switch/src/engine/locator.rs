@@ -52,21 +52,24 @@ impl Locator {
         if shards <= 1 {
             return None;
         }
-        let headers = match msg {
-            Message::Request(r) => &r.headers,
-            Message::Response(r) => &r.headers,
-        };
-        let call_id = headers.call_id()?;
-        if let Some((shard, seen)) = self.forwarded.get_mut(call_id) {
-            *seen = now;
-            return Some(*shard);
+        if !self.forwarded.is_empty() {
+            let headers = match msg {
+                Message::Request(r) => &r.headers,
+                Message::Response(r) => &r.headers,
+            };
+            if let Some((shard, seen)) = headers.call_id().and_then(|c| self.forwarded.get_mut(c)) {
+                *seen = now;
+                return Some(*shard);
+            }
         }
+        // Only a new INVITE names another dialog.
         let Message::Request(req) = msg else {
             return None;
         };
         if req.method != sip::Method::Invite {
             return None;
         }
+        let call_id = req.headers.call_id()?;
         let named = replaces(req)?;
         let shard = shard_for(named.as_bytes(), shards);
         if shard == usize::from(me) {

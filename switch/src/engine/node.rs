@@ -4,7 +4,7 @@
 //! the node's own; unit tests give it [`LocalNode`], plain values without locks.
 
 use crate::registrar::{Binding, ContactUpdate, RegisterError, Registrar};
-use sip::auth::{Algorithm, AuthOutcome, Authenticator, Credentials};
+use sip::auth::Authenticator;
 use sip::transaction::Target;
 use std::collections::HashSet;
 use std::time::Instant;
@@ -27,17 +27,8 @@ pub trait Node: Send {
     fn register(&mut self, now: Instant, r: Registration<'_>) -> Result<Vec<Binding>, NodeError>;
     /// Whether `dn` is a queue's DN.
     fn is_queue(&self, dn: &str) -> bool;
-    /// Check digest credentials against `password` of their user.
-    fn verify(
-        &self,
-        unix_secs: u64,
-        method: &str,
-        uri: &str,
-        creds: &Credentials,
-        password: &dyn Fn(&str) -> Option<String>,
-    ) -> AuthOutcome;
-    /// The challenges of a 401/407.
-    fn challenges(&self, unix_secs: u64, stale: bool, algorithms: &[Algorithm]) -> Vec<String>;
+    /// The digest verifier (its replay guard is the node's, shared by every shard).
+    fn auth(&self) -> &Authenticator;
 }
 
 impl Registration<'_> {
@@ -95,18 +86,7 @@ impl Node for LocalNode {
         self.queues.contains(dn)
     }
 
-    fn verify(
-        &self,
-        unix_secs: u64,
-        method: &str,
-        uri: &str,
-        creds: &Credentials,
-        password: &dyn Fn(&str) -> Option<String>,
-    ) -> AuthOutcome {
-        self.auth.verify(unix_secs, method, uri, creds, password)
-    }
-
-    fn challenges(&self, unix_secs: u64, stale: bool, algorithms: &[Algorithm]) -> Vec<String> {
-        self.auth.challenges_for(unix_secs, stale, algorithms)
+    fn auth(&self) -> &Authenticator {
+        &self.auth
     }
 }

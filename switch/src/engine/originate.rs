@@ -8,7 +8,7 @@ use super::session::{LegId, LegState, Negotiation, Outbound, Phase, Plan, Prompt
 use super::setup::Route;
 use super::{CallEvent, CallTimer, Cx, Engine, Origination, OriginationEvent, Output, TxRole};
 use crate::records::{Cause, HangupSide};
-use media::graph::{MediaCommand, RelayId, Side};
+use media::graph::{MediaCommand, Side};
 use sip::{Headers, Method, NameAddr, Request, Response, Uri};
 use std::time::Instant;
 
@@ -44,7 +44,6 @@ impl Engine {
             },
             legs: Vec::new(),
             bridges: Vec::new(),
-            relay: RelayId(id),
             anchor: None,
             invite_tx: None,
             // The agent's legs use `call_id`, the contact's this one.
@@ -75,7 +74,7 @@ impl Engine {
             }),
         };
         self.adopt(now, s, |cx, s| {
-            cx.media(MediaCommand::Allocate { relay: s.relay });
+            cx.media(MediaCommand::Allocate { relay: s.relay() });
         });
     }
 }

@@ -2,6 +2,7 @@
 //! announcements until the ACD offers them to an agent, and agents dialling a feature code.
 //! The ACD's orders ([`AcdOrder`]) for each interaction arrive here.
 
+use super::hangup::add_session_headers;
 use super::sdp::{audio_sdp, codec_of};
 use super::session::{Bridge, LegId, LegState, Phase, Prompt, Role, Session};
 use super::setup::{ForkSpec, Route};
@@ -42,7 +43,7 @@ impl Cx {
         s.codec = Some(codec);
         let invite = &s.legs[0].invite;
         if super::sdp::has_sdp(&invite.body, &invite.headers) {
-            self.learn_sdp(s, s.legs[0].side, &invite.body);
+            self.learn_sdp(s, s.legs[0].side(), &invite.body);
         }
         true
     }
@@ -123,12 +124,8 @@ impl Cx {
             .push("Contact", self.contact_header(a.target.transport));
         out.headers.push("Allow", super::ALLOW);
         out.headers.push("Content-Type", "application/sdp");
-        if let Some(t) = s.timer {
-            out.headers
-                .push("Session-Expires", format!("{};refresher=uac", t.interval));
-            out.headers.push("Require", "timer");
-            self.refresh_session(now, s);
-        }
+        add_session_headers(s, &mut out);
+        self.refresh_session(now, s);
         s.sdp_to_a = sdp.clone();
         out.body = sdp;
         self.layer.respond(now, tx, out);
@@ -154,10 +151,10 @@ impl Cx {
         what: Prompt,
     ) {
         let Some(codec) = s.codec else { return };
-        let side = s.legs[leg].side;
+        let side = s.legs[leg].side();
         self.media(MediaCommand::Play {
             endpoint: Endpoint {
-                relay: s.relay,
+                relay: s.relay(),
                 side,
             },
             playlist,
@@ -170,10 +167,10 @@ impl Cx {
 
     /// Remove `leg`'s player: it hears the relay again.
     pub(super) fn stop_playing(&mut self, s: &mut Session, leg: usize) {
-        let side = s.legs[leg].side;
+        let side = s.legs[leg].side();
         self.media(MediaCommand::StopPlaying {
             endpoint: Endpoint {
-                relay: s.relay,
+                relay: s.relay(),
                 side,
             },
         });

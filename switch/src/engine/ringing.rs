@@ -2,6 +2,7 @@
 //! bridged, failures), the caller's CANCEL and the ring timeout. An originated call's
 //! agent legs are in [`super::originate`].
 
+use super::hangup::add_session_headers;
 use super::sdp::has_sdp;
 use super::session::{Bridge, LegId, LegState, Negotiation, Phase, Role, Session};
 use super::{CallTimer, Cx, TxRole};
@@ -173,12 +174,8 @@ impl Cx {
                 out.body = body;
             }
         }
-        if let Some(t) = s.timer {
-            out.headers
-                .push("Session-Expires", format!("{};refresher=uac", t.interval));
-            out.headers.push("Require", "timer");
-            self.refresh_session(now, s);
-        }
+        add_session_headers(s, &mut out);
+        self.refresh_session(now, s);
         if s.legs[0].negotiation == Negotiation::OfferInAnswer {
             // The caller's answer comes in its ACK; our ACK to the callee carries it.
             let cseq = s.leg(leg).dialog.as_ref().map_or(1, |d| d.local_cseq);
@@ -203,7 +200,7 @@ impl Cx {
             self.learn_sdp(s, Side::B, &resp.body);
         }
         self.media(MediaCommand::StopPlaying {
-            endpoint: Endpoint::a(s.relay),
+            endpoint: Endpoint::a(s.relay()),
         });
         self.ack_leg(s, leg, Vec::new());
         if let Some(out) = &s.outbound {

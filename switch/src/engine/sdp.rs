@@ -85,15 +85,7 @@ impl Cx {
     pub(super) fn rewrite_sdp(&mut self, s: &Session, from: Side, body: &[u8]) -> Option<Vec<u8>> {
         let anchor = s.anchor?;
         let text = std::str::from_utf8(body).ok()?;
-        let sd = media::sdp::parse(text).ok()?;
-        let endpoints = media::sdp::media_endpoints(&sd);
-        self.media(MediaCommand::Connect {
-            endpoint: Endpoint {
-                relay: s.relay,
-                side: from,
-            },
-            rtp: endpoints.first().copied().flatten(),
-        });
+        let endpoints = self.connect(s, from, text)?;
         let mut ports = vec![0u16; endpoints.len().max(1)];
         ports[0] = anchor.port(from.other());
         media::sdp::rewrite(text, anchor.ip, &ports)
@@ -103,6 +95,28 @@ impl Cx {
 
     /// Only learn where the leg at `from` wants its media (its SDP goes no further).
     pub(super) fn learn_sdp(&mut self, s: &Session, from: Side, body: &[u8]) {
-        let _ = self.rewrite_sdp(s, from, body);
+        if let Ok(text) = std::str::from_utf8(body) {
+            self.connect(s, from, text);
+        }
+    }
+
+    /// Connect endpoint `from` to where its leg's SDP `text` wants the media; the SDP's
+    /// media endpoints, `None` when it does not parse.
+    fn connect(
+        &mut self,
+        s: &Session,
+        from: Side,
+        text: &str,
+    ) -> Option<Vec<Option<std::net::SocketAddr>>> {
+        let sd = media::sdp::parse(text).ok()?;
+        let endpoints = media::sdp::media_endpoints(&sd);
+        self.media(MediaCommand::Connect {
+            endpoint: Endpoint {
+                relay: s.relay(),
+                side: from,
+            },
+            rtp: endpoints.first().copied().flatten(),
+        });
+        Some(endpoints)
     }
 }

@@ -59,8 +59,6 @@ pub enum Negotiation {
 pub struct Leg {
     pub role: Role,
     pub state: LegState,
-    /// The relay endpoint this leg's media uses.
-    pub side: Side,
     /// The INVITE that made the leg: the caller's, or ours.
     pub invite: Request,
     /// Where the INVITE went (ours) or came from (the caller's).
@@ -77,6 +75,15 @@ pub struct Leg {
 }
 
 impl Leg {
+    /// The relay endpoint this leg's media uses: the first party's (caller or agent) is A,
+    /// a callee's B.
+    pub fn side(&self) -> Side {
+        match self.role {
+            Role::Caller | Role::Agent => Side::A,
+            Role::Callee => Side::B,
+        }
+    }
+
     /// Still waiting for the final answer to our INVITE.
     pub fn pending(&self) -> bool {
         matches!(self.state, LegState::Ringing | LegState::Cancelling)
@@ -204,7 +211,6 @@ pub struct Session {
     /// phone that answered (until then, the first agent fork).
     pub legs: Vec<Leg>,
     pub bridges: Vec<Bridge>,
-    pub relay: RelayId,
     pub anchor: Option<Anchor>,
     /// The caller's INVITE server transaction (`None` for originated calls).
     pub invite_tx: Option<TxId>,
@@ -232,6 +238,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// The relay anchoring the session's media: one per session, named by its id.
+    pub fn relay(&self) -> RelayId {
+        RelayId(self.id)
+    }
+
     pub fn leg(&self, id: LegId) -> &Leg {
         &self.legs[id.0]
     }
@@ -342,8 +353,8 @@ impl Session {
                 remote_tag: d.map(|d| d.remote_tag.clone()).unwrap_or_default(),
                 remote: d.map_or(l.target, |d| d.target).addr.to_string(),
                 transport: d.map_or(l.target, |d| d.target).transport.via_token(),
-                rtp_port: self.anchor.map(|a| a.port(l.side)),
-                side: l.side,
+                rtp_port: self.anchor.map(|a| a.port(l.side())),
+                side: l.side(),
                 packets_in: 0,
                 packets_out: 0,
             }
@@ -364,7 +375,7 @@ impl Session {
         };
         CallView {
             id: id.unwrap_or_else(|| self.our_call_id.clone()),
-            relay: self.relay,
+            relay: self.relay(),
             state,
             from: self.from_uri.clone(),
             to: self.to_uri.clone(),

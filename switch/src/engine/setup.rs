@@ -8,7 +8,7 @@ use super::{CallTimer, Cx, Engine, TxRole};
 use crate::orders::Feature;
 use crate::records::{Cause, HangupSide};
 use crate::registrar::Binding;
-use media::graph::{MediaCommand, MediaEvent, RelayId, Side};
+use media::graph::{MediaCommand, MediaEvent, Side};
 use sip::transaction::{Target, TransportKind, TxId};
 use sip::{Headers, Method, NameAddr, Request, Uri};
 use std::time::Instant;
@@ -91,7 +91,6 @@ impl Engine {
         let caller = Leg {
             role: Role::Caller,
             state: LegState::Offered,
-            side: Side::A,
             invite: req,
             target: source,
             tx: None,
@@ -109,7 +108,6 @@ impl Engine {
             phase: Phase::Anchoring { next: plan },
             legs: vec![caller],
             bridges: Vec::new(),
-            relay: RelayId(id),
             anchor: None,
             invite_tx: Some(tx),
             our_call_id,
@@ -132,7 +130,7 @@ impl Engine {
             outbound: None,
         };
         self.adopt(now, s, |cx, s| {
-            cx.media(MediaCommand::Allocate { relay: s.relay });
+            cx.media(MediaCommand::Allocate { relay: s.relay() });
         });
     }
 }
@@ -380,10 +378,6 @@ impl Cx {
         s.legs.push(Leg {
             role,
             state,
-            side: match role {
-                Role::Agent | Role::Caller => Side::A,
-                Role::Callee => Side::B,
-            },
             invite: request,
             target,
             tx,
