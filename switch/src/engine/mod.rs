@@ -220,7 +220,7 @@ impl Engine {
 
     pub fn calls(&self) -> Vec<CallView> {
         let mut v: Vec<CallView> = self.sessions.values().map(Session::view).collect();
-        v.sort_by_key(|c| c.started_ms);
+        v.sort_by_key(|c| (c.started_ms, c.relay));
         v
     }
 
@@ -406,7 +406,7 @@ impl Engine {
     }
 
     /// An ACK outside any transaction: the ACK of our 2xx.
-    fn on_ack(&mut self, _now: Instant, req: Request, _source: Target) {
+    fn on_ack(&mut self, now: Instant, req: Request, _source: Target) {
         let Some(tag) = to_tag(&req.headers) else {
             return;
         };
@@ -414,7 +414,7 @@ impl Engine {
         let Some(id) = self.cx.dialogs.get(&key).copied() else {
             return;
         };
-        self.with(_now, id, |cx, s| cx.on_ack(s, req));
+        self.with(now, id, |cx, s| cx.on_ack(s, req));
     }
 
     fn on_response(&mut self, now: Instant, tx: TxId, resp: Response) {
