@@ -71,6 +71,7 @@ pub fn spawn(engine: Engine, rx: mpsc::Receiver<ShardInput>, effects: Effects) {
         reports: HashMap::new(),
         published: Counters::default(),
         pending: VecDeque::new(),
+        transmits: Vec::new(),
     };
     tokio::spawn(shard.run(rx));
 }
@@ -84,6 +85,9 @@ struct Shard {
     published: Counters,
     /// Inputs produced by carrying out outputs (the media hub's answers).
     pending: VecDeque<Input>,
+    /// What to send once the current batch of inputs is handled: one flush per batch, so
+    /// a busy shard writes in bursts and its peers' answers arrive in bursts too.
+    transmits: Vec<sip::transaction::Transmit>,
 }
 
 impl Shard {
@@ -115,6 +119,9 @@ impl Shard {
                     }
                 }
                 _ = sleep => self.input(Instant::now(), Input::Tick),
+            }
+            for t in self.transmits.drain(..) {
+                self.effects.outbound.send(t);
             }
             let counters = self.engine.counters();
             if counters != self.published {
@@ -196,7 +203,7 @@ impl Shard {
     fn output(&mut self, out: Output) {
         let fx = &self.effects;
         match out {
-            Output::Transmit(t) => fx.outbound.send(t),
+            Output::Transmit(t) => self.transmits.push(t),
             Output::Media(command) => {
                 if let Some(event) = self.hub.apply(command) {
                     self.pending.push_back(Input::Media(event));
