@@ -116,13 +116,9 @@ impl Cx {
         // A waiting caller whose network died must not hold the queue forever.
         self.start_media_checks(now, s.id);
         let sdp = self.local_sdp(s);
-        let (Some(tx), Some(invite), Some(a)) = (s.invite_tx, s.a_invite(), s.a()) else {
+        let Some((tx, mut out)) = self.caller_ok(s) else {
             return;
         };
-        let mut out = invite.response(200, None, Some(&a.local_tag));
-        out.headers
-            .push("Contact", self.contact_header(a.target.transport));
-        out.headers.push("Allow", super::ALLOW);
         out.headers.push("Content-Type", "application/sdp");
         add_session_headers(s, &mut out);
         self.refresh_session(now, s);

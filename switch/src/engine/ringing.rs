@@ -160,13 +160,9 @@ impl Cx {
         if !self.take_answer(now, s, leg, &resp) {
             return;
         }
-        let (Some(tx), Some(invite), Some(a)) = (s.invite_tx, s.a_invite(), s.a()) else {
+        let Some((tx, mut out)) = self.caller_ok(s) else {
             return;
         };
-        let mut out = invite.response(200, None, Some(&a.local_tag));
-        out.headers
-            .push("Contact", self.contact_header(a.target.transport));
-        out.headers.push("Allow", super::ALLOW);
         if has_sdp(&resp.body, &resp.headers) {
             if let Some(body) = self.rewrite_sdp(s, Side::B, &resp.body) {
                 out.headers.push("Content-Type", "application/sdp");

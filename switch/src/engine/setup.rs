@@ -389,6 +389,17 @@ impl Cx {
         leg
     }
 
+    /// A 200 to the caller's INVITE (Contact, Allow) and its server transaction; `None`
+    /// for originated calls.
+    pub(super) fn caller_ok(&self, s: &Session) -> Option<(TxId, sip::Response)> {
+        let (tx, invite, a) = (s.invite_tx?, s.a_invite()?, s.a()?);
+        let mut out = invite.response(200, None, Some(&a.local_tag));
+        out.headers
+            .push("Contact", self.contact_header(a.target.transport));
+        out.headers.push("Allow", super::ALLOW);
+        Some((tx, out))
+    }
+
     /// Answer the caller's INVITE with a failure (no-op for originated calls).
     pub(super) fn fail_caller(
         &mut self,
