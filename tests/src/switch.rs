@@ -330,6 +330,24 @@ impl Switch {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.sip_port))
     }
 
+    /// The event stream at `path` (`/api/events`, `/api/events?agent=ID`), returned once the
+    /// switch has sent its snapshot: it subscribes before sending it, so no event published
+    /// from then on is missed (the handshake's answer alone does not say the subscription
+    /// is taken).
+    pub fn events(&self, path: &str) -> crate::ws::EventStream {
+        let stream = match crate::ws::EventStream::connect(self.http_addr(), path) {
+            Ok(s) => s,
+            Err(e) => self.fail(&format!("cannot open {path}: {e}")),
+        };
+        if stream
+            .wait_for(Duration::from_secs(5), |e| e["type"] == "snapshot")
+            .is_none()
+        {
+            self.fail(&format!("no snapshot on {path}: {:?}", stream.ended()));
+        }
+        stream
+    }
+
     pub fn http_addr(&self) -> SocketAddr {
         self.http
     }

@@ -158,21 +158,7 @@ pub fn wait_idle_cdrs(switch: &Switch, n: usize) -> Vec<Value> {
 /// sent its snapshot: the subscription is taken before the snapshot, so every state change
 /// from then on is on the stream.
 pub fn agent_events(switch: &Switch, id: &str) -> EventStream {
-    let stream = match EventStream::connect(switch.http_addr(), &format!("/api/events?agent={id}"))
-    {
-        Ok(s) => s,
-        Err(e) => switch.fail(&format!("cannot open /api/events for {id}: {e}")),
-    };
-    if stream
-        .wait_for(Duration::from_secs(5), |e| e["type"] == "snapshot")
-        .is_none()
-    {
-        switch.fail(&format!(
-            "no snapshot on /api/events for {id}: {:?}",
-            stream.ended()
-        ));
-    }
-    stream
+    switch.events(&format!("/api/events?agent={id}"))
 }
 
 /// The states agent `id` went through on `stream` (`agent_state` events), in order, each

@@ -156,18 +156,7 @@ impl Drop for RtpSink {
 /// snapshot: the switch subscribes before it sends it, so from then on no event is missed
 /// (the handshake's answer alone does not say the subscription is taken).
 pub fn events(switch: &Switch) -> EventStream {
-    let stream =
-        match EventStream::connect(switch.http_addr(), &format!("/api/events?agent={AGENT}")) {
-            Ok(s) => s,
-            Err(e) => switch.fail(&format!("cannot open /api/events: {e}")),
-        };
-    if stream
-        .wait_for(Duration::from_secs(5), |e| e["type"] == "snapshot")
-        .is_none()
-    {
-        switch.fail(&format!("no snapshot on /api/events: {:?}", stream.ended()));
-    }
-    stream
+    switch.events(&format!("/api/events?agent={AGENT}"))
 }
 
 // ------------------------------------------------------------------------------ REST
