@@ -12,6 +12,7 @@
 //! relations, duplicate users). Every problem found is reported at once, each naming its
 //! key, e.g. `sip.listen[1]: "udp:1.2.3" is not an address`; a bad config stops start-up.
 
+mod auth;
 mod limits;
 mod net;
 mod raw;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+pub use auth::{AccountSeed, AuthConfig};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 
@@ -46,6 +48,12 @@ pub struct Config {
     pub agents: Vec<acd::AgentConfig>,
     /// `[[trunks]]`: where numbers that are no user, queue or feature code go.
     pub trunks: Vec<Trunk>,
+    /// `[auth]`: sessions, login back-off, what each role may dial.
+    pub auth: AuthConfig,
+    /// `[[teams]]`: supervisors' scopes; more can be created over REST.
+    pub teams: Vec<crate::accounts::Team>,
+    /// `[[accounts]]`: created in the store at first start; then changed over REST.
+    pub accounts: Vec<AccountSeed>,
 }
 
 /// A gateway (PSTN, another PBX): numbers matching one of `prefixes` (the longest match
@@ -259,7 +267,9 @@ impl Config {
 
     /// The built-in configuration used when `switch` runs without a config file: the
     /// defaults of every key plus demo users 1001..=1010 with passwords `pass1001` ..=
-    /// `pass1010`. Fine on a laptop, never on a reachable network.
+    /// `pass1010`, agents 1001..=1003 in queue 8000 (team `sales`), and accounts for them,
+    /// for a campaign manager (1009) and a supervisor (1010) that log in with the same
+    /// passwords. Fine on a laptop, never on a reachable network.
     pub fn demo() -> Config {
         let mut raw = raw::RawConfig::default();
         raw.users = (1001..=1010)
@@ -282,6 +292,34 @@ impl Config {
                 a
             })
             .collect();
+        raw.teams = vec![auth::RawTeam {
+            name: "sales".into(),
+            queues: vec!["8000".into()],
+        }];
+        let account = |id: &str, name: &str, role: &str, agent: bool| auth::RawAccount {
+            id: id.into(),
+            name: name.into(),
+            roles: vec![role.into()],
+            teams: if role == "campaign_manager" {
+                vec![]
+            } else {
+                vec!["sales".into()]
+            },
+            agent: if agent { id.into() } else { String::new() },
+            extension: id.into(),
+            ..Default::default()
+        };
+        raw.accounts = (1001..=1003)
+            .map(|n| account(&n.to_string(), &format!("Demo User {n}"), "agent", true))
+            .collect();
+        raw.accounts.push(account(
+            "1009",
+            "Demo Campaign Manager",
+            "campaign_manager",
+            false,
+        ));
+        raw.accounts
+            .push(account("1010", "Demo Supervisor", "supervisor", false));
         let mut errors = Vec::new();
         match validate::validate(raw, &mut errors) {
             Some(config) if errors.is_empty() => config,

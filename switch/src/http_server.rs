@@ -44,6 +44,10 @@ const LINGER: Duration = Duration::from_secs(2);
 /// Most bytes read and discarded while lingering.
 const LINGER_BYTES: usize = 64 * 1024 * 1024;
 
+/// The client's address, in every request's extensions (login back-off, audit).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
 /// Serves `app` on `listener` until `stop` resolves, then lets open requests finish.
 pub async fn serve(
     listener: TcpListener,
@@ -59,7 +63,7 @@ pub async fn serve(
     let idle_timeout = config.idle_timeout;
     tokio::pin!(stop);
     loop {
-        let (stream, _addr, slot) = tokio::select! {
+        let (stream, addr, slot) = tokio::select! {
             c = next_connection(&listener, &gate, &mut errors) => c,
             _ = &mut stop => break,
         };
@@ -69,10 +73,13 @@ pub async fn serve(
                 .lingering(LINGER, LINGER_BYTES)
                 .idle_timeout(idle_timeout),
         );
-        let service = TowerToHyperService::new(
-            app.clone()
-                .map_request(|r: axum::http::Request<Incoming>| r.map(Body::new)),
-        );
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |r: axum::http::Request<Incoming>| {
+                let mut r = r.map(Body::new);
+                r.extensions_mut().insert(ClientAddr(addr));
+                r
+            },
+        ));
         let mut closed = closed.clone();
         tokio::spawn(async move {
             let mut builder = Builder::new(TokioExecutor::new());

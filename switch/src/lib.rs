@@ -1,5 +1,6 @@
 //! The contact-centre switch: composition root wiring the SIP core, media, ACD and dialer.
 
+pub mod accounts;
 pub mod api;
 pub mod config;
 pub mod distributor;

@@ -7,10 +7,12 @@
 //! link runs ([`dialer::recovery`]); the link publishes what was recovered as a
 //! `dialer_recovered` event, and each agent concerned hears of it on login.
 //!
-//! Do-not-call and calling windows are checked again here, at origination, whatever the
-//! desktop or the flow decided before: a number on a DNC list or outside its window is
-//! never dialled.
+//! Do-not-call, calling windows and the dialplan rules of the agent's account
+//! (`[auth.dialing]`) are checked again here, at origination, whatever the desktop or the
+//! flow decided before: a number on a DNC list, outside its window or not allowed for the
+//! agent is never dialled.
 
+use crate::accounts::{Accounts, Role};
 use crate::distributor::Distributor;
 use crate::engine::{Origination, OriginationEvent};
 use crate::router::Router;
@@ -25,21 +27,28 @@ use tokio::sync::{broadcast, mpsc};
 const REFUSED_DNC: u16 = 603;
 const REFUSED_WINDOW: u16 = 480;
 const REFUSED_NO_PHONE: u16 = 404;
+const REFUSED_DIALPLAN: u16 = 403;
 
-pub fn spawn(dialer: Dialer, distributor: Distributor, shards: Router) {
+pub fn spawn(dialer: Dialer, distributor: Distributor, shards: Router, accounts: Accounts) {
     tokio::spawn(dialer_to_switch(
         dialer.clone(),
         distributor.clone(),
         shards,
+        accounts,
     ));
     tokio::spawn(acd_to_dialer(dialer, distributor));
 }
 
-async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Router) {
+async fn dialer_to_switch(
+    dialer: Dialer,
+    distributor: Distributor,
+    shards: Router,
+    accounts: Accounts,
+) {
     let mut events = dialer.subscribe();
     // What start-up recovery did, before anything else happens.
     if let Some(recovered) = dialer.recovery_event() {
-        forward(&dialer, &distributor, &shards, recovered).await;
+        forward(&dialer, &distributor, &shards, &accounts, recovered).await;
     }
     loop {
         let event = match events.recv().await {
@@ -50,12 +59,18 @@ async fn dialer_to_switch(dialer: Dialer, distributor: Distributor, shards: Rout
             }
             Err(broadcast::error::RecvError::Closed) => break,
         };
-        forward(&dialer, &distributor, &shards, event).await;
+        forward(&dialer, &distributor, &shards, &accounts, event).await;
     }
 }
 
 /// Performs one dialer event: a call to place, an ACD state, or an event for the stream.
-async fn forward(dialer: &Dialer, distributor: &Distributor, shards: &Router, event: DialerEvent) {
+async fn forward(
+    dialer: &Dialer,
+    distributor: &Distributor,
+    shards: &Router,
+    accounts: &Accounts,
+    event: DialerEvent,
+) {
     match event {
         DialerEvent::Originate {
             agent,
@@ -67,11 +82,13 @@ async fn forward(dialer: &Dialer, distributor: &Distributor, shards: &Router, ev
             let dialer = dialer.clone();
             let distributor = distributor.clone();
             let shards = shards.clone();
+            let accounts = accounts.clone();
             tokio::spawn(async move {
                 originate(
                     dialer,
                     distributor,
                     shards,
+                    accounts,
                     agent,
                     campaign,
                     record,
@@ -120,6 +137,7 @@ async fn originate(
     dialer: Dialer,
     distributor: Distributor,
     shards: Router,
+    accounts: Accounts,
     agent: String,
     campaign: dialer::campaign::CampaignId,
     record: dialer::record::RecordId,
@@ -158,6 +176,15 @@ async fn originate(
             tracing::warn!(%agent, number = number.as_str(), "origination refused: outside the calling window");
             return ended(REFUSED_WINDOW).await;
         }
+    }
+    // The dialplan rules of the agent's account (an agent without one: the agent role's).
+    let roles = accounts
+        .account_of_agent(&agent)
+        .map(|a| a.roles)
+        .unwrap_or_else(|| [Role::Agent].into());
+    if !accounts.config().dialing.allows(&roles, number.as_str()) {
+        tracing::warn!(%agent, number = number.as_str(), "origination refused: the dialplan does not allow this number for the agent");
+        return ended(REFUSED_DIALPLAN).await;
     }
     let who = acd::AgentId::new(&agent);
     let extension = distributor

@@ -185,7 +185,25 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("loading campaigns")?;
     let dialer_timers = dialer.spawn_timers();
-    crate::preview_link::spawn(dialer.clone(), distributor.clone(), router.clone());
+    let (accounts, opened) = crate::accounts::Accounts::open(store.clone(), &config)
+        .await
+        .context("loading accounts")?;
+    if let Some(password) = &opened.admin_password {
+        let file = config.data_dir.join(crate::accounts::ADMIN_PASSWORD_FILE);
+        // Printed this once (and kept in the file, readable by the owner only): never a
+        // fixed default, never logged again.
+        println!(
+            "\n  administrator account created: user \"{}\", password \"{password}\"\n  (also written to {}; change it with POST /api/me/password)\n",
+            crate::accounts::ADMIN,
+            file.display()
+        );
+    }
+    crate::preview_link::spawn(
+        dialer.clone(),
+        distributor.clone(),
+        router.clone(),
+        accounts.clone(),
+    );
     let state = AppState {
         config: config.clone(),
         router: router.clone(),
@@ -197,6 +215,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         started: Instant::now(),
         acd_admin: Default::default(),
         shutdown: streams_stopped,
+        accounts,
     };
     let http = tokio::net::TcpListener::bind(config.http.listen)
         .await

@@ -11,6 +11,7 @@
 //! history, interaction events) go the same way through [`AcdRecordWriter`]; queue and
 //! agent configurations changed over REST are kept in `acd` ([`StoredAcd`]).
 
+mod accounts;
 mod acd;
 mod acd_writer;
 mod cdr;
@@ -19,6 +20,7 @@ mod writer;
 
 use thiserror::Error;
 
+pub use accounts::{AuditRecord, StoredToken};
 pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
 pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;

@@ -2,40 +2,17 @@
 //! queue statistics. Everything goes through the distributor task, which owns the state.
 //! Creating, changing and deleting them is in `acd_config`.
 
-use super::acd_config;
 use super::{ApiError, AppState};
+use crate::accounts::Principal;
 use crate::distributor::Distributor;
 use crate::distributor_error::DistributorError;
 use acd::{AcdError, AgentId, Dn, Event, QueueConfig, RequestedState};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json};
 use dialer::http::{JsonBody, PathArgs};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/agents", get(list_agents))
-        .route(
-            "/api/agents/{id}",
-            get(get_agent)
-                .put(acd_config::put_agent)
-                .delete(acd_config::delete_agent),
-        )
-        .route("/api/agents/{id}/login", post(login))
-        .route("/api/agents/{id}/logout", post(logout))
-        .route("/api/agents/{id}/state", post(set_state))
-        .route("/api/queues", get(list_queues))
-        .route(
-            "/api/queues/{dn}",
-            get(get_queue)
-                .put(acd_config::put_queue)
-                .delete(acd_config::delete_queue),
-        )
-        .route("/api/queues/{dn}/stats", get(queue_stats))
-}
 
 /// `{"state":"ready"}` or `{"state":"not_ready","reason":"lunch"}`; the reason is shown on
 /// desktops and wallboards, so it is a name (`acd::check_name`).
@@ -121,11 +98,21 @@ pub(super) async fn agent_json(s: &AppState, id: AgentId) -> Result<Value, ApiEr
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such agent"))
 }
 
-async fn list_agents(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The agents the caller may see (all for an administrator, their own or their teams'
+/// otherwise).
+pub(super) async fn list_agents(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = s.accounts.scope(&p);
     let v = s
         .distributor
-        .read(|e, _| {
-            let ids: Vec<AgentId> = e.agent_configs().map(|a| a.id.clone()).collect();
+        .read(move |e, _| {
+            let ids: Vec<AgentId> = e
+                .agent_configs()
+                .map(|a| a.id.clone())
+                .filter(|id| scope.agent(id.as_str()))
+                .collect();
             let views: Vec<_> = ids.iter().filter_map(|id| e.agent_view(id)).collect();
             json!(views)
         })
@@ -134,7 +121,7 @@ async fn list_agents(State(s): State<AppState>) -> Result<Json<Value>, ApiError>
     Ok(Json(v))
 }
 
-async fn get_agent(
+pub(super) async fn get_agent(
     State(s): State<AppState>,
     PathArgs(id): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -142,7 +129,7 @@ async fn get_agent(
 }
 
 /// The body is optional: none (or an empty one) logs in Not Ready, reason `login`.
-async fn login(
+pub(super) async fn login(
     State(s): State<AppState>,
     PathArgs(id): PathArgs<String>,
     b: Option<JsonBody<StateBody>>,
@@ -161,7 +148,7 @@ async fn login(
     agent_json(&s, agent).await.map(Json)
 }
 
-async fn logout(
+pub(super) async fn logout(
     State(s): State<AppState>,
     PathArgs(id): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -174,7 +161,7 @@ async fn logout(
     agent_json(&s, agent).await.map(Json)
 }
 
-async fn set_state(
+pub(super) async fn set_state(
     State(s): State<AppState>,
     PathArgs(id): PathArgs<String>,
     JsonBody(b): JsonBody<StateBody>,
@@ -195,15 +182,22 @@ pub(super) fn queue_entry(e: &acd::Engine, now: std::time::Instant, q: &QueueCon
     json!({"config": q, "stats": e.queue_stats(now, &q.dn)})
 }
 
-/// Every queue, as [`queue_entry`]s.
-pub(super) fn all_queues(e: &acd::Engine, now: std::time::Instant) -> Vec<Value> {
-    e.queue_configs().map(|q| queue_entry(e, now, q)).collect()
-}
-
-async fn list_queues(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The queues the caller may see, as [`queue_entry`]s.
+pub(super) async fn list_queues(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = s.accounts.scope(&p);
     let v = s
         .distributor
-        .read(|e, now| json!(all_queues(e, now)))
+        .read(move |e, now| {
+            let list: Vec<Value> = e
+                .queue_configs()
+                .filter(|q| scope.queue(q.dn.as_str()))
+                .map(|q| queue_entry(e, now, q))
+                .collect();
+            json!(list)
+        })
         .await
         .unwrap_or(Value::Null);
     Ok(Json(v))
@@ -218,14 +212,14 @@ pub(super) async fn queue_json(s: &AppState, dn: Dn) -> Result<Value, ApiError> 
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such queue"))
 }
 
-async fn get_queue(
+pub(super) async fn get_queue(
     State(s): State<AppState>,
     PathArgs(dn): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {
     queue_json(&s, Dn::new(dn)).await.map(Json)
 }
 
-async fn queue_stats(
+pub(super) async fn queue_stats(
     State(s): State<AppState>,
     PathArgs(dn): PathArgs<String>,
 ) -> Result<Json<Value>, ApiError> {

@@ -4,22 +4,76 @@
 //! `extension`) is called first with auto-answer hints, then `number` through the
 //! dialplan. Progress is published on `/api/events` as `{"type":"call",...}`. The
 //! extension must be a configured user (422 naming `extension` otherwise); the number may
-//! be anything the dialplan routes, a trunk's external number included, so only its
-//! characters are checked; `agent`, when given, must be a known ACD agent.
+//! be anything the dialplan routes, a trunk's external number included, that the
+//! `[auth.dialing]` rules allow for the caller's roles (403 `number_not_allowed`); `agent`,
+//! when given, must be a known ACD agent. Only the extension's own account (or a
+//! supervisor of its agent's team, or an administrator) may place the call (403).
 
 use super::agents::known_agent;
 use super::{ApiError, AppState};
+use crate::accounts::{Principal, Role, Scope};
 use acd::AgentId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::{Extension, Json};
 use dialer::http::JsonBody;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::BTreeSet;
 
-pub(super) async fn list(State(s): State<AppState>) -> impl IntoResponse {
-    Json(s.router.calls().await)
+/// The live calls the caller may see: all for an administrator; otherwise those with a
+/// party that is the phone of an agent in their scope, or to a queue of their teams.
+pub(super) async fn list(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> impl IntoResponse {
+    let calls = s.router.calls().await;
+    let scope = s.accounts.scope(&p);
+    let Scope::Limited { agents, queues } = scope else {
+        return Json(json!(calls));
+    };
+    let mut phones: BTreeSet<String> = s
+        .distributor
+        .read(move |e, _| {
+            e.agent_configs()
+                .filter(|a| agents.contains(a.id.as_str()))
+                .map(|a| {
+                    if a.extension.is_empty() {
+                        a.id.as_str().to_string()
+                    } else {
+                        a.extension.clone()
+                    }
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_default();
+    phones.extend(p.extension.clone());
+    let visible = |uri: &str| {
+        let user = user_part(uri);
+        phones.contains(user) || queues.contains(user)
+    };
+    let list: Vec<_> = calls
+        .into_iter()
+        .filter(|c| visible(&c.from) || visible(&c.to))
+        .collect();
+    Json(json!(list))
+}
+
+/// `1001` of `sip:1001@host`, `"Name" <sip:1001@host>;tag=x` or a bare `1001`.
+fn user_part(uri: &str) -> &str {
+    let inner = match (uri.find('<'), uri.find('>')) {
+        (Some(a), Some(b)) if a < b => &uri[a + 1..b],
+        _ => uri,
+    };
+    let rest = inner
+        .strip_prefix("sip:")
+        .or_else(|| inner.strip_prefix("sips:"))
+        .or_else(|| inner.strip_prefix("tel:"))
+        .unwrap_or(inner);
+    let end = rest.find(['@', ';', '>']).unwrap_or(rest.len());
+    &rest[..end]
 }
 
 #[derive(Deserialize)]
@@ -32,6 +86,51 @@ pub(super) struct ClickToCall {
     agent: Option<String>,
 }
 
+/// Only the account the extension belongs to places calls from it (and, as agent, only
+/// as itself); supervisors for agents of their teams; administrators for anyone.
+async fn may_call_from(s: &AppState, p: &Principal, b: &ClickToCall) -> Result<(), ApiError> {
+    if p.is_admin() {
+        return Ok(());
+    }
+    let own = p.extension.as_deref() == Some(b.extension.as_str())
+        && b.agent
+            .as_deref()
+            .is_none_or(|a| p.agent.as_deref() == Some(a));
+    if own {
+        return Ok(());
+    }
+    if p.has(Role::Supervisor) {
+        let scope = s.accounts.scope(p);
+        let extension = b.extension.clone();
+        let team_phone = s
+            .distributor
+            .read(move |e, _| {
+                e.agent_configs().any(|a| {
+                    scope.agent(a.id.as_str())
+                        && (a.extension == extension
+                            || (a.extension.is_empty() && a.id.as_str() == extension))
+                })
+            })
+            .await
+            .unwrap_or(false);
+        let agent_ok = b
+            .agent
+            .as_deref()
+            .is_none_or(|a| s.accounts.scope(p).agent(a));
+        if team_phone && agent_ok {
+            return Ok(());
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "extension {:?} is not yours nor of an agent in your teams",
+            b.extension
+        ),
+    ))
+}
+
 /// A dialled number: 1-64 of letters, digits and `+ * # - _ .`.
 fn valid_number(n: &str) -> bool {
     !n.is_empty()
@@ -42,6 +141,7 @@ fn valid_number(n: &str) -> bool {
 
 pub(super) async fn click_to_call(
     State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
     JsonBody(b): JsonBody<ClickToCall>,
 ) -> Result<impl IntoResponse, ApiError> {
     acd::check_agent_id(&b.extension).map_err(|e| ApiError::invalid("extension", e))?;
@@ -61,6 +161,17 @@ pub(super) async fn click_to_call(
         if !known_agent(&s.distributor, AgentId::new(agent)).await {
             return Err(ApiError::invalid("agent", format!("no agent {agent:?}")));
         }
+    }
+    may_call_from(&s, &p, &b).await?;
+    if !s.accounts.may_dial(&p, &b.number) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "number_not_allowed",
+            format!(
+                "the dialplan does not allow {:?} for your account",
+                b.number
+            ),
+        ));
     }
     let attempt = rand::random::<u64>() >> 11;
     let (report, mut events) = tokio::sync::mpsc::unbounded_channel();

@@ -11,43 +11,56 @@
 //! event may show in both). A client too slow for the stream's buffer misses events; it
 //! then gets a fresh snapshot with `"missed": N` and the stream continues.
 //!
-//! `?agent=ID` (a desktop) limits the snapshot's agents to that one and drops events that
+//! What a caller sees follows their role: an administrator everything; agents and
+//! supervisors the agents and queues of their scope (their own agent, their teams'), in the
+//! snapshot and in events (an event naming an agent goes by the agent, else by its queue);
+//! campaign managers the dialer-wide events (`import_progress`, `dialer_recovered`).
+//!
+//! `?agent=ID` (a desktop; the agent must be in the caller's scope, else 403) limits the snapshot's agents to that one and drops events that
 //! name another agent (`agent`, or `change.agent` of `agent_state`); events naming no agent
 //! (queue events) still come. Pings are answered by axum; messages from the client are
 //! ignored. At shutdown the server closes the stream with 1001 (going away).
 
-use super::agents::{all_queues, known_agent};
+use super::agents::{known_agent, queue_entry};
 use super::{ApiError, AppState};
+use crate::accounts::{Principal, Role, Scope};
 use acd::AgentId;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
+use axum::Extension;
 use dialer::http::QueryArgs;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/events", get(events))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Filter {
+pub(super) struct Filter {
     agent: Option<String>,
 }
 
-async fn events(
+pub(super) async fn events(
     State(s): State<AppState>,
+    Extension(principal): Extension<Principal>,
     QueryArgs(filter): QueryArgs<Filter>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let ws = ws.map_err(|e| ApiError::new(e.status(), "websocket_required", e.body_text()))?;
     let agent = filter.agent.map(AgentId::new);
+    let viewer = Viewer {
+        scope: s.accounts.scope(&principal),
+        campaigns: principal.is_admin() || principal.has(Role::CampaignManager),
+    };
     if let Some(id) = agent.clone() {
+        if !viewer.scope.agent(id.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("agent {:?} is not yours nor in your teams", id.as_str()),
+            ));
+        }
         if !known_agent(&s.distributor, id).await {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -56,20 +69,56 @@ async fn events(
             ));
         }
     }
-    Ok(ws.on_upgrade(move |socket| stream(socket, s, agent)))
+    Ok(ws.on_upgrade(move |socket| stream(socket, s, agent, viewer)))
+}
+
+/// What one stream's caller may see.
+#[derive(Clone)]
+struct Viewer {
+    scope: Scope,
+    /// Dialer-wide events (imports, recovery): campaign managers and administrators.
+    campaigns: bool,
+}
+
+impl Viewer {
+    /// Whether the event (JSON text) is for this caller: one naming an agent if the agent
+    /// is in scope, else one naming a queue if the queue is; dialer-wide ones for campaign
+    /// managers; anything for an administrator.
+    fn sees(&self, text: &str) -> bool {
+        if self.scope == Scope::All {
+            return true;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            return false;
+        };
+        if let Some(agent) = named_agent(&v) {
+            return self.scope.agent(agent);
+        }
+        if let Some(queue) = v.get("queue").and_then(Value::as_str) {
+            return self.scope.queue(queue);
+        }
+        let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
+        self.campaigns && matches!(kind, "import_progress" | "dialer_recovered")
+    }
+}
+
+fn named_agent(v: &Value) -> Option<&str> {
+    v.get("agent")
+        .or_else(|| v.get("change").and_then(|c| c.get("agent")))
+        .and_then(Value::as_str)
 }
 
 /// How often a WebSocket event stream is pinged.
 const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
-async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>) {
+async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>, viewer: Viewer) {
     let mut rx = s.distributor.subscribe();
     let mut shutdown = s.shutdown.clone();
     if *shutdown.borrow_and_update() {
         let _ = socket.send(going_away()).await;
         return;
     }
-    if send_snapshot(&mut socket, &s, agent.as_ref(), None)
+    if send_snapshot(&mut socket, &s, agent.as_ref(), &viewer, None)
         .await
         .is_err()
     {
@@ -87,7 +136,9 @@ async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>) {
             }
             event = rx.recv() => match event {
                 Ok(text) => {
-                    if agent.as_ref().is_some_and(|a| names_other_agent(&text, a)) {
+                    if agent.as_ref().is_some_and(|a| names_other_agent(&text, a))
+                        || !viewer.sees(&text)
+                    {
                         continue;
                     }
                     if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
@@ -96,7 +147,7 @@ async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>) {
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(missed, "event stream client lagged; sending a snapshot");
-                    if send_snapshot(&mut socket, &s, agent.as_ref(), Some(missed))
+                    if send_snapshot(&mut socket, &s, agent.as_ref(), &viewer, Some(missed))
                         .await
                         .is_err()
                     {
@@ -133,18 +184,26 @@ async fn send_snapshot(
     socket: &mut WebSocket,
     s: &AppState,
     agent: Option<&AgentId>,
+    viewer: &Viewer,
     missed: Option<u64>,
 ) -> Result<(), ()> {
     let only = agent.cloned();
+    let scope = viewer.scope.clone();
     let mut snapshot = s
         .distributor
         .read(move |e, now| {
             let agents: Vec<_> = e
                 .agent_configs()
                 .filter(|a| only.as_ref().is_none_or(|id| *id == a.id))
+                .filter(|a| scope.agent(a.id.as_str()))
                 .filter_map(|a| e.agent_view(&a.id))
                 .collect();
-            json!({"type": "snapshot", "agents": agents, "queues": all_queues(e, now)})
+            let queues: Vec<Value> = e
+                .queue_configs()
+                .filter(|q| scope.queue(q.dn.as_str()))
+                .map(|q| queue_entry(e, now, q))
+                .collect();
+            json!({"type": "snapshot", "agents": agents, "queues": queues})
         })
         .await
         .ok_or(())?;
@@ -162,11 +221,7 @@ fn names_other_agent(text: &str, agent: &AgentId) -> bool {
     let Ok(v) = serde_json::from_str::<Value>(text) else {
         return false;
     };
-    let named = v
-        .get("agent")
-        .or_else(|| v.get("change").and_then(|c| c.get("agent")))
-        .and_then(Value::as_str);
-    named.is_some_and(|a| a != agent.as_str())
+    named_agent(&v).is_some_and(|a| a != agent.as_str())
 }
 
 #[cfg(test)]

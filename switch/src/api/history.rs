@@ -5,23 +5,17 @@
 
 use super::agents::known_agent;
 use super::{ApiError, AppState, Page};
+use crate::accounts::{Principal, Scope};
 use acd::AgentId;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json};
 use dialer::http::{PathArgs, QueryArgs};
 use serde_json::{json, Value};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/agents/{id}/history", get(agent_history))
-        .route("/api/interactions", get(interactions))
-}
 
 /// `GET /api/agents/{id}/history?limit=&offset=`: `{"agent","history":[...]}`. History
 /// outlives deleted agents, so an id is known when the ACD has the agent or the store has
 /// history for it; any other id gets 404.
-async fn agent_history(
+pub(super) async fn agent_history(
     State(s): State<AppState>,
     PathArgs(id): PathArgs<String>,
     page: QueryArgs<Page>,
@@ -45,16 +39,24 @@ async fn agent_history(
     Ok(Json(json!({"agent": id, "history": history})))
 }
 
-/// `GET /api/interactions?limit=&offset=`: `{"interactions":[...]}`.
-async fn interactions(
+/// `GET /api/interactions?limit=&offset=`: `{"interactions":[...]}`; a supervisor's only
+/// those of their teams' queues or agents.
+pub(super) async fn interactions(
     State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
     page: QueryArgs<Page>,
 ) -> Result<Json<Value>, ApiError> {
     let (limit, offset) = Page::parse(page)?;
-    let events = s
-        .store
-        .list_interaction_events(limit, offset)
-        .await
-        .map_err(ApiError::store)?;
+    let events = match s.accounts.scope(&p) {
+        Scope::All => s.store.list_interaction_events(limit, offset).await,
+        Scope::Limited { agents, queues } => {
+            let queues: Vec<String> = queues.into_iter().collect();
+            let agents: Vec<String> = agents.into_iter().collect();
+            s.store
+                .list_interaction_events_of(limit, offset, &queues, &agents)
+                .await
+        }
+    }
+    .map_err(ApiError::store)?;
     Ok(Json(json!({"interactions": events})))
 }

@@ -6,12 +6,16 @@
 //! 404/405 fallbacks are the dialer's (`dialer::http`), shared by both halves of the API;
 //! [`app`] joins the two and drains unread bodies ([`drain`]).
 
+mod accounts;
 mod acd_config;
 mod agents;
 mod calls;
 mod drain;
 mod events;
+pub mod guard;
 mod history;
+pub mod policy;
+mod routes;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
@@ -24,9 +28,8 @@ use crate::metrics::Metrics;
 use crate::registrar::Registrar;
 use crate::store::Store;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::{Json, Router};
 use dialer::http::{fallback, QueryArgs, JSON_LIMIT};
 use serde::Deserialize;
@@ -53,31 +56,51 @@ pub struct AppState {
     /// Becomes `true` when the server shuts down: long-lived responses (the event stream)
     /// close, so the handles they hold are released.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Accounts, sessions, tokens: who may call what.
+    pub accounts: crate::accounts::Accounts,
 }
 
+/// The switch's routes (not the dialer's), without the access guard.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/calls", get(calls::list).post(calls::click_to_call))
-        .route("/api/registrations", get(registrations))
-        .route("/api/cdrs", get(cdrs))
-        .route("/metrics", get(metrics))
-        .merge(agents::routes())
-        .merge(history::routes())
-        .merge(events::routes())
+    routes::routes()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(fallback::not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .with_state(state)
 }
 
+/// Every route the API serves, ours and the dialer's, with its access rule. `None`: a
+/// dialer route nobody gave a rule (refused; a test keeps the list complete).
+pub fn served_routes() -> Vec<(Method, &'static str, Option<policy::Rule>)> {
+    let ours = routes::routes()
+        .into_iter()
+        .map(|r| (r.method, r.path, Some(r.rule)));
+    let dialer = dialer::http::route_list().into_iter().map(|(m, p)| {
+        let rule = policy::dialer_rule(&m, p);
+        (m, p, rule)
+    });
+    ours.chain(dialer).collect()
+}
+
 /// The whole HTTP API: ours and the dialer's (whose agent endpoints check ids against the
-/// ACD), with unread request bodies drained so clients read every answer.
+/// ACD), behind the access guard, with unread request bodies drained so clients read
+/// every answer.
 pub fn app(state: AppState, dialer: dialer::Dialer) -> Router {
     let agents = agents::Directory(state.distributor.clone());
+    let rules = served_routes()
+        .into_iter()
+        .filter_map(|(m, p, r)| r.map(|r| (m, p, r)))
+        .collect();
+    let guard = guard::Guard::new(state.accounts.clone(), rules);
     let dialer = dialer::http::router(dialer::http::DialerHttp::new(dialer).with_agents(agents));
     router(state)
         .merge(dialer)
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            guard::authorize,
+        ))
         .layer(axum::middleware::from_fn(drain::drain_unread))
 }
 

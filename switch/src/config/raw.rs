@@ -176,6 +176,9 @@ pub(super) struct RawConfig {
     pub queues: Vec<acd::QueueConfig>,
     pub agents: Vec<acd::AgentConfig>,
     pub trunks: Vec<RawTrunk>,
+    pub auth: super::auth::RawAuth,
+    pub teams: Vec<super::auth::RawTeam>,
+    pub accounts: Vec<super::auth::RawAccount>,
 }
 
 impl Default for RawConfig {
@@ -191,13 +194,17 @@ impl Default for RawConfig {
             queues: Vec::new(),
             agents: Vec::new(),
             trunks: Vec::new(),
+            auth: Default::default(),
+            teams: Vec::new(),
+            accounts: Vec::new(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 10] = [
+const TOP_LEVEL_KEYS: [&str; 13] = [
     "data_dir", "sip", "http", "media", "database", "users", "acd", "queues", "agents", "trunks",
+    "auth", "teams", "accounts",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -255,6 +262,21 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "agents" => {
                 if let Some(v) = read_whole_tables("agents", value, errors) {
                     raw.agents = v;
+                }
+            }
+            "auth" => {
+                if let Some(v) = read_table("auth", value, errors) {
+                    raw.auth = v;
+                }
+            }
+            "teams" => {
+                if let Some(v) = read_whole_tables("teams", value, errors) {
+                    raw.teams = v;
+                }
+            }
+            "accounts" => {
+                if let Some(v) = read_whole_tables("accounts", value, errors) {
+                    raw.accounts = v;
                 }
             }
             _ => errors.push(KeyError::new(

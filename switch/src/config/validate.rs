@@ -65,6 +65,9 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let acd = acd_section(&raw.acd, &mut p);
     let trunks = trunks(&raw.trunks, &mut p);
     check_queues_and_agents(&raw, &mut p);
+    let auth = super::auth::auth(&raw.auth, &mut p);
+    let teams = super::auth::teams(&raw.teams, &mut p);
+    let accounts = super::auth::accounts(&raw, &mut p);
     if errors.len() != before {
         return None;
     }
@@ -79,6 +82,9 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         queues: raw.queues,
         agents: raw.agents,
         trunks: trunks?,
+        auth: auth?,
+        teams,
+        accounts,
     })
 }
 
@@ -526,6 +532,9 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         },
         queues: config.queues.clone(),
         agents: config.agents.clone(),
+        auth: super::auth::raw_auth(&config.auth),
+        teams: super::auth::raw_teams(&config.teams),
+        accounts: super::auth::raw_accounts(&config.accounts),
         trunks: config
             .trunks
             .iter()

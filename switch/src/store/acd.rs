@@ -367,6 +367,50 @@ impl Store {
             rows.iter().map(event_from_row).collect()
         })
     }
+
+    /// Like [`Store::list_interaction_events`], but only events of one of `queues` or
+    /// naming one of `agents` (a supervisor's teams).
+    pub async fn list_interaction_events_of(
+        &self,
+        limit: i64,
+        offset: i64,
+        queues: &[String],
+        agents: &[String],
+    ) -> Result<Vec<InteractionEvent>, StoreError> {
+        let (limit, offset) = (limit.max(0), offset.max(0));
+        if queues.is_empty() && agents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = |first: usize, n: usize| {
+            (first..first + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut conditions = Vec::new();
+        if !queues.is_empty() {
+            conditions.push(format!("queue IN ({})", list(3, queues.len())));
+        }
+        if !agents.is_empty() {
+            conditions.push(format!(
+                "agent IN ({})",
+                list(3 + queues.len(), agents.len())
+            ));
+        }
+        let sql = format!(
+            "SELECT interaction, queue, event, agent, at_ms FROM interaction_events \
+             WHERE {} ORDER BY at_ms DESC, id DESC LIMIT $1 OFFSET $2",
+            conditions.join(" OR ")
+        );
+        with_pool!(self, pool => {
+            let mut q = sqlx::query(&sql).bind(limit).bind(offset);
+            for v in queues.iter().chain(agents) {
+                q = q.bind(v);
+            }
+            let rows = q.fetch_all(pool).await?;
+            rows.iter().map(event_from_row).collect()
+        })
+    }
 }
 
 fn state_from_row<'r, R>(row: &'r R) -> Result<StateHistoryEntry, StoreError>

@@ -142,6 +142,74 @@ const MIGRATIONS: &[Migration] = &[
                 ON interaction_events (interaction)",
         ],
     },
+    Migration {
+        version: 4,
+        description: "accounts, teams, API tokens and the audit trail",
+        // `data` is the whole account / team as JSON; NULL marks a deletion (tombstone),
+        // so an account the config file also names stays deleted after a restart.
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS accounts (
+                id TEXT PRIMARY KEY,
+                data TEXT,
+                updated_ms INTEGER NOT NULL
+            )",
+            "CREATE TABLE IF NOT EXISTS teams (
+                name TEXT PRIMARY KEY,
+                data TEXT,
+                updated_ms INTEGER NOT NULL
+            )",
+            "CREATE TABLE IF NOT EXISTS api_tokens (
+                id TEXT PRIMARY KEY,
+                digest TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                account TEXT NOT NULL,
+                created_ms INTEGER NOT NULL,
+                expires_ms INTEGER,
+                revoked_ms INTEGER
+            )",
+            "CREATE TABLE IF NOT EXISTS audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at_ms INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target TEXT NOT NULL,
+                address TEXT NOT NULL,
+                detail TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS audit_newest ON audit (at_ms DESC, id DESC)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS accounts (
+                id TEXT PRIMARY KEY,
+                data TEXT,
+                updated_ms BIGINT NOT NULL
+            )",
+            "CREATE TABLE IF NOT EXISTS teams (
+                name TEXT PRIMARY KEY,
+                data TEXT,
+                updated_ms BIGINT NOT NULL
+            )",
+            "CREATE TABLE IF NOT EXISTS api_tokens (
+                id TEXT PRIMARY KEY,
+                digest TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                account TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                expires_ms BIGINT,
+                revoked_ms BIGINT
+            )",
+            "CREATE TABLE IF NOT EXISTS audit (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at_ms BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target TEXT NOT NULL,
+                address TEXT NOT NULL,
+                detail TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS audit_newest ON audit (at_ms DESC, id DESC)",
+        ],
+    },
 ];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (

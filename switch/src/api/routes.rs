@@ -1,0 +1,185 @@
+//! Every route of the switch's API with its access [`Rule`], in one table: a route cannot
+//! be added without deciding who may call it. The dialer's routes get theirs from
+//! [`policy::dialer_rule`](super::policy::dialer_rule).
+
+use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
+use super::{accounts, acd_config, agents, calls, events, history, AppState};
+use axum::http::Method;
+use axum::routing::{delete, get, post, put, MethodRouter};
+
+pub(crate) struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub rule: Rule,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn route(method: Method, path: &'static str, rule: Rule, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        rule,
+        handler,
+    }
+}
+
+/// The switch's own routes.
+pub(crate) fn routes() -> Vec<Route> {
+    use Method as M;
+    use Rule::{Agent, LoggedIn, Metrics, Open, Queue};
+    vec![
+        route(M::GET, "/api/health", Open, get(super::health)),
+        route(M::GET, "/metrics", Metrics, get(super::metrics)),
+        route(M::POST, "/api/login", Open, post(accounts::login)),
+        route(M::POST, "/api/logout", LoggedIn, post(accounts::logout)),
+        route(M::GET, "/api/me", LoggedIn, get(accounts::me)),
+        route(
+            M::POST,
+            "/api/me/password",
+            LoggedIn,
+            post(accounts::change_password),
+        ),
+        route(M::GET, "/api/accounts", ADMIN, get(accounts::list_accounts)),
+        route(
+            M::POST,
+            "/api/accounts",
+            ADMIN,
+            post(accounts::create_account),
+        ),
+        route(
+            M::GET,
+            "/api/accounts/{id}",
+            ADMIN,
+            get(accounts::get_account),
+        ),
+        route(
+            M::PUT,
+            "/api/accounts/{id}",
+            ADMIN,
+            put(accounts::put_account),
+        ),
+        route(
+            M::DELETE,
+            "/api/accounts/{id}",
+            ADMIN,
+            delete(accounts::delete_account),
+        ),
+        route(
+            M::POST,
+            "/api/accounts/{id}/unlock",
+            ADMIN,
+            post(accounts::unlock_account),
+        ),
+        route(M::GET, "/api/teams", ADMIN, get(accounts::list_teams)),
+        route(M::PUT, "/api/teams/{name}", ADMIN, put(accounts::put_team)),
+        route(
+            M::DELETE,
+            "/api/teams/{name}",
+            ADMIN,
+            delete(accounts::delete_team),
+        ),
+        route(M::GET, "/api/tokens", ADMIN, get(accounts::list_tokens)),
+        route(M::POST, "/api/tokens", ADMIN, post(accounts::create_token)),
+        route(
+            M::DELETE,
+            "/api/tokens/{id}",
+            ADMIN,
+            delete(accounts::revoke_token),
+        ),
+        route(M::GET, "/api/audit", ADMIN, get(accounts::audit)),
+        route(
+            M::GET,
+            "/api/calls",
+            AGENTS_AND_SUPERVISORS,
+            get(calls::list),
+        ),
+        route(
+            M::POST,
+            "/api/calls",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::click_to_call),
+        ),
+        route(
+            M::GET,
+            "/api/registrations",
+            ADMIN,
+            get(super::registrations),
+        ),
+        route(M::GET, "/api/cdrs", ADMIN, get(super::cdrs)),
+        route(
+            M::GET,
+            "/api/agents",
+            AGENTS_AND_SUPERVISORS,
+            get(agents::list_agents),
+        ),
+        route(M::GET, "/api/agents/{id}", Agent, get(agents::get_agent)),
+        route(
+            M::PUT,
+            "/api/agents/{id}",
+            ADMIN,
+            put(acd_config::put_agent),
+        ),
+        route(
+            M::DELETE,
+            "/api/agents/{id}",
+            ADMIN,
+            delete(acd_config::delete_agent),
+        ),
+        route(
+            M::POST,
+            "/api/agents/{id}/login",
+            Agent,
+            post(agents::login),
+        ),
+        route(
+            M::POST,
+            "/api/agents/{id}/logout",
+            Agent,
+            post(agents::logout),
+        ),
+        route(
+            M::POST,
+            "/api/agents/{id}/state",
+            Agent,
+            post(agents::set_state),
+        ),
+        route(
+            M::GET,
+            "/api/agents/{id}/history",
+            Agent,
+            get(history::agent_history),
+        ),
+        route(
+            M::GET,
+            "/api/interactions",
+            SUPERVISORS,
+            get(history::interactions),
+        ),
+        route(
+            M::GET,
+            "/api/queues",
+            AGENTS_AND_SUPERVISORS,
+            get(agents::list_queues),
+        ),
+        route(M::GET, "/api/queues/{dn}", Queue, get(agents::get_queue)),
+        route(
+            M::PUT,
+            "/api/queues/{dn}",
+            ADMIN,
+            put(acd_config::put_queue),
+        ),
+        route(
+            M::DELETE,
+            "/api/queues/{dn}",
+            ADMIN,
+            delete(acd_config::delete_queue),
+        ),
+        route(
+            M::GET,
+            "/api/queues/{dn}/stats",
+            Queue,
+            get(agents::queue_stats),
+        ),
+        route(M::GET, "/api/events", LoggedIn, get(events::events)),
+    ]
+}

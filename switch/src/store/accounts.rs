@@ -1,0 +1,346 @@
+//! Accounts, teams, API tokens and the audit trail.
+//!
+//! Accounts and teams are kept as JSON per key with tombstones, like the ACD's
+//! configurations (`acd.rs`): the config file's accounts are created once, then the store
+//! is the truth (a password or role changed over REST survives a restart; a deleted account
+//! stays deleted). API tokens are stored by the SHA-256 of their secret. The audit trail is
+//! append-only.
+
+use serde::{Deserialize, Serialize};
+
+use super::{with_pool, Store, StoreError};
+use crate::accounts::{Account, Team};
+
+/// One API token as stored (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredToken {
+    pub id: String,
+    #[serde(skip)]
+    pub digest: String,
+    pub name: String,
+    /// The account the token acts as.
+    pub account: String,
+    pub created_ms: i64,
+    pub expires_ms: Option<i64>,
+    pub revoked_ms: Option<i64>,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub at_ms: i64,
+    /// The account that acted (`""` for an unknown one, e.g. a failed login's name is in
+    /// `target`).
+    pub actor: String,
+    /// `login`, `login_failed`, `logout`, `locked`, `unlocked`, `account_created`,
+    /// `account_changed`, `account_deleted`, `roles_changed`, `password_changed`,
+    /// `token_created`, `token_revoked`, `team_changed`, `team_deleted`.
+    pub action: String,
+    pub target: String,
+    /// The client's address.
+    pub address: String,
+    pub detail: String,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn corrupt(what: &'static str, key: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        detail: format!("{key}: {e}"),
+    }
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| corrupt("account", "", e))
+}
+
+type TokenRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+impl Store {
+    /// Every account row, tombstones as `None`.
+    pub async fn load_accounts(&self) -> Result<Vec<(String, Option<Account>)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, data FROM accounts ORDER BY id")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, data)| {
+                let account = data
+                    .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("accounts row", &id, e)))
+                    .transpose()?;
+                Ok((id, account))
+            })
+            .collect()
+    }
+
+    /// Creates or replaces an account.
+    pub async fn save_account(&self, account: &Account) -> Result<(), StoreError> {
+        self.put_account(&account.id, Some(to_json(account)?)).await
+    }
+
+    /// Remembers that the account was deleted.
+    pub async fn delete_account(&self, id: &str) -> Result<(), StoreError> {
+        self.put_account(id, None).await
+    }
+
+    async fn put_account(&self, id: &str, data: Option<String>) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO accounts (id, data, updated_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+                 updated_ms = excluded.updated_ms",
+            )
+            .bind(id)
+            .bind(data)
+            .bind(now_ms())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Every team row, tombstones as `None`.
+    pub async fn load_teams(&self) -> Result<Vec<(String, Option<Team>)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT name, data FROM teams ORDER BY name")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(name, data)| {
+                let team = data
+                    .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("teams row", &name, e)))
+                    .transpose()?;
+                Ok((name, team))
+            })
+            .collect()
+    }
+
+    pub async fn save_team(&self, team: &Team) -> Result<(), StoreError> {
+        self.put_team(&team.name, Some(to_json(team)?)).await
+    }
+
+    pub async fn delete_team(&self, name: &str) -> Result<(), StoreError> {
+        self.put_team(name, None).await
+    }
+
+    async fn put_team(&self, name: &str, data: Option<String>) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO teams (name, data, updated_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET data = excluded.data, \
+                 updated_ms = excluded.updated_ms",
+            )
+            .bind(name)
+            .bind(data)
+            .bind(now_ms())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO api_tokens \
+                 (id, digest, name, account, created_ms, expires_ms, revoked_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&t.id)
+            .bind(&t.digest)
+            .bind(&t.name)
+            .bind(&t.account)
+            .bind(t.created_ms)
+            .bind(t.expires_ms)
+            .bind(t.revoked_ms)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Every token, revoked ones included, oldest first.
+    pub async fn load_tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let rows: Vec<TokenRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, digest, name, account, created_ms, expires_ms, revoked_ms \
+                 FROM api_tokens ORDER BY created_ms, id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, digest, name, account, created_ms, expires_ms, revoked_ms)| StoredToken {
+                    id,
+                    digest,
+                    name,
+                    account,
+                    created_ms,
+                    expires_ms,
+                    revoked_ms,
+                },
+            )
+            .collect())
+    }
+
+    /// Marks a token revoked; `false` when there is no such live token.
+    pub async fn revoke_token(&self, id: &str, at_ms: i64) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE api_tokens SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
+                .bind(at_ms)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done > 0)
+    }
+
+    pub async fn insert_audit(&self, r: &AuditRecord) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO audit (at_ms, actor, action, target, address, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(r.at_ms)
+            .bind(&r.actor)
+            .bind(&r.action)
+            .bind(&r.target)
+            .bind(&r.address)
+            .bind(&r.detail)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Audit records, newest first.
+    pub async fn list_audit(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT at_ms, actor, action, target, address, detail FROM audit \
+                 ORDER BY at_ms DESC, id DESC LIMIT $1 OFFSET $2",
+            )
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(at_ms, actor, action, target, address, detail)| AuditRecord {
+                    at_ms,
+                    actor,
+                    action,
+                    target,
+                    address,
+                    detail,
+                },
+            )
+            .collect())
+    }
+
+    pub async fn count_audit(&self) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit").fetch_one(pool).await?
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Role;
+    use crate::store::testing::{backend_tests, TestDb};
+
+    fn account(id: &str) -> Account {
+        Account {
+            id: id.into(),
+            name: format!("Agent {id}"),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            roles: [Role::Agent].into(),
+            teams: ["sales".to_string()].into(),
+            agent: Some(id.into()),
+            extension: Some(id.into()),
+            locked: false,
+            failures: 0,
+        }
+    }
+
+    async fn accounts_round_trip(db: &TestDb) {
+        let s = &db.store;
+        let mut a = account("1001");
+        s.save_account(&a).await.unwrap();
+        s.save_account(&account("1002")).await.unwrap();
+        a.locked = true;
+        a.failures = 5;
+        s.save_account(&a).await.unwrap();
+        s.delete_account("1002").await.unwrap();
+        let rows = s.load_accounts().await.unwrap();
+        assert_eq!(rows, vec![("1001".into(), Some(a)), ("1002".into(), None)]);
+        let team = Team {
+            name: "sales".into(),
+            queues: ["8000".to_string()].into(),
+        };
+        s.save_team(&team).await.unwrap();
+        assert_eq!(
+            s.load_teams().await.unwrap(),
+            vec![("sales".into(), Some(team))]
+        );
+    }
+
+    async fn tokens_and_audit(db: &TestDb) {
+        let s = &db.store;
+        let t = StoredToken {
+            id: "t1".into(),
+            digest: "d1".into(),
+            name: "CRM".into(),
+            account: "admin".into(),
+            created_ms: 5,
+            expires_ms: Some(10),
+            revoked_ms: None,
+        };
+        s.insert_token(&t).await.unwrap();
+        assert_eq!(s.load_tokens().await.unwrap(), vec![t.clone()]);
+        assert!(s.revoke_token("t1", 7).await.unwrap());
+        assert!(!s.revoke_token("t1", 8).await.unwrap(), "already revoked");
+        assert_eq!(s.load_tokens().await.unwrap()[0].revoked_ms, Some(7));
+        for (i, action) in ["login_failed", "login"].iter().enumerate() {
+            s.insert_audit(&AuditRecord {
+                at_ms: i as i64,
+                actor: "1001".into(),
+                action: action.to_string(),
+                target: "1001".into(),
+                address: "127.0.0.1".into(),
+                detail: String::new(),
+            })
+            .await
+            .unwrap();
+        }
+        let list = s.list_audit(10, 0).await.unwrap();
+        assert_eq!(list[0].action, "login");
+        assert_eq!(s.count_audit().await.unwrap(), 2);
+    }
+
+    backend_tests!(accounts_round_trip, tokens_and_audit);
+}
