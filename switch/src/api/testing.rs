@@ -26,6 +26,10 @@ pub struct TestApi {
     pub db: TestDb,
     /// Send `true` to tell event streams the server is stopping.
     pub stop: watch::Sender<bool>,
+    /// An administrator's API token, sent by [`TestApi::call`] and [`TestApi::raw`].
+    pub token: String,
+    /// The demo accounts' data directory (the generated admin password is written there).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl TestApi {
@@ -46,7 +50,27 @@ impl TestApi {
             Err(e) => panic!("media: {e}"),
         };
         let registrar = Arc::new(RwLock::new(Registrar::default()));
-        let config = Arc::new(Config::demo());
+        let data_dir = std::env::temp_dir().join(format!(
+            "ccswitch_api_{}_{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let mut config = Config::demo();
+        config.data_dir = data_dir.clone();
+        let _ = std::fs::create_dir_all(&data_dir);
+        let config = Arc::new(config);
+        let (accounts, _) = match crate::accounts::Accounts::open(db.store.clone(), &config).await {
+            Ok(a) => a,
+            Err(e) => panic!("accounts: {e}"),
+        };
+        let admin = crate::accounts::Actor::default();
+        let token = match accounts
+            .create_token(&admin, crate::accounts::ADMIN, "tests", None)
+            .await
+        {
+            Ok(t) => t.secret,
+            Err(e) => panic!("token: {e}"),
+        };
         let (stop, shutdown) = watch::channel(false);
         let dialer_store = match dialer::Store::from_pool(db.store.pool().clone()).await {
             Ok(s) => s,
@@ -67,17 +91,20 @@ impl TestApi {
             started: Instant::now(),
             acd_admin: Default::default(),
             shutdown,
+            accounts,
         };
         TestApi {
             state,
             dialer,
             db,
             stop,
+            token,
+            data_dir,
         }
     }
 
-    /// One request through the whole API; returns the status and the body as JSON
-    /// (`Null` when empty). A body is sent as `application/json`.
+    /// One request through the whole API as the administrator; returns the status and the
+    /// body as JSON (`Null` when empty). A body is sent as `application/json`.
     pub async fn call(&self, method: Method, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
         let headers: &[(&str, &str)] = match body {
             Some(_) => &[("content-type", "application/json")],
@@ -89,9 +116,46 @@ impl TestApi {
         (status, json)
     }
 
-    /// One request with these headers and body; returns the status, the headers and the
-    /// body as JSON (`Null` when empty; a body that is not JSON fails the test).
+    /// Like [`TestApi::call`], without any credential.
+    pub async fn anonymous(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let headers: &[(&str, &str)] = match body {
+            Some(_) => &[("content-type", "application/json")],
+            None => &[],
+        };
+        let (status, _, json) = self
+            .send(method, uri, headers, body.unwrap_or("").as_bytes().to_vec())
+            .await;
+        (status, json)
+    }
+
+    /// One request with these headers and body, as the administrator unless the headers
+    /// carry a credential (`authorization` or `cookie`); returns the status, the headers
+    /// and the body as JSON (`Null` when empty; a body that is not JSON fails the test).
     pub async fn raw(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let bearer = format!("Bearer {}", self.token);
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        let has_credential = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie"));
+        if !has_credential {
+            all.push(("authorization", &bearer));
+        }
+        self.send(method, uri, &all, body).await
+    }
+
+    /// One request exactly as given.
+    pub async fn send(
         &self,
         method: Method,
         uri: &str,
@@ -161,5 +225,11 @@ impl TestApi {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
