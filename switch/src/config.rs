@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-pub use auth::{AccountSeed, AuthConfig};
+pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 
@@ -262,6 +262,18 @@ impl Config {
         match config {
             Some(config) if errors.is_empty() => Ok(config),
             _ => Err(ConfigError::Invalid(errors)),
+        }
+    }
+
+    /// What the accounts service starts from: `[auth]`, `[[teams]]`, `[[accounts]]`, the
+    /// data directory, and the users' SIP passwords.
+    pub fn account_seeds(&self) -> crate::accounts::Seeds<'_> {
+        crate::accounts::Seeds {
+            auth: &self.auth,
+            teams: &self.teams,
+            accounts: &self.accounts,
+            data_dir: &self.data_dir,
+            sip_password: Box::new(|id| self.user(id).and_then(|u| u.password.clone())),
         }
     }
 
@@ -517,6 +529,8 @@ mod tests {
         demo.users.clear();
         demo.queues.clear();
         demo.agents.clear();
+        demo.teams.clear();
+        demo.accounts.clear();
         assert_eq!(empty, demo);
     }
 

@@ -185,7 +185,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("loading campaigns")?;
     let dialer_timers = dialer.spawn_timers();
-    let (accounts, opened) = crate::accounts::Accounts::open(store.clone(), &config)
+    let (accounts, opened) = crate::accounts::Accounts::open(store.clone(), config.account_seeds())
         .await
         .context("loading accounts")?;
     if let Some(password) = &opened.admin_password {

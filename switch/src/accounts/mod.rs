@@ -12,6 +12,7 @@ mod dialing;
 mod role;
 mod secret;
 mod session;
+mod settings;
 mod throttle;
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::config::{AccountSeed, AuthConfig, Config};
 use crate::store::{AuditRecord, Store, StoreError, StoredToken};
 
 pub use account::{check_fields, check_password, check_team_name, Account, AccountView, Team};
@@ -30,6 +30,7 @@ pub use dialing::{DialPlanRules, DialRule};
 pub use role::{Role, Roles, Scope};
 use session::Sessions;
 pub use session::COOKIE;
+pub use settings::{AccountSeed, AuthConfig, Seeds};
 use throttle::Throttle;
 
 /// The file in the data directory that receives the generated administrator password.
@@ -224,16 +225,16 @@ impl Accounts {
     /// and teams the store has never seen; creates the administrator `admin` with a
     /// generated password (written to `data_dir/admin-password`) when no account has the
     /// administrator role.
-    pub async fn open(store: Store, config: &Config) -> Result<(Accounts, Opened), StoreError> {
+    pub async fn open(store: Store, config: Seeds<'_>) -> Result<(Accounts, Opened), StoreError> {
         let mut dir = Directory::default();
-        let rows = store.load_accounts().await?;
+        let rows: Vec<(String, Option<Account>)> = store.load_accounts().await?;
         let seen: std::collections::HashSet<String> = rows.iter().map(|(k, _)| k.clone()).collect();
         for (id, account) in rows {
             if let Some(a) = account {
                 dir.accounts.insert(id, a);
             }
         }
-        let team_rows = store.load_teams().await?;
+        let team_rows: Vec<(String, Option<Team>)> = store.load_teams().await?;
         let seen_teams: std::collections::HashSet<String> =
             team_rows.iter().map(|(k, _)| k.clone()).collect();
         for (name, team) in team_rows {
@@ -241,18 +242,18 @@ impl Accounts {
                 dir.teams.insert(name, t);
             }
         }
-        for t in &config.teams {
+        for t in config.teams {
             if !seen_teams.contains(&t.name) {
-                store.save_team(t).await?;
+                store.save_team(&t.name, t).await?;
                 dir.teams.insert(t.name.clone(), t.clone());
             }
         }
-        for seed in &config.accounts {
+        for seed in config.accounts {
             if seen.contains(&seed.id) {
                 continue;
             }
-            let account = seeded(seed, config).await;
-            store.save_account(&account).await?;
+            let account = seeded(seed, &config).await;
+            store.save_account(&account.id, &account).await?;
             dir.accounts.insert(account.id.clone(), account);
         }
         let mut opened = Opened::default();
@@ -270,15 +271,15 @@ impl Accounts {
                 locked: false,
                 failures: 0,
             };
-            write_admin_password(&config.data_dir, &password);
-            store.save_account(&account).await?;
+            write_admin_password(config.data_dir, &password);
+            store.save_account(&account.id, &account).await?;
             dir.accounts.insert(account.id.clone(), account);
             opened.admin_password = Some(password);
         }
         for t in store.load_tokens().await? {
             dir.tokens.insert(t.digest.clone(), t);
         }
-        let a = &config.auth;
+        let a = config.auth;
         let inner = Inner {
             store,
             sessions: Mutex::new(Sessions::new(a.session_idle, a.session_max)),
@@ -511,7 +512,7 @@ impl Accounts {
     }
 
     async fn put_account(&self, account: Account) -> Result<(), StoreError> {
-        self.inner.store.save_account(&account).await?;
+        self.inner.store.save_account(&account.id, &account).await?;
         write(&self.inner.directory)
             .accounts
             .insert(account.id.clone(), account);
@@ -707,7 +708,7 @@ impl Accounts {
         for dn in &team.queues {
             acd::check_dn(dn).map_err(|m| invalid("queues", format!("{dn:?}: {m}")))?;
         }
-        self.inner.store.save_team(&team).await?;
+        self.inner.store.save_team(&team.name, &team).await?;
         write(&self.inner.directory)
             .teams
             .insert(team.name.clone(), team.clone());
@@ -849,7 +850,7 @@ fn principal(a: &Account, via: Via) -> Principal {
 
 /// The account a config entry describes, its password hashed (from the entry, or its
 /// extension's SIP password).
-async fn seeded(seed: &AccountSeed, config: &Config) -> Account {
+async fn seeded(seed: &AccountSeed, config: &Seeds<'_>) -> Account {
     let password_hash = match (&seed.password_hash, &seed.password) {
         (Some(h), _) => h.clone(),
         (None, Some(p)) => hash(p.clone()).await,
@@ -857,8 +858,7 @@ async fn seeded(seed: &AccountSeed, config: &Config) -> Account {
             let sip = seed
                 .extension
                 .as_ref()
-                .and_then(|x| config.user(x))
-                .and_then(|u| u.password.clone())
+                .and_then(|x| (config.sip_password)(x))
                 .unwrap_or_else(secret::new_password);
             hash(sip).await
         }

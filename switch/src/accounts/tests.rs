@@ -4,67 +4,84 @@
 use super::*;
 use crate::store::testing::TestDb;
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 const HERE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-fn config(extra: &str, dir: &Path) -> Config {
-    let text = format!(
-        r#"
-data_dir = "{}"
-[[users]]
-id = "1001"
-password = "pass1001"
-[[users]]
-id = "1002"
-password = "pass1002"
-[[queues]]
-dn = "8000"
-[[queues]]
-dn = "9000"
-[[agents]]
-id = "1001"
-extension = "1001"
-[[agents]]
-id = "1002"
-extension = "1002"
-[[teams]]
-name = "sales"
-queues = ["8000"]
-[[teams]]
-name = "support"
-queues = ["9000"]
-[[accounts]]
-id = "1001"
-roles = ["agent"]
-teams = ["sales"]
-agent = "1001"
-[[accounts]]
-id = "1002"
-roles = ["agent"]
-teams = ["support"]
-agent = "1002"
-[[accounts]]
-id = "sup"
-password = "supervisor-pw"
-roles = ["supervisor"]
-teams = ["sales"]
-{extra}
-"#,
-        dir.display()
-    );
-    match Config::from_toml_str(&text) {
-        Ok(c) => c,
-        Err(e) => panic!("config: {e}"),
+fn auth() -> AuthConfig {
+    AuthConfig {
+        session_idle: Duration::from_secs(1800),
+        session_max: Duration::from_secs(43_200),
+        lock_after: 10,
+        backoff_after: 3,
+        backoff_max: Duration::from_secs(30),
+        address_backoff_after: 20,
+        metrics_open: true,
+        dialing: DialPlanRules::default(),
     }
 }
 
-async fn open(extra: &str) -> (Accounts, Opened, TestDb, tempdir::Dir) {
+fn team(name: &str, queue: &str) -> Team {
+    Team {
+        name: name.into(),
+        queues: [queue.to_string()].into(),
+    }
+}
+
+fn seed(id: &str, role: Role, team: &str, password: Option<&str>) -> AccountSeed {
+    let agent = (role == Role::Agent).then(|| id.to_string());
+    AccountSeed {
+        id: id.into(),
+        name: id.into(),
+        password: password.map(String::from),
+        password_hash: None,
+        roles: [role].into(),
+        teams: [team.to_string()].into(),
+        extension: agent.clone(),
+        agent,
+    }
+}
+
+/// Agents 1001 (team sales, queue 8000) and 1002 (support, 9000), supervisor `sup` of
+/// sales; the agents log in with their SIP passwords `pass1001`, `pass1002`.
+fn seeds<'a>(
+    auth: &'a AuthConfig,
+    teams: &'a [Team],
+    accounts: &'a [AccountSeed],
+    dir: &'a Path,
+) -> Seeds<'a> {
+    Seeds {
+        auth,
+        teams,
+        accounts,
+        data_dir: dir,
+        sip_password: Box::new(|id| Some(format!("pass{id}"))),
+    }
+}
+
+async fn open(change: impl FnOnce(&mut AuthConfig)) -> (Accounts, Opened, TestDb, tempdir::Dir) {
     let db = TestDb::sqlite().await;
     let dir = tempdir::Dir::new();
-    let (a, o) = Accounts::open(db.store.clone(), &config(extra, &dir.0))
-        .await
-        .unwrap();
+    let (a, o) = reopen(&db, &dir, change).await;
     (a, o, db, dir)
+}
+
+async fn reopen(
+    db: &TestDb,
+    dir: &tempdir::Dir,
+    change: impl FnOnce(&mut AuthConfig),
+) -> (Accounts, Opened) {
+    let mut auth = auth();
+    change(&mut auth);
+    let teams = [team("sales", "8000"), team("support", "9000")];
+    let accounts = [
+        seed("1001", Role::Agent, "sales", None),
+        seed("1002", Role::Agent, "support", None),
+        seed("sup", Role::Supervisor, "sales", Some("supervisor-pw")),
+    ];
+    Accounts::open(db.store.clone(), seeds(&auth, &teams, &accounts, &dir.0))
+        .await
+        .unwrap()
 }
 
 mod tempdir {
@@ -89,7 +106,7 @@ mod tempdir {
 
 #[tokio::test]
 async fn first_start_generates_the_administrator_password_once() {
-    let (accounts, opened, db, dir) = open("").await;
+    let (accounts, opened, db, dir) = open(|_| {}).await;
     let password = opened.admin_password.clone().unwrap();
     let file = std::fs::read_to_string(dir.0.join(ADMIN_PASSWORD_FILE)).unwrap();
     assert_eq!(file.trim(), password);
@@ -99,16 +116,14 @@ async fn first_start_generates_the_administrator_password_once() {
     assert_eq!(view.agent.as_deref(), Some("1001"));
     assert_eq!(view.extension.as_deref(), Some("1001"));
     // Never stored in clear.
-    let rows = db.store.load_accounts().await.unwrap();
+    let rows: Vec<(String, Option<Account>)> = db.store.load_accounts().await.unwrap();
     for (_, a) in &rows {
         let a = a.as_ref().unwrap();
         assert!(a.password_hash.starts_with("$argon2id$"));
         assert!(!a.password_hash.contains("pass1001"));
     }
     // A second start keeps the administrator and generates nothing.
-    let (_, again) = Accounts::open(db.store.clone(), &config("", &dir.0))
-        .await
-        .unwrap();
+    let (_, again) = reopen(&db, &dir, |_| {}).await;
     assert!(again.admin_password.is_none());
     db.cleanup().await;
 }
@@ -116,7 +131,12 @@ async fn first_start_generates_the_administrator_password_once() {
 #[tokio::test]
 async fn locks_after_the_threshold_while_another_account_still_logs_in() {
     let (accounts, _, db, _dir) =
-        open("[auth]\nlock_after = 3\nbackoff_after = 10\naddress_backoff_after = 50").await;
+        open(|a| {
+            a.lock_after = 3;
+            a.backoff_after = 10;
+            a.address_backoff_after = 50;
+        })
+        .await;
     for _ in 0..2 {
         assert!(matches!(
             accounts.login("1001", "wrong", HERE).await,
@@ -132,7 +152,7 @@ async fn locks_after_the_threshold_while_another_account_still_logs_in() {
         accounts.login("1001", "pass1001", HERE).await,
         Err(LoginError::Locked)
     ));
-    let stored = db.store.load_accounts().await.unwrap();
+    let stored: Vec<(String, Option<Account>)> = db.store.load_accounts().await.unwrap();
     assert!(stored
         .iter()
         .any(|(id, a)| id == "1001" && a.as_ref().unwrap().locked));
@@ -154,7 +174,11 @@ async fn locks_after_the_threshold_while_another_account_still_logs_in() {
 
 #[tokio::test]
 async fn failures_back_off_per_account() {
-    let (accounts, _, db, _dir) = open("[auth]\nbackoff_after = 2\nlock_after = 100").await;
+    let (accounts, _, db, _dir) = open(|a| {
+        a.backoff_after = 2;
+        a.lock_after = 100;
+    })
+    .await;
     let _ = accounts.login("1001", "wrong", HERE).await;
     let _ = accounts.login("1001", "wrong", HERE).await;
     assert!(matches!(
@@ -167,7 +191,7 @@ async fn failures_back_off_per_account() {
 
 #[tokio::test]
 async fn sessions_and_tokens_identify_the_account() {
-    let (accounts, _, db, _dir) = open("").await;
+    let (accounts, _, db, _dir) = open(|_| {}).await;
     let (cookie, csrf, _) = accounts.login("1001", "pass1001", HERE).await.unwrap();
     let p = accounts.authenticate(Some(&cookie), None).unwrap().unwrap();
     assert_eq!(p.account, "1001");
@@ -206,7 +230,7 @@ async fn sessions_and_tokens_identify_the_account() {
 
 #[tokio::test]
 async fn scopes_follow_teams() {
-    let (accounts, _, db, _dir) = open("").await;
+    let (accounts, _, db, _dir) = open(|_| {}).await;
     let (cookie, _, _) = accounts.login("sup", "supervisor-pw", HERE).await.unwrap();
     let sup = accounts.authenticate(Some(&cookie), None).unwrap().unwrap();
     let scope = accounts.scope(&sup);
@@ -222,7 +246,7 @@ async fn scopes_follow_teams() {
 
 #[tokio::test]
 async fn the_last_administrator_stays() {
-    let (accounts, _, db, _dir) = open("").await;
+    let (accounts, _, db, _dir) = open(|_| {}).await;
     let admin = Actor {
         account: ADMIN.into(),
         address: String::new(),

@@ -59,7 +59,7 @@ impl TestApi {
         config.data_dir = data_dir.clone();
         let _ = std::fs::create_dir_all(&data_dir);
         let config = Arc::new(config);
-        let (accounts, _) = match crate::accounts::Accounts::open(db.store.clone(), &config).await {
+        let (accounts, _) = match crate::accounts::Accounts::open(db.store.clone(), config.account_seeds()).await {
             Ok(a) => a,
             Err(e) => panic!("accounts: {e}"),
         };

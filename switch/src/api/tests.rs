@@ -328,7 +328,7 @@ async fn history_and_interactions_come_from_the_store() {
 }
 
 /// A POST over a real socket, as a desktop would send it; returns the status code.
-async fn http_post(addr: SocketAddr, path: &str, body: &str) -> u16 {
+async fn http_post(addr: SocketAddr, token: &str, path: &str, body: &str) -> u16 {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let content_type = if body.is_empty() {
         ""
@@ -336,7 +336,7 @@ async fn http_post(addr: SocketAddr, path: &str, body: &str) -> u16 {
         "Content-Type: application/json\r\n"
     };
     let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{content_type}\
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{content_type}\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -352,10 +352,14 @@ async fn http_post(addr: SocketAddr, path: &str, body: &str) -> u16 {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(addr: SocketAddr, query: &str) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/events{query}"))
-        .await
+async fn connect(addr: SocketAddr, token: &str, query: &str) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/api/events{query}")
+        .into_client_request()
         .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     ws
 }
 
@@ -393,8 +397,8 @@ async fn until_agent_state(ws: &mut Ws) -> (Value, Vec<Value>) {
 async fn event_stream_over_a_real_websocket() {
     let t = api().await;
     let addr = t.serve().await;
-    let mut wallboard = connect(addr, "").await;
-    let mut bobs_desktop = connect(addr, "?agent=bob").await;
+    let mut wallboard = connect(addr, &t.token, "").await;
+    let mut bobs_desktop = connect(addr, &t.token, "?agent=bob").await;
 
     let snapshot = next(&mut wallboard).await;
     assert_eq!(snapshot["type"], "snapshot");
@@ -407,7 +411,7 @@ async fn event_stream_over_a_real_websocket() {
     assert_eq!(snapshot["agents"][0]["id"], "bob");
 
     assert_eq!(
-        http_post(addr, "/api/agents/alice/login", r#"{"state":"ready"}"#).await,
+        http_post(addr, &t.token, "/api/agents/alice/login", r#"{"state":"ready"}"#).await,
         200
     );
     let (event, _) = until_agent_state(&mut wallboard).await;
@@ -416,7 +420,7 @@ async fn event_stream_over_a_real_websocket() {
     assert_eq!(event["change"]["to"]["state"], "ready");
     assert_eq!(event["change"]["cause"], "login");
 
-    assert_eq!(http_post(addr, "/api/agents/bob/login", "").await, 200);
+    assert_eq!(http_post(addr, &t.token, "/api/agents/bob/login", "").await, 200);
     let (event, before) = until_agent_state(&mut bobs_desktop).await;
     assert_eq!(
         event["change"]["agent"], "bob",
@@ -440,9 +444,20 @@ async fn event_stream_over_a_real_websocket() {
     assert_eq!(pong, Message::Pong(vec![1, 2].into()));
 
     // An unknown agent filter is refused before the upgrade.
-    match tokio_tungstenite::connect_async(format!("ws://{addr}/api/events?agent=nobody")).await {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/api/events?agent=nobody")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {}", t.token).parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
         Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404),
         other => panic!("expected 404, got {other:?}"),
+    }
+    // Without a credential, 401 before anything else.
+    match tokio_tungstenite::connect_async(format!("ws://{addr}/api/events")).await {
+        Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
     }
 
     // Shutdown closes the streams with 1001.
@@ -460,7 +475,7 @@ async fn event_stream_over_a_real_websocket() {
 async fn a_lagging_client_gets_a_fresh_snapshot() {
     let t = api().await;
     let addr = t.serve().await;
-    let mut ws = connect(addr, "").await;
+    let mut ws = connect(addr, &t.token, "").await;
     assert_eq!(next(&mut ws).await["type"], "snapshot");
     for n in 0..5000 {
         t.state.distributor.publish(json!({"type": "test", "n": n}));

@@ -246,7 +246,8 @@ async fn a_client_writing_a_huge_body_reads_the_413() {
     for path in ["/api/agents/alice/login", "/api/campaigns"] {
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-             Content-Length: {len}\r\n\r\n"
+             Authorization: Bearer {}\r\nContent-Length: {len}\r\n\r\n",
+            t.token
         );
         let (head, body) = send_all_then_read(addr, &head, len).await;
         assert!(head.starts_with("HTTP/1.1 413"), "{path}: {head}");
@@ -264,7 +265,8 @@ async fn a_client_writing_a_huge_body_reads_the_413() {
     ] {
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
-             Content-Length: {len}\r\nConnection: close\r\n\r\n"
+             Authorization: Bearer {}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            t.token
         );
         let (head, _) = send_all_then_read(addr, &head, len).await;
         assert!(
@@ -279,9 +281,13 @@ async fn a_client_expecting_100_continue_gets_the_413_without_sending() {
     let t = api().await;
     let addr = t.serve().await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = "POST /api/agents/alice/login HTTP/1.1\r\nHost: x\r\n\
-                Content-Type: application/json\r\nContent-Length: 10485760\r\n\
-                Expect: 100-continue\r\n\r\n";
+    let head = format!(
+        "POST /api/agents/alice/login HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 10485760\r\n\
+         Expect: 100-continue\r\n\r\n",
+        t.token
+    );
     s.write_all(head.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut response)).await;

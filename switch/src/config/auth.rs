@@ -6,14 +6,15 @@
 //! whose extension is a user) logs in with that SIP user's password.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::raw::RawConfig;
 use super::validate::Problems;
-use crate::accounts::{check_fields, check_team_name, DialPlanRules, DialRule, Role, Team};
+use crate::accounts::{
+    check_fields, check_team_name, AccountSeed, AuthConfig, DialPlanRules, DialRule, Role, Team,
+};
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -75,55 +76,6 @@ pub(super) struct RawTeam {
     pub name: String,
     #[serde(default)]
     pub queues: Vec<String>,
-}
-
-/// `[auth]`, typed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuthConfig {
-    /// A page session ends after this long without a request (`session_idle_secs`).
-    pub session_idle: Duration,
-    /// ... and this long after the login in any case (`session_max_secs`).
-    pub session_max: Duration,
-    /// Failed logins in a row that lock an account (`lock_after`).
-    pub lock_after: u32,
-    /// Failed logins in a row, per account, before each next attempt must wait
-    /// (`backoff_after`): 1 s, doubling, up to `backoff_max`.
-    pub backoff_after: u32,
-    pub backoff_max: Duration,
-    /// The same per source address (`address_backoff_after`), set higher: one office's
-    /// NAT address carries many agents.
-    pub address_backoff_after: u32,
-    /// Whether `/metrics` answers without a login (`metrics_open`).
-    pub metrics_open: bool,
-    /// `[auth.dialing.ROLE]`: the numbers each role may have the switch call.
-    pub dialing: DialPlanRules,
-}
-
-/// One `[[accounts]]` entry, typed. `Debug` hides the password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AccountSeed {
-    pub id: String,
-    pub name: String,
-    /// Clear text from the file; hashed when the account is created. With neither this
-    /// nor `password_hash`, the account takes its extension's SIP password.
-    pub password: Option<String>,
-    pub password_hash: Option<String>,
-    pub roles: BTreeSet<Role>,
-    pub teams: BTreeSet<String>,
-    pub agent: Option<String>,
-    pub extension: Option<String>,
-}
-
-impl fmt::Debug for AccountSeed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccountSeed")
-            .field("id", &self.id)
-            .field("roles", &self.roles)
-            .field("teams", &self.teams)
-            .field("agent", &self.agent)
-            .field("extension", &self.extension)
-            .finish_non_exhaustive()
-    }
 }
 
 fn none_if_empty(s: &str) -> Option<String> {
