@@ -15,6 +15,11 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// The body as JSON (`Null` when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -53,12 +58,27 @@ pub fn http_request_raw(
     path: &str,
     body: Option<(&str, &[u8])>,
 ) -> std::io::Result<HttpResponse> {
+    http_request_with(addr, method, path, &[], body)
+}
+
+/// `METHOD path` to `addr` with these extra headers (`Authorization`, `Cookie`, ...) and
+/// `body` as `(content type, bytes)` when given; 5 s timeout on connect, write and read.
+pub fn http_request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &[u8])>,
+) -> std::io::Result<HttpResponse> {
     let timeout = Duration::from_secs(5);
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     let mut head =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: */*\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
     let request = match body {
         Some((content_type, b)) => {
             head.push_str(&format!(

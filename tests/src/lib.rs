@@ -25,12 +25,12 @@ mod ports;
 mod sipp;
 mod switch;
 mod tools;
-mod ws;
+pub mod ws;
 
-pub use http::{http_get, http_request, http_request_raw, HttpResponse};
+pub use http::{http_get, http_request, http_request_raw, http_request_with, HttpResponse};
 pub use ports::{free_port, wait_listening, Proto};
 pub use sipp::{scenario_path, Sipp, SippProcess, SippResult};
-pub use switch::{Switch, SwitchConfig};
+pub use switch::{Credential, Session, Switch, SwitchConfig};
 pub use tools::{require, tool};
 pub use ws::EventStream;
 

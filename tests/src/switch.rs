@@ -1,6 +1,6 @@
 //! One `switch` process under test: its config, ports, log, HTTP API and shutdown.
 
-use crate::http::{http_get, http_request, http_request_raw, HttpResponse};
+use crate::http::{http_request_with, HttpResponse};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::File;
@@ -10,7 +10,9 @@ use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+mod login;
 mod process;
+pub use login::{Credential, Session};
 use process::spawn;
 
 /// How long a switch may take to answer `GET /api/health` after it was started.
@@ -258,6 +260,10 @@ pub struct Switch {
     sip_port: u16,
     http: SocketAddr,
     rtp: (u16, u16),
+    /// The administrator's API token, sent with every request of the helpers below.
+    token: Option<String>,
+    /// The instance's `data_dir`.
+    data_dir: PathBuf,
 }
 
 impl Switch {
@@ -289,6 +295,10 @@ impl Switch {
             http: crate::free_port(),
             rtp: rtp_block(),
         };
+        let data_dir = match config.table.get("data_dir").and_then(toml::Value::as_str) {
+            Some(d) => PathBuf::from(d),
+            None => dir.join("data"),
+        };
         let config_path = dir.join("switch.toml");
         let text = config.render(&ports, &dir.join("data"));
         std::fs::write(&config_path, &text)
@@ -303,9 +313,14 @@ impl Switch {
             sip_port: ports.sip,
             http: SocketAddr::from((Ipv4Addr::LOCALHOST, ports.http)),
             rtp: ports.rtp,
+            token: None,
+            data_dir,
         };
         match switch.wait_ready() {
-            Ok(()) => Ok(switch),
+            Ok(()) => {
+                switch.token = switch.admin_token();
+                Ok(switch)
+            }
             Err(e) => {
                 let log = switch.log();
                 if switch.child.is_none() {
@@ -335,7 +350,17 @@ impl Switch {
     /// from then on is missed (the handshake's answer alone does not say the subscription
     /// is taken).
     pub fn events(&self, path: &str) -> crate::ws::EventStream {
-        let stream = match crate::ws::EventStream::connect(self.http_addr(), path) {
+        self.events_as(&self.admin(), path)
+    }
+
+    /// [`Switch::events`] as `who`.
+    pub fn events_as(&self, who: &Credential, path: &str) -> crate::ws::EventStream {
+        let headers = who.headers("GET");
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let stream = match crate::ws::EventStream::connect_with(self.http_addr(), path, &headers) {
             Ok(s) => s,
             Err(e) => self.fail(&format!("cannot open {path}: {e}")),
         };
@@ -355,6 +380,11 @@ impl Switch {
     /// The instance's `[media] rtp_ports` block, inclusive.
     pub fn rtp_ports(&self) -> (u16, u16) {
         self.rtp
+    }
+
+    /// The instance's `data_dir` (the database, the generated administrator password).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// The instance's directory (config, log, data).
@@ -387,10 +417,7 @@ impl Switch {
 
     /// `GET path`, any status. Panics if the switch does not answer.
     pub fn get(&self, path: &str) -> HttpResponse {
-        match http_get(self.http, path) {
-            Ok(r) => r,
-            Err(e) => self.fail(&format!("GET {path} failed: {e}")),
-        }
+        self.request_as(&self.admin(), "GET", path, None)
     }
 
     /// `GET path` expecting 200 and a JSON body.
@@ -408,10 +435,7 @@ impl Switch {
     /// `POST path` with a JSON `body` (or none), any status. Panics if the switch does not
     /// answer.
     pub fn post(&self, path: &str, body: Option<&str>) -> HttpResponse {
-        match http_request(self.http, "POST", path, body) {
-            Ok(r) => r,
-            Err(e) => self.fail(&format!("POST {path} failed: {e}")),
-        }
+        self.request_as(&self.admin(), "POST", path, body)
     }
 
     /// `POST path` with a JSON `body` (or none), expecting 200 and a JSON answer.
@@ -434,10 +458,7 @@ impl Switch {
     /// `METHOD path` with a JSON `body` (or none), any status. Panics if the switch does
     /// not answer.
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> HttpResponse {
-        match http_request(self.http, method, path, body) {
-            Ok(r) => r,
-            Err(e) => self.fail(&format!("{method} {path} failed: {e}")),
-        }
+        self.request_as(&self.admin(), method, path, body)
     }
 
     /// `METHOD path` with a JSON `body` (or none), expecting status `expect` and a JSON
@@ -454,7 +475,18 @@ impl Switch {
     /// `POST path` with a raw `body` of `content_type` (a CSV file...), expecting status
     /// `expect` and a JSON answer.
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8], expect: u16) -> Value {
-        let r = match http_request_raw(self.http, "POST", path, Some((content_type, body))) {
+        let headers = self.admin().headers("POST");
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let r = match http_request_with(
+            self.http,
+            "POST",
+            path,
+            &headers,
+            Some((content_type, body)),
+        ) {
             Ok(r) => r,
             Err(e) => self.fail(&format!("POST {path} failed: {e}")),
         };

@@ -23,14 +23,27 @@ impl EventStream {
     /// Connects to `ws://addr{path}` (e.g. `/api/events?agent=3001`) and starts reading.
     /// `Err` when the connection or the handshake fails.
     pub fn connect(addr: SocketAddr, path: &str) -> std::io::Result<EventStream> {
+        EventStream::connect_with(addr, path, &[])
+    }
+
+    /// [`EventStream::connect`] with extra handshake headers (`Authorization`, `Cookie`).
+    pub fn connect_with(
+        addr: SocketAddr,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> std::io::Result<EventStream> {
         let timeout = Duration::from_secs(5);
         let mut socket = TcpStream::connect_timeout(&addr, timeout)?;
         socket.set_write_timeout(Some(timeout))?;
         socket.set_read_timeout(Some(timeout))?;
+        let extra: String = headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}\r\n"))
+            .collect();
         write!(
             socket,
             "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
         )?;
         // The response head, byte by byte so no frame byte is consumed with it.
         let mut head = Vec::new();

@@ -51,12 +51,14 @@ fn curl_sees_the_413_with_or_without_expect_100_continue() {
         panic!("writing {}: {e}", file.display());
     }
     let url = format!("http://{}/api/agents/1001/login", switch.http_addr());
+    let auth = switch.admin_header().trim_end().to_string();
     // curl asks `Expect: 100-continue` for a body this big; `Expect:` turns that off, so
     // curl sends at once.
     for expect in ["Expect: 100-continue", "Expect:"] {
         let out = Command::new("curl")
             .args(["-sS", "-X", "POST", "-H", "Content-Type: application/json"])
-            .args(["-H", expect, "--data-binary"])
+            .args(["-H", expect, "-H", &auth])
+            .arg("--data-binary")
             .arg(format!("@{}", file.display()))
             .args(["-w", "\n%{http_code}", &url])
             .output();

@@ -584,8 +584,9 @@ fn http_connections_are_capped_timed_out_and_checked() {
     let (status, body) = http_raw(
         addr,
         format!(
-            "POST /api/calls HTTP/1.1\r\n{host}Content-Type: application/json\r\n\
-             Content-Length: 100\r\n\r\n{{\"extension\":"
+            "POST /api/calls HTTP/1.1\r\n{host}{}Content-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n{{\"extension\":",
+            switch.admin_header()
         )
         .as_bytes(),
     );

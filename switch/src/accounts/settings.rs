@@ -65,5 +65,8 @@ pub struct Seeds<'a> {
     /// Where the generated administrator password is written.
     pub data_dir: &'a Path,
     /// A SIP user's password, for accounts that log in with their extension's.
-    pub sip_password: Box<dyn Fn(&str) -> Option<String> + Send + Sync + 'a>,
+    pub sip_password: SipPasswords<'a>,
 }
+
+/// Looks up a SIP user's password by id.
+pub type SipPasswords<'a> = Box<dyn Fn(&str) -> Option<String> + Send + Sync + 'a>;

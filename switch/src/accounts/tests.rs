@@ -130,13 +130,12 @@ async fn first_start_generates_the_administrator_password_once() {
 
 #[tokio::test]
 async fn locks_after_the_threshold_while_another_account_still_logs_in() {
-    let (accounts, _, db, _dir) =
-        open(|a| {
-            a.lock_after = 3;
-            a.backoff_after = 10;
-            a.address_backoff_after = 50;
-        })
-        .await;
+    let (accounts, _, db, _dir) = open(|a| {
+        a.lock_after = 3;
+        a.backoff_after = 10;
+        a.address_backoff_after = 50;
+    })
+    .await;
     for _ in 0..2 {
         assert!(matches!(
             accounts.login("1001", "wrong", HERE).await,

@@ -47,7 +47,6 @@ pub(super) async fn events(
     QueryArgs(filter): QueryArgs<Filter>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let ws = ws.map_err(|e| ApiError::new(e.status(), "websocket_required", e.body_text()))?;
     let agent = filter.agent.map(AgentId::new);
     let viewer = Viewer {
         scope: s.accounts.scope(&principal),
@@ -69,6 +68,7 @@ pub(super) async fn events(
             ));
         }
     }
+    let ws = ws.map_err(|e| ApiError::new(e.status(), "websocket_required", e.body_text()))?;
     Ok(ws.on_upgrade(move |socket| stream(socket, s, agent, viewer)))
 }
 

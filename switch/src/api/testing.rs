@@ -59,10 +59,11 @@ impl TestApi {
         config.data_dir = data_dir.clone();
         let _ = std::fs::create_dir_all(&data_dir);
         let config = Arc::new(config);
-        let (accounts, _) = match crate::accounts::Accounts::open(db.store.clone(), config.account_seeds()).await {
-            Ok(a) => a,
-            Err(e) => panic!("accounts: {e}"),
-        };
+        let (accounts, _) =
+            match crate::accounts::Accounts::open(db.store.clone(), config.account_seeds()).await {
+                Ok(a) => a,
+                Err(e) => panic!("accounts: {e}"),
+            };
         let admin = crate::accounts::Actor::default();
         let token = match accounts
             .create_token(&admin, crate::accounts::ADMIN, "tests", None)
@@ -145,9 +146,9 @@ impl TestApi {
     ) -> (StatusCode, HeaderMap, Value) {
         let bearer = format!("Bearer {}", self.token);
         let mut all: Vec<(&str, &str)> = headers.to_vec();
-        let has_credential = headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie"));
+        let has_credential = headers.iter().any(|(n, _)| {
+            n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie")
+        });
         if !has_credential {
             all.push(("authorization", &bearer));
         }

@@ -411,7 +411,13 @@ async fn event_stream_over_a_real_websocket() {
     assert_eq!(snapshot["agents"][0]["id"], "bob");
 
     assert_eq!(
-        http_post(addr, &t.token, "/api/agents/alice/login", r#"{"state":"ready"}"#).await,
+        http_post(
+            addr,
+            &t.token,
+            "/api/agents/alice/login",
+            r#"{"state":"ready"}"#
+        )
+        .await,
         200
     );
     let (event, _) = until_agent_state(&mut wallboard).await;
@@ -420,7 +426,10 @@ async fn event_stream_over_a_real_websocket() {
     assert_eq!(event["change"]["to"]["state"], "ready");
     assert_eq!(event["change"]["cause"], "login");
 
-    assert_eq!(http_post(addr, &t.token, "/api/agents/bob/login", "").await, 200);
+    assert_eq!(
+        http_post(addr, &t.token, "/api/agents/bob/login", "").await,
+        200
+    );
     let (event, before) = until_agent_state(&mut bobs_desktop).await;
     assert_eq!(
         event["change"]["agent"], "bob",
@@ -448,8 +457,10 @@ async fn event_stream_over_a_real_websocket() {
     let mut req = format!("ws://{addr}/api/events?agent=nobody")
         .into_client_request()
         .unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {}", t.token).parse().unwrap());
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", t.token).parse().unwrap(),
+    );
     match tokio_tungstenite::connect_async(req).await {
         Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404),
         other => panic!("expected 404, got {other:?}"),
@@ -499,4 +510,71 @@ async fn events_without_an_upgrade_are_refused() {
         (status, error_code(&err)),
         (StatusCode::BAD_REQUEST, "bad_query")
     );
+}
+
+#[tokio::test]
+async fn the_api_asks_for_a_login_and_a_session_works_like_a_token() {
+    let t = api().await;
+    let (status, body) = t.anonymous(Method::GET, "/api/agents", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    let (status, _) = t.anonymous(Method::GET, "/api/health", None).await;
+    assert_eq!(status, StatusCode::OK);
+    // The demo account 1001 logs in with its SIP password.
+    let login = r#"{"user":"1001","password":"pass1001"}"#;
+    let (status, headers, body) = t
+        .send(
+            Method::POST,
+            "/api/login",
+            &[("content-type", "application/json")],
+            login.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let set_cookie = headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_string();
+    let csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
+    let (status, _, me) = t
+        .send(Method::GET, "/api/me", &[("cookie", &cookie)], vec![])
+        .await;
+    assert_eq!(
+        (status, me["account"]["agent"].clone()),
+        (StatusCode::OK, json!("1001"))
+    );
+    // Another agent's data: 403, never the data.
+    let (status, _, other) = t
+        .send(
+            Method::GET,
+            "/api/agents/1002",
+            &[("cookie", &cookie)],
+            vec![],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(other["error"]["code"], "forbidden");
+    // A write with the cookie needs the CSRF token.
+    let (status, _, _) = t
+        .send(
+            Method::POST,
+            "/api/agents/1001/login",
+            &[("cookie", &cookie)],
+            vec![],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = t
+        .send(
+            Method::POST,
+            "/api/agents/1001/login",
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+            vec![],
+        )
+        .await;
+    // Past the guard: the ACD of this test has no agent 1001.
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

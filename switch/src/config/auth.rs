@@ -84,8 +84,8 @@ fn none_if_empty(s: &str) -> Option<String> {
 
 pub(super) fn auth(raw: &RawAuth, p: &mut Problems) -> Option<AuthConfig> {
     let day = 86_400 * 30;
-    let idle = p.in_range::<u64>("auth.session_idle_secs", raw.session_idle_secs, 60, day);
-    let max = p.in_range::<u64>("auth.session_max_secs", raw.session_max_secs, 60, day);
+    let idle = p.in_range::<u64>("auth.session_idle_secs", raw.session_idle_secs, 1, day);
+    let max = p.in_range::<u64>("auth.session_max_secs", raw.session_max_secs, 1, day);
     let lock_after = p.in_range::<u32>("auth.lock_after", raw.lock_after, 1, 1000);
     let backoff_after = p.in_range::<u32>("auth.backoff_after", raw.backoff_after, 1, 1000);
     let backoff_max = p.in_range::<u64>("auth.backoff_max_secs", raw.backoff_max_secs, 1, 3600);

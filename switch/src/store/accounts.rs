@@ -115,7 +115,9 @@ impl Store {
     }
 
     /// Every team row, tombstones as `None`.
-    pub async fn load_teams<T: DeserializeOwned>(&self) -> Result<Vec<(String, Option<T>)>, StoreError> {
+    pub async fn load_teams<T: DeserializeOwned>(
+        &self,
+    ) -> Result<Vec<(String, Option<T>)>, StoreError> {
         let rows: Vec<(String, Option<String>)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT name, data FROM teams ORDER BY name")
                 .fetch_all(pool)
