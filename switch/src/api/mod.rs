@@ -6,6 +6,8 @@
 //! 404/405 fallbacks are the dialer's (`dialer::http`), shared by both halves of the API;
 //! [`app`] joins the two and drains unread bodies ([`drain`]).
 
+#[cfg(test)]
+mod access_tests;
 mod accounts;
 mod acd_config;
 mod agents;

@@ -184,8 +184,15 @@ impl TestApi {
             Ok(b) => b,
             Err(e) => panic!("body: {e}"),
         };
+        let text_plain = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"));
         let json = if bytes.is_empty() {
             Value::Null
+        } else if text_plain {
+            // `/metrics`: kept as a string. Anything else must be JSON.
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
         } else {
             match serde_json::from_slice(&bytes) {
                 Ok(v) => v,
