@@ -4,6 +4,7 @@
 use super::*;
 use crate::store::testing::TestDb;
 use std::net::Ipv4Addr;
+use std::path::Path;
 use std::time::Duration;
 
 const HERE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -175,8 +175,7 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         .read()
         .map(|r| r.view(Instant::now()).len())
         .unwrap_or(0);
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        s.metrics.render(&s.media.totals(), regs),
-    )
+    let mut text = s.metrics.render(&s.media.totals(), regs);
+    s.accounts.render_metrics(&mut text);
+    ([("content-type", "text/plain; version=0.0.4")], text)
 }

@@ -8,6 +8,7 @@ backend_tests!(
     saving_again_replaces,
     history_newest_first_per_agent,
     interaction_events_page_and_keep_big_ids,
+    interaction_events_of_some_queues_and_agents,
     acd_data_survives_reopen,
 );
 
@@ -152,6 +153,50 @@ async fn interaction_events_page_and_keep_big_ids(db: &TestDb) {
     let ids: Vec<u64> = page.iter().map(|e| e.interaction).collect();
     assert_eq!(ids, [8, 7, 6]);
     assert!(s.list_interaction_events(5, 20).await.unwrap().is_empty());
+}
+
+async fn interaction_events_of_some_queues_and_agents(db: &TestDb) {
+    let s = &db.store;
+    let mut other_queue = event(2, 2, "offered");
+    other_queue.queue = "9000".into();
+    other_queue.agent = Some("bob".into());
+    let mut bob_in_sales = event(3, 3, "answered");
+    bob_in_sales.agent = Some("bob".into());
+    let mut carol_elsewhere = event(4, 4, "answered");
+    carol_elsewhere.queue = "7000".into();
+    carol_elsewhere.agent = Some("carol".into());
+    s.insert_acd_records(
+        &[],
+        &[
+            event(1, 1, "offered"),
+            other_queue,
+            bob_in_sales,
+            carol_elsewhere,
+        ],
+    )
+    .await
+    .unwrap();
+    let ids = |v: Vec<InteractionEvent>| v.iter().map(|e| e.interaction).collect::<Vec<_>>();
+    let sales = s
+        .list_interaction_events_of(10, 0, &["8000".into()], &[])
+        .await
+        .unwrap();
+    assert_eq!(ids(sales), [3, 1]);
+    let sales_or_carol = s
+        .list_interaction_events_of(10, 0, &["8000".into()], &["carol".into()])
+        .await
+        .unwrap();
+    assert_eq!(ids(sales_or_carol), [4, 3, 1]);
+    let paged = s
+        .list_interaction_events_of(1, 1, &["8000".into(), "9000".into()], &[])
+        .await
+        .unwrap();
+    assert_eq!(ids(paged), [2]);
+    assert!(s
+        .list_interaction_events_of(10, 0, &[], &[])
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn acd_data_survives_reopen(db: &TestDb) {
