@@ -15,6 +15,7 @@ mod accounts;
 mod acd;
 mod acd_writer;
 mod cdr;
+mod documents;
 mod migrations;
 mod writer;
 

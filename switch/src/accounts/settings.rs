@@ -26,6 +26,9 @@ pub struct AuthConfig {
     pub address_backoff_after: u32,
     /// Whether `/metrics` answers without a login (`metrics_open`).
     pub metrics_open: bool,
+    /// Whether the session cookie is marked `Secure` (`secure_cookie`): set it when the
+    /// pages are served over HTTPS, by a TLS proxy in front of the switch.
+    pub secure_cookie: bool,
     /// `[auth.dialing.ROLE]`: the numbers each role may have the switch call.
     pub dialing: DialPlanRules,
 }

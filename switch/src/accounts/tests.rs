@@ -18,6 +18,7 @@ fn auth() -> AuthConfig {
         backoff_max: Duration::from_secs(30),
         address_backoff_after: 20,
         metrics_open: true,
+        secure_cookie: false,
         dialing: DialPlanRules::default(),
     }
 }

@@ -70,8 +70,10 @@ pub(super) struct LoginBody {
     password: String,
 }
 
-fn session_cookie(value: &str, max_age: u64) -> HeaderValue {
-    let text = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}");
+fn session_cookie(value: &str, max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text =
+        format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static(""))
 }
 
@@ -96,8 +98,10 @@ pub(super) async fn login(
             let max_age = s.accounts.session_max_age();
             let body = json!({"account": account, "csrf_token": csrf, "expires_in": max_age});
             let mut r = Json(body).into_response();
-            r.headers_mut()
-                .insert(header::SET_COOKIE, session_cookie(&id, max_age));
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(&id, max_age, s.accounts.config().secure_cookie),
+            );
             r.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(r)
@@ -136,8 +140,10 @@ pub(super) async fn logout(
         s.accounts.logout(id, address(client)).await;
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie("", 0));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, s.accounts.config().secure_cookie),
+    );
     r
 }
 

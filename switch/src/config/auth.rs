@@ -26,6 +26,7 @@ pub(super) struct RawAuth {
     pub backoff_max_secs: u64,
     pub address_backoff_after: u64,
     pub metrics_open: bool,
+    pub secure_cookie: bool,
     pub dialing: BTreeMap<String, RawDialRule>,
 }
 
@@ -39,6 +40,7 @@ impl Default for RawAuth {
             backoff_max_secs: 30,
             address_backoff_after: 20,
             metrics_open: true,
+            secure_cookie: false,
             dialing: BTreeMap::new(),
         }
     }
@@ -121,6 +123,7 @@ pub(super) fn auth(raw: &RawAuth, p: &mut Problems) -> Option<AuthConfig> {
         backoff_max: Duration::from_secs(backoff_max?),
         address_backoff_after: address?,
         metrics_open: raw.metrics_open,
+        secure_cookie: raw.secure_cookie,
         dialing: DialPlanRules(dialing),
     })
 }
@@ -282,6 +285,7 @@ pub(super) fn raw_auth(a: &AuthConfig) -> RawAuth {
         backoff_max_secs: a.backoff_max.as_secs(),
         address_backoff_after: u64::from(a.address_backoff_after),
         metrics_open: a.metrics_open,
+        secure_cookie: a.secure_cookie,
         dialing: a
             .dialing
             .0

@@ -10,6 +10,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::documents::Documents;
 use super::{with_pool, Store, StoreError};
 
 /// One API token as stored (never its secret).
@@ -43,10 +44,6 @@ pub struct AuditRecord {
     pub detail: String,
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 fn corrupt(what: &'static str, key: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
         what,
@@ -69,92 +66,38 @@ type TokenRow = (
 );
 
 impl Store {
-    /// Every account row, tombstones as `None`.
+    /// Every account, tombstones as `None`.
     pub async fn load_accounts<A: DeserializeOwned>(
         &self,
     ) -> Result<Vec<(String, Option<A>)>, StoreError> {
-        let rows: Vec<(String, Option<String>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT id, data FROM accounts ORDER BY id")
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter()
-            .map(|(id, data)| {
-                let account = data
-                    .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("accounts row", &id, e)))
-                    .transpose()?;
-                Ok((id, account))
-            })
-            .collect()
+        self.load_docs(Documents::Accounts).await
     }
 
     /// Creates or replaces an account.
     pub async fn save_account(&self, id: &str, account: &impl Serialize) -> Result<(), StoreError> {
-        self.put_account(id, Some(to_json(account)?)).await
+        self.put_doc(Documents::Accounts, id, Some(to_json(account)?))
+            .await
     }
 
     /// Remembers that the account was deleted.
     pub async fn delete_account(&self, id: &str) -> Result<(), StoreError> {
-        self.put_account(id, None).await
+        self.put_doc(Documents::Accounts, id, None).await
     }
 
-    async fn put_account(&self, id: &str, data: Option<String>) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO accounts (id, data, updated_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
-                 updated_ms = excluded.updated_ms",
-            )
-            .bind(id)
-            .bind(data)
-            .bind(now_ms())
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// Every team row, tombstones as `None`.
+    /// Every team, tombstones as `None`.
     pub async fn load_teams<T: DeserializeOwned>(
         &self,
     ) -> Result<Vec<(String, Option<T>)>, StoreError> {
-        let rows: Vec<(String, Option<String>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT name, data FROM teams ORDER BY name")
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter()
-            .map(|(name, data)| {
-                let team = data
-                    .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("teams row", &name, e)))
-                    .transpose()?;
-                Ok((name, team))
-            })
-            .collect()
+        self.load_docs(Documents::Teams).await
     }
 
     pub async fn save_team(&self, name: &str, team: &impl Serialize) -> Result<(), StoreError> {
-        self.put_team(name, Some(to_json(team)?)).await
+        self.put_doc(Documents::Teams, name, Some(to_json(team)?))
+            .await
     }
 
     pub async fn delete_team(&self, name: &str) -> Result<(), StoreError> {
-        self.put_team(name, None).await
-    }
-
-    async fn put_team(&self, name: &str, data: Option<String>) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO teams (name, data, updated_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (name) DO UPDATE SET data = excluded.data, \
-                 updated_ms = excluded.updated_ms",
-            )
-            .bind(name)
-            .bind(data)
-            .bind(now_ms())
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+        self.put_doc(Documents::Teams, name, None).await
     }
 
     pub async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {

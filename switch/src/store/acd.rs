@@ -14,6 +14,7 @@ use ::acd::{AgentConfig, AgentId, Dn, QueueConfig, StateChange};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
+use super::documents::Documents;
 use super::{with_pool, Store, StoreError};
 
 /// Queue and agent configurations saved over REST: `Some(config)` for a create or change,
@@ -149,48 +150,6 @@ fn id_from_db(id: i64) -> u64 {
     id as u64
 }
 
-/// The two configuration tables, which differ only in names.
-#[derive(Clone, Copy)]
-enum ConfigTable {
-    Queues,
-    Agents,
-}
-
-impl ConfigTable {
-    fn upsert(self) -> &'static str {
-        match self {
-            ConfigTable::Queues => {
-                "INSERT INTO acd_queues (dn, config, updated_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (dn) DO UPDATE SET config = excluded.config, \
-                 updated_ms = excluded.updated_ms"
-            }
-            ConfigTable::Agents => {
-                "INSERT INTO acd_agents (id, config, updated_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET config = excluded.config, \
-                 updated_ms = excluded.updated_ms"
-            }
-        }
-    }
-
-    fn select(self) -> &'static str {
-        match self {
-            ConfigTable::Queues => {
-                "SELECT dn AS key, config FROM acd_queues ORDER BY updated_ms, dn"
-            }
-            ConfigTable::Agents => {
-                "SELECT id AS key, config FROM acd_agents ORDER BY updated_ms, id"
-            }
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            ConfigTable::Queues => "acd_queues row",
-            ConfigTable::Agents => "acd_agents row",
-        }
-    }
-}
-
 const INSERT_STATE: &str = "INSERT INTO agent_state_history \
      (agent, from_state, to_state, reason, cause, at_ms) VALUES ($1, $2, $3, $4, $5, $6)";
 
@@ -203,10 +162,6 @@ const INSERT_EVENT: &str = "INSERT INTO interaction_events \
 const SELECT_EVENTS: &str = "SELECT interaction, queue, event, agent, at_ms \
      FROM interaction_events ORDER BY at_ms DESC, id DESC LIMIT $1 OFFSET $2";
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 fn to_json(config: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(config).map_err(|e| StoreError::Corrupt {
         what: "ACD configuration",
@@ -218,42 +173,25 @@ impl Store {
     /// Saves a queue created or changed over REST.
     pub async fn save_queue_config(&self, config: &QueueConfig) -> Result<(), StoreError> {
         let json = to_json(config)?;
-        self.put_config(ConfigTable::Queues, config.dn.as_str(), Some(json))
+        self.put_doc(Documents::Queues, config.dn.as_str(), Some(json))
             .await
     }
 
     /// Remembers that the queue was deleted over REST.
     pub async fn delete_queue_config(&self, dn: &str) -> Result<(), StoreError> {
-        self.put_config(ConfigTable::Queues, dn, None).await
+        self.put_doc(Documents::Queues, dn, None).await
     }
 
     /// Saves an agent created or changed over REST.
     pub async fn save_agent_config(&self, config: &AgentConfig) -> Result<(), StoreError> {
         let json = to_json(config)?;
-        self.put_config(ConfigTable::Agents, config.id.as_str(), Some(json))
+        self.put_doc(Documents::Agents, config.id.as_str(), Some(json))
             .await
     }
 
     /// Remembers that the agent was deleted over REST.
     pub async fn delete_agent_config(&self, id: &str) -> Result<(), StoreError> {
-        self.put_config(ConfigTable::Agents, id, None).await
-    }
-
-    async fn put_config(
-        &self,
-        table: ConfigTable,
-        key: &str,
-        config: Option<String>,
-    ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            sqlx::query(table.upsert())
-                .bind(key)
-                .bind(config)
-                .bind(now_ms())
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        self.put_doc(Documents::Agents, id, None).await
     }
 
     /// Every queue and agent configuration saved over REST, tombstones included. A row
@@ -261,38 +199,9 @@ impl Store {
     /// bring back the config file's version.
     pub async fn load_acd_changes(&self) -> Result<StoredAcd, StoreError> {
         Ok(StoredAcd {
-            queues: self.load_configs(ConfigTable::Queues).await?,
-            agents: self.load_configs(ConfigTable::Agents).await?,
+            queues: self.load_docs(Documents::Queues).await?,
+            agents: self.load_docs(Documents::Agents).await?,
         })
-    }
-
-    async fn load_configs<K, T>(
-        &self,
-        table: ConfigTable,
-    ) -> Result<Vec<(K, Option<T>)>, StoreError>
-    where
-        K: From<String>,
-        T: serde::de::DeserializeOwned,
-    {
-        let rows: Vec<(String, Option<String>)> = with_pool!(self, pool => {
-            sqlx::query_as(table.select()).fetch_all(pool).await?
-        });
-        rows.into_iter()
-            .map(|(key, config)| {
-                let config = match config {
-                    None => None,
-                    Some(json) => {
-                        Some(
-                            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                                what: table.what(),
-                                detail: format!("{key}: {e}"),
-                            })?,
-                        )
-                    }
-                };
-                Ok((K::from(key), config))
-            })
-            .collect()
     }
 
     /// Stores state changes and interaction events in one transaction: all or none.
