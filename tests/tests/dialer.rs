@@ -17,6 +17,9 @@
 //!   `..._releases_the_record_without_an_attempt` checks that the record goes back with
 //!   no attempt.
 //!
+//! - `a_number_the_dialplan_denies_the_agent_is_never_dialled`: `[auth.dialing.agent]`
+//!   denies the contact's prefix; the countdown's call is refused at origination (403).
+//!
 //! Each test starts its own switch and SIPps on private ports. Scenarios:
 //! `uas_autoanswer` (agent phone), `uas_contact_bye` (contact behind the trunk); see
 //! `sipp-scenarios/README.md`.
@@ -748,4 +751,52 @@ fn calling_window_closed_during_countdown_releases_the_record_without_an_attempt
     assert!(retry_at > now_ms(), "put off until the window opens: {r:#}");
     assert_ne!(session(switch)["state"], "wrapup");
     wait_acd_state(switch, "ready", Duration::from_secs(2));
+}
+
+#[test]
+fn a_number_the_dialplan_denies_the_agent_is_never_dialled() {
+    if !require("sipp") {
+        return;
+    }
+    let peers = Peers::new();
+    let switch = dialer_switch_with(&peers, "[auth.dialing.agent]\ndeny = [\"+44\"]\n");
+    let (phone, contact, sink) = spawn_peers(&peers, 1000);
+    let campaign = create_campaign(&switch, json!({"mode": "countdown", "seconds": 1}));
+    let report = import(
+        &switch,
+        campaign,
+        &format!("external_id,name,phone_mobile\nP-1,Alan Turing,{NATIONAL}\n"),
+    );
+    assert_eq!(report["inserted"], 1, "import report: {report:#}");
+    login_ready(&switch);
+    load_and_start(&switch, campaign);
+    let s = wait_session(
+        &switch,
+        "a record in preview",
+        Duration::from_secs(5),
+        |s| s["state"] == "previewing",
+    );
+    let rid = s["preview"]["record"].as_i64().unwrap_or_default();
+    // The countdown ends; the switch refuses the number for the agent's role.
+    let refused = switch.wait_until(Duration::from_secs(6), || {
+        record(&switch, campaign, rid)["attempts"][0]["sip_status"] == 403
+    });
+    if !refused {
+        switch.fail(&format!(
+            "no attempt ended 403: {:#}",
+            record(&switch, campaign, rid)
+        ));
+    }
+    assert!(
+        switch
+            .log()
+            .contains("the dialplan does not allow this number"),
+        "the log says why"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(switch.calls().is_empty(), "calls: {:?}", switch.calls());
+    assert!(switch.cdrs().is_empty(), "CDRs: {:?}", switch.cdrs());
+    assert_untouched(&contact.stop(), "the contact (trunk)", &switch);
+    assert_untouched(&phone.stop(), "the agent's phone", &switch);
+    assert_eq!(sink.packets(), 0, "RTP reached the agent's phone");
 }

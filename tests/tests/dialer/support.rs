@@ -48,6 +48,11 @@ impl Peers {
 /// A switch trusting loopback with queue 8100, agent 3001 (extension 3001, member of 8100)
 /// whose phone is a static contact, and a trunk "pstn" taking every "+" number.
 pub fn dialer_switch(peers: &Peers) -> Switch {
+    dialer_switch_with(peers, "")
+}
+
+/// [`dialer_switch`] with more TOML (`[auth.dialing.agent]` rules, say).
+pub fn dialer_switch_with(peers: &Peers, extra: &str) -> Switch {
     let toml = format!(
         "[[queues]]\ndn = \"{QUEUE}\"\nname = \"Outbound\"\n\
          [[agents]]\nid = \"{AGENT}\"\nname = \"Agent {AGENT}\"\nextension = \"{AGENT}\"\nqueues = [\"{QUEUE}\"]\n\
@@ -58,6 +63,7 @@ pub fn dialer_switch(peers: &Peers) -> Switch {
         .trusted(&["127.0.0.1/32"])
         .static_user(AGENT, &format!("sip:{AGENT}@{}", peers.agent_addr()))
         .extra(&toml)
+        .extra(extra)
         .start()
 }
 
