@@ -1,9 +1,13 @@
 //! The dialer's REST API (axum), for campaign managers and agents' desktops.
 //!
 //! The switch merges it into its own router (`api::app`: `dialer::http::router(
-//! DialerHttp::new(dialer).with_agents(..))`, its ACD telling which agents exist). This
-//! router sets no fallback for unknown paths (the switch's answers them). Every route is listed once in [`routes`], which builds the router and is
-//! checked against the OpenAPI document served at `/api/openapi.json`. Errors are
+//! DialerHttp::new(dialer).with_agents(..).without_openapi())`, its ACD telling which
+//! agents exist). This router sets no fallback for unknown paths (the switch's answers
+//! them). Every route is listed once in [`routes`], which builds the router and is checked
+//! against the OpenAPI document ([`openapi_document`]). On its own the router serves that
+//! document at [`OPENAPI_PATH`]; the switch serves one document for the whole API there
+//! instead (the dialer's with its own paths added), so it asks the dialer not to (axum
+//! refuses two routes with one path). Errors are
 //! `{"error":{"code","message"}}` (with `"field"` when a body field does not fit) and a 4xx
 //! status for bad input; every extractor's rejection takes that form too ([`extract`]),
 //! and so does a wrong method (405 with `Allow`, [`fallback`]). The switch's API uses the
@@ -38,6 +42,10 @@ use crate::service::Dialer;
 pub use error::ApiError;
 pub use extract::{JsonBody, PathArgs, QueryArgs, JSON_LIMIT};
 pub use lists::IMPORT_LIMIT;
+pub use openapi::document as openapi_document;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
 
 /// Who the agents are. The dialer does not own agents (the switch's ACD does); given a
 /// directory, the agent endpoints answer 404 `agent_not_found` for an id it does not know.
@@ -58,6 +66,8 @@ pub struct DialerHttp {
     imports: Arc<Imports>,
     /// `None`: every agent id is taken as known (the dialer on its own).
     agents: Option<Arc<dyn Agents>>,
+    /// Whether [`router`] serves [`openapi_document`] at [`OPENAPI_PATH`].
+    openapi: bool,
 }
 
 #[derive(Default)]
@@ -72,7 +82,15 @@ impl DialerHttp {
             dialer,
             imports: Arc::default(),
             agents: None,
+            openapi: true,
         }
+    }
+
+    /// Leaves `/api/openapi.json` to whoever embeds the router (the switch serves a
+    /// document of the whole API there, built on [`openapi_document`]).
+    pub fn without_openapi(mut self) -> DialerHttp {
+        self.openapi = false;
+        self
     }
 
     /// Checks agent ids against `agents`.
@@ -242,20 +260,27 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/agents/{id}/campaigns/{campaign}/records/{record}/outcome",
             post(agents::outcome),
         ),
-        route(M::GET, "/api/openapi.json", get(openapi::serve)),
     ]
 }
 
-/// Every route's method and path, for the switch's access rules and OpenAPI checks.
+/// Every route's method and path, for the switch's access rules and OpenAPI checks: the
+/// API's routes, not the document's own (`GET` [`OPENAPI_PATH`]), which [`router`] adds
+/// unless told [`DialerHttp::without_openapi`].
 pub fn route_list() -> Vec<(Method, &'static str)> {
     routes().into_iter().map(|r| (r.method, r.path)).collect()
 }
 
 /// The dialer's API, ready to merge into the switch's router.
 pub fn router(state: DialerHttp) -> Router {
-    routes()
+    let router = routes()
         .into_iter()
-        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler));
+    let router = if state.openapi {
+        router.route(OPENAPI_PATH, get(openapi::serve))
+    } else {
+        router
+    };
+    router
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .with_state(state)

@@ -1,5 +1,7 @@
 //! The OpenAPI 3.0 document of the dialer's API, written by hand (a test checks that it
-//! lists exactly the router's routes).
+//! lists exactly the router's routes). The switch builds the whole API's document on it
+//! (`switch::api::openapi`), adding its own paths, schemas and the access rules, so the
+//! schema names here are shared with the switch's (a switch test keeps them apart).
 
 use axum::Json;
 use serde_json::{json, Value};
@@ -33,13 +35,38 @@ fn body_errors(mut responses: Value) -> Value {
     responses
 }
 
+/// A country code as `phone::CountryCode` reads it: 1 to 3 digits, not starting with 0.
+fn country_code() -> Value {
+    json!({"type": "string", "pattern": "^\\+?[1-9][0-9]{0,2}$", "example": "44"})
+}
+
 fn path_param(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": description,
            "schema": {"type": kind}})
 }
 
+/// A campaign's or record's id: a positive `i64` (a larger one gets 400 `bad_path`).
+fn id_schema() -> Value {
+    json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX})
+}
+
+fn id_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description,
+           "schema": id_schema()})
+}
+
 fn campaign_param() -> Value {
-    path_param("campaign", "integer", "campaign id")
+    id_param("campaign", "campaign id")
+}
+
+/// A time of day as `window` reads it: `HH:MM`, or `24:00` for the end of the day.
+fn time_of_day(example: &str) -> Value {
+    json!({"type": "string", "pattern": "^(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)$", "example": example})
+}
+
+/// A call result's or disposition's code (`campaign::unique_codes`).
+fn code() -> Value {
+    json!({"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"})
 }
 
 fn agent_param() -> Value {
@@ -53,7 +80,7 @@ fn agent_param() -> Value {
 fn agent_params(record: bool) -> Value {
     let mut params = vec![agent_param(), campaign_param()];
     if record {
-        params.push(path_param("record", "integer", "record id"));
+        params.push(id_param("record", "record id"));
     }
     Value::Array(params)
 }
@@ -93,6 +120,7 @@ fn command(summary: &str) -> Value {
     }})
 }
 
+/// The dialer's document: its routes and `GET /api/openapi.json` itself.
 pub fn document() -> Value {
     json!({
         "openapi": "3.0.3",
@@ -136,7 +164,7 @@ pub fn document() -> Value {
             },
             "/api/campaigns/{campaign}/records/{record}": {
                 "get": {"tags": ["campaigns"], "summary": "A record with its attempts",
-                    "parameters": [campaign_param(), path_param("record", "integer", "record id")],
+                    "parameters": [campaign_param(), id_param("record", "record id")],
                     "responses": {"200": ok("the record", "RecordWithAttempts"), "404": error("no such record")}}
             },
             "/api/campaigns/{campaign}/import": {
@@ -182,15 +210,15 @@ pub fn document() -> Value {
             "/api/dnc/{number}": {
                 "get": {"tags": ["dnc"], "summary": "Check a number",
                     "parameters": [path_param("number", "string", "the number, any common form"),
-                        {"name": "campaign", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "country_code", "in": "query", "schema": {"type": "string"}}],
+                        {"name": "campaign", "in": "query", "schema": id_schema()},
+                        {"name": "country_code", "in": "query", "schema": country_code()}],
                     "responses": {"200": ok("the listings", "DncCheck"), "400": error("bad number"),
                         "404": error("no such campaign")}},
                 "delete": {"tags": ["dnc"], "summary": "Remove a number from one list",
                     "parameters": [path_param("number", "string", "the number, any common form"),
-                        {"name": "campaign", "in": "query", "schema": {"type": "integer"},
+                        {"name": "campaign", "in": "query", "schema": id_schema(),
                          "description": "the campaign's list; the global list when absent"},
-                        {"name": "country_code", "in": "query", "schema": {"type": "string"}}],
+                        {"name": "country_code", "in": "query", "schema": country_code()}],
                     "responses": {"204": {"description": "removed"}, "400": error("bad number"),
                         "404": error("not on that list, or no such campaign")}}
             },
@@ -229,21 +257,22 @@ pub fn document() -> Value {
 
 fn schemas() -> Value {
     let code_label = json!({"type": "object", "required": ["code"], "additionalProperties": false,
-        "properties": {"code": {"type": "string"}, "label": {"type": "string"}}});
+        "properties": {"code": code(), "label": {"type": "string"}}});
     let spec_properties = json!({
-        "name": {"type": "string"},
-        "description": {"type": "string"},
-        "queue": {"type": "string", "description": "the agents' ACD queue (DN)"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+        "description": {"type": "string", "maxLength": 4000},
+        "queue": {"type": "string", "pattern": "\\S", "description": "the agents' ACD queue (DN)"},
         "preview": schema("PreviewMode"),
         "case_fields": {"type": "array", "items": schema("FieldSpec")},
         "record_fields": {"type": "array", "items": schema("FieldSpec")},
-        "call_results": {"type": "array", "items": schema("CallResult")},
+        "call_results": {"type": "array", "minItems": 1, "items": schema("CallResult")},
         "dispositions": {"type": "array", "items": schema("Disposition")},
         "window": schema("CallingWindow"),
-        "time_zone": {"type": "string", "example": "Europe/London"},
-        "default_country_code": {"type": "string", "example": "44"},
+        "time_zone": {"type": "string", "minLength": 1, "example": "Europe/London",
+            "description": "an IANA time zone"},
+        "default_country_code": {"nullable": true, "allOf": [country_code()]},
         "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100},
-        "call_later_minutes": {"type": "integer", "minimum": 1},
+        "call_later_minutes": {"type": "integer", "minimum": 1, "maximum": crate::campaign::MAX_DELAY_MINUTES},
         "dnc_scope": {"type": "string", "enum": ["global", "campaign"]}
     });
     let mut campaign_properties = spec_properties.clone();
@@ -252,6 +281,19 @@ fn schemas() -> Value {
         "enum": ["stopped", "loaded", "running", "paused", "completed"]});
     campaign_properties["created_at"] = json!({"type": "string", "format": "date-time"});
     campaign_properties["updated_at"] = json!({"type": "string", "format": "date-time"});
+    // PATCH: every field may be left out or null (kept as it is).
+    let mut patch_properties = spec_properties.clone();
+    if let Some(map) = patch_properties.as_object_mut() {
+        for property in map.values_mut() {
+            *property = if property.get("$ref").is_some() {
+                json!({"nullable": true, "allOf": [property.take()]})
+            } else {
+                let mut p = property.take();
+                p["nullable"] = json!(true);
+                p
+            };
+        }
+    }
     let counts = json!({"type": "object", "additionalProperties": {"type": "integer"}});
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -260,24 +302,32 @@ fn schemas() -> Value {
                 "field": {"type": "string", "description": "422 invalid: the body field at fault, as a path (callback.at)"}}}}},
         "CampaignSpec": {"type": "object", "required": ["name", "queue"],
             "additionalProperties": false, "properties": spec_properties},
-        "CampaignPatch": {"type": "object", "additionalProperties": false, "properties": spec_properties},
+        "CampaignPatch": {"type": "object", "additionalProperties": false, "properties": patch_properties},
         "Campaign": {"type": "object", "properties": campaign_properties},
-        "PreviewMode": {"type": "object", "required": ["mode"], "properties": {
-            "mode": {"type": "string", "enum": ["manual", "dial_on_accept", "countdown"]},
-            "seconds": {"type": "integer", "description": "countdown only"}}},
+        "PreviewMode": {"oneOf": [
+            {"type": "object", "required": ["mode"], "properties": {
+                "mode": {"type": "string", "enum": ["manual", "dial_on_accept"]}}},
+            {"type": "object", "required": ["mode", "seconds"], "properties": {
+                "mode": {"type": "string", "enum": ["countdown"]},
+                "seconds": {"type": "integer", "minimum": 1, "maximum": crate::campaign::MAX_COUNTDOWN_SECS}}}]},
         "FieldSpec": {"type": "object", "required": ["key"], "additionalProperties": false,
-            "properties": {"key": {"type": "string"}, "label": {"type": "string"}}},
+            "properties": {"key": {"type": "string", "pattern": "\\S",
+                "description": "not blank, once per list"}, "label": {"type": "string"}}},
         "CallResult": {"type": "object", "required": ["code", "action"],
             "description": "switch_restarted is the result the switch gives an attempt it finds open at start-up \
                 (it was stopped during the call); a campaign may list it to choose what it does to the record \
                 (default: called again at once while attempts remain); agents are not offered it otherwise.",
             "properties": {
-            "code": {"type": "string"}, "label": {"type": "string"},
+            "code": code(), "label": {"type": "string"},
             "action": {"type": "string", "enum": ["done", "retry", "callback", "failed"]},
-            "after_minutes": {"type": "integer", "description": "retry only"}}},
+            "after_minutes": {"type": "integer", "minimum": 1, "maximum": crate::campaign::MAX_DELAY_MINUTES,
+                "description": "retry only"}},
+            "oneOf": [
+                {"required": ["after_minutes"], "properties": {"action": {"enum": ["retry"]}}},
+                {"properties": {"action": {"enum": ["done", "callback", "failed"]}}}]},
         "Disposition": code_label,
         "CallingWindow": {"type": "object", "required": ["start", "end"], "additionalProperties": false, "properties": {
-            "start": {"type": "string", "example": "09:00"}, "end": {"type": "string", "example": "21:00"},
+            "start": time_of_day("09:00"), "end": time_of_day("21:00"),
             "days": {"type": "array", "items": {"type": "string",
                 "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}}}},
         "ImportProgress": {"type": "object", "properties": {
@@ -326,20 +376,29 @@ fn schemas() -> Value {
                 phones (index, number, type, blocked), preview_mode, dial_at, expires_at, attempts, last_result, call_results, dispositions"},
             "attempt": {"type": "integer", "nullable": true}, "number": {"type": "string", "nullable": true},
             "sip_status": {"type": "integer", "nullable": true}, "suggested_result": {"type": "string", "nullable": true}}},
-        "CallRequest": {"type": "object", "additionalProperties": false,
+        "CallRequest": {
             "description": "{} for the first callable number, {phone} for one of the record's, {number, type} for a new one",
-            "properties": {"phone": {"type": "integer"}, "number": {"type": "string"},
-                "type": {"type": "string", "enum": ["home", "mobile", "work", "other"]}}},
-        "Decline": {"type": "object", "required": ["decline"], "additionalProperties": false, "properties": {
-            "decline": {"type": "string", "enum": ["call_later", "do_not_call"]},
-            "retry_at": {"type": "string", "format": "date-time", "description": "call_later only"}}},
+            "oneOf": [
+                {"type": "object", "additionalProperties": false, "properties": {}},
+                {"type": "object", "additionalProperties": false, "required": ["phone"],
+                    "properties": {"phone": {"type": "integer", "minimum": 0, "maximum": u32::MAX}}},
+                {"type": "object", "additionalProperties": false, "required": ["number", "type"],
+                    "properties": {"number": {"type": "string", "minLength": 1},
+                        "type": {"type": "string", "enum": ["home", "mobile", "work", "other"]}}}]},
+        "Decline": {"oneOf": [
+            {"type": "object", "required": ["decline"], "additionalProperties": false, "properties": {
+                "decline": {"type": "string", "enum": ["call_later"]},
+                "retry_at": {"type": "string", "format": "date-time",
+                    "description": "default: the campaign's call_later_minutes from now"}}},
+            {"type": "object", "required": ["decline"], "additionalProperties": false, "properties": {
+                "decline": {"type": "string", "enum": ["do_not_call"]}}}]},
         "Outcome": {"type": "object", "required": ["call_result"], "additionalProperties": false, "properties": {
-            "call_result": {"type": "string"}, "dnc": {"type": "boolean"},
-            "dispositions": {"type": "array", "items": {"type": "string"}}, "notes": {"type": "string"},
-            "callback": {"type": "object", "required": ["at"], "properties": {
+            "call_result": code(), "dnc": {"type": "boolean"},
+            "dispositions": {"type": "array", "items": code()}, "notes": {"type": "string"},
+            "callback": {"type": "object", "required": ["at"], "additionalProperties": false, "properties": {
                 "at": {"type": "string", "format": "date-time"}, "same_agent": {"type": "boolean"}}}}},
         "DncAdd": {"type": "object", "required": ["number"], "additionalProperties": false, "properties": {
-            "number": {"type": "string"}, "campaign": {"type": "integer"}, "country_code": {"type": "string"}}},
+            "number": {"type": "string", "minLength": 1}, "campaign": id_schema(), "country_code": country_code()}},
         "DncAdded": {"type": "object", "properties": {"number": {"type": "string"},
             "campaign": {"type": "integer", "nullable": true}, "added": {"type": "boolean"}}},
         "DncCheck": {"type": "object", "properties": {"number": {"type": "string"}, "dnc": {"type": "boolean"},

@@ -119,14 +119,17 @@ async fn openapi_lists_every_route_and_each_route_answers_its_method() {
     let (status, doc) = api.json("GET", "/api/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();
+    // The API's routes and the document's own.
+    let mut served = route_list();
+    served.push((Method::GET, OPENAPI_PATH));
     let mut documented = 0;
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
             documented += 1;
             assert!(
-                routes()
+                served
                     .iter()
-                    .any(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method)),
+                    .any(|(m, p)| p == path && m.as_str().eq_ignore_ascii_case(method)),
                 "{method} {path} is documented but not routed"
             );
         }
@@ -134,7 +137,7 @@ async fn openapi_lists_every_route_and_each_route_answers_its_method() {
     let routes = routes();
     assert_eq!(
         documented,
-        routes.len(),
+        served.len(),
         "a route is missing from the document"
     );
     for r in &routes {
@@ -162,6 +165,26 @@ async fn openapi_lists_every_route_and_each_route_answers_its_method() {
         );
     }
     api.db.cleanup().await;
+}
+
+/// Embedded (as the switch does), the router leaves the document's path to its host.
+#[tokio::test]
+async fn without_openapi_the_document_is_left_to_the_host() {
+    let db = TestDb::sqlite().await;
+    let dialer = Dialer::new(db.store.clone(), PreviewConfig::default())
+        .await
+        .unwrap();
+    let app = router(DialerHttp::new(dialer).without_openapi())
+        .route(OPENAPI_PATH, axum::routing::get(|| async { "the host's" }));
+    let req = Request::builder()
+        .uri(OPENAPI_PATH)
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    assert_eq!(&bytes[..], b"the host's");
+    db.cleanup().await;
 }
 
 #[tokio::test]

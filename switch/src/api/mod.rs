@@ -4,7 +4,9 @@
 //! JSON: `{"error":{"code","message"}}`, plus `"field"` when a request body names something
 //! invalid. The error type, the extractors (every rejection in that JSON form) and the
 //! 404/405 fallbacks are the dialer's (`dialer::http`), shared by both halves of the API;
-//! [`app`] joins the two and drains unread bodies ([`drain`]).
+//! [`app`] joins the two and drains unread bodies ([`drain`]). One OpenAPI document
+//! describes both halves ([`openapi`], served at `/api/openapi.json` by the switch, not the
+//! dialer).
 
 #[cfg(test)]
 mod access_tests;
@@ -16,6 +18,11 @@ mod drain;
 mod events;
 pub mod guard;
 mod history;
+pub mod openapi;
+mod openapi_paths;
+mod openapi_schemas;
+#[cfg(test)]
+mod openapi_tests;
 pub mod policy;
 mod routes;
 #[cfg(test)]
@@ -96,7 +103,13 @@ pub fn app(state: AppState, dialer: dialer::Dialer) -> Router {
         .filter_map(|(m, p, r)| r.map(|r| (m, p, r)))
         .collect();
     let guard = guard::Guard::new(state.accounts.clone(), rules);
-    let dialer = dialer::http::router(dialer::http::DialerHttp::new(dialer).with_agents(agents));
+    // The switch serves the whole API's document at the dialer's path (axum refuses two
+    // routes with one path).
+    let dialer = dialer::http::router(
+        dialer::http::DialerHttp::new(dialer)
+            .with_agents(agents)
+            .without_openapi(),
+    );
     router(state)
         .merge(dialer)
         .layer(axum::middleware::from_fn_with_state(

@@ -3,7 +3,7 @@
 //! [`policy::dialer_rule`](super::policy::dialer_rule).
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
-use super::{accounts, acd_config, agents, calls, events, history, AppState};
+use super::{accounts, acd_config, agents, calls, events, history, openapi, AppState};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 
@@ -181,5 +181,6 @@ pub(crate) fn routes() -> Vec<Route> {
             get(agents::queue_stats),
         ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
+        route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),
     ]
 }

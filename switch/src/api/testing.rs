@@ -163,6 +163,33 @@ impl TestApi {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (StatusCode, HeaderMap, Value) {
+        let (status, headers, bytes) = self.send_bytes(method, uri, headers, body).await;
+        let text_plain = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"));
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else if text_plain {
+            // `/metrics`: kept as a string. Anything else must be JSON.
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            match serde_json::from_slice(&bytes) {
+                Ok(v) => v,
+                Err(e) => panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)),
+            }
+        };
+        (status, headers, json)
+    }
+
+    /// One request exactly as given; the body as it came (`/metrics` is not JSON).
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, axum::body::Bytes) {
         let mut req = Request::builder().method(method).uri(uri);
         for (name, value) in headers {
             req = req.header(*name, *value);
@@ -180,26 +207,10 @@ impl TestApi {
         };
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = match axum::body::to_bytes(resp.into_body(), 1 << 20).await {
-            Ok(b) => b,
+        match axum::body::to_bytes(resp.into_body(), 1 << 20).await {
+            Ok(bytes) => (status, headers, bytes),
             Err(e) => panic!("body: {e}"),
-        };
-        let text_plain = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/plain"));
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else if text_plain {
-            // `/metrics`: kept as a string. Anything else must be JSON.
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-        } else {
-            match serde_json::from_slice(&bytes) {
-                Ok(v) => v,
-                Err(e) => panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)),
-            }
-        };
-        (status, headers, json)
+        }
     }
 
     /// Serves the whole API (ours and the dialer's, as the server does) on 127.0.0.1 at a
