@@ -136,8 +136,10 @@ pub enum Strategy {
 pub enum WrapUp {
     /// AfterCallWork for `secs` seconds, then Ready automatically (0: straight to Ready).
     Fixed { secs: u32 },
-    /// AfterCallWork until the agent sends `WrapUpDone` or chooses a state.
-    Manual,
+    /// AfterCallWork until the agent sends `WrapUpDone` or chooses a state. (A struct
+    /// variant, so `deny_unknown_fields` refuses `{"mode":"manual","x":1}`: serde skips
+    /// that check for unit variants of an internally tagged enum.)
+    Manual {},
 }
 
 impl Default for WrapUp {
@@ -227,5 +229,23 @@ impl QueueConfig {
 
     pub(crate) fn offer_timeout(&self) -> Duration {
         Duration::from_secs(u64::from(self.offer_timeout_secs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WrapUp;
+
+    #[test]
+    fn wrap_up_refuses_unknown_fields_in_every_mode() {
+        let manual: WrapUp = serde_json::from_str(r#"{"mode":"manual"}"#).unwrap();
+        assert_eq!(manual, WrapUp::Manual {});
+        assert_eq!(
+            serde_json::to_string(&manual).unwrap(),
+            r#"{"mode":"manual"}"#
+        );
+        for bad in [r#"{"mode":"manual","x":1}"#, r#"{"mode":"fixed","secs":1,"x":1}"#] {
+            assert!(serde_json::from_str::<WrapUp>(bad).is_err(), "{bad}");
+        }
     }
 }

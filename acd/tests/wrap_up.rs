@@ -68,7 +68,7 @@ fn zero_wrap_up_goes_straight_to_ready() {
 #[test]
 fn manual_wrap_up_waits_for_the_agent() {
     let mut h = Harness::new();
-    setup(&mut h, WrapUp::Manual);
+    setup(&mut h, WrapUp::Manual {});
     h.arrive(1, "8000");
     h.accept(1, "a");
     h.end(1);
@@ -90,7 +90,7 @@ fn manual_wrap_up_waits_for_the_agent() {
 #[test]
 fn choosing_ready_ends_manual_wrap_up_as_in_the_demo() {
     let mut h = Harness::new();
-    setup(&mut h, WrapUp::Manual);
+    setup(&mut h, WrapUp::Manual {});
     h.arrive(1, "8000");
     h.accept(1, "a");
     h.end(1);

@@ -237,7 +237,7 @@ impl Engine {
                 let at = super::routing::later(now, Duration::from_secs(u64::from(secs)));
                 self.schedule(at, Timer::WrapUp { agent: a, gen });
             }
-            WrapUp::Manual => {
+            WrapUp::Manual {} => {
                 self.set_state(now, a, AgentState::AfterCallWork, Cause::InteractionEnded);
             }
         }

@@ -111,6 +111,8 @@ pub enum AccountError {
     Exists(String),
     #[error("no team {0:?}")]
     NoTeam(String),
+    #[error("account {account:?} is still in team {team:?}")]
+    TeamInUse { team: String, account: String },
     #[error("no token {0:?}")]
     NoToken(String),
     #[error("{field}: {message}")]

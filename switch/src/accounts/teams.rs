@@ -33,10 +33,10 @@ impl Accounts {
                 return Err(AccountError::NoTeam(name.into()));
             }
             if let Some(a) = dir.accounts.values().find(|a| a.teams.contains(name)) {
-                return Err(invalid(
-                    "name",
-                    format!("account {:?} is still in team {name:?}", a.id),
-                ));
+                return Err(AccountError::TeamInUse {
+                    team: name.into(),
+                    account: a.id.clone(),
+                });
             }
         }
         self.inner.store.delete_team(name).await?;

@@ -51,6 +51,7 @@ impl From<AccountError> for ApiError {
                 ApiError::not_found("not_found", e.to_string())
             }
             AccountError::Exists(_) => ApiError::conflict("exists", e.to_string()),
+            AccountError::TeamInUse { .. } => ApiError::conflict("team_in_use", e.to_string()),
             AccountError::Invalid { field, message } => ApiError::invalid(*field, message.clone()),
             AccountError::WrongPassword => {
                 ApiError::new(StatusCode::FORBIDDEN, "wrong_password", e.to_string())
@@ -272,16 +273,22 @@ pub(super) async fn put_account(
     client: Option<Extension<ClientAddr>>,
     PathArgs(id): PathArgs<String>,
     JsonBody(b): JsonBody<AccountBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     if b.id.as_ref().is_some_and(|body_id| *body_id != id) {
         return Err(ApiError::invalid("id", "differs from the path"));
     }
     let change = change_of(&s, &id, b).await?;
+    let created = s.accounts.get(&id).is_none();
     let view = s
         .accounts
         .save(&actor(&p, client), &id, change, false)
         .await?;
-    Ok(Json(json!(view)))
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!(view))))
 }
 
 pub(super) async fn delete_account(

@@ -122,7 +122,8 @@ fn accounts() -> Value {
                     as `id` (not shown in the schema), which must then be the path's.",
                 "requestBody": body("AccountBody"),
                 "responses": body_errors(json!({
-                    "200": ok("the account, created or replaced", schema("Account")),
+                    "200": ok("the account, replaced", schema("Account")),
+                    "201": ok("the account, created", schema("Account")),
                     "409": error("it would leave no unlocked administrator (code last_administrator)"),
                     "422": {"description": "as for POST, an id in the body that is not the \
                         path's, or a new account without a password"},
@@ -161,7 +162,7 @@ fn teams_and_tokens() -> Value {
             "delete": {"tags": ["accounts"], "summary": "Delete a team no account is in",
                 "responses": {"204": empty("deleted"),
                     "404": error("no such team (code not_found)"),
-                    "422": error("an account is still in the team (code invalid, field name)")}},
+                    "409": error("an account is still in the team (code team_in_use)")}},
         },
         "/api/tokens": {
             "get": {"tags": ["accounts"], "summary": "List API tokens (without their secrets)",
