@@ -244,7 +244,10 @@ mod tests {
             serde_json::to_string(&manual).unwrap(),
             r#"{"mode":"manual"}"#
         );
-        for bad in [r#"{"mode":"manual","x":1}"#, r#"{"mode":"fixed","secs":1,"x":1}"#] {
+        for bad in [
+            r#"{"mode":"manual","x":1}"#,
+            r#"{"mode":"fixed","secs":1,"x":1}"#,
+        ] {
             assert!(serde_json::from_str::<WrapUp>(bad).is_err(), "{bad}");
         }
     }
