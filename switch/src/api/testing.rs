@@ -19,6 +19,18 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+/// The `content-type` header of a JSON body, if there is one.
+fn json_type(body: Option<&str>) -> &'static [(&'static str, &'static str)] {
+    match body {
+        Some(_) => &[("content-type", "application/json")],
+        None => &[],
+    }
+}
+
+fn body_bytes(body: Option<&str>) -> Vec<u8> {
+    body.unwrap_or("").as_bytes().to_vec()
+}
+
 pub struct TestApi {
     pub state: AppState,
     /// The dialer, over the same database, for [`TestApi::serve`].
@@ -107,12 +119,8 @@ impl TestApi {
     /// One request through the whole API as the administrator; returns the status and the
     /// body as JSON (`Null` when empty). A body is sent as `application/json`.
     pub async fn call(&self, method: Method, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
-        let headers: &[(&str, &str)] = match body {
-            Some(_) => &[("content-type", "application/json")],
-            None => &[],
-        };
         let (status, _, json) = self
-            .raw(method, uri, headers, body.unwrap_or("").as_bytes().to_vec())
+            .raw(method, uri, json_type(body), body_bytes(body))
             .await;
         (status, json)
     }
@@ -124,12 +132,8 @@ impl TestApi {
         uri: &str,
         body: Option<&str>,
     ) -> (StatusCode, Value) {
-        let headers: &[(&str, &str)] = match body {
-            Some(_) => &[("content-type", "application/json")],
-            None => &[],
-        };
         let (status, _, json) = self
-            .send(method, uri, headers, body.unwrap_or("").as_bytes().to_vec())
+            .send(method, uri, json_type(body), body_bytes(body))
             .await;
         (status, json)
     }
