@@ -1,7 +1,8 @@
 //! Requests inside a session's dialogs: BYE from either side, what the switch answers
-//! itself while it holds the first party (queue, feature code), and everything else
-//! (re-INVITE for hold and retrieve, UPDATE, INFO, MESSAGE, NOTIFY, ...) relayed to the
-//! peer leg as a request of that leg's dialog, with SDP rewritten for the relay.
+//! itself while it holds the first party (queue, feature code), hold and retrieve
+//! re-offers (answered here, `hold`), and everything else (re-INVITE, UPDATE, INFO,
+//! MESSAGE, NOTIFY, ...) relayed to the peer leg as a request of that leg's dialog, with
+//! SDP rewritten for the relay.
 
 use super::hangup::add_session_headers;
 use super::sdp::is_sdp;
@@ -105,6 +106,9 @@ impl Cx {
             }
             _ if s.peer_of(leg).is_none() => {
                 self.reply(now, tx, &req, 491, Some("Request Pending"))
+            }
+            Method::Invite if self.is_hold_change(s, leg, &req) => {
+                self.hold_or_retrieve(now, s, leg, tx, req)
             }
             Method::Invite | Method::Update
                 if leg.0 == 0 && req.body.is_empty() && s.timer.is_some() =>
@@ -318,7 +322,7 @@ impl Cx {
 
     /// A re-offer that holds (sendonly/inactive) or resumes the call: tell the agent's
     /// event stream for calls the switch placed.
-    fn note_hold(&mut self, s: &Session, sdp: &[u8]) {
+    pub(super) fn note_hold(&mut self, s: &Session, sdp: &[u8]) {
         let Some(out) = &s.outbound else {
             return;
         };

@@ -10,6 +10,7 @@
 mod auth;
 mod dialog;
 mod hangup;
+mod hold;
 mod in_dialog;
 mod io;
 mod locator;

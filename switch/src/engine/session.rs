@@ -72,6 +72,9 @@ pub struct Leg {
     pub ack: Option<(Vec<u8>, Target)>,
     /// The ACD agent this leg offers the call to.
     pub agent: Option<acd::AgentId>,
+    /// This leg's phone has put the call on hold (a sendonly / inactive re-offer): the
+    /// switch answered it and its peer leg hears music until it offers sendrecv again.
+    pub holding: bool,
 }
 
 impl Leg {

@@ -102,6 +102,7 @@ impl Engine {
             },
             ack: None,
             agent: None,
+            holding: false,
         };
         let s = Session {
             id,
@@ -385,6 +386,7 @@ impl Cx {
             negotiation: Negotiation::Stable,
             ack: None,
             agent,
+            holding: false,
         });
         leg
     }

@@ -8,6 +8,7 @@ mod determinism;
 mod early_media;
 mod feature;
 mod forking;
+mod hold;
 mod late_offer;
 mod locator;
 mod originate;

@@ -172,9 +172,13 @@ fn hold_is_reported() {
     h.reports();
     h.published();
     let hold = sdp_at(ALICE, ALICE_RTP).replace("a=sendrecv", "a=sendonly");
+    h.take_media();
     agent.request(&mut h, "INVITE", Some(&hold), "");
-    let reinv = h.req(BOB, "INVITE");
-    assert!(String::from_utf8_lossy(&reinv.body).contains("a=sendonly"));
+    // The switch answers the hold itself; the contact hears music.
+    let ok = h.resp_to(ALICE, 200, "INVITE");
+    assert!(String::from_utf8_lossy(&ok.body).contains("a=recvonly"));
+    h.assert_no_req(BOB, "INVITE");
+    assert!(h.take_media().iter().any(|m| m.starts_with("Play(1/B")));
     assert_eq!(
         h.reports(),
         [OriginationEvent::Held {
