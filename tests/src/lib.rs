@@ -25,6 +25,7 @@ mod ports;
 mod sipp;
 mod switch;
 mod tools;
+pub mod rtp;
 pub mod ws;
 
 pub use http::{http_get, http_request, http_request_raw, http_request_with, HttpResponse};

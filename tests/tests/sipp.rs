@@ -4,8 +4,9 @@
 
 use e2e::{free_port, require, Sipp, SippProcess, Switch, SwitchConfig};
 use serde_json::Value;
-use std::net::UdpSocket;
-use std::time::Duration;
+use e2e::rtp::TonePeer;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
 
 const CDR_WAIT: Duration = Duration::from_secs(5);
 
@@ -225,22 +226,73 @@ fn unknown_user_gets_404_and_unreachable_user_480() {
     switch.assert_idle();
 }
 
+/// The caller holds (re-INVITE a=sendonly) and retrieves: the switch answers both itself,
+/// the callee's phone gets no re-INVITE, and what each party hears is measured on the RTP
+/// it receives: before the hold each hears the other's tone; while held the callee hears
+/// music (sound, and not the caller's tone); after the retrieve the tones again.
 #[test]
-fn hold_and_retrieve() {
+fn hold_and_retrieve_with_music_on_hold() {
     if !require("sipp") {
         return;
     }
     let uas_port = free_port();
     let switch = trusting_switch(uas_port);
-    let callee = Sipp::scenario("uas_hold").port(uas_port).spawn();
-    let r = Sipp::caller_to("uac_hold", &switch).pause_ms(200).run();
+    let (caller_tone, callee_tone) = (700.0, 1900.0);
+    let caller = TonePeer::new(caller_tone);
+    let callee = TonePeer::new(callee_tone);
+    let callee_sipp = Sipp::scenario("uas_hold")
+        .port(uas_port)
+        .key("rtp_port", &callee.port().to_string())
+        .spawn();
+    let step = Duration::from_millis(1500);
+    let caller_sipp = Sipp::caller_to("uac_hold", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(step.as_millis() as u64)
+        .spawn();
+    // The relay's ports, from the live call: each peer sends its tone there.
+    let mut ports = (0u16, 0u16);
+    switch.wait_for("the answered call", Duration::from_secs(5), || {
+        let calls = switch.calls();
+        let legs = &calls.first().map(|c| c["legs"].clone()).unwrap_or_default();
+        let port = |i: usize| legs[i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+        ports = (port(0), port(1));
+        calls.first().is_some_and(|c| c["state"] == "answered") && ports.0 > 0 && ports.1 > 0
+    });
+    let t0 = Instant::now();
+    caller.send_to(SocketAddr::from(([127, 0, 0, 1], ports.0)));
+    callee.send_to(SocketAddr::from(([127, 0, 0, 1], ports.1)));
+    // Talk, hold and retrieved each last `step`; measure in the middle of each.
+    let window = |i: u32| {
+        let from = t0 + step * i + Duration::from_millis(400);
+        (from, from + Duration::from_millis(700))
+    };
+    std::thread::sleep(step * 3 + Duration::from_millis(200));
+    let (talk, held, back) = (window(0), window(1), window(2));
+    let callee_heard = |w: (Instant, Instant)| callee.heard(w.0, w.1, caller_tone);
+    let caller_heard = |w: (Instant, Instant)| caller.heard(w.0, w.1, callee_tone);
+    let talking = callee_heard(talk);
+    assert!(talking.share > 0.5, "before the hold the callee hears the caller: {talking:?}");
+    assert!(caller_heard(talk).share > 0.5, "and the caller the callee: {:?}", caller_heard(talk));
+    let holding = callee_heard(held);
+    assert!(
+        holding.frames >= 25 && holding.rms > 200.0,
+        "the held callee hears sound (music), not silence: {holding:?}"
+    );
+    assert!(
+        holding.share < 0.05,
+        "the held callee does not hear the caller: {holding:?}"
+    );
+    let resumed = callee_heard(back);
+    assert!(resumed.share > 0.5, "after the retrieve the caller again: {resumed:?}");
+    let r = caller_sipp.wait();
     r.assert_success(&switch);
     r.assert_logged("re-INVITE 2 answered a=recvonly", &switch);
     r.assert_logged("re-INVITE 3 answered a=sendrecv", &switch);
-    let c = callee.wait();
-    c.assert_success(&switch);
-    c.assert_logged("re-INVITE 2 offered a=sendonly", &switch);
-    c.assert_logged("re-INVITE 3 offered a=sendrecv", &switch);
+    // The callee's scenario fails on any re-INVITE.
+    callee_sipp.wait().assert_success(&switch);
+    eprintln!(
+        "callee heard: talking {talking:?}, held {holding:?}, retrieved {resumed:?}"
+    );
     let cdr = switch.expect_cdr();
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "hangup_side", "caller");
