@@ -3,7 +3,7 @@
 //! distributor and the API hold a router; the shards are handed their receivers by
 //! `server.rs`, which creates the channels, so nothing is bound late.
 
-use crate::engine::{CallView, Origination, OriginationEvent};
+use crate::engine::{CallControl, CallView, ControlError, Origination, OriginationEvent};
 use crate::orders::AcdOrder;
 use sip::transaction::Target;
 use sip::Message;
@@ -27,6 +27,13 @@ pub enum ShardInput {
     Originate {
         origination: Origination,
         report: mpsc::UnboundedSender<OriginationEvent>,
+    },
+    /// Call control on one of this shard's calls (REST hold, retrieve, ...).
+    Control {
+        call: String,
+        leg: usize,
+        command: CallControl,
+        reply: oneshot::Sender<Result<CallView, ControlError>>,
     },
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
     Shutdown(oneshot::Sender<()>),
@@ -114,6 +121,38 @@ impl Router {
             }
         }
         out
+    }
+
+    /// Call control on the live call `call`: asked of the shard its Call-ID names first,
+    /// then of the others (a call the switch placed lives where it was placed).
+    pub async fn control(
+        &self,
+        call: &str,
+        leg: usize,
+        command: CallControl,
+    ) -> Result<CallView, ControlError> {
+        let first = self.shard_for(Some(call.as_bytes()));
+        let order = std::iter::once(first).chain((0..self.senders.len()).filter(|i| *i != first));
+        for i in order {
+            let Some(s) = self.senders.get(i) else {
+                continue;
+            };
+            let (tx, rx) = oneshot::channel();
+            let input = ShardInput::Control {
+                call: call.to_string(),
+                leg,
+                command,
+                reply: tx,
+            };
+            if s.send(input).await.is_err() {
+                continue;
+            }
+            match rx.await {
+                Ok(Err(ControlError::NoCall(_))) | Err(_) => continue,
+                Ok(result) => return result,
+            }
+        }
+        Err(ControlError::NoCall(call.to_string()))
     }
 
     pub async fn shutdown(&self) {

@@ -154,6 +154,16 @@ impl Shard {
             ShardInput::Calls(reply) => {
                 let _ = reply.send(self.calls());
             }
+            ShardInput::Control {
+                call,
+                leg,
+                command,
+                reply,
+            } => {
+                let result = self.engine.control(now, &call, leg, command);
+                self.drain_at(now);
+                let _ = reply.send(result);
+            }
             ShardInput::Shutdown(done) => {
                 self.input(now, Input::Shutdown);
                 *stopping = Some((now, done));
@@ -192,11 +202,19 @@ impl Shard {
     /// Feed one input and carry out everything it leads to.
     fn input(&mut self, now: Instant, input: Input) {
         self.pending.push_back(input);
-        while let Some(input) = self.pending.pop_front() {
-            self.engine.handle_input(now, input);
+        self.drain_at(now);
+    }
+
+    /// Carry out the engine's outputs, and the inputs they lead to.
+    fn drain_at(&mut self, now: Instant) {
+        loop {
             while let Some(out) = self.engine.poll_output() {
                 self.output(out);
             }
+            let Some(input) = self.pending.pop_front() else {
+                break;
+            };
+            self.engine.handle_input(now, input);
         }
     }
 

@@ -22,10 +22,10 @@
 pub mod baresip;
 mod http;
 mod ports;
+pub mod rtp;
 mod sipp;
 mod switch;
 mod tools;
-pub mod rtp;
 pub mod ws;
 
 pub use http::{http_get, http_request, http_request_raw, http_request_with, HttpResponse};

@@ -180,8 +180,18 @@ fn decode(packet: &[u8]) -> Option<Vec<i16>> {
     let start = 12 + 4 * cc;
     let payload = packet.get(start..)?;
     match packet[1] & 0x7f {
-        0 => Some(payload.iter().map(|b| media::g711::ulaw_to_linear(*b)).collect()),
-        8 => Some(payload.iter().map(|b| media::g711::alaw_to_linear(*b)).collect()),
+        0 => Some(
+            payload
+                .iter()
+                .map(|b| media::g711::ulaw_to_linear(*b))
+                .collect(),
+        ),
+        8 => Some(
+            payload
+                .iter()
+                .map(|b| media::g711::alaw_to_linear(*b))
+                .collect(),
+        ),
         _ => None,
     }
 }

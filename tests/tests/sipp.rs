@@ -2,9 +2,9 @@
 //! ports and checks what a user would see (SIPp's verdict on the scenario, CDRs, metrics,
 //! registrations, live calls). Scenarios live in `sipp-scenarios/`.
 
+use e2e::rtp::TonePeer;
 use e2e::{free_port, require, Sipp, SippProcess, Switch, SwitchConfig};
 use serde_json::Value;
-use e2e::rtp::TonePeer;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -271,8 +271,15 @@ fn hold_and_retrieve_with_music_on_hold() {
     let callee_heard = |w: (Instant, Instant)| callee.heard(w.0, w.1, caller_tone);
     let caller_heard = |w: (Instant, Instant)| caller.heard(w.0, w.1, callee_tone);
     let talking = callee_heard(talk);
-    assert!(talking.share > 0.5, "before the hold the callee hears the caller: {talking:?}");
-    assert!(caller_heard(talk).share > 0.5, "and the caller the callee: {:?}", caller_heard(talk));
+    assert!(
+        talking.share > 0.5,
+        "before the hold the callee hears the caller: {talking:?}"
+    );
+    assert!(
+        caller_heard(talk).share > 0.5,
+        "and the caller the callee: {:?}",
+        caller_heard(talk)
+    );
     let holding = callee_heard(held);
     assert!(
         holding.frames >= 25 && holding.rms > 200.0,
@@ -283,19 +290,101 @@ fn hold_and_retrieve_with_music_on_hold() {
         "the held callee does not hear the caller: {holding:?}"
     );
     let resumed = callee_heard(back);
-    assert!(resumed.share > 0.5, "after the retrieve the caller again: {resumed:?}");
+    assert!(
+        resumed.share > 0.5,
+        "after the retrieve the caller again: {resumed:?}"
+    );
     let r = caller_sipp.wait();
     r.assert_success(&switch);
     r.assert_logged("re-INVITE 2 answered a=recvonly", &switch);
     r.assert_logged("re-INVITE 3 answered a=sendrecv", &switch);
     // The callee's scenario fails on any re-INVITE.
     callee_sipp.wait().assert_success(&switch);
-    eprintln!(
-        "callee heard: talking {talking:?}, held {holding:?}, retrieved {resumed:?}"
-    );
+    eprintln!("callee heard: talking {talking:?}, held {holding:?}, retrieved {resumed:?}");
     let cdr = switch.expect_cdr();
     switch.assert_field(&cdr, "cause", "normal");
     switch.assert_field(&cdr, "hangup_side", "caller");
+    switch.assert_idle();
+}
+
+/// The switch holds the callee over REST (`POST /api/calls/{id}/legs/1/hold`): the callee
+/// hears music, the caller silence (never the callee), no re-INVITE reaches either phone;
+/// `/retrieve` brings the tones back.
+#[test]
+fn rest_hold_and_retrieve_of_a_leg() {
+    if !require("sipp") {
+        return;
+    }
+    let uas_port = free_port();
+    let switch = trusting_switch(uas_port);
+    let (caller_tone, callee_tone) = (700.0, 1900.0);
+    let caller = TonePeer::new(caller_tone);
+    let callee = TonePeer::new(callee_tone);
+    let callee_sipp = Sipp::scenario("uas_hold")
+        .port(uas_port)
+        .key("rtp_port", &callee.port().to_string())
+        .spawn();
+    let step = Duration::from_millis(1500);
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms((step * 3).as_millis() as u64)
+        .spawn();
+    let mut call = Value::Null;
+    switch.wait_for("the answered call", Duration::from_secs(5), || {
+        call = switch.calls().first().cloned().unwrap_or_default();
+        call["state"] == "answered" && call["legs"][1]["rtp_port"].as_u64().is_some()
+    });
+    let id = call["id"].as_str().unwrap_or_default().to_string();
+    let port = |i: usize| call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+    let t0 = Instant::now();
+    caller.send_to(SocketAddr::from(([127, 0, 0, 1], port(0))));
+    callee.send_to(SocketAddr::from(([127, 0, 0, 1], port(1))));
+    std::thread::sleep(step);
+    let held = switch.post_json(&format!("/api/calls/{id}/legs/1/hold"), None);
+    assert_eq!(held["legs"][1]["hold"], "held", "{held}");
+    let again = switch.request("POST", &format!("/api/calls/{id}/legs/1/hold"), None);
+    assert_eq!(again.status, 409, "{}", again.body);
+    std::thread::sleep(step);
+    let back = switch.post_json(&format!("/api/calls/{id}/legs/1/retrieve"), None);
+    assert_eq!(back["legs"][1]["hold"], "off", "{back}");
+    std::thread::sleep(step);
+    let window = |i: u32| {
+        let from = t0 + step * i + Duration::from_millis(400);
+        (from, from + Duration::from_millis(700))
+    };
+    let callee_hears = |w: (Instant, Instant)| callee.heard(w.0, w.1, caller_tone);
+    let caller_hears = |w: (Instant, Instant)| caller.heard(w.0, w.1, callee_tone);
+    assert!(
+        callee_hears(window(0)).share > 0.5,
+        "{:?}",
+        callee_hears(window(0))
+    );
+    let music = callee_hears(window(1));
+    assert!(
+        music.rms > 200.0 && music.share < 0.05,
+        "the held callee hears music, not the caller: {music:?}"
+    );
+    let silence = caller_hears(window(1));
+    assert!(
+        silence.rms < 50.0,
+        "the caller hears nothing of the held callee: {silence:?}"
+    );
+    assert!(
+        caller_hears(window(2)).share > 0.5,
+        "{:?}",
+        caller_hears(window(2))
+    );
+    assert!(
+        callee_hears(window(2)).share > 0.5,
+        "{:?}",
+        callee_hears(window(2))
+    );
+    caller_sipp.wait().assert_success(&switch);
+    callee_sipp.wait().assert_success(&switch);
+    eprintln!("held callee heard {music:?}; the caller meanwhile {silence:?}");
+    // Another caller's leg and nonsense are refused.
+    let r = switch.request("POST", "/api/calls/nope/legs/0/hold", None);
+    assert_eq!(r.status, 404, "{}", r.body);
     switch.assert_idle();
 }
 

@@ -12,14 +12,16 @@
 use super::agents::known_agent;
 use super::{ApiError, AppState};
 use crate::accounts::{Principal, Role, Scope};
+use crate::engine::{CallControl, CallView, ControlError};
 use acd::AgentId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
-use dialer::http::JsonBody;
+use dialer::http::{JsonBody, PathArgs};
 use serde::Deserialize;
 use serde_json::json;
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The live calls the caller may see: all for an administrator; otherwise those with a
@@ -29,36 +31,111 @@ pub(super) async fn list(
     Extension(p): Extension<Principal>,
 ) -> impl IntoResponse {
     let calls = s.router.calls().await;
-    let scope = s.accounts.scope(&p);
-    let Scope::Limited { agents, queues } = scope else {
-        return Json(json!(calls));
-    };
-    let mut phones: BTreeSet<String> = s
-        .distributor
-        .read(move |e, _| {
-            e.agent_configs()
-                .filter(|a| agents.contains(a.id.as_str()))
-                .map(|a| {
-                    if a.extension.is_empty() {
-                        a.id.as_str().to_string()
-                    } else {
-                        a.extension.clone()
-                    }
-                })
-                .collect()
-        })
-        .await
-        .unwrap_or_default();
-    phones.extend(p.extension.clone());
-    let visible = |uri: &str| {
-        let user = user_part(uri);
-        phones.contains(user) || queues.contains(user)
-    };
-    let list: Vec<_> = calls
-        .into_iter()
-        .filter(|c| visible(&c.from) || visible(&c.to))
-        .collect();
+    let visible = Visibility::of(&s, &p).await;
+    let list: Vec<_> = calls.into_iter().filter(|c| visible.sees(c)).collect();
     Json(json!(list))
+}
+
+/// Which calls a caller may see and control.
+enum Visibility {
+    All,
+    /// Calls with a party at one of these users (phones of agents in scope, and the
+    /// caller's own) or to one of these queues.
+    Of {
+        phones: BTreeSet<String>,
+        queues: BTreeSet<String>,
+    },
+}
+
+impl Visibility {
+    async fn of(s: &AppState, p: &Principal) -> Visibility {
+        let Scope::Limited { agents, queues } = s.accounts.scope(p) else {
+            return Visibility::All;
+        };
+        let mut phones: BTreeSet<String> = s
+            .distributor
+            .read(move |e, _| {
+                e.agent_configs()
+                    .filter(|a| agents.contains(a.id.as_str()))
+                    .map(|a| {
+                        if a.extension.is_empty() {
+                            a.id.as_str().to_string()
+                        } else {
+                            a.extension.clone()
+                        }
+                    })
+                    .collect()
+            })
+            .await
+            .unwrap_or_default();
+        phones.extend(p.extension.clone());
+        Visibility::Of { phones, queues }
+    }
+
+    fn sees(&self, c: &CallView) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Of { phones, queues } => [&c.from, &c.to].iter().any(|uri| {
+                let user = user_part(uri);
+                phones.contains(user) || queues.contains(user)
+            }),
+        }
+    }
+}
+
+/// `POST /api/calls/{id}/legs/{leg}/hold` and `/retrieve`: the switch holds a leg (it
+/// hears music, the other party silence) or lets it go. Answers the call as it is now.
+pub(super) async fn hold(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    path: PathArgs<(String, usize)>,
+) -> Result<Json<Value>, ApiError> {
+    control(state, principal, path, CallControl::Hold).await
+}
+
+pub(super) async fn retrieve(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    path: PathArgs<(String, usize)>,
+) -> Result<Json<Value>, ApiError> {
+    control(state, principal, path, CallControl::Retrieve).await
+}
+
+async fn control(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs((call, leg)): PathArgs<(String, usize)>,
+    command: CallControl,
+) -> Result<Json<Value>, ApiError> {
+    let visible = Visibility::of(&s, &p).await;
+    let calls = s.router.calls().await;
+    let Some(view) = calls.iter().find(|c| c.id == call) else {
+        return Err(ApiError::not_found(
+            "not_found",
+            format!("no live call {call:?}"),
+        ));
+    };
+    if !visible.sees(view) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the call has no party of yours nor of your teams",
+        ));
+    }
+    match s.router.control(&call, leg, command).await {
+        Ok(view) => Ok(Json(json!(view))),
+        Err(e) => {
+            let message = e.to_string();
+            Err(match e {
+                ControlError::NoCall(_) | ControlError::NoLeg(_) => {
+                    ApiError::not_found("not_found", message)
+                }
+                ControlError::NotConnected => ApiError::conflict("not_connected", message),
+                ControlError::AlreadyHeld(_) => ApiError::conflict("already_held", message),
+                ControlError::NotHeld(_) => ApiError::conflict("not_held", message),
+            })
+        }
+    }
 }
 
 /// `1001` of `sip:1001@host`, `"Name" <sip:1001@host>;tag=x` or a bare `1001`.

@@ -183,6 +183,23 @@ fn teams_and_tokens() -> Value {
     })
 }
 
+/// `POST /api/calls/{id}/legs/{leg}/hold|retrieve`.
+fn leg_control(summary: &str, conflict: &str) -> Value {
+    json!({"post": {"tags": ["calls"], "summary": summary,
+    "parameters": [
+        path_param("id", "the call's id, as GET /api/calls lists it", json!({"type": "string"})),
+        path_param("leg", "0: the first party (the caller, or the agent of a call the \
+            switch placed); 1: the other", json!({"type": "integer", "minimum": 0, "maximum": 1})),
+    ],
+    "responses": {
+        "200": ok("the call as it is now", schema("Call")),
+        "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+        "404": error("no such live call or leg (code not_found)"),
+        "409": error(&format!("the call is not connected (code not_connected), or \
+            (code {conflict})")),
+    }}})
+}
+
 fn calls() -> Value {
     json!({
         "/api/calls": {
@@ -205,6 +222,10 @@ fn calls() -> Value {
                     "422": {"description": "a bad or unknown extension, a bad number, an unknown agent"},
                 }))},
         },
+        "/api/calls/{id}/legs/{leg}/hold": leg_control("Hold a leg: it hears music, the \
+            other party silence (no re-INVITE is sent)", "already_held"),
+        "/api/calls/{id}/legs/{leg}/retrieve": leg_control("Retrieve a leg the switch holds: \
+            both parties hear each other again", "not_held"),
         "/api/registrations": {"get": {"tags": ["calls"], "summary": "SIP registrations (bindings)",
             "responses": {"200": ok("every binding", array_of("Registration")),
                 "500": error("the registrar failed (code internal)")}}},

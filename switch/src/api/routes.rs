@@ -100,6 +100,18 @@ pub(crate) fn routes() -> Vec<Route> {
             post(calls::click_to_call),
         ),
         route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/hold",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::hold),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/retrieve",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::retrieve),
+        ),
+        route(
             M::GET,
             "/api/registrations",
             ADMIN,

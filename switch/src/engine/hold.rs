@@ -11,7 +11,7 @@
 
 use super::hangup::add_session_headers;
 use super::sdp::{audio_sdp, codec_of, holds};
-use super::session::{LegId, Phase, Prompt, Session};
+use super::session::{Hold, LegId, Phase, Prompt, Session};
 use super::Cx;
 use media::graph::{Endpoint, MediaCommand};
 use sip::transaction::TxId;
@@ -85,7 +85,7 @@ impl Cx {
             && s.anchor.is_some()
             && !req.body.is_empty()
             && super::sdp::is_sdp(&req.headers)
-            && (s.leg(leg).holding || holds(&req.body) == Some(true))
+            && (s.leg(leg).hold == Hold::Holding || holds(&req.body) == Some(true))
     }
 
     /// Hold or retrieve: answer `leg`'s re-offer here and move its peer to or from music.
@@ -132,8 +132,8 @@ impl Cx {
         resp.headers.push("Content-Type", "application/sdp");
         resp.body = answer;
         self.layer.respond(now, tx, resp);
-        let was = s.leg(leg).holding;
-        s.leg_mut(leg).holding = hold;
+        let was = s.leg(leg).hold == Hold::Holding;
+        s.leg_mut(leg).hold = if hold { Hold::Holding } else { Hold::Off };
         if hold && !was {
             if s.codec.is_none() {
                 s.codec = codec_of(&req.body).or(Some(media::Codec::PCMU));

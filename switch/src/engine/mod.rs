@@ -8,6 +8,7 @@
 //! A call is a [`Session`] of legs and bridges ("The call model" in DESIGN.md).
 
 mod auth;
+mod control;
 mod dialog;
 mod hangup;
 mod hold;
@@ -25,10 +26,11 @@ mod setup;
 #[cfg(test)]
 mod tests;
 
+pub use control::{CallControl, ControlError};
 pub use io::{CallEvent, Counters, Input, Origination, OriginationEvent, Output};
 pub use locator::shard_for;
 pub use node::{LocalNode, Node, NodeError, Registration};
-pub use session::{Bridge, CallState, CallView, LegView, Phase, Prompt};
+pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt};
 
 use crate::config::Config;
 use crate::prompts::Prompts;

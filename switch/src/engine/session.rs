@@ -72,9 +72,21 @@ pub struct Leg {
     pub ack: Option<(Vec<u8>, Target)>,
     /// The ACD agent this leg offers the call to.
     pub agent: Option<acd::AgentId>,
-    /// This leg's phone has put the call on hold (a sendonly / inactive re-offer): the
-    /// switch answered it and its peer leg hears music until it offers sendrecv again.
-    pub holding: bool,
+    /// Whether this leg is on hold, and by whom.
+    pub hold: Hold,
+}
+
+/// A leg's hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    #[default]
+    Off,
+    /// Its phone put the call on hold (a sendonly / inactive re-offer): the switch
+    /// answered it, and the peer leg hears music until the phone offers sendrecv again.
+    Holding,
+    /// The switch holds it (REST): it hears music, its peer silence.
+    Held,
 }
 
 impl Leg {
@@ -119,6 +131,8 @@ pub enum Prompt {
     Announcement,
     Ringback,
     Confirmation,
+    /// Silence: a leg whose peer the switch holds hears nothing of it.
+    Silence,
 }
 
 /// Where the session is. Each variant carries what only that state has.
@@ -357,6 +371,7 @@ impl Session {
                 remote: d.map_or(l.target, |d| d.target).addr.to_string(),
                 transport: d.map_or(l.target, |d| d.target).transport.via_token(),
                 rtp_port: self.anchor.map(|a| a.port(l.side())),
+                hold: l.hold,
                 side: l.side(),
                 packets_in: 0,
                 packets_out: 0,
@@ -408,6 +423,8 @@ pub struct LegView {
     pub remote: String,
     pub transport: &'static str,
     pub rtp_port: Option<u16>,
+    /// `off`, `holding` (its phone holds the call) or `held` (the switch holds it).
+    pub hold: Hold,
     #[serde(skip)]
     pub side: Side,
     pub packets_in: u64,

@@ -3,7 +3,7 @@
 
 use super::dialog::{Dialog, Via};
 use super::sdp::has_sdp;
-use super::session::{Leg, LegId, LegState, Negotiation, Phase, Plan, Role, Session};
+use super::session::{Hold, Leg, LegId, LegState, Negotiation, Phase, Plan, Role, Session};
 use super::{CallTimer, Cx, Engine, TxRole};
 use crate::orders::Feature;
 use crate::records::{Cause, HangupSide};
@@ -102,7 +102,7 @@ impl Engine {
             },
             ack: None,
             agent: None,
-            holding: false,
+            hold: Hold::Off,
         };
         let s = Session {
             id,
@@ -386,7 +386,7 @@ impl Cx {
             negotiation: Negotiation::Stable,
             ack: None,
             agent,
-            holding: false,
+            hold: Hold::Off,
         });
         leg
     }

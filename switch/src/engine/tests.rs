@@ -4,6 +4,7 @@
 mod harness;
 
 mod basic;
+mod control;
 mod determinism;
 mod early_media;
 mod feature;

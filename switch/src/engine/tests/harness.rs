@@ -752,3 +752,17 @@ pub fn connect_ok(h: &mut Harness, extra: &str) -> (Dlg, Dlg, Response) {
     h.take_media();
     (a, b, ok)
 }
+
+impl Harness {
+    /// Call control on `call` (its id in the call list), its outputs carried out.
+    pub fn control(
+        &mut self,
+        call: &str,
+        leg: usize,
+        command: crate::engine::CallControl,
+    ) -> Result<crate::engine::CallView, crate::engine::ControlError> {
+        let result = self.engine.control(self.now, call, leg, command);
+        self.input(Input::Tick);
+        result
+    }
+}

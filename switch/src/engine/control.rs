@@ -1,0 +1,114 @@
+//! Call control asked of the switch (REST, and later the desktop): moves of legs between
+//! bridges.
+//!
+//! - **Hold** a leg: it moves from the relay to a music player; its peer moves to a
+//!   silence player, so it hears nothing of the held party. No re-INVITE is sent: the
+//!   phones keep their streams, and the held party hears music, not silence.
+//! - **Retrieve** it: both players go, the relay joins them again.
+//!
+//! Legs are named as `GET /api/calls` lists them: 0 the first party (caller, or the agent
+//! of a call the switch placed), 1 the other.
+
+use super::session::{CallView, Hold, LegId, Phase, Prompt, Session};
+use super::{Cx, Engine};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// What a caller of the API can ask of a live call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallControl {
+    Hold,
+    Retrieve,
+}
+
+/// Why a call control was refused.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ControlError {
+    #[error("no live call {0:?}")]
+    NoCall(String),
+    #[error("the call has no leg {0}")]
+    NoLeg(usize),
+    #[error("the call is not connected (only an answered call can be held)")]
+    NotConnected,
+    #[error("leg {0} is already on hold")]
+    AlreadyHeld(usize),
+    #[error("leg {0} is not held by the switch")]
+    NotHeld(usize),
+}
+
+impl Engine {
+    /// Carries out `command` on leg `leg` of the call `call` (its id in the call list);
+    /// the call as it is now, or why not.
+    pub fn control(
+        &mut self,
+        now: Instant,
+        call: &str,
+        leg: usize,
+        command: CallControl,
+    ) -> Result<CallView, ControlError> {
+        let id = self
+            .sessions
+            .iter()
+            .find(|(_, s)| s.view().id == call)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| ControlError::NoCall(call.to_string()))?;
+        let mut result = Err(ControlError::NoCall(call.to_string()));
+        self.with(now, id, |cx, s| {
+            result = cx.control(s, leg, command).map(|()| s.view());
+        });
+        result
+    }
+}
+
+/// A second of silence, looped.
+fn silence() -> media::Playlist {
+    media::Playlist::looped(Arc::from(media::tone::silence(Duration::from_secs(1))))
+}
+
+impl Cx {
+    fn control(
+        &mut self,
+        s: &mut Session,
+        leg: usize,
+        command: CallControl,
+    ) -> Result<(), ControlError> {
+        let Phase::Bridged { callee, .. } = s.phase else {
+            return Err(ControlError::NotConnected);
+        };
+        let (this, peer) = match leg {
+            0 => (LegId(0), callee),
+            1 => (callee, LegId(0)),
+            other => return Err(ControlError::NoLeg(other)),
+        };
+        if s.anchor.is_none() {
+            return Err(ControlError::NotConnected);
+        }
+        if s.codec.is_none() {
+            let offer = s.legs[0].invite.body.clone();
+            s.codec = super::sdp::codec_of(&offer).or(Some(media::Codec::PCMU));
+        }
+        match command {
+            CallControl::Hold => {
+                if s.leg(this).hold != Hold::Off || s.leg(peer).hold == Hold::Held {
+                    return Err(ControlError::AlreadyHeld(leg));
+                }
+                let music = self.prompts.music();
+                self.play(s, this.0, music, Prompt::Music);
+                self.play(s, peer.0, silence(), Prompt::Silence);
+                s.leg_mut(this).hold = Hold::Held;
+                tracing::info!(call = s.id, leg, "leg held by the switch");
+            }
+            CallControl::Retrieve => {
+                if s.leg(this).hold != Hold::Held {
+                    return Err(ControlError::NotHeld(leg));
+                }
+                self.stop_playing(s, this.0);
+                self.stop_playing(s, peer.0);
+                s.leg_mut(this).hold = Hold::Off;
+                tracing::info!(call = s.id, leg, "leg retrieved by the switch");
+            }
+        }
+        Ok(())
+    }
+}
