@@ -6,7 +6,7 @@
 
 use super::hangup::add_session_headers;
 use super::sdp::is_sdp;
-use super::session::{LegId, Negotiation, Session};
+use super::session::{LegId, Negotiation, Phase, Session};
 use super::{Cx, OriginationEvent, TxRole};
 use crate::records::{Cause, HangupSide};
 use sip::transaction::{TransportKind, TxId};
@@ -93,6 +93,9 @@ impl Cx {
                 self.answer_refresh(now, s, tx, &req, req.method == Method::Invite);
             }
             Method::Info if held_by_us => self.reply(now, tx, &req, 200, None),
+            Method::Bye if matches!(s.phase, Phase::Transferring { referrer, .. } if referrer == leg) => {
+                self.referrer_left(now, s, tx, &req)
+            }
             Method::Bye => {
                 self.reply(now, tx, &req, 200, None);
                 match s.peer_of(leg) {
@@ -109,6 +112,10 @@ impl Cx {
             }
             Method::Invite if self.is_hold_change(s, leg, &req) => {
                 self.hold_or_retrieve(now, s, leg, tx, req)
+            }
+            Method::Refer => self.refer(now, s, leg, tx, req),
+            _ if matches!(s.phase, Phase::Transferring { .. }) => {
+                self.reply(now, tx, &req, 491, Some("Request Pending"))
             }
             Method::Invite | Method::Update
                 if leg.0 == 0 && req.body.is_empty() && s.timer.is_some() =>

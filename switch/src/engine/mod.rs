@@ -25,6 +25,7 @@ mod session;
 mod setup;
 #[cfg(test)]
 mod tests;
+mod transfer;
 
 pub use control::{CallControl, ControlError};
 pub use io::{CallEvent, Counters, Input, Origination, OriginationEvent, Output};

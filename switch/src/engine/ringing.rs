@@ -24,6 +24,9 @@ impl Cx {
         if s.leg(leg).role == Role::Agent {
             return self.agent_leg_response(now, s, leg, resp);
         }
+        if matches!(s.phase, Phase::Transferring { target, .. } if target == leg) {
+            return self.transfer_response(now, s, leg, resp);
+        }
         let code = resp.code;
         if code == 100 {
             return;

@@ -161,6 +161,15 @@ pub enum Phase {
         callee: LegId,
         interaction: Option<u64>,
     },
+    /// The callee asked (REFER) to hand the first party to `target`, a new leg ringing
+    /// meanwhile; the first party hears music. `referrer_gone`: the callee has already hung
+    /// up (a blind transfer's usual BYE), so a failed target cannot give the call back.
+    Transferring {
+        referrer: LegId,
+        target: LegId,
+        interaction: Option<u64>,
+        referrer_gone: bool,
+    },
     /// Over; the engine forgets it and writes its CDR.
     Ended(End),
 }
@@ -282,6 +291,7 @@ impl Session {
     pub fn callee(&self) -> Option<LegId> {
         match self.phase {
             Phase::Bridged { callee, .. } => Some(callee),
+            Phase::Transferring { referrer, .. } => Some(referrer),
             _ => None,
         }
     }
@@ -292,7 +302,9 @@ impl Session {
             Phase::Entering { interaction } | Phase::Queued { interaction, .. } => {
                 Some(interaction)
             }
-            Phase::Bridged { interaction, .. } => interaction,
+            Phase::Bridged { interaction, .. } | Phase::Transferring { interaction, .. } => {
+                interaction
+            }
             _ => None,
         }
     }
@@ -360,7 +372,9 @@ impl Session {
             | Phase::Overflowing
             | Phase::Feature
             | Phase::CallingContact { .. } => CallState::Queued,
-            Phase::Bridged { .. } | Phase::Ended(_) => CallState::Answered,
+            Phase::Bridged { .. } | Phase::Transferring { .. } | Phase::Ended(_) => {
+                CallState::Answered
+            }
         };
         let leg = |l: &Leg| {
             let d = l.dialog.as_ref();

@@ -18,3 +18,4 @@ mod reinvite;
 mod ring_timeout;
 mod shutdown;
 mod timers;
+mod transfer;

@@ -1,0 +1,120 @@
+//! Blind transfer by the callee's phone (REFER): 202, NOTIFY 100 Trying, the caller to
+//! music, the target rung on the callee's endpoint; its answer joins the caller (NOTIFY
+//! 200, BYE to the referrer); its failure gives the caller back (NOTIFY with the status).
+
+use super::harness::*;
+
+fn refer(b: &mut Dlg, h: &mut Harness, to: &str) {
+    b.request(
+        h,
+        "REFER",
+        None,
+        &format!("Refer-To: <sip:{to}@{DOMAIN}>\r\n"),
+    );
+}
+
+fn sipfrag(req: &sip::Request) -> String {
+    assert_eq!(req.headers.get("Event"), Some("refer"));
+    String::from_utf8_lossy(&req.body).to_string()
+}
+
+#[test]
+fn blind_transfer_to_a_user_who_answers() {
+    let mut h = Harness::new();
+    let (a, mut b) = connect(&mut h, "");
+    refer(&mut b, &mut h, "1003");
+    h.resp_to(BOB, 202, "REFER");
+    let trying = h.req(BOB, "NOTIFY");
+    assert!(
+        sipfrag(&trying).starts_with("SIP/2.0 100"),
+        "{}",
+        sipfrag(&trying)
+    );
+    h.reply(BOB, &trying, 200, "bob", None);
+    // The caller hears music while Carol rings; her INVITE offers the callee's endpoint.
+    assert!(h.take_media().iter().any(|m| m.starts_with("Play(1/A")));
+    let inv = h.req(CAROL, "INVITE");
+    assert_relay_sdp(&inv.headers, &inv.body, PORT_B);
+    h.assert_no_req(ALICE, "INVITE");
+    h.reply(CAROL, &inv, 180, "carol", None);
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    let media = h.take_media();
+    assert!(media.contains(&"StopPlaying(1/A)".to_string()), "{media:?}");
+    assert!(
+        media.contains(&format!("Connect(1/B, Some({}:{CAROL_RTP}))", CAROL.ip())),
+        "{media:?}"
+    );
+    let done = h.req(BOB, "NOTIFY");
+    assert!(
+        sipfrag(&done).starts_with("SIP/2.0 200"),
+        "{}",
+        sipfrag(&done)
+    );
+    assert!(done
+        .headers
+        .get("Subscription-State")
+        .is_some_and(|v| v.starts_with("terminated")));
+    h.req(BOB, "BYE");
+    // Alice and Carol talk; Alice's BYE reaches Carol.
+    let calls = h.engine.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].id, a.call_id);
+    let mut a = a;
+    a.request(&mut h, "BYE", None, "");
+    h.req(CAROL, "BYE");
+}
+
+#[test]
+fn a_busy_target_gives_the_caller_back() {
+    let mut h = Harness::new();
+    let (_a, mut b) = connect(&mut h, "");
+    refer(&mut b, &mut h, "1003");
+    h.resp_to(BOB, 202, "REFER");
+    h.req(BOB, "NOTIFY");
+    let inv = h.req(CAROL, "INVITE");
+    h.reply(CAROL, &inv, 486, "carol", None);
+    let failed = h.req(BOB, "NOTIFY");
+    assert!(
+        sipfrag(&failed).starts_with("SIP/2.0 486"),
+        "{}",
+        sipfrag(&failed)
+    );
+    assert!(h.take_media().contains(&"StopPlaying(1/A)".to_string()));
+    h.assert_no_req(BOB, "BYE");
+    // Bob and Alice carry on: Bob's BYE ends the call as usual.
+    b.request(&mut h, "BYE", None, "");
+    h.req(ALICE, "BYE");
+}
+
+#[test]
+fn an_unknown_target_is_refused_in_the_notify() {
+    let mut h = Harness::new();
+    let (_a, mut b) = connect(&mut h, "");
+    refer(&mut b, &mut h, "7777");
+    h.resp_to(BOB, 202, "REFER");
+    h.req(BOB, "NOTIFY");
+    let failed = h.req(BOB, "NOTIFY");
+    assert!(
+        sipfrag(&failed).starts_with("SIP/2.0 404"),
+        "{}",
+        sipfrag(&failed)
+    );
+}
+
+#[test]
+fn the_referrer_hanging_up_at_once_does_not_drop_the_caller() {
+    let mut h = Harness::new();
+    let (_a, mut b) = connect(&mut h, "");
+    refer(&mut b, &mut h, "1003");
+    h.resp_to(BOB, 202, "REFER");
+    h.req(BOB, "NOTIFY");
+    b.request(&mut h, "BYE", None, "");
+    h.resp_to(BOB, 200, "BYE");
+    h.assert_no_req(ALICE, "BYE");
+    let inv = h.req(CAROL, "INVITE");
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    h.assert_no_req(ALICE, "BYE");
+    assert_eq!(h.engine.calls().len(), 1);
+}

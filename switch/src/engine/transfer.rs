@@ -1,0 +1,251 @@
+//! Blind transfer from a phone (RFC 3515 REFER, progress as `message/sipfrag` NOTIFYs).
+//!
+//! The callee's phone (an agent on an inbound or queue call) sends REFER with
+//! `Refer-To: <sip:TARGET@...>` in its dialog. The switch accepts it (202), tells the
+//! phone `100 Trying`, moves the first party to music and rings the target's phones as a
+//! new leg on the referrer's relay endpoint. When the target answers, the relay joins
+//! it to the first party, the phone is told `200 OK` and gets our BYE (unless it has hung
+//! up already). When the target fails (busy, no answer, unknown), the phone is told why
+//! (the final status in the sipfrag) and the first party goes back to it; if the phone
+//! has already hung up, the call ends.
+//!
+//! Only the callee's leg may transfer for now, and only blind (a `Replaces` in Refer-To,
+//! an attended transfer, is refused with 501).
+
+use super::session::{Bridge, LegId, LegState, Phase, Prompt, Role, Session};
+use super::setup::ForkSpec;
+use super::{Cx, TxRole};
+use crate::records::{Cause, HangupSide};
+use sip::transaction::TxId;
+use sip::{Method, NameAddr, Request, Response, Uri};
+use std::time::Instant;
+
+/// The user part of a Refer-To value (`<sip:1003@host>`, `sip:1003@host;x`).
+fn refer_target(value: &str) -> Option<(String, bool)> {
+    let inner = match (value.find('<'), value.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &value[a + 1..b],
+        _ => value.trim(),
+    };
+    let replaces = inner.to_ascii_lowercase().contains("replaces=");
+    let uri = Uri::parse(inner.split('?').next().unwrap_or(inner)).ok()?;
+    let user = uri.user.clone()?;
+    Some((user, replaces))
+}
+
+impl Cx {
+    /// A REFER in one of the session's dialogs.
+    pub(super) fn refer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        tx: TxId,
+        req: Request,
+    ) {
+        let Phase::Bridged {
+            callee,
+            interaction,
+        } = s.phase
+        else {
+            return self.reply(now, tx, &req, 491, Some("Request Pending"));
+        };
+        if leg != callee {
+            return self.reply(
+                now,
+                tx,
+                &req,
+                501,
+                Some("Transfer By The Caller Not Supported"),
+            );
+        }
+        let Some((target, replaces)) = req.headers.get("Refer-To").and_then(refer_target) else {
+            return self.reply(now, tx, &req, 400, Some("Bad Refer-To"));
+        };
+        if replaces {
+            return self.reply(now, tx, &req, 501, Some("Attended Transfer Not Supported"));
+        }
+        let mut ok = req.response(202, None, None);
+        let transport = s
+            .leg(leg)
+            .dialog
+            .as_ref()
+            .map_or(sip::transaction::TransportKind::Udp, |d| d.target.transport);
+        ok.headers.push("Contact", self.contact_header(transport));
+        self.layer.respond(now, tx, ok);
+        self.notify_refer(now, s, leg, "100 Trying", false);
+        tracing::info!(call = s.id, %target, "blind transfer asked");
+        let bindings = self.node.lookup(now, &target);
+        if bindings.is_empty() {
+            self.notify_refer(now, s, leg, "404 Not Found", true);
+            return;
+        }
+        if s.codec.is_none() {
+            s.codec = super::sdp::codec_of(&s.legs[0].invite.body).or(Some(media::Codec::PCMU));
+        }
+        let domain = self.config.sip.domain.clone();
+        let mut from = NameAddr::new(Uri::sip(Some(&s.from_user), &domain, None));
+        from.set_param("tag", Some(self.new_tag()));
+        let to = NameAddr::new(Uri::sip(Some(&target), &domain, None));
+        let body = self.offer_sdp(s);
+        let first = s.legs.len();
+        let spec = ForkSpec {
+            from,
+            to,
+            max_forwards: 70,
+            body: &body,
+            extra: vec![(
+                "Referred-By",
+                format!(
+                    "<sip:{}@{domain}>",
+                    s.leg(leg).invite.uri.user.clone().unwrap_or_default()
+                ),
+            )],
+        };
+        // One phone: the target's first binding.
+        self.add_forks(now, s, &bindings[..1], &spec, None, Role::Callee);
+        let new = LegId(first);
+        if s.legs.get(first).is_none_or(|l| !l.pending()) {
+            self.notify_refer(now, s, leg, "503 Service Unavailable", true);
+            return;
+        }
+        let music = self.prompts.music();
+        self.play(s, 0, music, Prompt::Music);
+        s.phase = Phase::Transferring {
+            referrer: leg,
+            target: new,
+            interaction,
+            referrer_gone: false,
+        };
+    }
+
+    /// A response on the transfer target's INVITE.
+    pub(super) fn transfer_response(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        resp: Response,
+    ) {
+        let Phase::Transferring {
+            referrer,
+            target,
+            interaction,
+            referrer_gone,
+        } = s.phase
+        else {
+            return;
+        };
+        let code = resp.code;
+        if code < 200 {
+            return;
+        }
+        if let Some(t) = s.leg(leg).tx {
+            self.tx_owner.remove(&t);
+        }
+        if code >= 300 {
+            s.leg_mut(leg).state = LegState::Failed { code };
+            tracing::info!(call = s.id, code, "transfer target failed");
+            if !referrer_gone {
+                let frag = format!("{code} {}", resp.reason);
+                self.notify_refer(now, s, referrer, &frag, true);
+                self.stop_playing(s, 0);
+                s.phase = Phase::Bridged {
+                    callee: referrer,
+                    interaction,
+                };
+            } else {
+                // Nobody to give the call back to.
+                self.send_bye(now, s, LegId(0));
+                self.end(s, Cause::of_status(code), HangupSide::Callee, code);
+            }
+            return;
+        }
+        let l = s.leg(leg);
+        let Some(d) = super::dialog::Dialog::uac(&l.invite, &resp, l.target) else {
+            return;
+        };
+        let l = s.leg_mut(leg);
+        l.state = LegState::Confirmed;
+        l.dialog = Some(d);
+        if super::sdp::has_sdp(&resp.body, &resp.headers) {
+            self.learn_sdp(s, s.leg(leg).side(), &resp.body);
+        }
+        self.ack_leg(s, leg, Vec::new());
+        self.stop_playing(s, 0);
+        s.phase = Phase::Bridged {
+            callee: target,
+            interaction,
+        };
+        s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
+        s.bridges.push(Bridge::Relay {
+            legs: [0, target.0],
+        });
+        tracing::info!(call = s.id, "transferred");
+        if !referrer_gone {
+            self.notify_refer(now, s, referrer, "200 OK", true);
+            self.send_bye(now, s, referrer);
+        }
+        s.leg_mut(referrer).state = LegState::Failed { code: 200 };
+    }
+
+    /// The referrer hung up during its transfer: the first party stays, waiting for the
+    /// target.
+    pub(super) fn referrer_left(&mut self, now: Instant, s: &mut Session, tx: TxId, req: &Request) {
+        self.reply(now, tx, req, 200, None);
+        if let Phase::Transferring { referrer_gone, .. } = &mut s.phase {
+            *referrer_gone = true;
+        }
+    }
+
+    /// A NOTIFY of the refer subscription to `leg`: `frag` is the sipfrag status line
+    /// after `SIP/2.0`; `done` ends the subscription.
+    fn notify_refer(&mut self, now: Instant, s: &mut Session, leg: LegId, frag: &str, done: bool) {
+        let Some(transport) = s.leg(leg).dialog.as_ref().map(|d| d.target.transport) else {
+            return;
+        };
+        let via = self.via(transport);
+        let contact = self.contact_header(transport);
+        let Some(d) = s.leg_mut(leg).dialog.as_mut() else {
+            return;
+        };
+        let target = d.target;
+        let mut req = d.request(Method::Notify, &via);
+        req.headers.push("Event", "refer");
+        let state = if done {
+            "terminated;reason=noresource"
+        } else {
+            "active;expires=60"
+        };
+        req.headers.push("Subscription-State", state);
+        req.headers.push("Contact", contact);
+        req.headers
+            .push("Content-Type", "message/sipfrag;version=2.0");
+        req.body = format!("SIP/2.0 {frag}\r\n").into_bytes();
+        if let Some(t) = self.send_request(now, req, target) {
+            self.tx_owner.insert(t, (s.id, TxRole::Fire));
+            s.txs.push(t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refer_to_values() {
+        assert_eq!(
+            refer_target("<sip:1003@10.0.0.1>"),
+            Some(("1003".into(), false))
+        );
+        assert_eq!(
+            refer_target("sip:8000@cc.example.com;transport=tcp"),
+            Some(("8000".into(), false))
+        );
+        assert_eq!(
+            refer_target("<sip:1003@h?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>"),
+            Some(("1003".into(), true))
+        );
+        assert_eq!(refer_target("<tel:+15550100>"), None);
+    }
+}
