@@ -246,6 +246,10 @@ mod tests {
             refer_target("<sip:1003@h?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>"),
             Some(("1003".into(), true))
         );
-        assert_eq!(refer_target("<tel:+15550100>"), None);
+        assert_eq!(
+            refer_target("<tel:+15550100>"),
+            Some(("+15550100".into(), false))
+        );
+        assert_eq!(refer_target("<>"), None);
     }
 }
