@@ -124,6 +124,11 @@ impl TonePeer {
         *self.target.lock().unwrap_or_else(|e| e.into_inner()) = Some(addr);
     }
 
+    /// Stop sending (a phone that hung up).
+    pub fn stop_sending(&self) {
+        *self.target.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// What arrived between `from` and `to`, and how much of it is at `freq_hz`.
     pub fn heard(&self, from: Instant, to: Instant, freq_hz: f64) -> Heard {
         let frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());

@@ -388,6 +388,81 @@ fn rest_hold_and_retrieve_of_a_leg() {
     switch.assert_idle();
 }
 
+/// Blind transfer from the agent's phone (REFER to user 3000): the caller hears music
+/// while the target rings, then talks to the target (its tone, measured), the agent's
+/// phone gets NOTIFY 100 then 200 and our BYE.
+#[test]
+fn blind_transfer_by_refer() {
+    if !require("sipp") {
+        return;
+    }
+    let (agent_port, target_port) = (free_port(), free_port());
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
+        .static_user("3000", &format!("sip:3000@127.0.0.1:{target_port}"))
+        .start();
+    let (caller_tone, agent_tone, target_tone) = (700.0, 1900.0, 1300.0);
+    let caller = TonePeer::new(caller_tone);
+    let agent = TonePeer::new(agent_tone);
+    let target = TonePeer::new(target_tone);
+    let agent_sipp = Sipp::scenario("uas_refer")
+        .port(agent_port)
+        .key("rtp_port", &agent.port().to_string())
+        .key("refer_to", "3000")
+        .pause_ms(1500)
+        .spawn();
+    let target_sipp = Sipp::scenario("uas_hold")
+        .port(target_port)
+        .key("rtp_port", &target.port().to_string())
+        .spawn();
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(6000)
+        .spawn();
+    let mut call = Value::Null;
+    switch.wait_for("the answered call", Duration::from_secs(5), || {
+        call = switch.calls().first().cloned().unwrap_or_default();
+        call["state"] == "answered" && call["legs"][1]["rtp_port"].as_u64().is_some()
+    });
+    let port = |i: usize| call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+    let relay_b = SocketAddr::from(([127, 0, 0, 1], port(1)));
+    let t0 = Instant::now();
+    caller.send_to(SocketAddr::from(([127, 0, 0, 1], port(0))));
+    agent.send_to(relay_b);
+    // The target's media goes to the same endpoint the agent's did.
+    target.send_to(relay_b);
+    let r = agent_sipp.wait();
+    r.assert_success(&switch);
+    r.assert_logged("transfer final=SIP/2.0 200 OK", &switch);
+    // The agent's phone hung up (our BYE): its media stops; the relay latches to the
+    // target once the agent's source has been silent a moment.
+    agent.stop_sending();
+    std::thread::sleep(Duration::from_millis(1500));
+    let transferred = Instant::now();
+    std::thread::sleep(Duration::from_millis(1000));
+    let before = caller.heard(
+        t0 + Duration::from_millis(300),
+        t0 + Duration::from_millis(1200),
+        agent_tone,
+    );
+    let after = caller.heard(transferred, Instant::now(), target_tone);
+    let target_heard = target.heard(transferred, Instant::now(), caller_tone);
+    assert!(
+        before.share > 0.5,
+        "the caller first hears the agent: {before:?}"
+    );
+    assert!(after.share > 0.5, "then the target: {after:?}");
+    assert!(
+        target_heard.share > 0.5,
+        "and the target hears the caller: {target_heard:?}"
+    );
+    caller_sipp.wait().assert_success(&switch);
+    target_sipp.wait().assert_success(&switch);
+    eprintln!("caller heard the agent {before:?}, then the target {after:?}");
+    switch.assert_idle();
+}
+
 #[test]
 fn callee_hangs_up() {
     if !require("sipp") {
