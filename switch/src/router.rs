@@ -3,7 +3,9 @@
 //! distributor and the API hold a router; the shards are handed their receivers by
 //! `server.rs`, which creates the channels, so nothing is bound late.
 
-use crate::engine::{CallControl, CallView, ControlError, Origination, OriginationEvent};
+use crate::engine::{
+    CallControl, CallView, ControlError, Origination, OriginationEvent, TransferTo,
+};
 use crate::orders::AcdOrder;
 use sip::transaction::Target;
 use sip::Message;
@@ -33,6 +35,12 @@ pub enum ShardInput {
         call: String,
         leg: usize,
         command: CallControl,
+        reply: oneshot::Sender<Result<CallView, ControlError>>,
+    },
+    /// A blind transfer of one of this shard's calls (REST).
+    Transfer {
+        call: String,
+        transfer: TransferTo,
         reply: oneshot::Sender<Result<CallView, ControlError>>,
     },
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
@@ -131,6 +139,34 @@ impl Router {
         leg: usize,
         command: CallControl,
     ) -> Result<CallView, ControlError> {
+        self.ask(call, |reply| ShardInput::Control {
+            call: call.to_string(),
+            leg,
+            command,
+            reply,
+        })
+        .await
+    }
+
+    /// A blind transfer of the live call `call` (asked as [`Router::control`]).
+    pub async fn transfer(
+        &self,
+        call: &str,
+        transfer: TransferTo,
+    ) -> Result<CallView, ControlError> {
+        self.ask(call, |reply| ShardInput::Transfer {
+            call: call.to_string(),
+            transfer: transfer.clone(),
+            reply,
+        })
+        .await
+    }
+
+    async fn ask(
+        &self,
+        call: &str,
+        make: impl Fn(oneshot::Sender<Result<CallView, ControlError>>) -> ShardInput,
+    ) -> Result<CallView, ControlError> {
         let first = self.shard_for(Some(call.as_bytes()));
         let order = std::iter::once(first).chain((0..self.senders.len()).filter(|i| *i != first));
         for i in order {
@@ -138,13 +174,7 @@ impl Router {
                 continue;
             };
             let (tx, rx) = oneshot::channel();
-            let input = ShardInput::Control {
-                call: call.to_string(),
-                leg,
-                command,
-                reply: tx,
-            };
-            if s.send(input).await.is_err() {
+            if s.send(make(tx)).await.is_err() {
                 continue;
             }
             match rx.await {

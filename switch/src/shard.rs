@@ -164,6 +164,15 @@ impl Shard {
                 self.drain_at(now);
                 let _ = reply.send(result);
             }
+            ShardInput::Transfer {
+                call,
+                transfer,
+                reply,
+            } => {
+                let result = self.engine.transfer(now, &call, transfer);
+                self.drain_at(now);
+                let _ = reply.send(result);
+            }
             ShardInput::Shutdown(done) => {
                 self.input(now, Input::Shutdown);
                 *stopping = Some((now, done));
@@ -239,6 +248,10 @@ impl Shard {
             Output::Publish(event) => match serde_json::to_value(&event) {
                 Ok(v) => fx.distributor.publish(v),
                 Err(e) => tracing::warn!(%e, "unpublishable call event"),
+            },
+            Output::CallChanged(change) => match serde_json::to_value(&change) {
+                Ok(v) => fx.distributor.publish(v),
+                Err(e) => tracing::warn!(%e, "unpublishable call change"),
             },
             Output::Cdr(cdr) => fx.cdrs.record(cdr),
             Output::Report(event) => {

@@ -101,13 +101,39 @@ pub(super) async fn retrieve(
     control(state, principal, path, CallControl::Retrieve).await
 }
 
-async fn control(
+/// `POST /api/calls/{id}/transfer {"target":"1003"}`: a blind transfer of the first
+/// party (the customer) to a user; the agent's leg is released once the target answers,
+/// or gets the customer back if it fails. Answers 202 with the call; the outcome follows
+/// on `/api/events` (`call_changed`: `transferred` or `transfer_failed` with the status).
+pub(super) async fn transfer(
     State(s): State<AppState>,
     Extension(p): Extension<Principal>,
-    PathArgs((call, leg)): PathArgs<(String, usize)>,
-    command: CallControl,
-) -> Result<Json<Value>, ApiError> {
-    let visible = Visibility::of(&s, &p).await;
+    PathArgs(call): PathArgs<String>,
+    JsonBody(b): JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !valid_number(&b.target) {
+        return Err(ApiError::invalid(
+            "target",
+            "must be 1-64 of letters, digits and + * # - _ .",
+        ));
+    }
+    may_control(&s, &p, &call).await?;
+    let transfer = crate::engine::TransferTo { target: b.target };
+    match s.router.transfer(&call, transfer).await {
+        Ok(view) => Ok((StatusCode::ACCEPTED, Json(json!(view)))),
+        Err(e) => Err(control_error(e)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TransferBody {
+    target: String,
+}
+
+/// 404 unless `call` is live, 403 unless the caller may see it.
+async fn may_control(s: &AppState, p: &Principal, call: &str) -> Result<(), ApiError> {
+    let visible = Visibility::of(s, p).await;
     let calls = s.router.calls().await;
     let Some(view) = calls.iter().find(|c| c.id == call) else {
         return Err(ApiError::not_found(
@@ -122,20 +148,34 @@ async fn control(
             "the call has no party of yours nor of your teams",
         ));
     }
-    match s.router.control(&call, leg, command).await {
-        Ok(view) => Ok(Json(json!(view))),
-        Err(e) => {
-            let message = e.to_string();
-            Err(match e {
-                ControlError::NoCall(_) | ControlError::NoLeg(_) => {
-                    ApiError::not_found("not_found", message)
-                }
-                ControlError::NotConnected => ApiError::conflict("not_connected", message),
-                ControlError::AlreadyHeld(_) => ApiError::conflict("already_held", message),
-                ControlError::NotHeld(_) => ApiError::conflict("not_held", message),
-            })
+    Ok(())
+}
+
+fn control_error(e: ControlError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        ControlError::NoCall(_) | ControlError::NoLeg(_) => {
+            ApiError::not_found("not_found", message)
         }
+        ControlError::NotConnected => ApiError::conflict("not_connected", message),
+        ControlError::AlreadyHeld(_) => ApiError::conflict("already_held", message),
+        ControlError::NotHeld(_) => ApiError::conflict("not_held", message),
+        ControlError::NoTarget(_) => ApiError::invalid("target", message),
     }
+}
+
+async fn control(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs((call, leg)): PathArgs<(String, usize)>,
+    command: CallControl,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    s.router
+        .control(&call, leg, command)
+        .await
+        .map(|view| Json(json!(view)))
+        .map_err(control_error)
 }
 
 /// `1001` of `sip:1001@host`, `"Name" <sip:1001@host>;tag=x` or a bare `1001`.

@@ -222,6 +222,22 @@ fn calls() -> Value {
                     "422": {"description": "a bad or unknown extension, a bad number, an unknown agent"},
                 }))},
         },
+        "/api/calls/{id}/transfer": {"post": {"tags": ["calls"],
+            "summary": "Blind-transfer the call's first party (the customer) to a user",
+            "description": "The customer hears music while the target rings; when it answers \
+                the agent's leg is released; when it fails the customer goes back to the agent. \
+                The outcome follows on /api/events as {\"type\":\"call_changed\", \
+                \"change\":\"transferred\"|\"transfer_failed\", \"detail\": status line}.",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "requestBody": body("TransferBody"),
+            "responses": body_errors(json!({
+                "202": ok("the target is being rung", schema("Call")),
+                "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call is not connected (code not_connected)"),
+                "422": {"description": "a bad target, or no reachable phone of it (field target)"},
+            }))}},
         "/api/calls/{id}/legs/{leg}/hold": leg_control("Hold a leg: it hears music, the \
             other party silence (no re-INVITE is sent)", "already_held"),
         "/api/calls/{id}/legs/{leg}/retrieve": leg_control("Retrieve a leg the switch holds: \

@@ -280,6 +280,10 @@ fn switch_views() -> Value {
                 "agent": {"type": "string", "nullable": true,
                     "description": "an ACD agent whose call it is on the event stream; the \
                         extension when left out"}}},
+        "TransferBody": {"type": "object", "additionalProperties": false,
+            "required": ["target"], "properties": {
+                "target": {"type": "string", "pattern": "^[A-Za-z0-9+*#._-]{1,64}$",
+                    "description": "the user the customer is handed to"}}},
         "CallAttempt": {"type": "object", "properties": {
             "attempt": {"type": "integer", "description": "names the call's events"}}},
         "Call": {"type": "object", "properties": {

@@ -101,6 +101,12 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         route(
             M::POST,
+            "/api/calls/{id}/transfer",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::transfer),
+        ),
+        route(
+            M::POST,
             "/api/calls/{id}/legs/{leg}/hold",
             AGENTS_AND_SUPERVISORS,
             post(calls::hold),

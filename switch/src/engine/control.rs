@@ -22,6 +22,13 @@ pub enum CallControl {
     Retrieve,
 }
 
+/// A blind transfer asked over REST: the first party goes to `target` (a user), the other
+/// leg (the agent) is released once the target answers, or gets the call back if it fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferTo {
+    pub target: String,
+}
+
 /// Why a call control was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ControlError {
@@ -35,6 +42,8 @@ pub enum ControlError {
     AlreadyHeld(usize),
     #[error("leg {0} is not held by the switch")]
     NotHeld(usize),
+    #[error("no phone of {0:?} is reachable")]
+    NoTarget(String),
 }
 
 impl Engine {
@@ -61,12 +70,60 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Blind-transfers the first party of `call` to `transfer.target`.
+    pub fn transfer(
+        &mut self,
+        now: Instant,
+        call: &str,
+        transfer: TransferTo,
+    ) -> Result<CallView, ControlError> {
+        let id = self
+            .sessions
+            .iter()
+            .find(|(_, s)| s.view().id == call)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| ControlError::NoCall(call.to_string()))?;
+        let mut result = Err(ControlError::NoCall(call.to_string()));
+        self.with(now, id, |cx, s| {
+            result = match s.phase {
+                Phase::Bridged { callee, .. } => cx
+                    .begin_transfer(now, s, callee, &transfer.target, false)
+                    .map(|()| s.view()),
+                _ => Err(ControlError::NotConnected),
+            };
+        });
+        result
+    }
+}
+
 /// A second of silence, looped.
 fn silence() -> media::Playlist {
     media::Playlist::looped(Arc::from(media::tone::silence(Duration::from_secs(1))))
 }
 
 impl Cx {
+    /// Publish that the call changed, with its whole current view.
+    pub(super) fn call_changed(
+        &mut self,
+        s: &Session,
+        change: &'static str,
+        detail: Option<String>,
+    ) {
+        let agent = s
+            .legs
+            .iter()
+            .find_map(|l| l.agent.as_ref().map(|a| a.as_str().to_string()))
+            .or_else(|| s.outbound.as_ref().map(|o| o.agent.clone()));
+        self.emit(super::Output::CallChanged(super::CallChange {
+            kind: "call_changed",
+            change,
+            detail,
+            agent,
+            call: s.view(),
+        }));
+    }
+
     fn control(
         &mut self,
         s: &mut Session,
@@ -98,6 +155,7 @@ impl Cx {
                 self.play(s, peer.0, silence(), Prompt::Silence);
                 s.leg_mut(this).hold = Hold::Held;
                 tracing::info!(call = s.id, leg, "leg held by the switch");
+                self.call_changed(s, "held", None);
             }
             CallControl::Retrieve => {
                 if s.leg(this).hold != Hold::Held {
@@ -107,6 +165,7 @@ impl Cx {
                 self.stop_playing(s, peer.0);
                 s.leg_mut(this).hold = Hold::Off;
                 tracing::info!(call = s.id, leg, "leg retrieved by the switch");
+                self.call_changed(s, "retrieved", None);
             }
         }
         Ok(())

@@ -141,9 +141,11 @@ impl Cx {
             let music = self.prompts.music();
             self.play(s, peer.0, music, Prompt::Music);
             tracing::info!(call = s.id, leg = leg.0, "call held; the peer hears music");
+            self.call_changed(s, "held", None);
         } else if !hold && was {
             self.stop_playing(s, peer.0);
             tracing::info!(call = s.id, leg = leg.0, "call retrieved");
+            self.call_changed(s, "retrieved", None);
         }
         self.note_hold(s, &req.body);
     }

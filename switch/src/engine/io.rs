@@ -44,6 +44,10 @@ pub enum Output {
     },
     /// An event for desktops' and wallboards' stream.
     Publish(CallEvent),
+    /// A live call changed (held, retrieved, transferred, a transfer failed): published
+    /// on `/api/events` as `{"type":"call_changed","change","detail","agent","call"}` with
+    /// the call's whole current view.
+    CallChanged(CallChange),
     Cdr(Cdr),
     /// Progress of an originated call, for whoever asked for it.
     Report(OriginationEvent),
@@ -108,6 +112,21 @@ pub struct CallEvent {
     pub state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sip_status: Option<u16>,
+}
+
+/// What [`Output::CallChanged`] carries.
+#[derive(Clone, Debug, Serialize)]
+pub struct CallChange {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `held`, `retrieved`, `transfer_started`, `transferred`, `transfer_failed`.
+    pub change: &'static str,
+    /// Why, for a failure (the target's SIP status line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The ACD agent on the call, if any (so the agent's desktop sees it).
+    pub agent: Option<String>,
+    pub call: super::CallView,
 }
 
 /// Running totals of one engine, read by its shard for the metrics.

@@ -27,8 +27,8 @@ mod setup;
 mod tests;
 mod transfer;
 
-pub use control::{CallControl, ControlError};
-pub use io::{CallEvent, Counters, Input, Origination, OriginationEvent, Output};
+pub use control::{CallControl, ControlError, TransferTo};
+pub use io::{CallChange, CallEvent, Counters, Input, Origination, OriginationEvent, Output};
 pub use locator::shard_for;
 pub use node::{LocalNode, Node, NodeError, Registration};
 pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt};

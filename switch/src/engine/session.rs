@@ -169,6 +169,8 @@ pub enum Phase {
         target: LegId,
         interaction: Option<u64>,
         referrer_gone: bool,
+        /// The referrer's phone asked (REFER): it is told the progress in NOTIFYs.
+        notify: bool,
     },
     /// Over; the engine forgets it and writes its CDR.
     Ended(End),

@@ -9,12 +9,16 @@
 //! (the final status in the sipfrag) and the first party goes back to it; if the phone
 //! has already hung up, the call ends.
 //!
+//! The same move is asked over REST (`Engine::transfer`, `POST /api/calls/{id}/transfer`):
+//! then there are no NOTIFYs, and the outcome goes on the event stream (`call_changed`:
+//! `transfer_started`, `transferred`, `transfer_failed` with the target's status).
+//!
 //! Only the callee's leg may transfer for now, and only blind (a `Replaces` in Refer-To,
 //! an attended transfer, is refused with 501).
 
 use super::session::{Bridge, LegId, LegState, Phase, Prompt, Role, Session};
 use super::setup::ForkSpec;
-use super::{Cx, TxRole};
+use super::{ControlError, Cx, TxRole};
 use crate::records::{Cause, HangupSide};
 use sip::transaction::TxId;
 use sip::{Method, NameAddr, Request, Response, Uri};
@@ -42,11 +46,7 @@ impl Cx {
         tx: TxId,
         req: Request,
     ) {
-        let Phase::Bridged {
-            callee,
-            interaction,
-        } = s.phase
-        else {
+        let Phase::Bridged { callee, .. } = s.phase else {
             return self.reply(now, tx, &req, 491, Some("Request Pending"));
         };
         if leg != callee {
@@ -74,10 +74,27 @@ impl Cx {
         self.layer.respond(now, tx, ok);
         self.notify_refer(now, s, leg, "100 Trying", false);
         tracing::info!(call = s.id, %target, "blind transfer asked");
-        let bindings = self.node.lookup(now, &target);
-        if bindings.is_empty() {
+        if self.begin_transfer(now, s, leg, &target, true).is_err() {
             self.notify_refer(now, s, leg, "404 Not Found", true);
-            return;
+        }
+    }
+
+    /// Ring `target` for the first party on `referrer`'s endpoint; the first party hears
+    /// music meanwhile. `notify`: the referrer's phone asked and hears of the progress.
+    pub(super) fn begin_transfer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        referrer: LegId,
+        target: &str,
+        notify: bool,
+    ) -> Result<(), ControlError> {
+        let Phase::Bridged { interaction, .. } = s.phase else {
+            return Err(ControlError::NotConnected);
+        };
+        let bindings = self.node.lookup(now, target);
+        if bindings.is_empty() {
+            return Err(ControlError::NoTarget(target.to_string()));
         }
         if s.codec.is_none() {
             s.codec = super::sdp::codec_of(&s.legs[0].invite.body).or(Some(media::Codec::PCMU));
@@ -85,37 +102,33 @@ impl Cx {
         let domain = self.config.sip.domain.clone();
         let mut from = NameAddr::new(Uri::sip(Some(&s.from_user), &domain, None));
         from.set_param("tag", Some(self.new_tag()));
-        let to = NameAddr::new(Uri::sip(Some(&target), &domain, None));
+        let to = NameAddr::new(Uri::sip(Some(target), &domain, None));
         let body = self.offer_sdp(s);
         let first = s.legs.len();
+        let by = s.leg(referrer).invite.uri.user.clone().unwrap_or_default();
         let spec = ForkSpec {
             from,
             to,
             max_forwards: 70,
             body: &body,
-            extra: vec![(
-                "Referred-By",
-                format!(
-                    "<sip:{}@{domain}>",
-                    s.leg(leg).invite.uri.user.clone().unwrap_or_default()
-                ),
-            )],
+            extra: vec![("Referred-By", format!("<sip:{by}@{domain}>"))],
         };
         // One phone: the target's first binding.
         self.add_forks(now, s, &bindings[..1], &spec, None, Role::Callee);
-        let new = LegId(first);
         if s.legs.get(first).is_none_or(|l| !l.pending()) {
-            self.notify_refer(now, s, leg, "503 Service Unavailable", true);
-            return;
+            return Err(ControlError::NoTarget(target.to_string()));
         }
         let music = self.prompts.music();
         self.play(s, 0, music, Prompt::Music);
         s.phase = Phase::Transferring {
-            referrer: leg,
-            target: new,
+            referrer,
+            target: LegId(first),
             interaction,
             referrer_gone: false,
+            notify,
         };
+        self.call_changed(s, "transfer_started", Some(target.to_string()));
+        Ok(())
     }
 
     /// A response on the transfer target's INVITE.
@@ -131,6 +144,7 @@ impl Cx {
             target,
             interaction,
             referrer_gone,
+            notify,
         } = s.phase
         else {
             return;
@@ -145,14 +159,17 @@ impl Cx {
         if code >= 300 {
             s.leg_mut(leg).state = LegState::Failed { code };
             tracing::info!(call = s.id, code, "transfer target failed");
+            let frag = format!("{code} {}", resp.reason);
             if !referrer_gone {
-                let frag = format!("{code} {}", resp.reason);
-                self.notify_refer(now, s, referrer, &frag, true);
+                if notify {
+                    self.notify_refer(now, s, referrer, &frag, true);
+                }
                 self.stop_playing(s, 0);
                 s.phase = Phase::Bridged {
                     callee: referrer,
                     interaction,
                 };
+                self.call_changed(s, "transfer_failed", Some(frag));
             } else {
                 // Nobody to give the call back to.
                 self.send_bye(now, s, LegId(0));
@@ -182,10 +199,13 @@ impl Cx {
         });
         tracing::info!(call = s.id, "transferred");
         if !referrer_gone {
-            self.notify_refer(now, s, referrer, "200 OK", true);
+            if notify {
+                self.notify_refer(now, s, referrer, "200 OK", true);
+            }
             self.send_bye(now, s, referrer);
         }
         s.leg_mut(referrer).state = LegState::Failed { code: 200 };
+        self.call_changed(s, "transferred", None);
     }
 
     /// The referrer hung up during its transfer: the first party stays, waiting for the

@@ -118,3 +118,50 @@ fn the_referrer_hanging_up_at_once_does_not_drop_the_caller() {
     h.assert_no_req(ALICE, "BYE");
     assert_eq!(h.engine.calls().len(), 1);
 }
+
+#[test]
+fn a_rest_transfer_rings_the_target_without_notifies() {
+    let mut h = Harness::new();
+    let (a, _b) = connect(&mut h, "");
+    let now = h.now;
+    let view = h
+        .engine
+        .transfer(
+            now,
+            &a.call_id,
+            crate::engine::TransferTo {
+                target: "1003".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(view.id, a.call_id);
+    h.input(crate::engine::Input::Tick);
+    let inv = h.req(CAROL, "INVITE");
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    // The agent's phone hears no NOTIFY, only our BYE.
+    h.assert_no_req(BOB, "NOTIFY");
+    h.req(BOB, "BYE");
+    let changes: Vec<&'static str> = h
+        .outputs
+        .iter()
+        .filter_map(|o| match o {
+            crate::engine::Output::CallChanged(c) => Some(c.change),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changes, ["transfer_started", "transferred"]);
+    // An unknown target is refused at once.
+    let now = h.now;
+    let err = h
+        .engine
+        .transfer(
+            now,
+            &a.call_id,
+            crate::engine::TransferTo {
+                target: "7777".into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err, crate::engine::ControlError::NoTarget("7777".into()));
+}
