@@ -463,6 +463,92 @@ fn blind_transfer_by_refer() {
     switch.assert_idle();
 }
 
+/// Blind transfer over REST (`POST /api/calls/{id}/transfer`): a busy target gives the
+/// call back to the agent (the event says why), then a target that answers takes the
+/// caller and the agent's phone gets our BYE.
+#[test]
+fn rest_blind_transfer() {
+    if !require("sipp") {
+        return;
+    }
+    let (agent_port, busy_port, target_port) = (free_port(), free_port(), free_port());
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
+        .static_user("2900", &format!("sip:2900@127.0.0.1:{busy_port}"))
+        .static_user("3000", &format!("sip:3000@127.0.0.1:{target_port}"))
+        .start();
+    let events = switch.events("/api/events");
+    let (caller, agent, target) = (
+        TonePeer::new(700.0),
+        TonePeer::new(1900.0),
+        TonePeer::new(1300.0),
+    );
+    let agent_sipp = Sipp::scenario("uas_hold")
+        .port(agent_port)
+        .key("rtp_port", &agent.port().to_string())
+        .spawn();
+    let busy_sipp = Sipp::scenario("uas_busy").port(busy_port).spawn();
+    let target_sipp = Sipp::scenario("uas_hold")
+        .port(target_port)
+        .key("rtp_port", &target.port().to_string())
+        .spawn();
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(5000)
+        .spawn();
+    let mut call = Value::Null;
+    switch.wait_for("the answered call", Duration::from_secs(5), || {
+        call = switch.calls().first().cloned().unwrap_or_default();
+        call["state"] == "answered" && call["legs"][1]["rtp_port"].as_u64().is_some()
+    });
+    let id = call["id"].as_str().unwrap_or_default().to_string();
+    let port = |i: usize| call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+    caller.send_to(SocketAddr::from(([127, 0, 0, 1], port(0))));
+    agent.send_to(SocketAddr::from(([127, 0, 0, 1], port(1))));
+    let path = format!("/api/calls/{id}/transfer");
+    // A busy target: the call comes back to the agent, and the event says why.
+    let r = switch.request_json("POST", &path, Some(r#"{"target":"2900"}"#), 202);
+    assert_eq!(r["id"], id.as_str());
+    let failed = events.wait_for(Duration::from_secs(5), |e| {
+        e["type"] == "call_changed" && e["change"] == "transfer_failed"
+    });
+    let failed = failed.unwrap_or_else(|| switch.fail("no transfer_failed event"));
+    assert!(
+        failed["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("486")),
+        "{failed}"
+    );
+    busy_sipp.wait().assert_success(&switch);
+    let back = Instant::now();
+    std::thread::sleep(Duration::from_millis(800));
+    let talking = caller.heard(back + Duration::from_millis(200), Instant::now(), 1900.0);
+    assert!(
+        talking.share > 0.5,
+        "the caller talks to the agent again: {talking:?}"
+    );
+    // Unknown targets are refused at once.
+    let r = switch.request("POST", &path, Some(r#"{"target":"7777"}"#));
+    assert_eq!(r.status, 422, "{}", r.body);
+    // A target that answers.
+    target.send_to(SocketAddr::from(([127, 0, 0, 1], port(1))));
+    switch.request_json("POST", &path, Some(r#"{"target":"3000"}"#), 202);
+    assert!(events
+        .wait_for(Duration::from_secs(5), |e| e["change"] == "transferred")
+        .is_some());
+    agent_sipp.wait().assert_success(&switch);
+    agent.stop_sending();
+    std::thread::sleep(Duration::from_millis(1500));
+    let t = Instant::now();
+    std::thread::sleep(Duration::from_millis(800));
+    let now = caller.heard(t, Instant::now(), 1300.0);
+    assert!(now.share > 0.5, "the caller hears the target: {now:?}");
+    caller_sipp.wait().assert_success(&switch);
+    target_sipp.wait().assert_success(&switch);
+    switch.assert_idle();
+}
+
 #[test]
 fn callee_hangs_up() {
     if !require("sipp") {
