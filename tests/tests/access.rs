@@ -124,9 +124,12 @@ fn tokens(s: &Switch) -> Callers {
 
 const ALL: [&str; 6] = ["admin", "1001", "1002", "2001", "1010", "1009"];
 
-/// (method, path, body, callers allowed, the status they get). Everyone else gets 403,
-/// an anonymous caller 401. Rows run in order (a later one may rely on an earlier one).
-fn matrix() -> Vec<(&'static str, String, Option<String>, Vec<&'static str>, u16)> {
+/// One row of the matrix: (method, path, body, callers allowed, the status they get).
+type Row = (&'static str, String, Option<String>, Vec<&'static str>, u16);
+
+/// Everyone not allowed gets 403, an anonymous caller 401. Rows run in order (a later one
+/// may rely on an earlier one).
+fn matrix() -> Vec<Row> {
     let state = r#"{"state":"not_ready","reason":"coaching"}"#.to_string();
     let campaign = r#"{"name":"Matrix","queue":"8000"}"#.to_string();
     vec![

@@ -18,6 +18,24 @@ fn trusting_switch(uas_port: u16) -> Switch {
         .start()
 }
 
+/// The first live call once answered with both relay ports known: its id, and the relay
+/// addresses facing the caller (leg 0) and the callee (leg 1), where each party's media goes.
+fn answered_media(switch: &Switch) -> (String, SocketAddr, SocketAddr) {
+    let mut call = Value::Null;
+    switch.wait_for("the answered call", Duration::from_secs(5), || {
+        call = switch.calls().first().cloned().unwrap_or_default();
+        call["state"] == "answered"
+            && call["legs"][0]["rtp_port"].as_u64().is_some()
+            && call["legs"][1]["rtp_port"].as_u64().is_some()
+    });
+    let relay = |i: usize| {
+        let port = call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+        SocketAddr::from(([127, 0, 0, 1], port))
+    };
+    let id = call["id"].as_str().unwrap_or_default().to_string();
+    (id, relay(0), relay(1))
+}
+
 #[test]
 fn basic_call_udp() {
     if !require("sipp") {
@@ -250,17 +268,10 @@ fn hold_and_retrieve_with_music_on_hold() {
         .pause_ms(step.as_millis() as u64)
         .spawn();
     // The relay's ports, from the live call: each peer sends its tone there.
-    let mut ports = (0u16, 0u16);
-    switch.wait_for("the answered call", Duration::from_secs(5), || {
-        let calls = switch.calls();
-        let legs = &calls.first().map(|c| c["legs"].clone()).unwrap_or_default();
-        let port = |i: usize| legs[i]["rtp_port"].as_u64().unwrap_or(0) as u16;
-        ports = (port(0), port(1));
-        calls.first().is_some_and(|c| c["state"] == "answered") && ports.0 > 0 && ports.1 > 0
-    });
+    let (_, relay_a, relay_b) = answered_media(&switch);
     let t0 = Instant::now();
-    caller.send_to(SocketAddr::from(([127, 0, 0, 1], ports.0)));
-    callee.send_to(SocketAddr::from(([127, 0, 0, 1], ports.1)));
+    caller.send_to(relay_a);
+    callee.send_to(relay_b);
     // Talk, hold and retrieved each last `step`; measure in the middle of each.
     let window = |i: u32| {
         let from = t0 + step * i + Duration::from_millis(400);
@@ -329,29 +340,31 @@ fn rest_hold_and_retrieve_of_a_leg() {
         .key("rtp_port", &caller.port().to_string())
         .pause_ms((step * 3).as_millis() as u64)
         .spawn();
-    let mut call = Value::Null;
-    switch.wait_for("the answered call", Duration::from_secs(5), || {
-        call = switch.calls().first().cloned().unwrap_or_default();
-        call["state"] == "answered" && call["legs"][1]["rtp_port"].as_u64().is_some()
-    });
-    let id = call["id"].as_str().unwrap_or_default().to_string();
-    let port = |i: usize| call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+    let (id, relay_a, relay_b) = answered_media(&switch);
     let t0 = Instant::now();
-    caller.send_to(SocketAddr::from(([127, 0, 0, 1], port(0))));
-    callee.send_to(SocketAddr::from(([127, 0, 0, 1], port(1))));
+    caller.send_to(relay_a);
+    callee.send_to(relay_b);
     std::thread::sleep(step);
+    let holding_from = Instant::now();
     let held = switch.post_json(&format!("/api/calls/{id}/legs/1/hold"), None);
+    let held_at = Instant::now();
     assert_eq!(held["legs"][1]["hold"], "held", "{held}");
     let again = switch.request("POST", &format!("/api/calls/{id}/legs/1/hold"), None);
     assert_eq!(again.status, 409, "{}", again.body);
     std::thread::sleep(step);
+    let back_from = Instant::now();
     let back = switch.post_json(&format!("/api/calls/{id}/legs/1/retrieve"), None);
+    let back_at = Instant::now();
     assert_eq!(back["legs"][1]["hold"], "off", "{back}");
     std::thread::sleep(step);
-    let window = |i: u32| {
-        let from = t0 + step * i + Duration::from_millis(400);
-        (from, from + Duration::from_millis(700))
-    };
+    // Each stretch from a moment after its change to a moment before the next.
+    let settle = Duration::from_millis(300);
+    let windows = [
+        (t0 + settle, holding_from),
+        (held_at + settle, back_from),
+        (back_at + settle, Instant::now()),
+    ];
+    let window = |i: usize| windows[i];
     let callee_hears = |w: (Instant, Instant)| callee.heard(w.0, w.1, caller_tone);
     let caller_hears = |w: (Instant, Instant)| caller.heard(w.0, w.1, callee_tone);
     assert!(
@@ -420,24 +433,17 @@ fn blind_transfer_by_refer() {
         .key("rtp_port", &caller.port().to_string())
         .pause_ms(6000)
         .spawn();
-    let mut call = Value::Null;
-    switch.wait_for("the answered call", Duration::from_secs(5), || {
-        call = switch.calls().first().cloned().unwrap_or_default();
-        call["state"] == "answered" && call["legs"][1]["rtp_port"].as_u64().is_some()
-    });
-    let port = |i: usize| call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
-    let relay_b = SocketAddr::from(([127, 0, 0, 1], port(1)));
+    let (_, relay_a, relay_b) = answered_media(&switch);
     let t0 = Instant::now();
-    caller.send_to(SocketAddr::from(([127, 0, 0, 1], port(0))));
+    caller.send_to(relay_a);
     agent.send_to(relay_b);
-    // The target's media goes to the same endpoint the agent's did.
-    target.send_to(relay_b);
     let r = agent_sipp.wait();
     r.assert_success(&switch);
     r.assert_logged("transfer final=SIP/2.0 200 OK", &switch);
-    // The agent's phone hung up (our BYE): its media stops; the relay latches to the
-    // target once the agent's source has been silent a moment.
+    // The agent's phone hung up (our BYE): its media stops. The target, answered, sends
+    // to the same relay endpoint the agent's phone did; the relay latches to it.
     agent.stop_sending();
+    target.send_to(relay_b);
     std::thread::sleep(Duration::from_millis(1500));
     let transferred = Instant::now();
     std::thread::sleep(Duration::from_millis(1000));
@@ -497,15 +503,9 @@ fn rest_blind_transfer() {
         .key("rtp_port", &caller.port().to_string())
         .pause_ms(5000)
         .spawn();
-    let mut call = Value::Null;
-    switch.wait_for("the answered call", Duration::from_secs(5), || {
-        call = switch.calls().first().cloned().unwrap_or_default();
-        call["state"] == "answered" && call["legs"][1]["rtp_port"].as_u64().is_some()
-    });
-    let id = call["id"].as_str().unwrap_or_default().to_string();
-    let port = |i: usize| call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
-    caller.send_to(SocketAddr::from(([127, 0, 0, 1], port(0))));
-    agent.send_to(SocketAddr::from(([127, 0, 0, 1], port(1))));
+    let (id, relay_a, relay_b) = answered_media(&switch);
+    caller.send_to(relay_a);
+    agent.send_to(relay_b);
     let path = format!("/api/calls/{id}/transfer");
     // A busy target: the call comes back to the agent, and the event says why.
     let r = switch.request_json("POST", &path, Some(r#"{"target":"2900"}"#), 202);
@@ -532,7 +532,7 @@ fn rest_blind_transfer() {
     let r = switch.request("POST", &path, Some(r#"{"target":"7777"}"#));
     assert_eq!(r.status, 422, "{}", r.body);
     // A target that answers.
-    target.send_to(SocketAddr::from(([127, 0, 0, 1], port(1))));
+    target.send_to(relay_b);
     switch.request_json("POST", &path, Some(r#"{"target":"3000"}"#), 202);
     assert!(events
         .wait_for(Duration::from_secs(5), |e| e["change"] == "transferred")

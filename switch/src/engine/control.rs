@@ -47,6 +47,15 @@ pub enum ControlError {
 }
 
 impl Engine {
+    /// The session whose call id (as the call list shows it) is `call`.
+    fn session_of(&self, call: &str) -> Result<u64, ControlError> {
+        self.sessions
+            .iter()
+            .find(|(_, s)| s.view().id == call)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| ControlError::NoCall(call.to_string()))
+    }
+
     /// Carries out `command` on leg `leg` of the call `call` (its id in the call list);
     /// the call as it is now, or why not.
     pub fn control(
@@ -56,12 +65,7 @@ impl Engine {
         leg: usize,
         command: CallControl,
     ) -> Result<CallView, ControlError> {
-        let id = self
-            .sessions
-            .iter()
-            .find(|(_, s)| s.view().id == call)
-            .map(|(id, _)| *id)
-            .ok_or_else(|| ControlError::NoCall(call.to_string()))?;
+        let id = self.session_of(call)?;
         let mut result = Err(ControlError::NoCall(call.to_string()));
         self.with(now, id, |cx, s| {
             result = cx.control(s, leg, command).map(|()| s.view());
@@ -78,12 +82,7 @@ impl Engine {
         call: &str,
         transfer: TransferTo,
     ) -> Result<CallView, ControlError> {
-        let id = self
-            .sessions
-            .iter()
-            .find(|(_, s)| s.view().id == call)
-            .map(|(id, _)| *id)
-            .ok_or_else(|| ControlError::NoCall(call.to_string()))?;
+        let id = self.session_of(call)?;
         let mut result = Err(ControlError::NoCall(call.to_string()));
         self.with(now, id, |cx, s| {
             result = match s.phase {

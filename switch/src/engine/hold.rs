@@ -79,6 +79,16 @@ pub(super) fn restated(sdp: &[u8], dir: &str) -> Vec<u8> {
 }
 
 impl Cx {
+    /// Our Contact for a message in `leg`'s dialog (on that dialog's transport).
+    pub(super) fn leg_contact(&self, s: &Session, leg: LegId) -> String {
+        let transport = s
+            .leg(leg)
+            .dialog
+            .as_ref()
+            .map_or(sip::transaction::TransportKind::Udp, |d| d.target.transport);
+        self.contact_header(transport)
+    }
+
     /// Whether a re-INVITE from `leg` is a hold or a retrieve the switch answers itself.
     pub(super) fn is_hold_change(&self, s: &Session, leg: LegId, req: &Request) -> bool {
         matches!(s.phase, Phase::Bridged { .. })
@@ -118,12 +128,7 @@ impl Cx {
             return self.reply(now, tx, &req, 488, Some("Bad SDP"));
         };
         let mut resp = req.response(200, None, None);
-        let transport = s
-            .leg(leg)
-            .dialog
-            .as_ref()
-            .map_or(sip::transaction::TransportKind::Udp, |d| d.target.transport);
-        resp.headers.push("Contact", self.contact_header(transport));
+        resp.headers.push("Contact", self.leg_contact(s, leg));
         if leg.0 == 0 {
             self.refresh_session(now, s);
             add_session_headers(s, &mut resp);

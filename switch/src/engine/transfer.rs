@@ -65,12 +65,7 @@ impl Cx {
             return self.reply(now, tx, &req, 501, Some("Attended Transfer Not Supported"));
         }
         let mut ok = req.response(202, None, None);
-        let transport = s
-            .leg(leg)
-            .dialog
-            .as_ref()
-            .map_or(sip::transaction::TransportKind::Udp, |d| d.target.transport);
-        ok.headers.push("Contact", self.contact_header(transport));
+        ok.headers.push("Contact", self.leg_contact(s, leg));
         self.layer.respond(now, tx, ok);
         self.notify_refer(now, s, leg, "100 Trying", false);
         tracing::info!(call = s.id, %target, "blind transfer asked");
