@@ -1,7 +1,9 @@
 //! Two real softphones (baresip) register to the switch with digest authentication and call
 //! each other; RTP must flow both ways through the switch's own ports, checked by counting
-//! packets per leg and in `/metrics`. The caller hangs up with a real BYE; then the CDR, the
-//! live-call list and the media sessions must show a cleanly finished call.
+//! packets per leg and in `/metrics`. The caller holds and resumes from the phone (answered
+//! by the switch, the callee's phone asked nothing). The caller hangs up with a real BYE;
+//! then the CDR, the live-call list and the media sessions must show a cleanly finished
+//! call.
 //!
 //! Needs `baresip` (Debian `baresip-core`) on PATH: without it the test prints
 //! `skipped: baresip not installed`, except under CI (`CI=true`), where it fails.
@@ -179,6 +181,45 @@ fn run(ctx: &mut Ctx) -> Result<()> {
         relayed_after - relayed_before > (2 * MIN_PACKETS) as f64,
         "switch_rtp_packets_relayed_total grew by {} in {secs:.1} s (from {relayed_before})",
         relayed_after - relayed_before
+    );
+
+    // A puts the call on hold from the phone (`/hold`: a re-INVITE a=sendonly) and
+    // resumes it: the switch answers both itself (B's phone is asked nothing and hears
+    // music meanwhile), the call's view says who holds, and RTP flows both ways again.
+    let hold_of = |s: &Switch| {
+        s.calls()
+            .iter()
+            .find(|c| c["id"] == call_id.as_str())
+            .map(|c| c["legs"][0]["hold"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    a.command("hold", "", Duration::from_secs(5))?;
+    ensure!(
+        switch.wait_until(Duration::from_secs(5), || hold_of(switch) == "holding"),
+        "A's hold did not reach the switch: {:?}",
+        switch.calls()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    a.command("resume", "", Duration::from_secs(5))?;
+    ensure!(
+        switch.wait_until(Duration::from_secs(5), || hold_of(switch) == "off"),
+        "A's resume did not reach the switch: {:?}",
+        switch.calls()
+    );
+    let before = leg_counters(switch, &call_id)?;
+    std::thread::sleep(Duration::from_secs(1));
+    let after = leg_counters(switch, &call_id)?;
+    for (i, (b0, b1)) in before.iter().zip(&after).enumerate() {
+        let (d_in, d_out) = (b1.1.saturating_sub(b0.1), b1.2.saturating_sub(b0.2));
+        ensure!(
+            d_in > 20 && d_out > 20,
+            "after the resume leg {i} moved {d_in} packets in and {d_out} out in 1 s"
+        );
+    }
+    ensure!(
+        !b.log().contains("re-INVITE") && !b.event_types().iter().any(|t| t.contains("HOLD")),
+        "B's phone heard of the hold: {:?}",
+        b.event_types()
     );
 
     // A hangs up: a BYE to the switch, which must send one to B.
