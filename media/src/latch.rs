@@ -13,6 +13,10 @@
 //!   the relay port cannot take the stream over), unless the latched source has been silent
 //!   for [`RELATCH_AFTER`]: then the new source wins, which covers a NAT rebinding or a phone
 //!   changing its port mid-call;
+//! - except the signalled address itself: latched elsewhere, a packet from exactly the
+//!   address the SDP gave takes the side back at once. After a transfer the new party's
+//!   SDP resets the latch while the old phone's last packets may still arrive; they must
+//!   not hold the new party off for [`RELATCH_AFTER`].
 //! - new SDP with a different address (re-INVITE, transfer) resets the latch.
 //!
 //! This is plain state with the clock passed in, so every rule is tested without sockets.
@@ -90,7 +94,10 @@ impl Latch {
                 self.last_heard = Some(now);
                 Verdict::Known
             }
-            (Some(_), Some(heard)) if now.saturating_duration_since(heard) < RELATCH_AFTER => {
+            (Some(_), Some(heard))
+                if now.saturating_duration_since(heard) < RELATCH_AFTER
+                    && self.expected != Some(source) =>
+            {
                 Verdict::Rejected
             }
             (previous, _) => {
@@ -122,6 +129,31 @@ mod tests {
         assert_eq!(latch.accept(nat, now), Verdict::Latched { previous: None });
         assert_eq!(latch.destination(), Some(nat));
         assert_eq!(latch.accept(nat, now), Verdict::Known);
+    }
+
+    #[test]
+    fn the_signalled_address_takes_the_side_back_at_once() {
+        let mut latch = Latch::default();
+        let now = Instant::now();
+        let (old_phone, new_party) = (addr("192.0.2.1:5000"), addr("192.0.2.9:7000"));
+        // New SDP (a transfer) resets the latch; the old phone's last packet latches it.
+        latch.set_expected(Some(new_party));
+        assert_eq!(
+            latch.accept(old_phone, now),
+            Verdict::Latched { previous: None }
+        );
+        // The party the SDP named speaks: it wins at once, not after RELATCH_AFTER.
+        assert_eq!(
+            latch.accept(new_party, now + Duration::from_millis(20)),
+            Verdict::Latched {
+                previous: Some(old_phone)
+            }
+        );
+        assert_eq!(latch.destination(), Some(new_party));
+        assert_eq!(
+            latch.accept(old_phone, now + Duration::from_millis(40)),
+            Verdict::Rejected
+        );
     }
 
     #[test]
