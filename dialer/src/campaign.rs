@@ -114,13 +114,15 @@ impl fmt::Display for CampaignCommand {
 
 /// How a previewed record turns into a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PreviewMode {
-    /// Nothing dials until the agent clicks call.
-    Manual,
+    /// Nothing dials until the agent clicks call. (Struct variants, so
+    /// `deny_unknown_fields` holds: serde skips it for unit variants of an internally
+    /// tagged enum.)
+    Manual {},
     /// Accepting the record dials its first callable number (a pulled record is accepted
     /// by pulling it; a pushed one by the accept action).
-    DialOnAccept,
+    DialOnAccept {},
     /// The first callable number is dialled `seconds` after the record reaches the
     /// agent, unless the agent calls or declines first.
     Countdown { seconds: u32 },
@@ -234,7 +236,7 @@ pub struct CampaignSpec {
 }
 
 fn default_preview() -> PreviewMode {
-    PreviewMode::Manual
+    PreviewMode::Manual {}
 }
 fn default_time_zone() -> Tz {
     Tz::UTC

@@ -70,7 +70,12 @@ fn schemathesis(switch: &Switch, filter: &[String], what: &str) {
         ])
         .args(["--phases", "coverage,fuzzing,stateful"])
         .args(["-n", "20", "-w", "1", "--seed", "1", "--no-color"])
-        .args(["--output-truncate", "false", "--generation-database", "none"])
+        .args([
+            "--output-truncate",
+            "false",
+            "--generation-database",
+            "none",
+        ])
         .args(filter)
         .output();
     let out = match out {

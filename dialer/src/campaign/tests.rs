@@ -10,7 +10,7 @@ fn minimal() -> CampaignSpec {
 fn defaults_are_valid() {
     let spec = minimal();
     spec.validate().unwrap();
-    assert_eq!(spec.preview, PreviewMode::Manual);
+    assert_eq!(spec.preview, PreviewMode::Manual {});
     assert_eq!(spec.max_attempts, 3);
     assert_eq!(spec.time_zone, Tz::UTC);
     assert!(spec.call_results.iter().any(|r| r.code == "callback"));
@@ -139,4 +139,27 @@ fn patch_keeps_absent_fields() {
     assert_eq!(spec.max_attempts, 5);
     assert_eq!(spec.name, "Renewals");
     assert!(serde_json::from_str::<CampaignPatch>(r#"{"nmae":"x"}"#).is_err());
+}
+
+#[test]
+fn preview_modes_refuse_unknown_fields() {
+    for (text, mode) in [
+        (r#"{"mode":"manual"}"#, PreviewMode::Manual {}),
+        (r#"{"mode":"dial_on_accept"}"#, PreviewMode::DialOnAccept {}),
+        (
+            r#"{"mode":"countdown","seconds":5}"#,
+            PreviewMode::Countdown { seconds: 5 },
+        ),
+    ] {
+        let parsed: PreviewMode = serde_json::from_str(text).unwrap();
+        assert_eq!(parsed, mode);
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
+    }
+    for bad in [
+        r#"{"mode":"manual","x":1}"#,
+        r#"{"mode":"dial_on_accept","seconds":3}"#,
+        r#"{"mode":"countdown","seconds":5,"x":1}"#,
+    ] {
+        assert!(serde_json::from_str::<PreviewMode>(bad).is_err(), "{bad}");
+    }
 }

@@ -171,7 +171,8 @@ impl Preview {
         };
         self.acd(name, AcdState::Reserved);
         self.notify(name, Notification::Preview(Box::new(preview.view())));
-        let dial_now = pull.is_some() && preview.campaign.spec.preview == PreviewMode::DialOnAccept;
+        let dial_now =
+            pull.is_some() && preview.campaign.spec.preview == PreviewMode::DialOnAccept {};
         let state = if dial_now {
             self.auto_dial(now, name, preview)
         } else {

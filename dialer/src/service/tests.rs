@@ -171,7 +171,7 @@ async fn start_pushes_to_ready_agents_and_the_countdown_dials() {
 #[tokio::test]
 async fn exhausted_campaigns_complete_and_agents_are_told() {
     let db = TestDb::sqlite().await;
-    let (dialer, c) = setup(&db, PreviewMode::Manual).await;
+    let (dialer, c) = setup(&db, PreviewMode::Manual {}).await;
     dialer
         .command(c.id, CampaignCommand::Load, t0())
         .await
@@ -222,7 +222,7 @@ async fn exhausted_campaigns_complete_and_agents_are_told() {
 #[tokio::test]
 async fn a_restart_during_a_call_leaves_the_outcome_to_the_agent() {
     let db = TestDb::sqlite().await;
-    let (dialer, c) = setup(&db, PreviewMode::DialOnAccept).await;
+    let (dialer, c) = setup(&db, PreviewMode::DialOnAccept {}).await;
     for cmd in [CampaignCommand::Load, CampaignCommand::Start] {
         dialer.command(c.id, cmd, t0()).await.unwrap();
     }

@@ -68,7 +68,7 @@ fn early_call_beats_the_countdown() {
 
 #[test]
 fn new_number_is_validated_and_added() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     f.pull(1);
     let bad = f.input(Input::Call {
         agent: AGENT.into(),
@@ -130,7 +130,7 @@ fn decline_call_later_returns_the_record_with_a_retry_time() {
 
 #[test]
 fn decline_do_not_call_closes_the_record_and_lists_its_numbers() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     f.pull(1);
     f.input(Input::Decline {
         agent: AGENT.into(),
@@ -149,7 +149,7 @@ fn decline_do_not_call_closes_the_record_and_lists_its_numbers() {
 
 #[test]
 fn calling_window_is_enforced() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     // 22:00 in London: closed until 09:00 next day.
     f.now = "2024-01-10T22:00:00Z".parse().unwrap();
     f.pull(1);
@@ -225,7 +225,7 @@ fn dnc_numbers_are_never_dialled() {
 
 #[test]
 fn dial_on_accept_dials_a_pulled_record_at_once() {
-    let mut f = Flow::new(PreviewMode::DialOnAccept);
+    let mut f = Flow::new(PreviewMode::DialOnAccept {});
     let out = f.pull(1);
     assert!(start_attempt(&out).is_some());
     assert_eq!(acd_states(&out), [AcdState::Reserved]);

@@ -23,7 +23,7 @@ fn recovered(pending: bool, next: Option<NextStatus>) -> Recovered {
 
 /// The flow of a node that just started, with Alice owing the outcome of record 1.
 fn restored() -> Flow {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     let mut record = lease(1, f.now).record;
     record.attempts = 1;
     let until = f.now + Duration::hours(1);
@@ -116,7 +116,7 @@ fn an_outcome_not_given_in_time_returns_the_record_by_the_rules() {
 
 #[test]
 fn a_returned_record_is_news_for_the_agent_at_login() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     let next = NextStatus::Ready { at: t0() };
     f.input(Input::CallInterrupted {
         agent: AGENT.into(),
@@ -138,7 +138,7 @@ fn a_returned_record_is_news_for_the_agent_at_login() {
 
 #[test]
 fn call_progress_is_saved_while_the_call_lasts() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     f.pull(1);
     f.input(Input::Accept {
         agent: AGENT.into(),

@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn outcome_is_required_before_the_next_record() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     f.pull(1);
     f.input(Input::Accept {
         agent: AGENT.into(),
@@ -78,7 +78,7 @@ fn outcome_is_required_before_the_next_record() {
 
 #[test]
 fn retry_exhaustion_and_callbacks() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     // Record already called once: with max_attempts 2 a busy now fails it.
     f.input(Input::RequestNext {
         agent: AGENT.into(),
@@ -176,7 +176,7 @@ fn records_are_pushed_to_ready_agents_on_start_and_after_each_outcome() {
     })
     .unwrap();
     f.input(Input::Campaign(campaign(
-        PreviewMode::Manual,
+        PreviewMode::Manual {},
         CampaignStatus::Loaded,
     )))
     .unwrap();
@@ -186,7 +186,7 @@ fn records_are_pushed_to_ready_agents_on_start_and_after_each_outcome() {
         matches!(&out[0], Output::Notify { agent, event: Notification::CampaignStatus { status: CampaignStatus::Loaded, .. } } if agent == AGENT)
     );
     f.input(Input::Campaign(campaign(
-        PreviewMode::Manual,
+        PreviewMode::Manual {},
         CampaignStatus::Running,
     )))
     .unwrap();
@@ -233,7 +233,7 @@ fn records_are_pushed_to_ready_agents_on_start_and_after_each_outcome() {
 
 #[test]
 fn an_expired_preview_goes_back_and_the_agent_is_rona() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     f.pull(1);
     assert_eq!(
         f.p.poll_timeout(),
@@ -251,7 +251,7 @@ fn an_expired_preview_goes_back_and_the_agent_is_rona() {
 
 #[test]
 fn failed_writes_keep_the_agent_where_it_was() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     f.pull(1);
     f.input(Input::Accept {
         agent: AGENT.into(),
@@ -298,7 +298,7 @@ fn failed_writes_keep_the_agent_where_it_was() {
 
 #[test]
 fn wrong_inputs_are_refused() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     assert_eq!(
         f.input(Input::RequestNext {
             agent: AGENT.into(),
@@ -307,7 +307,7 @@ fn wrong_inputs_are_refused() {
         Err(PreviewError::UnknownCampaign(CampaignId(99)))
     );
     f.input(Input::Campaign(campaign(
-        PreviewMode::Manual,
+        PreviewMode::Manual {},
         CampaignStatus::Paused,
     )))
     .unwrap();
@@ -319,7 +319,7 @@ fn wrong_inputs_are_refused() {
         Err(PreviewError::CampaignNotRunning { .. })
     ));
     f.input(Input::Campaign(campaign(
-        PreviewMode::Manual,
+        PreviewMode::Manual {},
         CampaignStatus::Running,
     )))
     .unwrap();
@@ -354,7 +354,7 @@ fn wrong_inputs_are_refused() {
 
 #[test]
 fn a_lease_after_logout_is_given_back() {
-    let mut f = Flow::new(PreviewMode::Manual);
+    let mut f = Flow::new(PreviewMode::Manual {});
     f.input(Input::RequestNext {
         agent: AGENT.into(),
         campaign: CampaignId(7),
