@@ -380,6 +380,40 @@ pub fn trace_ms(stamp: &Option<String>) -> Option<i64> {
 }
 
 /// Asserts that a SIPp peer got no SIP message at all.
+/// A countdown campaign (`seconds`) holding the one record `row` (values for
+/// `external_id,name,phone_mobile`), started with the agent Ready; the campaign and the
+/// agent's session once the record is on screen.
+pub fn previewing(switch: &Switch, seconds: u32, row: &str) -> (i64, Value) {
+    let campaign = create_campaign(switch, json!({"mode": "countdown", "seconds": seconds}));
+    let report = import(
+        switch,
+        campaign,
+        &format!("external_id,name,phone_mobile\n{row}\n"),
+    );
+    assert_eq!(report["inserted"], 1, "import report: {report:#}");
+    login_ready(switch);
+    load_and_start(switch, campaign);
+    let s = wait_session(switch, "a record in preview", Duration::from_secs(5), |s| {
+        s["state"] == "previewing"
+    });
+    (campaign, s)
+}
+
+/// Nothing of a refused dial reached SIP or media: no call, no CDR, neither SIPp saw a
+/// message, no RTP at the agent's phone.
+pub fn assert_nothing_dialled(
+    switch: &Switch,
+    phone: SippProcess,
+    contact: SippProcess,
+    sink: &RtpSink,
+) {
+    assert!(switch.calls().is_empty(), "calls: {:?}", switch.calls());
+    assert!(switch.cdrs().is_empty(), "CDRs: {:?}", switch.cdrs());
+    assert_untouched(&contact.stop(), "the contact (trunk)", switch);
+    assert_untouched(&phone.stop(), "the agent's phone", switch);
+    assert_eq!(sink.packets(), 0, "RTP reached the agent's phone");
+}
+
 pub fn assert_untouched(result: &SippResult, who: &str, switch: &Switch) {
     if !result.messages.trim().is_empty() {
         switch.fail(&format!(
