@@ -33,6 +33,15 @@ pub struct AgentConfig {
 }
 
 impl AgentConfig {
+    /// The SIP user the agent's voice offers ring: its extension, else its id.
+    pub fn phone(&self) -> &str {
+        if self.extension.is_empty() {
+            self.id.as_str()
+        } else {
+            &self.extension
+        }
+    }
+
     pub fn new(id: impl Into<AgentId>) -> Self {
         AgentConfig {
             id: id.into(),

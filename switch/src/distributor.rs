@@ -396,13 +396,7 @@ impl Task {
                     let extension = self
                         .engine
                         .agent_config(&agent)
-                        .map(|a| {
-                            if a.extension.is_empty() {
-                                a.id.as_str().to_string()
-                            } else {
-                                a.extension.clone()
-                            }
-                        })
+                        .map(|a| a.phone().to_string())
                         .unwrap_or_default();
                     self.publish(json!({"type": "offer", "interaction": interaction.0, "agent": agent, "queue": queue, "channel": channel}));
                     self.record_interaction(interaction.0, &queue, "offered", Some(&agent), at_ms);

@@ -188,15 +188,7 @@ async fn originate(
     }
     let who = acd::AgentId::new(&agent);
     let extension = distributor
-        .read(move |e, _| {
-            e.agent_config(&who).map(|a| {
-                if a.extension.is_empty() {
-                    a.id.as_str().to_string()
-                } else {
-                    a.extension.clone()
-                }
-            })
-        })
+        .read(move |e, _| e.agent_config(&who).map(|a| a.phone().to_string()))
         .await
         .flatten();
     let Some(extension) = extension else {

@@ -131,8 +131,7 @@ impl Router {
         out
     }
 
-    /// Call control on the live call `call`: asked of the shard its Call-ID names first,
-    /// then of the others (a call the switch placed lives where it was placed).
+    /// Call control on the live call `call`, on the shard that owns it ([`Router::ask`]).
     pub async fn control(
         &self,
         call: &str,
@@ -162,15 +161,18 @@ impl Router {
         .await
     }
 
+    /// Asks the shard whose number `call` names (as its SIP is routed) first, then the
+    /// others: a call that arrived with Replaces or Join lives on the shard of the dialog
+    /// it names, which the locator forwarded it to.
     async fn ask(
         &self,
         call: &str,
         make: impl Fn(oneshot::Sender<Result<CallView, ControlError>>) -> ShardInput,
     ) -> Result<CallView, ControlError> {
         let first = self.shard_for(Some(call.as_bytes()));
-        let order = std::iter::once(first).chain((0..self.senders.len()).filter(|i| *i != first));
-        for i in order {
-            let Some(s) = self.senders.get(i) else {
+        let others = (0..self.senders.len()).filter(|i| *i != first);
+        for shard in std::iter::once(first).chain(others) {
+            let Some(s) = self.senders.get(shard) else {
                 continue;
             };
             let (tx, rx) = oneshot::channel();

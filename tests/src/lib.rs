@@ -20,6 +20,7 @@
 //! ```
 
 pub mod baresip;
+mod fixtures;
 mod http;
 mod ports;
 pub mod rtp;
@@ -28,6 +29,7 @@ mod switch;
 mod tools;
 pub mod ws;
 
+pub use fixtures::two_teams;
 pub use http::{http_get, http_request, http_request_raw, http_request_with, HttpResponse};
 pub use ports::{free_port, wait_listening, Proto};
 pub use sipp::{scenario_path, Sipp, SippProcess, SippResult};

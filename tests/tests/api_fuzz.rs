@@ -10,43 +10,13 @@
 //! WebSocket stream, which no HTTP fuzzer can drive); then those, last, where losing the
 //! credential only turns answers into the documented 401/403.
 
-use e2e::{require, Switch, SwitchConfig};
+use e2e::{require, Switch};
 use std::process::Command;
 
+/// Two teams of agents, a supervisor and a campaign manager, so the fuzzer meets
+/// accounts, teams and scopes that exist.
 fn switch() -> Switch {
-    let mut c = SwitchConfig::new();
-    for id in ["1001", "1002", "1010"] {
-        c = c.user(id, &format!("pass{id}"));
-    }
-    c.extra(
-        r#"
-[[queues]]
-dn = "8000"
-name = "Sales"
-[[agents]]
-id = "1001"
-extension = "1001"
-queues = ["8000"]
-[[agents]]
-id = "1002"
-extension = "1002"
-queues = ["8000"]
-[[teams]]
-name = "sales"
-queues = ["8000"]
-[[accounts]]
-id = "1001"
-roles = ["agent"]
-teams = ["sales"]
-agent = "1001"
-[[accounts]]
-id = "1010"
-roles = ["supervisor"]
-teams = ["sales"]
-extension = "1010"
-"#,
-    )
-    .start()
+    e2e::two_teams().start()
 }
 
 const RISKY: [&str; 6] = [

@@ -59,16 +59,17 @@ impl Accounts {
                 .any(|a| a.id != id && a.has(Role::Administrator) && !a.locked)
     }
 
-    /// Creates (`create`) or replaces an account.
+    /// Creates (`create`) or replaces an account; the account, and whether it is new.
     pub async fn save(
         &self,
         actor: &Actor,
         id: &str,
         change: AccountChange,
         create: bool,
-    ) -> Result<AccountView, AccountError> {
+    ) -> Result<(AccountView, bool), AccountError> {
         self.check_change(id, &change)?;
         let existing = read(&self.inner.directory).accounts.get(id).cloned();
+        let is_new = existing.is_none();
         let account = match (existing, create) {
             (Some(_), true) => return Err(AccountError::Exists(id.into())),
             (None, false) | (None, true) => {
@@ -118,7 +119,6 @@ impl Accounts {
                 }
             }
         };
-        let is_new = !read(&self.inner.directory).accounts.contains_key(id);
         self.put_account(account.clone()).await?;
         let action = if is_new {
             "account_created"
@@ -127,7 +127,7 @@ impl Accounts {
         };
         self.audit(actor, action, id, &roles_text(&account.roles))
             .await;
-        Ok(account.view())
+        Ok((account.view(), is_new))
     }
 
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), AccountError> {

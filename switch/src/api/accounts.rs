@@ -250,7 +250,7 @@ pub(super) async fn create_account(
         return Err(ApiError::invalid("id", "missing"));
     };
     let change = change_of(&s, &id, b).await?;
-    let view = s
+    let (view, _) = s
         .accounts
         .save(&actor(&p, client), &id, change, true)
         .await?;
@@ -278,8 +278,7 @@ pub(super) async fn put_account(
         return Err(ApiError::invalid("id", "differs from the path"));
     }
     let change = change_of(&s, &id, b).await?;
-    let created = s.accounts.get(&id).is_none();
-    let view = s
+    let (view, created) = s
         .accounts
         .save(&actor(&p, client), &id, change, false)
         .await?;

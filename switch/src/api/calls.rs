@@ -57,13 +57,7 @@ impl Visibility {
             .read(move |e, _| {
                 e.agent_configs()
                     .filter(|a| agents.contains(a.id.as_str()))
-                    .map(|a| {
-                        if a.extension.is_empty() {
-                            a.id.as_str().to_string()
-                        } else {
-                            a.extension.clone()
-                        }
-                    })
+                    .map(|a| a.phone().to_string())
                     .collect()
             })
             .await
@@ -218,22 +212,17 @@ async fn may_call_from(s: &AppState, p: &Principal, b: &ClickToCall) -> Result<(
     }
     if p.has(Role::Supervisor) {
         let scope = s.accounts.scope(p);
+        let agent_ok = b.agent.as_deref().is_none_or(|a| scope.agent(a));
         let extension = b.extension.clone();
         let team_phone = s
             .distributor
             .read(move |e, _| {
-                e.agent_configs().any(|a| {
-                    scope.agent(a.id.as_str())
-                        && (a.extension == extension
-                            || (a.extension.is_empty() && a.id.as_str() == extension))
-                })
+                e.agent_configs()
+                    .any(|a| scope.agent(a.id.as_str()) && a.phone() == extension)
             })
             .await
             .unwrap_or(false);
-        let agent_ok = b
-            .agent
-            .as_deref()
-            .is_none_or(|a| s.accounts.scope(p).agent(a));
+
         if team_phone && agent_ok {
             return Ok(());
         }

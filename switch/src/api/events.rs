@@ -51,6 +51,7 @@ pub(super) async fn events(
     let viewer = Viewer {
         scope: s.accounts.scope(&principal),
         campaigns: principal.is_admin() || principal.has(Role::CampaignManager),
+        only: agent.clone(),
     };
     if let Some(id) = agent.clone() {
         if !viewer.scope.agent(id.as_str()) {
@@ -69,29 +70,41 @@ pub(super) async fn events(
         }
     }
     let ws = ws.map_err(|e| ApiError::new(e.status(), "websocket_required", e.body_text()))?;
-    Ok(ws.on_upgrade(move |socket| stream(socket, s, agent, viewer)))
+    Ok(ws.on_upgrade(move |socket| stream(socket, s, viewer)))
 }
 
-/// What one stream's caller may see.
+/// What one stream's caller may see, and the agent a desktop asked for (`?agent=`).
 #[derive(Clone)]
 struct Viewer {
     scope: Scope,
     /// Dialer-wide events (imports, recovery): campaign managers and administrators.
     campaigns: bool,
+    only: Option<AgentId>,
 }
 
 impl Viewer {
-    /// Whether the event (JSON text) is for this caller: one naming an agent if the agent
-    /// is in scope, else one naming a queue if the queue is; dialer-wide ones for campaign
-    /// managers; anything for an administrator.
+    /// Whether the event (JSON text, parsed once here) is for this stream: not one naming
+    /// an agent other than `only`; then, one naming an agent if the agent is in scope, else
+    /// one naming a queue if the queue is; dialer-wide ones for campaign managers; anything
+    /// for an administrator.
     fn sees(&self, text: &str) -> bool {
-        if self.scope == Scope::All {
+        let all = self.scope == Scope::All;
+        if all && self.only.is_none() {
             return true;
         }
         let Ok(v) = serde_json::from_str::<Value>(text) else {
-            return false;
+            return all;
         };
-        if let Some(agent) = named_agent(&v) {
+        let agent = named_agent(&v);
+        if let (Some(only), Some(named)) = (&self.only, agent) {
+            if named != only.as_str() {
+                return false;
+            }
+        }
+        if all {
+            return true;
+        }
+        if let Some(agent) = agent {
             return self.scope.agent(agent);
         }
         if let Some(queue) = v.get("queue").and_then(Value::as_str) {
@@ -111,17 +124,14 @@ fn named_agent(v: &Value) -> Option<&str> {
 /// How often a WebSocket event stream is pinged.
 const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
-async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>, viewer: Viewer) {
+async fn stream(mut socket: WebSocket, s: AppState, viewer: Viewer) {
     let mut rx = s.distributor.subscribe();
     let mut shutdown = s.shutdown.clone();
     if *shutdown.borrow_and_update() {
         let _ = socket.send(going_away()).await;
         return;
     }
-    if send_snapshot(&mut socket, &s, agent.as_ref(), &viewer, None)
-        .await
-        .is_err()
-    {
+    if send_snapshot(&mut socket, &s, &viewer, None).await.is_err() {
         return;
     }
     // Pings keep a quiet stream within the HTTP idle timeout (at least 30 s) and find
@@ -136,9 +146,7 @@ async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>, view
             }
             event = rx.recv() => match event {
                 Ok(text) => {
-                    if agent.as_ref().is_some_and(|a| names_other_agent(&text, a))
-                        || !viewer.sees(&text)
-                    {
+                    if !viewer.sees(&text) {
                         continue;
                     }
                     if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
@@ -147,7 +155,7 @@ async fn stream(mut socket: WebSocket, s: AppState, agent: Option<AgentId>, view
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(missed, "event stream client lagged; sending a snapshot");
-                    if send_snapshot(&mut socket, &s, agent.as_ref(), &viewer, Some(missed))
+                    if send_snapshot(&mut socket, &s, &viewer, Some(missed))
                         .await
                         .is_err()
                     {
@@ -183,11 +191,10 @@ fn going_away() -> Message {
 async fn send_snapshot(
     socket: &mut WebSocket,
     s: &AppState,
-    agent: Option<&AgentId>,
     viewer: &Viewer,
     missed: Option<u64>,
 ) -> Result<(), ()> {
-    let only = agent.cloned();
+    let only = viewer.only.clone();
     let scope = viewer.scope.clone();
     let mut snapshot = s
         .distributor
@@ -216,14 +223,6 @@ async fn send_snapshot(
         .map_err(|_| ())
 }
 
-/// Whether the event names an agent other than `agent` (and so is not for its desktop).
-fn names_other_agent(text: &str, agent: &AgentId) -> bool {
-    let Ok(v) = serde_json::from_str::<Value>(text) else {
-        return false;
-    };
-    named_agent(&v).is_some_and(|a| a != agent.as_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,11 +237,30 @@ mod tests {
         let queued = r#"{"type":"queued","interaction":1,"queue":"8000","position":1}"#;
         let ended =
             r#"{"type":"interaction","interaction":1,"queue":"8000","event":"ended","agent":null}"#;
-        assert!(!names_other_agent(own, &alice));
-        assert!(names_other_agent(other, &alice));
-        assert!(names_other_agent(offer_other, &alice));
-        assert!(!names_other_agent(queued, &alice));
-        assert!(!names_other_agent(ended, &alice));
-        assert!(!names_other_agent("not json", &alice));
+        let desktop = Viewer {
+            scope: Scope::All,
+            campaigns: true,
+            only: Some(alice),
+        };
+        assert!(desktop.sees(own));
+        assert!(!desktop.sees(other));
+        assert!(!desktop.sees(offer_other));
+        assert!(desktop.sees(queued));
+        assert!(desktop.sees(ended));
+        assert!(desktop.sees("not json"));
+        // A scoped caller: its agent and queue only, never what it cannot parse.
+        let scoped = Viewer {
+            scope: Scope::Limited {
+                agents: ["alice".to_string()].into(),
+                queues: ["9000".to_string()].into(),
+            },
+            campaigns: false,
+            only: None,
+        };
+        assert!(scoped.sees(own));
+        assert!(!scoped.sees(other));
+        assert!(!scoped.sees(queued), "queue 8000 is not its");
+        assert!(!scoped.sees("not json"));
+        assert!(!scoped.sees(r#"{"type":"import_progress","progress":{}}"#));
     }
 }

@@ -51,7 +51,7 @@ impl Engine {
     fn session_of(&self, call: &str) -> Result<u64, ControlError> {
         self.sessions
             .iter()
-            .find(|(_, s)| s.view().id == call)
+            .find(|(_, s)| s.call_id() == call)
             .map(|(id, _)| *id)
             .ok_or_else(|| ControlError::NoCall(call.to_string()))
     }
@@ -139,10 +139,6 @@ impl Cx {
         };
         if s.anchor.is_none() {
             return Err(ControlError::NotConnected);
-        }
-        if s.codec.is_none() {
-            let offer = s.legs[0].invite.body.clone();
-            s.codec = super::sdp::codec_of(&offer).or(Some(media::Codec::PCMU));
         }
         match command {
             CallControl::Hold => {

@@ -140,9 +140,6 @@ impl Cx {
         let was = s.leg(leg).hold == Hold::Holding;
         s.leg_mut(leg).hold = if hold { Hold::Holding } else { Hold::Off };
         if hold && !was {
-            if s.codec.is_none() {
-                s.codec = codec_of(&req.body).or(Some(media::Codec::PCMU));
-            }
             let music = self.prompts.music();
             self.play(s, peer.0, music, Prompt::Music);
             tracing::info!(call = s.id, leg = leg.0, "call held; the peer hears music");

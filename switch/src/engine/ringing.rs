@@ -3,7 +3,7 @@
 //! agent legs are in [`super::originate`].
 
 use super::hangup::add_session_headers;
-use super::sdp::has_sdp;
+use super::sdp::{codec_of, has_sdp};
 use super::session::{Bridge, LegId, LegState, Negotiation, Phase, Role, Session};
 use super::{CallTimer, Cx, TxRole};
 use crate::records::{Cause, HangupSide};
@@ -162,6 +162,10 @@ impl Cx {
     fn answer(&mut self, now: Instant, s: &mut Session, leg: LegId, resp: Response) {
         if !self.take_answer(now, s, leg, &resp) {
             return;
+        }
+        if has_sdp(&resp.body, &resp.headers) {
+            // The call's codec, for what the switch plays into it later (hold, transfer).
+            s.codec = codec_of(&resp.body);
         }
         let Some((tx, mut out)) = self.caller_ok(s) else {
             return;

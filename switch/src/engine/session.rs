@@ -260,7 +260,9 @@ pub struct Session {
     pub timer: Option<SessionTimer>,
     /// The SDP we last sent the first party, to answer its body-less refreshes locally.
     pub sdp_to_a: Vec<u8>,
-    /// The codec agreed with the first party for what the switch plays to it.
+    /// The call's G.711 codec, for what the switch plays into it: agreed with the first
+    /// party when the switch answers it, else the callee's answer's (set when it
+    /// answers). `None`: not G.711, so nothing is played (silence, not a wrong codec).
     pub codec: Option<media::Codec>,
     pub outbound: Option<Outbound>,
 }
@@ -358,6 +360,19 @@ impl Session {
             .map(|(i, _)| LegId(i))
     }
 
+    /// The call's id in the call list and for call control: the first party's Call-ID (the
+    /// caller's, or that of our INVITE to the agent of a call the switch placed).
+    pub fn call_id(&self) -> &str {
+        match self.legs.first() {
+            Some(l) if l.role == Role::Caller => l
+                .dialog
+                .as_ref()
+                .map_or(self.our_call_id.as_str(), |d| d.call_id.as_str()),
+            Some(l) => l.invite.headers.call_id().unwrap_or_default(),
+            None => &self.our_call_id,
+        }
+    }
+
     pub fn view(&self) -> CallView {
         let state = match self.phase {
             Phase::Anchoring { .. } | Phase::Entering { .. } | Phase::CallingAgent => {
@@ -402,13 +417,8 @@ impl Session {
         if let Some(c) = self.callee() {
             legs.push(leg(self.leg(c)));
         }
-        let id = match self.legs.first() {
-            Some(l) if l.role == Role::Caller => l.dialog.as_ref().map(|d| d.call_id.clone()),
-            Some(l) => Some(l.invite.headers.call_id().unwrap_or_default().to_string()),
-            None => None,
-        };
         CallView {
-            id: id.unwrap_or_else(|| self.our_call_id.clone()),
+            id: self.call_id().to_string(),
             relay: self.relay(),
             state,
             from: self.from_uri.clone(),

@@ -91,9 +91,6 @@ impl Cx {
         if bindings.is_empty() {
             return Err(ControlError::NoTarget(target.to_string()));
         }
-        if s.codec.is_none() {
-            s.codec = super::sdp::codec_of(&s.legs[0].invite.body).or(Some(media::Codec::PCMU));
-        }
         let domain = self.config.sip.domain.clone();
         let mut from = NameAddr::new(Uri::sip(Some(&s.from_user), &domain, None));
         from.set_param("tag", Some(self.new_tag()));

@@ -10,6 +10,17 @@ fn two_phones() -> Harness {
     Harness::with(opts)
 }
 
+/// Alice calls 1002: both phones get the INVITE and ring. The caller's dialog and the two
+/// INVITEs.
+fn both_ringing(h: &mut Harness) -> (Dlg, sip::Request, sip::Request) {
+    let a = h.call(ALICE, "1001", "1002", Some(&sdp_at(ALICE, ALICE_RTP)), "");
+    let inv1 = h.req(BOB, "INVITE");
+    let inv2 = h.req(BOB2, "INVITE");
+    h.reply(BOB, &inv1, 180, "bob", None);
+    h.reply(BOB2, &inv2, 180, "bob2", None);
+    (a, inv1, inv2)
+}
+
 #[test]
 fn caller_cancels_both_forks() {
     let mut h = two_phones();
@@ -55,11 +66,7 @@ fn caller_cancels_both_forks() {
 #[test]
 fn first_answer_cancels_the_other_fork() {
     let mut h = two_phones();
-    let mut a = h.call(ALICE, "1001", "1002", Some(&sdp_at(ALICE, ALICE_RTP)), "");
-    let inv1 = h.req(BOB, "INVITE");
-    let inv2 = h.req(BOB2, "INVITE");
-    h.reply(BOB, &inv1, 180, "bob", None);
-    h.reply(BOB2, &inv2, 180, "bob2", None);
+    let (mut a, inv1, inv2) = both_ringing(&mut h);
 
     h.reply(BOB2, &inv2, 200, "bob2", Some(&sdp_at(BOB2, BOB_RTP)));
     let ok = h.resp_to(ALICE, 200, "INVITE");
@@ -86,11 +93,7 @@ fn first_answer_cancels_the_other_fork() {
 #[test]
 fn answer_crossing_our_cancel_is_released() {
     let mut h = two_phones();
-    let mut a = h.call(ALICE, "1001", "1002", Some(&sdp_at(ALICE, ALICE_RTP)), "");
-    let inv1 = h.req(BOB, "INVITE");
-    let inv2 = h.req(BOB2, "INVITE");
-    h.reply(BOB, &inv1, 180, "bob", None);
-    h.reply(BOB2, &inv2, 180, "bob2", None);
+    let (mut a, inv1, inv2) = both_ringing(&mut h);
     h.reply(BOB, &inv1, 200, "bob", Some(&sdp_at(BOB, BOB_RTP)));
     let ok = h.resp_to(ALICE, 200, "INVITE");
     a.answered(&ok);
