@@ -24,33 +24,31 @@ use crate::playback::Playback;
 use crate::player::Player;
 use crate::playlist::Playlist;
 use crate::port_pool::PortPool;
+pub use crate::relay::Hears;
 use crate::relay::{ActiveGuard, Command, Relay, RelaySide};
 use crate::socket::SideSockets;
 use crate::stats::{SessionCounters, SessionStats, TotalCounters, Totals};
 
-/// Which leg a side of a session faces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The side facing leg A (by convention the caller).
-    A,
-    /// The side facing leg B.
-    B,
-}
+/// One endpoint of a session: a port pair facing one leg. Endpoints [`Side::A`] and
+/// [`Side::B`] are bound with the session and relay to each other; more are added for
+/// consultations, conferences and supervisors ([`MediaSession::add_endpoint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Side(pub u8);
 
 impl Side {
-    /// The opposite side: where this side's media is relayed to.
+    /// The endpoint facing leg A (by convention the caller).
+    pub const A: Side = Side(0);
+    /// The endpoint facing leg B.
+    pub const B: Side = Side(1);
+
+    /// The other of the session's first two endpoints (A for B, B for A): where a
+    /// two-party call relays this one's media. Not meaningful for added endpoints.
     pub fn other(self) -> Side {
-        match self {
-            Side::A => Side::B,
-            Side::B => Side::A,
-        }
+        Side(self.0 ^ 1)
     }
 
     pub(crate) fn index(self) -> usize {
-        match self {
-            Side::A => 0,
-            Side::B => 1,
-        }
+        usize::from(self.0)
     }
 }
 
@@ -100,10 +98,11 @@ impl MediaEngine {
         let (commands, receiver) = mpsc::unbounded_channel();
         self.totals.session_started();
         let relay = Relay {
-            sides: [RelaySide::new(a), RelaySide::new(b)],
+            sides: vec![Some(RelaySide::new(a, Side::B)), Some(RelaySide::new(b, Side::A))],
             commands: receiver,
             counters: Arc::clone(&counters),
             totals: Arc::clone(&self.totals),
+            ticker: crate::mixer::Ticker::default(),
             _active: ActiveGuard(Arc::clone(&self.totals)),
         };
         let task = runtime.spawn(relay.run());
@@ -115,6 +114,8 @@ impl MediaEngine {
             a_port,
             b_port,
             advertised_ip: self.advertised_ip,
+            bind_ip: self.bind_ip,
+            pool: Arc::clone(&self.pool),
         })
     }
 
@@ -144,6 +145,8 @@ pub struct MediaSession {
     a_port: u16,
     b_port: u16,
     advertised_ip: IpAddr,
+    bind_ip: IpAddr,
+    pool: Arc<PortPool>,
 }
 
 impl MediaSession {
@@ -157,11 +160,13 @@ impl MediaSession {
         self.b_port
     }
 
-    /// The RTP port of `side`.
+    /// The RTP port of `side` (A or B; an added endpoint's port is what
+    /// [`MediaSession::add_endpoint`] returned).
     pub fn port(&self, side: Side) -> u16 {
-        match side {
-            Side::A => self.a_port,
-            Side::B => self.b_port,
+        if side == Side::A {
+            self.a_port
+        } else {
+            self.b_port
         }
     }
 
@@ -222,6 +227,30 @@ impl MediaSession {
     /// playback's receiver resolves to an error unless it had already finished.
     pub fn stop_playing(&self, side: Side) {
         let _ = self.commands.send(Command::StopPlaying { side });
+    }
+
+    /// Binds a new endpoint `side` (not A or B) for another leg of the call: a consulted
+    /// party, a conference participant, a supervisor. It hears nothing until
+    /// [`MediaSession::hear`] says what. Its RTP port (RTCP is one above), or why not.
+    pub fn add_endpoint(&self, side: Side) -> Result<u16, MediaError> {
+        let sockets = SideSockets::bind(&self.pool, self.bind_ip)?;
+        let port = sockets.port();
+        self.commands
+            .send(Command::AddSide { side, sockets })
+            .map_err(|_| MediaError::NoRuntime)?;
+        tracing::debug!(side = side.0, port, "media endpoint added");
+        Ok(port)
+    }
+
+    /// Closes endpoint `side`; whatever heard it hears nothing from it any more.
+    pub fn remove_endpoint(&self, side: Side) {
+        let _ = self.commands.send(Command::RemoveSide { side });
+    }
+
+    /// What `side`'s leg hears: another endpoint's packets as they are (a relay), the mix
+    /// of several, or nothing. A player on `side` still takes precedence while it plays.
+    pub fn hear(&self, side: Side, hears: Hears) {
+        let _ = self.commands.send(Command::Hear { side, hears });
     }
 
     /// The session's counters right now.

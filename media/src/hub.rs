@@ -61,6 +61,32 @@ impl MediaHub {
                 }
                 None
             }
+            MediaCommand::AddEndpoint { endpoint } => {
+                let added = self
+                    .relays
+                    .get(&endpoint.relay)
+                    .map(|s| s.add_endpoint(endpoint.side));
+                Some(match added {
+                    Some(Ok(port)) => MediaEvent::EndpointAdded { endpoint, port },
+                    Some(Err(e)) => {
+                        tracing::error!(%e, "no media ports for an added endpoint");
+                        MediaEvent::EndpointFailed { endpoint }
+                    }
+                    None => MediaEvent::EndpointFailed { endpoint },
+                })
+            }
+            MediaCommand::Hear { endpoint, hears } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.hear(endpoint.side, hears);
+                }
+                None
+            }
+            MediaCommand::RemoveEndpoint { endpoint } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.remove_endpoint(endpoint.side);
+                }
+                None
+            }
             MediaCommand::Probe { relay } => {
                 self.relays.get(&relay).map(|s| MediaEvent::Activity {
                     relay,

@@ -23,6 +23,7 @@ pub mod g711;
 pub mod graph;
 mod hub;
 mod latch;
+pub mod mixer;
 mod playback;
 mod player;
 mod playlist;
@@ -36,7 +37,7 @@ pub mod tone;
 pub mod wav;
 
 pub use codec::Codec;
-pub use engine::{MediaEngine, MediaSession, Side};
+pub use engine::{Hears, MediaEngine, MediaSession, Side};
 pub use error::MediaError;
 pub use hub::MediaHub;
 pub use player::{Player, MAX_LATENESS, PACKET_LEN, PTIME, SAMPLES_PER_PACKET};

@@ -4,7 +4,7 @@
 //! `server.rs`, which creates the channels, so nothing is bound late.
 
 use crate::engine::{
-    CallControl, CallView, ControlError, Origination, OriginationEvent, TransferTo,
+    CallOp, CallView, ControlError, Origination, OriginationEvent,
 };
 use crate::orders::AcdOrder;
 use sip::transaction::Target;
@@ -30,17 +30,10 @@ pub enum ShardInput {
         origination: Origination,
         report: mpsc::UnboundedSender<OriginationEvent>,
     },
-    /// Call control on one of this shard's calls (REST hold, retrieve, ...).
-    Control {
+    /// Call control on one of this shard's calls (REST hold, transfer, consult, ...).
+    Call {
         call: String,
-        leg: usize,
-        command: CallControl,
-        reply: oneshot::Sender<Result<CallView, ControlError>>,
-    },
-    /// A blind transfer of one of this shard's calls (REST).
-    Transfer {
-        call: String,
-        transfer: TransferTo,
+        op: CallOp,
         reply: oneshot::Sender<Result<CallView, ControlError>>,
     },
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
@@ -132,30 +125,10 @@ impl Router {
     }
 
     /// Call control on the live call `call`, on the shard that owns it ([`Router::ask`]).
-    pub async fn control(
-        &self,
-        call: &str,
-        leg: usize,
-        command: CallControl,
-    ) -> Result<CallView, ControlError> {
-        self.ask(call, |reply| ShardInput::Control {
+    pub async fn call_op(&self, call: &str, op: CallOp) -> Result<CallView, ControlError> {
+        self.ask(call, |reply| ShardInput::Call {
             call: call.to_string(),
-            leg,
-            command,
-            reply,
-        })
-        .await
-    }
-
-    /// A blind transfer of the live call `call` (asked as [`Router::control`]).
-    pub async fn transfer(
-        &self,
-        call: &str,
-        transfer: TransferTo,
-    ) -> Result<CallView, ControlError> {
-        self.ask(call, |reply| ShardInput::Transfer {
-            call: call.to_string(),
-            transfer: transfer.clone(),
+            op: op.clone(),
             reply,
         })
         .await

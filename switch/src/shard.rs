@@ -154,22 +154,8 @@ impl Shard {
             ShardInput::Calls(reply) => {
                 let _ = reply.send(self.calls());
             }
-            ShardInput::Control {
-                call,
-                leg,
-                command,
-                reply,
-            } => {
-                let result = self.engine.control(now, &call, leg, command);
-                self.drain_at(now);
-                let _ = reply.send(result);
-            }
-            ShardInput::Transfer {
-                call,
-                transfer,
-                reply,
-            } => {
-                let result = self.engine.transfer(now, &call, transfer);
+            ShardInput::Call { call, op, reply } => {
+                let result = self.engine.call_op(now, &call, op);
                 self.drain_at(now);
                 let _ = reply.send(result);
             }
@@ -199,6 +185,9 @@ impl Shard {
                     let (inbound, outbound) = match leg.side {
                         media::Side::A => (stats.a_to_b_packets, stats.b_to_a_packets),
                         media::Side::B => (stats.b_to_a_packets, stats.a_to_b_packets),
+                        // Added endpoints (consultations, conferences) are not counted
+                        // apart.
+                        _ => (0, 0),
                     };
                     leg.packets_in = inbound;
                     leg.packets_out = outbound;

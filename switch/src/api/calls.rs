@@ -12,7 +12,7 @@
 use super::agents::known_agent;
 use super::{ApiError, AppState};
 use crate::accounts::{Principal, Role, Scope};
-use crate::engine::{CallControl, CallView, ControlError};
+use crate::engine::{CallControl, CallOp, CallView, ConsultStep, ControlError, MemberStep};
 use acd::AgentId;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -105,18 +105,85 @@ pub(super) async fn transfer(
     PathArgs(call): PathArgs<String>,
     JsonBody(b): JsonBody<TransferBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if !valid_number(&b.target) {
-        return Err(ApiError::invalid(
+    let target = checked_target(b.target)?;
+    may_control(&s, &p, &call).await?;
+    let transfer = crate::engine::TransferTo { target };
+    call_op(&s, &call, CallOp::Transfer(transfer))
+        .await
+        .map(|v| (StatusCode::ACCEPTED, v))
+}
+
+/// `POST /api/calls/{id}/consult {"target":"1003"}`: the agent consults a user or a
+/// number; the customer hears music meanwhile. Answers 202 with the call; the consulted
+/// party's answer or failure follows on `/api/events` (`consult_answered`,
+/// `consult_failed` with the status; after a failure the agent has the customer back).
+pub(super) async fn consult(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    JsonBody(b): JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let target = checked_target(b.target)?;
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Consult { target })
+        .await
+        .map(|v| (StatusCode::ACCEPTED, v))
+}
+
+/// `POST /api/calls/{id}/alternate`, `/end-consult`, `/complete-transfer`,
+/// `/complete-conference`: the steps of a consultation.
+pub(super) async fn consult_step(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    step: ConsultStep,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Consultation(step)).await
+}
+
+/// `POST /api/calls/{id}/conference {"target":"1004"}`: add a party to a conference.
+pub(super) async fn add_party(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    JsonBody(b): JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let target = checked_target(b.target)?;
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::AddParty { target })
+        .await
+        .map(|v| (StatusCode::ACCEPTED, v))
+}
+
+/// `POST /api/calls/{id}/legs/{leg}/mute`, `/unmute`, `/remove`: a conference member.
+pub(super) async fn member(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs((call, leg)): PathArgs<(String, usize)>,
+    step: MemberStep,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Member { leg, step }).await
+}
+
+fn checked_target(target: String) -> Result<String, ApiError> {
+    if valid_number(&target) {
+        Ok(target)
+    } else {
+        Err(ApiError::invalid(
             "target",
             "must be 1-64 of letters, digits and + * # - _ .",
-        ));
+        ))
     }
-    may_control(&s, &p, &call).await?;
-    let transfer = crate::engine::TransferTo { target: b.target };
-    match s.router.transfer(&call, transfer).await {
-        Ok(view) => Ok((StatusCode::ACCEPTED, Json(json!(view)))),
-        Err(e) => Err(control_error(e)),
-    }
+}
+
+async fn call_op(s: &AppState, call: &str, op: CallOp) -> Result<Json<Value>, ApiError> {
+    s.router
+        .call_op(call, op)
+        .await
+        .map(|view| Json(json!(view)))
+        .map_err(control_error)
 }
 
 #[derive(Deserialize)]
@@ -155,6 +222,11 @@ fn control_error(e: ControlError) -> ApiError {
         ControlError::AlreadyHeld(_) => ApiError::conflict("already_held", message),
         ControlError::NotHeld(_) => ApiError::conflict("not_held", message),
         ControlError::NoTarget(_) => ApiError::invalid("target", message),
+        ControlError::Unsupported(_) => ApiError::conflict("unsupported", message),
+        ControlError::NotConsulting => ApiError::conflict("not_consulting", message),
+        ControlError::NotAnswered => ApiError::conflict("not_answered", message),
+        ControlError::NotConference => ApiError::conflict("not_conference", message),
+        ControlError::Busy => ApiError::conflict("busy", message),
     }
 }
 
@@ -165,11 +237,7 @@ async fn control(
     command: CallControl,
 ) -> Result<Json<Value>, ApiError> {
     may_control(&s, &p, &call).await?;
-    s.router
-        .control(&call, leg, command)
-        .await
-        .map(|view| Json(json!(view)))
-        .map_err(control_error)
+    call_op(&s, &call, CallOp::Control { leg, command }).await
 }
 
 /// `1001` of `sip:1001@host`, `"Name" <sip:1001@host>;tag=x` or a bare `1001`.

@@ -188,8 +188,9 @@ fn leg_control(summary: &str, conflict: &str) -> Value {
     json!({"post": {"tags": ["calls"], "summary": summary,
     "parameters": [
         path_param("id", "the call's id, as GET /api/calls lists it", json!({"type": "string"})),
-        path_param("leg", "0: the first party (the caller, or the agent of a call the \
-            switch placed); 1: the other", json!({"type": "integer", "minimum": 0, "maximum": 1})),
+        path_param("leg", "the leg's place in the call's legs as GET /api/calls lists them: \
+            in a two-party call 0 is the first party (the caller, or the agent of a call the \
+            switch placed) and 1 the other", json!({"type": "integer", "minimum": 0, "maximum": 63})),
     ],
     "responses": {
         "200": ok("the call as it is now", schema("Call")),
@@ -197,6 +198,21 @@ fn leg_control(summary: &str, conflict: &str) -> Value {
         "404": error("no such live call or leg (code not_found)"),
         "409": error(&format!("the call is not connected (code not_connected), or \
             (code {conflict})")),
+    }}})
+}
+
+/// `POST /api/calls/{id}/alternate|end-consult|complete-transfer|complete-conference`.
+fn consult_step(summary: &str) -> Value {
+    json!({"post": {"tags": ["calls"], "summary": summary,
+    "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+        json!({"type": "string"}))],
+    "responses": {
+        "200": ok("the call as it is now", schema("Call")),
+        "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+        "404": error("no such live call (code not_found)"),
+        "409": error("the call is not in a consultation (code not_consulting), the consulted \
+            party has not answered (code not_answered), or the step is not possible for this \
+            call (code unsupported)"),
     }}})
 }
 
@@ -238,6 +254,51 @@ fn calls() -> Value {
                 "409": error("the call is not connected (code not_connected)"),
                 "422": {"description": "a bad target, or no reachable phone of it (field target)"},
             }))}},
+        "/api/calls/{id}/consult": {"post": {"tags": ["calls"],
+            "summary": "The agent consults a user or a number; the customer hears music",
+            "description": "A new leg rings the target from an endpoint of its own while the \
+                agent hears ringback; its answer (change consult_answered) or failure \
+                (consult_failed, the status in detail; the agent has the customer back) follows \
+                on /api/events. Then alternate, end-consult, complete-transfer or \
+                complete-conference.",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "requestBody": body("TransferBody"),
+            "responses": body_errors(json!({
+                "202": ok("the target is being rung", schema("Call")),
+                "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call is not a connected two-party call (code not_connected), or \
+                    the target cannot be consulted (code unsupported)"),
+                "422": {"description": "a bad target, or no reachable phone of it (field target)"},
+            }))}},
+        "/api/calls/{id}/alternate": consult_step("Alternate: the agent talks to the customer \
+            again and the consulted party hears music, or back"),
+        "/api/calls/{id}/end-consult": consult_step("End the consultation: the consulted leg \
+            is released and the agent talks to the customer again"),
+        "/api/calls/{id}/complete-transfer": consult_step("Attended transfer: the customer \
+            and the consulted party talk, the agent's leg is released (wrap-up starts)"),
+        "/api/calls/{id}/complete-conference": consult_step("Conference: the customer, the \
+            agent and the consulted party each hear the mix of the other two"),
+        "/api/calls/{id}/conference": {"post": {"tags": ["calls"],
+            "summary": "Add a party to a conference by DN",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "requestBody": body("TransferBody"),
+            "responses": body_errors(json!({
+                "202": ok("the party is being rung", schema("Call")),
+                "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call is not a conference (code not_conference), or a party is \
+                    already being added (code busy)"),
+                "422": {"description": "a bad target, or no reachable phone of it (field target)"},
+            }))}},
+        "/api/calls/{id}/legs/{leg}/mute": leg_control("Mute a conference member: the others \
+            no longer hear it", "not_conference"),
+        "/api/calls/{id}/legs/{leg}/unmute": leg_control("Unmute a conference member",
+            "not_conference"),
+        "/api/calls/{id}/legs/{leg}/remove": leg_control("Remove a conference member (it gets \
+            a BYE); with fewer than two members left the call ends", "not_conference"),
         "/api/calls/{id}/legs/{leg}/hold": leg_control("Hold a leg: it hears music, the \
             other party silence (no re-INVITE is sent)", "already_held"),
         "/api/calls/{id}/legs/{leg}/retrieve": leg_control("Retrieve a leg the switch holds: \

@@ -6,6 +6,7 @@ use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{accounts, acd_config, agents, calls, events, history, openapi, AppState};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
+use crate::engine::{ConsultStep, MemberStep};
 
 pub(crate) struct Route {
     pub method: Method,
@@ -104,6 +105,60 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/calls/{id}/transfer",
             AGENTS_AND_SUPERVISORS,
             post(calls::transfer),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/consult",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::consult),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/alternate",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::Alternate)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/end-consult",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::End)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/complete-transfer",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::CompleteTransfer)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/complete-conference",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::CompleteConference)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/conference",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::add_party),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/mute",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::member(s, p, c, MemberStep::Mute)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/unmute",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::member(s, p, c, MemberStep::Unmute)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/remove",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::member(s, p, c, MemberStep::Remove)),
         ),
         route(
             M::POST,

@@ -8,6 +8,7 @@
 //! A call is a [`Session`] of legs and bridges ("The call model" in DESIGN.md).
 
 mod auth;
+mod consult;
 mod control;
 mod dialog;
 mod hangup;
@@ -27,7 +28,8 @@ mod setup;
 mod tests;
 mod transfer;
 
-pub use control::{CallControl, ControlError, TransferTo};
+pub use consult::{ConsultStep, MemberStep};
+pub use control::{CallControl, CallOp, ControlError, TransferTo};
 pub use io::{CallChange, CallEvent, Counters, Input, Origination, OriginationEvent, Output};
 pub use locator::shard_for;
 pub use node::{LocalNode, Node, NodeError, Registration};
@@ -496,6 +498,9 @@ impl Engine {
             MediaEvent::Allocated { relay, .. }
             | MediaEvent::AllocationFailed { relay }
             | MediaEvent::Activity { relay, .. } => *relay,
+            MediaEvent::EndpointAdded { endpoint, .. } | MediaEvent::EndpointFailed { endpoint } => {
+                endpoint.relay
+            }
         };
         // One relay per session, named by the session's id.
         self.with(now, relay.0, |cx, s| cx.on_media(now, s, event));

@@ -86,7 +86,7 @@ impl Cx {
     /// Our own SDP for the first party: the relay's A endpoint and the agreed codec, plus
     /// telephone-event when the caller offered it.
     fn local_sdp(&self, s: &Session) -> Vec<u8> {
-        let Some(anchor) = s.anchor else {
+        let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
@@ -102,7 +102,7 @@ impl Cx {
                         .then(|| pt.to_string())
                 })
             });
-        audio_sdp(s.id, anchor.ip, anchor.ports[0], codec, dtmf.as_deref())
+        audio_sdp(s.id, anchor.ip, anchor.port(media::Side::A), codec, dtmf.as_deref())
     }
 
     /// Answer the caller with our SDP (it then hears what the switch plays), moving the
@@ -294,11 +294,11 @@ impl Cx {
     /// The SDP offered to a callee of a session the switch holds: the relay's B endpoint
     /// with the first party's codec, so media relays without transcoding once bridged.
     pub(super) fn offer_sdp(&self, s: &Session) -> Vec<u8> {
-        let Some(anchor) = s.anchor else {
+        let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
-        audio_sdp(s.id, anchor.ip, anchor.ports[1], codec, Some("101"))
+        audio_sdp(s.id, anchor.ip, anchor.port(media::Side::B), codec, Some("101"))
     }
 
     /// The caller waited too long: take it to the overflow target.

@@ -103,6 +103,7 @@ impl Engine {
             ack: None,
             agent: None,
             hold: Hold::Off,
+            endpoint: Side::A,
         };
         let s = Session {
             id,
@@ -141,7 +142,10 @@ impl Cx {
     pub(super) fn on_media(&mut self, now: Instant, s: &mut Session, event: MediaEvent) {
         match event {
             MediaEvent::Allocated { ip, ports, .. } => {
-                s.anchor = Some(super::session::Anchor { ip, ports });
+                s.anchor = Some(super::session::Anchor {
+                    ip,
+                    ports: ports.to_vec(),
+                });
                 if !matches!(s.phase, Phase::Anchoring { .. }) {
                     return;
                 }
@@ -175,6 +179,12 @@ impl Cx {
                 }
             }
             MediaEvent::Activity { idle_for, .. } => self.media_activity(now, s, idle_for),
+            MediaEvent::EndpointAdded { endpoint, port } => {
+                self.on_endpoint(now, s, endpoint.side, Some(port))
+            }
+            MediaEvent::EndpointFailed { endpoint } => {
+                self.on_endpoint(now, s, endpoint.side, None)
+            }
         }
     }
 
@@ -185,7 +195,7 @@ impl Cx {
         };
         let mut b_body = Vec::new();
         if has_sdp(&invite.body, &invite.headers) {
-            match self.rewrite_sdp(s, Side::A, &invite.body) {
+            match self.rewrite_sdp(s, Side::A, Side::B, &invite.body) {
                 Some(body) => b_body = body,
                 None => {
                     self.fail_caller(now, s, 488, Some("Bad SDP"));
@@ -387,6 +397,7 @@ impl Cx {
             ack: None,
             agent,
             hold: Hold::Off,
+            endpoint: Leg::first_side(role),
         });
         leg
     }

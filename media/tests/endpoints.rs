@@ -1,0 +1,142 @@
+//! Sessions of more than two endpoints, with real UDP sockets on loopback: a third party
+//! relayed to one side (a consultation), and a three-way mix (a conference).
+//!
+//! Uses ports 42000-42199.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use media::rtp::RtpHeader;
+use media::{Codec, Hears, MediaEngine, Side};
+use tokio::net::UdpSocket;
+use tokio::time::timeout;
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+fn engine(first: u16, last: u16) -> Arc<MediaEngine> {
+    MediaEngine::new(LOCALHOST, LOCALHOST, first, last).unwrap()
+}
+
+async fn phone() -> UdpSocket {
+    UdpSocket::bind((LOCALHOST, 0)).await.unwrap()
+}
+
+fn at(port: u16) -> SocketAddr {
+    SocketAddr::new(LOCALHOST, port)
+}
+
+/// 20 ms of PCMU, every sample `level`.
+fn packet(seq: u16, level: i16) -> Vec<u8> {
+    let header = RtpHeader {
+        payload_type: 0,
+        marker: false,
+        sequence: seq,
+        timestamp: u32::from(seq) * 160,
+        ssrc: 7,
+    };
+    let mut p = header.to_bytes().to_vec();
+    let mut payload = [0u8; 160];
+    Codec::PCMU.encode(&[level; 160], &mut payload);
+    p.extend_from_slice(&payload);
+    p
+}
+
+/// The packets waiting on `socket` within `window`.
+async fn received(socket: &UdpSocket, window: Duration) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 2048];
+    let end = tokio::time::Instant::now() + window;
+    while let Ok(Ok((len, _))) = timeout(
+        end.saturating_duration_since(tokio::time::Instant::now()),
+        socket.recv_from(&mut buf),
+    )
+    .await
+    {
+        out.push(buf[..len].to_vec());
+    }
+    out
+}
+
+/// The mean level of a packet from the middle of what was heard (decoded PCMU): the first
+/// ones may predate some party's audio, the last ones follow its end.
+fn level(packets: &[Vec<u8>]) -> i32 {
+    let middle = packets.get(packets.len() / 2).expect("no packet heard");
+    let rtp = media::rtp::parse(middle).unwrap();
+    assert_eq!(rtp.header.payload_type, 0);
+    let samples: Vec<i32> = rtp
+        .payload
+        .iter()
+        .map(|&c| i32::from(Codec::PCMU.decode(c)))
+        .collect();
+    samples.iter().sum::<i32>() / samples.len() as i32
+}
+
+#[tokio::test]
+async fn an_added_endpoint_is_relayed_to_the_side_that_hears_it() {
+    let engine = engine(42000, 42099);
+    let session = engine.create_session().unwrap();
+    let (pa, pb, pc) = (phone().await, phone().await, phone().await);
+    let c_port = session.add_endpoint(Side(2)).unwrap();
+    assert!(c_port != session.a_port() && c_port != session.b_port());
+    session.set_remote(Side::A, Some(pa.local_addr().unwrap()));
+    session.set_remote(Side::B, Some(pb.local_addr().unwrap()));
+    session.set_remote(Side(2), Some(pc.local_addr().unwrap()));
+    // A consults C; B hears nothing.
+    session.hear(Side::A, Hears::Endpoint(Side(2)));
+    session.hear(Side(2), Hears::Endpoint(Side::A));
+    session.hear(Side::B, Hears::Nothing);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    pa.send_to(&packet(1, 100), at(session.a_port())).await.unwrap();
+    let heard = received(&pc, Duration::from_millis(300)).await;
+    assert_eq!(heard, vec![packet(1, 100)], "C hears A from its own port");
+    assert!(received(&pb, Duration::from_millis(100)).await.is_empty());
+    pc.send_to(&packet(2, 200), at(c_port)).await.unwrap();
+    assert_eq!(received(&pa, Duration::from_millis(300)).await, vec![packet(2, 200)]);
+    pb.send_to(&packet(3, 300), at(session.b_port())).await.unwrap();
+    assert!(received(&pa, Duration::from_millis(100)).await.is_empty());
+    assert!(received(&pc, Duration::from_millis(100)).await.is_empty());
+
+    // Removed: A hears nothing of it, and its port is free again.
+    session.remove_endpoint(Side(2));
+    pc.send_to(&packet(4, 200), at(c_port)).await.unwrap();
+    assert!(received(&pa, Duration::from_millis(150)).await.is_empty());
+}
+
+#[tokio::test]
+async fn each_party_of_a_mix_hears_the_sum_of_the_others() {
+    let engine = engine(42100, 42199);
+    let session = engine.create_session().unwrap();
+    let (pa, pb, pc) = (phone().await, phone().await, phone().await);
+    let c_port = session.add_endpoint(Side(2)).unwrap();
+    let phones = [(&pa, session.a_port(), 1000i16), (&pb, session.b_port(), 2000), (&pc, c_port, 4000)];
+    for (i, (p, _, _)) in phones.iter().enumerate() {
+        session.set_remote(Side(i as u8), Some(p.local_addr().unwrap()));
+    }
+    let all = vec![Side::A, Side::B, Side(2)];
+    for i in 0..3u8 {
+        session.hear(
+            Side(i),
+            Hears::Mix {
+                of: all.clone(),
+                codec: Codec::PCMU,
+            },
+        );
+    }
+    // A second of audio from each, paced at 20 ms.
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for seq in 0..50u16 {
+        tick.tick().await;
+        for (p, port, level) in &phones {
+            p.send_to(&packet(seq, *level), at(*port)).await.unwrap();
+        }
+    }
+    for ((p, _, _), expected) in phones.iter().zip([6000, 5000, 3000]) {
+        let heard = received(p, Duration::from_millis(100)).await;
+        assert!(heard.len() > 20, "{} packets", heard.len());
+        let got = level(&heard);
+        assert!((got - expected).abs() < expected / 10, "heard {got}, expected {expected}");
+    }
+    assert!(session.stats().mixed_packets > 60);
+}
