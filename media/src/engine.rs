@@ -32,8 +32,19 @@ use crate::stats::{SessionCounters, SessionStats, TotalCounters, Totals};
 /// One endpoint of a session: a port pair facing one leg. Endpoints [`Side::A`] and
 /// [`Side::B`] are bound with the session and relay to each other; more are added for
 /// consultations, conferences and supervisors ([`MediaSession::add_endpoint`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Side(pub u8);
+
+/// `A`, `B`, then the added endpoints' numbers.
+impl std::fmt::Debug for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            0 => f.write_str("A"),
+            1 => f.write_str("B"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
 
 impl Side {
     /// The endpoint facing leg A (by convention the caller).
@@ -98,7 +109,10 @@ impl MediaEngine {
         let (commands, receiver) = mpsc::unbounded_channel();
         self.totals.session_started();
         let relay = Relay {
-            sides: vec![Some(RelaySide::new(a, Side::B)), Some(RelaySide::new(b, Side::A))],
+            sides: vec![
+                Some(RelaySide::new(a, Side::B)),
+                Some(RelaySide::new(b, Side::A)),
+            ],
             commands: receiver,
             counters: Arc::clone(&counters),
             totals: Arc::clone(&self.totals),

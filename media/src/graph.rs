@@ -87,13 +87,21 @@ impl std::fmt::Debug for MediaCommand {
                 write!(f, "StopPlaying({}/{:?})", endpoint.relay.0, endpoint.side)
             }
             MediaCommand::AddEndpoint { endpoint } => {
-                write!(f, "AddEndpoint({}/{})", endpoint.relay.0, endpoint.side.0)
+                write!(f, "AddEndpoint({}/{:?})", endpoint.relay.0, endpoint.side)
             }
             MediaCommand::Hear { endpoint, hears } => {
-                write!(f, "Hear({}/{}, {hears:?})", endpoint.relay.0, endpoint.side.0)
+                write!(
+                    f,
+                    "Hear({}/{:?}, {hears:?})",
+                    endpoint.relay.0, endpoint.side
+                )
             }
             MediaCommand::RemoveEndpoint { endpoint } => {
-                write!(f, "RemoveEndpoint({}/{})", endpoint.relay.0, endpoint.side.0)
+                write!(
+                    f,
+                    "RemoveEndpoint({}/{:?})",
+                    endpoint.relay.0, endpoint.side
+                )
             }
             MediaCommand::Probe { relay } => write!(f, "Probe({})", relay.0),
             MediaCommand::Release { relay } => write!(f, "Release({})", relay.0),

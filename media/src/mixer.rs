@@ -55,7 +55,9 @@ impl Inbox {
         if !self.flowing && self.samples.len() >= PRIME {
             self.flowing = true;
         }
-        let frame = self.frame.get_or_insert_with(|| Box::new([0; SAMPLES_PER_PACKET]));
+        let frame = self
+            .frame
+            .get_or_insert_with(|| Box::new([0; SAMPLES_PER_PACKET]));
         frame.fill(0);
         if !self.flowing {
             return;
@@ -147,11 +149,18 @@ mod tests {
         let mut inbox = Inbox::default();
         inbox.push(0, &ulaw(&[1000; 160]));
         inbox.tick();
-        assert!(inbox.frame().unwrap().iter().all(|&s| s == 0), "not primed yet");
+        assert!(
+            inbox.frame().unwrap().iter().all(|&s| s == 0),
+            "not primed yet"
+        );
         inbox.push(0, &ulaw(&[1000; 160]));
         inbox.tick();
         let first = inbox.frame().unwrap();
-        assert!(first.iter().all(|&s| (s - 1000).abs() < 40), "{:?}", &first[..4]);
+        assert!(
+            first.iter().all(|&s| (s - 1000).abs() < 40),
+            "{:?}",
+            &first[..4]
+        );
         inbox.tick();
         assert!(inbox.frame().unwrap().iter().all(|&s| s != 0));
         inbox.tick();

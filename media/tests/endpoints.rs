@@ -88,13 +88,20 @@ async fn an_added_endpoint_is_relayed_to_the_side_that_hears_it() {
     session.hear(Side::B, Hears::Nothing);
     tokio::time::sleep(Duration::from_millis(20)).await;
 
-    pa.send_to(&packet(1, 100), at(session.a_port())).await.unwrap();
+    pa.send_to(&packet(1, 100), at(session.a_port()))
+        .await
+        .unwrap();
     let heard = received(&pc, Duration::from_millis(300)).await;
     assert_eq!(heard, vec![packet(1, 100)], "C hears A from its own port");
     assert!(received(&pb, Duration::from_millis(100)).await.is_empty());
     pc.send_to(&packet(2, 200), at(c_port)).await.unwrap();
-    assert_eq!(received(&pa, Duration::from_millis(300)).await, vec![packet(2, 200)]);
-    pb.send_to(&packet(3, 300), at(session.b_port())).await.unwrap();
+    assert_eq!(
+        received(&pa, Duration::from_millis(300)).await,
+        vec![packet(2, 200)]
+    );
+    pb.send_to(&packet(3, 300), at(session.b_port()))
+        .await
+        .unwrap();
     assert!(received(&pa, Duration::from_millis(100)).await.is_empty());
     assert!(received(&pc, Duration::from_millis(100)).await.is_empty());
 
@@ -110,7 +117,11 @@ async fn each_party_of_a_mix_hears_the_sum_of_the_others() {
     let session = engine.create_session().unwrap();
     let (pa, pb, pc) = (phone().await, phone().await, phone().await);
     let c_port = session.add_endpoint(Side(2)).unwrap();
-    let phones = [(&pa, session.a_port(), 1000i16), (&pb, session.b_port(), 2000), (&pc, c_port, 4000)];
+    let phones = [
+        (&pa, session.a_port(), 1000i16),
+        (&pb, session.b_port(), 2000),
+        (&pc, c_port, 4000),
+    ];
     for (i, (p, _, _)) in phones.iter().enumerate() {
         session.set_remote(Side(i as u8), Some(p.local_addr().unwrap()));
     }
@@ -136,7 +147,10 @@ async fn each_party_of_a_mix_hears_the_sum_of_the_others() {
         let heard = received(p, Duration::from_millis(100)).await;
         assert!(heard.len() > 20, "{} packets", heard.len());
         let got = level(&heard);
-        assert!((got - expected).abs() < expected / 10, "heard {got}, expected {expected}");
+        assert!(
+            (got - expected).abs() < expected / 10,
+            "heard {got}, expected {expected}"
+        );
     }
     assert!(session.stats().mixed_packets > 60);
 }

@@ -3,9 +3,7 @@
 //! distributor and the API hold a router; the shards are handed their receivers by
 //! `server.rs`, which creates the channels, so nothing is bound late.
 
-use crate::engine::{
-    CallOp, CallView, ControlError, Origination, OriginationEvent,
-};
+use crate::engine::{CallOp, CallView, ControlError, Origination, OriginationEvent};
 use crate::orders::AcdOrder;
 use sip::transaction::Target;
 use sip::Message;

@@ -4,9 +4,9 @@
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{accounts, acd_config, agents, calls, events, history, openapi, AppState};
+use crate::engine::{ConsultStep, MemberStep};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
-use crate::engine::{ConsultStep, MemberStep};
 
 pub(crate) struct Route {
     pub method: Method,

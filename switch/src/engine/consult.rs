@@ -89,7 +89,11 @@ impl Cx {
     }
 
     /// Where `target` rings: a user's phones or a trunk number (one binding is rung).
-    fn resolve(&self, now: Instant, target: &str) -> Result<crate::registrar::Binding, ControlError> {
+    fn resolve(
+        &self,
+        now: Instant,
+        target: &str,
+    ) -> Result<crate::registrar::Binding, ControlError> {
         match self.route(now, target) {
             Ok(Route::User(b)) => b
                 .into_iter()
@@ -157,7 +161,13 @@ impl Cx {
     }
 
     /// Ring `dialing.target` from endpoint `port`; the new leg.
-    fn dial(&mut self, now: Instant, s: &mut Session, dialing: &Dialing, port: u16) -> Option<LegId> {
+    fn dial(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        dialing: &Dialing,
+        port: u16,
+    ) -> Option<LegId> {
         let binding = self.resolve(now, &dialing.target).ok()?;
         let anchor = s.anchor.as_ref()?;
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
@@ -179,7 +189,14 @@ impl Cx {
             extra: Vec::new(),
         };
         let first = s.legs.len();
-        self.add_forks(now, s, std::slice::from_ref(&binding), &spec, None, Role::Callee);
+        self.add_forks(
+            now,
+            s,
+            std::slice::from_ref(&binding),
+            &spec,
+            None,
+            Role::Callee,
+        );
         let leg = s.legs.get_mut(first).filter(|l| l.pending())?;
         leg.endpoint = dialing.endpoint;
         Some(LegId(first))
@@ -565,7 +582,14 @@ impl Cx {
     }
 
     /// A BYE from one of the legs of a consultation or a conference.
-    pub(super) fn bye_in_party(&mut self, now: Instant, s: &mut Session, leg: LegId, tx: TxId, req: &Request) {
+    pub(super) fn bye_in_party(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        tx: TxId,
+        req: &Request,
+    ) {
         self.reply(now, tx, req, 200, None);
         s.leg_mut(leg).state = LegState::Failed { code: 200 };
         match s.phase.clone() {
@@ -612,7 +636,14 @@ impl Cx {
     /// A request other than BYE in a consultation or conference: the switch is each leg's
     /// peer, so it answers re-offers (session refreshes, a phone's own hold) itself with
     /// the SDP it last sent that leg, and INFO; anything else waits.
-    pub(super) fn party_request(&mut self, now: Instant, s: &mut Session, leg: LegId, tx: TxId, req: Request) {
+    pub(super) fn party_request(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        tx: TxId,
+        req: Request,
+    ) {
         match req.method {
             Method::Invite | Method::Update => {
                 let offer = has_sdp(&req.body, &req.headers);

@@ -59,15 +59,25 @@ pub enum ControlError {
 /// Everything the API can ask of a live call; legs are named as the call view lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallOp {
-    Control { leg: usize, command: CallControl },
+    Control {
+        leg: usize,
+        command: CallControl,
+    },
     /// Blind transfer of the first party.
     Transfer(TransferTo),
     /// The agent consults `target` (a user or a number) while the customer hears music.
-    Consult { target: String },
+    Consult {
+        target: String,
+    },
     Consultation(super::ConsultStep),
     /// Add a party to a conference.
-    AddParty { target: String },
-    Member { leg: usize, step: super::MemberStep },
+    AddParty {
+        target: String,
+    },
+    Member {
+        leg: usize,
+        step: super::MemberStep,
+    },
 }
 
 impl Engine {
@@ -82,7 +92,12 @@ impl Engine {
 
     /// Carries out `op` on the call `call` (its id in the call list); the call as it is
     /// now, or why not.
-    pub fn call_op(&mut self, now: Instant, call: &str, op: CallOp) -> Result<CallView, ControlError> {
+    pub fn call_op(
+        &mut self,
+        now: Instant,
+        call: &str,
+        op: CallOp,
+    ) -> Result<CallView, ControlError> {
         let id = self.session_of(call)?;
         let mut result = Err(ControlError::NoCall(call.to_string()));
         self.with(now, id, |cx, s| {

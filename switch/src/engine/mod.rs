@@ -498,9 +498,8 @@ impl Engine {
             MediaEvent::Allocated { relay, .. }
             | MediaEvent::AllocationFailed { relay }
             | MediaEvent::Activity { relay, .. } => *relay,
-            MediaEvent::EndpointAdded { endpoint, .. } | MediaEvent::EndpointFailed { endpoint } => {
-                endpoint.relay
-            }
+            MediaEvent::EndpointAdded { endpoint, .. }
+            | MediaEvent::EndpointFailed { endpoint } => endpoint.relay,
         };
         // One relay per session, named by the session's id.
         self.with(now, relay.0, |cx, s| cx.on_media(now, s, event));

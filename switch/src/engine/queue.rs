@@ -102,7 +102,13 @@ impl Cx {
                         .then(|| pt.to_string())
                 })
             });
-        audio_sdp(s.id, anchor.ip, anchor.port(media::Side::A), codec, dtmf.as_deref())
+        audio_sdp(
+            s.id,
+            anchor.ip,
+            anchor.port(media::Side::A),
+            codec,
+            dtmf.as_deref(),
+        )
     }
 
     /// Answer the caller with our SDP (it then hears what the switch plays), moving the
@@ -298,7 +304,13 @@ impl Cx {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
-        audio_sdp(s.id, anchor.ip, anchor.port(media::Side::B), codec, Some("101"))
+        audio_sdp(
+            s.id,
+            anchor.ip,
+            anchor.port(media::Side::B),
+            codec,
+            Some("101"),
+        )
     }
 
     /// The caller waited too long: take it to the overflow target.

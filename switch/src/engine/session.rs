@@ -485,7 +485,11 @@ impl Session {
                 packets_out: 0,
             }
         };
-        let legs = self.listed_legs().iter().map(|l| leg(self.leg(*l))).collect();
+        let legs = self
+            .listed_legs()
+            .iter()
+            .map(|l| leg(self.leg(*l)))
+            .collect();
         CallView {
             id: self.call_id().to_string(),
             relay: self.relay(),

@@ -4,6 +4,7 @@
 mod harness;
 
 mod basic;
+mod consult;
 mod control;
 mod determinism;
 mod early_media;

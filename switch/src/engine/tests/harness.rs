@@ -25,6 +25,11 @@ pub const RELAY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
 pub const PORT_A: u16 = 20000;
 pub const PORT_B: u16 = 20002;
 
+/// The port the fake media plane binds for an added endpoint (2, 3, ...).
+pub const fn endpoint_port(side: u8) -> u16 {
+    PORT_A + 2 * side as u16
+}
+
 /// Phones: 1001, 1002 (and its second phone), 1003.
 pub const ALICE: SocketAddr = addr(11, 5060);
 pub const BOB: SocketAddr = addr(12, 5060);
@@ -183,6 +188,13 @@ impl Harness {
                             ip: RELAY_IP,
                             ports: [PORT_A, PORT_B],
                         }))
+                    }
+                    MediaCommand::AddEndpoint { endpoint } => {
+                        self.pending
+                            .push_back(Input::Media(MediaEvent::EndpointAdded {
+                                endpoint,
+                                port: endpoint_port(endpoint.side.0),
+                            }))
                     }
                     MediaCommand::Probe { relay } => {
                         self.pending.push_back(Input::Media(MediaEvent::Activity {
@@ -762,6 +774,17 @@ impl Harness {
         command: crate::engine::CallControl,
     ) -> Result<crate::engine::CallView, crate::engine::ControlError> {
         let result = self.engine.control(self.now, call, leg, command);
+        self.input(Input::Tick);
+        result
+    }
+
+    /// Any call control on `call`, its outputs carried out (media answers included).
+    pub fn call_op(
+        &mut self,
+        call: &str,
+        op: crate::engine::CallOp,
+    ) -> Result<crate::engine::CallView, crate::engine::ControlError> {
+        let result = self.engine.call_op(self.now, call, op);
         self.input(Input::Tick);
         result
     }
