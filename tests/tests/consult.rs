@@ -1,0 +1,265 @@
+//! Consultation, attended transfer and conference over REST against the real switch, with
+//! media checked: each party (SIPp for signalling, a [`TonePeer`] for RTP) sends its own
+//! tone, and a Goertzel filter over what each receives says whom it hears.
+
+use e2e::rtp::TonePeer;
+use e2e::{free_port, require, Sipp, Switch, SwitchConfig};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const CALLER_HZ: f64 = 700.0;
+const AGENT_HZ: f64 = 1900.0;
+const CONSULTED_HZ: f64 = 1300.0;
+
+/// The relay address facing leg `i` of the first live call once it has `n` legs with
+/// their ports, and the call's id.
+fn leg_relay(switch: &Switch, n: usize, i: usize) -> (String, SocketAddr) {
+    let mut call = Value::Null;
+    switch.wait_for("the call's legs", Duration::from_secs(5), || {
+        call = switch.calls().first().cloned().unwrap_or_default();
+        call["legs"].as_array().is_some_and(|l| l.len() == n)
+            && call["legs"][i]["rtp_port"].as_u64().is_some()
+    });
+    let port = call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+    let id = call["id"].as_str().unwrap_or_default().to_string();
+    (id, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// What `peer` heard over the next `window`, as shares of each frequency.
+fn listen(peer: &TonePeer, window: Duration, freqs: &[f64]) -> Vec<f64> {
+    let from = Instant::now();
+    std::thread::sleep(window);
+    let to = Instant::now();
+    freqs
+        .iter()
+        .map(|f| peer.heard(from, to, *f).share)
+        .collect()
+}
+
+struct Call {
+    switch: Switch,
+    caller: TonePeer,
+    agent: TonePeer,
+    consulted: TonePeer,
+    id: String,
+    sipps: Vec<e2e::SippProcess>,
+    events: e2e::ws::EventStream,
+}
+
+/// A caller (2000's customer) talking to agent 2000, who consults 3000; 3000 answered.
+fn consulting() -> Option<Call> {
+    if !require("sipp") {
+        return None;
+    }
+    let (agent_port, consulted_port) = (free_port(), free_port());
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
+        .static_user("3000", &format!("sip:3000@127.0.0.1:{consulted_port}"))
+        .start();
+    let events = switch.events("/api/events");
+    let (caller, agent, consulted) = (
+        TonePeer::new(CALLER_HZ),
+        TonePeer::new(AGENT_HZ),
+        TonePeer::new(CONSULTED_HZ),
+    );
+    let agent_sipp = Sipp::scenario("uas_hold")
+        .port(agent_port)
+        .key("rtp_port", &agent.port().to_string())
+        .spawn();
+    let consulted_sipp = Sipp::scenario("uas_hold")
+        .port(consulted_port)
+        .key("rtp_port", &consulted.port().to_string())
+        .spawn();
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(9000)
+        .spawn();
+    let (id, relay_a) = leg_relay(&switch, 2, 0);
+    let (_, relay_b) = leg_relay(&switch, 2, 1);
+    caller.send_to(relay_a);
+    agent.send_to(relay_b);
+    let r = switch.request_json(
+        "POST",
+        &format!("/api/calls/{id}/consult"),
+        Some(r#"{"target":"3000"}"#),
+        202,
+    );
+    assert_eq!(r["id"], id.as_str());
+    if events
+        .wait_for(Duration::from_secs(5), |e| {
+            e["change"] == "consult_answered"
+        })
+        .is_none()
+    {
+        switch.fail("no consult_answered event");
+    }
+    let (_, relay_c) = leg_relay(&switch, 3, 2);
+    consulted.send_to(relay_c);
+    Some(Call {
+        switch,
+        caller,
+        agent,
+        consulted,
+        id,
+        sipps: vec![caller_sipp, agent_sipp, consulted_sipp],
+        events,
+    })
+}
+
+#[test]
+fn consult_then_attended_transfer() {
+    let Some(c) = consulting() else { return };
+    std::thread::sleep(Duration::from_millis(300));
+    // The customer hears music only: neither the agent nor the consultation.
+    let heard = listen(
+        &c.caller,
+        Duration::from_millis(1000),
+        &[AGENT_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        heard.iter().all(|s| *s < 0.05),
+        "the customer hears {heard:?}"
+    );
+    let rms = c
+        .caller
+        .heard(
+            Instant::now() - Duration::from_millis(800),
+            Instant::now(),
+            440.0,
+        )
+        .rms;
+    assert!(
+        rms > 100.0,
+        "the customer hears music, not silence (rms {rms})"
+    );
+    let agent = listen(
+        &c.agent,
+        Duration::from_millis(600),
+        &[CONSULTED_HZ, CALLER_HZ],
+    );
+    assert!(
+        agent[0] > 0.5 && agent[1] < 0.05,
+        "the agent hears {agent:?}"
+    );
+    let consulted = listen(
+        &c.consulted,
+        Duration::from_millis(600),
+        &[AGENT_HZ, CALLER_HZ],
+    );
+    assert!(
+        consulted[0] > 0.5 && consulted[1] < 0.05,
+        "the consulted hears {consulted:?}"
+    );
+
+    // Alternate: the agent and the customer talk, the consulted party hears music.
+    let path = |step: &str| format!("/api/calls/{}/{step}", c.id);
+    c.switch.request_json("POST", &path("alternate"), None, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = listen(
+        &c.caller,
+        Duration::from_millis(600),
+        &[AGENT_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        caller[0] > 0.5 && caller[1] < 0.05,
+        "the customer hears {caller:?}"
+    );
+    let consulted = listen(
+        &c.consulted,
+        Duration::from_millis(600),
+        &[AGENT_HZ, CALLER_HZ],
+    );
+    assert!(
+        consulted.iter().all(|s| *s < 0.05),
+        "the consulted hears {consulted:?}"
+    );
+
+    // Complete the transfer: the agent's phone gets a BYE, the customer hears the consulted.
+    c.switch
+        .request_json("POST", &path("complete-transfer"), None, 200);
+    c.agent.stop_sending();
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = listen(
+        &c.caller,
+        Duration::from_millis(800),
+        &[CONSULTED_HZ, AGENT_HZ],
+    );
+    assert!(
+        caller[0] > 0.5,
+        "the customer hears the consulted party: {caller:?}"
+    );
+    let consulted = listen(&c.consulted, Duration::from_millis(800), &[CALLER_HZ]);
+    assert!(
+        consulted[0] > 0.5,
+        "the consulted party hears the customer: {consulted:?}"
+    );
+    assert!(c
+        .events
+        .wait_for(Duration::from_secs(2), |e| e["change"] == "transferred")
+        .is_some());
+    for sipp in c.sipps {
+        sipp.wait().assert_success(&c.switch);
+    }
+    c.switch.assert_idle();
+}
+
+#[test]
+fn conference_everyone_hears_the_others() {
+    let Some(c) = consulting() else { return };
+    let path = |step: &str| format!("/api/calls/{}/{step}", c.id);
+    let view = c
+        .switch
+        .request_json("POST", &path("complete-conference"), None, 200);
+    assert_eq!(view["legs"].as_array().map(Vec::len), Some(3), "{view}");
+    assert!(view["bridges"].to_string().contains("mixer"), "{view}");
+    std::thread::sleep(Duration::from_millis(400));
+    let all = [CALLER_HZ, AGENT_HZ, CONSULTED_HZ];
+    for (peer, own) in [(&c.caller, 0), (&c.agent, 1), (&c.consulted, 2)] {
+        let heard = listen(peer, Duration::from_millis(800), &all);
+        for (i, share) in heard.iter().enumerate() {
+            if i == own {
+                assert!(*share < 0.05, "party {own} hears itself: {heard:?}");
+            } else {
+                assert!(*share > 0.25, "party {own} misses party {i}: {heard:?}");
+            }
+        }
+    }
+    // Muted, the consulted party (listed third) is heard by none, and still hears both.
+    c.switch
+        .request_json("POST", &path("legs/2/mute"), None, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = listen(
+        &c.caller,
+        Duration::from_millis(800),
+        &[AGENT_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        caller[0] > 0.6 && caller[1] < 0.05,
+        "the customer hears {caller:?}"
+    );
+    let consulted = listen(
+        &c.consulted,
+        Duration::from_millis(800),
+        &[CALLER_HZ, AGENT_HZ],
+    );
+    assert!(
+        consulted.iter().all(|s| *s > 0.25),
+        "the muted party hears {consulted:?}"
+    );
+    // Removed, it gets a BYE; the customer and the agent go on until the customer hangs up.
+    c.switch
+        .request_json("POST", &path("legs/2/remove"), None, 200);
+    c.consulted.stop_sending();
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = listen(&c.caller, Duration::from_millis(600), &[AGENT_HZ]);
+    assert!(
+        caller[0] > 0.6,
+        "the customer still hears the agent: {caller:?}"
+    );
+    for sipp in c.sipps {
+        sipp.wait().assert_success(&c.switch);
+    }
+    c.switch.assert_idle();
+}
