@@ -82,16 +82,39 @@ impl Inbox {
     }
 }
 
+/// A frame's worth of sums, wide enough for any number of sources.
+pub type Sum = [i32; SAMPLES_PER_PACKET];
+
 /// Sums `sources`' frames into `out`, clipped to the 16-bit range.
 pub fn mix_into<'a>(sources: impl IntoIterator<Item = &'a Frame>, out: &mut Frame) {
     let mut sum = [0i32; SAMPLES_PER_PACKET];
+    add_into(sources, &mut sum);
+    clip_into(&sum, None, out);
+}
+
+/// Adds `sources`' frames to `sum`.
+pub fn add_into<'a>(sources: impl IntoIterator<Item = &'a Frame>, sum: &mut Sum) {
     for frame in sources {
         for (acc, &s) in sum.iter_mut().zip(frame.iter()) {
             *acc += i32::from(s);
         }
     }
-    for (o, s) in out.iter_mut().zip(sum) {
-        *o = s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+}
+
+/// `sum` less `own` (a listener's own voice, when the sum holds it), clipped into `out`:
+/// a conference sums its members once per tick and each member hears that less itself.
+pub fn clip_into(sum: &Sum, own: Option<&Frame>, out: &mut Frame) {
+    match own {
+        Some(own) => {
+            for ((o, s), &x) in out.iter_mut().zip(sum).zip(own.iter()) {
+                *o = (s - i32::from(x)).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+            }
+        }
+        None => {
+            for (o, s) in out.iter_mut().zip(sum) {
+                *o = (*s).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+            }
+        }
     }
 }
 

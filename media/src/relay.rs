@@ -36,7 +36,7 @@ use tokio::sync::mpsc::{error::TryRecvError, UnboundedReceiver};
 use crate::codec::Codec;
 use crate::engine::Side;
 use crate::latch::{Latch, Verdict};
-use crate::mixer::{mix_into, Frame, Inbox, Ticker};
+use crate::mixer::{add_into, clip_into, Frame, Inbox, Sum, Ticker};
 use crate::playback::Playback;
 use crate::player::{PACKET_LEN, SAMPLES_PER_PACKET};
 use crate::rtp::{RtpHeader, HEADER_LEN};
@@ -524,15 +524,27 @@ fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
         }
     }
     let mut frame: Frame = [0; SAMPLES_PER_PACKET];
+    // Listeners of the same sources (a conference's members) share one sum, each hearing
+    // it less its own voice: O(members) per tick, not O(members²).
+    let mut sum: Sum = [0; SAMPLES_PER_PACKET];
+    let mut summed: Option<Vec<Side>> = None;
     for i in 0..sides.len() {
         let Some(Hears::Mix { of, .. }) = sides[i].as_ref().map(|s| &s.hears) else {
             continue;
         };
-        let frames = of
-            .iter()
-            .filter(|s| s.index() != i)
-            .filter_map(|s| sides.get(s.index())?.as_ref()?.inbox.as_ref()?.frame());
-        mix_into(frames, &mut frame);
+        let frame_of = |s: &Side| sides.get(s.index())?.as_ref()?.inbox.as_ref()?.frame();
+        if summed.as_ref() != Some(of) {
+            sum = [0; SAMPLES_PER_PACKET];
+            add_into(of.iter().filter_map(frame_of), &mut sum);
+            summed = Some(of.clone());
+        }
+        let me = Side(i as u8);
+        let own = if of.contains(&me) {
+            frame_of(&me)
+        } else {
+            None
+        };
+        clip_into(&sum, own, &mut frame);
         let Some(side) = sides[i].as_mut() else {
             continue;
         };
