@@ -267,6 +267,14 @@ impl MediaSession {
         let _ = self.commands.send(Command::Hear { side, hears });
     }
 
+    /// The payload type `side`'s leg numbers telephone events (RFC 4733 DTMF) with, from
+    /// its SDP: events relayed to it from a leg that numbers them otherwise are renumbered.
+    pub fn set_events(&self, side: Side, payload_type: Option<u8>) {
+        let _ = self
+            .commands
+            .send(Command::SetEvents { side, payload_type });
+    }
+
     /// The session's counters right now.
     pub fn stats(&self) -> SessionStats {
         self.counters.snapshot()

@@ -61,6 +61,11 @@ pub enum MediaCommand {
     Hear { endpoint: Endpoint, hears: Hears },
     /// Close an added endpoint.
     RemoveEndpoint { endpoint: Endpoint },
+    /// The telephone-event payload type of the endpoint's leg (from its SDP).
+    Events {
+        endpoint: Endpoint,
+        payload_type: Option<u8>,
+    },
     /// Unbind every endpoint and return their ports.
     Release { relay: RelayId },
 }
@@ -103,6 +108,14 @@ impl std::fmt::Debug for MediaCommand {
                     endpoint.relay.0, endpoint.side
                 )
             }
+            MediaCommand::Events {
+                endpoint,
+                payload_type,
+            } => write!(
+                f,
+                "Events({}/{:?}, {payload_type:?})",
+                endpoint.relay.0, endpoint.side
+            ),
             MediaCommand::Probe { relay } => write!(f, "Probe({})", relay.0),
             MediaCommand::Release { relay } => write!(f, "Release({})", relay.0),
         }

@@ -81,6 +81,15 @@ impl MediaHub {
                 }
                 None
             }
+            MediaCommand::Events {
+                endpoint,
+                payload_type,
+            } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.set_events(endpoint.side, payload_type);
+                }
+                None
+            }
             MediaCommand::RemoveEndpoint { endpoint } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
                     s.remove_endpoint(endpoint.side);

@@ -83,6 +83,11 @@ pub(crate) enum Command {
     RemoveSide { side: Side },
     /// What a side hears from now on.
     Hear { side: Side, hears: Hears },
+    /// The payload type a side's leg uses for telephone events (RFC 4733), from its SDP.
+    SetEvents {
+        side: Side,
+        payload_type: Option<u8>,
+    },
 }
 
 /// RTP or RTCP: which socket of a side.
@@ -116,6 +121,8 @@ pub(crate) struct RelaySide {
     mix: Option<MixOut>,
     /// Bound while the task runs: its sockets have not yet been reported writable.
     fresh: bool,
+    /// Its leg's telephone-event payload type: events relayed to it are renumbered to it.
+    events: Option<u8>,
 }
 
 impl RelaySide {
@@ -129,6 +136,7 @@ impl RelaySide {
             inbox: None,
             mix: None,
             fresh: false,
+            events: None,
         }
     }
 
@@ -359,6 +367,11 @@ impl Relay {
                 }
                 self.rewire();
             }
+            Command::SetEvents { side, payload_type } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.events = payload_type;
+                }
+            }
             Command::Hear { side, hears } => {
                 tracing::debug!(side = side.0, ?hears, "endpoint hears");
                 if let Some(relay_side) = self.side_mut(side) {
@@ -479,9 +492,15 @@ fn relay_from(
                 continue;
             }
         }
-        let Some(packet) = buf.get(..len) else {
+        let events = side.events;
+        let Some(packet) = buf.get_mut(..len) else {
             batch.dropped += 1;
             continue;
+        };
+        // A telephone event from this side, to be renumbered for each listener.
+        let event = match (kind, events, packet.get(1)) {
+            (Kind::Rtp, Some(pt), Some(b)) if b & 0x7f == pt && len >= HEADER_LEN => Some(*b),
+            _ => None,
         };
         if side.is_playing() {
             batch.parked += 1;
@@ -504,6 +523,12 @@ fn relay_from(
                 batch.dropped += 1;
                 continue;
             };
+            if let Some(byte) = event {
+                packet[1] = match to.events {
+                    Some(theirs) => (byte & 0x80) | theirs,
+                    None => byte,
+                };
+            }
             match to.socket(kind).try_send_to(packet, destination) {
                 Ok(_) => count(batch, me, kind, len),
                 Err(e) => {

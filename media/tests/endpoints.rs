@@ -1,7 +1,7 @@
 //! Sessions of more than two endpoints, with real UDP sockets on loopback: a third party
 //! relayed to one side (a consultation), and a three-way mix (a conference).
 //!
-//! Uses ports 42000-42199.
+//! Uses ports 42000-42299.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -153,4 +153,48 @@ async fn each_party_of_a_mix_hears_the_sum_of_the_others() {
         );
     }
     assert!(session.stats().mixed_packets > 60);
+}
+
+#[tokio::test]
+async fn telephone_events_are_renumbered_for_the_leg_that_hears_them() {
+    let engine = engine(42200, 42299);
+    let session = engine.create_session().unwrap();
+    let (pa, pb) = (phone().await, phone().await);
+    session.set_remote(Side::A, Some(pa.local_addr().unwrap()));
+    session.set_remote(Side::B, Some(pb.local_addr().unwrap()));
+    session.set_events(Side::A, Some(96));
+    session.set_events(Side::B, Some(101));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // An RFC 4733 event (digit 5, end bit) from A, first packet of the event (marker).
+    let mut event = RtpHeader {
+        payload_type: 96,
+        marker: true,
+        sequence: 9,
+        timestamp: 1600,
+        ssrc: 7,
+    }
+    .to_bytes()
+    .to_vec();
+    event.extend_from_slice(&[5, 0x80 | 10, 0x03, 0x20]);
+    pa.send_to(&event, at(session.a_port())).await.unwrap();
+    let heard = received(&pb, Duration::from_millis(300)).await;
+    assert_eq!(heard.len(), 1);
+    assert_eq!(
+        heard[0][1],
+        0x80 | 101,
+        "marker kept, payload type renumbered"
+    );
+    assert_eq!(heard[0][12..], event[12..]);
+    // Audio is not touched, nor events back from B numbered as A's.
+    pa.send_to(&packet(10, 300), at(session.a_port()))
+        .await
+        .unwrap();
+    assert_eq!(
+        received(&pb, Duration::from_millis(300)).await,
+        vec![packet(10, 300)]
+    );
+    let mut back = event.clone();
+    back[1] = 101;
+    pb.send_to(&back, at(session.b_port())).await.unwrap();
+    assert_eq!(received(&pa, Duration::from_millis(300)).await[0][1], 96);
 }

@@ -93,15 +93,8 @@ impl Cx {
         let dtmf = s
             .a_invite()
             .and_then(|r| std::str::from_utf8(&r.body).ok())
-            .and_then(|t| {
-                t.lines().find_map(|l| {
-                    let rest = l.trim().strip_prefix("a=rtpmap:")?;
-                    let (pt, enc) = rest.split_once(' ')?;
-                    enc.to_ascii_lowercase()
-                        .starts_with("telephone-event/8000")
-                        .then(|| pt.to_string())
-                })
-            });
+            .and_then(media::sdp::telephone_event)
+            .map(|pt| pt.to_string());
         audio_sdp(
             s.id,
             anchor.ip,

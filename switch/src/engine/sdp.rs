@@ -116,12 +116,17 @@ impl Cx {
     ) -> Option<Vec<Option<std::net::SocketAddr>>> {
         let sd = media::sdp::parse(text).ok()?;
         let endpoints = media::sdp::media_endpoints(&sd);
+        let endpoint = Endpoint {
+            relay: s.relay(),
+            side: from,
+        };
         self.media(MediaCommand::Connect {
-            endpoint: Endpoint {
-                relay: s.relay(),
-                side: from,
-            },
+            endpoint,
             rtp: endpoints.first().copied().flatten(),
+        });
+        self.media(MediaCommand::Events {
+            endpoint,
+            payload_type: media::sdp::telephone_event(text),
         });
         Some(endpoints)
     }
