@@ -100,17 +100,15 @@ pub(super) async fn retrieve(
 /// or gets the customer back if it fails. Answers 202 with the call; the outcome follows
 /// on `/api/events` (`call_changed`: `transferred` or `transfer_failed` with the status).
 pub(super) async fn transfer(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    PathArgs(call): PathArgs<String>,
-    JsonBody(b): JsonBody<TransferBody>,
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    call: PathArgs<String>,
+    body: JsonBody<TransferBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let target = checked_target(b.target)?;
-    may_control(&s, &p, &call).await?;
-    let transfer = crate::engine::TransferTo { target };
-    call_op(&s, &call, CallOp::Transfer(transfer))
-        .await
-        .map(|v| (StatusCode::ACCEPTED, v))
+    to_target(state, principal, call, body, |target| {
+        CallOp::Transfer(crate::engine::TransferTo { target })
+    })
+    .await
 }
 
 /// `POST /api/calls/{id}/consult {"target":"1003"}`: the agent consults a user or a
@@ -118,14 +116,42 @@ pub(super) async fn transfer(
 /// party's answer or failure follows on `/api/events` (`consult_answered`,
 /// `consult_failed` with the status; after a failure the agent has the customer back).
 pub(super) async fn consult(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    call: PathArgs<String>,
+    body: JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    to_target(state, principal, call, body, |target| CallOp::Consult {
+        target,
+    })
+    .await
+}
+
+/// `POST /api/calls/{id}/conference {"target":"1004"}`: add a party to a conference.
+pub(super) async fn add_party(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    call: PathArgs<String>,
+    body: JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    to_target(state, principal, call, body, |target| CallOp::AddParty {
+        target,
+    })
+    .await
+}
+
+/// A call control that rings a target: the target checked, the call's visibility checked,
+/// then 202 with the call.
+async fn to_target(
     State(s): State<AppState>,
     Extension(p): Extension<Principal>,
     PathArgs(call): PathArgs<String>,
     JsonBody(b): JsonBody<TransferBody>,
+    op: impl FnOnce(String) -> CallOp,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let target = checked_target(b.target)?;
     may_control(&s, &p, &call).await?;
-    call_op(&s, &call, CallOp::Consult { target })
+    call_op(&s, &call, op(target))
         .await
         .map(|v| (StatusCode::ACCEPTED, v))
 }
@@ -140,20 +166,6 @@ pub(super) async fn consult_step(
 ) -> Result<Json<Value>, ApiError> {
     may_control(&s, &p, &call).await?;
     call_op(&s, &call, CallOp::Consultation(step)).await
-}
-
-/// `POST /api/calls/{id}/conference {"target":"1004"}`: add a party to a conference.
-pub(super) async fn add_party(
-    State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
-    PathArgs(call): PathArgs<String>,
-    JsonBody(b): JsonBody<TransferBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let target = checked_target(b.target)?;
-    may_control(&s, &p, &call).await?;
-    call_op(&s, &call, CallOp::AddParty { target })
-        .await
-        .map(|v| (StatusCode::ACCEPTED, v))
 }
 
 /// `POST /api/calls/{id}/legs/{leg}/mute`, `/unmute`, `/remove`: a conference member.
