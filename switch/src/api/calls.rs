@@ -12,7 +12,9 @@
 use super::agents::known_agent;
 use super::{ApiError, AppState};
 use crate::accounts::{Principal, Role, Scope};
-use crate::engine::{CallControl, CallOp, CallView, ConsultStep, ControlError, MemberStep};
+use crate::engine::{
+    CallControl, CallOp, CallView, ConsultStep, ControlError, MemberStep, SuperviseMode,
+};
 use acd::AgentId;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -179,6 +181,56 @@ pub(super) async fn member(
     call_op(&s, &call, CallOp::Member { leg, step }).await
 }
 
+/// `POST /api/calls/{id}/supervise {"mode":"listen"|"whisper"|"barge","extension":"1010"}`:
+/// the supervisor's phone (their own extension unless another is named) is rung and joins
+/// the call as the mode says; asked again, the mode changes. 202 with the call; the
+/// answer follows on `/api/events` (`supervise_joined`, or `supervise_failed`).
+pub(super) async fn supervise(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    JsonBody(b): JsonBody<SuperviseBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Some(extension) = b.extension.or_else(|| p.extension.clone()) else {
+        return Err(ApiError::invalid(
+            "extension",
+            "the account has no extension: name the phone to ring",
+        ));
+    };
+    let extension = checked_target(extension).map_err(|_| {
+        ApiError::invalid(
+            "extension",
+            "must be 1-64 of letters, digits and + * # - _ .",
+        )
+    })?;
+    may_control(&s, &p, &call).await?;
+    let op = CallOp::Supervise {
+        extension,
+        mode: b.mode,
+    };
+    call_op(&s, &call, op)
+        .await
+        .map(|v| (StatusCode::ACCEPTED, v))
+}
+
+/// `POST /api/calls/{id}/end-supervise`: the supervisor's leg is released.
+pub(super) async fn end_supervise(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Unsupervise).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SuperviseBody {
+    mode: SuperviseMode,
+    #[serde(default)]
+    extension: Option<String>,
+}
+
 fn checked_target(target: String) -> Result<String, ApiError> {
     if valid_number(&target) {
         Ok(target)
@@ -239,6 +291,8 @@ fn control_error(e: ControlError) -> ApiError {
         ControlError::NotAnswered => ApiError::conflict("not_answered", message),
         ControlError::NotConference => ApiError::conflict("not_conference", message),
         ControlError::Busy => ApiError::conflict("busy", message),
+        ControlError::NotSupervised => ApiError::conflict("not_supervised", message),
+        ControlError::Supervised => ApiError::conflict("supervised", message),
     }
 }
 

@@ -280,6 +280,33 @@ fn calls() -> Value {
             and the consulted party talk, the agent's leg is released (wrap-up starts)"),
         "/api/calls/{id}/complete-conference": consult_step("Conference: the customer, the \
             agent and the consulted party each hear the mix of the other two"),
+        "/api/calls/{id}/supervise": {"post": {"tags": ["calls"],
+            "summary": "A supervisor listens to, whispers to or barges in on an agent's call",
+            "description": "The supervisor's phone is rung from an endpoint of its own; once it \
+                answers (change supervise_joined on /api/events; supervise_failed otherwise) \
+                the mixer joins it as the mode says. Asked again, the mode changes at once. \
+                The supervisor hanging up (or end-supervise) puts the call back as it was.",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "requestBody": body("SuperviseBody"),
+            "responses": body_errors(json!({
+                "202": ok("the supervisor's phone is being rung, or the mode changed", schema("Call")),
+                "403": error("not a supervisor, or the call has no party of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call is not a connected two-party call (code not_connected), \
+                    or the supervisor's phone is still ringing (code busy)"),
+                "422": {"description": "no extension to ring, or no reachable phone of it"},
+            }))}},
+        "/api/calls/{id}/end-supervise": {"post": {"tags": ["calls"],
+            "summary": "Release the supervisor's leg",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "responses": {
+                "200": ok("the call as it is now", schema("Call")),
+                "403": error("not a supervisor, or the call has no party of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call has no supervisor (code not_supervised)"),
+            }}},
         "/api/calls/{id}/conference": {"post": {"tags": ["calls"],
             "summary": "Add a party to a conference by DN",
             "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",

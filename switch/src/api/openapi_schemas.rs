@@ -280,6 +280,15 @@ fn switch_views() -> Value {
                 "agent": {"type": "string", "nullable": true,
                     "description": "an ACD agent whose call it is on the event stream; the \
                         extension when left out"}}},
+        "SuperviseBody": {"type": "object", "additionalProperties": false,
+            "required": ["mode"],
+            "properties": {
+                "mode": {"type": "string", "enum": ["listen", "whisper", "barge"],
+                    "description": "listen: the supervisor hears both parties, neither hears \
+                        them; whisper: the agent hears them too, the customer does not; \
+                        barge: all three hear each other"},
+                "extension": {"type": "string", "pattern": "^[A-Za-z0-9+*#._-]{1,64}$",
+                    "description": "the phone to ring (default: the caller's own extension)"}}},
         "TransferBody": {"type": "object", "additionalProperties": false,
             "required": ["target"], "properties": {
                 "target": {"type": "string", "pattern": "^[A-Za-z0-9+*#._-]{1,64}$",

@@ -138,6 +138,18 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         route(
             M::POST,
+            "/api/calls/{id}/supervise",
+            SUPERVISORS,
+            post(calls::supervise),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/end-supervise",
+            SUPERVISORS,
+            post(calls::end_supervise),
+        ),
+        route(
+            M::POST,
             "/api/calls/{id}/conference",
             AGENTS_AND_SUPERVISORS,
             post(calls::add_party),

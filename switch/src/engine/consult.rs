@@ -51,6 +51,9 @@ impl Cx {
         else {
             return Err(ControlError::NotConnected);
         };
+        if s.supervisor.is_some() {
+            return Err(ControlError::Supervised);
+        }
         // The internal party consults: the agent of a call the switch placed is the first
         // leg, otherwise the callee (the agent the queue or the caller reached).
         let (agent, customer) = if s.legs[0].role == Role::Agent {
@@ -89,7 +92,7 @@ impl Cx {
     }
 
     /// Where `target` rings: a user's phones or a trunk number (one binding is rung).
-    fn resolve(
+    pub(super) fn resolve(
         &self,
         now: Instant,
         target: &str,
@@ -107,7 +110,7 @@ impl Cx {
     }
 
     /// Binds one more relay endpoint for the call (answered by `on_endpoint`).
-    fn new_endpoint(&mut self, s: &mut Session) -> Result<Side, ControlError> {
+    pub(super) fn new_endpoint(&mut self, s: &mut Session) -> Result<Side, ControlError> {
         let relay = s.relay();
         let anchor = s.anchor.as_mut().ok_or(ControlError::NotConnected)?;
         if anchor.ports.len() >= MAX_ENDPOINTS {
@@ -133,6 +136,27 @@ impl Cx {
             if let Some(slot) = anchor.ports.get_mut(side.0 as usize) {
                 *slot = port;
             }
+        }
+        let supervisor = s
+            .supervisor
+            .as_ref()
+            .filter(|x| x.dialing.endpoint == side && x.dialing.leg.is_none())
+            .map(|x| x.dialing.clone());
+        if let Some(dialing) = supervisor {
+            let leg = port.and_then(|port| self.dial(now, s, &dialing, port));
+            match (leg, s.supervisor.as_mut()) {
+                (Some(leg), Some(x)) => x.dialing.leg = Some(leg),
+                _ => {
+                    s.supervisor = None;
+                    self.route_supervision(s);
+                    self.call_changed(
+                        s,
+                        "supervise_failed",
+                        Some("503 Service Unavailable".into()),
+                    );
+                }
+            }
+            return;
         }
         let dialing = match &s.phase {
             Phase::Consulting(c) if c.dialing.endpoint == side && c.dialing.leg.is_none() => {
@@ -175,7 +199,7 @@ impl Cx {
         let domain = self.config.sip.domain.clone();
         let by = match &s.phase {
             Phase::Consulting(c) => s.leg(c.agent).invite.uri.user.clone(),
-            _ => None,
+            _ => Self::parties(s).and_then(|(agent, _)| s.leg(agent).invite.uri.user.clone()),
         }
         .unwrap_or_else(|| s.from_user.clone());
         let mut from = NameAddr::new(Uri::sip(Some(&by), &domain, None));
@@ -227,48 +251,22 @@ impl Cx {
     }
 
     /// A response to the INVITE of a consulted or added party.
-    pub(super) fn dialing_response(
-        &mut self,
-        now: Instant,
-        s: &mut Session,
-        leg: LegId,
-        resp: Response,
-    ) {
+    pub(super) fn dialing_response(&mut self, s: &mut Session, leg: LegId, resp: Response) {
         let code = resp.code;
         if code < 200 {
             return;
         }
-        let to_tag = super::to_tag(&resp.headers);
-        if s.leg(leg).state == LegState::Confirmed {
-            // A retransmitted 2xx: repeat our ACK.
-            if let Some((ack, target)) = s.leg(leg).ack.clone() {
-                self.layer.send_stateless_bytes(ack, target);
+        if code >= 300 && s.leg(leg).state != LegState::Confirmed {
+            if let Some(t) = s.leg(leg).tx {
+                self.tx_owner.remove(&t);
             }
-            return;
-        }
-        if let Some(t) = s.leg(leg).tx {
-            self.tx_owner.remove(&t);
-        }
-        if code >= 300 {
             let side = s.leg(leg).side();
             s.leg_mut(leg).state = LegState::Failed { code };
             return self.dial_failed(s, side, format!("{code} {}", resp.reason));
         }
-        let l = s.leg(leg);
-        let Some(mut d) = super::dialog::Dialog::uac(&l.invite, &resp, l.target) else {
+        if !self.confirm_dialed(s, leg, &resp) {
             return;
-        };
-        if let Some(tag) = to_tag {
-            d.remote_tag = tag;
         }
-        let l = s.leg_mut(leg);
-        l.state = LegState::Confirmed;
-        l.dialog = Some(d);
-        if has_sdp(&resp.body, &resp.headers) {
-            self.learn_sdp(s, s.leg(leg).side(), &resp.body);
-        }
-        self.ack_leg(s, leg, Vec::new());
-        let _ = now;
         match s.phase.clone() {
             Phase::Consulting(c) => {
                 self.stop_playing(s, c.agent.0);
@@ -288,6 +286,36 @@ impl Cx {
         }
     }
 
+    /// The 2xx of a leg the switch dialled from an endpoint of its own: its dialog
+    /// confirmed, its media learnt, ACKed. `false` for a retransmission (ACKed again) or a
+    /// 2xx that makes no dialog.
+    pub(super) fn confirm_dialed(&mut self, s: &mut Session, leg: LegId, resp: &Response) -> bool {
+        if s.leg(leg).state == LegState::Confirmed {
+            if let Some((ack, target)) = s.leg(leg).ack.clone() {
+                self.layer.send_stateless_bytes(ack, target);
+            }
+            return false;
+        }
+        if let Some(t) = s.leg(leg).tx {
+            self.tx_owner.remove(&t);
+        }
+        let l = s.leg(leg);
+        let Some(mut d) = super::dialog::Dialog::uac(&l.invite, resp, l.target) else {
+            return false;
+        };
+        if let Some(tag) = super::to_tag(&resp.headers) {
+            d.remote_tag = tag;
+        }
+        let l = s.leg_mut(leg);
+        l.state = LegState::Confirmed;
+        l.dialog = Some(d);
+        if has_sdp(&resp.body, &resp.headers) {
+            self.learn_sdp(s, s.leg(leg).side(), &resp.body);
+        }
+        self.ack_leg(s, leg, Vec::new());
+        true
+    }
+
     /// `a` and `b` hear each other, packets copied.
     fn join(&mut self, s: &mut Session, a: LegId, b: LegId) {
         self.hear(s, a, Hears::Endpoint(s.leg(b).side()));
@@ -297,7 +325,7 @@ impl Cx {
         s.bridges.push(Bridge::Relay { legs: [a.0, b.0] });
     }
 
-    fn hear(&mut self, s: &Session, leg: LegId, hears: Hears) {
+    pub(super) fn hear(&mut self, s: &Session, leg: LegId, hears: Hears) {
         self.media(MediaCommand::Hear {
             endpoint: Endpoint {
                 relay: s.relay(),
@@ -358,7 +386,7 @@ impl Cx {
     }
 
     /// Release the consulted leg: BYE once answered, CANCEL while it rings.
-    fn release(&mut self, now: Instant, s: &mut Session, leg: LegId) {
+    pub(super) fn release(&mut self, now: Instant, s: &mut Session, leg: LegId) {
         match s.leg(leg).state {
             LegState::Confirmed => {
                 self.send_bye(now, s, leg);

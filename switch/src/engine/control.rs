@@ -54,6 +54,10 @@ pub enum ControlError {
     NotConference,
     #[error("a party is already being added")]
     Busy,
+    #[error("the call has no supervisor")]
+    NotSupervised,
+    #[error("the call is supervised: end the supervision first")]
+    Supervised,
 }
 
 /// Everything the API can ask of a live call; legs are named as the call view lists them.
@@ -78,6 +82,13 @@ pub enum CallOp {
         leg: usize,
         step: super::MemberStep,
     },
+    /// A supervisor's extension is rung to listen, whisper or barge in (or changes mode).
+    Supervise {
+        extension: String,
+        mode: super::SuperviseMode,
+    },
+    /// The supervisor's leg is released.
+    Unsupervise,
 }
 
 impl Engine {
@@ -103,6 +114,7 @@ impl Engine {
         self.with(now, id, |cx, s| {
             let done = match op {
                 CallOp::Control { leg, command } => cx.control(s, leg, command),
+                CallOp::Transfer(_) if s.supervisor.is_some() => Err(ControlError::Supervised),
                 CallOp::Transfer(transfer) => match s.phase {
                     Phase::Bridged { callee, .. } => {
                         cx.begin_transfer(now, s, callee, &transfer.target, false)
@@ -113,6 +125,8 @@ impl Engine {
                 CallOp::Consultation(step) => cx.consult_step(now, s, step),
                 CallOp::AddParty { target } => cx.add_party(now, s, &target),
                 CallOp::Member { leg, step } => cx.member(now, s, leg, step),
+                CallOp::Supervise { extension, mode } => cx.supervise(now, s, &extension, mode),
+                CallOp::Unsupervise => cx.unsupervise(now, s),
             };
             result = done.map(|()| s.view());
         });

@@ -96,6 +96,10 @@ impl Cx {
             Method::Bye if matches!(s.phase, Phase::Transferring { referrer, .. } if referrer == leg) => {
                 self.referrer_left(now, s, tx, &req)
             }
+            Method::Bye if Self::is_supervisor(s, leg) => {
+                self.supervisor_left(now, s, leg, tx, &req)
+            }
+            _ if Self::is_supervisor(s, leg) => self.party_request(now, s, leg, tx, req),
             Method::Bye if matches!(s.phase, Phase::Consulting(_) | Phase::Conference(_)) => {
                 self.bye_in_party(now, s, leg, tx, &req)
             }
@@ -107,6 +111,7 @@ impl Cx {
                 match s.peer_of(leg) {
                     Some(peer) => {
                         self.send_bye(now, s, peer);
+                        self.bye_others(now, s, &[leg, peer]);
                         self.end(s, Cause::Normal, side, 200);
                     }
                     // A BYE before the call is answered: the caller gave up.

@@ -24,6 +24,7 @@ mod ringing;
 mod sdp;
 mod session;
 mod setup;
+mod supervise;
 #[cfg(test)]
 mod tests;
 mod transfer;
@@ -33,7 +34,7 @@ pub use control::{CallControl, CallOp, ControlError, TransferTo};
 pub use io::{CallChange, CallEvent, Counters, Input, Origination, OriginationEvent, Output};
 pub use locator::shard_for;
 pub use node::{LocalNode, Node, NodeError, Registration};
-pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt};
+pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt, SuperviseMode};
 
 use crate::config::Config;
 use crate::prompts::Prompts;

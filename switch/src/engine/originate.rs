@@ -72,6 +72,7 @@ impl Engine {
                 },
                 route,
             }),
+            supervisor: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

@@ -27,6 +27,9 @@ impl Cx {
         if matches!(s.phase, Phase::Transferring { target, .. } if target == leg) {
             return self.transfer_response(now, s, leg, resp);
         }
+        if Self::is_supervisor(s, leg) {
+            return self.supervisor_response(s, leg, resp);
+        }
         let dialing = match &s.phase {
             Phase::Consulting(c) => c.dialing.leg == Some(leg),
             Phase::Conference(c) => {
@@ -35,7 +38,7 @@ impl Cx {
             _ => false,
         };
         if dialing {
-            return self.dialing_response(now, s, leg, resp);
+            return self.dialing_response(s, leg, resp);
         }
         let code = resp.code;
         if code == 100 {

@@ -308,6 +308,27 @@ pub struct Session {
     /// answers). `None`: not G.711, so nothing is played (silence, not a wrong codec).
     pub codec: Option<media::Codec>,
     pub outbound: Option<Outbound>,
+    /// A supervisor listening, whispering or barged in on a two-party call.
+    pub supervisor: Option<Supervision>,
+}
+
+/// How a supervisor takes part in an agent's call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuperviseMode {
+    /// Hears both parties; neither hears them.
+    Listen,
+    /// Hears both; the agent hears them too, the customer does not.
+    Whisper,
+    /// All three hear each other.
+    Barge,
+}
+
+/// A supervisor on the call: their phone rung from an endpoint of its own, then joined.
+#[derive(Clone, Debug)]
+pub struct Supervision {
+    pub mode: SuperviseMode,
+    pub dialing: Dialing,
 }
 
 impl Session {
@@ -443,6 +464,7 @@ impl Session {
                     }
                 }
                 legs.extend(self.callee());
+                legs.extend(self.supervisor.as_ref().and_then(|x| x.dialing.leg));
                 legs
             }
         }
@@ -500,6 +522,14 @@ impl Session {
             answered_ms: self.answered.map(|a| a.1),
             legs,
             bridges: self.bridges.clone(),
+            supervisor: self.supervisor.as_ref().map(|x| SupervisorView {
+                extension: x.dialing.target.clone(),
+                mode: x.mode,
+                joined: x
+                    .dialing
+                    .leg
+                    .is_some_and(|l| self.leg(l).state == LegState::Confirmed),
+            }),
         }
     }
 }
@@ -542,4 +572,14 @@ pub struct CallView {
     pub answered_ms: Option<i64>,
     pub legs: Vec<LegView>,
     pub bridges: Vec<Bridge>,
+    /// The supervisor on the call, listed last in `legs` once rung.
+    pub supervisor: Option<SupervisorView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SupervisorView {
+    pub extension: String,
+    pub mode: SuperviseMode,
+    /// Their phone answered.
+    pub joined: bool,
 }

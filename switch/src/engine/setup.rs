@@ -130,6 +130,7 @@ impl Engine {
             sdp_to_a: Vec::new(),
             codec: None,
             outbound: None,
+            supervisor: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

@@ -18,5 +18,6 @@ mod queue;
 mod reinvite;
 mod ring_timeout;
 mod shutdown;
+mod supervise;
 mod timers;
 mod transfer;

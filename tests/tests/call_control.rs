@@ -1,5 +1,5 @@
-//! Consultation, attended transfer and conference over REST against the real switch, with
-//! media checked: each party (SIPp for signalling, a [`TonePeer`] for RTP) sends its own
+//! Consultation, attended transfer, conference and supervision over REST against the real
+//! switch, with media checked: each party (SIPp for signalling, a [`TonePeer`] for RTP) sends its own
 //! tone, and a Goertzel filter over what each receives says whom it hears.
 
 use e2e::rtp::TonePeer;
@@ -262,4 +262,112 @@ fn conference_everyone_hears_the_others() {
         sipp.wait().assert_success(&c.switch);
     }
     c.switch.assert_idle();
+}
+
+#[test]
+fn whisper_reaches_the_agent_and_never_the_customer() {
+    if !require("sipp") {
+        return;
+    }
+    let (agent_port, sup_port) = (free_port(), free_port());
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
+        .static_user("3000", &format!("sip:3000@127.0.0.1:{sup_port}"))
+        .start();
+    let events = switch.events("/api/events");
+    let (caller, agent, sup) = (
+        TonePeer::new(CALLER_HZ),
+        TonePeer::new(AGENT_HZ),
+        TonePeer::new(CONSULTED_HZ),
+    );
+    let agent_sipp = Sipp::scenario("uas_hold")
+        .port(agent_port)
+        .key("rtp_port", &agent.port().to_string())
+        .spawn();
+    let sup_sipp = Sipp::scenario("uas_hold")
+        .port(sup_port)
+        .key("rtp_port", &sup.port().to_string())
+        .spawn();
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(8000)
+        .spawn();
+    let (id, relay_a) = leg_relay(&switch, 2, 0);
+    let (_, relay_b) = leg_relay(&switch, 2, 1);
+    caller.send_to(relay_a);
+    agent.send_to(relay_b);
+    let path = format!("/api/calls/{id}/supervise");
+    switch.request_json(
+        "POST",
+        &path,
+        Some(r#"{"mode":"whisper","extension":"3000"}"#),
+        202,
+    );
+    if events
+        .wait_for(Duration::from_secs(5), |e| {
+            e["change"] == "supervise_joined"
+        })
+        .is_none()
+    {
+        switch.fail("no supervise_joined event");
+    }
+    let (_, relay_s) = leg_relay(&switch, 3, 2);
+    sup.send_to(relay_s);
+    std::thread::sleep(Duration::from_millis(400));
+    let customer = listen(
+        &caller,
+        Duration::from_millis(800),
+        &[AGENT_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        customer[0] > 0.5,
+        "the customer hears the agent: {customer:?}"
+    );
+    assert!(
+        customer[1] < 0.05,
+        "the customer must not hear the supervisor: {customer:?}"
+    );
+    let heard = listen(
+        &agent,
+        Duration::from_millis(800),
+        &[CALLER_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        heard.iter().all(|s| *s > 0.25),
+        "the agent hears both: {heard:?}"
+    );
+    let heard = listen(&sup, Duration::from_millis(800), &[CALLER_HZ, AGENT_HZ]);
+    assert!(
+        heard.iter().all(|s| *s > 0.25),
+        "the supervisor hears both: {heard:?}"
+    );
+    // Listen: now the agent no longer hears the supervisor either.
+    switch.request_json(
+        "POST",
+        &path,
+        Some(r#"{"mode":"listen","extension":"3000"}"#),
+        202,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let heard = listen(
+        &agent,
+        Duration::from_millis(800),
+        &[CALLER_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        heard[0] > 0.5 && heard[1] < 0.05,
+        "the agent hears {heard:?}"
+    );
+    let heard = listen(&sup, Duration::from_millis(800), &[CALLER_HZ, AGENT_HZ]);
+    assert!(
+        heard.iter().all(|s| *s > 0.25),
+        "the supervisor hears both: {heard:?}"
+    );
+    switch.request_json("POST", &format!("/api/calls/{id}/end-supervise"), None, 200);
+    sup.stop_sending();
+    sup_sipp.wait().assert_success(&switch);
+    caller_sipp.wait().assert_success(&switch);
+    agent_sipp.wait().assert_success(&switch);
+    switch.assert_idle();
 }
