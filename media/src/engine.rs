@@ -117,6 +117,7 @@ impl MediaEngine {
             counters: Arc::clone(&counters),
             totals: Arc::clone(&self.totals),
             ticker: crate::mixer::Ticker::default(),
+            recorder: None,
             _active: ActiveGuard(Arc::clone(&self.totals)),
         };
         let task = runtime.spawn(relay.run());
@@ -273,6 +274,23 @@ impl MediaSession {
         let _ = self
             .commands
             .send(Command::SetEvents { side, payload_type });
+    }
+
+    /// Records `side`'s leg on the left channel and what it hears of the others on the
+    /// right, into the stereo WAV `path` (written as `path.part`, renamed when complete:
+    /// at [`MediaSession::stop_recording`] or when the session ends).
+    pub fn record(&self, side: Side, path: std::path::PathBuf) {
+        let _ = self.commands.send(Command::Record { side, path });
+    }
+
+    /// Pauses (silence is written) or resumes the recording.
+    pub fn pause_recording(&self, paused: bool) {
+        let _ = self.commands.send(Command::PauseRecording { paused });
+    }
+
+    /// Ends the recording.
+    pub fn stop_recording(&self) {
+        let _ = self.commands.send(Command::StopRecording);
     }
 
     /// The session's counters right now.

@@ -61,6 +61,15 @@ pub enum MediaCommand {
     Hear { endpoint: Endpoint, hears: Hears },
     /// Close an added endpoint.
     RemoveEndpoint { endpoint: Endpoint },
+    /// Record the endpoint's leg (left) and what it hears (right) as a stereo WAV.
+    Record {
+        endpoint: Endpoint,
+        path: std::path::PathBuf,
+    },
+    /// Pause (silence) or resume the relay's recording.
+    PauseRecording { relay: RelayId, paused: bool },
+    /// End the relay's recording.
+    StopRecording { relay: RelayId },
     /// The telephone-event payload type of the endpoint's leg (from its SDP).
     Events {
         endpoint: Endpoint,
@@ -116,6 +125,13 @@ impl std::fmt::Debug for MediaCommand {
                 "Events({}/{:?}, {payload_type:?})",
                 endpoint.relay.0, endpoint.side
             ),
+            MediaCommand::Record { endpoint, .. } => {
+                write!(f, "Record({}/{:?})", endpoint.relay.0, endpoint.side)
+            }
+            MediaCommand::PauseRecording { relay, paused } => {
+                write!(f, "PauseRecording({}, {paused})", relay.0)
+            }
+            MediaCommand::StopRecording { relay } => write!(f, "StopRecording({})", relay.0),
             MediaCommand::Probe { relay } => write!(f, "Probe({})", relay.0),
             MediaCommand::Release { relay } => write!(f, "Release({})", relay.0),
         }

@@ -90,6 +90,24 @@ impl MediaHub {
                 }
                 None
             }
+            MediaCommand::Record { endpoint, path } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.record(endpoint.side, path);
+                }
+                None
+            }
+            MediaCommand::PauseRecording { relay, paused } => {
+                if let Some(s) = self.relays.get(&relay) {
+                    s.pause_recording(paused);
+                }
+                None
+            }
+            MediaCommand::StopRecording { relay } => {
+                if let Some(s) = self.relays.get(&relay) {
+                    s.stop_recording();
+                }
+                None
+            }
             MediaCommand::RemoveEndpoint { endpoint } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
                     s.remove_endpoint(endpoint.side);

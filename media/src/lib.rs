@@ -28,6 +28,7 @@ mod playback;
 mod player;
 mod playlist;
 mod port_pool;
+mod recorder;
 mod relay;
 pub mod rtp;
 pub mod sdp;

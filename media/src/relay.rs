@@ -39,6 +39,7 @@ use crate::latch::{Latch, Verdict};
 use crate::mixer::{add_into, clip_into, Frame, Inbox, Sum, Ticker};
 use crate::playback::Playback;
 use crate::player::{PACKET_LEN, SAMPLES_PER_PACKET};
+use crate::recorder::Recorder;
 use crate::rtp::{RtpHeader, HEADER_LEN};
 use crate::socket::SideSockets;
 use crate::stats::{Batch, SessionCounters, TotalCounters};
@@ -88,6 +89,15 @@ pub(crate) enum Command {
         side: Side,
         payload_type: Option<u8>,
     },
+    /// Record `side`'s leg (left) and what it hears (right) into `path`.
+    Record {
+        side: Side,
+        path: std::path::PathBuf,
+    },
+    /// Pause or resume the recording (paused: silence).
+    PauseRecording { paused: bool },
+    /// End the recording; the file is completed.
+    StopRecording,
 }
 
 /// RTP or RTCP: which socket of a side.
@@ -200,6 +210,7 @@ pub(crate) struct Relay {
     pub(crate) counters: Arc<SessionCounters>,
     pub(crate) totals: Arc<TotalCounters>,
     pub(crate) ticker: Ticker,
+    pub(crate) recorder: Option<Recorder>,
     pub(crate) _active: ActiveGuard,
 }
 
@@ -289,8 +300,9 @@ impl Relay {
         }
     }
 
+    /// Whether the 20 ms tick runs: some side hears a mix, or the call is recorded.
     fn mixing(&self) -> bool {
-        self.sides.iter().flatten().any(|s| s.mix.is_some())
+        self.recorder.is_some() || self.sides.iter().flatten().any(|s| s.mix.is_some())
     }
 
     /// The earliest deadline of the session's players and mixer.
@@ -367,6 +379,20 @@ impl Relay {
                 }
                 self.rewire();
             }
+            Command::Record { side, path } => {
+                tracing::info!(side = side.0, path = %path.display(), "recording started");
+                self.recorder = Some(Recorder::start(side, path));
+                self.rewire();
+            }
+            Command::PauseRecording { paused } => {
+                if let Some(r) = self.recorder.as_mut() {
+                    r.paused = paused;
+                }
+            }
+            Command::StopRecording => {
+                self.recorder = None;
+                self.rewire();
+            }
             Command::SetEvents { side, payload_type } => {
                 if let Some(relay_side) = self.side_mut(side) {
                     relay_side.events = payload_type;
@@ -397,9 +423,10 @@ impl Relay {
         }
     }
 
-    /// Gives an inbox to each side some mix takes, and takes it from the others.
+    /// Gives an inbox to each side some mix or the recording takes, and takes it from the
+    /// others.
     fn rewire(&mut self) {
-        let mixed: Vec<Side> = self
+        let mut mixed: Vec<Side> = self
             .sides
             .iter()
             .flatten()
@@ -409,6 +436,10 @@ impl Relay {
             })
             .flatten()
             .collect();
+        if let Some(r) = &self.recorder {
+            mixed.push(r.left);
+            mixed.extend(sources_of(&self.sides, r.left));
+        }
         for (i, side) in self.sides.iter_mut().enumerate() {
             let Some(side) = side else { continue };
             let wanted = mixed.iter().any(|s| s.index() == i);
@@ -442,6 +473,9 @@ impl Relay {
         if self.mixing() {
             while self.ticker.poll_tick(now) {
                 mix_tick(&mut self.sides, &mut batch);
+                if let Some(r) = self.recorder.as_mut() {
+                    record_tick(&self.sides, r);
+                }
             }
         }
         if !batch.is_empty() {
@@ -604,6 +638,39 @@ fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
             }
         }
     }
+}
+
+/// The other endpoints `side`'s leg hears when no player plays to it.
+fn sources_of(sides: &[Option<RelaySide>], side: Side) -> Vec<Side> {
+    match sides
+        .get(side.index())
+        .and_then(Option::as_ref)
+        .map(|s| &s.hears)
+    {
+        Some(Hears::Endpoint(x)) => vec![*x],
+        Some(Hears::Mix { of, .. }) => of.iter().copied().filter(|x| *x != side).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The other endpoints whose audio `side`'s leg hears now (none while a player plays to
+/// it: it hears the player).
+fn heard_by(sides: &[Option<RelaySide>], side: Side) -> Vec<Side> {
+    match sides.get(side.index()).and_then(Option::as_ref) {
+        Some(s) if s.is_playing() => Vec::new(),
+        _ => sources_of(sides, side),
+    }
+}
+
+/// One tick of the recording: the left leg's frame, and the sum of what it hears.
+fn record_tick(sides: &[Option<RelaySide>], recorder: &mut Recorder) {
+    let frame_of = |s: &Side| sides.get(s.index())?.as_ref()?.inbox.as_ref()?.frame();
+    let mut right: Frame = [0; SAMPLES_PER_PACKET];
+    let heard = heard_by(sides, recorder.left);
+    let mut sum: Sum = [0; SAMPLES_PER_PACKET];
+    add_into(heard.iter().filter_map(frame_of), &mut sum);
+    clip_into(&sum, None, &mut right);
+    recorder.push(frame_of(&recorder.left), &right);
 }
 
 /// Adds one relayed packet to the pass's counts.

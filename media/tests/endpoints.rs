@@ -198,3 +198,91 @@ async fn telephone_events_are_renumbered_for_the_leg_that_hears_them() {
     pb.send_to(&back, at(session.b_port())).await.unwrap();
     assert_eq!(received(&pa, Duration::from_millis(300)).await[0][1], 96);
 }
+
+/// Reads a 16-bit stereo WAV: (left, right) samples.
+fn stereo(path: &std::path::Path) -> (Vec<i16>, Vec<i16>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(
+        u16::from_le_bytes([bytes[22], bytes[23]]),
+        2,
+        "two channels"
+    );
+    let data_len = u32::from_le_bytes([bytes[40], bytes[41], bytes[42], bytes[43]]) as usize;
+    assert_eq!(data_len, bytes.len() - 44, "the header's size is patched");
+    let samples: Vec<i16> = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    (
+        samples.iter().step_by(2).copied().collect(),
+        samples.iter().skip(1).step_by(2).copied().collect(),
+    )
+}
+
+#[tokio::test]
+async fn a_recording_holds_each_side_on_its_channel_and_silence_while_paused() {
+    let engine = engine(42300, 42399);
+    let session = engine.create_session().unwrap();
+    let (pa, pb) = (phone().await, phone().await);
+    session.set_remote(Side::A, Some(pa.local_addr().unwrap()));
+    session.set_remote(Side::B, Some(pb.local_addr().unwrap()));
+    let dir = std::env::temp_dir().join(format!("rec-test-{}", std::process::id()));
+    let path = dir.join("call.wav");
+    session.record(Side::A, path.clone());
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for phase in 0..3 {
+        if phase == 1 {
+            session.pause_recording(true);
+        }
+        if phase == 2 {
+            session.pause_recording(false);
+        }
+        for seq in 0..25u16 {
+            tick.tick().await;
+            let (n, a, b) = send(phase * 100 + seq);
+            pa.send_to(&packet(n, a), at(session.a_port()))
+                .await
+                .unwrap();
+            pb.send_to(&packet(n, b), at(session.b_port()))
+                .await
+                .unwrap();
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    session.stop_recording();
+    let mut waited = 0;
+    while !path.exists() && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    let (left, right) = stereo(&path);
+    assert!(left.len() > 8000, "{} samples", left.len());
+    let mean = |s: &[i16]| s.iter().map(|x| i32::from(*x)).sum::<i32>() / s.len().max(1) as i32;
+    // 20 ms windows: loud on each channel at its own level, and a run of silence (paused).
+    let windows: Vec<(i32, i32)> = left
+        .chunks(160)
+        .zip(right.chunks(160))
+        .map(|(l, r)| (mean(l), mean(r)))
+        .collect();
+    let talking = windows
+        .iter()
+        .filter(|(l, r)| (l - 1000).abs() < 100 && (r - 4000).abs() < 400)
+        .count();
+    let silent = windows.iter().filter(|(l, r)| *l == 0 && *r == 0).count();
+    assert!(
+        talking >= 35,
+        "{talking} windows of both voices: {windows:?}"
+    );
+    assert!(
+        silent >= 20,
+        "{silent} silent windows while paused: {windows:?}"
+    );
+    assert!(
+        !windows
+            .iter()
+            .any(|(l, r)| (l - 4000).abs() < 400 || (r - 1000).abs() < 100),
+        "channels swapped"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
