@@ -240,11 +240,11 @@ async fn a_recording_holds_each_side_on_its_channel_and_silence_while_paused() {
         }
         for seq in 0..25u16 {
             tick.tick().await;
-            let (n, a, b) = send(phase * 100 + seq);
-            pa.send_to(&packet(n, a), at(session.a_port()))
+            let n = phase * 100 + seq;
+            pa.send_to(&packet(n, 1000), at(session.a_port()))
                 .await
                 .unwrap();
-            pb.send_to(&packet(n, b), at(session.b_port()))
+            pb.send_to(&packet(n, 4000), at(session.b_port()))
                 .await
                 .unwrap();
         }
