@@ -243,6 +243,7 @@ impl Shard {
                 Err(e) => tracing::warn!(%e, "unpublishable call change"),
             },
             Output::Cdr(cdr) => fx.cdrs.record(cdr),
+            Output::Recorded(row) => fx.cdrs.recording(row),
             Output::Report(event) => {
                 let attempt = event.attempt();
                 let ended = matches!(event, OriginationEvent::Ended { .. });

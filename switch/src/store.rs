@@ -17,6 +17,7 @@ mod acd_writer;
 mod cdr;
 mod documents;
 mod migrations;
+mod recording;
 mod writer;
 
 use thiserror::Error;
@@ -25,6 +26,7 @@ pub use accounts::{AuditRecord, StoredToken};
 pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
 pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;
+pub use recording::Recording;
 pub use writer::{CdrSink, CdrWriter};
 
 // Connecting (pool sizes, SQLite pragmas, directory creation) is the dialer store's

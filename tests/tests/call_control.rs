@@ -371,3 +371,133 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
     agent_sipp.wait().assert_success(&switch);
     switch.assert_idle();
 }
+
+/// A 16-bit stereo WAV's channels.
+fn stereo(bytes: &[u8]) -> (Vec<i16>, Vec<i16>) {
+    assert_eq!(&bytes[..4], b"RIFF", "not a WAV");
+    assert_eq!(u16::from_le_bytes([bytes[22], bytes[23]]), 2, "stereo");
+    let samples: Vec<i16> = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let left = samples.iter().step_by(2).copied().collect();
+    let right = samples.iter().skip(1).step_by(2).copied().collect();
+    (left, right)
+}
+
+/// The share of `samples`' energy at `freq_hz` (Goertzel over 100 ms windows).
+fn share(samples: &[i16], freq_hz: f64) -> f64 {
+    let k = 2.0 * (2.0 * std::f64::consts::PI * freq_hz / 8000.0).cos();
+    let (mut tone, mut energy) = (0.0, 0.0);
+    for w in samples.chunks(800) {
+        let (mut s1, mut s2) = (0.0f64, 0.0f64);
+        for x in w {
+            let x = f64::from(*x);
+            energy += x * x;
+            let s0 = x + k * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        tone += (s1 * s1 + s2 * s2 - k * s1 * s2) / (w.len() as f64 / 2.0);
+    }
+    if energy > 0.0 {
+        tone / energy
+    } else {
+        0.0
+    }
+}
+
+#[test]
+fn a_recording_holds_each_party_on_its_channel_and_nothing_while_paused() {
+    if !require("sipp") {
+        return;
+    }
+    let agent_port = free_port();
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
+        .start();
+    let (caller, agent) = (TonePeer::new(CALLER_HZ), TonePeer::new(AGENT_HZ));
+    let agent_sipp = Sipp::scenario("uas_hold")
+        .port(agent_port)
+        .key("rtp_port", &agent.port().to_string())
+        .spawn();
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(5000)
+        .spawn();
+    let (id, relay_a) = leg_relay(&switch, 2, 0);
+    let (_, relay_b) = leg_relay(&switch, 2, 1);
+    caller.send_to(relay_a);
+    agent.send_to(relay_b);
+    std::thread::sleep(Duration::from_millis(200));
+    let step = |s: &str| format!("/api/calls/{id}/recording/{s}");
+    let view = switch.request_json("POST", &step("start"), None, 200);
+    assert_eq!(view["recording"]["paused"], false, "{view}");
+    let r = switch.request("POST", &step("start"), None);
+    assert_eq!(r.status, 409, "{}", r.body);
+    std::thread::sleep(Duration::from_millis(1000));
+    switch.request_json("POST", &step("pause"), None, 200);
+    std::thread::sleep(Duration::from_millis(1000));
+    switch.request_json("POST", &step("resume"), None, 200);
+    std::thread::sleep(Duration::from_millis(1000));
+    switch.request_json("POST", &step("stop"), None, 200);
+    caller_sipp.wait().assert_success(&switch);
+    agent_sipp.wait().assert_success(&switch);
+
+    let mut rows = Value::Null;
+    switch.wait_for("the recording's index row", Duration::from_secs(5), || {
+        rows = switch.request_json("GET", "/api/recordings", None, 200);
+        rows["recordings"].as_array().is_some_and(|r| r.len() == 1)
+    });
+    let row = &rows["recordings"][0];
+    assert_eq!(row["call_id"], id.as_str(), "{row}");
+    let file = switch
+        .data_dir()
+        .join("recordings")
+        .join(row["file"].as_str().unwrap_or_default());
+    switch.wait_for("the WAV", Duration::from_secs(5), || file.exists());
+    let bytes = std::fs::read(&file).unwrap_or_default();
+    let audio = switch.request(
+        "GET",
+        &format!("/api/recordings/{}/audio", row["id"].as_str().unwrap_or("")),
+        None,
+    );
+    assert_eq!(audio.status, 200);
+    assert!(audio
+        .headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v == "audio/wav"));
+    let (left, right) = stereo(&bytes);
+    let seconds = left.len() as f64 / 8000.0;
+    assert!((2.7..3.6).contains(&seconds), "{seconds} s recorded");
+    // First second: the customer on the left, the agent on the right.
+    let first = 800..7200;
+    assert!(
+        share(&left[first.clone()], CALLER_HZ) > 0.8,
+        "left: {}",
+        share(&left[first.clone()], CALLER_HZ)
+    );
+    assert!(
+        share(&right[first.clone()], AGENT_HZ) > 0.8,
+        "right: {}",
+        share(&right[first.clone()], AGENT_HZ)
+    );
+    assert!(
+        share(&left[first.clone()], AGENT_HZ) < 0.05,
+        "no agent on the left"
+    );
+    // The paused second: nothing at all on either channel.
+    let paused = 9600..14400;
+    let loud = left[paused.clone()]
+        .iter()
+        .chain(&right[paused])
+        .filter(|s| s.unsigned_abs() > 50)
+        .count();
+    assert_eq!(loud, 0, "samples above silence while paused");
+    // After resuming: both again.
+    let last = 17600..22400;
+    assert!(share(&left[last.clone()], CALLER_HZ) > 0.8);
+    assert!(share(&right[last], AGENT_HZ) > 0.8);
+    switch.assert_idle();
+}

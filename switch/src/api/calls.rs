@@ -13,7 +13,7 @@ use super::agents::known_agent;
 use super::{ApiError, AppState};
 use crate::accounts::{Principal, Role, Scope};
 use crate::engine::{
-    CallControl, CallOp, CallView, ConsultStep, ControlError, MemberStep, SuperviseMode,
+    CallControl, CallOp, CallView, ConsultStep, ControlError, MemberStep, RecordStep, SuperviseMode,
 };
 use acd::AgentId;
 use axum::extract::State;
@@ -39,7 +39,7 @@ pub(super) async fn list(
 }
 
 /// Which calls a caller may see and control.
-enum Visibility {
+pub(super) enum Visibility {
     All,
     /// Calls with a party at one of these users (phones of agents in scope, and the
     /// caller's own) or to one of these queues.
@@ -50,7 +50,7 @@ enum Visibility {
 }
 
 impl Visibility {
-    async fn of(s: &AppState, p: &Principal) -> Visibility {
+    pub(super) async fn of(s: &AppState, p: &Principal) -> Visibility {
         let Scope::Limited { agents, queues } = s.accounts.scope(p) else {
             return Visibility::All;
         };
@@ -66,6 +66,16 @@ impl Visibility {
             .unwrap_or_default();
         phones.extend(p.extension.clone());
         Visibility::Of { phones, queues }
+    }
+
+    /// Whether a call between these users (or to this queue) is the caller's to see.
+    pub(super) fn sees_users(&self, users: &[&str]) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Of { phones, queues } => users
+                .iter()
+                .any(|u| phones.contains(*u) || queues.contains(*u)),
+        }
     }
 
     fn sees(&self, c: &CallView) -> bool {
@@ -213,6 +223,18 @@ pub(super) async fn supervise(
         .map(|v| (StatusCode::ACCEPTED, v))
 }
 
+/// `POST /api/calls/{id}/recording/start|stop|pause|resume`: the call's recording (a
+/// stereo WAV, customer left); pausing writes silence (PCI DSS: no card numbers recorded).
+pub(super) async fn recording(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    step: RecordStep,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Record(step)).await
+}
+
 /// `POST /api/calls/{id}/end-supervise`: the supervisor's leg is released.
 pub(super) async fn end_supervise(
     State(s): State<AppState>,
@@ -293,6 +315,8 @@ fn control_error(e: ControlError) -> ApiError {
         ControlError::Busy => ApiError::conflict("busy", message),
         ControlError::NotSupervised => ApiError::conflict("not_supervised", message),
         ControlError::Supervised => ApiError::conflict("supervised", message),
+        ControlError::Recording(true) => ApiError::conflict("recording", message),
+        ControlError::Recording(false) => ApiError::conflict("not_recording", message),
     }
 }
 

@@ -24,6 +24,7 @@ mod openapi_schemas;
 #[cfg(test)]
 mod openapi_tests;
 pub mod policy;
+mod recordings;
 mod routes;
 #[cfg(test)]
 mod testing;
@@ -147,14 +148,14 @@ async fn registrations(State(s): State<AppState>) -> Result<impl IntoResponse, A
 /// `?limit=&offset=` of list endpoints.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Page {
+pub(super) struct Page {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
 impl Page {
     /// `(limit, offset)`: limit 1..=10000 (default 100), offset >= 0 (default 0).
-    fn parse(QueryArgs(page): QueryArgs<Page>) -> Result<(i64, i64), ApiError> {
+    pub(super) fn parse(QueryArgs(page): QueryArgs<Page>) -> Result<(i64, i64), ApiError> {
         let limit = page.limit.unwrap_or(100);
         let offset = page.offset.unwrap_or(0);
         if !(1..=10_000).contains(&limit) || offset < 0 {

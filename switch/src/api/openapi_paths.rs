@@ -338,7 +338,42 @@ fn calls() -> Value {
             "responses": {"200": ok("a page of CDRs", schema("CdrPage")),
                 "400": error("limit not 1..=10000, offset negative, or an unknown query parameter \
                     (code bad_query)")}}},
+        "/api/calls/{id}/recording/start": recording_step("Start recording the call: a stereo \
+            WAV, the customer on the left, what the customer hears of the others on the right", "recording"),
+        "/api/calls/{id}/recording/stop": recording_step("Stop recording; the recording is \
+            indexed and its WAV completed", "not_recording"),
+        "/api/calls/{id}/recording/pause": recording_step("Pause the recording: silence is \
+            written until resumed (card numbers stay out of it)", "not_recording"),
+        "/api/calls/{id}/recording/resume": recording_step("Resume a paused recording",
+            "not_recording"),
+        "/api/recordings": {"get": {"tags": ["calls"],
+            "summary": "Call recordings, newest first (a supervisor sees their teams')",
+            "parameters": page_params(),
+            "responses": {"200": ok("a page of recordings", schema("RecordingPage")),
+                "400": error("limit not 1..=10000, offset negative, or an unknown query parameter \
+                    (code bad_query)")}}},
+        "/api/recordings/{id}/audio": {"get": {"tags": ["calls"],
+            "summary": "A recording's WAV (16-bit 8 kHz stereo: customer left, others right)",
+            "parameters": [path_param("id", "the recording's id", json!({"type": "string"}))],
+            "responses": {
+                "200": {"description": "the WAV", "content": {"audio/wav": {"schema":
+                    {"type": "string", "format": "binary"}}}},
+                "403": error("the recording is of a call outside the caller's teams (code forbidden)"),
+                "404": error("no such recording (code not_found)")}}},
     })
+}
+
+/// `POST /api/calls/{id}/recording/start|stop|pause|resume`.
+fn recording_step(summary: &str, conflict: &str) -> Value {
+    json!({"post": {"tags": ["calls"], "summary": summary,
+    "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+        json!({"type": "string"}))],
+    "responses": {
+        "200": ok("the call as it is now", schema("Call")),
+        "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+        "404": error("no such live call (code not_found)"),
+        "409": error(&format!("the call is not connected (code not_connected), or (code {conflict})")),
+    }}})
 }
 
 fn agents() -> Value {

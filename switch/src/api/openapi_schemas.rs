@@ -307,6 +307,13 @@ fn switch_views() -> Value {
             "transport": {"type": "string"}, "source": {"type": "string"},
             "expires_in": {"type": "integer", "nullable": true},
             "user_agent": {"type": "string"}, "static_contact": {"type": "boolean"}}},
+        "RecordingPage": {"type": "object", "properties": {
+            "recordings": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "call_id": {"type": "string"},
+                "from_user": {"type": "string"}, "to_user": {"type": "string"},
+                "agent": {"type": "string", "nullable": true},
+                "started_ms": {"type": "integer"}, "ended_ms": {"type": "integer"},
+                "file": {"type": "string"}}}}}},
         "CdrPage": {"type": "object", "properties": {
             "total": {"type": "integer"}, "cdrs": array_of("Cdr")}},
         "Cdr": {"type": "object", "properties": {

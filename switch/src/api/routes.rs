@@ -3,8 +3,8 @@
 //! [`policy::dialer_rule`](super::policy::dialer_rule).
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
-use super::{accounts, acd_config, agents, calls, events, history, openapi, AppState};
-use crate::engine::{ConsultStep, MemberStep};
+use super::{accounts, acd_config, agents, calls, events, history, openapi, recordings, AppState};
+use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 
@@ -135,6 +135,42 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/calls/{id}/complete-conference",
             AGENTS_AND_SUPERVISORS,
             post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::CompleteConference)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/start",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Start)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/stop",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Stop)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/pause",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Pause)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/resume",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Resume)),
+        ),
+        route(
+            M::GET,
+            "/api/recordings",
+            SUPERVISORS,
+            get(recordings::list),
+        ),
+        route(
+            M::GET,
+            "/api/recordings/{id}/audio",
+            SUPERVISORS,
+            get(recordings::audio),
         ),
         route(
             M::POST,

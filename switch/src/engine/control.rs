@@ -58,6 +58,9 @@ pub enum ControlError {
     NotSupervised,
     #[error("the call is supervised: end the supervision first")]
     Supervised,
+    /// `true`: already recorded; `false`: not recorded.
+    #[error("{}", if *.0 { "the call is already being recorded" } else { "the call is not being recorded" })]
+    Recording(bool),
 }
 
 /// Everything the API can ask of a live call; legs are named as the call view lists them.
@@ -89,6 +92,7 @@ pub enum CallOp {
     },
     /// The supervisor's leg is released.
     Unsupervise,
+    Record(super::RecordStep),
 }
 
 impl Engine {
@@ -127,6 +131,7 @@ impl Engine {
                 CallOp::Member { leg, step } => cx.member(now, s, leg, step),
                 CallOp::Supervise { extension, mode } => cx.supervise(now, s, &extension, mode),
                 CallOp::Unsupervise => cx.unsupervise(now, s),
+                CallOp::Record(step) => cx.record(now, s, step),
             };
             result = done.map(|()| s.view());
         });

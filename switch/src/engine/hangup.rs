@@ -200,10 +200,11 @@ impl Cx {
     }
 
     /// Forget an ended session: indexes, relay, transactions; write its CDR.
-    pub(super) fn finish(&mut self, now: Instant, s: Session) {
+    pub(super) fn finish(&mut self, now: Instant, mut s: Session) {
         let Phase::Ended(end) = s.phase else {
             return;
         };
+        self.finish_recording(now, &mut s);
         if let Some(l) = s.legs.first() {
             if let Some(d) = &l.dialog {
                 self.dialogs

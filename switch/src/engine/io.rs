@@ -49,6 +49,8 @@ pub enum Output {
     /// the call's whole current view.
     CallChanged(CallChange),
     Cdr(Cdr),
+    /// A call's recording ended: its index row, for the store.
+    Recorded(crate::store::Recording),
     /// Progress of an originated call, for whoever asked for it.
     Report(OriginationEvent),
     /// A message for the shard that owns its dialog (a Replaces or Join naming a dialog of

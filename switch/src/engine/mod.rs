@@ -19,6 +19,7 @@ mod locator;
 mod node;
 mod originate;
 mod queue;
+mod recording;
 mod register;
 mod ringing;
 mod sdp;
@@ -34,6 +35,7 @@ pub use control::{CallControl, CallOp, ControlError, TransferTo};
 pub use io::{CallChange, CallEvent, Counters, Input, Origination, OriginationEvent, Output};
 pub use locator::shard_for;
 pub use node::{LocalNode, Node, NodeError, Registration};
+pub use recording::RecordStep;
 pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt, SuperviseMode};
 
 use crate::config::Config;

@@ -73,6 +73,7 @@ impl Engine {
                 route,
             }),
             supervisor: None,
+            recording: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

@@ -310,6 +310,8 @@ pub struct Session {
     pub outbound: Option<Outbound>,
     /// A supervisor listening, whispering or barged in on a two-party call.
     pub supervisor: Option<Supervision>,
+    /// The call's recording in progress.
+    pub recording: Option<super::recording::Recorded>,
 }
 
 /// How a supervisor takes part in an agent's call.
@@ -522,6 +524,10 @@ impl Session {
             answered_ms: self.answered.map(|a| a.1),
             legs,
             bridges: self.bridges.clone(),
+            recording: self.recording.as_ref().map(|r| RecordingView {
+                id: r.id.clone(),
+                paused: r.paused,
+            }),
             supervisor: self.supervisor.as_ref().map(|x| SupervisorView {
                 extension: x.dialing.target.clone(),
                 mode: x.mode,
@@ -574,6 +580,14 @@ pub struct CallView {
     pub bridges: Vec<Bridge>,
     /// The supervisor on the call, listed last in `legs` once rung.
     pub supervisor: Option<SupervisorView>,
+    /// The recording in progress: its id, and whether it is paused.
+    pub recording: Option<RecordingView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordingView {
+    pub id: String,
+    pub paused: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -131,6 +131,7 @@ impl Engine {
             codec: None,
             outbound: None,
             supervisor: None,
+            recording: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

@@ -210,6 +210,38 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS audit_newest ON audit (at_ms DESC, id DESC)",
         ],
     },
+    Migration {
+        version: 5,
+        description: "call recordings",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS recordings (
+                id TEXT PRIMARY KEY,
+                call_id TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                to_user TEXT NOT NULL,
+                agent TEXT,
+                started_ms INTEGER NOT NULL,
+                ended_ms INTEGER NOT NULL,
+                file TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS recordings_newest ON recordings (started_ms DESC)",
+            "CREATE INDEX IF NOT EXISTS recordings_call ON recordings (call_id)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS recordings (
+                id TEXT PRIMARY KEY,
+                call_id TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                to_user TEXT NOT NULL,
+                agent TEXT,
+                started_ms BIGINT NOT NULL,
+                ended_ms BIGINT NOT NULL,
+                file TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS recordings_newest ON recordings (started_ms DESC)",
+            "CREATE INDEX IF NOT EXISTS recordings_call ON recordings (call_id)",
+        ],
+    },
 ];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
