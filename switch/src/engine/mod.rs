@@ -33,7 +33,7 @@ mod transfer;
 pub use consult::{ConsultStep, MemberStep};
 pub use control::{CallControl, CallOp, ControlError, TransferTo};
 pub use io::{CallChange, CallEvent, Counters, Input, Origination, OriginationEvent, Output};
-pub use locator::shard_for;
+pub use locator::{shard_for, shard_of_branch};
 pub use node::{LocalNode, Node, NodeError, Registration};
 pub use recording::RecordStep;
 pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt, SuperviseMode};
@@ -268,6 +268,18 @@ impl Engine {
     }
 
     fn handle_message(&mut self, now: Instant, msg: Message, source: Target) {
+        // A request in one of this shard's dialogs is this shard's, whatever the locator
+        // remembers of its Call-ID (a spiral's two dialogs share one).
+        let ours = match &msg {
+            Message::Request(r) => to_tag(&r.headers).is_some_and(|tag| {
+                let call_id = r.headers.call_id().unwrap_or_default().to_string();
+                self.cx.dialogs.contains_key(&(call_id, tag))
+            }),
+            Message::Response(_) => false,
+        };
+        if ours {
+            return self.cx.layer.handle_message(now, msg, source);
+        }
         if let Some(shard) = self
             .cx
             .locator
@@ -581,7 +593,12 @@ impl Cx {
 
     /// A Via branch (RFC 3261 magic cookie and 64 random bits).
     fn new_branch(&mut self) -> String {
-        format!("z9hG4bK{:016x}", self.rng.gen::<u64>())
+        // Names this shard, so answers come back here (see `locator::shard_of_branch`).
+        format!(
+            "z9hG4bKccs{:02x}-{:016x}",
+            self.shard,
+            self.rng.gen::<u64>()
+        )
     }
 
     /// A Call-ID for our legs that names this shard (`ccsNN-...`), so the transports bring
