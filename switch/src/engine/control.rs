@@ -121,7 +121,7 @@ impl Engine {
                 CallOp::Transfer(_) if s.supervisor.is_some() => Err(ControlError::Supervised),
                 CallOp::Transfer(transfer) => match s.phase {
                     Phase::Bridged { callee, .. } => {
-                        cx.begin_transfer(now, s, callee, &transfer.target, false)
+                        cx.begin_transfer(now, s, callee, &transfer.target, None, false)
                     }
                     _ => Err(ControlError::NotConnected),
                 },

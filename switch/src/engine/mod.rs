@@ -21,6 +21,7 @@ mod originate;
 mod queue;
 mod recording;
 mod register;
+mod replaces;
 mod ringing;
 mod sdp;
 mod session;
@@ -399,11 +400,13 @@ impl Engine {
         }
         match req.method {
             Method::Invite if self.cx.draining => self.cx.reply(now, tx, &req, 503, None),
-            Method::Invite if locator::replaces(&req).is_some() => {
-                // RFC 3891 §3: a Replaces naming no dialog of ours (the locator brought it
-                // to the shard that would own it).
+            Method::Invite if req.headers.get("Replaces").is_some() => {
+                // RFC 3891: the locator brought it to the shard that would own the dialog.
+                self.replace(now, tx, req, source)
+            }
+            Method::Invite if req.headers.get("Join").is_some() => {
                 self.cx
-                    .reply(now, tx, &req, 481, Some("Replaced Dialog Not Found"))
+                    .reply(now, tx, &req, 481, Some("Joined Dialog Not Found"))
             }
             Method::Invite => self.new_call(now, tx, req, source),
             Method::Register => self.cx.register(now, tx, req, source),
