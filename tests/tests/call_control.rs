@@ -501,3 +501,99 @@ fn a_recording_holds_each_party_on_its_channel_and_nothing_while_paused() {
     assert!(share(&right[last], AGENT_HZ) > 0.8);
     switch.assert_idle();
 }
+
+/// Percent-encodes what a URI header value may not hold as it is.
+fn escape(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The agent's phone calls the target itself, then answers the customer and transfers
+/// them to the target with REFER and Replaces (RFC 3891): both of its calls are released
+/// and the customer and the target hear each other.
+#[test]
+fn attended_transfer_from_the_agents_phone() {
+    if !require("sipp") {
+        return;
+    }
+    let (agent_port, target_port) = (free_port(), free_port());
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
+        .static_user("3000", &format!("sip:3000@127.0.0.1:{target_port}"))
+        .start();
+    let (caller, agent, target) = (
+        TonePeer::new(CALLER_HZ),
+        TonePeer::new(AGENT_HZ),
+        TonePeer::new(CONSULTED_HZ),
+    );
+    let target_sipp = Sipp::scenario("uas_hold")
+        .port(target_port)
+        .key("rtp_port", &target.port().to_string())
+        .spawn();
+    // The agent's own call to the target (its second line).
+    let second_line = Sipp::caller_to("uac_bye_wait", &switch)
+        .caller("2000")
+        .service("3000")
+        .spawn();
+    let (_, relay_t) = leg_relay(&switch, 2, 1);
+    target.send_to(relay_t);
+    let call = switch.calls().first().cloned().unwrap_or_default();
+    let leg = &call["legs"][0];
+    let replaces = format!(
+        "{};to-tag={};from-tag={}",
+        leg["call_id"].as_str().unwrap_or_default(),
+        leg["local_tag"].as_str().unwrap_or_default(),
+        leg["remote_tag"].as_str().unwrap_or_default()
+    );
+    let agent_sipp = Sipp::scenario("uas_refer")
+        .port(agent_port)
+        .key("rtp_port", &agent.port().to_string())
+        .key(
+            "refer_to",
+            &format!("3000@127.0.0.1?Replaces={}", escape(&replaces)),
+        )
+        .pause_ms(1500)
+        .spawn();
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(6000)
+        .spawn();
+    let mut customer_call = Value::Null;
+    switch.wait_for("the customer's call", Duration::from_secs(5), || {
+        customer_call = switch
+            .calls()
+            .into_iter()
+            .find(|c| {
+                c["from"].as_str().is_some_and(|f| !f.contains("2000")) && c["state"] == "answered"
+            })
+            .unwrap_or_default();
+        customer_call["legs"][1]["rtp_port"].as_u64().is_some()
+    });
+    let port = |i: usize| customer_call["legs"][i]["rtp_port"].as_u64().unwrap_or(0) as u16;
+    caller.send_to(SocketAddr::from(([127, 0, 0, 1], port(0))));
+    agent.send_to(SocketAddr::from(([127, 0, 0, 1], port(1))));
+    let r = agent_sipp.wait();
+    r.assert_success(&switch);
+    r.assert_logged("transfer final=SIP/2.0 200 OK", &switch);
+    second_line.wait().assert_success(&switch);
+    agent.stop_sending();
+    std::thread::sleep(Duration::from_millis(500));
+    let heard = listen(
+        &caller,
+        Duration::from_millis(800),
+        &[CONSULTED_HZ, AGENT_HZ],
+    );
+    assert!(heard[0] > 0.5, "the customer hears the target: {heard:?}");
+    let heard = listen(&target, Duration::from_millis(800), &[CALLER_HZ]);
+    assert!(heard[0] > 0.5, "the target hears the customer: {heard:?}");
+    caller_sipp.wait().assert_success(&switch);
+    target_sipp.wait().assert_success(&switch);
+    switch.assert_idle();
+}

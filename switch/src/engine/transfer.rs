@@ -13,8 +13,11 @@
 //! then there are no NOTIFYs, and the outcome goes on the event stream (`call_changed`:
 //! `transfer_started`, `transferred`, `transfer_failed` with the target's status).
 //!
-//! Only the callee's leg may transfer for now, and only blind (a `Replaces` in Refer-To,
-//! an attended transfer, is refused with 501).
+//! **Attended transfer** (RFC 5589): the Refer-To carries `?Replaces=` naming the phone's
+//! own call to the target. The switch rings the target through itself: its INVITE with
+//! that Replaces goes to its own address, the locator brings it to the shard of the named
+//! call, and that call hands its target leg over (see [`super::replaces`]); both of the
+//! transferor's calls get BYE. Only the callee's leg (the agent) may transfer for now.
 
 use super::session::{Bridge, LegId, LegState, Phase, Prompt, Role, Session};
 use super::setup::ForkSpec;
