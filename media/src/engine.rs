@@ -100,6 +100,18 @@ impl MediaEngine {
     /// [`MediaError::PortsExhausted`] when the pool is empty, which the caller should answer
     /// with 503 (or 488 in a re-INVITE) rather than setting up a call without media.
     pub fn create_session(&self) -> Result<MediaSession, MediaError> {
+        self.create_session_reporting(None)
+    }
+
+    /// [`MediaEngine::create_session`] whose events for the call engine (DTMF digits, a
+    /// voicemail's silence) go to `reports`, named by the relay.
+    pub fn create_session_reporting(
+        &self,
+        reports: Option<(
+            crate::graph::RelayId,
+            mpsc::UnboundedSender<crate::graph::MediaEvent>,
+        )>,
+    ) -> Result<MediaSession, MediaError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let a = SideSockets::bind(&self.pool, self.bind_ip)?;
         let b = SideSockets::bind(&self.pool, self.bind_ip)?;
@@ -118,6 +130,7 @@ impl MediaEngine {
             totals: Arc::clone(&self.totals),
             ticker: crate::mixer::Ticker::default(),
             recorder: None,
+            reports,
             _active: ActiveGuard(Arc::clone(&self.totals)),
         };
         let task = runtime.spawn(relay.run());
@@ -280,7 +293,31 @@ impl MediaSession {
     /// right, into the stereo WAV `path` (written as `path.part`, renamed when complete:
     /// at [`MediaSession::stop_recording`] or when the session ends).
     pub fn record(&self, side: Side, path: std::path::PathBuf) {
-        let _ = self.commands.send(Command::Record { side, path });
+        let _ = self.commands.send(Command::Record {
+            side,
+            path,
+            mono: None,
+        });
+    }
+
+    /// Records `side`'s leg alone into the mono WAV `path` (a voicemail message); once it
+    /// has been quiet for `silence_end`, a [`crate::graph::MediaEvent::Silence`] is reported.
+    pub fn record_mono(
+        &self,
+        side: Side,
+        path: std::path::PathBuf,
+        silence_end: std::time::Duration,
+    ) {
+        let _ = self.commands.send(Command::Record {
+            side,
+            path,
+            mono: Some(silence_end),
+        });
+    }
+
+    /// Reports `side`'s DTMF digits ([`crate::graph::MediaEvent::Digit`]) or stops.
+    pub fn listen_digits(&self, side: Side, listen: bool) {
+        let _ = self.commands.send(Command::Digits { side, listen });
     }
 
     /// Pauses (silence is written) or resumes the recording.

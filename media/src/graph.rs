@@ -61,11 +61,22 @@ pub enum MediaCommand {
     Hear { endpoint: Endpoint, hears: Hears },
     /// Close an added endpoint.
     RemoveEndpoint { endpoint: Endpoint },
-    /// Record the endpoint's leg (left) and what it hears (right) as a stereo WAV.
+    /// Record the endpoint's leg (left) and what it hears (right) as a stereo WAV; or,
+    /// `mono`, the leg alone (a voicemail), reporting [`MediaEvent::Silence`] once it has
+    /// been quiet for `silence_end`.
     Record {
         endpoint: Endpoint,
         path: std::path::PathBuf,
+        mono: Option<Duration>,
     },
+    /// Play a WAV file (a voicemail message) into the endpoint, once.
+    PlayFile {
+        endpoint: Endpoint,
+        path: std::path::PathBuf,
+        codec: Codec,
+    },
+    /// Report the DTMF digits the endpoint's leg sends ([`MediaEvent::Digit`]), or stop.
+    Digits { endpoint: Endpoint, listen: bool },
     /// Pause (silence) or resume the relay's recording.
     PauseRecording { relay: RelayId, paused: bool },
     /// End the relay's recording.
@@ -128,6 +139,20 @@ impl std::fmt::Debug for MediaCommand {
             MediaCommand::Record { endpoint, .. } => {
                 write!(f, "Record({}/{:?})", endpoint.relay.0, endpoint.side)
             }
+            MediaCommand::PlayFile { endpoint, path, .. } => write!(
+                f,
+                "PlayFile({}/{:?}, {})",
+                endpoint.relay.0,
+                endpoint.side,
+                path.display()
+            ),
+            MediaCommand::Digits { endpoint, listen } => {
+                write!(
+                    f,
+                    "Digits({}/{:?}, {listen})",
+                    endpoint.relay.0, endpoint.side
+                )
+            }
             MediaCommand::PauseRecording { relay, paused } => {
                 write!(f, "PauseRecording({}, {paused})", relay.0)
             }
@@ -155,6 +180,11 @@ pub enum MediaEvent {
     EndpointFailed { endpoint: Endpoint },
     /// The relay's last packet in either direction was `idle_for` ago.
     Activity { relay: RelayId, idle_for: Duration },
+    /// A DTMF digit (RFC 4733 telephone event) ended on the endpoint, while the engine
+    /// listens for digits there.
+    Digit { endpoint: Endpoint, digit: char },
+    /// A mono recording heard silence for as long as its `silence_end` (a voicemail's end).
+    Silence { relay: RelayId },
 }
 
 impl Endpoint {

@@ -9,6 +9,8 @@ use std::sync::Arc;
 pub struct MediaHub {
     engine: Arc<MediaEngine>,
     relays: HashMap<RelayId, MediaSession>,
+    /// Where the relays' own events (digits, silence) go: the shard's call engine.
+    reports: Option<tokio::sync::mpsc::UnboundedSender<MediaEvent>>,
 }
 
 impl MediaHub {
@@ -16,13 +18,29 @@ impl MediaHub {
         MediaHub {
             engine,
             relays: HashMap::new(),
+            reports: None,
+        }
+    }
+
+    /// A hub whose relays report their own events (digits, silence) to `reports`.
+    pub fn reporting(
+        engine: Arc<MediaEngine>,
+        reports: tokio::sync::mpsc::UnboundedSender<MediaEvent>,
+    ) -> MediaHub {
+        MediaHub {
+            engine,
+            relays: HashMap::new(),
+            reports: Some(reports),
         }
     }
 
     /// Perform one command; the answer, if it has one, is for the call engine.
     pub fn apply(&mut self, command: MediaCommand) -> Option<MediaEvent> {
         match command {
-            MediaCommand::Allocate { relay } => match self.engine.create_session() {
+            MediaCommand::Allocate { relay } => match self
+                .engine
+                .create_session_reporting(self.reports.clone().map(|tx| (relay, tx)))
+            {
                 Ok(s) => {
                     let event = MediaEvent::Allocated {
                         relay,
@@ -90,9 +108,42 @@ impl MediaHub {
                 }
                 None
             }
-            MediaCommand::Record { endpoint, path } => {
+            MediaCommand::Record {
+                endpoint,
+                path,
+                mono,
+            } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
-                    s.record(endpoint.side, path);
+                    match mono {
+                        Some(silence) => s.record_mono(endpoint.side, path, silence),
+                        None => s.record(endpoint.side, path),
+                    }
+                }
+                None
+            }
+            MediaCommand::PlayFile {
+                endpoint,
+                path,
+                codec,
+            } => {
+                // A voicemail message: small, and read once per play.
+                let decoded = std::fs::read(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| crate::wav::decode(&b).map_err(|e| e.to_string()));
+                match (decoded, self.relays.get(&endpoint.relay)) {
+                    (Ok(samples), Some(s)) => {
+                        drop(s.play(endpoint.side, crate::Playlist::once(samples), codec));
+                    }
+                    (Err(e), _) => {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot play file")
+                    }
+                    _ => {}
+                }
+                None
+            }
+            MediaCommand::Digits { endpoint, listen } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.listen_digits(endpoint.side, listen);
                 }
                 None
             }

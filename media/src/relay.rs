@@ -89,11 +89,15 @@ pub(crate) enum Command {
         side: Side,
         payload_type: Option<u8>,
     },
-    /// Record `side`'s leg (left) and what it hears (right) into `path`.
+    /// Record `side`'s leg (left) and what it hears (right) into `path`; `mono`: the leg
+    /// alone, ending on that much silence.
     Record {
         side: Side,
         path: std::path::PathBuf,
+        mono: Option<std::time::Duration>,
     },
+    /// Report the side's DTMF digits, or stop.
+    Digits { side: Side, listen: bool },
     /// Pause or resume the recording (paused: silence).
     PauseRecording { paused: bool },
     /// End the recording; the file is completed.
@@ -133,6 +137,9 @@ pub(crate) struct RelaySide {
     fresh: bool,
     /// Its leg's telephone-event payload type: events relayed to it are renumbered to it.
     events: Option<u8>,
+    /// Its digits are reported; the RTP timestamp of the last event reported (an event's
+    /// end is sent three times).
+    digits: Option<Option<u32>>,
 }
 
 impl RelaySide {
@@ -147,6 +154,7 @@ impl RelaySide {
             mix: None,
             fresh: false,
             events: None,
+            digits: None,
         }
     }
 
@@ -211,6 +219,11 @@ pub(crate) struct Relay {
     pub(crate) totals: Arc<TotalCounters>,
     pub(crate) ticker: Ticker,
     pub(crate) recorder: Option<Recorder>,
+    /// Where events for the engine go (digits, a voicemail's silence), named by the relay.
+    pub(crate) reports: Option<(
+        crate::graph::RelayId,
+        tokio::sync::mpsc::UnboundedSender<crate::graph::MediaEvent>,
+    )>,
     pub(crate) _active: ActiveGuard,
 }
 
@@ -379,10 +392,15 @@ impl Relay {
                 }
                 self.rewire();
             }
-            Command::Record { side, path } => {
+            Command::Record { side, path, mono } => {
                 tracing::info!(side = side.0, path = %path.display(), "recording started");
-                self.recorder = Some(Recorder::start(side, path));
+                self.recorder = Some(Recorder::start(side, path, mono));
                 self.rewire();
+            }
+            Command::Digits { side, listen } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.digits = listen.then_some(None);
+                }
             }
             Command::PauseRecording { paused } => {
                 if let Some(r) = self.recorder.as_mut() {
@@ -460,9 +478,27 @@ impl Relay {
         let mut buf = [0u8; MAX_DATAGRAM];
         let mut batch = Batch::default();
         let now = Instant::now();
+        let mut digits: Vec<(Side, char)> = Vec::new();
         for from in 0..self.sides.len() {
             for kind in [Kind::Rtp, Kind::Rtcp] {
-                relay_from(&mut self.sides, from, kind, &mut buf, now, &mut batch);
+                relay_from(
+                    &mut self.sides,
+                    from,
+                    kind,
+                    &mut buf,
+                    now,
+                    &mut batch,
+                    &mut digits,
+                );
+            }
+        }
+        if let Some((relay, tx)) = &self.reports {
+            for (side, digit) in digits {
+                let endpoint = crate::graph::Endpoint {
+                    relay: *relay,
+                    side,
+                };
+                let _ = tx.send(crate::graph::MediaEvent::Digit { endpoint, digit });
             }
         }
         for (i, side) in self.sides.iter_mut().enumerate() {
@@ -474,7 +510,11 @@ impl Relay {
             while self.ticker.poll_tick(now) {
                 mix_tick(&mut self.sides, &mut batch);
                 if let Some(r) = self.recorder.as_mut() {
-                    record_tick(&self.sides, r);
+                    if record_tick(&self.sides, r) {
+                        if let Some((relay, tx)) = &self.reports {
+                            let _ = tx.send(crate::graph::MediaEvent::Silence { relay: *relay });
+                        }
+                    }
                 }
             }
         }
@@ -488,6 +528,7 @@ impl Relay {
 /// Takes up to [`BATCH_PER_SOCKET`] packets of `kind` from side `from` and copies each to
 /// the sides that hear it (none while `from` or the listener plays: parked), and puts its
 /// audio in `from`'s inbox when a mix takes it.
+#[allow(clippy::too_many_arguments)]
 fn relay_from(
     sides: &mut [Option<RelaySide>],
     from: usize,
@@ -495,6 +536,7 @@ fn relay_from(
     buf: &mut [u8],
     now: Instant,
     batch: &mut Batch,
+    digits: &mut Vec<(Side, char)>,
 ) {
     let me = Side(from as u8);
     for _ in 0..BATCH_PER_SOCKET {
@@ -536,6 +578,18 @@ fn relay_from(
             (Kind::Rtp, Some(pt), Some(b)) if b & 0x7f == pt && len >= HEADER_LEN => Some(*b),
             _ => None,
         };
+        // The end of a telephone event, where the engine listens for digits.
+        if let (Some(_), Some(last)) = (event, side.digits.as_mut()) {
+            if let Ok(rtp) = crate::rtp::parse(packet) {
+                let ended = rtp.payload.get(1).is_some_and(|b| b & 0x80 != 0);
+                if ended && *last != Some(rtp.header.timestamp) {
+                    *last = Some(rtp.header.timestamp);
+                    if let Some(d) = rtp.payload.first().and_then(|e| digit_of(*e)) {
+                        digits.push((me, d));
+                    }
+                }
+            }
+        }
         if side.is_playing() {
             batch.parked += 1;
             continue;
@@ -662,15 +716,29 @@ fn heard_by(sides: &[Option<RelaySide>], side: Side) -> Vec<Side> {
     }
 }
 
-/// One tick of the recording: the left leg's frame, and the sum of what it hears.
-fn record_tick(sides: &[Option<RelaySide>], recorder: &mut Recorder) {
+/// One tick of the recording: the left leg's frame, and the sum of what it hears. `true`
+/// once a mono recording's silence has lasted its `silence_end`.
+fn record_tick(sides: &[Option<RelaySide>], recorder: &mut Recorder) -> bool {
     let frame_of = |s: &Side| sides.get(s.index())?.as_ref()?.inbox.as_ref()?.frame();
     let mut right: Frame = [0; SAMPLES_PER_PACKET];
-    let heard = heard_by(sides, recorder.left);
-    let mut sum: Sum = [0; SAMPLES_PER_PACKET];
-    add_into(heard.iter().filter_map(frame_of), &mut sum);
-    clip_into(&sum, None, &mut right);
-    recorder.push(frame_of(&recorder.left), &right);
+    if !recorder.is_mono() {
+        let heard = heard_by(sides, recorder.left);
+        let mut sum: Sum = [0; SAMPLES_PER_PACKET];
+        add_into(heard.iter().filter_map(frame_of), &mut sum);
+        clip_into(&sum, None, &mut right);
+    }
+    recorder.push(frame_of(&recorder.left), &right)
+}
+
+/// The digit of an RFC 4733 event code (0-9, *, #, A-D).
+fn digit_of(event: u8) -> Option<char> {
+    match event {
+        0..=9 => Some(char::from(b'0' + event)),
+        10 => Some('*'),
+        11 => Some('#'),
+        12..=15 => Some(char::from(b'A' + event - 12)),
+        _ => None,
+    }
 }
 
 /// Adds one relayed packet to the pass's counts.

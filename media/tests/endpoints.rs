@@ -286,3 +286,54 @@ async fn a_recording_holds_each_side_on_its_channel_and_silence_while_paused() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn digits_are_reported_once_each_where_the_engine_listens() {
+    use media::graph::{MediaEvent, RelayId};
+    let engine = engine(42400, 42499);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = engine
+        .create_session_reporting(Some((RelayId(7), tx)))
+        .unwrap();
+    let pa = phone().await;
+    session.set_remote(Side::A, Some(pa.local_addr().unwrap()));
+    session.set_events(Side::A, Some(101));
+    session.listen_digits(Side::A, true);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let event = |digit: u8, end: bool, ts: u32| {
+        let mut p = RtpHeader {
+            payload_type: 101,
+            marker: !end,
+            sequence: ts as u16,
+            timestamp: ts,
+            ssrc: 9,
+        }
+        .to_bytes()
+        .to_vec();
+        p.extend_from_slice(&[digit, if end { 0x80 | 10 } else { 10 }, 0x03, 0x20]);
+        p
+    };
+    // '1' then '#': a start, then the end sent three times, as phones do.
+    for (digit, ts) in [(1u8, 1000u32), (11, 3000)] {
+        pa.send_to(&event(digit, false, ts), at(session.a_port()))
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            pa.send_to(&event(digit, true, ts), at(session.a_port()))
+                .await
+                .unwrap();
+        }
+    }
+    let mut got = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+        got.push(e);
+    }
+    let digits: Vec<char> = got
+        .iter()
+        .filter_map(|e| match e {
+            MediaEvent::Digit { endpoint, digit } if endpoint.relay == RelayId(7) => Some(*digit),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(digits, ['1', '#']);
+}
