@@ -18,6 +18,7 @@ mod net;
 mod raw;
 mod user;
 mod validate;
+mod voicemail;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -29,6 +30,7 @@ use thiserror::Error;
 pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
+pub use voicemail::VoicemailConfig;
 
 /// The whole configuration, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +56,8 @@ pub struct Config {
     pub teams: Vec<crate::accounts::Team>,
     /// `[[accounts]]`: created in the store at first start; then changed over REST.
     pub accounts: Vec<AccountSeed>,
+    /// `[voicemail]`: mailboxes for users' unanswered calls.
+    pub voicemail: VoicemailConfig,
 }
 
 /// A gateway (PSTN, another PBX): numbers matching one of `prefixes` (the longest match
@@ -295,6 +299,7 @@ impl Config {
         let mut sales = acd::QueueConfig::new("8000");
         sales.name = "Sales".to_string();
         raw.queues = vec![sales];
+        raw.voicemail.enabled = true;
         raw.agents = (1001..=1003)
             .map(|n| {
                 let mut a = acd::AgentConfig::new(n.to_string());
@@ -531,6 +536,7 @@ mod tests {
         demo.agents.clear();
         demo.teams.clear();
         demo.accounts.clear();
+        demo.voicemail.enabled = false;
         assert_eq!(empty, demo);
     }
 

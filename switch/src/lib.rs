@@ -22,3 +22,4 @@ pub mod server;
 pub mod shard;
 pub mod store;
 pub mod transport;
+pub mod voicemail;

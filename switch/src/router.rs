@@ -34,6 +34,10 @@ pub enum ShardInput {
         op: CallOp,
         reply: oneshot::Sender<Result<CallView, ControlError>>,
     },
+    /// A mailbox changed outside the engine (REST): tell its phones.
+    Mwi {
+        mailbox: String,
+    },
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
     Shutdown(oneshot::Sender<()>),
 }

@@ -25,6 +25,7 @@ pub struct SharedNode {
     pub registrar: Arc<RwLock<Registrar>>,
     pub distributor: Distributor,
     pub auth: Authenticator,
+    pub mailboxes: crate::voicemail::Mailboxes,
 }
 
 impl Node for SharedNode {
@@ -47,6 +48,10 @@ impl Node for SharedNode {
     fn auth(&self) -> &Authenticator {
         &self.auth
     }
+
+    fn mailboxes(&self) -> &crate::voicemail::Mailboxes {
+        &self.mailboxes
+    }
 }
 
 /// What a shard task carries out its engine's outputs with.
@@ -63,7 +68,8 @@ pub struct Effects {
 const DRAIN: Duration = Duration::from_secs(3);
 
 pub fn spawn(engine: Engine, rx: mpsc::Receiver<ShardInput>, effects: Effects) {
-    let hub = MediaHub::new(effects.media.clone());
+    let (reports, media_rx) = mpsc::unbounded_channel();
+    let hub = MediaHub::reporting(effects.media.clone(), reports);
     let shard = Shard {
         engine,
         hub,
@@ -73,7 +79,7 @@ pub fn spawn(engine: Engine, rx: mpsc::Receiver<ShardInput>, effects: Effects) {
         pending: VecDeque::new(),
         transmits: Vec::new(),
     };
-    tokio::spawn(shard.run(rx));
+    tokio::spawn(shard.run(rx, media_rx));
 }
 
 struct Shard {
@@ -91,7 +97,11 @@ struct Shard {
 }
 
 impl Shard {
-    async fn run(mut self, mut rx: mpsc::Receiver<ShardInput>) {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<ShardInput>,
+        mut media: mpsc::UnboundedReceiver<media::graph::MediaEvent>,
+    ) {
         let mut stopping: Option<(Instant, oneshot::Sender<()>)> = None;
         loop {
             let mut deadline = self.engine.poll_timeout();
@@ -118,6 +128,7 @@ impl Shard {
                         }
                     }
                 }
+                Some(event) = media.recv() => self.input(Instant::now(), Input::Media(event)),
                 _ = sleep => self.input(Instant::now(), Input::Tick),
             }
             for t in self.transmits.drain(..) {
@@ -153,6 +164,10 @@ impl Shard {
             } => self.originate(now, origination, report),
             ShardInput::Calls(reply) => {
                 let _ = reply.send(self.calls());
+            }
+            ShardInput::Mwi { mailbox } => {
+                self.engine.notify_mailbox(now, &mailbox);
+                self.drain_at(now);
             }
             ShardInput::Call { call, op, reply } => {
                 let result = self.engine.call_op(now, &call, op);

@@ -18,6 +18,7 @@ mod cdr;
 mod documents;
 mod migrations;
 mod recording;
+mod voicemail;
 mod writer;
 
 use thiserror::Error;
@@ -27,6 +28,7 @@ pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
 pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;
 pub use recording::Recording;
+pub use voicemail::write_voicemail;
 pub use writer::{CdrSink, CdrWriter};
 
 // Connecting (pool sizes, SQLite pragmas, directory creation) is the dialer store's

@@ -68,6 +68,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Accounts, sessions, tokens: who may call what.
     pub accounts: crate::accounts::Accounts,
+    /// Voicemail boxes (shared with the call engines).
+    pub mailboxes: crate::voicemail::Mailboxes,
 }
 
 /// The switch's routes (not the dialer's), without the access guard.

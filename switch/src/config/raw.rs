@@ -179,6 +179,7 @@ pub(super) struct RawConfig {
     pub auth: super::auth::RawAuth,
     pub teams: Vec<super::auth::RawTeam>,
     pub accounts: Vec<super::auth::RawAccount>,
+    pub voicemail: super::voicemail::VoicemailConfig,
 }
 
 impl Default for RawConfig {
@@ -197,14 +198,27 @@ impl Default for RawConfig {
             auth: Default::default(),
             teams: Vec::new(),
             accounts: Vec::new(),
+            voicemail: Default::default(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 13] = [
-    "data_dir", "sip", "http", "media", "database", "users", "acd", "queues", "agents", "trunks",
-    "auth", "teams", "accounts",
+const TOP_LEVEL_KEYS: [&str; 14] = [
+    "data_dir",
+    "sip",
+    "http",
+    "media",
+    "database",
+    "users",
+    "acd",
+    "queues",
+    "agents",
+    "trunks",
+    "auth",
+    "teams",
+    "accounts",
+    "voicemail",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -267,6 +281,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "auth" => {
                 if let Some(v) = read_table("auth", value, errors) {
                     raw.auth = v;
+                }
+            }
+            "voicemail" => {
+                if let Some(v) = read_table("voicemail", value, errors) {
+                    raw.voicemail = v;
                 }
             }
             "teams" => {
@@ -433,7 +452,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

@@ -205,6 +205,7 @@ impl Cx {
             return;
         };
         self.finish_recording(now, &mut s);
+        self.finish_deposit(now, &mut s);
         if let Some(l) = s.legs.first() {
             if let Some(d) = &l.dialog {
                 self.dialogs

@@ -92,7 +92,19 @@ impl Cx {
                 self.refresh_session(now, s);
                 self.answer_refresh(now, s, tx, &req, req.method == Method::Invite);
             }
-            Method::Info if held_by_us => self.reply(now, tx, &req, 200, None),
+            Method::Info if held_by_us => {
+                self.reply(now, tx, &req, 200, None);
+                let dtmf = req
+                    .headers
+                    .get("Content-Type")
+                    .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/dtmf-relay"));
+                if let Some(digit) = dtmf
+                    .then(|| super::voicemail::info_digit(&req.body))
+                    .flatten()
+                {
+                    self.voicemail_digit(now, s, digit);
+                }
+            }
             Method::Bye if matches!(s.phase, Phase::Transferring { referrer, .. } if referrer == leg) => {
                 self.referrer_left(now, s, tx, &req)
             }

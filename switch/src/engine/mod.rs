@@ -16,6 +16,7 @@ mod hold;
 mod in_dialog;
 mod io;
 mod locator;
+mod mwi;
 mod node;
 mod originate;
 mod queue;
@@ -30,6 +31,7 @@ mod supervise;
 #[cfg(test)]
 mod tests;
 mod transfer;
+mod voicemail;
 
 pub use consult::{ConsultStep, MemberStep};
 pub use control::{CallControl, CallOp, ControlError, TransferTo};
@@ -66,6 +68,8 @@ enum CallTimer {
     Announce,
     /// A feature code's confirmation has played: hang up.
     Hangup,
+    /// A voicemail call's step (greeting, prompt, message) has played; its number.
+    Voicemail(u32),
 }
 
 /// What a client transaction was started for.
@@ -228,6 +232,11 @@ impl Engine {
         self.cx.wall = (now, unix_ms);
     }
 
+    /// A mailbox changed (REST): NOTIFY its phones.
+    pub fn notify_mailbox(&mut self, now: Instant, mailbox: &str) {
+        self.cx.notify_mwi(now, mailbox);
+    }
+
     pub fn calls(&self) -> Vec<CallView> {
         let mut v: Vec<CallView> = self.sessions.values().map(Session::view).collect();
         v.sort_by_key(|c| (c.started_ms, c.relay));
@@ -306,6 +315,7 @@ impl Engine {
                 CallTimer::Media => cx.probe_media(s),
                 CallTimer::Session => cx.session_check(now, s),
                 CallTimer::Announce => cx.announce(s),
+                CallTimer::Voicemail(step) => cx.voicemail_step(now, s, step),
                 CallTimer::Hangup => cx.hangup_all(
                     now,
                     s,
@@ -394,6 +404,16 @@ impl Engine {
             let key = (call_id, tag);
             match self.cx.dialogs.get(&key).copied() {
                 Some(id) => self.with(now, id, |cx, s| cx.in_dialog(now, s, tx, req)),
+                None if req.method == Method::Subscribe
+                    && self
+                        .cx
+                        .node
+                        .mailboxes()
+                        .subscription(&key.0, &key.1)
+                        .is_some() =>
+                {
+                    self.cx.subscribe(now, tx, req, source)
+                }
                 None => self.cx.reply(now, tx, &req, 481, None),
             }
             return;
@@ -410,6 +430,7 @@ impl Engine {
             }
             Method::Invite => self.new_call(now, tx, req, source),
             Method::Register => self.cx.register(now, tx, req, source),
+            Method::Subscribe => self.cx.subscribe(now, tx, req, source),
             Method::Options => {
                 let tag = self.cx.new_tag();
                 let mut resp = req.response(200, None, Some(&tag));
@@ -517,7 +538,9 @@ impl Engine {
             | MediaEvent::AllocationFailed { relay }
             | MediaEvent::Activity { relay, .. } => *relay,
             MediaEvent::EndpointAdded { endpoint, .. }
-            | MediaEvent::EndpointFailed { endpoint } => endpoint.relay,
+            | MediaEvent::EndpointFailed { endpoint }
+            | MediaEvent::Digit { endpoint, .. } => endpoint.relay,
+            MediaEvent::Silence { relay } => *relay,
         };
         // One relay per session, named by the session's id.
         self.with(now, relay.0, |cx, s| cx.on_media(now, s, event));
@@ -631,7 +654,7 @@ impl Cx {
 
 /// Methods we handle, for Allow headers.
 pub const ALLOW: &str =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, MESSAGE, NOTIFY, REFER";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE";
 
 /// How often an answered call's RTP activity is checked: a fraction of the no-media limit,
 /// so a call is ended within about 1.25 times that limit, and never more often than 2/s.

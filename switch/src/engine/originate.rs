@@ -74,6 +74,7 @@ impl Engine {
             }),
             supervisor: None,
             recording: None,
+            deposit: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

@@ -35,7 +35,7 @@ impl Engine {
 impl Cx {
     /// A caller the switch answers itself: the codec for what it plays, and where the
     /// caller wants its media. `false` (and the call failed) when no G.711 is offered.
-    fn hold_caller(&mut self, now: Instant, s: &mut Session) -> bool {
+    pub(super) fn hold_caller(&mut self, now: Instant, s: &mut Session) -> bool {
         let Some(codec) = choose_codec(s) else {
             self.hangup_all(now, s, Cause::Failed, HangupSide::Switch, 488);
             return false;
@@ -106,7 +106,7 @@ impl Cx {
 
     /// Answer the caller with our SDP (it then hears what the switch plays), moving the
     /// session to `next`. Does nothing once the caller is answered.
-    fn answer_locally(&mut self, now: Instant, s: &mut Session, next: Phase) {
+    pub(super) fn answer_locally(&mut self, now: Instant, s: &mut Session, next: Phase) {
         if s.legs[0].state == LegState::Confirmed {
             return;
         }

@@ -97,6 +97,7 @@ impl Cx {
                 side: s.leg(customer).side(),
             },
             path,
+            mono: None,
         });
         tracing::info!(call = s.id, %id, "recording started");
         s.recording = Some(Recorded {

@@ -268,6 +268,11 @@ impl Cx {
             return;
         }
         let code = best_failure(&self.failure_codes(s));
+        if matches!(code, 486 | 600 | 603 | 480 | 408) && self.has_voicemail(&s.to_user.clone()) {
+            // Busy, declined or unreachable: the user's voicemail.
+            let user = s.to_user.clone();
+            return self.to_voicemail(now, s, &user);
+        }
         self.fail_caller(now, s, code, None);
         self.end(s, Cause::of_status(code), HangupSide::Callee, code);
     }
@@ -311,6 +316,10 @@ impl Cx {
             // overflow target did not: release the first party.
             Phase::CallingAgent | Phase::CallingContact { .. } | Phase::Overflowing => {
                 self.hangup_all(now, s, Cause::NoAnswer, HangupSide::Switch, 480)
+            }
+            Phase::Ringing { .. } if self.has_voicemail(&s.to_user.clone()) => {
+                let user = s.to_user.clone();
+                self.to_voicemail(now, s, &user);
             }
             Phase::Ringing { .. } => {
                 let pending: Vec<LegId> = s.pending_legs().collect();

@@ -185,6 +185,8 @@ pub enum Phase {
     Consulting(Consult),
     /// Every member hears the mix of the others.
     Conference(Conference),
+    /// Answered by the switch for a mailbox: a message left, or messages heard.
+    Voicemail(super::voicemail::Vm),
     /// Over; the engine forgets it and writes its CDR.
     Ended(End),
 }
@@ -227,6 +229,10 @@ pub enum Plan {
     Call(Vec<crate::registrar::Binding>),
     Queue,
     Feature(crate::orders::Feature),
+    /// Straight to this user's voicemail (the user is not registered).
+    Voicemail(String),
+    /// The caller's own mailbox (`*97`).
+    Mailbox,
     /// Ring the agent's phones of an originated call.
     Originate {
         phones: Vec<crate::registrar::Binding>,
@@ -312,6 +318,8 @@ pub struct Session {
     pub supervisor: Option<Supervision>,
     /// The call's recording in progress.
     pub recording: Option<super::recording::Recorded>,
+    /// A voicemail message being recorded.
+    pub deposit: Option<super::voicemail::Deposit>,
 }
 
 /// How a supervisor takes part in an agent's call.
@@ -390,6 +398,7 @@ impl Session {
                 | Phase::Overflowing
                 | Phase::Feature
                 | Phase::CallingContact { .. }
+                | Phase::Voicemail(_)
         )
     }
 
@@ -487,6 +496,7 @@ impl Session {
             Phase::Queued { .. }
             | Phase::Overflowing
             | Phase::Feature
+            | Phase::Voicemail(_)
             | Phase::CallingContact { .. } => CallState::Queued,
             Phase::Bridged { .. }
             | Phase::Transferring { .. }

@@ -21,3 +21,4 @@ mod shutdown;
 mod supervise;
 mod timers;
 mod transfer;
+mod voicemail;

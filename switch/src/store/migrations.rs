@@ -242,6 +242,34 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS recordings_call ON recordings (call_id)",
         ],
     },
+    Migration {
+        version: 6,
+        description: "voicemail messages",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS voicemail (
+                id TEXT PRIMARY KEY,
+                mailbox TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                at_ms INTEGER NOT NULL,
+                duration_ms INTEGER NOT NULL,
+                status TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS voicemail_mailbox ON voicemail (mailbox, at_ms)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS voicemail (
+                id TEXT PRIMARY KEY,
+                mailbox TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                at_ms BIGINT NOT NULL,
+                duration_ms BIGINT NOT NULL,
+                status TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS voicemail_mailbox ON voicemail (mailbox, at_ms)",
+        ],
+    },
 ];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
