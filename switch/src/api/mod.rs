@@ -32,6 +32,7 @@ mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_edges;
+mod voicemail;
 
 use crate::distributor::Distributor;
 use crate::metrics::Metrics;

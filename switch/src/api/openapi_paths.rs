@@ -352,6 +352,42 @@ fn calls() -> Value {
             "responses": {"200": ok("a page of recordings", schema("RecordingPage")),
                 "400": error("limit not 1..=10000, offset negative, or an unknown query parameter \
                     (code bad_query)")}}},
+        "/api/voicemail/{user}": {"get": {"tags": ["calls"],
+            "summary": "A mailbox's voicemail messages, oldest first, and its counts",
+            "description": "A user's own mailbox (the account with that extension), those of \
+                the agents of a supervisor's teams, and every one for an administrator.",
+            "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
+            "responses": {"200": ok("the mailbox", schema("Mailbox")),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user (code not_found)")}}},
+        "/api/voicemail/{user}/{id}/audio": {"get": {"tags": ["calls"],
+            "summary": "A voicemail message's WAV (16-bit 8 kHz mono)",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "200": {"description": "the WAV", "content": {"audio/wav": {"schema":
+                    {"type": "string", "format": "binary"}}}},
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
+        "/api/voicemail/{user}/{id}/read": {"post": {"tags": ["calls"],
+            "summary": "Mark a voicemail message heard (saved); the user's phones get an MWI NOTIFY",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "200": ok("the message", schema("VoiceMessage")),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
+        "/api/voicemail/{user}/{id}": {"delete": {"tags": ["calls"],
+            "summary": "Delete a voicemail message; the user's phones get an MWI NOTIFY",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "204": empty("deleted"),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
         "/api/recordings/{id}/audio": {"get": {"tags": ["calls"],
             "summary": "A recording's WAV (16-bit 8 kHz stereo: customer left, others right)",
             "parameters": [path_param("id", "the recording's id", json!({"type": "string"}))],

@@ -307,6 +307,14 @@ fn switch_views() -> Value {
             "transport": {"type": "string"}, "source": {"type": "string"},
             "expires_in": {"type": "integer", "nullable": true},
             "user_agent": {"type": "string"}, "static_contact": {"type": "boolean"}}},
+        "VoiceMessage": {"type": "object", "properties": {
+            "id": {"type": "string"}, "mailbox": {"type": "string"},
+            "from_user": {"type": "string"}, "from_name": {"type": "string"},
+            "at_ms": {"type": "integer"}, "duration_ms": {"type": "integer"},
+            "status": {"type": "string", "enum": ["new", "saved"]}}},
+        "Mailbox": {"type": "object", "properties": {
+            "mailbox": {"type": "string"}, "new": {"type": "integer"},
+            "saved": {"type": "integer"}, "messages": array_of("VoiceMessage")}},
         "RecordingPage": {"type": "object", "properties": {
             "recordings": {"type": "array", "items": {"type": "object", "properties": {
                 "id": {"type": "string"}, "call_id": {"type": "string"},

@@ -3,7 +3,9 @@
 //! [`policy::dialer_rule`](super::policy::dialer_rule).
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
-use super::{accounts, acd_config, agents, calls, events, history, openapi, recordings, AppState};
+use super::{
+    accounts, acd_config, agents, calls, events, history, openapi, recordings, voicemail, AppState,
+};
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
@@ -165,6 +167,30 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/recordings",
             SUPERVISORS,
             get(recordings::list),
+        ),
+        route(
+            M::GET,
+            "/api/voicemail/{user}",
+            Rule::LoggedIn,
+            get(voicemail::list),
+        ),
+        route(
+            M::GET,
+            "/api/voicemail/{user}/{id}/audio",
+            Rule::LoggedIn,
+            get(voicemail::audio),
+        ),
+        route(
+            M::POST,
+            "/api/voicemail/{user}/{id}/read",
+            Rule::LoggedIn,
+            post(voicemail::read),
+        ),
+        route(
+            M::DELETE,
+            "/api/voicemail/{user}/{id}",
+            Rule::LoggedIn,
+            delete(voicemail::delete),
         ),
         route(
             M::GET,

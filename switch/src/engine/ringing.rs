@@ -271,7 +271,7 @@ impl Cx {
         if matches!(code, 486 | 600 | 603 | 480 | 408) && self.has_voicemail(&s.to_user.clone()) {
             // Busy, declined or unreachable: the user's voicemail.
             let user = s.to_user.clone();
-            return self.to_voicemail(now, s, &user);
+            return self.send_to_voicemail(now, s, &user);
         }
         self.fail_caller(now, s, code, None);
         self.end(s, Cause::of_status(code), HangupSide::Callee, code);
@@ -319,7 +319,7 @@ impl Cx {
             }
             Phase::Ringing { .. } if self.has_voicemail(&s.to_user.clone()) => {
                 let user = s.to_user.clone();
-                self.to_voicemail(now, s, &user);
+                self.send_to_voicemail(now, s, &user);
             }
             Phase::Ringing { .. } => {
                 let pending: Vec<LegId> = s.pending_legs().collect();

@@ -176,7 +176,7 @@ impl Cx {
                     Plan::Call(bindings) => self.fork_call(now, s, &bindings),
                     Plan::Queue => self.start_queue_call(now, s),
                     Plan::Feature(f) => self.start_feature_call(now, s, f),
-                    Plan::Voicemail(user) => self.to_voicemail(now, s, &user),
+                    Plan::Voicemail(user) => self.send_to_voicemail(now, s, &user),
                     Plan::Mailbox => self.open_mailbox(now, s),
                     Plan::Originate { phones, call_id } => {
                         self.call_agent(now, s, &phones, call_id)

@@ -71,7 +71,7 @@ impl Cx {
     }
 
     /// The call goes to `mailbox`: answered, greeting and beep, then recorded.
-    pub(super) fn to_voicemail(&mut self, now: Instant, s: &mut Session, mailbox: &str) {
+    pub(super) fn send_to_voicemail(&mut self, now: Instant, s: &mut Session, mailbox: &str) {
         let pending: Vec<_> = s.pending_legs().collect();
         self.cancel_legs(now, s, &pending);
         if !self.hold_caller(now, s) {
