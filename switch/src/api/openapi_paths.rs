@@ -239,7 +239,7 @@ fn calls() -> Value {
                 }))},
         },
         "/api/calls/{id}/transfer": {"post": {"tags": ["calls"],
-            "summary": "Blind-transfer the call's first party (the customer) to a user",
+            "summary": "Blind-transfer the call's first party (the customer) to a user or a queue",
             "description": "The customer hears music while the target rings; when it answers \
                 the agent's leg is released; when it fails the customer goes back to the agent. \
                 The outcome follows on /api/events as {\"type\":\"call_changed\", \

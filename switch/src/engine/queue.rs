@@ -53,6 +53,12 @@ impl Cx {
         if !self.hold_caller(now, s) {
             return;
         }
+        self.arrive(s);
+    }
+
+    /// The first party arrives in the queue `s.to_user` as a new interaction, with its
+    /// caller data.
+    pub(super) fn arrive(&mut self, s: &mut Session) {
         let interaction = self.new_interaction();
         self.interactions.insert(interaction, s.id);
         s.phase = Phase::Entering { interaction };
@@ -133,7 +139,12 @@ impl Cx {
                 interaction,
                 announced: false,
             };
-            self.answer_locally(now, s, waiting);
+            if s.legs[0].state == LegState::Confirmed {
+                // Transferred into the queue: answered long ago.
+                s.phase = waiting;
+            } else {
+                self.answer_locally(now, s, waiting);
+            }
         }
     }
 

@@ -107,6 +107,9 @@ impl Cx {
         let Phase::Bridged { interaction, .. } = s.phase else {
             return Err(ControlError::NotConnected);
         };
+        if replaces.is_none() && self.node.is_queue(target) {
+            return self.requeue(now, s, referrer, target, notify);
+        }
         let bindings = match replaces {
             Some(_) => self.own_binding(target).into_iter().collect(),
             None => self.node.lookup(now, target),
@@ -228,6 +231,45 @@ impl Cx {
         }
         s.leg_mut(referrer).state = LegState::Failed { code: 200 };
         self.call_changed(s, "transferred", None);
+    }
+
+    /// A blind transfer to a queue: the agent's leg goes (its interaction ends: wrap-up),
+    /// the customer waits in `queue` as a new interaction with the same caller data, on
+    /// music and announcements, until the ACD offers it to an agent.
+    fn requeue(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        referrer: LegId,
+        queue: &str,
+        notify: bool,
+    ) -> Result<(), ControlError> {
+        let Phase::Bridged { interaction, .. } = s.phase else {
+            return Err(ControlError::NotConnected);
+        };
+        if referrer == LegId(0) {
+            return Err(ControlError::Unsupported(
+                "a call the switch placed cannot be handed to a queue yet",
+            ));
+        }
+        if notify {
+            self.notify_refer(now, s, referrer, "200 OK", true);
+        }
+        self.send_bye(now, s, referrer);
+        s.leg_mut(referrer).state = LegState::Failed { code: 200 };
+        self.hand_over(interaction);
+        s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
+        let music = self.prompts.music();
+        self.play(s, 0, music, Prompt::Music);
+        s.to_user = queue.to_string();
+        s.phase = Phase::Ringing {
+            early: false,
+            early_media: false,
+        };
+        self.arrive(s);
+        tracing::info!(call = s.id, %queue, "transferred to a queue");
+        self.call_changed(s, "requeued", Some(queue.to_string()));
+        Ok(())
     }
 
     /// Where the switch reaches itself: `sip:USER@` its UDP address (an attended

@@ -275,3 +275,54 @@ fn a_replaces_naming_no_dialog_is_481() {
     );
     h.assert_no_req(BOB, "BYE");
 }
+
+/// A REST transfer to a queue DN: the agent's phone gets BYE, the customer waits in the
+/// queue as a new interaction with their caller data, and the next agent gets them.
+#[test]
+fn a_transfer_to_a_queue_requeues_the_customer() {
+    use crate::engine::{Input, TransferTo};
+    use crate::orders::AcdOrder;
+    let mut h = Harness::new();
+    let (mut a, _b) = connect(&mut h, "");
+    let now = h.now;
+    h.engine
+        .transfer(
+            now,
+            &a.call_id,
+            TransferTo {
+                target: QUEUE.into(),
+            },
+        )
+        .unwrap();
+    h.input(Input::Tick);
+    h.req(BOB, "BYE");
+    let events = h.acd_events();
+    let [acd::Event::InteractionArrived(arrival)] = events.as_slice() else {
+        panic!("expected one arrival: {events:?}");
+    };
+    assert_eq!(arrival.queue.as_str(), QUEUE);
+    assert_eq!(arrival.caller.number, "1001");
+    let interaction = arrival.id.0;
+    h.input(Input::Acd(AcdOrder::Queued {
+        interaction,
+        position: 1,
+        expected_wait_secs: None,
+    }));
+    assert!(h.take_media().iter().any(|m| m.starts_with("Play(1/A")));
+    h.assert_no_req(ALICE, "INVITE");
+    h.input(Input::Acd(AcdOrder::Offer {
+        interaction,
+        agent: acd::AgentId::new("1003"),
+        extension: "1003".into(),
+        queue: acd::Dn::new(QUEUE),
+        queue_name: "Sales".into(),
+    }));
+    let inv = h.req(CAROL, "INVITE");
+    assert_relay_sdp(&inv.headers, &inv.body, PORT_B);
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    let media = h.take_media();
+    assert!(media.contains(&"StopPlaying(1/A)".to_string()), "{media:?}");
+    a.request(&mut h, "BYE", None, "");
+    h.req(CAROL, "BYE");
+}
