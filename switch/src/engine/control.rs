@@ -180,6 +180,7 @@ impl Cx {
             .or_else(|| s.outbound.as_ref().map(|o| o.agent.clone()));
         self.emit(super::Output::CallChanged(super::CallChange {
             kind: "call_changed",
+            version: super::io::CALL_CHANGE_VERSION,
             change,
             detail,
             agent,
