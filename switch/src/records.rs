@@ -26,10 +26,13 @@ pub enum Cause {
     /// The switch was shutting down.
     Shutdown,
     Failed,
+    /// This leg pair ended because the customer was handed on (blind, attended or to a
+    /// queue); the session's next CDR carries on.
+    Transferred,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 13] = [
         Cause::Normal,
         Cause::Busy,
         Cause::NoAnswer,
@@ -42,6 +45,7 @@ impl Cause {
         Cause::SessionTimeout,
         Cause::Shutdown,
         Cause::Failed,
+        Cause::Transferred,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Cause {
             Cause::SessionTimeout => "session_timeout",
             Cause::Shutdown => "shutdown",
             Cause::Failed => "failed",
+            Cause::Transferred => "transferred",
         }
     }
 

@@ -325,7 +325,10 @@ fn switch_views() -> Value {
         "CdrPage": {"type": "object", "properties": {
             "total": {"type": "integer"}, "cdrs": array_of("Cdr")}},
         "Cdr": {"type": "object", "properties": {
-            "call_id": {"type": "string"}, "from_uri": {"type": "string"},
+            "call_id": {"type": "string"},
+            "session_id": {"type": "string",
+                "description": "shared by every CDR of one call (one per leg pair)"},
+            "seq": {"type": "integer", "description": "the leg pair, from 0"}, "from_uri": {"type": "string"},
             "to_uri": {"type": "string"}, "from_user": {"type": "string"},
             "to_user": {"type": "string"}, "start_ms": {"type": "integer"},
             "answer_ms": {"type": "integer", "nullable": true}, "end_ms": {"type": "integer"},

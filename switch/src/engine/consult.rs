@@ -499,6 +499,8 @@ impl Cx {
         }
         s.leg_mut(c.agent).state = LegState::Failed { code: 200 };
         let interaction = self.hand_over(c.interaction);
+        self.close_pair(now, s, true);
+        s.to_user = c.dialing.target.clone();
         s.phase = Phase::Bridged {
             callee: consulted,
             interaction,

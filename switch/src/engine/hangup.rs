@@ -274,13 +274,24 @@ impl Cx {
             });
             self.publish_call(&agent, attempt, &number, "ended", Some(sip_status));
         }
+        let cdr = self.cdr(now, &s, end.status, end.cause, end.side);
+        tracing::debug!(call_id = %cdr.call_id, cause = %end.cause, side = %end.side, "call ended");
+        self.emit(Output::Cdr(cdr));
+        self.counters.calls_ended += 1;
+    }
+}
+
+impl Cx {
+    /// The CDR of the session's current leg pair, ending now.
+    fn cdr(&self, now: Instant, s: &Session, status: u16, cause: Cause, side: HangupSide) -> Cdr {
+        let (started, start_ms) = s.pair_start.unwrap_or((s.started, s.start_ms));
         let end_ms = self.unix_ms(now);
         let (ring_secs, talk_secs) = match s.answered {
             Some((at, _)) => (
-                (at - s.started).as_secs_f64(),
+                at.saturating_duration_since(started).as_secs_f64(),
                 now.saturating_duration_since(at).as_secs_f64(),
             ),
-            None => (now.saturating_duration_since(s.started).as_secs_f64(), 0.0),
+            None => (now.saturating_duration_since(started).as_secs_f64(), 0.0),
         };
         let call_id = match s.legs.first() {
             Some(l) => l
@@ -291,24 +302,35 @@ impl Cx {
                 .unwrap_or_default(),
             None => s.our_call_id.clone(),
         };
-        let cdr = Cdr {
+        Cdr {
+            session_id: s.session_id(),
+            seq: s.cdr_seq,
             call_id,
             from_uri: s.from_uri.clone(),
             to_uri: s.to_uri.clone(),
             from_user: s.from_user.clone(),
             to_user: s.to_user.clone(),
-            start_ms: s.start_ms,
+            start_ms,
             answer_ms: s.answered.map(|a| a.1),
             end_ms,
             ring_secs,
             talk_secs,
-            status: end.status,
-            cause: end.cause,
-            hangup_side: end.side,
-        };
-        tracing::debug!(call_id = %cdr.call_id, cause = %end.cause, side = %end.side, "call ended");
+            status,
+            cause,
+            hangup_side: side,
+        }
+    }
+
+    /// The customer is handed on: the CDR of the leg pair that ends (cause
+    /// `transferred`), and the next pair begins now, answered already when `answered`
+    /// (the target took the call) or when an agent answers (a queue).
+    pub(super) fn close_pair(&mut self, now: Instant, s: &mut Session, answered: bool) {
+        let cdr = self.cdr(now, s, 200, Cause::Transferred, HangupSide::Callee);
         self.emit(Output::Cdr(cdr));
-        self.counters.calls_ended += 1;
+        s.cdr_seq += 1;
+        let at = (now, self.unix_ms(now));
+        s.pair_start = Some(at);
+        s.answered = answered.then_some(at);
     }
 }
 

@@ -75,6 +75,9 @@ impl Engine {
             supervisor: None,
             recording: None,
             deposit: None,
+            cdr_seq: 0,
+            pair_start: None,
+            origin: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

@@ -132,6 +132,10 @@ impl Cx {
         ok.body = answer.clone();
         self.layer.respond(now, tx, ok);
         // The replaced leg goes; the new one takes its endpoint.
+        if s.origin.is_none() {
+            s.origin = Some(s.session_id());
+        }
+        self.close_pair(now, s, true);
         self.send_bye(now, s, old);
         s.leg_mut(old).state = LegState::Failed { code: 200 };
         let role = if old == LegId(0) {

@@ -320,6 +320,12 @@ pub struct Session {
     pub recording: Option<super::recording::Recorded>,
     /// A voicemail message being recorded.
     pub deposit: Option<super::voicemail::Deposit>,
+    /// The CDRs written so far for this call (one per leg pair handed on), and when the
+    /// current pair began (the call's start for the first).
+    pub cdr_seq: i32,
+    pub pair_start: Option<(Instant, i64)>,
+    /// The session id, kept once the first party's leg has been replaced (RFC 3891).
+    pub origin: Option<String>,
 }
 
 /// How a supervisor takes part in an agent's call.
@@ -342,6 +348,22 @@ pub struct Supervision {
 }
 
 impl Session {
+    /// What every CDR of the call shares: its first party's Call-ID as it began (the
+    /// caller's, or our INVITE to the agent of a call the switch placed).
+    pub fn session_id(&self) -> String {
+        if let Some(origin) = &self.origin {
+            return origin.clone();
+        }
+        match self.legs.first() {
+            Some(l) => l
+                .invite
+                .headers
+                .call_id()
+                .map_or_else(|| self.our_call_id.clone(), str::to_string),
+            None => self.our_call_id.clone(),
+        }
+    }
+
     /// The relay anchoring the session's media: one per session, named by its id.
     pub fn relay(&self) -> RelayId {
         RelayId(self.id)

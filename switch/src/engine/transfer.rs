@@ -209,6 +209,10 @@ impl Cx {
         }
         self.ack_leg(s, leg, Vec::new());
         self.stop_playing(s, 0);
+        self.close_pair(now, s, true);
+        if let Some(user) = s.leg(leg).invite.uri.user.clone() {
+            s.to_user = user;
+        }
         s.phase = Phase::Bridged {
             callee: target,
             interaction,
@@ -258,6 +262,7 @@ impl Cx {
         self.send_bye(now, s, referrer);
         s.leg_mut(referrer).state = LegState::Failed { code: 200 };
         self.hand_over(interaction);
+        self.close_pair(now, s, false);
         s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
         let music = self.prompts.music();
         self.play(s, 0, music, Prompt::Music);

@@ -6,11 +6,17 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 use super::{with_pool, Store, StoreError};
 use crate::records::{Cause, HangupSide};
 
-/// One finished call.
+/// One finished leg pair of a call: a call with no transfer has one; each hand-over of
+/// the customer (cause `transferred`) ends one and the next begins, all with the same
+/// `session_id`, numbered by `seq`, so a transferred call's history reads as one story.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cdr {
     /// Call-ID of the caller's leg.
     pub call_id: String,
+    /// The call's id when it began (its first Call-ID): what every CDR of it shares.
+    pub session_id: String,
+    /// Which leg pair of the call, from 0.
+    pub seq: i32,
     pub from_uri: String,
     pub to_uri: String,
     pub from_user: String,
@@ -32,12 +38,13 @@ pub struct Cdr {
 }
 
 const INSERT_CDR: &str = "INSERT INTO cdrs (call_id, from_uri, to_uri, from_user, to_user, \
-     start_ms, answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+     start_ms, answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side, \
+     session_id, seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 const SELECT_CDRS: &str = "SELECT call_id, from_uri, to_uri, from_user, to_user, start_ms, \
-     answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side FROM cdrs \
-     ORDER BY start_ms DESC, id DESC LIMIT $1 OFFSET $2";
+     answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side, session_id, seq \
+     FROM cdrs ORDER BY start_ms DESC, id DESC LIMIT $1 OFFSET $2";
 
 /// Binds a CDR's fields, in `INSERT_CDR` order, to a query for either engine.
 macro_rules! bind_cdr {
@@ -57,6 +64,8 @@ macro_rules! bind_cdr {
             .bind(i32::from(cdr.status))
             .bind(cdr.cause.as_str())
             .bind(cdr.hangup_side.as_str())
+            .bind(&cdr.session_id)
+            .bind(cdr.seq)
     }};
 }
 
@@ -123,6 +132,8 @@ where
     })?;
     Ok(Cdr {
         call_id: row.try_get("call_id")?,
+        session_id: row.try_get("session_id")?,
+        seq: row.try_get("seq")?,
         from_uri: row.try_get("from_uri")?,
         to_uri: row.try_get("to_uri")?,
         from_user: row.try_get("from_user")?,

@@ -270,6 +270,20 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS voicemail_mailbox ON voicemail (mailbox, at_ms)",
         ],
     },
+    Migration {
+        version: 7,
+        description: "CDRs per leg pair, linked by session",
+        sqlite: &[
+            "ALTER TABLE cdrs ADD COLUMN session_id TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE cdrs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX IF NOT EXISTS cdrs_session ON cdrs (session_id, seq)",
+        ],
+        postgres: &[
+            "ALTER TABLE cdrs ADD COLUMN IF NOT EXISTS session_id TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE cdrs ADD COLUMN IF NOT EXISTS seq INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX IF NOT EXISTS cdrs_session ON cdrs (session_id, seq)",
+        ],
+    },
 ];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (

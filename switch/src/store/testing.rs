@@ -119,6 +119,8 @@ impl Drop for TestDb {
 pub fn sample_cdr(n: i64) -> Cdr {
     let start_ms = 1_700_000_000_000 + n * 1000;
     Cdr {
+        session_id: format!("session-{n}"),
+        seq: 0,
         call_id: format!("call-{n}@test"),
         from_uri: format!("sip:1001@127.0.0.1;tag={n}"),
         to_uri: "sip:1002@127.0.0.1".to_string(),

@@ -326,3 +326,50 @@ fn a_transfer_to_a_queue_requeues_the_customer() {
     a.request(&mut h, "BYE", None, "");
     h.req(CAROL, "BYE");
 }
+
+/// A transferred call's CDRs: one per leg pair, the first `transferred`, sharing the
+/// session id, numbered in order.
+#[test]
+fn a_transferred_call_reads_as_one_story_in_its_cdrs() {
+    use crate::engine::TransferTo;
+    use crate::records::Cause;
+    let mut h = Harness::new();
+    let (mut a, _b) = connect(&mut h, "");
+    h.advance(secs(5));
+    let now = h.now;
+    h.engine
+        .transfer(
+            now,
+            &a.call_id,
+            TransferTo {
+                target: "1003".into(),
+            },
+        )
+        .unwrap();
+    h.input(crate::engine::Input::Tick);
+    let inv = h.req(CAROL, "INVITE");
+    h.advance(secs(2));
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    let first = h.cdr();
+    assert_eq!(
+        (first.seq, first.cause, first.to_user.as_str()),
+        (0, Cause::Transferred, "1002")
+    );
+    assert!(first.talk_secs >= 7.0, "{}", first.talk_secs);
+    h.advance(secs(10));
+    a.request(&mut h, "BYE", None, "");
+    let second = h.cdr();
+    assert_eq!(
+        (second.seq, second.cause, second.to_user.as_str()),
+        (1, Cause::Normal, "1003")
+    );
+    assert_eq!(first.session_id, second.session_id);
+    assert_eq!(first.session_id, a.call_id);
+    assert_eq!(second.start_ms, first.end_ms);
+    assert!(
+        (9.0..11.0).contains(&second.talk_secs),
+        "{}",
+        second.talk_secs
+    );
+}
