@@ -2,7 +2,7 @@
 //! switch, with media checked: each party (SIPp for signalling, a [`TonePeer`] for RTP) sends its own
 //! tone, and a Goertzel filter over what each receives says whom it hears.
 
-use e2e::rtp::TonePeer;
+use e2e::rtp::{tone_share, TonePeer};
 use e2e::{free_port, require, Sipp, Switch, SwitchConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -47,16 +47,17 @@ struct Call {
     events: e2e::ws::EventStream,
 }
 
-/// A caller (2000's customer) talking to agent 2000, who consults 3000; 3000 answered.
-fn consulting() -> Option<Call> {
+/// A caller talking to agent 2000, with a third phone at 3000 (its SIPp answers and waits
+/// for BYE): each party's tone peer sends to the relay once the call is answered.
+fn three_parties(caller_pause_ms: u64) -> Option<Call> {
     if !require("sipp") {
         return None;
     }
-    let (agent_port, consulted_port) = (free_port(), free_port());
+    let (agent_port, third_port) = (free_port(), free_port());
     let switch = SwitchConfig::new()
         .trusted(&["127.0.0.1/32"])
         .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
-        .static_user("3000", &format!("sip:3000@127.0.0.1:{consulted_port}"))
+        .static_user("3000", &format!("sip:3000@127.0.0.1:{third_port}"))
         .start();
     let events = switch.events("/api/events");
     let (caller, agent, consulted) = (
@@ -68,18 +69,33 @@ fn consulting() -> Option<Call> {
         .port(agent_port)
         .key("rtp_port", &agent.port().to_string())
         .spawn();
-    let consulted_sipp = Sipp::scenario("uas_hold")
-        .port(consulted_port)
+    let third_sipp = Sipp::scenario("uas_hold")
+        .port(third_port)
         .key("rtp_port", &consulted.port().to_string())
         .spawn();
     let caller_sipp = Sipp::caller_to("uac_media", &switch)
         .key("rtp_port", &caller.port().to_string())
-        .pause_ms(9000)
+        .pause_ms(caller_pause_ms)
         .spawn();
     let (id, relay_a) = leg_relay(&switch, 2, 0);
     let (_, relay_b) = leg_relay(&switch, 2, 1);
     caller.send_to(relay_a);
     agent.send_to(relay_b);
+    Some(Call {
+        switch,
+        caller,
+        agent,
+        consulted,
+        id,
+        sipps: vec![caller_sipp, agent_sipp, third_sipp],
+        events,
+    })
+}
+
+/// [`three_parties`], the agent consulting 3000, who answered.
+fn consulting() -> Option<Call> {
+    let c = three_parties(9000)?;
+    let (switch, id, events) = (&c.switch, &c.id, &c.events);
     let r = switch.request_json(
         "POST",
         &format!("/api/calls/{id}/consult"),
@@ -95,17 +111,9 @@ fn consulting() -> Option<Call> {
     {
         switch.fail("no consult_answered event");
     }
-    let (_, relay_c) = leg_relay(&switch, 3, 2);
-    consulted.send_to(relay_c);
-    Some(Call {
-        switch,
-        caller,
-        agent,
-        consulted,
-        id,
-        sipps: vec![caller_sipp, agent_sipp, consulted_sipp],
-        events,
-    })
+    let (_, relay_c) = leg_relay(switch, 3, 2);
+    c.consulted.send_to(relay_c);
+    Some(c)
 }
 
 #[test]
@@ -266,37 +274,9 @@ fn conference_everyone_hears_the_others() {
 
 #[test]
 fn whisper_reaches_the_agent_and_never_the_customer() {
-    if !require("sipp") {
-        return;
-    }
-    let (agent_port, sup_port) = (free_port(), free_port());
-    let switch = SwitchConfig::new()
-        .trusted(&["127.0.0.1/32"])
-        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
-        .static_user("3000", &format!("sip:3000@127.0.0.1:{sup_port}"))
-        .start();
-    let events = switch.events("/api/events");
-    let (caller, agent, sup) = (
-        TonePeer::new(CALLER_HZ),
-        TonePeer::new(AGENT_HZ),
-        TonePeer::new(CONSULTED_HZ),
-    );
-    let agent_sipp = Sipp::scenario("uas_hold")
-        .port(agent_port)
-        .key("rtp_port", &agent.port().to_string())
-        .spawn();
-    let sup_sipp = Sipp::scenario("uas_hold")
-        .port(sup_port)
-        .key("rtp_port", &sup.port().to_string())
-        .spawn();
-    let caller_sipp = Sipp::caller_to("uac_media", &switch)
-        .key("rtp_port", &caller.port().to_string())
-        .pause_ms(8000)
-        .spawn();
-    let (id, relay_a) = leg_relay(&switch, 2, 0);
-    let (_, relay_b) = leg_relay(&switch, 2, 1);
-    caller.send_to(relay_a);
-    agent.send_to(relay_b);
+    let Some(c) = three_parties(8000) else { return };
+    let (switch, id, events) = (&c.switch, &c.id, &c.events);
+    let (caller, agent, sup) = (&c.caller, &c.agent, &c.consulted);
     let path = format!("/api/calls/{id}/supervise");
     switch.request_json(
         "POST",
@@ -366,9 +346,9 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
     );
     switch.request_json("POST", &format!("/api/calls/{id}/end-supervise"), None, 200);
     sup.stop_sending();
-    sup_sipp.wait().assert_success(&switch);
-    caller_sipp.wait().assert_success(&switch);
-    agent_sipp.wait().assert_success(&switch);
+    for sipp in c.sipps {
+        sipp.wait().assert_success(&c.switch);
+    }
     switch.assert_idle();
 }
 
@@ -383,28 +363,6 @@ fn stereo(bytes: &[u8]) -> (Vec<i16>, Vec<i16>) {
     let left = samples.iter().step_by(2).copied().collect();
     let right = samples.iter().skip(1).step_by(2).copied().collect();
     (left, right)
-}
-
-/// The share of `samples`' energy at `freq_hz` (Goertzel over 100 ms windows).
-fn share(samples: &[i16], freq_hz: f64) -> f64 {
-    let k = 2.0 * (2.0 * std::f64::consts::PI * freq_hz / 8000.0).cos();
-    let (mut tone, mut energy) = (0.0, 0.0);
-    for w in samples.chunks(800) {
-        let (mut s1, mut s2) = (0.0f64, 0.0f64);
-        for x in w {
-            let x = f64::from(*x);
-            energy += x * x;
-            let s0 = x + k * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        tone += (s1 * s1 + s2 * s2 - k * s1 * s2) / (w.len() as f64 / 2.0);
-    }
-    if energy > 0.0 {
-        tone / energy
-    } else {
-        0.0
-    }
 }
 
 #[test]
@@ -474,17 +432,17 @@ fn a_recording_holds_each_party_on_its_channel_and_nothing_while_paused() {
     // First second: the customer on the left, the agent on the right.
     let first = 800..7200;
     assert!(
-        share(&left[first.clone()], CALLER_HZ) > 0.8,
+        tone_share(&left[first.clone()], CALLER_HZ) > 0.8,
         "left: {}",
-        share(&left[first.clone()], CALLER_HZ)
+        tone_share(&left[first.clone()], CALLER_HZ)
     );
     assert!(
-        share(&right[first.clone()], AGENT_HZ) > 0.8,
+        tone_share(&right[first.clone()], AGENT_HZ) > 0.8,
         "right: {}",
-        share(&right[first.clone()], AGENT_HZ)
+        tone_share(&right[first.clone()], AGENT_HZ)
     );
     assert!(
-        share(&left[first.clone()], AGENT_HZ) < 0.05,
+        tone_share(&left[first.clone()], AGENT_HZ) < 0.05,
         "no agent on the left"
     );
     // The paused second: nothing at all on either channel.
@@ -497,8 +455,8 @@ fn a_recording_holds_each_party_on_its_channel_and_nothing_while_paused() {
     assert_eq!(loud, 0, "samples above silence while paused");
     // After resuming: both again.
     let last = 17600..22400;
-    assert!(share(&left[last.clone()], CALLER_HZ) > 0.8);
-    assert!(share(&right[last], AGENT_HZ) > 0.8);
+    assert!(tone_share(&left[last.clone()], CALLER_HZ) > 0.8);
+    assert!(tone_share(&right[last], AGENT_HZ) > 0.8);
     switch.assert_idle();
 }
 

@@ -4,7 +4,7 @@
 //! user then dials `*97`, sends the PIN by SIP INFO and hears the message played back;
 //! REST marks it heard and deletes it.
 
-use e2e::rtp::TonePeer;
+use e2e::rtp::{tone_share, TonePeer};
 use e2e::{require, Sipp, Switch, SwitchConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -21,28 +21,6 @@ fn caller_relay(switch: &Switch) -> SocketAddr {
         port != 0
     });
     SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-/// The share of `samples`' energy at `freq_hz` (Goertzel over 100 ms windows).
-fn share(samples: &[i16], freq_hz: f64) -> f64 {
-    let k = 2.0 * (2.0 * std::f64::consts::PI * freq_hz / 8000.0).cos();
-    let (mut tone, mut energy) = (0.0, 0.0);
-    for w in samples.chunks(800) {
-        let (mut s1, mut s2) = (0.0f64, 0.0f64);
-        for x in w {
-            let x = f64::from(*x);
-            energy += x * x;
-            let s0 = x + k * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        tone += (s1 * s1 + s2 * s2 - k * s1 * s2) / (w.len() as f64 / 2.0);
-    }
-    if energy > 0.0 {
-        tone / energy
-    } else {
-        0.0
-    }
 }
 
 #[test]
@@ -87,9 +65,9 @@ fn a_message_left_is_listed_downloaded_and_played_back_by_star_97() {
     assert!((2.5..4.0).contains(&seconds), "{seconds} s recorded");
     let middle = &samples[4000..samples.len().saturating_sub(4000).max(4000)];
     assert!(
-        share(middle, CALLER_HZ) > 0.8,
+        tone_share(middle, CALLER_HZ) > 0.8,
         "the caller's tone: {}",
-        share(middle, CALLER_HZ)
+        tone_share(middle, CALLER_HZ)
     );
     let audio = switch.request("GET", &format!("/api/voicemail/2000/{id}/audio"), None);
     assert_eq!(audio.status, 200);

@@ -109,6 +109,16 @@ impl Cx {
         }
     }
 
+    /// Closes an added relay endpoint of the call.
+    pub(super) fn remove_endpoint(&mut self, s: &Session, side: Side) {
+        self.media(MediaCommand::RemoveEndpoint {
+            endpoint: Endpoint {
+                relay: s.relay(),
+                side,
+            },
+        });
+    }
+
     /// Binds one more relay endpoint for the call (answered by `on_endpoint`).
     pub(super) fn new_endpoint(&mut self, s: &mut Session) -> Result<Side, ControlError> {
         let relay = s.relay();
@@ -228,12 +238,7 @@ impl Cx {
 
     /// The consulted or added party could not be reached (`why`: its status line).
     fn dial_failed(&mut self, s: &mut Session, side: Side, why: String) {
-        self.media(MediaCommand::RemoveEndpoint {
-            endpoint: Endpoint {
-                relay: s.relay(),
-                side,
-            },
-        });
+        self.remove_endpoint(s, side);
         match &mut s.phase {
             Phase::Consulting(c) => {
                 let c = c.clone();
@@ -397,12 +402,7 @@ impl Cx {
         }
         let side = s.leg(leg).side();
         if side.0 >= 2 {
-            self.media(MediaCommand::RemoveEndpoint {
-                endpoint: Endpoint {
-                    relay: s.relay(),
-                    side,
-                },
-            });
+            self.remove_endpoint(s, side);
         }
     }
 
@@ -443,12 +443,7 @@ impl Cx {
                 if let Some(leg) = c.dialing.leg {
                     self.release(now, s, leg);
                 } else {
-                    self.media(MediaCommand::RemoveEndpoint {
-                        endpoint: Endpoint {
-                            relay: s.relay(),
-                            side: c.dialing.endpoint,
-                        },
-                    });
+                    self.remove_endpoint(s, c.dialing.endpoint);
                 }
                 self.back_to_customer(s, &c);
                 self.call_changed(s, "consult_ended", None);
@@ -627,12 +622,7 @@ impl Cx {
             Phase::Consulting(c) => {
                 let consulted = c.dialing.leg;
                 if Some(leg) == consulted {
-                    self.media(MediaCommand::RemoveEndpoint {
-                        endpoint: Endpoint {
-                            relay: s.relay(),
-                            side: c.dialing.endpoint,
-                        },
-                    });
+                    self.remove_endpoint(s, c.dialing.endpoint);
                     self.back_to_customer(s, &c);
                     self.call_changed(s, "consult_ended", Some("hung up".into()));
                 } else if leg == c.agent {

@@ -12,7 +12,6 @@
 
 use super::session::{Dialing, LegId, LegState, Phase, Role, Session, SuperviseMode};
 use super::{ControlError, Cx};
-use media::graph::{Endpoint, MediaCommand};
 use media::Hears;
 use sip::transaction::TxId;
 use sip::{Request, Response};
@@ -133,12 +132,7 @@ impl Cx {
         let Some(sup) = s.supervisor.take() else {
             return;
         };
-        self.media(MediaCommand::RemoveEndpoint {
-            endpoint: Endpoint {
-                relay: s.relay(),
-                side: sup.dialing.endpoint,
-            },
-        });
+        self.remove_endpoint(s, sup.dialing.endpoint);
         self.route_supervision(s);
     }
 

@@ -67,16 +67,7 @@ impl Store {
                 .bind(offset.max(0))
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(|row| Ok(Recording {
-                id: row.try_get("id")?,
-                call_id: row.try_get("call_id")?,
-                from_user: row.try_get("from_user")?,
-                to_user: row.try_get("to_user")?,
-                agent: row.try_get("agent")?,
-                started_ms: row.try_get("started_ms")?,
-                ended_ms: row.try_get("ended_ms")?,
-                file: row.try_get("file")?,
-            })).collect()
+            rows.iter().map(from_row).collect()
         })
     }
 
@@ -85,18 +76,29 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM recordings WHERE id = $1");
         with_pool!(self, pool => {
             let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
-            row.map(|row| Ok(Recording {
-                id: row.try_get("id")?,
-                call_id: row.try_get("call_id")?,
-                from_user: row.try_get("from_user")?,
-                to_user: row.try_get("to_user")?,
-                agent: row.try_get("agent")?,
-                started_ms: row.try_get("started_ms")?,
-                ended_ms: row.try_get("ended_ms")?,
-                file: row.try_get("file")?,
-            })).transpose()
+            row.as_ref().map(from_row).transpose()
         })
     }
+}
+
+fn from_row<'r, R>(row: &'r R) -> Result<Recording, StoreError>
+where
+    R: Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Recording {
+        id: row.try_get("id")?,
+        call_id: row.try_get("call_id")?,
+        from_user: row.try_get("from_user")?,
+        to_user: row.try_get("to_user")?,
+        agent: row.try_get("agent")?,
+        started_ms: row.try_get("started_ms")?,
+        ended_ms: row.try_get("ended_ms")?,
+        file: row.try_get("file")?,
+    })
 }
 
 #[cfg(test)]
