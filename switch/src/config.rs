@@ -13,6 +13,7 @@
 //! key, e.g. `sip.listen[1]: "udp:1.2.3" is not an address`; a bad config stops start-up.
 
 mod auth;
+mod chat;
 mod limits;
 mod net;
 mod raw;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use crate::accounts::{AccountSeed, AuthConfig};
+pub use chat::{CardPolicy, ChatConfig};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 
@@ -54,6 +56,8 @@ pub struct Config {
     pub teams: Vec<crate::accounts::Team>,
     /// `[[accounts]]`: created in the store at first start; then changed over REST.
     pub accounts: Vec<AccountSeed>,
+    /// `[chat]`: the web chat's rules and the queues' wrap-up codes.
+    pub chat: ChatConfig,
 }
 
 /// A gateway (PSTN, another PBX): numbers matching one of `prefixes` (the longest match
@@ -301,9 +305,22 @@ impl Config {
                 a.name = format!("Demo User {n}");
                 a.extension = n.to_string();
                 a.queues = vec!["8000".into()];
+                a.capacity.chat = 2;
                 a
             })
             .collect();
+        raw.chat.wrap_up_codes.insert(
+            "8000".into(),
+            [
+                "Sale",
+                "No sale",
+                "Information given",
+                "Callback requested",
+                "Complaint",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
         raw.teams = vec![auth::RawTeam {
             name: "sales".into(),
             queues: vec!["8000".into()],

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod chat;
 pub mod config;
 pub mod distributor;
 pub mod distributor_error;

@@ -15,6 +15,7 @@ mod accounts;
 mod acd;
 mod acd_writer;
 mod cdr;
+mod chat;
 mod documents;
 mod migrations;
 mod writer;
@@ -25,6 +26,7 @@ pub use accounts::{AuditRecord, StoredToken};
 pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
 pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;
+pub use chat::{StoredChat, StoredMessage};
 pub use writer::{CdrSink, CdrWriter};
 
 // Connecting (pool sizes, SQLite pragmas, directory creation) is the dialer store's

@@ -179,6 +179,7 @@ pub(super) struct RawConfig {
     pub auth: super::auth::RawAuth,
     pub teams: Vec<super::auth::RawTeam>,
     pub accounts: Vec<super::auth::RawAccount>,
+    pub chat: super::chat::RawChat,
 }
 
 impl Default for RawConfig {
@@ -197,14 +198,15 @@ impl Default for RawConfig {
             auth: Default::default(),
             teams: Vec::new(),
             accounts: Vec::new(),
+            chat: Default::default(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 13] = [
+const TOP_LEVEL_KEYS: [&str; 14] = [
     "data_dir", "sip", "http", "media", "database", "users", "acd", "queues", "agents", "trunks",
-    "auth", "teams", "accounts",
+    "auth", "teams", "accounts", "chat",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -277,6 +279,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "accounts" => {
                 if let Some(v) = read_whole_tables("accounts", value, errors) {
                     raw.accounts = v;
+                }
+            }
+            "chat" => {
+                if let Some(v) = read_table("chat", value, errors) {
+                    raw.chat = v;
                 }
             }
             _ => errors.push(KeyError::new(
