@@ -23,3 +23,4 @@ pub mod server;
 pub mod shard;
 pub mod store;
 pub mod transport;
+pub mod web;

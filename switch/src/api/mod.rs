@@ -14,11 +14,14 @@ mod accounts;
 mod acd_config;
 mod agents;
 mod calls;
+mod chat;
+mod chat_ws;
 mod drain;
 mod events;
 pub mod guard;
 mod history;
 pub mod openapi;
+mod openapi_chat;
 mod openapi_paths;
 mod openapi_schemas;
 #[cfg(test)]
@@ -67,6 +70,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Accounts, sessions, tokens: who may call what.
     pub accounts: crate::accounts::Accounts,
+    /// The web chats (customers on `/api/chat/ws`, agents over REST).
+    pub chats: crate::chat::Chats,
 }
 
 /// The switch's routes (not the dialer's), without the access guard.
@@ -116,6 +121,9 @@ pub fn app(state: AppState, dialer: dialer::Dialer) -> Router {
             guard,
             guard::authorize,
         ))
+        // The pages are merged after the guard: they are static and open, and the API
+        // checks every call they make.
+        .merge(crate::web::router())
         .layer(axum::middleware::from_fn(drain::drain_unread))
 }
 
