@@ -548,6 +548,7 @@ mod tests {
         demo.agents.clear();
         demo.teams.clear();
         demo.accounts.clear();
+        demo.chat.wrap_up_codes.clear();
         assert_eq!(empty, demo);
     }
 

@@ -52,6 +52,7 @@ function finish(reason) {
 function onFrame(f) {
   switch (f.type) {
     case "joined":
+      $("conversation").dataset.interaction = f.interaction;
       $("start").hidden = true;
       $("conversation").hidden = false;
       $("conv-title").textContent = `${f.queue_name}`;

@@ -110,10 +110,10 @@ async function begin(account, csrf) {
   $("who").textContent = `${account.name || account.id} · agent ${desk.agent}`;
   $("login-view").hidden = true;
   $("work-view").hidden = false;
-  let view = await api("GET", `/api/agents/${encodeURIComponent(desk.agent)}`);
+  let view = (await api("GET", `/api/agents/${encodeURIComponent(desk.agent)}`)).agent;
   if (view.state.state === "logged_out") {
-    view = await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/login`,
-      { state: "not_ready", reason: "Login" });
+    view = (await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/login`,
+      { state: "not_ready", reason: "Login" })).agent;
   }
   setState(view.state, view.state_since_ms);
   connectEvents();
@@ -138,7 +138,7 @@ function setState(state, sinceMs) {
 async function request(body) {
   $("state-error").textContent = "";
   try {
-    const view = await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/state`, body);
+    const view = (await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/state`, body)).agent;
     setState(view.state, view.state_since_ms);
   } catch (e) {
     $("state-error").textContent = e.message;
@@ -268,6 +268,7 @@ function openChat(view) {
     box: node.querySelector("textarea"),
     error: node.querySelector(".composer-error"),
     ended: false,
+    seen: new Set(),
   };
   desk.chats.set(chat.id, chat);
   for (const m of view.messages) addEntry(chat, m);
@@ -283,6 +284,10 @@ function openChat(view) {
 }
 
 function addEntry(chat, m) {
+  // The same line may come in the accept's answer and on the event stream.
+  const key = `${m.at_ms}|${m.role}|${m.sender}|${m.text}`;
+  if (chat.seen.has(key)) return;
+  chat.seen.add(key);
   const entry = document.createElement("div");
   const mine = m.role === "agent" && m.sender === chat.view.agent_name;
   entry.className = `entry role-${m.role}` + (mine ? " mine" : "");

@@ -48,7 +48,7 @@ fn own_agent(p: &Principal) -> Result<AgentId, ApiError> {
     p.agent.as_deref().map(AgentId::new).ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            "not_an_agent",
             "only an agent's own account acts on their chats",
         )
     })

@@ -17,7 +17,8 @@ fn chat_param() -> Value {
 fn action(summary: &str, description: &str, answer: Value, conflict: &str) -> Value {
     json!({"post": {"tags": ["chat"], "summary": summary,
     "description": format!("{description} Only the account of the agent the chat is \
-        offered to or worked by may do it (403 forbidden otherwise)."),
+        offered to or worked by may do it (403 not_an_agent for an account without an agent, 403 not_your_chat \
+            for another agent's chat)."),
     "parameters": [chat_param()],
     "responses": {
         "2XX": answer,

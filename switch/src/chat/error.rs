@@ -44,7 +44,7 @@ impl ChatError {
             ChatError::BadName => "bad_name",
             ChatError::UnknownDn(_) => "unknown_dn",
             ChatError::NotFound => "not_found",
-            ChatError::NotYours => "forbidden",
+            ChatError::NotYours => "not_your_chat",
             ChatError::NotOffered => "not_offered",
             ChatError::NotActive => "not_active",
             ChatError::NotEnded => "not_ended",

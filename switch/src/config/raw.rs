@@ -440,7 +440,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, chat"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);
