@@ -47,6 +47,7 @@ agent = "1002"
 id = "1010"
 roles = ["supervisor"]
 teams = ["sales"]
+extension = "1010"
 [chat]
 card_numbers = "mask"
 [chat.wrap_up_codes]

@@ -136,6 +136,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (params.get("name")) $("name").value = params.get("name");
   $("start-form").addEventListener("submit", start);
   $("composer").addEventListener("submit", send);
+  $("message").addEventListener("input", () => { $("send-error").textContent = ""; });
   $("message").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) send(e);
   });

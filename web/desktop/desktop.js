@@ -128,7 +128,7 @@ function setState(state, sinceMs) {
   const label = $("state-label");
   label.textContent = STATE_LABELS[kind] || kind;
   label.dataset.state = kind;
-  $("state-dot").className = `dot ${kind}`;
+  $("state-dot").className = `dot s-${kind}`;
   $("state-reason").textContent = kind === "not_ready" && state.reason ? `Reason: ${state.reason}` : "";
   $("rona").hidden = kind !== "rona";
   $("ready").disabled = kind === "ready";
@@ -273,6 +273,7 @@ function openChat(view) {
   desk.chats.set(chat.id, chat);
   for (const m of view.messages) addEntry(chat, m);
   node.querySelector(".composer").addEventListener("submit", (e) => { e.preventDefault(); send(chat); });
+  chat.box.addEventListener("input", () => { chat.error.textContent = ""; });
   chat.box.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(chat); }
   });
@@ -404,8 +405,10 @@ function renderList() {
   for (const chat of desk.chats.values()) {
     const li = document.createElement("li");
     const icon = document.createElement("span");
-    icon.textContent = "💬";
+    icon.className = "list-icon";
+    icon.setAttribute("role", "img");
     icon.setAttribute("aria-label", "Chat");
+    icon.append($("offer-channel").querySelector("svg").cloneNode(true));
     const name = document.createElement("span");
     name.textContent = chat.view.customer;
     const st = document.createElement("span");
