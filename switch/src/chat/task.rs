@@ -467,15 +467,22 @@ impl Task {
                 ..
             } => self.tell(interaction.0, ToCustomer::Queued { position }),
             Action::QueueFull { interaction, .. } | Action::Overflow { interaction, .. } => {
-                if self.rooms.remove(&interaction.0).is_some() {
-                    self.tell(
-                        interaction.0,
-                        ToCustomer::Ended {
-                            reason: "no agent can take the chat now; please try again later".into(),
-                        },
-                    );
-                    self.links.remove(&interaction.0);
+                if self.rooms.remove(&interaction.0).is_none() {
+                    return;
                 }
+                let (store, id, at) = (self.store.clone(), interaction.0, now_ms());
+                tokio::spawn(async move {
+                    if let Err(e) = store.end_chat(id, at).await {
+                        tracing::error!(error = %e, "chat end not stored");
+                    }
+                });
+                self.tell(
+                    interaction.0,
+                    ToCustomer::Ended {
+                        reason: "no agent can take the chat now; please try again later".into(),
+                    },
+                );
+                self.links.remove(&interaction.0);
             }
             _ => {}
         }
