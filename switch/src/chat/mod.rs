@@ -18,6 +18,8 @@ pub mod masking;
 pub mod message;
 pub mod room;
 mod task;
+#[cfg(test)]
+mod tests;
 
 pub use customer::{FromCustomer, ToCustomer};
 pub use error::ChatError;
