@@ -174,6 +174,10 @@ async function main() {
     await second.page.getByLabel("Message").fill("Second customer here");
     await second.page.getByLabel("Message").press("Enter");
     await expectText(pane2.locator('.entry[data-sender="Bob Second"]'), "Second customer here", "second chat line");
+    step("the desktop reloads mid-chat and shows the chat again");
+    await desk.reload();
+    await expectState(desk, "Busy");
+    await expectText(pane2.locator('.entry[data-sender="Bob Second"]'), "Second customer here", "the chat after a reload");
     await pane2.getByRole("button", { name: "End", exact: true }).click();
     await expectText(second.page.locator("#status"), "Chat ended", "customer told the chat ended");
     await expectState(desk, "After-Call Work");

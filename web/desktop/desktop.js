@@ -117,6 +117,13 @@ async function begin(account, csrf) {
   }
   setState(view.state, view.state_since_ms);
   connectEvents();
+  // After a reload: the chats still open or waiting for their wrap-up.
+  const open = await api("GET", `/api/agents/${encodeURIComponent(desk.agent)}/chats`).catch(() => []);
+  for (const chat of open) {
+    if (desk.chats.has(chat.interaction)) continue;
+    openChat(chat);
+    if (chat.ended) chatEnded({ interaction: chat.interaction, by: "earlier", wrap_up_codes: chat.wrap_up_codes });
+  }
 }
 
 // ---- state ----
@@ -340,7 +347,10 @@ function chatEnded(ev) {
     chat.ended = true;
     chat.node.classList.add("ended");
     const notice = chat.node.querySelector(".chat-notice");
-    notice.textContent = ev.by === "customer" ? "The customer left: the chat has ended." : "You ended the chat.";
+    notice.textContent = {
+      customer: "The customer left: the chat has ended.",
+      agent: "You ended the chat.",
+    }[ev.by] || "The chat has ended.";
     notice.classList.add("ended");
     chat.box.disabled = true;
     chat.node.querySelectorAll("button").forEach((b) => { b.disabled = true; });

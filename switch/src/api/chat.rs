@@ -127,6 +127,20 @@ pub(super) async fn wrap_up(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/agents/{id}/chats`: the chats the agent works or has still to wrap up (the
+/// guard has checked the agent is the caller's or in their teams).
+pub(super) async fn of_agent(
+    State(s): State<AppState>,
+    PathArgs(id): PathArgs<String>,
+) -> Result<Json<Value>, ApiError> {
+    let agent = AgentId::new(id);
+    if !super::agents::known_agent(&s.distributor, agent.clone()).await {
+        return Err(ApiError::not_found("not_found", "no such agent"));
+    }
+    let views = s.chats.of_agent(agent).await.map_err(chat_error)?;
+    Ok(Json(json!(views)))
+}
+
 /// `GET /api/interactions/{id}/transcript`: an agent sees the chats they took, a
 /// supervisor those of their teams' queues, an administrator all.
 pub(super) async fn transcript(

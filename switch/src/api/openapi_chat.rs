@@ -95,6 +95,16 @@ pub(super) fn paths() -> Value {
                 "400": error("not a WebSocket upgrade request (code websocket_required)"),
                 "426": error("the connection cannot be upgraded (code websocket_required)"),
             }}},
+        "/api/agents/{id}/chats": {"get": {"tags": ["chat"],
+            "summary": "The chats an agent works or has still to wrap up",
+            "description": "What a desktop shows again after a reload: each chat with its \
+                transcript so far; ended ones wait for the wrap-up.",
+            "parameters": [path_param("id", "the ACD agent's id", super::openapi::id_string())],
+            "responses": {
+                "200": ok("the chats, oldest first", json!({"type": "array", "items": schema("ChatView")})),
+                "404": error("no such agent (code not_found)"),
+                "503": error("the chat service has stopped (code unavailable)"),
+            }}},
         "/api/chats/{id}/accept": accept,
         "/api/chats/{id}/decline": decline,
         "/api/chats/{id}/messages": send,
@@ -141,7 +151,8 @@ pub(super) fn schemas() -> Value {
             "queue": {"type": "string"}, "queue_name": {"type": "string"},
             "agent_name": {"type": "string"}, "arrived_ms": {"type": "integer"},
             "messages": {"type": "array", "items": schema("ChatMessage")},
-            "wrap_up_codes": {"type": "array", "items": {"type": "string"}}}},
+            "wrap_up_codes": {"type": "array", "items": {"type": "string"}},
+            "ended": {"type": "boolean"}}},
         "Transcript": {"type": "object", "properties": {
             "interaction": {"type": "integer"}, "channel": {"type": "string"},
             "queue": {"type": "string"}, "customer": {"type": "string"},

@@ -207,6 +207,7 @@ pub(crate) fn routes() -> Vec<Route> {
             get(chat::transcript),
         ),
         route(M::GET, "/api/chat/ws", Open, get(chat_ws::customer)),
+        route(M::GET, "/api/agents/{id}/chats", Agent, get(chat::of_agent)),
         route(
             M::POST,
             "/api/chats/{id}/accept",

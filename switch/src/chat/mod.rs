@@ -45,6 +45,8 @@ pub struct ChatView {
     pub arrived_ms: i64,
     pub messages: Vec<Message>,
     pub wrap_up_codes: Vec<String>,
+    /// Over, waiting for the agent's wrap-up.
+    pub ended: bool,
 }
 
 enum Command {
@@ -88,6 +90,11 @@ enum Command {
         id: u64,
         codes: Vec<String>,
         reply: Reply<()>,
+    },
+    /// The chats an agent works or has still to wrap up (a desktop that reloads).
+    Of {
+        agent: AgentId,
+        reply: oneshot::Sender<Vec<ChatView>>,
     },
 }
 
@@ -170,6 +177,15 @@ impl Chats {
 
     pub async fn end(&self, agent: AgentId, id: u64) -> Result<(), ChatError> {
         self.call(|reply| Command::End { agent, id, reply }).await
+    }
+
+    /// The chats `agent` works or has still to wrap up, oldest first.
+    pub async fn of_agent(&self, agent: AgentId) -> Result<Vec<ChatView>, ChatError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Of { agent, reply })
+            .map_err(|_| ChatError::Stopped)?;
+        rx.await.map_err(|_| ChatError::Stopped)
     }
 
     pub async fn wrap_up(

@@ -4,7 +4,7 @@
 use super::customer::{check_name, ToCustomer};
 use super::error::ChatError;
 use super::message::{Message, Role, TextRules};
-use super::room::Room;
+use super::room::{Phase, Room};
 use super::{ChatView, Command};
 use crate::config::ChatConfig;
 use crate::distributor::Distributor;
@@ -117,6 +117,9 @@ impl Task {
                 let span = tracing::info_span!("chat", interaction = id, agent = %agent);
                 let _ = reply.send(self.agent_ends(agent, id).instrument(span).await);
             }
+            Command::Of { agent, reply } => {
+                let _ = reply.send(self.of_agent(&agent).await);
+            }
             Command::WrapUp {
                 agent,
                 id,
@@ -183,7 +186,7 @@ impl Task {
         };
         if matches!(
             self.rooms.get(&id).map(|r| &r.phase),
-            Some(super::room::Phase::Offered { .. })
+            Some(Phase::Offered { .. })
         ) {
             return;
         }
@@ -242,7 +245,7 @@ impl Task {
 
     async fn customer_says(&mut self, id: u64, text: String) -> Result<(), ChatError> {
         let room = self.room(id)?;
-        if matches!(room.phase, super::room::Phase::Ended { .. }) {
+        if matches!(room.phase, Phase::Ended { .. }) {
             return Err(ChatError::NotActive);
         }
         let text = self.rules.check(&text)?;
@@ -262,7 +265,7 @@ impl Task {
         let Some(room) = self.rooms.get(&id) else {
             return;
         };
-        if matches!(room.phase, super::room::Phase::Ended { .. }) {
+        if matches!(room.phase, Phase::Ended { .. }) {
             self.links.remove(&id);
             return;
         }
@@ -335,7 +338,12 @@ impl Task {
             .await;
         tracing::info!("chat accepted");
         let room = self.room(id)?;
-        let messages = match self.store.chat_messages(id).await {
+        Ok(self.view(room, agent_name).await)
+    }
+
+    /// The desktop's view of a chat, with its transcript so far.
+    async fn view(&self, room: &Room, agent_name: String) -> ChatView {
+        let messages = match self.store.chat_messages(room.id).await {
             Ok(lines) => lines
                 .into_iter()
                 .filter_map(|l| {
@@ -352,8 +360,8 @@ impl Task {
                 Vec::new()
             }
         };
-        Ok(ChatView {
-            interaction: id,
+        ChatView {
+            interaction: room.id,
             customer: room.customer.clone(),
             queue: room.queue.as_str().to_string(),
             queue_name: room.queue_name.clone(),
@@ -361,7 +369,41 @@ impl Task {
             arrived_ms: room.arrived_ms,
             messages,
             wrap_up_codes: self.config.codes_of(room.queue.as_str()).to_vec(),
-        })
+            ended: matches!(room.phase, Phase::Ended { .. }),
+        }
+    }
+
+    async fn of_agent(&self, agent: &AgentId) -> Vec<ChatView> {
+        let mut rooms: Vec<&Room> = self
+            .rooms
+            .values()
+            .filter(|r| match &r.phase {
+                Phase::Active { agent: a, .. } => a == agent,
+                Phase::Ended { agent: Some(a) } => a == agent,
+                _ => false,
+            })
+            .collect();
+        rooms.sort_by_key(|r| r.arrived_ms);
+        let mut views = Vec::new();
+        for room in rooms {
+            let name = match &room.phase {
+                Phase::Active { agent_name, .. } => agent_name.clone(),
+                _ => self.agent_name(agent).await,
+            };
+            views.push(self.view(room, name).await);
+        }
+        views
+    }
+
+    /// The agent's name as configured (else the id).
+    async fn agent_name(&self, agent: &AgentId) -> String {
+        let a = agent.clone();
+        self.distributor
+            .read(move |e, _| e.agent_config(&a).map(|c| c.name.clone()))
+            .await
+            .flatten()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| agent.as_str().to_string())
     }
 
     async fn decline(&mut self, agent: AgentId, id: u64) -> Result<(), ChatError> {
