@@ -144,6 +144,13 @@ fn seed_chat_case_in_headless_chromium() {
     assert_eq!(missing.status, 404, "{}", missing.body);
     assert_eq!(missing.json()["error"]["code"], "not_found");
 
+    let metrics = switch.metrics();
+    assert_eq!(metrics["switch_chats_total"], 3.0, "{metrics:?}");
+    assert_eq!(metrics["switch_chats_accepted_total"], 3.0);
+    assert_eq!(metrics["switch_chat_cards_masked_total"], 1.0);
+    assert!(metrics["switch_chat_messages_refused_total"] >= 2.0);
+    assert_eq!(metrics["switch_chats_open"], 0.0);
+
     // It survives a restart.
     switch.restart();
     let dana = Credential::Session(switch.login("1001", "pass1001"));

@@ -198,5 +198,6 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         .unwrap_or(0);
     let mut text = s.metrics.render(&s.media.totals(), regs);
     s.accounts.render_metrics(&mut text);
+    s.chats.metrics().render(&mut text);
     ([("content-type", "text/plain; version=0.0.4")], text)
 }

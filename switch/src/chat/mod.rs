@@ -16,6 +16,7 @@ pub mod customer;
 pub mod error;
 pub mod masking;
 pub mod message;
+pub mod metrics;
 pub mod room;
 mod task;
 #[cfg(test)]
@@ -102,6 +103,7 @@ enum Command {
 #[derive(Clone)]
 pub struct Chats {
     tx: mpsc::UnboundedSender<Command>,
+    metrics: std::sync::Arc<metrics::ChatMetrics>,
 }
 
 impl Chats {
@@ -113,9 +115,15 @@ impl Chats {
     ) -> Result<Chats, crate::store::StoreError> {
         let next = store.max_chat_id().await?.map_or(1, |id| (id >> 8) + 1);
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = task::Task::new(config, distributor, store, next);
+        let metrics = std::sync::Arc::new(metrics::ChatMetrics::default());
+        let task = task::Task::new(config, distributor, store, next, metrics.clone());
         tokio::spawn(task.run(rx));
-        Ok(Chats { tx })
+        Ok(Chats { tx, metrics })
+    }
+
+    /// The channel's counters, for `/metrics`.
+    pub fn metrics(&self) -> &metrics::ChatMetrics {
+        &self.metrics
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ChatError> {

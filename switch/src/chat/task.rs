@@ -4,6 +4,7 @@
 use super::customer::{check_name, ToCustomer};
 use super::error::ChatError;
 use super::message::{Message, Role, TextRules};
+use super::metrics::ChatMetrics;
 use super::room::{Phase, Room};
 use super::{ChatView, Command};
 use crate::config::ChatConfig;
@@ -13,6 +14,7 @@ use crate::store::{Store, StoredMessage};
 use acd::{Action, AgentId, Event, InteractionId};
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -36,6 +38,7 @@ pub(super) struct Task {
     next: u64,
     rooms: HashMap<u64, Room>,
     links: HashMap<u64, mpsc::UnboundedSender<ToCustomer>>,
+    metrics: Arc<ChatMetrics>,
 }
 
 impl Task {
@@ -44,6 +47,7 @@ impl Task {
         distributor: Distributor,
         store: Store,
         next: u64,
+        metrics: Arc<ChatMetrics>,
     ) -> Task {
         let rules = TextRules {
             max_chars: config.max_message_chars,
@@ -57,6 +61,7 @@ impl Task {
             next,
             rooms: HashMap::new(),
             links: HashMap::new(),
+            metrics,
         }
     }
 
@@ -166,6 +171,28 @@ impl Task {
         }
     }
 
+    /// The text as it will be stored and shown, counted.
+    fn checked(&self, text: &str) -> Result<String, ChatError> {
+        match self.rules.check(text) {
+            Ok(t) => {
+                self.metrics.message(t != text.trim());
+                Ok(t)
+            }
+            Err(e) => {
+                self.metrics.refused();
+                Err(e)
+            }
+        }
+    }
+
+    /// Forgets a chat for good.
+    fn forget(&mut self, id: u64) {
+        if self.rooms.remove(&id).is_some() {
+            self.metrics.finished();
+        }
+        self.links.remove(&id);
+    }
+
     /// A system notice: stored, shown to the customer and the agent.
     async fn notice(&self, id: u64, text: String) {
         let m = Message {
@@ -239,6 +266,7 @@ impl Task {
             self.links.remove(&id);
             return Err(e);
         }
+        self.metrics.started();
         tracing::info!(interaction = id, "chat arrived");
         Ok(id)
     }
@@ -248,7 +276,7 @@ impl Task {
         if matches!(room.phase, Phase::Ended { .. }) {
             return Err(ChatError::NotActive);
         }
-        let text = self.rules.check(&text)?;
+        let text = self.checked(&text)?;
         let m = Message {
             sender: room.customer.clone(),
             role: Role::Customer,
@@ -301,9 +329,7 @@ impl Task {
                     "queue": queue, "wrap_up_codes": self.config.codes_of(&queue),
                 }));
             }
-            None => {
-                self.rooms.remove(&id);
-            }
+            None => self.forget(id),
         }
         tracing::info!(by, "chat ended");
     }
@@ -325,6 +351,7 @@ impl Task {
             .unwrap_or_else(|| agent.as_str().to_string());
         self.room_mut(id)?
             .accepted(agent.clone(), agent_name.clone());
+        self.metrics.accepted();
         if let Err(e) = self.store.set_chat_agent(id, agent.as_str()).await {
             tracing::error!(error = %e, "chat agent not stored");
         }
@@ -425,7 +452,7 @@ impl Task {
         text: String,
     ) -> Result<Message, ChatError> {
         let name = self.room(id)?.active_for(&agent)?.to_string();
-        let text = self.rules.check(&text)?;
+        let text = self.checked(&text)?;
         let m = Message {
             sender: name,
             role: Role::Agent,
@@ -467,7 +494,7 @@ impl Task {
         if let Err(e) = self.store.set_chat_wrap_up(id, &codes).await {
             tracing::error!(error = %e, "wrap-up not stored");
         }
-        self.rooms.remove(&id);
+        self.forget(id);
         // The agent may have left After-Call-Work already (a fixed wrap-up, a state chosen
         // meanwhile, another chat still open): then there is nothing to finish.
         if let Err(e) = self.acd(Event::WrapUpDone { agent }).await {
@@ -509,7 +536,7 @@ impl Task {
                 ..
             } => self.tell(interaction.0, ToCustomer::Queued { position }),
             Action::QueueFull { interaction, .. } | Action::Overflow { interaction, .. } => {
-                if self.rooms.remove(&interaction.0).is_none() {
+                if !self.rooms.contains_key(&interaction.0) {
                     return;
                 }
                 let (store, id, at) = (self.store.clone(), interaction.0, now_ms());
@@ -524,7 +551,7 @@ impl Task {
                         reason: "no agent can take the chat now; please try again later".into(),
                     },
                 );
-                self.links.remove(&interaction.0);
+                self.forget(interaction.0);
             }
             _ => {}
         }
