@@ -11,7 +11,7 @@ use crate::config::ChatConfig;
 use crate::distributor::Distributor;
 use crate::distributor_error::DistributorError;
 use crate::store::{Store, StoredMessage};
-use acd::{Action, AgentId, Event, InteractionId};
+use acd::{AgentId, Event, InteractionId};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +19,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tracing::Instrument;
+
+mod actions;
+mod view;
 
 /// The low byte of every chat interaction id: no shard has it, so the ACD's orders for
 /// chats go nowhere in the call engine, and ids never meet a call's.
@@ -368,71 +371,6 @@ impl Task {
         Ok(self.view(room, agent_name).await)
     }
 
-    /// The desktop's view of a chat, with its transcript so far.
-    async fn view(&self, room: &Room, agent_name: String) -> ChatView {
-        let messages = match self.store.chat_messages(room.id).await {
-            Ok(lines) => lines
-                .into_iter()
-                .filter_map(|l| {
-                    Some(Message {
-                        role: Role::parse(&l.role)?,
-                        sender: l.sender,
-                        text: l.text,
-                        at_ms: l.at_ms,
-                    })
-                })
-                .collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "chat transcript not read");
-                Vec::new()
-            }
-        };
-        ChatView {
-            interaction: room.id,
-            customer: room.customer.clone(),
-            queue: room.queue.as_str().to_string(),
-            queue_name: room.queue_name.clone(),
-            agent_name,
-            arrived_ms: room.arrived_ms,
-            messages,
-            wrap_up_codes: self.config.codes_of(room.queue.as_str()).to_vec(),
-            ended: matches!(room.phase, Phase::Ended { .. }),
-        }
-    }
-
-    async fn of_agent(&self, agent: &AgentId) -> Vec<ChatView> {
-        let mut rooms: Vec<&Room> = self
-            .rooms
-            .values()
-            .filter(|r| match &r.phase {
-                Phase::Active { agent: a, .. } => a == agent,
-                Phase::Ended { agent: Some(a) } => a == agent,
-                _ => false,
-            })
-            .collect();
-        rooms.sort_by_key(|r| r.arrived_ms);
-        let mut views = Vec::new();
-        for room in rooms {
-            let name = match &room.phase {
-                Phase::Active { agent_name, .. } => agent_name.clone(),
-                _ => self.agent_name(agent).await,
-            };
-            views.push(self.view(room, name).await);
-        }
-        views
-    }
-
-    /// The agent's name as configured (else the id).
-    async fn agent_name(&self, agent: &AgentId) -> String {
-        let a = agent.clone();
-        self.distributor
-            .read(move |e, _| e.agent_config(&a).map(|c| c.name.clone()))
-            .await
-            .flatten()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| agent.as_str().to_string())
-    }
-
     async fn decline(&mut self, agent: AgentId, id: u64) -> Result<(), ChatError> {
         self.room(id)?.check_offered_to(&agent)?;
         self.acd(Event::OfferRejected {
@@ -502,58 +440,5 @@ impl Task {
         }
         tracing::info!(?codes, "chat wrapped up");
         Ok(())
-    }
-
-    /// The ACD's actions for chats: offers, withdrawn offers, queue positions, refusals.
-    fn action(&mut self, action: Action) {
-        match action {
-            Action::Offer {
-                interaction,
-                agent,
-                queue,
-                channel: acd::Channel::Chat,
-            } => {
-                let Some(room) = self.rooms.get_mut(&interaction.0) else {
-                    return;
-                };
-                room.offered(agent.clone());
-                self.distributor.publish(json!({
-                    "type": "chat_offer", "interaction": interaction.0, "agent": agent,
-                    "queue": queue, "queue_name": room.queue_name, "channel": "chat",
-                    "customer": room.customer, "arrived_ms": room.arrived_ms,
-                }));
-            }
-            Action::CancelOffer {
-                interaction, agent, ..
-            } => {
-                if let Some(room) = self.rooms.get_mut(&interaction.0) {
-                    room.offer_withdrawn(&agent);
-                }
-            }
-            Action::InteractionQueued {
-                interaction,
-                position,
-                ..
-            } => self.tell(interaction.0, ToCustomer::Queued { position }),
-            Action::QueueFull { interaction, .. } | Action::Overflow { interaction, .. } => {
-                if !self.rooms.contains_key(&interaction.0) {
-                    return;
-                }
-                let (store, id, at) = (self.store.clone(), interaction.0, now_ms());
-                tokio::spawn(async move {
-                    if let Err(e) = store.end_chat(id, at).await {
-                        tracing::error!(error = %e, "chat end not stored");
-                    }
-                });
-                self.tell(
-                    interaction.0,
-                    ToCustomer::Ended {
-                        reason: "no agent can take the chat now; please try again later".into(),
-                    },
-                );
-                self.forget(interaction.0);
-            }
-            _ => {}
-        }
     }
 }
