@@ -193,3 +193,56 @@ async fn an_offer_not_accepted_in_time_is_a_rona_and_the_chat_waits_again() {
     s.chats.customer_left(id);
     s.db.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_declined_offer_is_a_rona_and_a_waiting_customer_may_leave() {
+    let s = setup(30).await;
+    let (link, _rx) = mpsc::unbounded_channel();
+    let id = s
+        .chats
+        .join("Cy".into(), "8000".into(), link)
+        .await
+        .unwrap();
+    wait_state(&s.distributor, AgentState::Reserved).await;
+    let alice = AgentId::new("alice");
+    assert_eq!(
+        s.chats.decline(AgentId::new("bob"), id).await,
+        Err(ChatError::NotOffered)
+    );
+    s.chats.decline(alice.clone(), id).await.unwrap();
+    wait_state(&s.distributor, AgentState::Rona).await;
+    assert!(s.chats.of_agent(alice.clone()).await.unwrap().is_empty());
+    s.chats.customer_left(id);
+    // Gone from the service: nothing to accept, the stored chat has its end.
+    for _ in 0..100 {
+        if s.db
+            .store
+            .chat(id)
+            .await
+            .unwrap()
+            .and_then(|c| c.ended_ms)
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(s
+        .db
+        .store
+        .chat(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .ended_ms
+        .is_some());
+    assert_eq!(
+        s.chats.accept(alice, id).await.err(),
+        Some(ChatError::NotFound)
+    );
+    assert_eq!(
+        s.chats.customer_says(id, "hello?".into()).await,
+        Err(ChatError::NotFound)
+    );
+    s.db.cleanup().await;
+}
