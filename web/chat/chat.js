@@ -46,7 +46,8 @@ function finish(reason) {
   status(reason ? `Chat ended: ${reason}.` : "Chat ended.", true);
   $("message").disabled = true;
   $("send").disabled = true;
-  $("disconnect").disabled = true;
+  $("disconnect").hidden = true;
+  $("new-chat").hidden = false;
 }
 
 function onFrame(f) {
@@ -141,4 +142,5 @@ document.addEventListener("DOMContentLoaded", () => {
     if (e.key === "Enter" && !e.shiftKey) send(e);
   });
   $("disconnect").addEventListener("click", disconnect);
+  $("new-chat").addEventListener("click", () => location.reload());
 });
