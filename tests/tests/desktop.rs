@@ -17,7 +17,7 @@ const CONFIG: &str = r#"
 [[queues]]
 dn = "8000"
 name = "Sales"
-offer_timeout_secs = 4
+offer_timeout_secs = 6
 wrap_up = { mode = "manual" }
 [[agents]]
 id = "1001"
