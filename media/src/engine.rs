@@ -24,33 +24,42 @@ use crate::playback::Playback;
 use crate::player::Player;
 use crate::playlist::Playlist;
 use crate::port_pool::PortPool;
+pub use crate::relay::Hears;
 use crate::relay::{ActiveGuard, Command, Relay, RelaySide};
 use crate::socket::SideSockets;
 use crate::stats::{SessionCounters, SessionStats, TotalCounters, Totals};
 
-/// Which leg a side of a session faces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The side facing leg A (by convention the caller).
-    A,
-    /// The side facing leg B.
-    B,
+/// One endpoint of a session: a port pair facing one leg. Endpoints [`Side::A`] and
+/// [`Side::B`] are bound with the session and relay to each other; more are added for
+/// consultations, conferences and supervisors ([`MediaSession::add_endpoint`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Side(pub u8);
+
+/// `A`, `B`, then the added endpoints' numbers.
+impl std::fmt::Debug for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            0 => f.write_str("A"),
+            1 => f.write_str("B"),
+            n => write!(f, "{n}"),
+        }
+    }
 }
 
 impl Side {
-    /// The opposite side: where this side's media is relayed to.
+    /// The endpoint facing leg A (by convention the caller).
+    pub const A: Side = Side(0);
+    /// The endpoint facing leg B.
+    pub const B: Side = Side(1);
+
+    /// The other of the session's first two endpoints (A for B, B for A): where a
+    /// two-party call relays this one's media. Not meaningful for added endpoints.
     pub fn other(self) -> Side {
-        match self {
-            Side::A => Side::B,
-            Side::B => Side::A,
-        }
+        Side(self.0 ^ 1)
     }
 
     pub(crate) fn index(self) -> usize {
-        match self {
-            Side::A => 0,
-            Side::B => 1,
-        }
+        usize::from(self.0)
     }
 }
 
@@ -91,6 +100,18 @@ impl MediaEngine {
     /// [`MediaError::PortsExhausted`] when the pool is empty, which the caller should answer
     /// with 503 (or 488 in a re-INVITE) rather than setting up a call without media.
     pub fn create_session(&self) -> Result<MediaSession, MediaError> {
+        self.create_session_reporting(None)
+    }
+
+    /// [`MediaEngine::create_session`] whose events for the call engine (DTMF digits, a
+    /// voicemail's silence) go to `reports`, named by the relay.
+    pub fn create_session_reporting(
+        &self,
+        reports: Option<(
+            crate::graph::RelayId,
+            mpsc::UnboundedSender<crate::graph::MediaEvent>,
+        )>,
+    ) -> Result<MediaSession, MediaError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let a = SideSockets::bind(&self.pool, self.bind_ip)?;
         let b = SideSockets::bind(&self.pool, self.bind_ip)?;
@@ -100,10 +121,16 @@ impl MediaEngine {
         let (commands, receiver) = mpsc::unbounded_channel();
         self.totals.session_started();
         let relay = Relay {
-            sides: [RelaySide::new(a), RelaySide::new(b)],
+            sides: vec![
+                Some(RelaySide::new(a, Side::B)),
+                Some(RelaySide::new(b, Side::A)),
+            ],
             commands: receiver,
             counters: Arc::clone(&counters),
             totals: Arc::clone(&self.totals),
+            ticker: crate::mixer::Ticker::default(),
+            recorder: None,
+            reports,
             _active: ActiveGuard(Arc::clone(&self.totals)),
         };
         let task = runtime.spawn(relay.run());
@@ -115,6 +142,8 @@ impl MediaEngine {
             a_port,
             b_port,
             advertised_ip: self.advertised_ip,
+            bind_ip: self.bind_ip,
+            pool: Arc::clone(&self.pool),
         })
     }
 
@@ -144,6 +173,8 @@ pub struct MediaSession {
     a_port: u16,
     b_port: u16,
     advertised_ip: IpAddr,
+    bind_ip: IpAddr,
+    pool: Arc<PortPool>,
 }
 
 impl MediaSession {
@@ -157,11 +188,13 @@ impl MediaSession {
         self.b_port
     }
 
-    /// The RTP port of `side`.
+    /// The RTP port of `side` (A or B; an added endpoint's port is what
+    /// [`MediaSession::add_endpoint`] returned).
     pub fn port(&self, side: Side) -> u16 {
-        match side {
-            Side::A => self.a_port,
-            Side::B => self.b_port,
+        if side == Side::A {
+            self.a_port
+        } else {
+            self.b_port
         }
     }
 
@@ -222,6 +255,79 @@ impl MediaSession {
     /// playback's receiver resolves to an error unless it had already finished.
     pub fn stop_playing(&self, side: Side) {
         let _ = self.commands.send(Command::StopPlaying { side });
+    }
+
+    /// Binds a new endpoint `side` (not A or B) for another leg of the call: a consulted
+    /// party, a conference participant, a supervisor. It hears nothing until
+    /// [`MediaSession::hear`] says what. Its RTP port (RTCP is one above), or why not.
+    pub fn add_endpoint(&self, side: Side) -> Result<u16, MediaError> {
+        let sockets = SideSockets::bind(&self.pool, self.bind_ip)?;
+        let port = sockets.port();
+        self.commands
+            .send(Command::AddSide { side, sockets })
+            .map_err(|_| MediaError::NoRuntime)?;
+        tracing::debug!(side = side.0, port, "media endpoint added");
+        Ok(port)
+    }
+
+    /// Closes endpoint `side`; whatever heard it hears nothing from it any more.
+    pub fn remove_endpoint(&self, side: Side) {
+        let _ = self.commands.send(Command::RemoveSide { side });
+    }
+
+    /// What `side`'s leg hears: another endpoint's packets as they are (a relay), the mix
+    /// of several, or nothing. A player on `side` still takes precedence while it plays.
+    pub fn hear(&self, side: Side, hears: Hears) {
+        let _ = self.commands.send(Command::Hear { side, hears });
+    }
+
+    /// The payload type `side`'s leg numbers telephone events (RFC 4733 DTMF) with, from
+    /// its SDP: events relayed to it from a leg that numbers them otherwise are renumbered.
+    pub fn set_events(&self, side: Side, payload_type: Option<u8>) {
+        let _ = self
+            .commands
+            .send(Command::SetEvents { side, payload_type });
+    }
+
+    /// Records `side`'s leg on the left channel and what it hears of the others on the
+    /// right, into the stereo WAV `path` (written as `path.part`, renamed when complete:
+    /// at [`MediaSession::stop_recording`] or when the session ends).
+    pub fn record(&self, side: Side, path: std::path::PathBuf) {
+        let _ = self.commands.send(Command::Record {
+            side,
+            path,
+            mono: None,
+        });
+    }
+
+    /// Records `side`'s leg alone into the mono WAV `path` (a voicemail message); once it
+    /// has been quiet for `silence_end`, a [`crate::graph::MediaEvent::Silence`] is reported.
+    pub fn record_mono(
+        &self,
+        side: Side,
+        path: std::path::PathBuf,
+        silence_end: std::time::Duration,
+    ) {
+        let _ = self.commands.send(Command::Record {
+            side,
+            path,
+            mono: Some(silence_end),
+        });
+    }
+
+    /// Reports `side`'s DTMF digits ([`crate::graph::MediaEvent::Digit`]) or stops.
+    pub fn listen_digits(&self, side: Side, listen: bool) {
+        let _ = self.commands.send(Command::Digits { side, listen });
+    }
+
+    /// Pauses (silence is written) or resumes the recording.
+    pub fn pause_recording(&self, paused: bool) {
+        let _ = self.commands.send(Command::PauseRecording { paused });
+    }
+
+    /// Ends the recording.
+    pub fn stop_recording(&self) {
+        let _ = self.commands.send(Command::StopRecording);
     }
 
     /// The session's counters right now.

@@ -4,14 +4,17 @@
 //!
 //! Edges today:
 //! - a two-party **relay** joining two endpoints (the fast path: packets copied, no
-//!   transcoding); both endpoints of a relay are bound together by [`MediaCommand::Allocate`];
+//!   transcoding); both endpoints of a relay are bound together by [`MediaCommand::Allocate`],
+//!   and hear each other until told otherwise;
+//! - more endpoints for the same call ([`MediaCommand::AddEndpoint`]), each hearing another
+//!   endpoint, a **mix** of several, or nothing ([`MediaCommand::Hear`]);
 //! - a **player** into one endpoint ([`MediaCommand::Play`]): prompts, music, ringback. While
 //!   it plays the endpoint is parked: its leg hears the player, not the relay.
 //!
 //! Every command that needs an answer names what it is about, and the answer comes back as a
 //! [`MediaEvent`] fed to the engine as a later input.
 
-use crate::{Codec, Playlist};
+use crate::{Codec, Hears, Playlist};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -51,7 +54,39 @@ pub enum MediaCommand {
     /// How long since either endpoint last received a packet. Answered by
     /// [`MediaEvent::Activity`].
     Probe { relay: RelayId },
-    /// Unbind both endpoints and return their ports.
+    /// Bind one more endpoint for the relay's call. Answered by
+    /// [`MediaEvent::EndpointAdded`] or [`MediaEvent::AllocationFailed`].
+    AddEndpoint { endpoint: Endpoint },
+    /// What the endpoint's leg hears from now on.
+    Hear { endpoint: Endpoint, hears: Hears },
+    /// Close an added endpoint.
+    RemoveEndpoint { endpoint: Endpoint },
+    /// Record the endpoint's leg (left) and what it hears (right) as a stereo WAV; or,
+    /// `mono`, the leg alone (a voicemail), reporting [`MediaEvent::Silence`] once it has
+    /// been quiet for `silence_end`.
+    Record {
+        endpoint: Endpoint,
+        path: std::path::PathBuf,
+        mono: Option<Duration>,
+    },
+    /// Play a WAV file (a voicemail message) into the endpoint, once.
+    PlayFile {
+        endpoint: Endpoint,
+        path: std::path::PathBuf,
+        codec: Codec,
+    },
+    /// Report the DTMF digits the endpoint's leg sends ([`MediaEvent::Digit`]), or stop.
+    Digits { endpoint: Endpoint, listen: bool },
+    /// Pause (silence) or resume the relay's recording.
+    PauseRecording { relay: RelayId, paused: bool },
+    /// End the relay's recording.
+    StopRecording { relay: RelayId },
+    /// The telephone-event payload type of the endpoint's leg (from its SDP).
+    Events {
+        endpoint: Endpoint,
+        payload_type: Option<u8>,
+    },
+    /// Unbind every endpoint and return their ports.
     Release { relay: RelayId },
 }
 
@@ -76,6 +111,52 @@ impl std::fmt::Debug for MediaCommand {
             MediaCommand::StopPlaying { endpoint } => {
                 write!(f, "StopPlaying({}/{:?})", endpoint.relay.0, endpoint.side)
             }
+            MediaCommand::AddEndpoint { endpoint } => {
+                write!(f, "AddEndpoint({}/{:?})", endpoint.relay.0, endpoint.side)
+            }
+            MediaCommand::Hear { endpoint, hears } => {
+                write!(
+                    f,
+                    "Hear({}/{:?}, {hears:?})",
+                    endpoint.relay.0, endpoint.side
+                )
+            }
+            MediaCommand::RemoveEndpoint { endpoint } => {
+                write!(
+                    f,
+                    "RemoveEndpoint({}/{:?})",
+                    endpoint.relay.0, endpoint.side
+                )
+            }
+            MediaCommand::Events {
+                endpoint,
+                payload_type,
+            } => write!(
+                f,
+                "Events({}/{:?}, {payload_type:?})",
+                endpoint.relay.0, endpoint.side
+            ),
+            MediaCommand::Record { endpoint, .. } => {
+                write!(f, "Record({}/{:?})", endpoint.relay.0, endpoint.side)
+            }
+            MediaCommand::PlayFile { endpoint, path, .. } => write!(
+                f,
+                "PlayFile({}/{:?}, {})",
+                endpoint.relay.0,
+                endpoint.side,
+                path.display()
+            ),
+            MediaCommand::Digits { endpoint, listen } => {
+                write!(
+                    f,
+                    "Digits({}/{:?}, {listen})",
+                    endpoint.relay.0, endpoint.side
+                )
+            }
+            MediaCommand::PauseRecording { relay, paused } => {
+                write!(f, "PauseRecording({}, {paused})", relay.0)
+            }
+            MediaCommand::StopRecording { relay } => write!(f, "StopRecording({})", relay.0),
             MediaCommand::Probe { relay } => write!(f, "Probe({})", relay.0),
             MediaCommand::Release { relay } => write!(f, "Release({})", relay.0),
         }
@@ -93,8 +174,17 @@ pub enum MediaEvent {
     },
     /// No ports left (or no runtime): the call cannot be anchored.
     AllocationFailed { relay: RelayId },
+    /// An added endpoint is bound: advertise `port` to its leg.
+    EndpointAdded { endpoint: Endpoint, port: u16 },
+    /// No ports left for an added endpoint.
+    EndpointFailed { endpoint: Endpoint },
     /// The relay's last packet in either direction was `idle_for` ago.
     Activity { relay: RelayId, idle_for: Duration },
+    /// A DTMF digit (RFC 4733 telephone event) ended on the endpoint, while the engine
+    /// listens for digits there.
+    Digit { endpoint: Endpoint, digit: char },
+    /// A mono recording heard silence for as long as its `silence_end` (a voicemail's end).
+    Silence { relay: RelayId },
 }
 
 impl Endpoint {

@@ -9,6 +9,8 @@ use std::sync::Arc;
 pub struct MediaHub {
     engine: Arc<MediaEngine>,
     relays: HashMap<RelayId, MediaSession>,
+    /// Where the relays' own events (digits, silence) go: the shard's call engine.
+    reports: Option<tokio::sync::mpsc::UnboundedSender<MediaEvent>>,
 }
 
 impl MediaHub {
@@ -16,13 +18,29 @@ impl MediaHub {
         MediaHub {
             engine,
             relays: HashMap::new(),
+            reports: None,
+        }
+    }
+
+    /// A hub whose relays report their own events (digits, silence) to `reports`.
+    pub fn reporting(
+        engine: Arc<MediaEngine>,
+        reports: tokio::sync::mpsc::UnboundedSender<MediaEvent>,
+    ) -> MediaHub {
+        MediaHub {
+            engine,
+            relays: HashMap::new(),
+            reports: Some(reports),
         }
     }
 
     /// Perform one command; the answer, if it has one, is for the call engine.
     pub fn apply(&mut self, command: MediaCommand) -> Option<MediaEvent> {
         match command {
-            MediaCommand::Allocate { relay } => match self.engine.create_session() {
+            MediaCommand::Allocate { relay } => match self
+                .engine
+                .create_session_reporting(self.reports.clone().map(|tx| (relay, tx)))
+            {
                 Ok(s) => {
                     let event = MediaEvent::Allocated {
                         relay,
@@ -58,6 +76,92 @@ impl MediaHub {
             MediaCommand::StopPlaying { endpoint } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
                     s.stop_playing(endpoint.side);
+                }
+                None
+            }
+            MediaCommand::AddEndpoint { endpoint } => {
+                let added = self
+                    .relays
+                    .get(&endpoint.relay)
+                    .map(|s| s.add_endpoint(endpoint.side));
+                Some(match added {
+                    Some(Ok(port)) => MediaEvent::EndpointAdded { endpoint, port },
+                    Some(Err(e)) => {
+                        tracing::error!(%e, "no media ports for an added endpoint");
+                        MediaEvent::EndpointFailed { endpoint }
+                    }
+                    None => MediaEvent::EndpointFailed { endpoint },
+                })
+            }
+            MediaCommand::Hear { endpoint, hears } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.hear(endpoint.side, hears);
+                }
+                None
+            }
+            MediaCommand::Events {
+                endpoint,
+                payload_type,
+            } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.set_events(endpoint.side, payload_type);
+                }
+                None
+            }
+            MediaCommand::Record {
+                endpoint,
+                path,
+                mono,
+            } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    match mono {
+                        Some(silence) => s.record_mono(endpoint.side, path, silence),
+                        None => s.record(endpoint.side, path),
+                    }
+                }
+                None
+            }
+            MediaCommand::PlayFile {
+                endpoint,
+                path,
+                codec,
+            } => {
+                // A voicemail message: small, and read once per play.
+                let decoded = std::fs::read(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| crate::wav::decode(&b).map_err(|e| e.to_string()));
+                match (decoded, self.relays.get(&endpoint.relay)) {
+                    (Ok(samples), Some(s)) => {
+                        drop(s.play(endpoint.side, crate::Playlist::once(samples), codec));
+                    }
+                    (Err(e), _) => {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot play file")
+                    }
+                    _ => {}
+                }
+                None
+            }
+            MediaCommand::Digits { endpoint, listen } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.listen_digits(endpoint.side, listen);
+                }
+                None
+            }
+            MediaCommand::PauseRecording { relay, paused } => {
+                if let Some(s) = self.relays.get(&relay) {
+                    s.pause_recording(paused);
+                }
+                None
+            }
+            MediaCommand::StopRecording { relay } => {
+                if let Some(s) = self.relays.get(&relay) {
+                    s.stop_recording();
+                }
+                None
+            }
+            MediaCommand::RemoveEndpoint { endpoint } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.remove_endpoint(endpoint.side);
                 }
                 None
             }

@@ -1,11 +1,17 @@
 //! The relay task of one session.
 //!
-//! One tokio task per session owns the session's four sockets (RTP and RTCP of sides A and
-//! B) and its latching state, so nothing on the packet path is shared with another task
-//! except a few counters. The task sleeps on the readiness of all four sockets and on the
-//! command channel from the [`crate::MediaSession`] handle; when the handle is dropped the
-//! channel closes, the task ends, and its sockets close before their ports go back to the
-//! pool.
+//! One tokio task per session owns the session's endpoints (an RTP and an RTCP socket each,
+//! facing one leg: A and B from the start, more added for consultations, conferences and
+//! supervisors) and their latching state, so nothing on the packet path is shared with
+//! another task except a few counters. The task sleeps on the readiness of every socket and
+//! on the command channel from the [`crate::MediaSession`] handle; when the handle is
+//! dropped the channel closes, the task ends, and its sockets close before their ports go
+//! back to the pool.
+//!
+//! What each endpoint's leg hears is its [`Hears`]: another endpoint's packets copied as
+//! they are (the two-party fast path: A hears B and B hears A), the mix of several
+//! endpoints ([`crate::mixer`]: decoded, summed, clipped and encoded every 20 ms in the
+//! listener's codec, with its own SSRC), or nothing.
 //!
 //! Packets are read with non-blocking `try_recv_from` into a buffer on the thread's stack
 //! inside a synchronous drain pass: no allocation per packet, and no buffer kept in every idle
@@ -17,17 +23,24 @@
 //! (nothing relayed to or from it) until the player is stopped or finishes. Player packets
 //! are written into a stack buffer too, so playing allocates nothing per packet either.
 
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc::{error::TryRecvError, UnboundedReceiver};
 
+use crate::codec::Codec;
 use crate::engine::Side;
 use crate::latch::{Latch, Verdict};
+use crate::mixer::{add_into, clip_into, Frame, Inbox, Sum, Ticker};
 use crate::playback::Playback;
+use crate::player::{PACKET_LEN, SAMPLES_PER_PACKET};
+use crate::recorder::Recorder;
+use crate::rtp::{RtpHeader, HEADER_LEN};
 use crate::socket::SideSockets;
 use crate::stats::{Batch, SessionCounters, TotalCounters};
 
@@ -36,8 +49,19 @@ use crate::stats::{Batch, SessionCounters, TotalCounters};
 const MAX_DATAGRAM: usize = 4096;
 
 /// Packets taken from one socket per drain pass, so that one busy socket cannot starve the
-/// other three; what is left keeps the socket ready and is taken on the next pass.
+/// others; what is left keeps the socket ready and is taken on the next pass.
 const BATCH_PER_SOCKET: usize = 32;
+
+/// What an endpoint's leg hears (when no player plays to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hears {
+    /// Another endpoint's packets, RTP and RTCP, copied as they are.
+    Endpoint(Side),
+    /// The sum of these endpoints' audio (itself left out), encoded as `codec`.
+    Mix { of: Vec<Side>, codec: Codec },
+    /// Nothing.
+    Nothing,
+}
 
 /// Instructions from the session handle.
 #[derive(Debug)]
@@ -54,6 +78,30 @@ pub(crate) enum Command {
     Play { side: Side, playback: Box<Playback> },
     /// Stop playing on a side and resume relaying.
     StopPlaying { side: Side },
+    /// A new endpoint, bound by the handle.
+    AddSide { side: Side, sockets: SideSockets },
+    /// Close an endpoint.
+    RemoveSide { side: Side },
+    /// What a side hears from now on.
+    Hear { side: Side, hears: Hears },
+    /// The payload type a side's leg uses for telephone events (RFC 4733), from its SDP.
+    SetEvents {
+        side: Side,
+        payload_type: Option<u8>,
+    },
+    /// Record `side`'s leg (left) and what it hears (right) into `path`; `mono`: the leg
+    /// alone, ending on that much silence.
+    Record {
+        side: Side,
+        path: std::path::PathBuf,
+        mono: Option<std::time::Duration>,
+    },
+    /// Report the side's DTMF digits, or stop.
+    Digits { side: Side, listen: bool },
+    /// Pause or resume the recording (paused: silence).
+    PauseRecording { paused: bool },
+    /// End the recording; the file is completed.
+    StopRecording,
 }
 
 /// RTP or RTCP: which socket of a side.
@@ -61,6 +109,15 @@ pub(crate) enum Command {
 enum Kind {
     Rtp,
     Rtcp,
+}
+
+/// The stream a mix sends to its listener.
+#[derive(Debug)]
+struct MixOut {
+    codec: Codec,
+    ssrc: u32,
+    sequence: u16,
+    timestamp: u32,
 }
 
 /// One side's sockets and where its media goes.
@@ -71,15 +128,33 @@ pub(crate) struct RelaySide {
     rtcp: Latch,
     /// What the side is playing, if anything: then the side is parked.
     playback: Option<Box<Playback>>,
+    hears: Hears,
+    /// Its audio waiting to be mixed, while some mix takes it.
+    inbox: Option<Inbox>,
+    /// The mix it hears, while it hears one.
+    mix: Option<MixOut>,
+    /// Bound while the task runs: its sockets have not yet been reported writable.
+    fresh: bool,
+    /// Its leg's telephone-event payload type: events relayed to it are renumbered to it.
+    events: Option<u8>,
+    /// Its digits are reported; the RTP timestamp of the last event reported (an event's
+    /// end is sent three times).
+    digits: Option<Option<u32>>,
 }
 
 impl RelaySide {
-    pub(crate) fn new(sockets: SideSockets) -> RelaySide {
+    pub(crate) fn new(sockets: SideSockets, hears: Side) -> RelaySide {
         RelaySide {
             sockets,
             rtp: Latch::default(),
             rtcp: Latch::default(),
             playback: None,
+            hears: Hears::Endpoint(hears),
+            inbox: None,
+            mix: None,
+            fresh: false,
+            events: None,
+            digits: None,
         }
     }
 
@@ -94,7 +169,7 @@ impl RelaySide {
         };
         let destination = self.rtp.destination();
         if playback.pump(now, &self.sockets.rtp, destination, batch) {
-            tracing::debug!(?side, "playback finished, relaying resumes");
+            tracing::debug!(side = side.0, "playback finished, relaying resumes");
             if let Some(playback) = self.playback.take() {
                 playback.finish();
             }
@@ -137,10 +212,18 @@ impl Drop for ActiveGuard {
 /// leases) go first, the active-session count last.
 #[derive(Debug)]
 pub(crate) struct Relay {
-    pub(crate) sides: [RelaySide; 2],
+    /// Indexed by [`Side`]; `None` where an endpoint was removed or never added.
+    pub(crate) sides: Vec<Option<RelaySide>>,
     pub(crate) commands: UnboundedReceiver<Command>,
     pub(crate) counters: Arc<SessionCounters>,
     pub(crate) totals: Arc<TotalCounters>,
+    pub(crate) ticker: Ticker,
+    pub(crate) recorder: Option<Recorder>,
+    /// Where events for the engine go (digits, a voicemail's silence), named by the relay.
+    pub(crate) reports: Option<(
+        crate::graph::RelayId,
+        tokio::sync::mpsc::UnboundedSender<crate::graph::MediaEvent>,
+    )>,
     pub(crate) _active: ActiveGuard,
 }
 
@@ -148,7 +231,7 @@ pub(crate) struct Relay {
 enum Wake {
     Command(Option<Command>),
     Io(io::Result<()>),
-    /// A player's deadline passed.
+    /// A player's or the mixer's deadline passed.
     Timer,
 }
 
@@ -158,34 +241,45 @@ impl Relay {
         // tokio's `try_send_to` fails with WouldBlock, without trying, until the reactor has
         // reported the socket writable once, which it has not yet for sockets bound a moment
         // ago: a player started with the session would lose its first packet. Registration
-        // triggers that first report at once, so this wait is one reactor turn.
-        {
-            let [a, b] = &self.sides;
-            let _ = tokio::join!(
-                a.sockets.rtp.writable(),
-                b.sockets.rtp.writable(),
-                a.sockets.rtcp.writable(),
-                b.sockets.rtcp.writable(),
-            );
+        // triggers that first report at once, so this wait is one reactor turn. Endpoints
+        // added later wait for it in the loop below (`fresh`).
+        for side in self.sides.iter().flatten() {
+            let _ = tokio::join!(side.sockets.rtp.writable(), side.sockets.rtcp.writable());
         }
-        // One timer for the session's players, re-armed in place: no timer is created per
-        // wake-up, and a session that plays nothing never arms it.
+        // One timer for the session's players and mixer, re-armed in place: no timer is
+        // created per wake-up, and a session that plays and mixes nothing never arms it.
         let timer = tokio::time::sleep_until(tokio::time::Instant::now());
         tokio::pin!(timer);
         let mut armed: Option<Instant> = None;
         loop {
             let wake = {
-                let [a, b] = &self.sides;
-                tokio::select! {
+                let commands = &mut self.commands;
+                let sides = &mut self.sides;
+                let timer = &mut timer;
+                poll_fn(|cx| {
                     // Commands first: an address set before a packet arrived applies to it.
-                    biased;
-                    command = self.commands.recv() => Wake::Command(command),
-                    ready = a.sockets.rtp.readable() => Wake::Io(ready),
-                    ready = b.sockets.rtp.readable() => Wake::Io(ready),
-                    ready = a.sockets.rtcp.readable() => Wake::Io(ready),
-                    ready = b.sockets.rtcp.readable() => Wake::Io(ready),
-                    () = &mut timer, if armed.is_some() => Wake::Timer,
-                }
+                    if let Poll::Ready(command) = commands.poll_recv(cx) {
+                        return Poll::Ready(Wake::Command(command));
+                    }
+                    for side in sides.iter_mut().flatten() {
+                        for socket in [&side.sockets.rtp, &side.sockets.rtcp] {
+                            if let Poll::Ready(ready) = socket.poll_recv_ready(cx) {
+                                return Poll::Ready(Wake::Io(ready));
+                            }
+                        }
+                        if side.fresh
+                            && side.sockets.rtp.poll_send_ready(cx).is_ready()
+                            && side.sockets.rtcp.poll_send_ready(cx).is_ready()
+                        {
+                            side.fresh = false;
+                        }
+                    }
+                    if armed.is_some() && timer.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Timer);
+                    }
+                    Poll::Pending
+                })
+                .await
             };
             match wake {
                 Wake::Command(Some(command)) => self.apply(command),
@@ -219,21 +313,35 @@ impl Relay {
         }
     }
 
-    /// The earliest deadline of the session's players.
+    /// Whether the 20 ms tick runs: some side hears a mix, or the call is recorded.
+    fn mixing(&self) -> bool {
+        self.recorder.is_some() || self.sides.iter().flatten().any(|s| s.mix.is_some())
+    }
+
+    /// The earliest deadline of the session's players and mixer.
     fn next_deadline(&self) -> Option<Instant> {
+        let mixer = self.mixing().then(|| self.ticker.poll_timeout()).flatten();
         self.sides
             .iter()
+            .flatten()
             .filter_map(|side| side.playback.as_ref()?.poll_timeout())
+            .chain(mixer)
             .min()
+    }
+
+    fn side_mut(&mut self, side: Side) -> Option<&mut RelaySide> {
+        self.sides.get_mut(side.index())?.as_mut()
     }
 
     fn apply(&mut self, command: Command) {
         match command {
             Command::SetRemote { side, rtp } => {
-                let relay_side = &mut self.sides[side.index()];
+                let Some(relay_side) = self.side_mut(side) else {
+                    return;
+                };
                 let previous = relay_side.rtp.expected();
                 if previous != rtp {
-                    tracing::debug!(?side, ?rtp, "relay remote set from signalling");
+                    tracing::debug!(side = side.0, ?rtp, "relay remote set from signalling");
                     relay_side.rtp.set_expected(rtp);
                     if previous.is_some() {
                         // A new endpoint: its RTCP is unknown until told or heard.
@@ -244,37 +352,172 @@ impl Relay {
             Command::SetRemoteRtcp { side, rtcp } => {
                 // An explicit a=rtcp: address is signalling about RTCP alone: it replaces
                 // whatever RTCP latched before (unlike the first RTP address, see Latch).
-                let latch = &mut self.sides[side.index()].rtcp;
-                latch.reset();
-                latch.set_expected(rtcp);
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.rtcp.reset();
+                    relay_side.rtcp.set_expected(rtcp);
+                }
             }
             Command::Play { side, playback } => {
-                tracing::debug!(?side, "playback started, side parked");
+                tracing::debug!(side = side.0, "playback started, side parked");
                 // A playback it replaces is dropped: its waiter learns it did not finish.
-                self.sides[side.index()].playback = Some(playback);
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.playback = Some(playback);
+                }
             }
             Command::StopPlaying { side } => {
-                if self.sides[side.index()].playback.take().is_some() {
-                    tracing::debug!(?side, "playback stopped, relaying resumes");
+                if let Some(relay_side) = self.side_mut(side) {
+                    if relay_side.playback.take().is_some() {
+                        tracing::debug!(side = side.0, "playback stopped, relaying resumes");
+                    }
                 }
+            }
+            Command::AddSide { side, sockets } => {
+                let i = side.index();
+                if self.sides.len() <= i {
+                    self.sides.resize_with(i + 1, || None);
+                }
+                let mut added = RelaySide::new(sockets, side);
+                added.hears = Hears::Nothing;
+                added.fresh = true;
+                self.sides[i] = Some(added);
+            }
+            Command::RemoveSide { side } => {
+                if let Some(slot) = self.sides.get_mut(side.index()) {
+                    *slot = None;
+                }
+                for other in self.sides.iter_mut().flatten() {
+                    if other.hears == Hears::Endpoint(side) {
+                        other.hears = Hears::Nothing;
+                    }
+                }
+                self.rewire();
+            }
+            Command::Record { side, path, mono } => {
+                tracing::info!(side = side.0, path = %path.display(), "recording started");
+                self.recorder = Some(Recorder::start(side, path, mono));
+                self.rewire();
+            }
+            Command::Digits { side, listen } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.digits = listen.then_some(None);
+                }
+            }
+            Command::PauseRecording { paused } => {
+                if let Some(r) = self.recorder.as_mut() {
+                    r.paused = paused;
+                }
+            }
+            Command::StopRecording => {
+                self.recorder = None;
+                self.rewire();
+            }
+            Command::SetEvents { side, payload_type } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.events = payload_type;
+                }
+            }
+            Command::Hear { side, hears } => {
+                tracing::debug!(side = side.0, ?hears, "endpoint hears");
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.mix = match &hears {
+                        Hears::Mix { codec, .. } => Some(relay_side.mix.take().map_or_else(
+                            || MixOut {
+                                codec: *codec,
+                                ssrc: rand::random(),
+                                sequence: rand::random(),
+                                timestamp: rand::random(),
+                            },
+                            |out| MixOut {
+                                codec: *codec,
+                                ..out
+                            },
+                        )),
+                        _ => None,
+                    };
+                    relay_side.hears = hears;
+                }
+                self.rewire();
             }
         }
     }
 
-    /// Relays what is waiting on all four sockets, sends what the players have due, then
-    /// publishes the counts.
+    /// Gives an inbox to each side some mix or the recording takes, and takes it from the
+    /// others.
+    fn rewire(&mut self) {
+        let mut mixed: Vec<Side> = self
+            .sides
+            .iter()
+            .flatten()
+            .filter_map(|s| match &s.hears {
+                Hears::Mix { of, .. } => Some(of.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if let Some(r) = &self.recorder {
+            mixed.push(r.left);
+            mixed.extend(sources_of(&self.sides, r.left));
+        }
+        for (i, side) in self.sides.iter_mut().enumerate() {
+            let Some(side) = side else { continue };
+            let wanted = mixed.iter().any(|s| s.index() == i);
+            match (wanted, side.inbox.is_some()) {
+                (true, false) => side.inbox = Some(Inbox::default()),
+                (false, true) => side.inbox = None,
+                _ => {}
+            }
+        }
+        if !self.mixing() {
+            self.ticker.reset();
+        }
+    }
+
+    /// Relays what is waiting on every socket, sends what the players and the mixer have
+    /// due, then publishes the counts.
     fn drain(&mut self) {
         let mut buf = [0u8; MAX_DATAGRAM];
         let mut batch = Batch::default();
         let now = Instant::now();
-        let [a, b] = &mut self.sides;
-        let parked = a.is_playing() || b.is_playing();
-        for kind in [Kind::Rtp, Kind::Rtcp] {
-            relay_from(a, b, Side::A, kind, parked, &mut buf, now, &mut batch);
-            relay_from(b, a, Side::B, kind, parked, &mut buf, now, &mut batch);
+        let mut digits: Vec<(Side, char)> = Vec::new();
+        for from in 0..self.sides.len() {
+            for kind in [Kind::Rtp, Kind::Rtcp] {
+                relay_from(
+                    &mut self.sides,
+                    from,
+                    kind,
+                    &mut buf,
+                    now,
+                    &mut batch,
+                    &mut digits,
+                );
+            }
         }
-        a.play(Side::A, now, &mut batch);
-        b.play(Side::B, now, &mut batch);
+        if let Some((relay, tx)) = &self.reports {
+            for (side, digit) in digits {
+                let endpoint = crate::graph::Endpoint {
+                    relay: *relay,
+                    side,
+                };
+                let _ = tx.send(crate::graph::MediaEvent::Digit { endpoint, digit });
+            }
+        }
+        for (i, side) in self.sides.iter_mut().enumerate() {
+            if let Some(side) = side {
+                side.play(Side(i as u8), now, &mut batch);
+            }
+        }
+        if self.mixing() {
+            while self.ticker.poll_tick(now) {
+                mix_tick(&mut self.sides, &mut batch);
+                if let Some(r) = self.recorder.as_mut() {
+                    if record_tick(&self.sides, r) {
+                        if let Some((relay, tx)) = &self.reports {
+                            let _ = tx.send(crate::graph::MediaEvent::Silence { relay: *relay });
+                        }
+                    }
+                }
+            }
+        }
         if !batch.is_empty() {
             self.counters.add(&batch, now);
             self.totals.add(&batch);
@@ -282,33 +525,34 @@ impl Relay {
     }
 }
 
-/// Moves up to [`BATCH_PER_SOCKET`] packets of `kind` from `from` (side `from_side`) to `to`,
-/// or, when either side is `parked` by a player, reads them (latching and counting) without
-/// relaying them.
+/// Takes up to [`BATCH_PER_SOCKET`] packets of `kind` from side `from` and copies each to
+/// the sides that hear it (none while `from` or the listener plays: parked), and puts its
+/// audio in `from`'s inbox when a mix takes it.
 #[allow(clippy::too_many_arguments)]
 fn relay_from(
-    from: &mut RelaySide,
-    to: &RelaySide,
-    from_side: Side,
+    sides: &mut [Option<RelaySide>],
+    from: usize,
     kind: Kind,
-    parked: bool,
     buf: &mut [u8],
     now: Instant,
     batch: &mut Batch,
+    digits: &mut Vec<(Side, char)>,
 ) {
-    let destination = to.destination(kind);
-    let out = to.socket(kind);
-    let (socket, latch) = match kind {
-        Kind::Rtp => (&from.sockets.rtp, &mut from.rtp),
-        Kind::Rtcp => (&from.sockets.rtcp, &mut from.rtcp),
-    };
+    let me = Side(from as u8);
     for _ in 0..BATCH_PER_SOCKET {
+        let Some(side) = sides.get_mut(from).and_then(Option::as_mut) else {
+            return;
+        };
+        let (socket, latch) = match kind {
+            Kind::Rtp => (&side.sockets.rtp, &mut side.rtp),
+            Kind::Rtcp => (&side.sockets.rtcp, &mut side.rtcp),
+        };
         let (len, source) = match socket.try_recv_from(buf) {
             Ok(received) => received,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(e) => {
                 // Linux can report a previous send's ICMP error here; the next read is fine.
-                tracing::trace!(error = %e, ?from_side, ?kind, "relay receive error");
+                tracing::trace!(error = %e, side = from, ?kind, "relay receive error");
                 continue;
             }
         };
@@ -316,45 +560,196 @@ fn relay_from(
         match latch.accept(source, now) {
             Verdict::Known => {}
             Verdict::Latched { previous } => {
-                tracing::debug!(side = ?from_side, ?kind, %source, ?previous, "relay latched");
+                tracing::debug!(side = from, ?kind, %source, ?previous, "relay latched");
             }
             Verdict::Rejected => {
-                tracing::trace!(side = ?from_side, ?kind, %source, "packet from unlatched source dropped");
+                tracing::trace!(side = from, ?kind, %source, "packet from unlatched source dropped");
                 batch.dropped += 1;
                 continue;
             }
         }
-        if parked {
+        let events = side.events;
+        let Some(packet) = buf.get_mut(..len) else {
+            batch.dropped += 1;
+            continue;
+        };
+        // A telephone event from this side, to be renumbered for each listener.
+        let event = match (kind, events, packet.get(1)) {
+            (Kind::Rtp, Some(pt), Some(b)) if b & 0x7f == pt && len >= HEADER_LEN => Some(*b),
+            _ => None,
+        };
+        // The end of a telephone event, where the engine listens for digits.
+        if let (Some(_), Some(last)) = (event, side.digits.as_mut()) {
+            if let Ok(rtp) = crate::rtp::parse(packet) {
+                let ended = rtp.payload.get(1).is_some_and(|b| b & 0x80 != 0);
+                if ended && *last != Some(rtp.header.timestamp) {
+                    *last = Some(rtp.header.timestamp);
+                    if let Some(d) = rtp.payload.first().and_then(|e| digit_of(*e)) {
+                        digits.push((me, d));
+                    }
+                }
+            }
+        }
+        if side.is_playing() {
             batch.parked += 1;
             continue;
         }
-        let Some(destination) = destination else {
+        if let (Kind::Rtp, Some(inbox)) = (kind, side.inbox.as_mut()) {
+            if let Ok(rtp) = crate::rtp::parse(packet) {
+                inbox.push(rtp.header.payload_type, rtp.payload);
+            }
+        }
+        for to in sides.iter().flatten() {
+            if to.hears != Hears::Endpoint(me) {
+                continue;
+            }
+            if to.is_playing() {
+                batch.parked += 1;
+                continue;
+            }
+            let Some(destination) = to.destination(kind) else {
+                batch.dropped += 1;
+                continue;
+            };
+            if let Some(byte) = event {
+                packet[1] = match to.events {
+                    Some(theirs) => (byte & 0x80) | theirs,
+                    None => byte,
+                };
+            }
+            match to.socket(kind).try_send_to(packet, destination) {
+                Ok(_) => count(batch, me, kind, len),
+                Err(e) => {
+                    tracing::trace!(error = %e, %destination, "relay send failed");
+                    batch.dropped += 1;
+                }
+            }
+        }
+    }
+}
+
+/// One 20 ms tick of the mixer: each source draws a frame; each side hearing a mix gets
+/// the sum of its sources but itself, in its codec.
+fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
+    for side in sides.iter_mut().flatten() {
+        if let Some(inbox) = side.inbox.as_mut() {
+            inbox.tick();
+        }
+    }
+    let mut frame: Frame = [0; SAMPLES_PER_PACKET];
+    // Listeners of the same sources (a conference's members) share one sum, each hearing
+    // it less its own voice: O(members) per tick, not O(members²).
+    let mut sum: Sum = [0; SAMPLES_PER_PACKET];
+    let mut summed: Option<Vec<Side>> = None;
+    for i in 0..sides.len() {
+        let Some(Hears::Mix { of, .. }) = sides[i].as_ref().map(|s| &s.hears) else {
+            continue;
+        };
+        let frame_of = |s: &Side| sides.get(s.index())?.as_ref()?.inbox.as_ref()?.frame();
+        if summed.as_ref() != Some(of) {
+            sum = [0; SAMPLES_PER_PACKET];
+            add_into(of.iter().filter_map(frame_of), &mut sum);
+            summed = Some(of.clone());
+        }
+        let me = Side(i as u8);
+        let own = if of.contains(&me) {
+            frame_of(&me)
+        } else {
+            None
+        };
+        clip_into(&sum, own, &mut frame);
+        let Some(side) = sides[i].as_mut() else {
+            continue;
+        };
+        if side.is_playing() {
+            continue;
+        }
+        let Some(out) = side.mix.as_mut() else {
+            continue;
+        };
+        let mut packet = [0u8; PACKET_LEN];
+        let header = RtpHeader {
+            payload_type: out.codec.payload_type(),
+            marker: false,
+            sequence: out.sequence,
+            timestamp: out.timestamp,
+            ssrc: out.ssrc,
+        };
+        out.sequence = out.sequence.wrapping_add(1);
+        out.timestamp = out.timestamp.wrapping_add(SAMPLES_PER_PACKET as u32);
+        let (head, payload) = packet.split_at_mut(HEADER_LEN);
+        head.copy_from_slice(&header.to_bytes());
+        out.codec.encode(&frame, payload);
+        let Some(destination) = side.rtp.destination() else {
             batch.dropped += 1;
             continue;
         };
-        let Some(packet) = buf.get(..len) else {
-            batch.dropped += 1;
-            continue;
-        };
-        match out.try_send_to(packet, destination) {
-            Ok(_) => count(batch, from_side, kind, len),
+        match side.sockets.rtp.try_send_to(&packet, destination) {
+            Ok(_) => batch.mixed += 1,
             Err(e) => {
-                tracing::trace!(error = %e, %destination, "relay send failed");
+                tracing::trace!(error = %e, %destination, "mix send failed");
                 batch.dropped += 1;
             }
         }
     }
 }
 
+/// The other endpoints `side`'s leg hears when no player plays to it.
+fn sources_of(sides: &[Option<RelaySide>], side: Side) -> Vec<Side> {
+    match sides
+        .get(side.index())
+        .and_then(Option::as_ref)
+        .map(|s| &s.hears)
+    {
+        Some(Hears::Endpoint(x)) => vec![*x],
+        Some(Hears::Mix { of, .. }) => of.iter().copied().filter(|x| *x != side).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The other endpoints whose audio `side`'s leg hears now (none while a player plays to
+/// it: it hears the player).
+fn heard_by(sides: &[Option<RelaySide>], side: Side) -> Vec<Side> {
+    match sides.get(side.index()).and_then(Option::as_ref) {
+        Some(s) if s.is_playing() => Vec::new(),
+        _ => sources_of(sides, side),
+    }
+}
+
+/// One tick of the recording: the left leg's frame, and the sum of what it hears. `true`
+/// once a mono recording's silence has lasted its `silence_end`.
+fn record_tick(sides: &[Option<RelaySide>], recorder: &mut Recorder) -> bool {
+    let frame_of = |s: &Side| sides.get(s.index())?.as_ref()?.inbox.as_ref()?.frame();
+    let mut right: Frame = [0; SAMPLES_PER_PACKET];
+    if !recorder.is_mono() {
+        let heard = heard_by(sides, recorder.left);
+        let mut sum: Sum = [0; SAMPLES_PER_PACKET];
+        add_into(heard.iter().filter_map(frame_of), &mut sum);
+        clip_into(&sum, None, &mut right);
+    }
+    recorder.push(frame_of(&recorder.left), &right)
+}
+
+/// The digit of an RFC 4733 event code (0-9, *, #, A-D).
+fn digit_of(event: u8) -> Option<char> {
+    match event {
+        0..=9 => Some(char::from(b'0' + event)),
+        10 => Some('*'),
+        11 => Some('#'),
+        12..=15 => Some(char::from(b'A' + event - 12)),
+        _ => None,
+    }
+}
+
 /// Adds one relayed packet to the pass's counts.
 fn count(batch: &mut Batch, from: Side, kind: Kind, len: usize) {
     let len = len as u64;
-    match (kind, from) {
-        (Kind::Rtp, Side::A) => {
+    match (kind, from == Side::A) {
+        (Kind::Rtp, true) => {
             batch.a_to_b_packets += 1;
             batch.a_to_b_bytes += len;
         }
-        (Kind::Rtp, Side::B) => {
+        (Kind::Rtp, false) => {
             batch.b_to_a_packets += 1;
             batch.b_to_a_bytes += len;
         }

@@ -31,6 +31,8 @@ pub struct SessionStats {
     /// Packets (RTP and RTCP) received but deliberately not relayed because a player owns
     /// one side of the session (see [`crate::MediaSession::play`]).
     pub parked_packets: u64,
+    /// RTP packets of mixed audio sent (conferences, supervisors), every endpoint.
+    pub mixed_packets: u64,
     /// Time since the last packet (RTP or RTCP, relayed or not) was received on either side,
     /// or since the session was created. The caller's no-media timer reads this.
     pub idle_for: Duration,
@@ -51,6 +53,8 @@ pub struct Totals {
     pub dropped: u64,
     /// RTP packets sent by players, every session since start.
     pub packets_played: u64,
+    /// RTP packets of mixed audio sent, every session since start.
+    pub packets_mixed: u64,
 }
 
 /// Counts gathered by one drain pass of a relay task, before they are published.
@@ -65,6 +69,7 @@ pub(crate) struct Batch {
     pub(crate) dropped: u64,
     pub(crate) played: u64,
     pub(crate) parked: u64,
+    pub(crate) mixed: u64,
     /// Whether any packet at all was received (relayed or dropped).
     pub(crate) received: bool,
 }
@@ -72,7 +77,11 @@ pub(crate) struct Batch {
 impl Batch {
     /// Whether the pass has anything to publish.
     pub(crate) fn is_empty(&self) -> bool {
-        !self.received && self.dropped == 0 && self.played == 0 && self.parked == 0
+        !self.received
+            && self.dropped == 0
+            && self.played == 0
+            && self.parked == 0
+            && self.mixed == 0
     }
 
     fn packets(&self) -> u64 {
@@ -96,6 +105,7 @@ pub(crate) struct SessionCounters {
     dropped: AtomicU64,
     played_packets: AtomicU64,
     parked_packets: AtomicU64,
+    mixed_packets: AtomicU64,
     /// Milliseconds from `created` to the last received packet (0: none yet); an `Instant`
     /// does not fit in an atomic, an offset does.
     last_packet_ms: AtomicU64,
@@ -113,6 +123,7 @@ impl SessionCounters {
             dropped: AtomicU64::new(0),
             played_packets: AtomicU64::new(0),
             parked_packets: AtomicU64::new(0),
+            mixed_packets: AtomicU64::new(0),
             last_packet_ms: AtomicU64::new(0),
         }
     }
@@ -127,6 +138,7 @@ impl SessionCounters {
         add_nonzero(&self.dropped, batch.dropped);
         add_nonzero(&self.played_packets, batch.played);
         add_nonzero(&self.parked_packets, batch.parked);
+        add_nonzero(&self.mixed_packets, batch.mixed);
         if batch.received {
             let ms = now.saturating_duration_since(self.created).as_millis();
             self.last_packet_ms
@@ -145,6 +157,7 @@ impl SessionCounters {
             dropped: self.dropped.load(Relaxed),
             played_packets: self.played_packets.load(Relaxed),
             parked_packets: self.parked_packets.load(Relaxed),
+            mixed_packets: self.mixed_packets.load(Relaxed),
             idle_for: self.created.elapsed().saturating_sub(last),
         }
     }
@@ -159,6 +172,7 @@ pub(crate) struct TotalCounters {
     sessions_total: AtomicU64,
     dropped: AtomicU64,
     packets_played: AtomicU64,
+    packets_mixed: AtomicU64,
 }
 
 impl TotalCounters {
@@ -167,6 +181,7 @@ impl TotalCounters {
         add_nonzero(&self.bytes_relayed, batch.bytes());
         add_nonzero(&self.dropped, batch.dropped);
         add_nonzero(&self.packets_played, batch.played);
+        add_nonzero(&self.packets_mixed, batch.mixed);
     }
 
     pub(crate) fn session_started(&self) {
@@ -186,6 +201,7 @@ impl TotalCounters {
             sessions_total: self.sessions_total.load(Relaxed),
             dropped: self.dropped.load(Relaxed),
             packets_played: self.packets_played.load(Relaxed),
+            packets_mixed: self.packets_mixed.load(Relaxed),
         }
     }
 }

@@ -119,22 +119,36 @@ pub fn decode(bytes: &[u8]) -> Result<Arc<[i16]>, WavError> {
 /// Writes samples as a 16-bit mono 8 kHz PCM WAV file (for tests, recordings, tooling).
 pub fn encode_pcm16(samples: &[i16]) -> Vec<u8> {
     let data_len = u32::try_from(samples.len() * 2).unwrap_or(u32::MAX);
-    let mut out = Vec::with_capacity(44 + samples.len() * 2);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&data_len.saturating_add(36).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&FORMAT_PCM.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // channels
-    out.extend_from_slice(&SAMPLE_RATE_HZ.to_le_bytes());
-    out.extend_from_slice(&(SAMPLE_RATE_HZ * 2).to_le_bytes()); // byte rate
-    out.extend_from_slice(&2u16.to_le_bytes()); // block align
-    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
+    let mut out = header_pcm16(1, data_len).to_vec();
+    out.reserve(samples.len() * 2);
     for sample in samples {
         out.extend_from_slice(&sample.to_le_bytes());
     }
+    out
+}
+
+/// The 44-byte header of a 16-bit 8 kHz PCM WAV file of `channels` channels whose data is
+/// `data_len` bytes (samples interleaved, little-endian, after the header).
+pub fn header_pcm16(channels: u16, data_len: u32) -> [u8; 44] {
+    let block = 2 * u32::from(channels);
+    let mut out = [0u8; 44];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        out[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
+    put(b"RIFF");
+    put(&data_len.saturating_add(36).to_le_bytes());
+    put(b"WAVEfmt ");
+    put(&16u32.to_le_bytes());
+    put(&FORMAT_PCM.to_le_bytes());
+    put(&channels.to_le_bytes());
+    put(&SAMPLE_RATE_HZ.to_le_bytes());
+    put(&(SAMPLE_RATE_HZ * block).to_le_bytes()); // byte rate
+    put(&(block as u16).to_le_bytes()); // block align
+    put(&16u16.to_le_bytes()); // bits per sample
+    put(b"data");
+    put(&data_len.to_le_bytes());
     out
 }
 

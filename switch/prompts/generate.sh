@@ -24,6 +24,18 @@ for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 30 40 50 60; do
   say "num_$n" "$n"
 done
 say "num_many" "more than sixty"
+say vm_greeting "The person you are calling is not available. Please leave a message after the tone. Hang up when you are done."
+say vm_pin "Please enter your voicemail PIN, followed by the pound key."
+say vm_wrong_pin "That PIN is not correct."
+say vm_you_have "You have"
+say vm_new "new"
+say vm_saved "saved"
+say vm_messages "messages."
+say vm_no_messages "You have no messages."
+say vm_menu "To hear it again, press 1. To save it, press 9. To delete it, press 7. For the next message, press pound."
+say vm_deleted "Message deleted."
+say vm_kept "Message saved."
+say vm_end "End of messages. Goodbye."
 # Twenty seconds of gentle music: a slow arpeggio of sine tones with a soft fade.
 sox -n -r 8000 -c 1 /tmp/moh.wav \
   synth 0.5 sine 262 synth 0.5 sine 330 synth 0.5 sine 392 synth 0.5 sine 523 \

@@ -19,6 +19,7 @@ mod net;
 mod raw;
 mod user;
 mod validate;
+mod voicemail;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -31,6 +32,7 @@ pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use chat::{CardPolicy, ChatConfig};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
+pub use voicemail::VoicemailConfig;
 
 /// The whole configuration, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +60,8 @@ pub struct Config {
     pub accounts: Vec<AccountSeed>,
     /// `[chat]`: the web chat's rules and the queues' wrap-up codes.
     pub chat: ChatConfig,
+    /// `[voicemail]`: mailboxes for users' unanswered calls.
+    pub voicemail: VoicemailConfig,
 }
 
 /// A gateway (PSTN, another PBX): numbers matching one of `prefixes` (the longest match
@@ -299,6 +303,7 @@ impl Config {
         let mut sales = acd::QueueConfig::new("8000");
         sales.name = "Sales".to_string();
         raw.queues = vec![sales];
+        raw.voicemail.enabled = true;
         raw.agents = (1001..=1003)
             .map(|n| {
                 let mut a = acd::AgentConfig::new(n.to_string());
@@ -549,6 +554,7 @@ mod tests {
         demo.teams.clear();
         demo.accounts.clear();
         demo.chat.wrap_up_codes.clear();
+        demo.voicemail.enabled = false;
         assert_eq!(empty, demo);
     }
 

@@ -23,4 +23,5 @@ pub mod server;
 pub mod shard;
 pub mod store;
 pub mod transport;
+pub mod voicemail;
 pub mod web;

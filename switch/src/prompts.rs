@@ -52,6 +52,18 @@ const FILES: &[(&str, &[u8])] = embedded!(
     "num_50",
     "num_60",
     "num_many",
+    "vm_greeting",
+    "vm_pin",
+    "vm_wrong_pin",
+    "vm_you_have",
+    "vm_new",
+    "vm_saved",
+    "vm_messages",
+    "vm_no_messages",
+    "vm_menu",
+    "vm_deleted",
+    "vm_kept",
+    "vm_end",
 );
 
 pub struct Prompts {
@@ -121,6 +133,48 @@ impl Prompts {
         Playlist {
             items,
             repeat: Repeat::LoopLast,
+        }
+    }
+
+    /// Prompts played one after the other, once.
+    pub fn sequence(&self, names: &[&str]) -> Playlist {
+        Playlist {
+            items: names.iter().map(|n| self.get(n)).collect(),
+            repeat: Repeat::Once,
+        }
+    }
+
+    /// The voicemail greeting, then the beep (a 1 kHz half second).
+    pub fn voicemail_greeting(&self) -> Playlist {
+        let beep: Samples =
+            media::tone::sine(1000.0, std::time::Duration::from_millis(500), 8000).into();
+        Playlist {
+            items: vec![
+                self.get("vm_greeting"),
+                media::tone::silence(std::time::Duration::from_millis(300)).into(),
+                beep,
+            ],
+            repeat: Repeat::Once,
+        }
+    }
+
+    /// "You have N new messages" (or "no messages").
+    pub fn voicemail_count(&self, new: usize, saved: usize) -> Playlist {
+        if new + saved == 0 {
+            return self.sequence(&["vm_no_messages"]);
+        }
+        let mut items = vec![self.get("vm_you_have")];
+        if new > 0 {
+            items.push(self.number(new as u64));
+            items.push(self.get("vm_new"));
+        } else {
+            items.push(self.number(saved as u64));
+            items.push(self.get("vm_saved"));
+        }
+        items.push(self.get("vm_messages"));
+        Playlist {
+            items,
+            repeat: Repeat::Once,
         }
     }
 

@@ -3,9 +3,7 @@
 //! distributor and the API hold a router; the shards are handed their receivers by
 //! `server.rs`, which creates the channels, so nothing is bound late.
 
-use crate::engine::{
-    CallControl, CallView, ControlError, Origination, OriginationEvent, TransferTo,
-};
+use crate::engine::{CallOp, CallView, ControlError, Origination, OriginationEvent};
 use crate::orders::AcdOrder;
 use sip::transaction::Target;
 use sip::Message;
@@ -30,18 +28,15 @@ pub enum ShardInput {
         origination: Origination,
         report: mpsc::UnboundedSender<OriginationEvent>,
     },
-    /// Call control on one of this shard's calls (REST hold, retrieve, ...).
-    Control {
+    /// Call control on one of this shard's calls (REST hold, transfer, consult, ...).
+    Call {
         call: String,
-        leg: usize,
-        command: CallControl,
+        op: CallOp,
         reply: oneshot::Sender<Result<CallView, ControlError>>,
     },
-    /// A blind transfer of one of this shard's calls (REST).
-    Transfer {
-        call: String,
-        transfer: TransferTo,
-        reply: oneshot::Sender<Result<CallView, ControlError>>,
+    /// A mailbox changed outside the engine (REST): tell its phones.
+    Mwi {
+        mailbox: String,
     },
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
     Shutdown(oneshot::Sender<()>),
@@ -84,6 +79,33 @@ impl Router {
             Some(cid) => crate::engine::shard_for(cid, self.senders.len()),
             None => 0,
         }
+    }
+
+    /// The shard a datagram goes to: a response to the shard whose branch it carries, else
+    /// by Call-ID.
+    pub fn shard_of_datagram(&self, data: &[u8]) -> usize {
+        let n = self.senders.len();
+        peek_response_branch(data)
+            .and_then(|b| crate::engine::shard_of_branch(b, n))
+            .unwrap_or_else(|| self.shard_for(peek_call_id(data)))
+    }
+
+    /// [`Router::shard_of_datagram`] for a parsed message (from TCP).
+    pub fn shard_of_message(&self, msg: &sip::Message) -> usize {
+        let n = self.senders.len();
+        if let sip::Message::Response(r) = msg {
+            let branch = r
+                .headers
+                .top_via()
+                .ok()
+                .and_then(|v| v.branch().map(str::to_string));
+            if let Some(shard) =
+                branch.and_then(|b| crate::engine::shard_of_branch(b.as_bytes(), n))
+            {
+                return shard;
+            }
+        }
+        self.shard_for(msg.headers().call_id().map(str::as_bytes))
     }
 
     pub fn send(&self, shard: usize, input: ShardInput) {
@@ -132,30 +154,10 @@ impl Router {
     }
 
     /// Call control on the live call `call`, on the shard that owns it ([`Router::ask`]).
-    pub async fn control(
-        &self,
-        call: &str,
-        leg: usize,
-        command: CallControl,
-    ) -> Result<CallView, ControlError> {
-        self.ask(call, |reply| ShardInput::Control {
+    pub async fn call_op(&self, call: &str, op: CallOp) -> Result<CallView, ControlError> {
+        self.ask(call, |reply| ShardInput::Call {
             call: call.to_string(),
-            leg,
-            command,
-            reply,
-        })
-        .await
-    }
-
-    /// A blind transfer of the live call `call` (asked as [`Router::control`]).
-    pub async fn transfer(
-        &self,
-        call: &str,
-        transfer: TransferTo,
-    ) -> Result<CallView, ControlError> {
-        self.ask(call, |reply| ShardInput::Transfer {
-            call: call.to_string(),
-            transfer: transfer.clone(),
+            op: op.clone(),
             reply,
         })
         .await
@@ -198,5 +200,88 @@ impl Router {
         for w in waits {
             let _ = w.await;
         }
+    }
+}
+
+/// The branch of a response's top Via, in raw bytes without a full parse: our branches
+/// name the shard whose transaction the response answers.
+pub fn peek_response_branch(data: &[u8]) -> Option<&[u8]> {
+    if !data.starts_with(b"SIP/2.0 ") {
+        return None;
+    }
+    for line in data.split(|&b| b == b'\n').skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"via") || name.eq_ignore_ascii_case(b"v") {
+            let at = line
+                .windows(7)
+                .position(|w| w.eq_ignore_ascii_case(b"branch="))?;
+            let value = &line[at + 7..];
+            let end = value
+                .iter()
+                .position(|&b| b == b';' || b == b',' || b == b' ')
+                .unwrap_or(value.len());
+            return Some(&value[..end]);
+        }
+    }
+    None
+}
+
+/// Find the Call-ID value in raw bytes without a full parse, to pick the shard.
+pub fn peek_call_id(data: &[u8]) -> Option<&[u8]> {
+    for line in data.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"call-id") || name.eq_ignore_ascii_case(b"i") {
+            return Some(line[colon + 1..].trim_ascii());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peeks_the_branch_of_a_response() {
+        let resp = b"SIP/2.0 200 OK\r\nv: SIP/2.0/UDP h;rport;branch=z9hG4bKccs01-ab;x\r\nVia: SIP/2.0/UDP o;branch=z9hG4bKccs00-cd\r\n\r\n";
+        assert_eq!(peek_response_branch(resp), Some(&b"z9hG4bKccs01-ab"[..]));
+        assert_eq!(
+            peek_response_branch(b"INVITE x SIP/2.0\r\nVia: a;branch=z9hG4bKccs01-x\r\n\r\n"),
+            None
+        );
+        assert_eq!(
+            crate::engine::shard_of_branch(b"z9hG4bKccs01-ab", 2),
+            Some(1)
+        );
+        assert_eq!(
+            crate::engine::shard_of_branch(b"z9hG4bKccs03-ab", 2),
+            Some(1)
+        );
+        assert_eq!(crate::engine::shard_of_branch(b"z9hG4bK776asdhds", 2), None);
+        assert_eq!(crate::engine::shard_of_branch(b"z9hG4bKccsZZ-1", 2), None);
+    }
+
+    #[test]
+    fn peeks_call_id_in_any_form() {
+        assert_eq!(
+            peek_call_id(b"INVITE x SIP/2.0\r\nVia: a\r\nCall-ID:  abc@h \r\n\r\n"),
+            Some(&b"abc@h"[..])
+        );
+        assert_eq!(peek_call_id(b"BYE x SIP/2.0\ni : q1\n\n"), Some(&b"q1"[..]));
+        assert_eq!(peek_call_id(b"BYE x SIP/2.0\r\n\r\nCall-ID: body"), None);
     }
 }

@@ -30,6 +30,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let (cdrs, cdr_writer) = CdrWriter::spawn(store.clone());
+    // Voicemail: the index in memory, every change written behind.
+    let messages = store
+        .voicemail_messages()
+        .await
+        .context("loading voicemail messages")?;
+    let (vm_changes, vm_rx) = tokio::sync::mpsc::unbounded_channel();
+    let vm_writer = tokio::spawn(crate::store::write_voicemail(store.clone(), vm_rx));
+    let mailboxes = crate::voicemail::Mailboxes::new(messages, Some(vm_changes));
     let metrics = Arc::new(Metrics::default());
     let m = &config.media;
     let media = media::MediaEngine::new(m.bind_ip, m.sdp_ip(), m.rtp_ports.first, m.rtp_ports.last)
@@ -140,6 +148,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 config.sip.nonce_ttl_secs,
             )
             .with_replay_guard(replay.clone()),
+            mailboxes: mailboxes.clone(),
         };
         let engine = crate::engine::Engine::new(crate::engine::Setup {
             shard: i as u8,
@@ -220,6 +229,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         acd_admin: Default::default(),
         shutdown: streams_stopped,
         accounts,
+        mailboxes: mailboxes.clone(),
     };
     let http = tokio::net::TcpListener::bind(config.http.listen)
         .await
@@ -250,6 +260,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     drop(router);
     // The shards held the last CDR sinks; the writer drains and ends.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), cdr_writer).await;
+    // The last mailboxes handle goes: the voicemail writer drains and ends.
+    drop(mailboxes);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), vm_writer).await;
     // The distributor task ends with its last handle; its records sender goes with it, and
     // the ACD records writer drains and ends.
     dialer_timers.abort();

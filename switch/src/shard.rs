@@ -25,6 +25,7 @@ pub struct SharedNode {
     pub registrar: Arc<RwLock<Registrar>>,
     pub distributor: Distributor,
     pub auth: Authenticator,
+    pub mailboxes: crate::voicemail::Mailboxes,
 }
 
 impl Node for SharedNode {
@@ -47,6 +48,10 @@ impl Node for SharedNode {
     fn auth(&self) -> &Authenticator {
         &self.auth
     }
+
+    fn mailboxes(&self) -> &crate::voicemail::Mailboxes {
+        &self.mailboxes
+    }
 }
 
 /// What a shard task carries out its engine's outputs with.
@@ -63,7 +68,8 @@ pub struct Effects {
 const DRAIN: Duration = Duration::from_secs(3);
 
 pub fn spawn(engine: Engine, rx: mpsc::Receiver<ShardInput>, effects: Effects) {
-    let hub = MediaHub::new(effects.media.clone());
+    let (reports, media_rx) = mpsc::unbounded_channel();
+    let hub = MediaHub::reporting(effects.media.clone(), reports);
     let shard = Shard {
         engine,
         hub,
@@ -73,7 +79,7 @@ pub fn spawn(engine: Engine, rx: mpsc::Receiver<ShardInput>, effects: Effects) {
         pending: VecDeque::new(),
         transmits: Vec::new(),
     };
-    tokio::spawn(shard.run(rx));
+    tokio::spawn(shard.run(rx, media_rx));
 }
 
 struct Shard {
@@ -91,7 +97,11 @@ struct Shard {
 }
 
 impl Shard {
-    async fn run(mut self, mut rx: mpsc::Receiver<ShardInput>) {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<ShardInput>,
+        mut media: mpsc::UnboundedReceiver<media::graph::MediaEvent>,
+    ) {
         let mut stopping: Option<(Instant, oneshot::Sender<()>)> = None;
         loop {
             let mut deadline = self.engine.poll_timeout();
@@ -118,6 +128,7 @@ impl Shard {
                         }
                     }
                 }
+                Some(event) = media.recv() => self.input(Instant::now(), Input::Media(event)),
                 _ = sleep => self.input(Instant::now(), Input::Tick),
             }
             for t in self.transmits.drain(..) {
@@ -154,22 +165,12 @@ impl Shard {
             ShardInput::Calls(reply) => {
                 let _ = reply.send(self.calls());
             }
-            ShardInput::Control {
-                call,
-                leg,
-                command,
-                reply,
-            } => {
-                let result = self.engine.control(now, &call, leg, command);
+            ShardInput::Mwi { mailbox } => {
+                self.engine.notify_mailbox(now, &mailbox);
                 self.drain_at(now);
-                let _ = reply.send(result);
             }
-            ShardInput::Transfer {
-                call,
-                transfer,
-                reply,
-            } => {
-                let result = self.engine.transfer(now, &call, transfer);
+            ShardInput::Call { call, op, reply } => {
+                let result = self.engine.call_op(now, &call, op);
                 self.drain_at(now);
                 let _ = reply.send(result);
             }
@@ -199,6 +200,9 @@ impl Shard {
                     let (inbound, outbound) = match leg.side {
                         media::Side::A => (stats.a_to_b_packets, stats.b_to_a_packets),
                         media::Side::B => (stats.b_to_a_packets, stats.a_to_b_packets),
+                        // Added endpoints (consultations, conferences) are not counted
+                        // apart.
+                        _ => (0, 0),
                     };
                     leg.packets_in = inbound;
                     leg.packets_out = outbound;
@@ -254,6 +258,7 @@ impl Shard {
                 Err(e) => tracing::warn!(%e, "unpublishable call change"),
             },
             Output::Cdr(cdr) => fx.cdrs.record(cdr),
+            Output::Recorded(row) => fx.cdrs.recording(row),
             Output::Report(event) => {
                 let attempt = event.attempt();
                 let ended = matches!(event, OriginationEvent::Ended { .. });

@@ -18,6 +18,8 @@ mod cdr;
 mod chat;
 mod documents;
 mod migrations;
+mod recording;
+mod voicemail;
 mod writer;
 
 use thiserror::Error;
@@ -27,6 +29,8 @@ pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
 pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;
 pub use chat::{StoredChat, StoredMessage};
+pub use recording::Recording;
+pub use voicemail::write_voicemail;
 pub use writer::{CdrSink, CdrWriter};
 
 // Connecting (pool sizes, SQLite pragmas, directory creation) is the dialer store's

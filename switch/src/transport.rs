@@ -71,7 +71,7 @@ pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Router, metrics: Arc<Metri
         };
         metrics.inc_received();
         let data = buf[..n].to_vec();
-        let shard = shards.shard_for(peek_call_id(&data));
+        let shard = shards.shard_of_datagram(&data);
         shards.send(
             shard,
             ShardInput::Bytes {
@@ -240,13 +240,7 @@ impl TcpPool {
                     match m {
                         Ok(msg) => {
                             let shards = &pool.shards;
-                            let cid = msg
-                                .headers()
-                                .call_id()
-                                .unwrap_or_default()
-                                .as_bytes()
-                                .to_vec();
-                            let shard = shards.shard_for(Some(&cid));
+                            let shard = shards.shard_of_message(&msg);
                             shards.send(shard, ShardInput::Message { msg, source });
                         }
                         Err(e) => {
@@ -294,37 +288,4 @@ async fn read_rest_of_head(reader: &mut (impl AsyncReadExt + Unpin), head: &mut 
         }
     })
     .await;
-}
-
-/// Find the Call-ID value in raw bytes without a full parse, to pick the shard.
-pub fn peek_call_id(data: &[u8]) -> Option<&[u8]> {
-    for line in data.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            break;
-        }
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let name = line[..colon].trim_ascii();
-        if name.eq_ignore_ascii_case(b"call-id") || name.eq_ignore_ascii_case(b"i") {
-            return Some(line[colon + 1..].trim_ascii());
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn peeks_call_id_in_any_form() {
-        assert_eq!(
-            peek_call_id(b"INVITE x SIP/2.0\r\nVia: a\r\nCall-ID:  abc@h \r\n\r\n"),
-            Some(&b"abc@h"[..])
-        );
-        assert_eq!(peek_call_id(b"BYE x SIP/2.0\ni : q1\n\n"), Some(&b"q1"[..]));
-        assert_eq!(peek_call_id(b"BYE x SIP/2.0\r\n\r\nCall-ID: body"), None);
-    }
 }

@@ -422,7 +422,7 @@ fn blind_transfer_by_refer() {
     let agent_sipp = Sipp::scenario("uas_refer")
         .port(agent_port)
         .key("rtp_port", &agent.port().to_string())
-        .key("refer_to", "3000")
+        .key("refer_to", "3000@127.0.0.1")
         .pause_ms(1500)
         .spawn();
     let target_sipp = Sipp::scenario("uas_hold")

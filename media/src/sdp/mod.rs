@@ -176,6 +176,33 @@ pub fn media_endpoints(sd: &SessionDescription) -> Vec<Option<SocketAddr>> {
         .collect()
 }
 
+/// The RTP payload type of `telephone-event/8000` (RFC 4733 DTMF) in the first audio
+/// stream of an SDP body, if it has one.
+pub fn telephone_event(body: &str) -> Option<u8> {
+    let mut in_audio = false;
+    for (_, line) in lines(body) {
+        if let Some(m) = line.strip_prefix("m=") {
+            if in_audio {
+                return None;
+            }
+            in_audio = m.starts_with("audio ");
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("a=rtpmap:").filter(|_| in_audio) else {
+            continue;
+        };
+        let (pt, encoding) = rest.split_once(' ')?;
+        if encoding
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("telephone-event/8000")
+        {
+            return pt.trim().parse().ok().filter(|pt: &u8| *pt < 128);
+        }
+    }
+    None
+}
+
 /// Splits a body into numbered lines, accepting CRLF or bare LF, skipping blank lines (a
 /// trailing empty line is common, and a stray blank one carries nothing).
 fn lines(body: &str) -> impl Iterator<Item = (usize, &str)> {

@@ -375,3 +375,24 @@ fn direction_helpers() {
     }
     assert_eq!(Direction::from_attribute("rtcp-mux"), None);
 }
+
+#[test]
+fn telephone_event_of_the_first_audio_stream() {
+    use crate::sdp::telephone_event;
+    let sdp = "v=0\r\nm=audio 4000 RTP/AVP 0 96\r\na=rtpmap:0 PCMU/8000\r\n\
+               a=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-15\r\n\
+               m=video 5000 RTP/AVP 97\r\na=rtpmap:97 telephone-event/8000\r\n";
+    assert_eq!(telephone_event(sdp), Some(96));
+    assert_eq!(
+        telephone_event("v=0\nm=audio 4000 RTP/AVP 8\na=rtpmap:8 PCMA/8000\n"),
+        None
+    );
+    assert_eq!(
+        telephone_event("v=0\nm=video 1 RTP/AVP 97\na=rtpmap:97 telephone-event/8000\n"),
+        None
+    );
+    assert_eq!(
+        telephone_event("m=audio 1 RTP/AVP 200\na=rtpmap:200 telephone-event/8000\n"),
+        None
+    );
+}

@@ -12,7 +12,9 @@
 use super::agents::known_agent;
 use super::{ApiError, AppState};
 use crate::accounts::{Principal, Role, Scope};
-use crate::engine::{CallControl, CallView, ControlError};
+use crate::engine::{
+    CallControl, CallOp, CallView, ConsultStep, ControlError, MemberStep, RecordStep, SuperviseMode,
+};
 use acd::AgentId;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -37,7 +39,7 @@ pub(super) async fn list(
 }
 
 /// Which calls a caller may see and control.
-enum Visibility {
+pub(super) enum Visibility {
     All,
     /// Calls with a party at one of these users (phones of agents in scope, and the
     /// caller's own) or to one of these queues.
@@ -48,7 +50,7 @@ enum Visibility {
 }
 
 impl Visibility {
-    async fn of(s: &AppState, p: &Principal) -> Visibility {
+    pub(super) async fn of(s: &AppState, p: &Principal) -> Visibility {
         let Scope::Limited { agents, queues } = s.accounts.scope(p) else {
             return Visibility::All;
         };
@@ -64,6 +66,16 @@ impl Visibility {
             .unwrap_or_default();
         phones.extend(p.extension.clone());
         Visibility::Of { phones, queues }
+    }
+
+    /// Whether a call between these users (or to this queue) is the caller's to see.
+    pub(super) fn sees_users(&self, users: &[&str]) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Of { phones, queues } => users
+                .iter()
+                .any(|u| phones.contains(*u) || queues.contains(*u)),
+        }
     }
 
     fn sees(&self, c: &CallView) -> bool {
@@ -100,23 +112,164 @@ pub(super) async fn retrieve(
 /// or gets the customer back if it fails. Answers 202 with the call; the outcome follows
 /// on `/api/events` (`call_changed`: `transferred` or `transfer_failed` with the status).
 pub(super) async fn transfer(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    call: PathArgs<String>,
+    body: JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    to_target(state, principal, call, body, |target| {
+        CallOp::Transfer(crate::engine::TransferTo { target })
+    })
+    .await
+}
+
+/// `POST /api/calls/{id}/consult {"target":"1003"}`: the agent consults a user or a
+/// number; the customer hears music meanwhile. Answers 202 with the call; the consulted
+/// party's answer or failure follows on `/api/events` (`consult_answered`,
+/// `consult_failed` with the status; after a failure the agent has the customer back).
+pub(super) async fn consult(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    call: PathArgs<String>,
+    body: JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    to_target(state, principal, call, body, |target| CallOp::Consult {
+        target,
+    })
+    .await
+}
+
+/// `POST /api/calls/{id}/conference {"target":"1004"}`: add a party to a conference.
+pub(super) async fn add_party(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    call: PathArgs<String>,
+    body: JsonBody<TransferBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    to_target(state, principal, call, body, |target| CallOp::AddParty {
+        target,
+    })
+    .await
+}
+
+/// A call control that rings a target: the target checked, the call's visibility checked,
+/// then 202 with the call.
+async fn to_target(
     State(s): State<AppState>,
     Extension(p): Extension<Principal>,
     PathArgs(call): PathArgs<String>,
     JsonBody(b): JsonBody<TransferBody>,
+    op: impl FnOnce(String) -> CallOp,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if !valid_number(&b.target) {
+    let target = checked_target(b.target)?;
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, op(target))
+        .await
+        .map(|v| (StatusCode::ACCEPTED, v))
+}
+
+/// `POST /api/calls/{id}/alternate`, `/end-consult`, `/complete-transfer`,
+/// `/complete-conference`: the steps of a consultation.
+pub(super) async fn consult_step(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    step: ConsultStep,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Consultation(step)).await
+}
+
+/// `POST /api/calls/{id}/legs/{leg}/mute`, `/unmute`, `/remove`: a conference member.
+pub(super) async fn member(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs((call, leg)): PathArgs<(String, usize)>,
+    step: MemberStep,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Member { leg, step }).await
+}
+
+/// `POST /api/calls/{id}/supervise {"mode":"listen"|"whisper"|"barge","extension":"1010"}`:
+/// the supervisor's phone (their own extension unless another is named) is rung and joins
+/// the call as the mode says; asked again, the mode changes. 202 with the call; the
+/// answer follows on `/api/events` (`supervise_joined`, or `supervise_failed`).
+pub(super) async fn supervise(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    JsonBody(b): JsonBody<SuperviseBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Some(extension) = b.extension.or_else(|| p.extension.clone()) else {
         return Err(ApiError::invalid(
+            "extension",
+            "the account has no extension: name the phone to ring",
+        ));
+    };
+    let extension = checked_target(extension).map_err(|_| {
+        ApiError::invalid(
+            "extension",
+            "must be 1-64 of letters, digits and + * # - _ .",
+        )
+    })?;
+    may_control(&s, &p, &call).await?;
+    let op = CallOp::Supervise {
+        extension,
+        mode: b.mode,
+    };
+    call_op(&s, &call, op)
+        .await
+        .map(|v| (StatusCode::ACCEPTED, v))
+}
+
+/// `POST /api/calls/{id}/recording/start|stop|pause|resume`: the call's recording (a
+/// stereo WAV, customer left); pausing writes silence (PCI DSS: no card numbers recorded).
+pub(super) async fn recording(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+    step: RecordStep,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Record(step)).await
+}
+
+/// `POST /api/calls/{id}/end-supervise`: the supervisor's leg is released.
+pub(super) async fn end_supervise(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Unsupervise).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SuperviseBody {
+    mode: SuperviseMode,
+    #[serde(default)]
+    extension: Option<String>,
+}
+
+fn checked_target(target: String) -> Result<String, ApiError> {
+    if valid_number(&target) {
+        Ok(target)
+    } else {
+        Err(ApiError::invalid(
             "target",
             "must be 1-64 of letters, digits and + * # - _ .",
-        ));
+        ))
     }
-    may_control(&s, &p, &call).await?;
-    let transfer = crate::engine::TransferTo { target: b.target };
-    match s.router.transfer(&call, transfer).await {
-        Ok(view) => Ok((StatusCode::ACCEPTED, Json(json!(view)))),
-        Err(e) => Err(control_error(e)),
-    }
+}
+
+async fn call_op(s: &AppState, call: &str, op: CallOp) -> Result<Json<Value>, ApiError> {
+    s.router
+        .call_op(call, op)
+        .await
+        .map(|view| Json(json!(view)))
+        .map_err(control_error)
 }
 
 #[derive(Deserialize)]
@@ -155,6 +308,15 @@ fn control_error(e: ControlError) -> ApiError {
         ControlError::AlreadyHeld(_) => ApiError::conflict("already_held", message),
         ControlError::NotHeld(_) => ApiError::conflict("not_held", message),
         ControlError::NoTarget(_) => ApiError::invalid("target", message),
+        ControlError::Unsupported(_) => ApiError::conflict("unsupported", message),
+        ControlError::NotConsulting => ApiError::conflict("not_consulting", message),
+        ControlError::NotAnswered => ApiError::conflict("not_answered", message),
+        ControlError::NotConference => ApiError::conflict("not_conference", message),
+        ControlError::Busy => ApiError::conflict("busy", message),
+        ControlError::NotSupervised => ApiError::conflict("not_supervised", message),
+        ControlError::Supervised => ApiError::conflict("supervised", message),
+        ControlError::Recording(true) => ApiError::conflict("recording", message),
+        ControlError::Recording(false) => ApiError::conflict("not_recording", message),
     }
 }
 
@@ -165,11 +327,7 @@ async fn control(
     command: CallControl,
 ) -> Result<Json<Value>, ApiError> {
     may_control(&s, &p, &call).await?;
-    s.router
-        .control(&call, leg, command)
-        .await
-        .map(|view| Json(json!(view)))
-        .map_err(control_error)
+    call_op(&s, &call, CallOp::Control { leg, command }).await
 }
 
 /// `1001` of `sip:1001@host`, `"Name" <sip:1001@host>;tag=x` or a bare `1001`.

@@ -27,6 +27,7 @@ mod openapi_schemas;
 #[cfg(test)]
 mod openapi_tests;
 pub mod policy;
+mod recordings;
 mod routes;
 #[cfg(test)]
 mod testing;
@@ -34,6 +35,7 @@ mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_edges;
+mod voicemail;
 
 use crate::distributor::Distributor;
 use crate::metrics::Metrics;
@@ -72,6 +74,8 @@ pub struct AppState {
     pub accounts: crate::accounts::Accounts,
     /// The web chats (customers on `/api/chat/ws`, agents over REST).
     pub chats: crate::chat::Chats,
+    /// Voicemail boxes (shared with the call engines).
+    pub mailboxes: crate::voicemail::Mailboxes,
 }
 
 /// The switch's routes (not the dialer's), without the access guard.
@@ -155,14 +159,14 @@ async fn registrations(State(s): State<AppState>) -> Result<impl IntoResponse, A
 /// `?limit=&offset=` of list endpoints.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Page {
+pub(super) struct Page {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
 impl Page {
     /// `(limit, offset)`: limit 1..=10000 (default 100), offset >= 0 (default 0).
-    fn parse(QueryArgs(page): QueryArgs<Page>) -> Result<(i64, i64), ApiError> {
+    pub(super) fn parse(QueryArgs(page): QueryArgs<Page>) -> Result<(i64, i64), ApiError> {
         let limit = page.limit.unwrap_or(100);
         let offset = page.offset.unwrap_or(0);
         if !(1..=10_000).contains(&limit) || offset < 0 {

@@ -189,8 +189,9 @@ fn leg_control(summary: &str, conflict: &str) -> Value {
     json!({"post": {"tags": ["calls"], "summary": summary,
     "parameters": [
         path_param("id", "the call's id, as GET /api/calls lists it", json!({"type": "string"})),
-        path_param("leg", "0: the first party (the caller, or the agent of a call the \
-            switch placed); 1: the other", json!({"type": "integer", "minimum": 0, "maximum": 1})),
+        path_param("leg", "the leg's place in the call's legs as GET /api/calls lists them: \
+            in a two-party call 0 is the first party (the caller, or the agent of a call the \
+            switch placed) and 1 the other", json!({"type": "integer", "minimum": 0, "maximum": 63})),
     ],
     "responses": {
         "200": ok("the call as it is now", schema("Call")),
@@ -198,6 +199,21 @@ fn leg_control(summary: &str, conflict: &str) -> Value {
         "404": error("no such live call or leg (code not_found)"),
         "409": error(&format!("the call is not connected (code not_connected), or \
             (code {conflict})")),
+    }}})
+}
+
+/// `POST /api/calls/{id}/alternate|end-consult|complete-transfer|complete-conference`.
+fn consult_step(summary: &str) -> Value {
+    json!({"post": {"tags": ["calls"], "summary": summary,
+    "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+        json!({"type": "string"}))],
+    "responses": {
+        "200": ok("the call as it is now", schema("Call")),
+        "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+        "404": error("no such live call (code not_found)"),
+        "409": error("the call is not in a consultation (code not_consulting), the consulted \
+            party has not answered (code not_answered), or the step is not possible for this \
+            call (code unsupported)"),
     }}})
 }
 
@@ -224,7 +240,7 @@ fn calls() -> Value {
                 }))},
         },
         "/api/calls/{id}/transfer": {"post": {"tags": ["calls"],
-            "summary": "Blind-transfer the call's first party (the customer) to a user",
+            "summary": "Blind-transfer the call's first party (the customer) to a user or a queue",
             "description": "The customer hears music while the target rings; when it answers \
                 the agent's leg is released; when it fails the customer goes back to the agent. \
                 The outcome follows on /api/events as {\"type\":\"call_changed\", \
@@ -239,6 +255,78 @@ fn calls() -> Value {
                 "409": error("the call is not connected (code not_connected)"),
                 "422": {"description": "a bad target, or no reachable phone of it (field target)"},
             }))}},
+        "/api/calls/{id}/consult": {"post": {"tags": ["calls"],
+            "summary": "The agent consults a user or a number; the customer hears music",
+            "description": "A new leg rings the target from an endpoint of its own while the \
+                agent hears ringback; its answer (change consult_answered) or failure \
+                (consult_failed, the status in detail; the agent has the customer back) follows \
+                on /api/events. Then alternate, end-consult, complete-transfer or \
+                complete-conference.",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "requestBody": body("TransferBody"),
+            "responses": body_errors(json!({
+                "202": ok("the target is being rung", schema("Call")),
+                "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call is not a connected two-party call (code not_connected), or \
+                    the target cannot be consulted (code unsupported)"),
+                "422": {"description": "a bad target, or no reachable phone of it (field target)"},
+            }))}},
+        "/api/calls/{id}/alternate": consult_step("Alternate: the agent talks to the customer \
+            again and the consulted party hears music, or back"),
+        "/api/calls/{id}/end-consult": consult_step("End the consultation: the consulted leg \
+            is released and the agent talks to the customer again"),
+        "/api/calls/{id}/complete-transfer": consult_step("Attended transfer: the customer \
+            and the consulted party talk, the agent's leg is released (wrap-up starts)"),
+        "/api/calls/{id}/complete-conference": consult_step("Conference: the customer, the \
+            agent and the consulted party each hear the mix of the other two"),
+        "/api/calls/{id}/supervise": {"post": {"tags": ["calls"],
+            "summary": "A supervisor listens to, whispers to or barges in on an agent's call",
+            "description": "The supervisor's phone is rung from an endpoint of its own; once it \
+                answers (change supervise_joined on /api/events; supervise_failed otherwise) \
+                the mixer joins it as the mode says. Asked again, the mode changes at once. \
+                The supervisor hanging up (or end-supervise) puts the call back as it was.",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "requestBody": body("SuperviseBody"),
+            "responses": body_errors(json!({
+                "202": ok("the supervisor's phone is being rung, or the mode changed", schema("Call")),
+                "403": error("not a supervisor, or the call has no party of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call is not a connected two-party call (code not_connected), \
+                    or the supervisor's phone is still ringing (code busy)"),
+                "422": {"description": "no extension to ring, or no reachable phone of it"},
+            }))}},
+        "/api/calls/{id}/end-supervise": {"post": {"tags": ["calls"],
+            "summary": "Release the supervisor's leg",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "responses": {
+                "200": ok("the call as it is now", schema("Call")),
+                "403": error("not a supervisor, or the call has no party of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call has no supervisor (code not_supervised)"),
+            }}},
+        "/api/calls/{id}/conference": {"post": {"tags": ["calls"],
+            "summary": "Add a party to a conference by DN",
+            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+                json!({"type": "string"}))],
+            "requestBody": body("TransferBody"),
+            "responses": body_errors(json!({
+                "202": ok("the party is being rung", schema("Call")),
+                "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+                "404": error("no such live call (code not_found)"),
+                "409": error("the call is not a conference (code not_conference), or a party is \
+                    already being added (code busy)"),
+                "422": {"description": "a bad target, or no reachable phone of it (field target)"},
+            }))}},
+        "/api/calls/{id}/legs/{leg}/mute": leg_control("Mute a conference member: the others \
+            no longer hear it", "not_conference"),
+        "/api/calls/{id}/legs/{leg}/unmute": leg_control("Unmute a conference member",
+            "not_conference"),
+        "/api/calls/{id}/legs/{leg}/remove": leg_control("Remove a conference member (it gets \
+            a BYE); with fewer than two members left the call ends", "not_conference"),
         "/api/calls/{id}/legs/{leg}/hold": leg_control("Hold a leg: it hears music, the \
             other party silence (no re-INVITE is sent)", "already_held"),
         "/api/calls/{id}/legs/{leg}/retrieve": leg_control("Retrieve a leg the switch holds: \
@@ -251,7 +339,78 @@ fn calls() -> Value {
             "responses": {"200": ok("a page of CDRs", schema("CdrPage")),
                 "400": error("limit not 1..=10000, offset negative, or an unknown query parameter \
                     (code bad_query)")}}},
+        "/api/calls/{id}/recording/start": recording_step("Start recording the call: a stereo \
+            WAV, the customer on the left, what the customer hears of the others on the right", "recording"),
+        "/api/calls/{id}/recording/stop": recording_step("Stop recording; the recording is \
+            indexed and its WAV completed", "not_recording"),
+        "/api/calls/{id}/recording/pause": recording_step("Pause the recording: silence is \
+            written until resumed (card numbers stay out of it)", "not_recording"),
+        "/api/calls/{id}/recording/resume": recording_step("Resume a paused recording",
+            "not_recording"),
+        "/api/recordings": {"get": {"tags": ["calls"],
+            "summary": "Call recordings, newest first (a supervisor sees their teams')",
+            "parameters": page_params(),
+            "responses": {"200": ok("a page of recordings", schema("RecordingPage")),
+                "400": error("limit not 1..=10000, offset negative, or an unknown query parameter \
+                    (code bad_query)")}}},
+        "/api/voicemail/{user}": {"get": {"tags": ["calls"],
+            "summary": "A mailbox's voicemail messages, oldest first, and its counts",
+            "description": "A user's own mailbox (the account with that extension), those of \
+                the agents of a supervisor's teams, and every one for an administrator.",
+            "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
+            "responses": {"200": ok("the mailbox", schema("Mailbox")),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user (code not_found)")}}},
+        "/api/voicemail/{user}/{id}/audio": {"get": {"tags": ["calls"],
+            "summary": "A voicemail message's WAV (16-bit 8 kHz mono)",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "200": {"description": "the WAV", "content": {"audio/wav": {"schema":
+                    {"type": "string", "format": "binary"}}}},
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
+        "/api/voicemail/{user}/{id}/read": {"post": {"tags": ["calls"],
+            "summary": "Mark a voicemail message heard (saved); the user's phones get an MWI NOTIFY",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "200": ok("the message", schema("VoiceMessage")),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
+        "/api/voicemail/{user}/{id}": {"delete": {"tags": ["calls"],
+            "summary": "Delete a voicemail message; the user's phones get an MWI NOTIFY",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "204": empty("deleted"),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
+        "/api/recordings/{id}/audio": {"get": {"tags": ["calls"],
+            "summary": "A recording's WAV (16-bit 8 kHz stereo: customer left, others right)",
+            "parameters": [path_param("id", "the recording's id", json!({"type": "string"}))],
+            "responses": {
+                "200": {"description": "the WAV", "content": {"audio/wav": {"schema":
+                    {"type": "string", "format": "binary"}}}},
+                "403": error("the recording is of a call outside the caller's teams (code forbidden)"),
+                "404": error("no such recording (code not_found)")}}},
     })
+}
+
+/// `POST /api/calls/{id}/recording/start|stop|pause|resume`.
+fn recording_step(summary: &str, conflict: &str) -> Value {
+    json!({"post": {"tags": ["calls"], "summary": summary,
+    "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+        json!({"type": "string"}))],
+    "responses": {
+        "200": ok("the call as it is now", schema("Call")),
+        "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+        "404": error("no such live call (code not_found)"),
+        "409": error(&format!("the call is not connected (code not_connected), or (code {conflict})")),
+    }}})
 }
 
 fn agents() -> Value {

@@ -286,6 +286,15 @@ fn switch_views() -> Value {
                 "agent": {"type": "string", "nullable": true,
                     "description": "an ACD agent whose call it is on the event stream; the \
                         extension when left out"}}},
+        "SuperviseBody": {"type": "object", "additionalProperties": false,
+            "required": ["mode"],
+            "properties": {
+                "mode": {"type": "string", "enum": ["listen", "whisper", "barge"],
+                    "description": "listen: the supervisor hears both parties, neither hears \
+                        them; whisper: the agent hears them too, the customer does not; \
+                        barge: all three hear each other"},
+                "extension": {"type": "string", "pattern": "^[A-Za-z0-9+*#._-]{1,64}$",
+                    "description": "the phone to ring (default: the caller's own extension)"}}},
         "TransferBody": {"type": "object", "additionalProperties": false,
             "required": ["target"], "properties": {
                 "target": {"type": "string", "pattern": "^[A-Za-z0-9+*#._-]{1,64}$",
@@ -304,6 +313,21 @@ fn switch_views() -> Value {
             "transport": {"type": "string"}, "source": {"type": "string"},
             "expires_in": {"type": "integer", "nullable": true},
             "user_agent": {"type": "string"}, "static_contact": {"type": "boolean"}}},
+        "VoiceMessage": {"type": "object", "properties": {
+            "id": {"type": "string"}, "mailbox": {"type": "string"},
+            "from_user": {"type": "string"}, "from_name": {"type": "string"},
+            "at_ms": {"type": "integer"}, "duration_ms": {"type": "integer"},
+            "status": {"type": "string", "enum": ["new", "saved"]}}},
+        "Mailbox": {"type": "object", "properties": {
+            "mailbox": {"type": "string"}, "new": {"type": "integer"},
+            "saved": {"type": "integer"}, "messages": array_of("VoiceMessage")}},
+        "RecordingPage": {"type": "object", "properties": {
+            "recordings": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "call_id": {"type": "string"},
+                "from_user": {"type": "string"}, "to_user": {"type": "string"},
+                "agent": {"type": "string", "nullable": true},
+                "started_ms": {"type": "integer"}, "ended_ms": {"type": "integer"},
+                "file": {"type": "string"}}}}}},
         "CdrPage": {"type": "object", "properties": {
             "total": {"type": "integer"}, "cdrs": array_of("Cdr")}},
         "Cdr": {"type": "object", "properties": {

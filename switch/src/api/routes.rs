@@ -4,8 +4,10 @@
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{
-    accounts, acd_config, agents, calls, chat, chat_ws, events, history, openapi, AppState,
+    accounts, acd_config, agents, calls, chat, chat_ws, events, history, openapi, recordings,
+    voicemail, AppState,
 };
+use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 
@@ -106,6 +108,132 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/calls/{id}/transfer",
             AGENTS_AND_SUPERVISORS,
             post(calls::transfer),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/consult",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::consult),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/alternate",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::Alternate)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/end-consult",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::End)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/complete-transfer",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::CompleteTransfer)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/complete-conference",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::consult_step(s, p, c, ConsultStep::CompleteConference)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/start",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Start)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/stop",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Stop)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/pause",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Pause)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/recording/resume",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::recording(s, p, c, RecordStep::Resume)),
+        ),
+        route(
+            M::GET,
+            "/api/recordings",
+            SUPERVISORS,
+            get(recordings::list),
+        ),
+        route(
+            M::GET,
+            "/api/voicemail/{user}",
+            Rule::LoggedIn,
+            get(voicemail::list),
+        ),
+        route(
+            M::GET,
+            "/api/voicemail/{user}/{id}/audio",
+            Rule::LoggedIn,
+            get(voicemail::audio),
+        ),
+        route(
+            M::POST,
+            "/api/voicemail/{user}/{id}/read",
+            Rule::LoggedIn,
+            post(voicemail::read),
+        ),
+        route(
+            M::DELETE,
+            "/api/voicemail/{user}/{id}",
+            Rule::LoggedIn,
+            delete(voicemail::delete),
+        ),
+        route(
+            M::GET,
+            "/api/recordings/{id}/audio",
+            SUPERVISORS,
+            get(recordings::audio),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/supervise",
+            SUPERVISORS,
+            post(calls::supervise),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/end-supervise",
+            SUPERVISORS,
+            post(calls::end_supervise),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/conference",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::add_party),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/mute",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::member(s, p, c, MemberStep::Mute)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/unmute",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::member(s, p, c, MemberStep::Unmute)),
+        ),
+        route(
+            M::POST,
+            "/api/calls/{id}/legs/{leg}/remove",
+            AGENTS_AND_SUPERVISORS,
+            post(|s, p, c| calls::member(s, p, c, MemberStep::Remove)),
         ),
         route(
             M::POST,

@@ -116,6 +116,7 @@ impl TestApi {
             acd_admin: Default::default(),
             shutdown,
             accounts,
+            mailboxes: Default::default(),
         };
         TestApi {
             state,

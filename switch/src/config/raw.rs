@@ -180,6 +180,7 @@ pub(super) struct RawConfig {
     pub teams: Vec<super::auth::RawTeam>,
     pub accounts: Vec<super::auth::RawAccount>,
     pub chat: super::chat::RawChat,
+    pub voicemail: super::voicemail::VoicemailConfig,
 }
 
 impl Default for RawConfig {
@@ -199,14 +200,28 @@ impl Default for RawConfig {
             teams: Vec::new(),
             accounts: Vec::new(),
             chat: Default::default(),
+            voicemail: Default::default(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 14] = [
-    "data_dir", "sip", "http", "media", "database", "users", "acd", "queues", "agents", "trunks",
-    "auth", "teams", "accounts", "chat",
+const TOP_LEVEL_KEYS: [&str; 15] = [
+    "data_dir",
+    "sip",
+    "http",
+    "media",
+    "database",
+    "users",
+    "acd",
+    "queues",
+    "agents",
+    "trunks",
+    "auth",
+    "teams",
+    "accounts",
+    "voicemail",
+    "chat",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -269,6 +284,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "auth" => {
                 if let Some(v) = read_table("auth", value, errors) {
                     raw.auth = v;
+                }
+            }
+            "voicemail" => {
+                if let Some(v) = read_table("voicemail", value, errors) {
+                    raw.voicemail = v;
                 }
             }
             "teams" => {
@@ -440,7 +460,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, chat"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

@@ -1,5 +1,5 @@
-//! Call control asked of the switch (REST, and later the desktop): moves of legs between
-//! bridges.
+//! Call control asked of the switch (REST, and the desktop): moves of legs between
+//! bridges. Consultation, attended transfer and conference are in [`super::consult`].
 //!
 //! - **Hold** a leg: it moves from the relay to a music player; its peer moves to a
 //!   silence player, so it hears nothing of the held party. No re-INVITE is sent: the
@@ -44,6 +44,55 @@ pub enum ControlError {
     NotHeld(usize),
     #[error("no phone of {0:?} is reachable")]
     NoTarget(String),
+    #[error("{0}")]
+    Unsupported(&'static str),
+    #[error("the call is not in a consultation")]
+    NotConsulting,
+    #[error("the consulted party has not answered")]
+    NotAnswered,
+    #[error("the call is not a conference")]
+    NotConference,
+    #[error("a party is already being added")]
+    Busy,
+    #[error("the call has no supervisor")]
+    NotSupervised,
+    #[error("the call is supervised: end the supervision first")]
+    Supervised,
+    /// `true`: already recorded; `false`: not recorded.
+    #[error("{}", if *.0 { "the call is already being recorded" } else { "the call is not being recorded" })]
+    Recording(bool),
+}
+
+/// Everything the API can ask of a live call; legs are named as the call view lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallOp {
+    Control {
+        leg: usize,
+        command: CallControl,
+    },
+    /// Blind transfer of the first party.
+    Transfer(TransferTo),
+    /// The agent consults `target` (a user or a number) while the customer hears music.
+    Consult {
+        target: String,
+    },
+    Consultation(super::ConsultStep),
+    /// Add a party to a conference.
+    AddParty {
+        target: String,
+    },
+    Member {
+        leg: usize,
+        step: super::MemberStep,
+    },
+    /// A supervisor's extension is rung to listen, whisper or barge in (or changes mode).
+    Supervise {
+        extension: String,
+        mode: super::SuperviseMode,
+    },
+    /// The supervisor's leg is released.
+    Unsupervise,
+    Record(super::RecordStep),
 }
 
 impl Engine {
@@ -56,8 +105,40 @@ impl Engine {
             .ok_or_else(|| ControlError::NoCall(call.to_string()))
     }
 
-    /// Carries out `command` on leg `leg` of the call `call` (its id in the call list);
-    /// the call as it is now, or why not.
+    /// Carries out `op` on the call `call` (its id in the call list); the call as it is
+    /// now, or why not.
+    pub fn call_op(
+        &mut self,
+        now: Instant,
+        call: &str,
+        op: CallOp,
+    ) -> Result<CallView, ControlError> {
+        let id = self.session_of(call)?;
+        let mut result = Err(ControlError::NoCall(call.to_string()));
+        self.with(now, id, |cx, s| {
+            let done = match op {
+                CallOp::Control { leg, command } => cx.control(s, leg, command),
+                CallOp::Transfer(_) if s.supervisor.is_some() => Err(ControlError::Supervised),
+                CallOp::Transfer(transfer) => match s.phase {
+                    Phase::Bridged { callee, .. } => {
+                        cx.begin_transfer(now, s, callee, &transfer.target, None, false)
+                    }
+                    _ => Err(ControlError::NotConnected),
+                },
+                CallOp::Consult { target } => cx.consult(now, s, &target),
+                CallOp::Consultation(step) => cx.consult_step(now, s, step),
+                CallOp::AddParty { target } => cx.add_party(now, s, &target),
+                CallOp::Member { leg, step } => cx.member(now, s, leg, step),
+                CallOp::Supervise { extension, mode } => cx.supervise(now, s, &extension, mode),
+                CallOp::Unsupervise => cx.unsupervise(now, s),
+                CallOp::Record(step) => cx.record(now, s, step),
+            };
+            result = done.map(|()| s.view());
+        });
+        result
+    }
+
+    /// Carries out `command` on leg `leg` of the call `call`.
     pub fn control(
         &mut self,
         now: Instant,
@@ -65,16 +146,9 @@ impl Engine {
         leg: usize,
         command: CallControl,
     ) -> Result<CallView, ControlError> {
-        let id = self.session_of(call)?;
-        let mut result = Err(ControlError::NoCall(call.to_string()));
-        self.with(now, id, |cx, s| {
-            result = cx.control(s, leg, command).map(|()| s.view());
-        });
-        result
+        self.call_op(now, call, CallOp::Control { leg, command })
     }
-}
 
-impl Engine {
     /// Blind-transfers the first party of `call` to `transfer.target`.
     pub fn transfer(
         &mut self,
@@ -82,17 +156,7 @@ impl Engine {
         call: &str,
         transfer: TransferTo,
     ) -> Result<CallView, ControlError> {
-        let id = self.session_of(call)?;
-        let mut result = Err(ControlError::NoCall(call.to_string()));
-        self.with(now, id, |cx, s| {
-            result = match s.phase {
-                Phase::Bridged { callee, .. } => cx
-                    .begin_transfer(now, s, callee, &transfer.target, false)
-                    .map(|()| s.view()),
-                _ => Err(ControlError::NotConnected),
-            };
-        });
-        result
+        self.call_op(now, call, CallOp::Transfer(transfer))
     }
 }
 
@@ -116,6 +180,7 @@ impl Cx {
             .or_else(|| s.outbound.as_ref().map(|o| o.agent.clone()));
         self.emit(super::Output::CallChanged(super::CallChange {
             kind: "call_changed",
+            version: super::io::CALL_CHANGE_VERSION,
             change,
             detail,
             agent,

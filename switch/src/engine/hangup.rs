@@ -28,8 +28,11 @@ impl Cx {
         if let Some(callee) = s.callee() {
             self.send_bye(now, s, LegId(0));
             self.send_bye(now, s, callee);
+            self.bye_others(now, s, &[LegId(0), callee]);
             return self.end(s, cause, side, 200);
         }
+        // A consultation's, a conference's or a supervisor's legs.
+        self.bye_others(now, s, &[LegId(0)]);
         // Answered by the switch itself (queue, feature, overflow, an originated call's agent).
         if s.legs
             .first()
@@ -78,6 +81,19 @@ impl Cx {
                     self.layer.cancel(now, t);
                 }
             }
+        }
+    }
+
+    /// BYE every confirmed leg but `except` (a supervisor, conference members, a consulted
+    /// party), marking them released.
+    pub(super) fn bye_others(&mut self, now: Instant, s: &mut Session, except: &[LegId]) {
+        let others: Vec<LegId> = (0..s.legs.len())
+            .map(LegId)
+            .filter(|l| !except.contains(l) && s.leg(*l).state == LegState::Confirmed)
+            .collect();
+        for leg in others {
+            self.send_bye(now, s, leg);
+            s.leg_mut(leg).state = LegState::Failed { code: 200 };
         }
     }
 
@@ -184,10 +200,12 @@ impl Cx {
     }
 
     /// Forget an ended session: indexes, relay, transactions; write its CDR.
-    pub(super) fn finish(&mut self, now: Instant, s: Session) {
+    pub(super) fn finish(&mut self, now: Instant, mut s: Session) {
         let Phase::Ended(end) = s.phase else {
             return;
         };
+        self.finish_recording(now, &mut s);
+        self.finish_deposit(now, &mut s);
         if let Some(l) = s.legs.first() {
             if let Some(d) = &l.dialog {
                 self.dialogs

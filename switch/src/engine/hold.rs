@@ -153,7 +153,7 @@ impl Cx {
     }
 
     /// Our answer to a hold or retrieve offer from `leg`.
-    fn hold_answer(&self, s: &Session, leg: LegId, offer: &[u8]) -> Option<Vec<u8>> {
+    pub(super) fn hold_answer(&self, s: &Session, leg: LegId, offer: &[u8]) -> Option<Vec<u8>> {
         let dir = mirrored(direction(offer));
         let last = if leg.0 == 0 {
             s.sdp_to_a.clone()
@@ -163,7 +163,7 @@ impl Cx {
         if !last.is_empty() {
             return Some(restated(&last, dir));
         }
-        let anchor = s.anchor?;
+        let anchor = s.anchor.as_ref()?;
         let codec = codec_of(offer).unwrap_or(media::Codec::PCMU);
         let ours = audio_sdp(
             s.id,

@@ -92,15 +92,38 @@ impl Cx {
                 self.refresh_session(now, s);
                 self.answer_refresh(now, s, tx, &req, req.method == Method::Invite);
             }
-            Method::Info if held_by_us => self.reply(now, tx, &req, 200, None),
+            Method::Info if held_by_us => {
+                self.reply(now, tx, &req, 200, None);
+                let dtmf = req
+                    .headers
+                    .get("Content-Type")
+                    .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/dtmf-relay"));
+                if let Some(digit) = dtmf
+                    .then(|| super::voicemail::info_digit(&req.body))
+                    .flatten()
+                {
+                    self.voicemail_digit(now, s, digit);
+                }
+            }
             Method::Bye if matches!(s.phase, Phase::Transferring { referrer, .. } if referrer == leg) => {
                 self.referrer_left(now, s, tx, &req)
+            }
+            Method::Bye if Self::is_supervisor(s, leg) => {
+                self.supervisor_left(now, s, leg, tx, &req)
+            }
+            _ if Self::is_supervisor(s, leg) => self.party_request(now, s, leg, tx, req),
+            Method::Bye if matches!(s.phase, Phase::Consulting(_) | Phase::Conference(_)) => {
+                self.bye_in_party(now, s, leg, tx, &req)
+            }
+            _ if matches!(s.phase, Phase::Consulting(_) | Phase::Conference(_)) => {
+                self.party_request(now, s, leg, tx, req)
             }
             Method::Bye => {
                 self.reply(now, tx, &req, 200, None);
                 match s.peer_of(leg) {
                     Some(peer) => {
                         self.send_bye(now, s, peer);
+                        self.bye_others(now, s, &[leg, peer]);
                         self.end(s, Cause::Normal, side, 200);
                     }
                     // A BYE before the call is answered: the caller gave up.
@@ -155,7 +178,7 @@ impl Cx {
         };
         let mut body = req.body.clone();
         if is_sdp(&req.headers) && !body.is_empty() {
-            match self.rewrite_sdp(s, s.leg(from).side(), &body) {
+            match self.rewrite_sdp(s, s.leg(from).side(), s.leg(to).side(), &body) {
                 Some(b) => body = b,
                 None => return self.reply(now, tx, &req, 488, Some("Bad SDP")),
             }
@@ -205,7 +228,7 @@ impl Cx {
                 let sdp = if req.body.is_empty() {
                     Vec::new()
                 } else {
-                    self.rewrite_sdp(s, s.leg(leg).side(), &req.body)
+                    self.rewrite_sdp(s, s.leg(leg).side(), s.leg(peer).side(), &req.body)
                         .unwrap_or_default()
                 };
                 s.leg_mut(leg).negotiation = Negotiation::Stable;
@@ -259,7 +282,7 @@ impl Cx {
         let mut body = Vec::new();
         if sdp && !resp.body.is_empty() {
             body = self
-                .rewrite_sdp(s, s.leg(to).side(), &resp.body)
+                .rewrite_sdp(s, s.leg(to).side(), s.leg(from).side(), &resp.body)
                 .unwrap_or_default();
         }
         let their_tag = super::to_tag(&resp.headers);

@@ -49,6 +49,8 @@ pub enum Output {
     /// the call's whole current view.
     CallChanged(CallChange),
     Cdr(Cdr),
+    /// A call's recording ended: its index row, for the store.
+    Recorded(crate::store::Recording),
     /// Progress of an originated call, for whoever asked for it.
     Report(OriginationEvent),
     /// A message for the shard that owns its dialog (a Replaces or Join naming a dialog of
@@ -114,12 +116,20 @@ pub struct CallEvent {
     pub sip_status: Option<u16>,
 }
 
+/// The version of the `call_changed` event schema.
+pub const CALL_CHANGE_VERSION: u32 = 1;
+
 /// What [`Output::CallChanged`] carries.
 #[derive(Clone, Debug, Serialize)]
 pub struct CallChange {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// `held`, `retrieved`, `transfer_started`, `transferred`, `transfer_failed`.
+    /// The event schema's version ([`CALL_CHANGE_VERSION`]): a client checks it and
+    /// ignores fields it does not know.
+    pub version: u32,
+    /// What happened: `held`, `retrieved`, `transfer_started`, `transferred`,
+    /// `transfer_failed`, `requeued`, `replaced`, `consult_*`, `conference_*`, `party_*`,
+    /// `muted`, `unmuted`, `supervise_*`, `recording_*`, `voicemail` (README, "Events").
     pub change: &'static str,
     /// Why, for a failure (the target's SIP status line).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,5 +1,8 @@
 //! The locator: which shard owns a dialog. Every shard's Call-IDs name it (`ccsNN-...`) and
 //! every other Call-ID hashes to one, so a dialog's owner follows from its Call-ID alone.
+//! Responses go by the shard their request came from: our Via branches name it too
+//! (`z9hG4bKccsNN-...`, [`shard_of_branch`]), so an answer reaches the client transaction
+//! even when two shards share a Call-ID (a request the switch sends itself, a spiral).
 //! A request that names another dialog — an INVITE with Replaces (RFC 3891: attended
 //! transfer, call pickup) or Join (RFC 3911: barge) — arrives with a Call-ID of its own and
 //! so on any shard; it belongs with the dialog it names. The locator sends it there, and
@@ -30,6 +33,17 @@ pub fn shard_for(call_id: &[u8], shards: usize) -> usize {
     (h.finish() as usize) % n
 }
 
+/// The shard a Via branch of ours names (`z9hG4bKccsNN-...`), among `shards`.
+pub fn shard_of_branch(branch: &[u8], shards: usize) -> Option<usize> {
+    let rest = branch.strip_prefix(b"z9hG4bKccs")?;
+    if rest.len() < 3 || rest[2] != b'-' {
+        return None;
+    }
+    let hex = std::str::from_utf8(&rest[..2]).ok()?;
+    let shard = u8::from_str_radix(hex, 16).ok()?;
+    Some(usize::from(shard) % shards.max(1))
+}
+
 /// The Call-ID of the dialog a request's Replaces (or Join) header names.
 pub fn replaces(req: &Request) -> Option<String> {
     let v = req
@@ -52,20 +66,21 @@ impl Locator {
         if shards <= 1 {
             return None;
         }
+        // Responses were brought here by their branch: their transaction is here.
+        let Message::Request(req) = msg else {
+            return None;
+        };
         if !self.forwarded.is_empty() {
-            let headers = match msg {
-                Message::Request(r) => &r.headers,
-                Message::Response(r) => &r.headers,
-            };
-            if let Some((shard, seen)) = headers.call_id().and_then(|c| self.forwarded.get_mut(c)) {
+            if let Some((shard, seen)) = req
+                .headers
+                .call_id()
+                .and_then(|c| self.forwarded.get_mut(c))
+            {
                 *seen = now;
                 return Some(*shard);
             }
         }
         // Only a new INVITE names another dialog.
-        let Message::Request(req) = msg else {
-            return None;
-        };
         if req.method != sip::Method::Invite {
             return None;
         }

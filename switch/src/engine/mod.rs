@@ -8,6 +8,7 @@
 //! A call is a [`Session`] of legs and bridges ("The call model" in DESIGN.md).
 
 mod auth;
+mod consult;
 mod control;
 mod dialog;
 mod hangup;
@@ -15,23 +16,30 @@ mod hold;
 mod in_dialog;
 mod io;
 mod locator;
+mod mwi;
 mod node;
 mod originate;
 mod queue;
+mod recording;
 mod register;
+mod replaces;
 mod ringing;
 mod sdp;
 mod session;
 mod setup;
+mod supervise;
 #[cfg(test)]
 mod tests;
 mod transfer;
+mod voicemail;
 
-pub use control::{CallControl, ControlError, TransferTo};
+pub use consult::{ConsultStep, MemberStep};
+pub use control::{CallControl, CallOp, ControlError, TransferTo};
 pub use io::{CallChange, CallEvent, Counters, Input, Origination, OriginationEvent, Output};
-pub use locator::shard_for;
+pub use locator::{shard_for, shard_of_branch};
 pub use node::{LocalNode, Node, NodeError, Registration};
-pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt};
+pub use recording::RecordStep;
+pub use session::{Bridge, CallState, CallView, Hold, LegView, Phase, Prompt, SuperviseMode};
 
 use crate::config::Config;
 use crate::prompts::Prompts;
@@ -60,6 +68,8 @@ enum CallTimer {
     Announce,
     /// A feature code's confirmation has played: hang up.
     Hangup,
+    /// A voicemail call's step (greeting, prompt, message) has played; its number.
+    Voicemail(u32),
 }
 
 /// What a client transaction was started for.
@@ -222,6 +232,11 @@ impl Engine {
         self.cx.wall = (now, unix_ms);
     }
 
+    /// A mailbox changed (REST): NOTIFY its phones.
+    pub fn notify_mailbox(&mut self, now: Instant, mailbox: &str) {
+        self.cx.notify_mwi(now, mailbox);
+    }
+
     pub fn calls(&self) -> Vec<CallView> {
         let mut v: Vec<CallView> = self.sessions.values().map(Session::view).collect();
         v.sort_by_key(|c| (c.started_ms, c.relay));
@@ -263,6 +278,18 @@ impl Engine {
     }
 
     fn handle_message(&mut self, now: Instant, msg: Message, source: Target) {
+        // A request in one of this shard's dialogs is this shard's, whatever the locator
+        // remembers of its Call-ID (a spiral's two dialogs share one).
+        let ours = match &msg {
+            Message::Request(r) => to_tag(&r.headers).is_some_and(|tag| {
+                let call_id = r.headers.call_id().unwrap_or_default().to_string();
+                self.cx.dialogs.contains_key(&(call_id, tag))
+            }),
+            Message::Response(_) => false,
+        };
+        if ours {
+            return self.cx.layer.handle_message(now, msg, source);
+        }
         if let Some(shard) = self
             .cx
             .locator
@@ -288,6 +315,7 @@ impl Engine {
                 CallTimer::Media => cx.probe_media(s),
                 CallTimer::Session => cx.session_check(now, s),
                 CallTimer::Announce => cx.announce(s),
+                CallTimer::Voicemail(step) => cx.voicemail_step(now, s, step),
                 CallTimer::Hangup => cx.hangup_all(
                     now,
                     s,
@@ -376,20 +404,33 @@ impl Engine {
             let key = (call_id, tag);
             match self.cx.dialogs.get(&key).copied() {
                 Some(id) => self.with(now, id, |cx, s| cx.in_dialog(now, s, tx, req)),
+                None if req.method == Method::Subscribe
+                    && self
+                        .cx
+                        .node
+                        .mailboxes()
+                        .subscription(&key.0, &key.1)
+                        .is_some() =>
+                {
+                    self.cx.subscribe(now, tx, req, source)
+                }
                 None => self.cx.reply(now, tx, &req, 481, None),
             }
             return;
         }
         match req.method {
             Method::Invite if self.cx.draining => self.cx.reply(now, tx, &req, 503, None),
-            Method::Invite if locator::replaces(&req).is_some() => {
-                // RFC 3891 §3: a Replaces naming no dialog of ours (the locator brought it
-                // to the shard that would own it).
+            Method::Invite if req.headers.get("Replaces").is_some() => {
+                // RFC 3891: the locator brought it to the shard that would own the dialog.
+                self.replace(now, tx, req, source)
+            }
+            Method::Invite if req.headers.get("Join").is_some() => {
                 self.cx
-                    .reply(now, tx, &req, 481, Some("Replaced Dialog Not Found"))
+                    .reply(now, tx, &req, 481, Some("Joined Dialog Not Found"))
             }
             Method::Invite => self.new_call(now, tx, req, source),
             Method::Register => self.cx.register(now, tx, req, source),
+            Method::Subscribe => self.cx.subscribe(now, tx, req, source),
             Method::Options => {
                 let tag = self.cx.new_tag();
                 let mut resp = req.response(200, None, Some(&tag));
@@ -496,6 +537,10 @@ impl Engine {
             MediaEvent::Allocated { relay, .. }
             | MediaEvent::AllocationFailed { relay }
             | MediaEvent::Activity { relay, .. } => *relay,
+            MediaEvent::EndpointAdded { endpoint, .. }
+            | MediaEvent::EndpointFailed { endpoint }
+            | MediaEvent::Digit { endpoint, .. } => endpoint.relay,
+            MediaEvent::Silence { relay } => *relay,
         };
         // One relay per session, named by the session's id.
         self.with(now, relay.0, |cx, s| cx.on_media(now, s, event));
@@ -574,7 +619,12 @@ impl Cx {
 
     /// A Via branch (RFC 3261 magic cookie and 64 random bits).
     fn new_branch(&mut self) -> String {
-        format!("z9hG4bK{:016x}", self.rng.gen::<u64>())
+        // Names this shard, so answers come back here (see `locator::shard_of_branch`).
+        format!(
+            "z9hG4bKccs{:02x}-{:016x}",
+            self.shard,
+            self.rng.gen::<u64>()
+        )
     }
 
     /// A Call-ID for our legs that names this shard (`ccsNN-...`), so the transports bring
@@ -604,7 +654,7 @@ impl Cx {
 
 /// Methods we handle, for Allow headers.
 pub const ALLOW: &str =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, MESSAGE, NOTIFY, REFER";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE";
 
 /// How often an answered call's RTP activity is checked: a fraction of the no-media limit,
 /// so a call is ended within about 1.25 times that limit, and never more often than 2/s.

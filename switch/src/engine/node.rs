@@ -29,6 +29,8 @@ pub trait Node: Send {
     fn is_queue(&self, dn: &str) -> bool;
     /// The digest verifier (its replay guard is the node's, shared by every shard).
     fn auth(&self) -> &Authenticator;
+    /// The node's voicemail boxes (shared by every shard and the API).
+    fn mailboxes(&self) -> &crate::voicemail::Mailboxes;
 }
 
 impl Registration<'_> {
@@ -61,6 +63,7 @@ pub struct LocalNode {
     pub registrar: Registrar,
     pub queues: HashSet<String>,
     pub auth: Authenticator,
+    pub mailboxes: crate::voicemail::Mailboxes,
 }
 
 impl LocalNode {
@@ -69,6 +72,7 @@ impl LocalNode {
             registrar: Registrar::default(),
             queues: queues.iter().map(|q| q.to_string()).collect(),
             auth: Authenticator::new(realm.to_string(), [7; 32], 300),
+            mailboxes: crate::voicemail::Mailboxes::default(),
         }
     }
 }
@@ -88,5 +92,9 @@ impl Node for LocalNode {
 
     fn auth(&self) -> &Authenticator {
         &self.auth
+    }
+
+    fn mailboxes(&self) -> &crate::voicemail::Mailboxes {
+        &self.mailboxes
     }
 }

@@ -72,6 +72,9 @@ impl Engine {
                 },
                 route,
             }),
+            supervisor: None,
+            recording: None,
+            deposit: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });
@@ -88,12 +91,12 @@ impl Cx {
         phones: &[crate::registrar::Binding],
         call_id: String,
     ) {
-        let (Some(anchor), Some(out)) = (s.anchor, s.outbound.clone()) else {
+        let (Some(anchor), Some(out)) = (s.anchor.clone(), s.outbound.clone()) else {
             return;
         };
         let domain = self.config.sip.domain.clone();
         let tag = self.new_tag();
-        let sdp = offer_all(s.id, anchor.ip, anchor.ports[0]);
+        let sdp = offer_all(s.id, anchor.ip, anchor.port(media::Side::A));
         let mut from = NameAddr::new(Uri::sip(Some(&out.number), &domain, None));
         from.display = Some(format!("Call to {}", out.number));
         from.set_param("tag", Some(tag.clone()));
@@ -253,7 +256,7 @@ impl Cx {
 }
 
 /// North American ringback: 440 + 480 Hz, 2 s on, 4 s off.
-fn ringback() -> std::sync::Arc<[i16]> {
+pub(super) fn ringback() -> std::sync::Arc<[i16]> {
     use std::time::Duration;
     let on = 16_000;
     let mut samples: Vec<i16> = (0..on)

@@ -35,7 +35,7 @@ impl Engine {
 impl Cx {
     /// A caller the switch answers itself: the codec for what it plays, and where the
     /// caller wants its media. `false` (and the call failed) when no G.711 is offered.
-    fn hold_caller(&mut self, now: Instant, s: &mut Session) -> bool {
+    pub(super) fn hold_caller(&mut self, now: Instant, s: &mut Session) -> bool {
         let Some(codec) = choose_codec(s) else {
             self.hangup_all(now, s, Cause::Failed, HangupSide::Switch, 488);
             return false;
@@ -53,6 +53,12 @@ impl Cx {
         if !self.hold_caller(now, s) {
             return;
         }
+        self.arrive(s);
+    }
+
+    /// The first party arrives in the queue `s.to_user` as a new interaction, with its
+    /// caller data.
+    pub(super) fn arrive(&mut self, s: &mut Session) {
         let interaction = self.new_interaction();
         self.interactions.insert(interaction, s.id);
         s.phase = Phase::Entering { interaction };
@@ -86,28 +92,27 @@ impl Cx {
     /// Our own SDP for the first party: the relay's A endpoint and the agreed codec, plus
     /// telephone-event when the caller offered it.
     fn local_sdp(&self, s: &Session) -> Vec<u8> {
-        let Some(anchor) = s.anchor else {
+        let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
         let dtmf = s
             .a_invite()
             .and_then(|r| std::str::from_utf8(&r.body).ok())
-            .and_then(|t| {
-                t.lines().find_map(|l| {
-                    let rest = l.trim().strip_prefix("a=rtpmap:")?;
-                    let (pt, enc) = rest.split_once(' ')?;
-                    enc.to_ascii_lowercase()
-                        .starts_with("telephone-event/8000")
-                        .then(|| pt.to_string())
-                })
-            });
-        audio_sdp(s.id, anchor.ip, anchor.ports[0], codec, dtmf.as_deref())
+            .and_then(media::sdp::telephone_event)
+            .map(|pt| pt.to_string());
+        audio_sdp(
+            s.id,
+            anchor.ip,
+            anchor.port(media::Side::A),
+            codec,
+            dtmf.as_deref(),
+        )
     }
 
     /// Answer the caller with our SDP (it then hears what the switch plays), moving the
     /// session to `next`. Does nothing once the caller is answered.
-    fn answer_locally(&mut self, now: Instant, s: &mut Session, next: Phase) {
+    pub(super) fn answer_locally(&mut self, now: Instant, s: &mut Session, next: Phase) {
         if s.legs[0].state == LegState::Confirmed {
             return;
         }
@@ -134,7 +139,12 @@ impl Cx {
                 interaction,
                 announced: false,
             };
-            self.answer_locally(now, s, waiting);
+            if s.legs[0].state == LegState::Confirmed {
+                // Transferred into the queue: answered long ago.
+                s.phase = waiting;
+            } else {
+                self.answer_locally(now, s, waiting);
+            }
         }
     }
 
@@ -294,11 +304,17 @@ impl Cx {
     /// The SDP offered to a callee of a session the switch holds: the relay's B endpoint
     /// with the first party's codec, so media relays without transcoding once bridged.
     pub(super) fn offer_sdp(&self, s: &Session) -> Vec<u8> {
-        let Some(anchor) = s.anchor else {
+        let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
-        audio_sdp(s.id, anchor.ip, anchor.ports[1], codec, Some("101"))
+        audio_sdp(
+            s.id,
+            anchor.ip,
+            anchor.port(media::Side::B),
+            codec,
+            Some("101"),
+        )
     }
 
     /// The caller waited too long: take it to the overflow target.

@@ -27,6 +27,19 @@ impl Cx {
         if matches!(s.phase, Phase::Transferring { target, .. } if target == leg) {
             return self.transfer_response(now, s, leg, resp);
         }
+        if Self::is_supervisor(s, leg) {
+            return self.supervisor_response(s, leg, resp);
+        }
+        let dialing = match &s.phase {
+            Phase::Consulting(c) => c.dialing.leg == Some(leg),
+            Phase::Conference(c) => {
+                c.adding.as_ref().and_then(|d| d.leg) == Some(leg) || c.members.contains(&leg)
+            }
+            _ => false,
+        };
+        if dialing {
+            return self.dialing_response(s, leg, resp);
+        }
         let code = resp.code;
         if code == 100 {
             return;
@@ -92,7 +105,7 @@ impl Cx {
                     .push("Contact", self.contact_header(a.target.transport));
                 let mut now_early_media = early_media;
                 if !early_media && has_sdp(&resp.body, &resp.headers) {
-                    if let Some(body) = self.rewrite_sdp(s, Side::B, &resp.body) {
+                    if let Some(body) = self.rewrite_sdp(s, Side::B, Side::A, &resp.body) {
                         out.headers.push("Content-Type", "application/sdp");
                         out.body = body;
                         now_early_media = true;
@@ -171,7 +184,7 @@ impl Cx {
             return;
         };
         if has_sdp(&resp.body, &resp.headers) {
-            if let Some(body) = self.rewrite_sdp(s, Side::B, &resp.body) {
+            if let Some(body) = self.rewrite_sdp(s, s.leg(leg).side(), Side::A, &resp.body) {
                 out.headers.push("Content-Type", "application/sdp");
                 s.sdp_to_a = body.clone();
                 out.body = body;
@@ -255,6 +268,11 @@ impl Cx {
             return;
         }
         let code = best_failure(&self.failure_codes(s));
+        if matches!(code, 486 | 600 | 603 | 480 | 408) && self.has_voicemail(&s.to_user.clone()) {
+            // Busy, declined or unreachable: the user's voicemail.
+            let user = s.to_user.clone();
+            return self.send_to_voicemail(now, s, &user);
+        }
         self.fail_caller(now, s, code, None);
         self.end(s, Cause::of_status(code), HangupSide::Callee, code);
     }
@@ -299,6 +317,10 @@ impl Cx {
             Phase::CallingAgent | Phase::CallingContact { .. } | Phase::Overflowing => {
                 self.hangup_all(now, s, Cause::NoAnswer, HangupSide::Switch, 480)
             }
+            Phase::Ringing { .. } if self.has_voicemail(&s.to_user.clone()) => {
+                let user = s.to_user.clone();
+                self.send_to_voicemail(now, s, &user);
+            }
             Phase::Ringing { .. } => {
                 let pending: Vec<LegId> = s.pending_legs().collect();
                 self.cancel_legs(now, s, &pending);
@@ -316,7 +338,15 @@ impl Cx {
         s: &mut Session,
         invite: sip::transaction::TxId,
     ) {
-        if matches!(s.phase, Phase::Bridged { .. } | Phase::Ended(_)) || s.answered_locally() {
+        let answered = matches!(
+            s.phase,
+            Phase::Bridged { .. }
+                | Phase::Transferring { .. }
+                | Phase::Consulting(_)
+                | Phase::Conference(_)
+                | Phase::Ended(_)
+        );
+        if answered || s.answered_locally() {
             return;
         }
         let pending: Vec<LegId> = s.pending_legs().collect();

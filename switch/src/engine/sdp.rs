@@ -79,15 +79,21 @@ pub(super) fn holds(body: &[u8]) -> Option<bool> {
 }
 
 impl Cx {
-    /// Rewrite an SDP body received on the leg at endpoint `from` for the leg at the other
-    /// endpoint, and connect `from` to where that leg wants its media. `None` when the SDP
+    /// Rewrite an SDP body received on the leg at endpoint `from` for the leg at endpoint
+    /// `to`, and connect `from` to where its leg wants its media. `None` when the SDP
     /// does not parse or the relay is not bound.
-    pub(super) fn rewrite_sdp(&mut self, s: &Session, from: Side, body: &[u8]) -> Option<Vec<u8>> {
-        let anchor = s.anchor?;
+    pub(super) fn rewrite_sdp(
+        &mut self,
+        s: &Session,
+        from: Side,
+        to: Side,
+        body: &[u8],
+    ) -> Option<Vec<u8>> {
+        let anchor = s.anchor.as_ref()?;
         let text = std::str::from_utf8(body).ok()?;
         let endpoints = self.connect(s, from, text)?;
         let mut ports = vec![0u16; endpoints.len().max(1)];
-        ports[0] = anchor.port(from.other());
+        ports[0] = anchor.port(to);
         media::sdp::rewrite(text, anchor.ip, &ports)
             .ok()
             .map(String::into_bytes)
@@ -110,12 +116,17 @@ impl Cx {
     ) -> Option<Vec<Option<std::net::SocketAddr>>> {
         let sd = media::sdp::parse(text).ok()?;
         let endpoints = media::sdp::media_endpoints(&sd);
+        let endpoint = Endpoint {
+            relay: s.relay(),
+            side: from,
+        };
         self.media(MediaCommand::Connect {
-            endpoint: Endpoint {
-                relay: s.relay(),
-                side: from,
-            },
+            endpoint,
             rtp: endpoints.first().copied().flatten(),
+        });
+        self.media(MediaCommand::Events {
+            endpoint,
+            payload_type: media::sdp::telephone_event(text),
         });
         Some(endpoints)
     }

@@ -74,6 +74,8 @@ pub struct Leg {
     pub agent: Option<acd::AgentId>,
     /// Whether this leg is on hold, and by whom.
     pub hold: Hold,
+    /// The relay endpoint facing this leg.
+    pub endpoint: Side,
 }
 
 /// A leg's hold.
@@ -90,13 +92,18 @@ pub enum Hold {
 }
 
 impl Leg {
-    /// The relay endpoint this leg's media uses: the first party's (caller or agent) is A,
-    /// a callee's B.
-    pub fn side(&self) -> Side {
-        match self.role {
+    /// The relay endpoint a leg of this role starts on: the first party's (caller or
+    /// agent) is A, a callee's B; consulted and added parties get endpoints of their own.
+    pub fn first_side(role: Role) -> Side {
+        match role {
             Role::Caller | Role::Agent => Side::A,
             Role::Callee => Side::B,
         }
+    }
+
+    /// The relay endpoint this leg's media uses.
+    pub fn side(&self) -> Side {
+        self.endpoint
     }
 
     /// Still waiting for the final answer to our INVITE.
@@ -121,6 +128,8 @@ pub enum Bridge {
     /// A player into one leg (music, announcements, ringback, a confirmation); that leg
     /// hears only it.
     Player { leg: usize, playing: Prompt },
+    /// A conference: each leg hears the sum of the others but the `muted`.
+    Mixer { legs: Vec<usize>, muted: Vec<usize> },
 }
 
 /// What a player plays.
@@ -172,8 +181,45 @@ pub enum Phase {
         /// The referrer's phone asked (REFER): it is told the progress in NOTIFYs.
         notify: bool,
     },
+    /// The agent consults a third party while the customer hears music.
+    Consulting(Consult),
+    /// Every member hears the mix of the others.
+    Conference(Conference),
+    /// Answered by the switch for a mailbox: a message left, or messages heard.
+    Voicemail(super::voicemail::Vm),
     /// Over; the engine forgets it and writes its CDR.
     Ended(End),
+}
+
+/// A party being rung from an endpoint of its own: a consultation's, or one added to a
+/// conference.
+#[derive(Clone, Debug)]
+pub struct Dialing {
+    pub endpoint: Side,
+    pub target: String,
+    /// Its leg, once the endpoint is bound and the INVITE sent.
+    pub leg: Option<LegId>,
+}
+
+/// A consultation: `agent` talks to the consulted party (`dialing`), or to `customer`
+/// again while alternating (`with_customer`; then the consulted party hears music).
+#[derive(Clone, Debug)]
+pub struct Consult {
+    pub agent: LegId,
+    pub customer: LegId,
+    pub dialing: Dialing,
+    pub with_customer: bool,
+    pub interaction: Option<u64>,
+}
+
+/// A conference of `members` (in leg order); the `muted` are heard by none.
+#[derive(Clone, Debug)]
+pub struct Conference {
+    pub members: Vec<LegId>,
+    pub muted: Vec<LegId>,
+    /// A party being added.
+    pub adding: Option<Dialing>,
+    pub interaction: Option<u64>,
 }
 
 /// What to do once the relay is bound.
@@ -183,6 +229,10 @@ pub enum Plan {
     Call(Vec<crate::registrar::Binding>),
     Queue,
     Feature(crate::orders::Feature),
+    /// Straight to this user's voicemail (the user is not registered).
+    Voicemail(String),
+    /// The caller's own mailbox (`*97`).
+    Mailbox,
     /// Ring the agent's phones of an originated call.
     Originate {
         phones: Vec<crate::registrar::Binding>,
@@ -199,18 +249,17 @@ pub struct End {
 }
 
 /// The relay anchoring the session's media, once bound.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anchor {
     pub ip: std::net::IpAddr,
-    pub ports: [u16; 2],
+    /// The RTP port of each endpoint, by [`Side`]: A and B from the start, then those
+    /// added for consultations and conferences (0 while one is being bound).
+    pub ports: Vec<u16>,
 }
 
 impl Anchor {
     pub fn port(&self, side: Side) -> u16 {
-        match side {
-            Side::A => self.ports[0],
-            Side::B => self.ports[1],
-        }
+        self.ports.get(side.0 as usize).copied().unwrap_or(0)
     }
 }
 
@@ -265,6 +314,31 @@ pub struct Session {
     /// answers). `None`: not G.711, so nothing is played (silence, not a wrong codec).
     pub codec: Option<media::Codec>,
     pub outbound: Option<Outbound>,
+    /// A supervisor listening, whispering or barged in on a two-party call.
+    pub supervisor: Option<Supervision>,
+    /// The call's recording in progress.
+    pub recording: Option<super::recording::Recorded>,
+    /// A voicemail message being recorded.
+    pub deposit: Option<super::voicemail::Deposit>,
+}
+
+/// How a supervisor takes part in an agent's call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuperviseMode {
+    /// Hears both parties; neither hears them.
+    Listen,
+    /// Hears both; the agent hears them too, the customer does not.
+    Whisper,
+    /// All three hear each other.
+    Barge,
+}
+
+/// A supervisor on the call: their phone rung from an endpoint of its own, then joined.
+#[derive(Clone, Debug)]
+pub struct Supervision {
+    pub mode: SuperviseMode,
+    pub dialing: Dialing,
 }
 
 impl Session {
@@ -309,6 +383,8 @@ impl Session {
             Phase::Bridged { interaction, .. } | Phase::Transferring { interaction, .. } => {
                 interaction
             }
+            Phase::Consulting(ref c) => c.interaction,
+            Phase::Conference(ref c) => c.interaction,
             _ => None,
         }
     }
@@ -322,6 +398,7 @@ impl Session {
                 | Phase::Overflowing
                 | Phase::Feature
                 | Phase::CallingContact { .. }
+                | Phase::Voicemail(_)
         )
     }
 
@@ -373,6 +450,37 @@ impl Session {
         }
     }
 
+    /// The legs a call view lists, in the order REST names them (`legs/{n}`): in a
+    /// two-party call the first party then the other; in a consultation every live leg
+    /// in leg order, the consulted last; in a conference its members in leg order, a party
+    /// being added last.
+    pub fn listed_legs(&self) -> Vec<LegId> {
+        match &self.phase {
+            Phase::Consulting(c) => {
+                let mut legs = vec![c.customer, c.agent];
+                legs.sort();
+                legs.extend(c.dialing.leg);
+                legs
+            }
+            Phase::Conference(c) => {
+                let mut legs = c.members.clone();
+                legs.extend(c.adding.as_ref().and_then(|d| d.leg));
+                legs
+            }
+            _ => {
+                let mut legs = Vec::new();
+                if let Some(first) = self.legs.first() {
+                    if first.role == Role::Caller || first.state == LegState::Confirmed {
+                        legs.push(LegId(0));
+                    }
+                }
+                legs.extend(self.callee());
+                legs.extend(self.supervisor.as_ref().and_then(|x| x.dialing.leg));
+                legs
+            }
+        }
+    }
+
     pub fn view(&self) -> CallView {
         let state = match self.phase {
             Phase::Anchoring { .. } | Phase::Entering { .. } | Phase::CallingAgent => {
@@ -388,10 +496,13 @@ impl Session {
             Phase::Queued { .. }
             | Phase::Overflowing
             | Phase::Feature
+            | Phase::Voicemail(_)
             | Phase::CallingContact { .. } => CallState::Queued,
-            Phase::Bridged { .. } | Phase::Transferring { .. } | Phase::Ended(_) => {
-                CallState::Answered
-            }
+            Phase::Bridged { .. }
+            | Phase::Transferring { .. }
+            | Phase::Consulting(_)
+            | Phase::Conference(_)
+            | Phase::Ended(_) => CallState::Answered,
         };
         let leg = |l: &Leg| {
             let d = l.dialog.as_ref();
@@ -401,22 +512,18 @@ impl Session {
                 remote_tag: d.map(|d| d.remote_tag.clone()).unwrap_or_default(),
                 remote: d.map_or(l.target, |d| d.target).addr.to_string(),
                 transport: d.map_or(l.target, |d| d.target).transport.via_token(),
-                rtp_port: self.anchor.map(|a| a.port(l.side())),
+                rtp_port: self.anchor.as_ref().map(|a| a.port(l.side())),
                 hold: l.hold,
                 side: l.side(),
                 packets_in: 0,
                 packets_out: 0,
             }
         };
-        let mut legs = Vec::new();
-        if let Some(first) = self.legs.first() {
-            if first.role == Role::Caller || first.state == LegState::Confirmed {
-                legs.push(leg(first));
-            }
-        }
-        if let Some(c) = self.callee() {
-            legs.push(leg(self.leg(c)));
-        }
+        let legs = self
+            .listed_legs()
+            .iter()
+            .map(|l| leg(self.leg(*l)))
+            .collect();
         CallView {
             id: self.call_id().to_string(),
             relay: self.relay(),
@@ -427,6 +534,18 @@ impl Session {
             answered_ms: self.answered.map(|a| a.1),
             legs,
             bridges: self.bridges.clone(),
+            recording: self.recording.as_ref().map(|r| RecordingView {
+                id: r.id.clone(),
+                paused: r.paused,
+            }),
+            supervisor: self.supervisor.as_ref().map(|x| SupervisorView {
+                extension: x.dialing.target.clone(),
+                mode: x.mode,
+                joined: x
+                    .dialing
+                    .leg
+                    .is_some_and(|l| self.leg(l).state == LegState::Confirmed),
+            }),
         }
     }
 }
@@ -469,4 +588,22 @@ pub struct CallView {
     pub answered_ms: Option<i64>,
     pub legs: Vec<LegView>,
     pub bridges: Vec<Bridge>,
+    /// The supervisor on the call, listed last in `legs` once rung.
+    pub supervisor: Option<SupervisorView>,
+    /// The recording in progress: its id, and whether it is paused.
+    pub recording: Option<RecordingView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordingView {
+    pub id: String,
+    pub paused: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SupervisorView {
+    pub extension: String,
+    pub mode: SuperviseMode,
+    /// Their phone answered.
+    pub joined: bool,
 }

@@ -18,6 +18,8 @@ pub(super) enum Route {
     User(Vec<Binding>),
     Queue,
     Feature(Feature),
+    /// The caller's own mailbox.
+    Mailbox,
 }
 
 /// What a session's new INVITEs to callees carry.
@@ -61,6 +63,14 @@ impl Engine {
             Ok(Route::User(b)) => Plan::Call(b),
             Ok(Route::Queue) => Plan::Queue,
             Ok(Route::Feature(f)) => Plan::Feature(f),
+            Ok(Route::Mailbox)
+                if cx.has_voicemail(&from.uri.user_unescaped().unwrap_or_default()) =>
+            {
+                Plan::Mailbox
+            }
+            Ok(Route::Mailbox) => return cx.reply(now, tx, &req, 404, None),
+            // A user with no phone registered: their voicemail.
+            Err(480) if cx.has_voicemail(&dn) => Plan::Voicemail(dn.clone()),
             Err(code) => return cx.reply(now, tx, &req, code, None),
         };
         let offer = has_sdp(&req.body, &req.headers);
@@ -103,6 +113,7 @@ impl Engine {
             ack: None,
             agent: None,
             hold: Hold::Off,
+            endpoint: Side::A,
         };
         let s = Session {
             id,
@@ -129,6 +140,9 @@ impl Engine {
             sdp_to_a: Vec::new(),
             codec: None,
             outbound: None,
+            supervisor: None,
+            recording: None,
+            deposit: None,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });
@@ -141,7 +155,10 @@ impl Cx {
     pub(super) fn on_media(&mut self, now: Instant, s: &mut Session, event: MediaEvent) {
         match event {
             MediaEvent::Allocated { ip, ports, .. } => {
-                s.anchor = Some(super::session::Anchor { ip, ports });
+                s.anchor = Some(super::session::Anchor {
+                    ip,
+                    ports: ports.to_vec(),
+                });
                 if !matches!(s.phase, Phase::Anchoring { .. }) {
                     return;
                 }
@@ -159,6 +176,8 @@ impl Cx {
                     Plan::Call(bindings) => self.fork_call(now, s, &bindings),
                     Plan::Queue => self.start_queue_call(now, s),
                     Plan::Feature(f) => self.start_feature_call(now, s, f),
+                    Plan::Voicemail(user) => self.send_to_voicemail(now, s, &user),
+                    Plan::Mailbox => self.open_mailbox(now, s),
                     Plan::Originate { phones, call_id } => {
                         self.call_agent(now, s, &phones, call_id)
                     }
@@ -175,6 +194,14 @@ impl Cx {
                 }
             }
             MediaEvent::Activity { idle_for, .. } => self.media_activity(now, s, idle_for),
+            MediaEvent::EndpointAdded { endpoint, port } => {
+                self.on_endpoint(now, s, endpoint.side, Some(port))
+            }
+            MediaEvent::EndpointFailed { endpoint } => {
+                self.on_endpoint(now, s, endpoint.side, None)
+            }
+            MediaEvent::Digit { digit, .. } => self.voicemail_digit(now, s, digit),
+            MediaEvent::Silence { .. } => self.voicemail_silence(now, s),
         }
     }
 
@@ -185,7 +212,7 @@ impl Cx {
         };
         let mut b_body = Vec::new();
         if has_sdp(&invite.body, &invite.headers) {
-            match self.rewrite_sdp(s, Side::A, &invite.body) {
+            match self.rewrite_sdp(s, Side::A, Side::B, &invite.body) {
                 Some(body) => b_body = body,
                 None => {
                     self.fail_caller(now, s, 488, Some("Bad SDP"));
@@ -225,7 +252,13 @@ impl Cx {
             extra,
         };
         self.add_forks(now, s, bindings, &spec, None, Role::Callee);
-        let ring = self.config.sip.invite_timeout();
+        let mut ring = self.config.sip.invite_timeout();
+        if self.has_voicemail(&s.to_user) {
+            // Unanswered, the call goes to voicemail sooner than it would fail.
+            ring = ring.min(std::time::Duration::from_secs(
+                self.config.voicemail.ring_secs,
+            ));
+        }
         self.schedule(now + ring, s.id, CallTimer::Ring);
         if s.legs.iter().skip(1).all(|l| l.failed_code().is_some()) {
             self.callee_failed(now, s, LegId(0), false);
@@ -246,6 +279,9 @@ impl Cx {
         };
         if let Some(f) = feature {
             return Ok(Route::Feature(f));
+        }
+        if dn == self.config.voicemail.code {
+            return Ok(Route::Mailbox);
         }
         if self.node.is_queue(dn) {
             return Ok(Route::Queue);
@@ -387,6 +423,7 @@ impl Cx {
             ack: None,
             agent,
             hold: Hold::Off,
+            endpoint: Leg::first_side(role),
         });
         leg
     }

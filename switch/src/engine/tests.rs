@@ -4,6 +4,7 @@
 mod harness;
 
 mod basic;
+mod consult;
 mod control;
 mod determinism;
 mod early_media;
@@ -17,5 +18,7 @@ mod queue;
 mod reinvite;
 mod ring_timeout;
 mod shutdown;
+mod supervise;
 mod timers;
 mod transfer;
+mod voicemail;

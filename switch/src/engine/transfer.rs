@@ -13,8 +13,11 @@
 //! then there are no NOTIFYs, and the outcome goes on the event stream (`call_changed`:
 //! `transfer_started`, `transferred`, `transfer_failed` with the target's status).
 //!
-//! Only the callee's leg may transfer for now, and only blind (a `Replaces` in Refer-To,
-//! an attended transfer, is refused with 501).
+//! **Attended transfer** (RFC 5589): the Refer-To carries `?Replaces=` naming the phone's
+//! own call to the target. The switch rings the target through itself: its INVITE with
+//! that Replaces goes to its own address, the locator brings it to the shard of the named
+//! call, and that call hands its target leg over (see [`super::replaces`]); both of the
+//! transferor's calls get BYE. Only the callee's leg (the agent) may transfer for now.
 
 use super::session::{Bridge, LegId, LegState, Phase, Prompt, Role, Session};
 use super::setup::ForkSpec;
@@ -24,14 +27,21 @@ use sip::transaction::TxId;
 use sip::{Method, NameAddr, Request, Response, Uri};
 use std::time::Instant;
 
-/// The user part of a Refer-To value (`<sip:1003@host>`, `sip:1003@host;x`).
-fn refer_target(value: &str) -> Option<(String, bool)> {
+/// The user part of a Refer-To value (`<sip:1003@host>`, `sip:1003@host;x`) and the
+/// Replaces its URI carries, decoded (`?Replaces=cid%3Bto-tag%3D1%3Bfrom-tag%3D2`, an
+/// attended transfer).
+fn refer_target(value: &str) -> Option<(String, Option<String>)> {
     let inner = match (value.find('<'), value.rfind('>')) {
         (Some(a), Some(b)) if a < b => &value[a + 1..b],
         _ => value.trim(),
     };
-    let replaces = inner.to_ascii_lowercase().contains("replaces=");
-    let uri = Uri::parse(inner.split('?').next().unwrap_or(inner)).ok()?;
+    let (uri, headers) = inner.split_once('?').unwrap_or((inner, ""));
+    let replaces = headers.split('&').find_map(|h| {
+        let (name, v) = h.split_once('=')?;
+        name.eq_ignore_ascii_case("replaces")
+            .then(|| sip::uri::unescape(v))
+    });
+    let uri = Uri::parse(uri).ok()?;
     let user = uri.user.clone()?;
     Some((user, replaces))
 }
@@ -61,33 +71,49 @@ impl Cx {
         let Some((target, replaces)) = req.headers.get("Refer-To").and_then(refer_target) else {
             return self.reply(now, tx, &req, 400, Some("Bad Refer-To"));
         };
-        if replaces {
-            return self.reply(now, tx, &req, 501, Some("Attended Transfer Not Supported"));
+        if replaces
+            .as_deref()
+            .is_some_and(|r| super::replaces::parse_replaces(r).is_none())
+        {
+            return self.reply(now, tx, &req, 400, Some("Bad Replaces"));
         }
         let mut ok = req.response(202, None, None);
         ok.headers.push("Contact", self.leg_contact(s, leg));
         self.layer.respond(now, tx, ok);
         self.notify_refer(now, s, leg, "100 Trying", false);
-        tracing::info!(call = s.id, %target, "blind transfer asked");
-        if self.begin_transfer(now, s, leg, &target, true).is_err() {
+        tracing::info!(call = s.id, %target, attended = replaces.is_some(), "transfer asked");
+        if self
+            .begin_transfer(now, s, leg, &target, replaces.as_deref(), true)
+            .is_err()
+        {
             self.notify_refer(now, s, leg, "404 Not Found", true);
         }
     }
 
     /// Ring `target` for the first party on `referrer`'s endpoint; the first party hears
     /// music meanwhile. `notify`: the referrer's phone asked and hears of the progress.
+    /// `replaces`: an attended transfer, the dialog the target's new call replaces (the
+    /// referrer's call to the target): the INVITE goes to the switch itself, to the shard
+    /// of that dialog, which hands it the target's leg.
     pub(super) fn begin_transfer(
         &mut self,
         now: Instant,
         s: &mut Session,
         referrer: LegId,
         target: &str,
+        replaces: Option<&str>,
         notify: bool,
     ) -> Result<(), ControlError> {
         let Phase::Bridged { interaction, .. } = s.phase else {
             return Err(ControlError::NotConnected);
         };
-        let bindings = self.node.lookup(now, target);
+        if replaces.is_none() && self.node.is_queue(target) {
+            return self.requeue(now, s, referrer, target, notify);
+        }
+        let bindings = match replaces {
+            Some(_) => self.own_binding(target).into_iter().collect(),
+            None => self.node.lookup(now, target),
+        };
         if bindings.is_empty() {
             return Err(ControlError::NoTarget(target.to_string()));
         }
@@ -103,7 +129,9 @@ impl Cx {
             to,
             max_forwards: 70,
             body: &body,
-            extra: vec![("Referred-By", format!("<sip:{by}@{domain}>"))],
+            extra: std::iter::once(("Referred-By", format!("<sip:{by}@{domain}>")))
+                .chain(replaces.map(|r| ("Replaces", r.to_string())))
+                .collect(),
         };
         // One phone: the target's first binding.
         self.add_forks(now, s, &bindings[..1], &spec, None, Role::Callee);
@@ -190,6 +218,11 @@ impl Cx {
             legs: [0, target.0],
         });
         tracing::info!(call = s.id, "transferred");
+        // The agent is done with it: wrap-up starts.
+        if let Phase::Bridged { interaction, .. } = &mut s.phase {
+            let i = interaction.take();
+            self.hand_over(i);
+        }
         if !referrer_gone {
             if notify {
                 self.notify_refer(now, s, referrer, "200 OK", true);
@@ -198,6 +231,67 @@ impl Cx {
         }
         s.leg_mut(referrer).state = LegState::Failed { code: 200 };
         self.call_changed(s, "transferred", None);
+    }
+
+    /// A blind transfer to a queue: the agent's leg goes (its interaction ends: wrap-up),
+    /// the customer waits in `queue` as a new interaction with the same caller data, on
+    /// music and announcements, until the ACD offers it to an agent.
+    fn requeue(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        referrer: LegId,
+        queue: &str,
+        notify: bool,
+    ) -> Result<(), ControlError> {
+        let Phase::Bridged { interaction, .. } = s.phase else {
+            return Err(ControlError::NotConnected);
+        };
+        if referrer == LegId(0) {
+            return Err(ControlError::Unsupported(
+                "a call the switch placed cannot be handed to a queue yet",
+            ));
+        }
+        if notify {
+            self.notify_refer(now, s, referrer, "200 OK", true);
+        }
+        self.send_bye(now, s, referrer);
+        s.leg_mut(referrer).state = LegState::Failed { code: 200 };
+        self.hand_over(interaction);
+        s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
+        let music = self.prompts.music();
+        self.play(s, 0, music, Prompt::Music);
+        s.to_user = queue.to_string();
+        s.phase = Phase::Ringing {
+            early: false,
+            early_media: false,
+        };
+        self.arrive(s);
+        tracing::info!(call = s.id, %queue, "transferred to a queue");
+        self.call_changed(s, "requeued", Some(queue.to_string()));
+        Ok(())
+    }
+
+    /// Where the switch reaches itself: `sip:USER@` its UDP address (an attended
+    /// transfer's INVITE with Replaces).
+    fn own_binding(&self, user: &str) -> Option<crate::registrar::Binding> {
+        let addr = *self
+            .locals
+            .get(&sip::transaction::TransportKind::Udp)
+            .or_else(|| self.locals.values().next())?;
+        Some(crate::registrar::Binding {
+            contact: format!("sip:{user}@{addr}"),
+            target: sip::transaction::Target {
+                transport: sip::transaction::TransportKind::Udp,
+                addr,
+            },
+            expires_at: None,
+            expires_unix: None,
+            call_id: String::new(),
+            cseq: 0,
+            q: 1.0,
+            user_agent: String::new(),
+        })
     }
 
     /// The referrer hung up during its transfer: the first party stays, waiting for the
@@ -248,19 +342,19 @@ mod tests {
     fn refer_to_values() {
         assert_eq!(
             refer_target("<sip:1003@10.0.0.1>"),
-            Some(("1003".into(), false))
+            Some(("1003".into(), None))
         );
         assert_eq!(
             refer_target("sip:8000@cc.example.com;transport=tcp"),
-            Some(("8000".into(), false))
+            Some(("8000".into(), None))
         );
         assert_eq!(
-            refer_target("<sip:1003@h?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>"),
-            Some(("1003".into(), true))
+            refer_target("<sip:1003@h?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>"),
+            Some(("1003".into(), Some("abc@h;to-tag=1;from-tag=2".into())))
         );
         assert_eq!(
             refer_target("<tel:+15550100>"),
-            Some(("+15550100".into(), false))
+            Some(("+15550100".into(), None))
         );
         assert_eq!(refer_target("<>"), None);
     }

@@ -212,6 +212,66 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
+        description: "call recordings",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS recordings (
+                id TEXT PRIMARY KEY,
+                call_id TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                to_user TEXT NOT NULL,
+                agent TEXT,
+                started_ms INTEGER NOT NULL,
+                ended_ms INTEGER NOT NULL,
+                file TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS recordings_newest ON recordings (started_ms DESC)",
+            "CREATE INDEX IF NOT EXISTS recordings_call ON recordings (call_id)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS recordings (
+                id TEXT PRIMARY KEY,
+                call_id TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                to_user TEXT NOT NULL,
+                agent TEXT,
+                started_ms BIGINT NOT NULL,
+                ended_ms BIGINT NOT NULL,
+                file TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS recordings_newest ON recordings (started_ms DESC)",
+            "CREATE INDEX IF NOT EXISTS recordings_call ON recordings (call_id)",
+        ],
+    },
+    Migration {
+        version: 6,
+        description: "voicemail messages",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS voicemail (
+                id TEXT PRIMARY KEY,
+                mailbox TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                at_ms INTEGER NOT NULL,
+                duration_ms INTEGER NOT NULL,
+                status TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS voicemail_mailbox ON voicemail (mailbox, at_ms)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS voicemail (
+                id TEXT PRIMARY KEY,
+                mailbox TEXT NOT NULL,
+                from_user TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                at_ms BIGINT NOT NULL,
+                duration_ms BIGINT NOT NULL,
+                status TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS voicemail_mailbox ON voicemail (mailbox, at_ms)",
+        ],
+    },
+    Migration {
+        version: 7,
         description: "web chats and their transcripts",
         // `wrap_up` is the JSON array of the codes the agent chose.
         sqlite: &[

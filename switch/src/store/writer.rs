@@ -1,4 +1,5 @@
-//! Writes CDRs in the background so no call ever waits on the database.
+//! Writes CDRs (and the index rows of call recordings) in the background so no call ever
+//! waits on the database.
 //!
 //! Calls hold a [`CdrSink`] and `record` finished calls into an unbounded queue. One task
 //! drains the queue: whatever has piled up is written as one transaction, so the rate of
@@ -10,7 +11,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{Cdr, Store, StoreError};
+use super::{Cdr, Recording, Store, StoreError};
+
+/// What calls hand in.
+#[derive(Debug)]
+enum Item {
+    Cdr(Cdr),
+    Recording(Recording),
+}
 
 /// Most records written in one transaction.
 pub(super) const MAX_BATCH: usize = 500;
@@ -22,16 +30,23 @@ const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
 /// Where calls hand in finished CDRs. Cheap to clone; never blocks.
 #[derive(Debug, Clone)]
 pub struct CdrSink {
-    tx: mpsc::UnboundedSender<Cdr>,
+    tx: mpsc::UnboundedSender<Item>,
 }
 
 impl CdrSink {
     /// Queues a CDR for writing. Returns at once; a failure to store it is logged by the
     /// writer, never reported to the caller.
     pub fn record(&self, cdr: Cdr) {
-        if let Err(mpsc::error::SendError(cdr)) = self.tx.send(cdr) {
+        if let Err(mpsc::error::SendError(Item::Cdr(cdr))) = self.tx.send(Item::Cdr(cdr)) {
             // Only when the writer task died (it lives while any sink does).
             tracing::error!(call_id = %cdr.call_id, "CDR writer is not running; CDR lost");
+        }
+    }
+
+    /// Queues a finished recording's index row, as [`CdrSink::record`].
+    pub fn recording(&self, row: Recording) {
+        if self.tx.send(Item::Recording(row)).is_err() {
+            tracing::error!("CDR writer is not running; recording index row lost");
         }
     }
 }
@@ -39,7 +54,7 @@ impl CdrSink {
 /// The background task that owns the queue's receiving end.
 pub struct CdrWriter {
     store: Store,
-    rx: mpsc::UnboundedReceiver<Cdr>,
+    rx: mpsc::UnboundedReceiver<Item>,
 }
 
 impl CdrWriter {
@@ -53,10 +68,31 @@ impl CdrWriter {
 
     async fn run(mut self) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
+        let (mut cdrs, mut recordings) = (Vec::new(), Vec::new());
         // `recv_many` returns 0 only once all senders are gone and the queue is empty.
         while self.rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            write_batch(&self.store, &batch).await;
-            batch.clear();
+            for item in batch.drain(..) {
+                match item {
+                    Item::Cdr(c) => cdrs.push(c),
+                    Item::Recording(r) => recordings.push(r),
+                }
+            }
+            if !cdrs.is_empty() {
+                write_batch(&self.store, &cdrs).await;
+                cdrs.clear();
+            }
+            if !recordings.is_empty() {
+                let store = &self.store;
+                let rows = &recordings;
+                if let Err(error) =
+                    retrying("recording", rows.len(), || store.insert_recordings(rows)).await
+                {
+                    for r in rows {
+                        tracing::error!(id = %r.id, call_id = %r.call_id, %error, "recording index row lost");
+                    }
+                }
+                recordings.clear();
+            }
         }
         tracing::debug!("CDR writer finished");
     }

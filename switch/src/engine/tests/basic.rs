@@ -256,3 +256,25 @@ fn no_media_ports_is_503() {
     h.assert_no_req(BOB, "INVITE");
     assert_eq!(h.cdr().cause, Cause::Failed);
 }
+
+/// Each leg's telephone-event payload type goes to the relay, which renumbers events
+/// between legs that number them differently (a caller on 96, the callee on 101).
+#[test]
+fn each_leg_tells_the_relay_its_telephone_event_number() {
+    let mut h = Harness::new();
+    let offer = sdp_at(ALICE, ALICE_RTP)
+        .replace(" 101", " 96")
+        .replace(":101 ", ":96 ");
+    let _a = h.call(ALICE, "1001", "1002", Some(&offer), "");
+    let inv = h.req(BOB, "INVITE");
+    h.reply(BOB, &inv, 200, "bob", Some(&sdp_at(BOB, BOB_RTP)));
+    let media = h.take_media();
+    assert!(
+        media.contains(&"Events(1/A, Some(96))".to_string()),
+        "{media:?}"
+    );
+    assert!(
+        media.contains(&"Events(1/B, Some(101))".to_string()),
+        "{media:?}"
+    );
+}

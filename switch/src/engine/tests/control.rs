@@ -46,3 +46,41 @@ fn control_of_what_is_not_there_is_refused() {
         ControlError::NoLeg(2)
     );
 }
+
+#[test]
+fn a_recording_starts_pauses_and_is_indexed_when_the_call_ends() {
+    use crate::engine::{CallOp, Output, RecordStep};
+    let mut h = Harness::new();
+    let (mut a, _b) = connect(&mut h, "");
+    let op = |step| CallOp::Record(step);
+    assert_eq!(
+        h.call_op(&a.call_id, op(RecordStep::Pause)).unwrap_err(),
+        ControlError::Recording(false)
+    );
+    let view = h.call_op(&a.call_id, op(RecordStep::Start)).unwrap();
+    let id = view.recording.as_ref().map(|r| r.id.clone()).unwrap();
+    assert!(
+        h.take_media().contains(&"Record(1/A)".to_string()),
+        "the customer's endpoint"
+    );
+    assert_eq!(
+        h.call_op(&a.call_id, op(RecordStep::Start)).unwrap_err(),
+        ControlError::Recording(true)
+    );
+    let view = h.call_op(&a.call_id, op(RecordStep::Pause)).unwrap();
+    assert!(view.recording.as_ref().is_some_and(|r| r.paused));
+    assert!(h
+        .take_media()
+        .contains(&"PauseRecording(1, true)".to_string()));
+    h.advance(secs(3));
+    a.request(&mut h, "BYE", None, "");
+    h.req(BOB, "BYE");
+    let row = h.take_output("the recording's index row", |o| match o {
+        Output::Recorded(r) => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(row.id, id);
+    assert_eq!(row.file, format!("{id}.wav"));
+    assert_eq!(row.call_id, a.call_id);
+    assert!(row.ended_ms - row.started_ms >= 3000);
+}

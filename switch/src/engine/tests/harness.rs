@@ -25,6 +25,11 @@ pub const RELAY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
 pub const PORT_A: u16 = 20000;
 pub const PORT_B: u16 = 20002;
 
+/// The port the fake media plane binds for an added endpoint (2, 3, ...).
+pub const fn endpoint_port(side: u8) -> u16 {
+    PORT_A + 2 * side as u16
+}
+
 /// Phones: 1001, 1002 (and its second phone), 1003.
 pub const ALICE: SocketAddr = addr(11, 5060);
 pub const BOB: SocketAddr = addr(12, 5060);
@@ -51,7 +56,7 @@ pub fn udp(addr: SocketAddr) -> Target {
     }
 }
 
-fn prompts() -> Arc<Prompts> {
+pub fn prompts() -> Arc<Prompts> {
     static PROMPTS: OnceLock<Arc<Prompts>> = OnceLock::new();
     PROMPTS
         .get_or_init(|| Arc::new(Prompts::load().expect("prompts decode")))
@@ -75,6 +80,8 @@ impl Default for Opts {
     fn default() -> Opts {
         let mut config = Config::demo();
         config.sip.trusted = vec!["127.0.0.0/8".parse().expect("cidr")];
+        // Calls that fail, fail: the voicemail tests turn it on.
+        config.voicemail.enabled = false;
         Opts {
             shard: 0,
             shards: 1,
@@ -101,6 +108,8 @@ pub struct Harness {
     pub idle_for: Duration,
     /// Whether the media plane answers `Allocate` (else the test feeds the answer).
     pub allocate: bool,
+    /// The node's voicemail boxes, as the engine sees them.
+    pub mailboxes: crate::voicemail::Mailboxes,
     pending: VecDeque<Input>,
     branches: u64,
     /// The last bytes a peer sent, to repeat them.
@@ -121,6 +130,7 @@ impl Harness {
     pub fn at(opts: Opts, t0: Instant) -> Harness {
         let queues: Vec<&str> = opts.config.queues.iter().map(|q| q.dn.as_str()).collect();
         let mut node = LocalNode::new(&opts.config.sip.domain, &queues);
+        let mailboxes = node.mailboxes.clone();
         for (user, phone) in &opts.bindings {
             node.registrar
                 .add_static(user, format!("sip:{user}@{phone}"), udp(*phone));
@@ -145,6 +155,7 @@ impl Harness {
             log: Vec::new(),
             idle_for: Duration::ZERO,
             allocate: true,
+            mailboxes,
             pending: VecDeque::new(),
             branches: 0,
             last: None,
@@ -183,6 +194,13 @@ impl Harness {
                             ip: RELAY_IP,
                             ports: [PORT_A, PORT_B],
                         }))
+                    }
+                    MediaCommand::AddEndpoint { endpoint } => {
+                        self.pending
+                            .push_back(Input::Media(MediaEvent::EndpointAdded {
+                                endpoint,
+                                port: endpoint_port(endpoint.side.0),
+                            }))
                     }
                     MediaCommand::Probe { relay } => {
                         self.pending.push_back(Input::Media(MediaEvent::Activity {
@@ -448,8 +466,42 @@ impl Harness {
         sdp: Option<&str>,
         extra: &str,
     ) -> Dlg {
+        let mut d = self.dialog_from(from, from_user, to_user);
+        d.invite(self, sdp, extra);
+        d
+    }
+
+    /// A dialog-creating request other than INVITE (SUBSCRIBE) from `from_user` at `from`.
+    pub fn call_like(
+        &mut self,
+        from: SocketAddr,
+        from_user: &str,
+        to_user: &str,
+        method: &str,
+        extra: &str,
+    ) -> Dlg {
+        let mut d = self.dialog_from(from, from_user, to_user);
+        d.cseq += 1;
+        let branch = self.branch();
+        let (uri, to) = (d.invite_uri.clone(), d.initial_to.clone());
+        let text = d.text(
+            Line {
+                method,
+                uri: &uri,
+                to: &to,
+                branch: &branch,
+                cseq: d.cseq,
+            },
+            None,
+            extra,
+        );
+        self.send(from, text);
+        d
+    }
+
+    fn dialog_from(&self, from: SocketAddr, from_user: &str, to_user: &str) -> Dlg {
         let n = self.branches + 1;
-        let mut d = Dlg {
+        Dlg {
             addr: from,
             call_id: format!("call{n}-{from_user}@{}", from.ip()),
             local: format!("<sip:{from_user}@{DOMAIN}>;tag={from_user}-{n}"),
@@ -461,9 +513,7 @@ impl Harness {
             invite_branch: String::new(),
             invite_cseq: 0,
             initial_to: format!("<sip:{to_user}@{DOMAIN}>"),
-        };
-        d.invite(self, sdp, extra);
-        d
+        }
     }
 }
 
@@ -762,6 +812,17 @@ impl Harness {
         command: crate::engine::CallControl,
     ) -> Result<crate::engine::CallView, crate::engine::ControlError> {
         let result = self.engine.control(self.now, call, leg, command);
+        self.input(Input::Tick);
+        result
+    }
+
+    /// Any call control on `call`, its outputs carried out (media answers included).
+    pub fn call_op(
+        &mut self,
+        call: &str,
+        op: crate::engine::CallOp,
+    ) -> Result<crate::engine::CallView, crate::engine::ControlError> {
+        let result = self.engine.call_op(self.now, call, op);
         self.input(Input::Tick);
         result
     }

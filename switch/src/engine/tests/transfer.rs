@@ -165,3 +165,164 @@ fn a_rest_transfer_rings_the_target_without_notifies() {
         .unwrap_err();
     assert_eq!(err, crate::engine::ControlError::NoTarget("7777".into()));
 }
+
+/// What the switch sent itself (an attended transfer's INVITE with Replaces, the answers
+/// and requests of that dialog), fed back in as if from the network, until nothing is left.
+fn spiral(h: &mut Harness) {
+    for _ in 0..20 {
+        let msgs = h.drain(SWITCH);
+        if msgs.is_empty() {
+            return;
+        }
+        for m in msgs {
+            let bytes = match m {
+                sip::Message::Request(r) => r.to_bytes(),
+                sip::Message::Response(r) => r.to_bytes(),
+            };
+            h.send(SWITCH, bytes);
+        }
+    }
+    panic!("the switch keeps talking to itself");
+}
+
+/// Bob (the agent) has Alice (the customer) and has called Carol himself; his phone
+/// transfers Alice to Carol (REFER with Replaces naming his call to Carol): the switch
+/// hands Carol's leg to Alice's call and releases both of Bob's calls.
+#[test]
+fn attended_transfer_by_refer_with_replaces() {
+    let mut h = Harness::new();
+    let (mut alice, mut bob) = connect(&mut h, "");
+    // Bob's second call, to Carol.
+    let mut bob2 = h.call(BOB, "1002", "1003", Some(&sdp_at(BOB, 5002)), "");
+    let inv = h.req(CAROL, "INVITE");
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    let ok = h.resp_to(BOB, 200, "INVITE");
+    bob2.answered(&ok);
+    bob2.ack(&mut h, None);
+    let switch_tag = tag_of(&ok.headers, "To").unwrap();
+    let bob_tag = bob2.local.rsplit("tag=").next().unwrap().to_string();
+    h.clear();
+    h.take_media();
+    assert_eq!(h.engine.calls().len(), 2);
+
+    let replaces = format!(
+        "{}%3Bto-tag%3D{switch_tag}%3Bfrom-tag%3D{bob_tag}",
+        bob2.call_id.replace('@', "%40")
+    );
+    bob.request(
+        &mut h,
+        "REFER",
+        None,
+        &format!("Refer-To: <sip:1003@{DOMAIN}?Replaces={replaces}>\r\n"),
+    );
+    h.resp_to(BOB, 202, "REFER");
+    let trying = h.req(BOB, "NOTIFY");
+    assert!(String::from_utf8_lossy(&trying.body).starts_with("SIP/2.0 100"));
+    h.reply(BOB, &trying, 200, "bob", None);
+    // The switch's INVITE to itself names Bob's call to Carol.
+    let own = h.req(SWITCH, "INVITE");
+    assert!(own
+        .headers
+        .get("Replaces")
+        .is_some_and(|r| r.starts_with(&bob2.call_id) && r.contains(&switch_tag)));
+    h.send(SWITCH, own.to_bytes());
+    spiral(&mut h);
+    // Both of Bob's calls are released; his phone hears the transfer succeed.
+    let byes = h.count_req(BOB, "BYE");
+    assert_eq!(byes, 2, "a BYE for each of Bob's calls");
+    let done = h.req(BOB, "NOTIFY");
+    assert!(String::from_utf8_lossy(&done.body).starts_with("SIP/2.0 200"));
+    h.assert_no_req(CAROL, "BYE");
+    h.assert_no_req(CAROL, "INVITE");
+    h.assert_no_req(ALICE, "INVITE");
+    let media = h.take_media();
+    assert!(
+        media
+            .iter()
+            .any(|m| m.starts_with("Connect(2/A, Some(127.0.0.1:")),
+        "Carol's call now sends Alice's side to the switch's own endpoint: {media:?}"
+    );
+    // Alice hangs up: the BYE goes through both calls to Carol.
+    alice.request(&mut h, "BYE", None, "");
+    h.resp_to(ALICE, 200, "BYE");
+    spiral(&mut h);
+    h.req(CAROL, "BYE");
+    let _ = &mut bob2;
+}
+
+#[test]
+fn a_replaces_naming_no_dialog_is_481() {
+    let mut h = Harness::new();
+    let (_a, mut b) = connect(&mut h, "");
+    b.request(
+        &mut h,
+        "REFER",
+        None,
+        &format!("Refer-To: <sip:1003@{DOMAIN}?Replaces=nope%3Bto-tag%3D1%3Bfrom-tag%3D2>\r\n"),
+    );
+    h.resp_to(BOB, 202, "REFER");
+    let trying = h.req(BOB, "NOTIFY");
+    h.reply(BOB, &trying, 200, "bob", None);
+    let own = h.req(SWITCH, "INVITE");
+    h.send(SWITCH, own.to_bytes());
+    spiral(&mut h);
+    let failed = h.req(BOB, "NOTIFY");
+    assert!(
+        String::from_utf8_lossy(&failed.body).starts_with("SIP/2.0 481"),
+        "{}",
+        String::from_utf8_lossy(&failed.body)
+    );
+    h.assert_no_req(BOB, "BYE");
+}
+
+/// A REST transfer to a queue DN: the agent's phone gets BYE, the customer waits in the
+/// queue as a new interaction with their caller data, and the next agent gets them.
+#[test]
+fn a_transfer_to_a_queue_requeues_the_customer() {
+    use crate::engine::{Input, TransferTo};
+    use crate::orders::AcdOrder;
+    let mut h = Harness::new();
+    let (mut a, _b) = connect(&mut h, "");
+    let now = h.now;
+    h.engine
+        .transfer(
+            now,
+            &a.call_id,
+            TransferTo {
+                target: QUEUE.into(),
+            },
+        )
+        .unwrap();
+    h.input(Input::Tick);
+    h.req(BOB, "BYE");
+    let events = h.acd_events();
+    let [acd::Event::InteractionArrived(arrival)] = events.as_slice() else {
+        panic!("expected one arrival: {events:?}");
+    };
+    assert_eq!(arrival.queue.as_str(), QUEUE);
+    assert_eq!(arrival.caller.number, "1001");
+    let interaction = arrival.id.0;
+    h.input(Input::Acd(AcdOrder::Queued {
+        interaction,
+        position: 1,
+        expected_wait_secs: None,
+    }));
+    assert!(h.take_media().iter().any(|m| m.starts_with("Play(1/A")));
+    h.assert_no_req(ALICE, "INVITE");
+    h.input(Input::Acd(AcdOrder::Offer {
+        interaction,
+        agent: acd::AgentId::new("1003"),
+        extension: "1003".into(),
+        queue: acd::Dn::new(QUEUE),
+        queue_name: "Sales".into(),
+    }));
+    let inv = h.req(CAROL, "INVITE");
+    assert_relay_sdp(&inv.headers, &inv.body, PORT_B);
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    let media = h.take_media();
+    assert!(media.contains(&"StopPlaying(1/A)".to_string()), "{media:?}");
+    a.request(&mut h, "BYE", None, "");
+    h.req(CAROL, "BYE");
+}
