@@ -13,6 +13,7 @@
 //! key, e.g. `sip.listen[1]: "udp:1.2.3" is not an address`; a bad config stops start-up.
 
 mod auth;
+mod chat;
 mod limits;
 mod net;
 mod raw;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use crate::accounts::{AccountSeed, AuthConfig};
+pub use chat::{CardPolicy, ChatConfig};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 pub use voicemail::VoicemailConfig;
@@ -56,6 +58,8 @@ pub struct Config {
     pub teams: Vec<crate::accounts::Team>,
     /// `[[accounts]]`: created in the store at first start; then changed over REST.
     pub accounts: Vec<AccountSeed>,
+    /// `[chat]`: the web chat's rules and the queues' wrap-up codes.
+    pub chat: ChatConfig,
     /// `[voicemail]`: mailboxes for users' unanswered calls.
     pub voicemail: VoicemailConfig,
 }
@@ -306,9 +310,22 @@ impl Config {
                 a.name = format!("Demo User {n}");
                 a.extension = n.to_string();
                 a.queues = vec!["8000".into()];
+                a.capacity.chat = 2;
                 a
             })
             .collect();
+        raw.chat.wrap_up_codes.insert(
+            "8000".into(),
+            [
+                "Sale",
+                "No sale",
+                "Information given",
+                "Callback requested",
+                "Complaint",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
         raw.teams = vec![auth::RawTeam {
             name: "sales".into(),
             queues: vec!["8000".into()],
@@ -536,6 +553,7 @@ mod tests {
         demo.agents.clear();
         demo.teams.clear();
         demo.accounts.clear();
+        demo.chat.wrap_up_codes.clear();
         demo.voicemail.enabled = false;
         assert_eq!(empty, demo);
     }

@@ -43,6 +43,7 @@ pub struct Distributor {
     queue_dns: Arc<RwLock<HashSet<String>>>,
     events: broadcast::Sender<Arc<str>>,
     states: broadcast::Sender<acd::StateChange>,
+    actions: broadcast::Sender<Action>,
 }
 
 fn wall_ms() -> u64 {
@@ -80,14 +81,17 @@ impl Distributor {
         let (tx, rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
         let (states, _) = broadcast::channel(4096);
+        let (actions, _) = broadcast::channel(4096);
         let handle = Distributor {
             tx,
             queue_dns: Arc::new(RwLock::new(dns)),
             events: events.clone(),
             states: states.clone(),
+            actions: actions.clone(),
         };
         let task = Task {
             states,
+            actions,
             engine,
             router,
             queue_dns: handle.queue_dns.clone(),
@@ -181,6 +185,12 @@ impl Distributor {
         self.states.subscribe()
     }
 
+    /// Every action the engine takes, typed, as it happens: channels served outside the
+    /// shards (web chat) follow their interactions' offers and queue positions here.
+    pub fn subscribe_actions(&self) -> broadcast::Receiver<Action> {
+        self.actions.subscribe()
+    }
+
     /// Publish an event that did not come from the ACD engine (calls, dialer).
     pub fn publish(&self, event: serde_json::Value) {
         let _ = self.events.send(Arc::from(event.to_string()));
@@ -189,6 +199,7 @@ impl Distributor {
 
 struct Task {
     states: broadcast::Sender<acd::StateChange>,
+    actions: broadcast::Sender<Action>,
     engine: acd::Engine,
     router: Router,
     queue_dns: Arc<RwLock<HashSet<String>>>,
@@ -386,6 +397,9 @@ impl Task {
         let now = Instant::now();
         while let Some(action) = self.engine.poll_action() {
             let at_ms = wall_ms();
+            if self.actions.receiver_count() > 0 {
+                let _ = self.actions.send(action.clone());
+            }
             match action {
                 Action::Offer {
                     interaction,

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod chat;
 pub mod config;
 pub mod distributor;
 pub mod distributor_error;
@@ -23,3 +24,4 @@ pub mod shard;
 pub mod store;
 pub mod transport;
 pub mod voicemail;
+pub mod web;

@@ -213,7 +213,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         router.clone(),
         accounts.clone(),
     );
+    let chats = crate::chat::Chats::spawn(config.chat.clone(), distributor.clone(), store.clone())
+        .await
+        .context("loading the chats")?;
     let state = AppState {
+        chats,
         config: config.clone(),
         router: router.clone(),
         registrar,

@@ -14,11 +14,14 @@ mod accounts;
 mod acd_config;
 mod agents;
 mod calls;
+mod chat;
+mod chat_ws;
 mod drain;
 mod events;
 pub mod guard;
 mod history;
 pub mod openapi;
+mod openapi_chat;
 mod openapi_paths;
 mod openapi_schemas;
 #[cfg(test)]
@@ -69,6 +72,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Accounts, sessions, tokens: who may call what.
     pub accounts: crate::accounts::Accounts,
+    /// The web chats (customers on `/api/chat/ws`, agents over REST).
+    pub chats: crate::chat::Chats,
     /// Voicemail boxes (shared with the call engines).
     pub mailboxes: crate::voicemail::Mailboxes,
 }
@@ -120,6 +125,9 @@ pub fn app(state: AppState, dialer: dialer::Dialer) -> Router {
             guard,
             guard::authorize,
         ))
+        // The pages are merged after the guard: they are static and open, and the API
+        // checks every call they make.
+        .merge(crate::web::router())
         .layer(axum::middleware::from_fn(drain::drain_unread))
 }
 
@@ -194,5 +202,6 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         .unwrap_or(0);
     let mut text = s.metrics.render(&s.media.totals(), regs);
     s.accounts.render_metrics(&mut text);
+    s.chats.metrics().render(&mut text);
     ([("content-type", "text/plain; version=0.0.4")], text)
 }

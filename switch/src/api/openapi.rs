@@ -119,6 +119,10 @@ fn tags() -> Value {
         tag("lists", "the dialer's contact lists"),
         tag("dnc", "do-not-call lists"),
         tag("agents", "the agents' preview flow"),
+        tag(
+            "chat",
+            "web chats: the customer's WebSocket, the agent's chat actions, transcripts"
+        ),
     ])
 }
 

@@ -21,6 +21,7 @@ pub(super) fn paths() -> Value {
         calls(),
         agents(),
         queues(),
+        super::openapi_chat::paths(),
     ] {
         if let (Some(all), Value::Object(group)) = (paths.as_object_mut(), group) {
             all.extend(group);

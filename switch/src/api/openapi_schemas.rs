@@ -15,7 +15,13 @@ const ROLES: [&str; 4] = ["agent", "supervisor", "campaign_manager", "administra
 /// dialer's; a test checks).
 pub(super) fn schemas() -> Value {
     let mut all = json!({});
-    for group in [accounts(), acd_config(), acd_views(), switch_views()] {
+    for group in [
+        accounts(),
+        acd_config(),
+        acd_views(),
+        switch_views(),
+        super::openapi_chat::schemas(),
+    ] {
         if let (Some(all), Value::Object(group)) = (all.as_object_mut(), group) {
             all.extend(group);
         }

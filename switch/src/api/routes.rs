@@ -4,7 +4,8 @@
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{
-    accounts, acd_config, agents, calls, events, history, openapi, recordings, voicemail, AppState,
+    accounts, acd_config, agents, calls, chat, chat_ws, events, history, openapi, recordings,
+    voicemail, AppState,
 };
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
@@ -326,6 +327,44 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/queues/{dn}/stats",
             Queue,
             get(agents::queue_stats),
+        ),
+        route(
+            M::GET,
+            "/api/interactions/{id}/transcript",
+            AGENTS_AND_SUPERVISORS,
+            get(chat::transcript),
+        ),
+        route(M::GET, "/api/chat/ws", Open, get(chat_ws::customer)),
+        route(M::GET, "/api/agents/{id}/chats", Agent, get(chat::of_agent)),
+        route(
+            M::POST,
+            "/api/chats/{id}/accept",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::accept),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/decline",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::decline),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/messages",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::send),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/end",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::end),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/wrap-up",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::wrap_up),
         ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),

@@ -93,7 +93,18 @@ impl TestApi {
             Ok(d) => d,
             Err(e) => panic!("dialer: {e}"),
         };
+        let chats = match crate::chat::Chats::spawn(
+            config.chat.clone(),
+            distributor.clone(),
+            db.store.clone(),
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => panic!("chats: {e}"),
+        };
         let state = AppState {
+            chats,
             config,
             router,
             registrar,

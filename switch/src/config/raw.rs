@@ -179,6 +179,7 @@ pub(super) struct RawConfig {
     pub auth: super::auth::RawAuth,
     pub teams: Vec<super::auth::RawTeam>,
     pub accounts: Vec<super::auth::RawAccount>,
+    pub chat: super::chat::RawChat,
     pub voicemail: super::voicemail::VoicemailConfig,
 }
 
@@ -198,13 +199,14 @@ impl Default for RawConfig {
             auth: Default::default(),
             teams: Vec::new(),
             accounts: Vec::new(),
+            chat: Default::default(),
             voicemail: Default::default(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 14] = [
+const TOP_LEVEL_KEYS: [&str; 15] = [
     "data_dir",
     "sip",
     "http",
@@ -219,6 +221,7 @@ const TOP_LEVEL_KEYS: [&str; 14] = [
     "teams",
     "accounts",
     "voicemail",
+    "chat",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -296,6 +299,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "accounts" => {
                 if let Some(v) = read_whole_tables("accounts", value, errors) {
                     raw.accounts = v;
+                }
+            }
+            "chat" => {
+                if let Some(v) = read_table("chat", value, errors) {
+                    raw.chat = v;
                 }
             }
             _ => errors.push(KeyError::new(
@@ -452,7 +460,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

@@ -68,6 +68,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let auth = super::auth::auth(&raw.auth, &mut p);
     let teams = super::auth::teams(&raw.teams, &mut p);
     let accounts = super::auth::accounts(&raw, &mut p);
+    let chat = super::chat::chat(&raw.chat, &mut p);
     super::voicemail::check(&raw.voicemail, &mut p);
     if errors.len() != before {
         return None;
@@ -86,6 +87,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         auth: auth?,
         teams,
         accounts,
+        chat: chat?,
         voicemail: raw.voicemail,
     })
 }
@@ -537,6 +539,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         auth: super::auth::raw_auth(&config.auth),
         teams: super::auth::raw_teams(&config.teams),
         accounts: super::auth::raw_accounts(&config.accounts),
+        chat: super::chat::raw_chat(&config.chat),
         voicemail: config.voicemail.clone(),
         trunks: config
             .trunks

@@ -272,6 +272,51 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 7,
+        description: "web chats and their transcripts",
+        // `wrap_up` is the JSON array of the codes the agent chose.
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS chats (
+                id INTEGER PRIMARY KEY,
+                queue TEXT NOT NULL,
+                customer TEXT NOT NULL,
+                agent TEXT,
+                started_ms INTEGER NOT NULL,
+                ended_ms INTEGER,
+                wrap_up TEXT
+            )",
+            "CREATE TABLE IF NOT EXISTS chat_messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                chat INTEGER NOT NULL REFERENCES chats (id),
+                sender TEXT NOT NULL,
+                role TEXT NOT NULL,
+                body TEXT NOT NULL,
+                at_ms INTEGER NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS chat_messages_chat ON chat_messages (chat, id)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS chats (
+                id BIGINT PRIMARY KEY,
+                queue TEXT NOT NULL,
+                customer TEXT NOT NULL,
+                agent TEXT,
+                started_ms BIGINT NOT NULL,
+                ended_ms BIGINT,
+                wrap_up TEXT
+            )",
+            "CREATE TABLE IF NOT EXISTS chat_messages (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                chat BIGINT NOT NULL REFERENCES chats (id),
+                sender TEXT NOT NULL,
+                role TEXT NOT NULL,
+                body TEXT NOT NULL,
+                at_ms BIGINT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS chat_messages_chat ON chat_messages (chat, id)",
+        ],
+    },
+    Migration {
+        version: 8,
         description: "CDRs per leg pair, linked by session",
         sqlite: &[
             "ALTER TABLE cdrs ADD COLUMN session_id TEXT NOT NULL DEFAULT ''",

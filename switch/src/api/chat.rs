@@ -1,0 +1,179 @@
+//! The agent's side of web chats over REST: accept or decline an offered chat, write, end
+//! it, submit its wrap-up; and the stored transcript of an interaction. The chat service
+//! (`crate::chat`) owns the chats; these handlers only check who asks.
+
+use super::{ApiError, AppState};
+use crate::accounts::{Principal, Role};
+use crate::chat::ChatError;
+use acd::AgentId;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use dialer::http::{JsonBody, PathArgs};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// A refusal of the chat service as an API error.
+pub(super) fn chat_error(e: ChatError) -> ApiError {
+    let status = match &e {
+        ChatError::TooLong { .. }
+        | ChatError::EmptyMessage
+        | ChatError::ControlCharacters
+        | ChatError::CardNumber
+        | ChatError::BadName
+        | ChatError::UnknownDn(_)
+        | ChatError::UnknownCode(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ChatError::NotFound => StatusCode::NOT_FOUND,
+        ChatError::NotYours => StatusCode::FORBIDDEN,
+        ChatError::NotOffered | ChatError::NotActive | ChatError::NotEnded | ChatError::Acd(_) => {
+            StatusCode::CONFLICT
+        }
+        ChatError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let field = match &e {
+        ChatError::UnknownCode(_) => Some("codes"),
+        ChatError::TooLong { .. }
+        | ChatError::EmptyMessage
+        | ChatError::ControlCharacters
+        | ChatError::CardNumber => Some("text"),
+        _ => None,
+    };
+    let mut error = ApiError::new(status, e.code(), e.to_string());
+    error.field = field.map(String::from);
+    error
+}
+
+/// The caller's own agent: only the agent an offer or chat belongs to acts on it.
+fn own_agent(p: &Principal) -> Result<AgentId, ApiError> {
+    p.agent.as_deref().map(AgentId::new).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_an_agent",
+            "only an agent's own account acts on their chats",
+        )
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MessageBody {
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WrapUpBody {
+    codes: Vec<String>,
+}
+
+pub(super) async fn accept(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+) -> Result<Json<Value>, ApiError> {
+    let view = s
+        .chats
+        .accept(own_agent(&p)?, id)
+        .await
+        .map_err(chat_error)?;
+    Ok(Json(json!(view)))
+}
+
+pub(super) async fn decline(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+) -> Result<StatusCode, ApiError> {
+    s.chats
+        .decline(own_agent(&p)?, id)
+        .await
+        .map_err(chat_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn send(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+    JsonBody(b): JsonBody<MessageBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let m = s
+        .chats
+        .agent_says(own_agent(&p)?, id, b.text)
+        .await
+        .map_err(chat_error)?;
+    Ok((StatusCode::CREATED, Json(json!(m))))
+}
+
+pub(super) async fn end(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+) -> Result<StatusCode, ApiError> {
+    s.chats.end(own_agent(&p)?, id).await.map_err(chat_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn wrap_up(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+    JsonBody(b): JsonBody<WrapUpBody>,
+) -> Result<StatusCode, ApiError> {
+    s.chats
+        .wrap_up(own_agent(&p)?, id, b.codes)
+        .await
+        .map_err(chat_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/agents/{id}/chats`: the chats the agent works or has still to wrap up (the
+/// guard has checked the agent is the caller's or in their teams).
+pub(super) async fn of_agent(
+    State(s): State<AppState>,
+    PathArgs(id): PathArgs<String>,
+) -> Result<Json<Value>, ApiError> {
+    let agent = AgentId::new(id);
+    if !super::agents::known_agent(&s.distributor, agent.clone()).await {
+        return Err(ApiError::not_found("not_found", "no such agent"));
+    }
+    let views = s.chats.of_agent(agent).await.map_err(chat_error)?;
+    Ok(Json(json!(views)))
+}
+
+/// `GET /api/interactions/{id}/transcript`: an agent sees the chats they took, a
+/// supervisor those of their teams' queues, an administrator all.
+pub(super) async fn transcript(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+) -> Result<Json<Value>, ApiError> {
+    let not_found = || ApiError::not_found("not_found", "no such interaction with a transcript");
+    let chat = s
+        .store
+        .chat(id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(not_found)?;
+    let own = p.agent.is_some() && p.agent == chat.agent;
+    let team = p.has(Role::Supervisor) && s.accounts.scope(&p).queue(&chat.queue);
+    if !(p.is_admin() || own || team) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the interaction is not yours nor of your teams' queues",
+        ));
+    }
+    let messages = s.store.chat_messages(id).await.map_err(ApiError::store)?;
+    Ok(Json(json!({
+        "interaction": chat.id,
+        "channel": "chat",
+        "queue": chat.queue,
+        "customer": chat.customer,
+        "agent": chat.agent,
+        "started_ms": chat.started_ms,
+        "ended_ms": chat.ended_ms,
+        "wrap_up": chat.wrap_up,
+        "messages": messages,
+    })))
+}

@@ -1,0 +1,56 @@
+//! Why the chat service refused something. The API maps each to a status and a code.
+
+/// A refusal; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChatError {
+    #[error("a message is at most {max} characters; this one has {chars} (nothing was sent)")]
+    TooLong { chars: usize, max: usize },
+    #[error("the message is empty")]
+    EmptyMessage,
+    #[error("the message holds control characters")]
+    ControlCharacters,
+    #[error("the message holds a card number and was not sent (card numbers must not be written in a chat)")]
+    CardNumber,
+    #[error("the name must be 1-64 characters without control characters")]
+    BadName,
+    #[error("{0:?} is no ACD DN of this switch")]
+    UnknownDn(String),
+    #[error("no such chat")]
+    NotFound,
+    #[error("the chat is not yours")]
+    NotYours,
+    #[error("the chat is not offered to you")]
+    NotOffered,
+    #[error("the chat is not in progress")]
+    NotActive,
+    #[error("the chat has not ended")]
+    NotEnded,
+    #[error("unknown wrap-up code {0:?} for this queue")]
+    UnknownCode(String),
+    #[error("the ACD refused: {0}")]
+    Acd(String),
+    #[error("the chat service has stopped")]
+    Stopped,
+}
+
+impl ChatError {
+    /// A stable code for JSON error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChatError::TooLong { .. } => "message_too_long",
+            ChatError::EmptyMessage => "empty_message",
+            ChatError::ControlCharacters => "control_characters",
+            ChatError::CardNumber => "card_number",
+            ChatError::BadName => "bad_name",
+            ChatError::UnknownDn(_) => "unknown_dn",
+            ChatError::NotFound => "not_found",
+            ChatError::NotYours => "not_your_chat",
+            ChatError::NotOffered => "not_offered",
+            ChatError::NotActive => "not_active",
+            ChatError::NotEnded => "not_ended",
+            ChatError::UnknownCode(_) => "invalid",
+            ChatError::Acd(_) => "conflict",
+            ChatError::Stopped => "unavailable",
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `[chat]`: the web chat channel's rules (message length, card numbers) and the wrap-up
+//! codes each queue offers its agents.
+
+use super::validate::Problems;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What to do with a chat message that holds a card number (`chat.card_numbers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CardPolicy {
+    /// Replace the card's digits (but the last four) with `*`.
+    #[default]
+    Mask,
+    /// Refuse the whole message; nothing of it is stored or shown.
+    Drop,
+}
+
+/// `[chat]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatConfig {
+    pub card_numbers: CardPolicy,
+    /// Longest message in characters (refused beyond, never cut).
+    pub max_message_chars: usize,
+    /// Queue DN -> the wrap-up codes its agents choose from after an interaction.
+    pub wrap_up_codes: BTreeMap<String, Vec<String>>,
+}
+
+impl ChatConfig {
+    /// The codes of queue `dn` (none configured: an empty list).
+    pub fn codes_of(&self, dn: &str) -> &[String] {
+        self.wrap_up_codes.get(dn).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// `[chat]` as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawChat {
+    pub card_numbers: String,
+    pub max_message_chars: u64,
+    pub wrap_up_codes: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for RawChat {
+    fn default() -> Self {
+        RawChat {
+            card_numbers: "mask".into(),
+            max_message_chars: 1000,
+            wrap_up_codes: BTreeMap::new(),
+        }
+    }
+}
+
+pub(super) fn chat(raw: &RawChat, p: &mut Problems) -> Option<ChatConfig> {
+    let mut ok = true;
+    let mut bad = |p: &mut Problems, key: String, message: String| {
+        ok = false;
+        p.add(key, message);
+    };
+    let card_numbers = match raw.card_numbers.as_str() {
+        "mask" => CardPolicy::Mask,
+        "drop" => CardPolicy::Drop,
+        other => {
+            bad(
+                p,
+                "chat.card_numbers".into(),
+                format!("must be \"mask\" or \"drop\", not {other:?}"),
+            );
+            CardPolicy::Mask
+        }
+    };
+    if !(1..=100_000).contains(&raw.max_message_chars) {
+        bad(
+            p,
+            "chat.max_message_chars".into(),
+            "must be 1..=100000".into(),
+        );
+    }
+    for (dn, codes) in &raw.wrap_up_codes {
+        if let Err(e) = acd::check_dn(dn) {
+            bad(p, format!("chat.wrap_up_codes.{dn}"), e.into());
+        }
+        for (i, code) in codes.iter().enumerate() {
+            if code.is_empty() {
+                bad(
+                    p,
+                    format!("chat.wrap_up_codes.{dn}[{i}]"),
+                    "must not be empty".into(),
+                );
+            } else if let Err(e) = acd::check_name(code) {
+                bad(p, format!("chat.wrap_up_codes.{dn}[{i}]"), e.into());
+            }
+        }
+    }
+    ok.then(|| ChatConfig {
+        card_numbers,
+        max_message_chars: raw.max_message_chars as usize,
+        wrap_up_codes: raw.wrap_up_codes.clone(),
+    })
+}
+
+/// Back to the file's form (`--print-config`).
+pub(super) fn raw_chat(c: &ChatConfig) -> RawChat {
+    RawChat {
+        card_numbers: match c.card_numbers {
+            CardPolicy::Mask => "mask".into(),
+            CardPolicy::Drop => "drop".into(),
+        },
+        max_message_chars: c.max_message_chars as u64,
+        wrap_up_codes: c.wrap_up_codes.clone(),
+    }
+}
