@@ -292,11 +292,11 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
     {
         switch.fail("no supervise_joined event");
     }
-    let (_, relay_s) = leg_relay(&switch, 3, 2);
+    let (_, relay_s) = leg_relay(switch, 3, 2);
     sup.send_to(relay_s);
     std::thread::sleep(Duration::from_millis(400));
     let customer = listen(
-        &caller,
+        caller,
         Duration::from_millis(800),
         &[AGENT_HZ, CONSULTED_HZ],
     );
@@ -309,7 +309,7 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
         "the customer must not hear the supervisor: {customer:?}"
     );
     let heard = listen(
-        &agent,
+        agent,
         Duration::from_millis(800),
         &[CALLER_HZ, CONSULTED_HZ],
     );
@@ -317,7 +317,7 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
         heard.iter().all(|s| *s > 0.25),
         "the agent hears both: {heard:?}"
     );
-    let heard = listen(&sup, Duration::from_millis(800), &[CALLER_HZ, AGENT_HZ]);
+    let heard = listen(sup, Duration::from_millis(800), &[CALLER_HZ, AGENT_HZ]);
     assert!(
         heard.iter().all(|s| *s > 0.25),
         "the supervisor hears both: {heard:?}"
@@ -331,7 +331,7 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
     );
     std::thread::sleep(Duration::from_millis(300));
     let heard = listen(
-        &agent,
+        agent,
         Duration::from_millis(800),
         &[CALLER_HZ, CONSULTED_HZ],
     );
@@ -339,7 +339,7 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
         heard[0] > 0.5 && heard[1] < 0.05,
         "the agent hears {heard:?}"
     );
-    let heard = listen(&sup, Duration::from_millis(800), &[CALLER_HZ, AGENT_HZ]);
+    let heard = listen(sup, Duration::from_millis(800), &[CALLER_HZ, AGENT_HZ]);
     assert!(
         heard.iter().all(|s| *s > 0.25),
         "the supervisor hears both: {heard:?}"
