@@ -21,6 +21,9 @@ pub struct VoicemailConfig {
     pub silence_secs: u64,
     /// The feature code that opens the caller's own mailbox.
     pub code: String,
+    /// A transfer target of this prefix and a user (`*981002`) goes to that user's
+    /// mailbox.
+    pub transfer_prefix: String,
     /// Mailbox PINs (4-12 digits) by user; a user without one uses their own number
     /// (demo only: set real PINs).
     pub pins: BTreeMap<String, String>,
@@ -34,6 +37,7 @@ impl Default for VoicemailConfig {
             max_secs: 120,
             silence_secs: 5,
             code: "*97".to_string(),
+            transfer_prefix: "*98".to_string(),
             pins: BTreeMap::new(),
         }
     }
@@ -59,13 +63,13 @@ pub(super) fn check(v: &VoicemailConfig, p: &mut Problems) {
     if !(1..=60).contains(&v.silence_secs) {
         p.add("voicemail.silence_secs", "must be 1..=60");
     }
-    if v.code.is_empty()
-        || !v
-            .code
+    for (key, code) in [("code", &v.code), ("transfer_prefix", &v.transfer_prefix)] {
+        let dialable = code
             .chars()
-            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
-    {
-        p.add("voicemail.code", "must be digits, * and #");
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+        if code.is_empty() || !dialable {
+            p.add(format!("voicemail.{key}"), "must be digits, * and #");
+        }
     }
     for (user, pin) in &v.pins {
         if !(4..=12).contains(&pin.len()) || !pin.chars().all(|c| c.is_ascii_digit()) {

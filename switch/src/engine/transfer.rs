@@ -110,6 +110,13 @@ impl Cx {
         if replaces.is_none() && self.node.is_queue(target) {
             return self.requeue(now, s, referrer, target, notify);
         }
+        let mailbox = target
+            .strip_prefix(self.config.voicemail.transfer_prefix.as_str())
+            .filter(|user| !user.is_empty() && self.has_voicemail(user))
+            .map(str::to_string);
+        if let (None, Some(user)) = (replaces, mailbox) {
+            return self.to_mailbox(now, s, referrer, &user, notify);
+        }
         let bindings = match replaces {
             Some(_) => self.own_binding(target).into_iter().collect(),
             None => self.node.lookup(now, target),
@@ -274,6 +281,37 @@ impl Cx {
         self.arrive(s);
         tracing::info!(call = s.id, %queue, "transferred to a queue");
         self.call_changed(s, "requeued", Some(queue.to_string()));
+        Ok(())
+    }
+
+    /// A blind transfer to a user's voicemail: the agent's leg goes (wrap-up), the
+    /// customer hears the greeting and leaves a message.
+    fn to_mailbox(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        referrer: LegId,
+        user: &str,
+        notify: bool,
+    ) -> Result<(), ControlError> {
+        let Phase::Bridged { interaction, .. } = s.phase else {
+            return Err(ControlError::NotConnected);
+        };
+        if referrer == LegId(0) {
+            return Err(ControlError::Unsupported(
+                "a call the switch placed cannot be handed to a mailbox yet",
+            ));
+        }
+        if notify {
+            self.notify_refer(now, s, referrer, "200 OK", true);
+        }
+        self.send_bye(now, s, referrer);
+        s.leg_mut(referrer).state = LegState::Failed { code: 200 };
+        self.hand_over(interaction);
+        self.close_pair(now, s, true);
+        s.to_user = user.to_string();
+        s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
+        self.send_to_voicemail(now, s, user);
         Ok(())
     }
 

@@ -74,7 +74,9 @@ impl Cx {
     pub(super) fn send_to_voicemail(&mut self, now: Instant, s: &mut Session, mailbox: &str) {
         let pending: Vec<_> = s.pending_legs().collect();
         self.cancel_legs(now, s, &pending);
-        if !self.hold_caller(now, s) {
+        // A customer transferred to a mailbox was answered long ago.
+        let answered = s.legs[0].state == super::session::LegState::Confirmed;
+        if !answered && !self.hold_caller(now, s) {
             return;
         }
         let vm = Vm {
@@ -82,7 +84,11 @@ impl Cx {
             stage: VmStage::Greeting,
             step: 0,
         };
-        self.answer_locally(now, s, Phase::Voicemail(vm));
+        if answered {
+            s.phase = Phase::Voicemail(vm);
+        } else {
+            self.answer_locally(now, s, Phase::Voicemail(vm));
+        }
         tracing::info!(call = s.id, %mailbox, "to voicemail");
         let greeting = self.prompts.voicemail_greeting();
         self.say(now, s, greeting);

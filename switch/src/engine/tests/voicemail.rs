@@ -206,3 +206,31 @@ fn a_subscriber_gets_the_summary_at_once_and_on_every_change() {
     let _other = h.call_like(CAROL, "1003", "1003", "SUBSCRIBE", "Event: presence\r\n");
     h.resp_to(CAROL, 489, "SUBSCRIBE");
 }
+
+#[test]
+fn a_transfer_to_a_mailbox_leaves_a_message() {
+    let mut h = voicemail_harness();
+    let (mut a, _b) = connect(&mut h, "");
+    let now = h.now;
+    h.engine
+        .transfer(
+            now,
+            &a.call_id,
+            crate::engine::TransferTo {
+                target: "*981003".into(),
+            },
+        )
+        .unwrap();
+    h.input(Input::Tick);
+    h.req(BOB, "BYE");
+    h.assert_no_req(ALICE, "INVITE");
+    assert!(
+        h.take_media().iter().any(|m| m.starts_with("Play(1/A")),
+        "the greeting"
+    );
+    h.advance(greeting() + secs(3));
+    a.request(&mut h, "BYE", None, "");
+    let list = h.mailboxes.list("1003");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].duration_ms, 3000);
+}
