@@ -115,7 +115,7 @@ impl Cx {
             .filter(|user| !user.is_empty() && self.has_voicemail(user))
             .map(str::to_string);
         if let (None, Some(user)) = (replaces, mailbox) {
-            return self.to_mailbox(now, s, referrer, &user, notify);
+            return self.hand_to_mailbox(now, s, referrer, &user, notify);
         }
         let bindings = match replaces {
             Some(_) => self.own_binding(target).into_iter().collect(),
@@ -286,7 +286,7 @@ impl Cx {
 
     /// A blind transfer to a user's voicemail: the agent's leg goes (wrap-up), the
     /// customer hears the greeting and leaves a message.
-    fn to_mailbox(
+    fn hand_to_mailbox(
         &mut self,
         now: Instant,
         s: &mut Session,
