@@ -191,6 +191,9 @@ pub struct QueueConfig {
     /// The threshold of the service-level statistic ("answered within N seconds").
     #[serde(default = "default_service_level")]
     pub service_level_secs: u32,
+    /// The share of this queue's calls recorded, in percent (0: none, 100: all).
+    #[serde(default)]
+    pub record_percent: u8,
 }
 
 fn default_offer_timeout() -> u32 {
@@ -213,6 +216,7 @@ impl QueueConfig {
             max_size: None,
             required_skills: Skills::new(),
             service_level_secs: default_service_level(),
+            record_percent: 0,
         }
     }
 
@@ -223,6 +227,9 @@ impl QueueConfig {
         check_skills(&self.required_skills).map_err(at("required_skills"))?;
         if self.offer_timeout_secs == 0 {
             return Err(ConfigError::new("offer_timeout_secs", "must be at least 1"));
+        }
+        if self.record_percent > 100 {
+            return Err(ConfigError::new("record_percent", "must be 0..=100"));
         }
         if let Some(mw) = &self.max_wait {
             check_dn(mw.target.as_str()).map_err(at("max_wait.target"))?;

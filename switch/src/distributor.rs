@@ -414,11 +414,14 @@ impl Task {
                         .unwrap_or_default();
                     self.publish(json!({"type": "offer", "interaction": interaction.0, "agent": agent, "queue": queue, "channel": channel}));
                     self.record_interaction(interaction.0, &queue, "offered", Some(&agent), at_ms);
-                    let queue_name = self
+                    let (queue_name, record_percent) = self
                         .engine
                         .queue_config(&queue)
-                        .map(|q| q.name.clone())
+                        .map(|q| (q.name.clone(), q.record_percent))
                         .unwrap_or_default();
+                    // Drawn per offer; a RONA'd call may draw again, which keeps the share.
+                    let record = record_percent >= 100
+                        || (record_percent > 0 && rand::random::<u8>() % 100 < record_percent);
                     if channel == acd::Channel::Voice {
                         self.router.order(AcdOrder::Offer {
                             interaction: interaction.0,
@@ -426,6 +429,7 @@ impl Task {
                             extension,
                             queue,
                             queue_name,
+                            record,
                         });
                     }
                 }

@@ -14,6 +14,8 @@ pub enum AcdOrder {
         extension: String,
         queue: Dn,
         queue_name: String,
+        /// Record the call from the agent's answer (the queue's `record_percent`).
+        record: bool,
     },
     /// Stop ringing `agent`.
     CancelOffer { interaction: u64, agent: AgentId },

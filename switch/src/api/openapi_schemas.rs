@@ -197,6 +197,9 @@ fn queue_properties() -> Value {
         "required_skills": skills(),
         "service_level_secs": {"type": "integer", "minimum": 0, "maximum": u32_max,
             "default": 20},
+        "record_percent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0,
+            "description": "the share of the queue's calls recorded (stereo WAV, from the \
+                agent's answer)"},
     })
 }
 

@@ -78,6 +78,7 @@ impl Engine {
             cdr_seq: 0,
             pair_start: None,
             origin: None,
+            record_on_answer: false,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

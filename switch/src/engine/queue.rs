@@ -218,7 +218,11 @@ impl Cx {
                 extension,
                 queue,
                 queue_name,
-            } => self.offer(now, s, interaction, agent, extension, queue, queue_name),
+                record,
+            } => {
+                s.record_on_answer = record;
+                self.offer(now, s, interaction, agent, extension, queue, queue_name)
+            }
             AcdOrder::CancelOffer { agent, .. } => {
                 let legs: Vec<LegId> = s
                     .pending_legs()

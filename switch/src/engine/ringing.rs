@@ -229,6 +229,10 @@ impl Cx {
                 interaction: acd::InteractionId(interaction),
                 agent,
             }));
+            if s.record_on_answer && s.recording.is_none() {
+                // The queue records this share of its calls.
+                self.start_recording(now, s);
+            }
         }
         self.counters.calls_answered += 1;
     }

@@ -326,6 +326,8 @@ pub struct Session {
     pub pair_start: Option<(Instant, i64)>,
     /// The session id, kept once the first party's leg has been replaced (RFC 3891).
     pub origin: Option<String>,
+    /// The queue records this call once its agent answers.
+    pub record_on_answer: bool,
 }
 
 /// How a supervisor takes part in an agent's call.

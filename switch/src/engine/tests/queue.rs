@@ -53,6 +53,7 @@ fn offer(h: &mut Harness, interaction: u64, agent: &str) {
         extension: agent.to_string(),
         queue: Dn::new(QUEUE),
         queue_name: "Sales".into(),
+        record: false,
     }));
 }
 
@@ -337,4 +338,32 @@ fn overflow_to_another_queue() {
     // Still the engine's interaction: the new queue's offers reach it.
     offer(&mut h, interaction, "1002");
     h.req(BOB, "INVITE");
+}
+
+/// A queue that records its calls: the recording starts when the agent answers, on the
+/// caller's endpoint.
+#[test]
+fn a_recorded_queue_records_from_the_agents_answer() {
+    let mut h = Harness::new();
+    let (mut a, interaction) = queued_caller(&mut h);
+    h.input(Input::Acd(AcdOrder::Offer {
+        interaction,
+        agent: AgentId::new("1002"),
+        extension: "1002".into(),
+        queue: Dn::new(QUEUE),
+        queue_name: "Sales".into(),
+        record: true,
+    }));
+    let inv = h.req(BOB, "INVITE");
+    h.take_media();
+    h.reply(BOB, &inv, 200, "agent", Some(&sdp_at(BOB, BOB_RTP)));
+    h.req(BOB, "ACK");
+    assert!(h.take_media().contains(&"Record(1/A)".to_string()));
+    assert!(h.engine.calls()[0].recording.is_some());
+    a.request(&mut h, "BYE", None, "");
+    let row = h.take_output("the recording's index row", |o| match o {
+        Output::Recorded(r) => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(row.agent.as_deref(), Some("1002"));
 }

@@ -316,6 +316,7 @@ fn a_transfer_to_a_queue_requeues_the_customer() {
         extension: "1003".into(),
         queue: acd::Dn::new(QUEUE),
         queue_name: "Sales".into(),
+        record: false,
     }));
     let inv = h.req(CAROL, "INVITE");
     assert_relay_sdp(&inv.headers, &inv.body, PORT_B);
