@@ -640,16 +640,17 @@ fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
     // Listeners of the same sources (a conference's members) share one sum, each hearing
     // it less its own voice: O(members) per tick, not O(members²).
     let mut sum: Sum = [0; SAMPLES_PER_PACKET];
-    let mut summed: Option<Vec<Side>> = None;
+    // The listener whose sources `sum` holds (no copy of the source list per tick).
+    let mut summed: Option<usize> = None;
     for i in 0..sides.len() {
-        let Some(Hears::Mix { of, .. }) = sides[i].as_ref().map(|s| &s.hears) else {
+        let Some(of) = mix_sources(sides, i) else {
             continue;
         };
         let frame_of = |s: &Side| sides.get(s.index())?.as_ref()?.inbox.as_ref()?.frame();
-        if summed.as_ref() != Some(of) {
+        if summed.and_then(|j| mix_sources(sides, j)) != Some(of) {
             sum = [0; SAMPLES_PER_PACKET];
             add_into(of.iter().filter_map(frame_of), &mut sum);
-            summed = Some(of.clone());
+            summed = Some(i);
         }
         let me = Side(i as u8);
         let own = if of.contains(&me) {
@@ -737,6 +738,14 @@ fn digit_of(event: u8) -> Option<char> {
         10 => Some('*'),
         11 => Some('#'),
         12..=15 => Some(char::from(b'A' + event - 12)),
+        _ => None,
+    }
+}
+
+/// The endpoints side `i` hears the mix of, when it hears a mix.
+fn mix_sources(sides: &[Option<RelaySide>], i: usize) -> Option<&[Side]> {
+    match &sides.get(i)?.as_ref()?.hears {
+        Hears::Mix { of, .. } => Some(of.as_slice()),
         _ => None,
     }
 }

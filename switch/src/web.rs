@@ -56,6 +56,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))
         .route("/assets/common.css", page!(CSS, "assets/common.css"))
+        .route("/assets/transcript.js", page!(JS, "assets/transcript.js"))
 }
 
 #[cfg(test)]
@@ -87,6 +88,7 @@ mod tests {
             ("/chat/", HTML),
             ("/chat/chat.css", CSS),
             ("/assets/common.css", CSS),
+            ("/assets/transcript.js", JS),
         ] {
             let r = get_page(path).await;
             assert_eq!(r.status(), StatusCode::OK, "{path}");

@@ -7,29 +7,8 @@ let ended = false;
 // The text sent last: cleared from the box when the server echoes it (kept when refused).
 let pending = null;
 
-function timeOf(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-}
-
 function addEntry(m) {
-  const entry = document.createElement("div");
-  entry.className = `entry role-${m.role}` + (m.role === "customer" ? " mine" : "");
-  entry.dataset.sender = m.sender;
-  entry.dataset.time = new Date(m.at_ms).toISOString();
-  entry.dataset.role = m.role;
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const who = document.createElement("span");
-  who.className = "who";
-  who.textContent = m.sender;
-  const time = document.createElement("time");
-  time.dateTime = entry.dataset.time;
-  time.textContent = timeOf(m.at_ms);
-  meta.append(who, time);
-  const text = document.createElement("p");
-  text.className = "text";
-  text.textContent = m.text;
-  entry.append(meta, text);
+  const entry = transcriptEntry(m, m.role === "customer");
   const t = $("transcript");
   t.append(entry);
   t.scrollTop = t.scrollHeight;

@@ -63,10 +63,6 @@ function clock(ms) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${String(m).padStart(2, "0")}:${sec}`;
 }
 
-function timeOf(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-}
-
 // ---- login ----
 
 function showLogin(message) {
@@ -296,25 +292,8 @@ function addEntry(chat, m) {
   const key = `${m.at_ms}|${m.role}|${m.sender}|${m.text}`;
   if (chat.seen.has(key)) return;
   chat.seen.add(key);
-  const entry = document.createElement("div");
   const mine = m.role === "agent" && m.sender === chat.view.agent_name;
-  entry.className = `entry role-${m.role}` + (mine ? " mine" : "");
-  entry.dataset.sender = m.sender;
-  entry.dataset.time = new Date(m.at_ms).toISOString();
-  entry.dataset.role = m.role;
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const who = document.createElement("span");
-  who.className = "who";
-  who.textContent = m.sender;
-  const time = document.createElement("time");
-  time.dateTime = entry.dataset.time;
-  time.textContent = timeOf(m.at_ms);
-  meta.append(who, time);
-  const text = document.createElement("p");
-  text.className = "text";
-  text.textContent = m.text;
-  entry.append(meta, text);
+  const entry = transcriptEntry(m, mine);
   chat.transcript.append(entry);
   chat.transcript.scrollTop = chat.transcript.scrollHeight;
 }

@@ -278,27 +278,19 @@ impl Engine {
     }
 
     fn handle_message(&mut self, now: Instant, msg: Message, source: Target) {
-        // A request in one of this shard's dialogs is this shard's, whatever the locator
-        // remembers of its Call-ID (a spiral's two dialogs share one).
-        let ours = match &msg {
-            Message::Request(r) => to_tag(&r.headers).is_some_and(|tag| {
-                let call_id = r.headers.call_id().unwrap_or_default().to_string();
-                self.cx.dialogs.contains_key(&(call_id, tag))
-            }),
-            Message::Response(_) => false,
-        };
-        if ours {
-            return self.cx.layer.handle_message(now, msg, source);
-        }
         if let Some(shard) = self
             .cx
             .locator
             .owner(now, &msg, self.cx.shard, self.cx.shards)
         {
-            self.cx
-                .out
-                .push_back(Output::Forward { shard, msg, source });
-            return;
+            // A request in one of this shard's own dialogs stays here, whatever the
+            // locator remembers of its Call-ID (a spiral's two dialogs share one).
+            if !self.cx.owns_dialog(&msg) {
+                self.cx
+                    .out
+                    .push_back(Output::Forward { shard, msg, source });
+                return;
+            }
         }
         self.cx.layer.handle_message(now, msg, source);
     }
@@ -548,6 +540,17 @@ impl Engine {
 }
 
 impl Cx {
+    /// Whether `msg` is a request in one of this shard's dialogs.
+    fn owns_dialog(&self, msg: &Message) -> bool {
+        let Message::Request(r) = msg else {
+            return false;
+        };
+        to_tag(&r.headers).is_some_and(|tag| {
+            let call_id = r.headers.call_id().unwrap_or_default().to_string();
+            self.dialogs.contains_key(&(call_id, tag))
+        })
+    }
+
     fn add_capabilities(&self, resp: &mut Response) {
         resp.headers.push("Allow", ALLOW);
         resp.headers.push("Accept", "application/sdp");

@@ -49,13 +49,12 @@ fn dialog_of(s: &SubscriptionDialog) -> Dialog {
     }
 }
 
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl Cx {
+    /// The wall clock at `now`, unix seconds (subscriptions lapse by it).
+    fn unix_secs(&self, now: Instant) -> u64 {
+        u64::try_from(self.unix_ms(now) / 1000).unwrap_or(0)
+    }
+
     /// A SUBSCRIBE outside any call: a new subscription, or a refresh of one of ours.
     pub(super) fn subscribe(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
         let event = req
@@ -108,45 +107,39 @@ impl Cx {
         ok.headers
             .push("Contact", self.contact_header(source.transport));
         self.layer.respond(now, tx, ok);
-        let sub = Subscription {
-            mailbox: mailbox.clone(),
-            dialog: dialog.clone(),
-            expires_unix: if expires == 0 {
-                0
-            } else {
-                unix_secs() + expires
-            },
-        };
-        self.node.mailboxes().subscribe(sub);
         // The NOTIFY that every SUBSCRIBE gets (RFC 6665 §4.2.1.2).
-        let mut d = dialog_of(&dialog);
+        let mut dialog = dialog;
+        dialog.local_cseq += 1;
         let state = if expires == 0 {
             "terminated;reason=timeout".to_string()
         } else {
             format!("active;expires={expires}")
         };
-        self.send_summary(now, &mut d, &mailbox, &state);
-        if expires > 0 {
-            // The next NOTIFY takes the CSeq after this one.
-            self.node.mailboxes().subscribe(Subscription {
-                mailbox: mailbox.clone(),
-                dialog: SubscriptionDialog::from(&d),
-                expires_unix: unix_secs() + expires,
-            });
-        }
+        self.send_summary(now, &dialog, &mailbox, &state);
+        // Kept with the CSeq just used (expires 0: removed).
+        let lapses = if expires == 0 {
+            0
+        } else {
+            self.unix_secs(now) + expires
+        };
+        self.node.mailboxes().subscribe(Subscription {
+            mailbox: mailbox.clone(),
+            dialog,
+            expires_unix: lapses,
+        });
         tracing::info!(%mailbox, expires, "message-summary subscription");
     }
 
     /// Tell `mailbox`'s phones its summary: in each subscription's dialog, else unsolicited
     /// to each registered contact.
     pub(super) fn notify_mwi(&mut self, now: Instant, mailbox: &str) {
-        let dialogs = self.node.mailboxes().notify_dialogs(mailbox, unix_secs());
+        let dialogs = self
+            .node
+            .mailboxes()
+            .notify_dialogs(mailbox, self.unix_secs(now));
         if !dialogs.is_empty() {
-            for sd in dialogs {
-                let mut d = dialog_of(&sd);
-                // `notify_dialogs` took the CSeq already.
-                d.local_cseq -= 1;
-                self.send_summary(now, &mut d, mailbox, "active");
+            for d in dialogs {
+                self.send_summary(now, &d, mailbox, "active");
             }
             return;
         }
@@ -170,13 +163,12 @@ impl Cx {
             h.push("Event", EVENT);
             h.push("Subscription-State", "active");
             h.push("Content-Type", CONTENT_TYPE);
-            let mut req = Request {
+            let req = Request {
                 method: Method::Notify,
                 uri,
                 headers: h,
-                body: Vec::new(),
+                body: self.summary(mailbox).into_bytes(),
             };
-            req.body = self.summary(mailbox).into_bytes();
             let _ = self.send_request(now, req, binding.target);
         }
     }
@@ -187,9 +179,11 @@ impl Cx {
         summary_body(&account, new, saved)
     }
 
-    fn send_summary(&mut self, now: Instant, d: &mut Dialog, mailbox: &str, state: &str) {
+    /// A NOTIFY of the summary in the subscription's dialog, with its `local_cseq`.
+    fn send_summary(&mut self, now: Instant, sd: &SubscriptionDialog, mailbox: &str, state: &str) {
+        let d = dialog_of(sd);
         let via = self.via(d.target.transport);
-        let mut req = d.request(Method::Notify, &via);
+        let mut req = d.request_with_cseq(Method::Notify, d.local_cseq, &via);
         req.headers.push("Event", EVENT);
         req.headers.push("Subscription-State", state.to_string());
         req.headers

@@ -2,6 +2,7 @@
 //! socket ([`harness`]), one file per area.
 
 mod harness;
+mod peer;
 
 mod basic;
 mod consult;

@@ -255,22 +255,7 @@ impl Cx {
         queue: &str,
         notify: bool,
     ) -> Result<(), ControlError> {
-        let Phase::Bridged { interaction, .. } = s.phase else {
-            return Err(ControlError::NotConnected);
-        };
-        if referrer == LegId(0) {
-            return Err(ControlError::Unsupported(
-                "a call the switch placed cannot be handed to a queue yet",
-            ));
-        }
-        if notify {
-            self.notify_refer(now, s, referrer, "200 OK", true);
-        }
-        self.send_bye(now, s, referrer);
-        s.leg_mut(referrer).state = LegState::Failed { code: 200 };
-        self.hand_over(interaction);
-        self.close_pair(now, s, false);
-        s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
+        self.release_referrer(now, s, referrer, notify, false)?;
         let music = self.prompts.music();
         self.play(s, 0, music, Prompt::Music);
         s.to_user = queue.to_string();
@@ -294,12 +279,31 @@ impl Cx {
         user: &str,
         notify: bool,
     ) -> Result<(), ControlError> {
+        self.release_referrer(now, s, referrer, notify, true)?;
+        s.to_user = user.to_string();
+        self.send_to_voicemail(now, s, user);
+        Ok(())
+    }
+
+    /// The switch takes the customer from the agent (`referrer`) itself, to a queue or a
+    /// mailbox: the agent's phone hears the transfer succeed and gets BYE, its
+    /// interaction ends (wrap-up), the leg pair's CDR is written, the relay joins nobody.
+    /// `answered`: the next leg pair is under way at once (a mailbox), else when an
+    /// agent answers.
+    fn release_referrer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        referrer: LegId,
+        notify: bool,
+        answered: bool,
+    ) -> Result<(), ControlError> {
         let Phase::Bridged { interaction, .. } = s.phase else {
             return Err(ControlError::NotConnected);
         };
         if referrer == LegId(0) {
             return Err(ControlError::Unsupported(
-                "a call the switch placed cannot be handed to a mailbox yet",
+                "a call the switch placed cannot be handed to a queue or a mailbox yet",
             ));
         }
         if notify {
@@ -308,10 +312,8 @@ impl Cx {
         self.send_bye(now, s, referrer);
         s.leg_mut(referrer).state = LegState::Failed { code: 200 };
         self.hand_over(interaction);
-        self.close_pair(now, s, true);
-        s.to_user = user.to_string();
+        self.close_pair(now, s, answered);
         s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
-        self.send_to_voicemail(now, s, user);
         Ok(())
     }
 

@@ -220,8 +220,8 @@ impl Mailboxes {
         })
     }
 
-    /// The mailbox's live subscriptions, each with its next CSeq taken (for a NOTIFY);
-    /// lapsed ones are dropped.
+    /// The mailbox's live subscriptions, each with the CSeq of its next NOTIFY taken (in
+    /// `local_cseq`); lapsed ones are dropped.
     pub fn notify_dialogs(&self, mailbox: &str, now_unix: u64) -> Vec<SubscriptionDialog> {
         self.with(|i| {
             i.subscriptions.retain(|s| s.expires_unix > now_unix);
