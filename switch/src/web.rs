@@ -52,6 +52,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/desktop/", page!(HTML, "desktop/index.html"))
         .route("/desktop/desktop.js", page!(JS, "desktop/desktop.js"))
         .route("/desktop/desktop.css", page!(CSS, "desktop/desktop.css"))
+        .route("/desktop/chat.js", page!(JS, "desktop/chat.js"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))

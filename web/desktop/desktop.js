@@ -1,5 +1,13 @@
-// The agent desktop: login, state control, offers, chats and wrap-up, on the REST API and
-// the /api/events stream. Plain modern JS, no build step.
+// The agent desktop's core: login, state control, the event stream, offer pop-ups, the
+// list of my interactions and the wrap-up dialog, on the REST API and /api/events. Each
+// channel or tool (chat.js, ...) is its own file and plugs in through `desk`:
+//   desk.on(type, fn)          handle an /api/events message of that type
+//   desk.onBegin(fn) / desk.onEnd(fn) / desk.onTick(fn)
+//   desk.offerKinds[channel] = { title, icon, accept(offer), decline(offer) }
+//   desk.setItem(id, { channel, label, status }) / desk.removeItem(id)
+//   desk.show(node)            put a pane in the workspace
+//   desk.wrapUp({ key, label, codes, required, submit(codes) })
+// Plain modern JS, no build step.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -22,9 +30,32 @@ const desk = {
   stateSince: Date.now(),
   events: null,
   offer: null,
-  chats: new Map(),
+  items: new Map(),
   wrapQueue: [],
   wrapping: null,
+  handlers: new Map(),
+  begins: [],
+  ends: [],
+  ticks: [],
+  offerKinds: {},
+  on(type, fn) {
+    if (!this.handlers.has(type)) this.handlers.set(type, []);
+    this.handlers.get(type).push(fn);
+  },
+  onBegin(fn) { this.begins.push(fn); },
+  onEnd(fn) { this.ends.push(fn); },
+  onTick(fn) { this.ticks.push(fn); },
+  setItem(id, item) { this.items.set(id, item); renderList(); },
+  removeItem(id) { this.items.delete(id); renderList(); },
+  show(node) {
+    $("placeholder").hidden = true;
+    $("workspace").append(node);
+  },
+  hidden(node) {
+    node.remove();
+    $("placeholder").hidden = $("workspace").querySelectorAll(":scope > :not(#placeholder)").length > 0;
+  },
+  wrapUp(w) { this.wrapQueue.push(w); nextWrapUp(); },
 };
 
 class ApiError extends Error {
@@ -113,12 +144,8 @@ async function begin(account, csrf) {
   }
   setState(view.state, view.state_since_ms);
   connectEvents();
-  // After a reload: the chats still open or waiting for their wrap-up.
-  const open = await api("GET", `/api/agents/${encodeURIComponent(desk.agent)}/chats`).catch(() => []);
-  for (const chat of open) {
-    if (desk.chats.has(chat.interaction)) continue;
-    openChat(chat);
-    if (chat.ended) chatEnded({ interaction: chat.interaction, by: "earlier", wrap_up_codes: chat.wrap_up_codes });
+  for (const fn of desk.begins) {
+    try { await fn(); } catch (e) { console.error(e); }
   }
 }
 
@@ -165,7 +192,10 @@ async function logout() {
   if (events) events.close();
   desk.agent = null;
   desk.csrf = null;
-  for (const id of [...desk.chats.keys()]) removeChat(id);
+  for (const fn of desk.ends) fn();
+  desk.wrapQueue = [];
+  desk.wrapping = null;
+  $("wrapup").hidden = true;
   hideOffer();
   showLogin("You are logged out.");
 }
@@ -196,27 +226,24 @@ function onEvent(ev) {
     case "agent_state":
       if (ev.change && ev.change.agent === desk.agent) setState(ev.change.to, ev.change.at_ms);
       break;
-    case "chat_offer":
-      if (ev.agent === desk.agent) showOffer(ev);
-      break;
     case "offer_cancelled":
       if (desk.offer && desk.offer.interaction === ev.interaction) hideOffer();
       break;
-    case "chat_message": {
-      const chat = desk.chats.get(ev.interaction);
-      if (chat) addEntry(chat, ev.message);
-      break;
-    }
-    case "chat_ended":
-      if (ev.agent === desk.agent) chatEnded(ev);
-      break;
   }
+  for (const fn of desk.handlers.get(ev.type) || []) fn(ev);
 }
 
 // ---- offers ----
 
+// An offer of any channel: `ev.channel` names its entry in desk.offerKinds.
 function showOffer(ev) {
+  const kind = desk.offerKinds[ev.channel];
+  if (!kind) return;
   desk.offer = ev;
+  $("offer-title").textContent = kind.title;
+  $("offer-channel").setAttribute("aria-label", kind.label);
+  $("offer-channel").title = kind.label;
+  $("offer-channel").replaceChildren(icon(ev.channel));
   $("offer-customer").textContent = ev.customer;
   $("offer-queue").textContent = ev.queue_name ? `${ev.queue_name} (${ev.queue})` : ev.queue;
   $("offer-error").textContent = "";
@@ -234,9 +261,8 @@ async function accept() {
   const offer = desk.offer;
   if (!offer) return;
   try {
-    const view = await api("POST", `/api/chats/${offer.interaction}/accept`);
-    hideOffer();
-    openChat(view);
+    await desk.offerKinds[offer.channel].accept(offer);
+    if (desk.offer === offer) hideOffer();
   } catch (e) {
     $("offer-error").textContent = e.message;
   }
@@ -246,7 +272,7 @@ async function decline() {
   const offer = desk.offer;
   if (!offer) return;
   try {
-    await api("POST", `/api/chats/${offer.interaction}/decline`);
+    await desk.offerKinds[offer.channel].decline(offer);
   } catch (e) {
     $("offer-error").textContent = e.message;
     return;
@@ -254,96 +280,13 @@ async function decline() {
   hideOffer();
 }
 
-// ---- chats ----
-
-function openChat(view) {
-  const node = $("chat-template").content.firstElementChild.cloneNode(true);
-  node.dataset.interaction = view.interaction;
-  node.setAttribute("aria-label", `Chat with ${view.customer}`);
-  node.querySelector(".chat-customer").textContent = view.customer;
-  node.querySelector(".chat-sub").textContent = `${view.queue_name || view.queue} · chat #${view.interaction}`;
-  node.querySelector(".chat-notice").textContent = `You are chatting with ${view.customer}.`;
-  const chat = {
-    id: view.interaction,
-    view,
-    node,
-    transcript: node.querySelector(".transcript"),
-    box: node.querySelector("textarea"),
-    error: node.querySelector(".composer-error"),
-    ended: false,
-    seen: new Set(),
-  };
-  desk.chats.set(chat.id, chat);
-  for (const m of view.messages) addEntry(chat, m);
-  node.querySelector(".composer").addEventListener("submit", (e) => { e.preventDefault(); send(chat); });
-  chat.box.addEventListener("input", () => { chat.error.textContent = ""; });
-  chat.box.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(chat); }
-  });
-  node.querySelector(".chat-end").addEventListener("click", () => endChat(chat));
-  $("placeholder").hidden = true;
-  $("workspace").append(node);
-  chat.box.focus();
-  renderList();
-}
-
-function addEntry(chat, m) {
-  // The same line may come in the accept's answer and on the event stream.
-  const key = `${m.at_ms}|${m.role}|${m.sender}|${m.text}`;
-  if (chat.seen.has(key)) return;
-  chat.seen.add(key);
-  const mine = m.role === "agent" && m.sender === chat.view.agent_name;
-  const entry = transcriptEntry(m, mine);
-  chat.transcript.append(entry);
-  chat.transcript.scrollTop = chat.transcript.scrollHeight;
-}
-
-async function send(chat) {
-  const text = chat.box.value;
-  if (!text.trim() || chat.ended) return;
-  chat.error.textContent = "";
-  try {
-    const m = await api("POST", `/api/chats/${chat.id}/messages`, { text });
-    addEntry(chat, m);
-    chat.box.value = "";
-  } catch (e) {
-    chat.error.textContent = e.message;
-  }
-}
-
-async function endChat(chat) {
-  if (chat.ended) return;
-  try {
-    await api("POST", `/api/chats/${chat.id}/end`);
-  } catch (e) {
-    chat.error.textContent = e.message;
-  }
-}
-
-function chatEnded(ev) {
-  const chat = desk.chats.get(ev.interaction);
-  if (chat) {
-    chat.ended = true;
-    chat.node.classList.add("ended");
-    const notice = chat.node.querySelector(".chat-notice");
-    notice.textContent = {
-      customer: "The customer left: the chat has ended.",
-      agent: "You ended the chat.",
-    }[ev.by] || "The chat has ended.";
-    notice.classList.add("ended");
-    chat.box.disabled = true;
-    chat.node.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-  }
-  desk.wrapQueue.push({ interaction: ev.interaction, codes: ev.wrap_up_codes || [], customer: chat ? chat.view.customer : "" });
-  renderList();
-  nextWrapUp();
-}
+// ---- wrap-up ----
 
 function nextWrapUp() {
   if (desk.wrapping || desk.wrapQueue.length === 0) return;
   const w = desk.wrapQueue.shift();
   desk.wrapping = w;
-  $("wrapup-sub").textContent = w.customer ? `Chat with ${w.customer} · #${w.interaction}` : `Interaction #${w.interaction}`;
+  $("wrapup-sub").textContent = w.label;
   const box = $("wrapup-codes");
   box.querySelectorAll("label").forEach((l) => l.remove());
   for (const code of w.codes) {
@@ -369,41 +312,41 @@ async function submitWrapUp(ev) {
     return;
   }
   try {
-    await api("POST", `/api/chats/${w.interaction}/wrap-up`, { codes });
+    await w.submit(codes);
   } catch (e) {
     $("wrapup-error").textContent = e.message;
     return;
   }
   desk.wrapping = null;
   $("wrapup").hidden = true;
-  removeChat(w.interaction);
   nextWrapUp();
 }
 
-function removeChat(id) {
-  const chat = desk.chats.get(id);
-  if (chat) chat.node.remove();
-  desk.chats.delete(id);
-  $("placeholder").hidden = desk.chats.size > 0;
-  renderList();
+// ---- my interactions ----
+
+// The channel's icon: a copy of the page's <template id="icon-CHANNEL">.
+function icon(channel) {
+  const t = $(`icon-${channel}`) || $("icon-chat");
+  return t.content.firstElementChild.cloneNode(true);
 }
 
 function renderList() {
   const list = $("interaction-list");
   list.replaceChildren();
-  for (const chat of desk.chats.values()) {
+  for (const [id, item] of desk.items) {
     const li = document.createElement("li");
-    const icon = document.createElement("span");
-    icon.className = "list-icon";
-    icon.setAttribute("role", "img");
-    icon.setAttribute("aria-label", "Chat");
-    icon.append($("offer-channel").querySelector("svg").cloneNode(true));
+    li.dataset.item = id;
+    const mark = document.createElement("span");
+    mark.className = "list-icon";
+    mark.setAttribute("role", "img");
+    mark.setAttribute("aria-label", item.channelLabel || item.channel);
+    mark.append(icon(item.channel));
     const name = document.createElement("span");
-    name.textContent = chat.view.customer;
+    name.textContent = item.label;
     const st = document.createElement("span");
     st.className = "state";
-    st.textContent = chat.ended ? "Wrap-up" : "Active";
-    li.append(icon, name, st);
+    st.textContent = item.status;
+    li.append(mark, name, st);
     list.append(li);
   }
 }
@@ -413,6 +356,7 @@ function renderList() {
 function tick() {
   $("state-time").textContent = clock(Date.now() - desk.stateSince);
   if (desk.offer) $("offer-wait").textContent = clock(Date.now() - desk.offer.arrived_ms);
+  for (const fn of desk.ticks) fn();
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
