@@ -194,6 +194,22 @@ pub struct QueueConfig {
     /// The share of this queue's calls recorded, in percent (0: none, 100: all).
     #[serde(default)]
     pub record_percent: u8,
+    /// Where an interaction transferred into this queue waits: by its first arrival in
+    /// the contact centre, or as if it had just arrived.
+    #[serde(default)]
+    pub transfer_arrival: TransferArrival,
+}
+
+/// The place in the queue of an interaction that arrives by transfer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferArrival {
+    /// Its first arrival: it goes ahead of those that came after it, and its wait counts
+    /// from then.
+    #[default]
+    Original,
+    /// The transfer: behind everyone already waiting.
+    Transfer,
 }
 
 fn default_offer_timeout() -> u32 {
@@ -217,6 +233,7 @@ impl QueueConfig {
             required_skills: Skills::new(),
             service_level_secs: default_service_level(),
             record_percent: 0,
+            transfer_arrival: TransferArrival::default(),
         }
     }
 

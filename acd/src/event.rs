@@ -78,6 +78,12 @@ pub struct Arrival {
     /// Skills needed on top of the queue's own requirements.
     #[serde(default)]
     pub skills: Skills,
+    /// How long it already waited in the contact centre before this arrival (one
+    /// transferred from another queue or agent); the queue's
+    /// [`TransferArrival`](crate::config::TransferArrival) says whether it keeps its
+    /// place by that first arrival.
+    #[serde(default)]
+    pub waited_ms: u64,
 }
 
 impl Arrival {
@@ -89,6 +95,7 @@ impl Arrival {
             priority: 0,
             caller: CallerInfo::default(),
             skills: Skills::new(),
+            waited_ms: 0,
         }
     }
 }

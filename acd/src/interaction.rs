@@ -26,7 +26,10 @@ pub(crate) struct Interaction {
     pub caller: CallerInfo,
     /// Requirements on top of the queue's.
     pub skills: SkillSet,
+    /// Its arrival (for one transferred in, maybe its first arrival before the transfer).
     pub arrived: Instant,
+    /// `arrived` in nanoseconds since the engine's epoch: its place in the queue.
+    pub order: u64,
     /// Arrival order, engine-wide; also the generation its max-wait timer names.
     pub seq: u64,
     /// Offer round, matched by its offer timer.
@@ -39,6 +42,11 @@ pub(crate) struct Interaction {
 
 impl Interaction {
     pub fn wait_key(&self) -> WaitKey {
-        (self.channel, Reverse(self.priority), self.seq, self.id)
+        (
+            self.channel,
+            Reverse(self.priority),
+            (self.order, self.seq),
+            self.id,
+        )
     }
 }

@@ -69,7 +69,9 @@ mod stats;
 mod timer;
 
 pub use action::{Action, CancelReason};
-pub use config::{AgentConfig, Capacity, MaxWait, QueueConfig, Skills, Strategy, WrapUp};
+pub use config::{
+    AgentConfig, Capacity, MaxWait, QueueConfig, Skills, Strategy, TransferArrival, WrapUp,
+};
 pub use engine::{AgentView, Engine, InteractionStatus, InteractionView};
 pub use error::{AcdError, ConfigError};
 pub use event::{Arrival, CallerInfo, Event, ExternalWork};

@@ -33,7 +33,9 @@ impl QueueIx {
 /// keep the set's entries at 24 bytes.
 pub(crate) type SortKey = (u64, u64);
 pub(crate) type AvailKey = (Channel, u8, SortKey, AgentIx);
-pub(crate) type WaitKey = (Channel, Reverse<u32>, u64, InteractionId);
+/// Channel, priority, then (arrival in nanoseconds since the engine's epoch, arrival
+/// sequence), then the id.
+pub(crate) type WaitKey = (Channel, Reverse<u32>, (u64, u64), InteractionId);
 
 pub(crate) struct Queue {
     pub config: QueueConfig,
@@ -109,5 +111,6 @@ pub(crate) fn avail_keys(
 
 /// Every waiting entry of channel `c`.
 pub(crate) fn wait_range(c: Channel) -> RangeInclusive<WaitKey> {
-    (c, Reverse(u32::MAX), 0, InteractionId(0))..=(c, Reverse(0), u64::MAX, InteractionId(u64::MAX))
+    (c, Reverse(u32::MAX), (0, 0), InteractionId(0))
+        ..=(c, Reverse(0), (u64::MAX, u64::MAX), InteractionId(u64::MAX))
 }

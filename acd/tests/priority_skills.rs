@@ -137,3 +137,43 @@ fn unknown_required_skill_waits_rather_than_failing() {
     assert!(offers(&h.drain()).is_empty());
     assert_eq!(h.acd.position(InteractionId(1)), Some(1));
 }
+
+/// A transferred interaction (`waited_ms`) keeps its place by its first arrival where the
+/// queue says so, and waits behind everyone where it does not.
+#[test]
+fn a_transferred_interaction_waits_by_its_first_arrival_or_its_transfer() {
+    for (mode, expected) in [
+        (acd::TransferArrival::Original, [1, 3, 2]),
+        (acd::TransferArrival::Transfer, [1, 2, 3]),
+    ] {
+        let mut h = Harness::new();
+        h.queue("8000", |q| q.transfer_arrival = mode);
+        h.agent("a", &["8000"], |_| {});
+        h.advance(100.0);
+        h.arrive(1, "8000");
+        h.advance(10.0);
+        h.arrive(2, "8000");
+        h.advance(10.0);
+        // Waited 15 s elsewhere: it first arrived 5 s after 1, 5 s before 2.
+        h.arrive_with(3, "8000", |a| a.waited_ms = 15_000);
+        let arrived = h
+            .acd
+            .interaction_view(InteractionId(3))
+            .map(|v| v.arrived_ms);
+        let first = match mode {
+            acd::TransferArrival::Original => h.elapsed_ms() - 15_000,
+            acd::TransferArrival::Transfer => h.elapsed_ms(),
+        };
+        assert_eq!(arrived, Some(common::WALL0 + first), "{mode:?}");
+        h.drain();
+        h.login("a");
+        let mut served = Vec::new();
+        for _ in 0..3 {
+            let (id, agent) = offers(&h.drain())[0].clone();
+            served.push(id);
+            h.accept(id, &agent);
+            h.end(id);
+        }
+        assert_eq!(served, expected, "{mode:?}");
+    }
+}

@@ -50,6 +50,11 @@ struct Call {
 /// A caller talking to agent 2000, with a third phone at 3000 (its SIPp answers and waits
 /// for BYE): each party's tone peer sends to the relay once the call is answered.
 fn three_parties(caller_pause_ms: u64) -> Option<Call> {
+    three_parties_with(caller_pause_ms, "")
+}
+
+/// [`three_parties`] with more of the switch's configuration.
+fn three_parties_with(caller_pause_ms: u64, extra: &str) -> Option<Call> {
     if !require("sipp") {
         return None;
     }
@@ -58,6 +63,7 @@ fn three_parties(caller_pause_ms: u64) -> Option<Call> {
         .trusted(&["127.0.0.1/32"])
         .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
         .static_user("3000", &format!("sip:3000@127.0.0.1:{third_port}"))
+        .extra(extra)
         .start();
     let events = switch.events("/api/events");
     let (caller, agent, consulted) = (
@@ -207,6 +213,101 @@ fn consult_then_attended_transfer() {
         .events
         .wait_for(Duration::from_secs(2), |e| e["change"] == "transferred")
         .is_some());
+    for sipp in c.sipps {
+        sipp.wait().assert_success(&c.switch);
+    }
+    c.switch.assert_idle();
+}
+
+/// The agent consults a queue: the switch calls the queue itself, the queue's Ready agent
+/// (3000) is offered that call and answers, the agent and 3000 talk while the customer
+/// hears music; complete-transfer leaves the customer talking to 3000 (through both of
+/// the switch's relays), and every leg ends when the customer hangs up.
+#[test]
+fn consult_a_queue_then_complete_the_transfer() {
+    let queue = r#"
+[[queues]]
+dn = "8001"
+name = "Support"
+[[agents]]
+id = "3000"
+extension = "3000"
+queues = ["8001"]
+"#;
+    let Some(c) = three_parties_with(9000, queue) else {
+        return;
+    };
+    let (switch, id, events) = (&c.switch, &c.id, &c.events);
+    let v = switch.post_json("/api/agents/3000/login", Some(r#"{"state":"ready"}"#));
+    assert_eq!(v["agent"]["state"]["state"], "ready", "{v}");
+    switch.request_json(
+        "POST",
+        &format!("/api/calls/{id}/consult"),
+        Some(r#"{"target":"8001"}"#),
+        202,
+    );
+    // The consultation is a call of its own into the queue, from the agent's extension,
+    // offered to 3000, who answers.
+    let mut consultation = Value::Null;
+    switch.wait_for(
+        "3000 answering the queue's call",
+        Duration::from_secs(8),
+        || {
+            consultation = switch
+                .calls()
+                .into_iter()
+                .find(|call| call["id"] != id.as_str())
+                .unwrap_or_default();
+            consultation["state"] == "answered"
+                && consultation["legs"][1]["rtp_port"].as_u64().is_some()
+        },
+    );
+    assert_eq!(consultation["to"], "sip:8001@127.0.0.1", "{consultation}");
+    assert!(
+        consultation["from"]
+            .as_str()
+            .is_some_and(|f| f.contains("2000")),
+        "{consultation}"
+    );
+    let port = consultation["legs"][1]["rtp_port"].as_u64().unwrap_or(0) as u16;
+    c.consulted
+        .send_to(SocketAddr::from(([127, 0, 0, 1], port)));
+    assert!(events
+        .wait_for(Duration::from_secs(2), |e| e["change"]
+            == "consult_answered")
+        .is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    let agent = listen(
+        &c.agent,
+        Duration::from_millis(800),
+        &[CONSULTED_HZ, CALLER_HZ],
+    );
+    assert!(
+        agent[0] > 0.5 && agent[1] < 0.05,
+        "the agent hears {agent:?}"
+    );
+    let caller = listen(
+        &c.caller,
+        Duration::from_millis(600),
+        &[AGENT_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        caller.iter().all(|s| *s < 0.05),
+        "the customer hears {caller:?}"
+    );
+
+    switch.request_json(
+        "POST",
+        &format!("/api/calls/{id}/complete-transfer"),
+        None,
+        200,
+    );
+    c.agent.stop_sending();
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = listen(&c.caller, Duration::from_millis(800), &[CONSULTED_HZ]);
+    assert!(caller[0] > 0.5, "the customer hears 3000: {caller:?}");
+    let consulted = listen(&c.consulted, Duration::from_millis(800), &[CALLER_HZ]);
+    assert!(consulted[0] > 0.5, "3000 hears the customer: {consulted:?}");
     for sipp in c.sipps {
         sipp.wait().assert_success(&c.switch);
     }

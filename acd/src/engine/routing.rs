@@ -15,7 +15,7 @@
 use super::Engine;
 use crate::action::Action;
 use crate::agent::AgentIx;
-use crate::config::Strategy;
+use crate::config::{Strategy, TransferArrival};
 use crate::error::AcdError;
 use crate::event::Arrival;
 use crate::id::{Channel, InteractionId};
@@ -256,6 +256,14 @@ impl Engine {
         let q = self.queue_ix(&arrival.queue)?;
         let skills = self.skills.set(&arrival.skills);
         let choice = self.choose(q, arrival.channel, &skills);
+        let arrived = match self.queue(q).config.transfer_arrival {
+            TransferArrival::Original => now
+                .checked_sub(Duration::from_millis(arrival.waited_ms))
+                .unwrap_or(now)
+                .max(self.epoch),
+            TransferArrival::Transfer => now,
+        };
+        let order = self.nanos(arrived);
         let queue = self.queue_mut(q);
         let full = queue
             .config
@@ -285,7 +293,8 @@ impl Engine {
             priority: arrival.priority,
             caller: arrival.caller,
             skills,
-            arrived: now,
+            arrived,
+            order,
             seq,
             round: 0,
             max_wait,

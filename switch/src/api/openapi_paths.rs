@@ -256,9 +256,10 @@ fn calls() -> Value {
                 "422": {"description": "a bad target, or no reachable phone of it (field target)"},
             }))}},
         "/api/calls/{id}/consult": {"post": {"tags": ["calls"],
-            "summary": "The agent consults a user or a number; the customer hears music",
+            "summary": "The agent consults a user, a queue or a number; the customer hears music",
             "description": "A new leg rings the target from an endpoint of its own while the \
-                agent hears ringback; its answer (change consult_answered) or failure \
+                agent hears ringback (a queue: the agent waits in it like a caller until one \
+                of its agents answers); its answer (change consult_answered) or failure \
                 (consult_failed, the status in detail; the agent has the customer back) follows \
                 on /api/events. Then alternate, end-consult, complete-transfer or \
                 complete-conference.",

@@ -200,6 +200,10 @@ fn queue_properties() -> Value {
         "record_percent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0,
             "description": "the share of the queue's calls recorded (stereo WAV, from the \
                 agent's answer)"},
+        "transfer_arrival": {"type": "string", "enum": ["original", "transfer"],
+            "default": "original",
+            "description": "where an interaction transferred into the queue waits: by its \
+                first arrival (original) or behind everyone already waiting (transfer)"},
     })
 }
 

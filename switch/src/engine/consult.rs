@@ -91,7 +91,9 @@ impl Cx {
         Ok(())
     }
 
-    /// Where `target` rings: a user's phones or a trunk number (one binding is rung).
+    /// Where `target` rings: a user's phones or a trunk number (one binding is rung), or
+    /// a queue: the switch itself, where the call waits in the queue (music,
+    /// announcements) like any caller until the ACD gives it an agent.
     pub(super) fn resolve(
         &self,
         now: Instant,
@@ -102,8 +104,11 @@ impl Cx {
                 .into_iter()
                 .next()
                 .ok_or_else(|| ControlError::NoTarget(target.to_string())),
+            Ok(Route::Queue) => self
+                .own_binding(target)
+                .ok_or_else(|| ControlError::NoTarget(target.to_string())),
             Ok(_) => Err(ControlError::Unsupported(
-                "only a user or an external number can be consulted or added for now",
+                "only a user, a queue or an external number can be consulted or added",
             )),
             Err(_) => Err(ControlError::NoTarget(target.to_string())),
         }

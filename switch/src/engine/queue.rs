@@ -53,12 +53,13 @@ impl Cx {
         if !self.hold_caller(now, s) {
             return;
         }
-        self.arrive(s);
+        self.arrive(s, 0);
     }
 
     /// The first party arrives in the queue `s.to_user` as a new interaction, with its
-    /// caller data.
-    pub(super) fn arrive(&mut self, s: &mut Session) {
+    /// caller data; `waited_ms`: how long it has been in the contact centre already (a
+    /// transfer), for the queue's `transfer_arrival`.
+    pub(super) fn arrive(&mut self, s: &mut Session, waited_ms: u64) {
         let interaction = self.new_interaction();
         self.interactions.insert(interaction, s.id);
         s.phase = Phase::Entering { interaction };
@@ -72,6 +73,7 @@ impl Cx {
                 name: s.from_display.clone(),
             },
             skills: acd::Skills::new(),
+            waited_ms,
         };
         self.emit(Output::Acd(acd::Event::InteractionArrived(arrival)));
     }

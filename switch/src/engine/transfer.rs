@@ -263,7 +263,8 @@ impl Cx {
             early: false,
             early_media: false,
         };
-        self.arrive(s);
+        let waited = now.saturating_duration_since(s.started).as_millis();
+        self.arrive(s, u64::try_from(waited).unwrap_or(u64::MAX));
         tracing::info!(call = s.id, %queue, "transferred to a queue");
         self.call_changed(s, "requeued", Some(queue.to_string()));
         Ok(())
@@ -319,7 +320,7 @@ impl Cx {
 
     /// Where the switch reaches itself: `sip:USER@` its UDP address (an attended
     /// transfer's INVITE with Replaces).
-    fn own_binding(&self, user: &str) -> Option<crate::registrar::Binding> {
+    pub(super) fn own_binding(&self, user: &str) -> Option<crate::registrar::Binding> {
         let addr = *self
             .locals
             .get(&sip::transaction::TransportKind::Udp)

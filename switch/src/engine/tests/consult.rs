@@ -342,3 +342,84 @@ fn a_party_is_added_to_a_conference_by_dn() {
     h.req(BOB2, "BYE");
     assert_eq!(h.engine.calls()[0].legs.len(), 3);
 }
+
+/// Bob consults a queue: the switch calls itself at the queue's DN, and that call waits
+/// in the queue as an interaction from Bob, hearing what any caller there hears, until
+/// the ACD gives it an agent, who then talks to Bob.
+#[test]
+fn consulting_a_queue_calls_the_queue_through_the_switch() {
+    use crate::engine::Input;
+    use crate::orders::AcdOrder;
+    let mut h = Harness::new();
+    let (a, _b) = connect(&mut h, "");
+    h.acd_events();
+    consult(&mut h, &a.call_id, QUEUE).unwrap();
+    let own = h.req(SWITCH, "INVITE");
+    assert_eq!(own.uri.user_unescaped().as_deref(), Some(QUEUE));
+    assert!(
+        own.headers.from().unwrap().uri.to_string().contains("1002"),
+        "from the agent"
+    );
+    assert!(
+        own.headers.get("Proxy-Authorization").is_none(),
+        "its own call needs no credentials"
+    );
+    h.send(SWITCH, own.to_bytes());
+    spiral(&mut h);
+    let events = h.acd_events();
+    let [acd::Event::InteractionArrived(arrival)] = events.as_slice() else {
+        panic!("expected the consultation to arrive in the queue: {events:?}");
+    };
+    assert_eq!(arrival.queue.as_str(), QUEUE);
+    assert_eq!(arrival.caller.number, "1002");
+    let interaction = arrival.id.0;
+    h.input(Input::Acd(AcdOrder::Queued {
+        interaction,
+        position: 1,
+        expected_wait_secs: None,
+    }));
+    spiral(&mut h);
+    assert_eq!(changes(&mut h), ["consult_started", "consult_answered"]);
+    assert_eq!(h.engine.calls().len(), 2, "the call and its consultation");
+    // An agent of the queue answers the consultation.
+    h.input(Input::Acd(AcdOrder::Offer {
+        interaction,
+        agent: acd::AgentId::new("1003"),
+        extension: "1003".into(),
+        queue: acd::Dn::new(QUEUE),
+        queue_name: "Sales".into(),
+        record: false,
+    }));
+    let inv = h.req(CAROL, "INVITE");
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    spiral(&mut h);
+    // Bob completes the transfer: Alice's call is handed to the queue's agent.
+    step(&mut h, &a.call_id, ConsultStep::CompleteTransfer).unwrap();
+    h.req(BOB, "BYE");
+    assert_eq!(changes(&mut h), ["transferred"]);
+}
+
+/// Something from the switch's own address that is not a call to a queue is
+/// authenticated like anything else.
+#[test]
+fn the_switch_own_address_is_not_trusted_for_other_calls() {
+    let mut opts = Opts::default();
+    opts.config.sip.trusted.clear();
+    let mut h = Harness::with(opts);
+    let inv = format!(
+        "INVITE sip:1003@{DOMAIN} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {SWITCH};branch=z9hG4bKspoof\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:1002@{DOMAIN}>;tag=x\r\n\
+         To: <sip:1003@{DOMAIN}>\r\n\
+         Call-ID: spoof\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:1002@{SWITCH}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    h.send(SWITCH, inv);
+    let r = h.resp(SWITCH, 407);
+    assert_eq!(r.code, 407);
+    h.assert_no_req(CAROL, "INVITE");
+}

@@ -581,3 +581,22 @@ impl Harness {
         result
     }
 }
+
+/// What the switch sent itself (an attended transfer's INVITE with Replaces, the answers
+/// and requests of that dialog), fed back in as if from the network, until nothing is left.
+pub fn spiral(h: &mut Harness) {
+    for _ in 0..20 {
+        let msgs = h.drain(SWITCH);
+        if msgs.is_empty() {
+            return;
+        }
+        for m in msgs {
+            let bytes = match m {
+                sip::Message::Request(r) => r.to_bytes(),
+                sip::Message::Response(r) => r.to_bytes(),
+            };
+            h.send(SWITCH, bytes);
+        }
+    }
+    panic!("the switch keeps talking to itself");
+}

@@ -166,25 +166,6 @@ fn a_rest_transfer_rings_the_target_without_notifies() {
     assert_eq!(err, crate::engine::ControlError::NoTarget("7777".into()));
 }
 
-/// What the switch sent itself (an attended transfer's INVITE with Replaces, the answers
-/// and requests of that dialog), fed back in as if from the network, until nothing is left.
-fn spiral(h: &mut Harness) {
-    for _ in 0..20 {
-        let msgs = h.drain(SWITCH);
-        if msgs.is_empty() {
-            return;
-        }
-        for m in msgs {
-            let bytes = match m {
-                sip::Message::Request(r) => r.to_bytes(),
-                sip::Message::Response(r) => r.to_bytes(),
-            };
-            h.send(SWITCH, bytes);
-        }
-    }
-    panic!("the switch keeps talking to itself");
-}
-
 /// Bob (the agent) has Alice (the customer) and has called Carol himself; his phone
 /// transfers Alice to Carol (REFER with Replaces naming his call to Carol): the switch
 /// hands Carol's leg to Alice's call and releases both of Bob's calls.
@@ -284,6 +265,7 @@ fn a_transfer_to_a_queue_requeues_the_customer() {
     use crate::orders::AcdOrder;
     let mut h = Harness::new();
     let (mut a, _b) = connect(&mut h, "");
+    h.advance(secs(7));
     let now = h.now;
     h.engine
         .transfer(
@@ -302,6 +284,12 @@ fn a_transfer_to_a_queue_requeues_the_customer() {
     };
     assert_eq!(arrival.queue.as_str(), QUEUE);
     assert_eq!(arrival.caller.number, "1001");
+    // How long the customer has been with us: the queue decides whether that counts.
+    assert!(
+        (7_000..8_000).contains(&arrival.waited_ms),
+        "{}",
+        arrival.waited_ms
+    );
     let interaction = arrival.id.0;
     h.input(Input::Acd(AcdOrder::Queued {
         interaction,
