@@ -36,6 +36,11 @@ say vm_menu "To hear it again, press 1. To save it, press 9. To delete it, press
 say vm_deleted "Message deleted."
 say vm_kept "Message saved."
 say vm_end "End of messages. Goodbye."
+say vm_options_hint "For your mailbox options, press 0."
+say vm_options "To record your greeting, press 1. To use the standard greeting, press 2. To go back to your messages, press star."
+say vm_greeting_record "Record your greeting after the tone. Press pound when you are done."
+say vm_greeting_saved "Your greeting is saved."
+say vm_greeting_standard "Callers will now hear the standard greeting."
 # Twenty seconds of gentle music: a slow arpeggio of sine tones with a soft fade.
 sox -n -r 8000 -c 1 /tmp/moh.wav \
   synth 0.5 sine 262 synth 0.5 sine 330 synth 0.5 sine 392 synth 0.5 sine 523 \

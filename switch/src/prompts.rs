@@ -64,6 +64,11 @@ const FILES: &[(&str, &[u8])] = embedded!(
     "vm_deleted",
     "vm_kept",
     "vm_end",
+    "vm_options_hint",
+    "vm_options",
+    "vm_greeting_record",
+    "vm_greeting_saved",
+    "vm_greeting_standard",
 );
 
 pub struct Prompts {
@@ -144,13 +149,23 @@ impl Prompts {
         }
     }
 
-    /// The voicemail greeting, then the beep (a 1 kHz half second).
-    pub fn voicemail_greeting(&self) -> Playlist {
+    /// The standard voicemail greeting, or the mailbox's own, then the beep.
+    pub fn voicemail_greeting(&self, own: Option<Samples>) -> Playlist {
+        self.then_beep(own.unwrap_or_else(|| self.get("vm_greeting")))
+    }
+
+    /// A prompt, then the beep after which the switch records.
+    pub fn before_beep(&self, name: &str) -> Playlist {
+        self.then_beep(self.get(name))
+    }
+
+    /// `words`, a short pause, the beep (a 1 kHz half second).
+    fn then_beep(&self, words: Samples) -> Playlist {
         let beep: Samples =
             media::tone::sine(1000.0, std::time::Duration::from_millis(500), 8000).into();
         Playlist {
             items: vec![
-                self.get("vm_greeting"),
+                words,
                 media::tone::silence(std::time::Duration::from_millis(300)).into(),
                 beep,
             ],

@@ -37,7 +37,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("loading voicemail messages")?;
     let (vm_changes, vm_rx) = tokio::sync::mpsc::unbounded_channel();
     let vm_writer = tokio::spawn(crate::store::write_voicemail(store.clone(), vm_rx));
-    let mailboxes = crate::voicemail::Mailboxes::new(messages, Some(vm_changes));
+    let (greeting_jobs, greeting_rx) = tokio::sync::mpsc::unbounded_channel();
+    let greetings = crate::voicemail::greeting::load_all(&config.data_dir);
+    let mailboxes = crate::voicemail::Mailboxes::new(messages, Some(vm_changes))
+        .with_greetings(greetings, greeting_jobs);
+    tokio::spawn(crate::voicemail::greeting::run(
+        mailboxes.clone(),
+        config.data_dir.clone(),
+        greeting_rx,
+    ));
     let metrics = Arc::new(Metrics::default());
     let m = &config.media;
     let media = media::MediaEngine::new(m.bind_ip, m.sdp_ip(), m.rtp_ports.first, m.rtp_ports.last)

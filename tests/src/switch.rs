@@ -475,22 +475,35 @@ impl Switch {
     /// `POST path` with a raw `body` of `content_type` (a CSV file...), expecting status
     /// `expect` and a JSON answer.
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8], expect: u16) -> Value {
-        let headers = self.admin().headers("POST");
+        self.send_raw("POST", path, content_type, body, expect)
+    }
+
+    /// `METHOD path` with a raw `body` of `content_type` (a WAV...), expecting status
+    /// `expect` and a JSON answer.
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        expect: u16,
+    ) -> Value {
+        let headers = self.admin().headers(method);
         let headers: Vec<(&str, &str)> = headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         let r = match http_request_with(
             self.http,
-            "POST",
+            method,
             path,
             &headers,
             Some((content_type, body)),
         ) {
             Ok(r) => r,
-            Err(e) => self.fail(&format!("POST {path} failed: {e}")),
+            Err(e) => self.fail(&format!("{method} {path} failed: {e}")),
         };
-        self.expect_json(&format!("POST {path} ({content_type})"), r, expect)
+        self.expect_json(&format!("{method} {path} ({content_type})"), r, expect)
     }
 
     fn expect_json(&self, what: &str, r: HttpResponse, expect: u16) -> Value {

@@ -116,3 +116,152 @@ fn a_message_left_is_listed_downloaded_and_played_back_by_star_97() {
     assert_eq!(r.status, 404);
     switch.assert_idle();
 }
+
+const GREETING_HZ: f64 = 600.0;
+
+/// The user's own greeting, uploaded over REST: a caller hears it (not the standard one),
+/// then the beep, and leaves a message; a bad file is refused with the reason; DELETE
+/// brings the standard greeting back. It survives a restart.
+#[test]
+fn an_uploaded_greeting_is_what_callers_hear() {
+    if !require("sipp") {
+        return;
+    }
+    let mut switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .user("2000", "secret2000")
+        .extra("[voicemail]\nenabled = true\nsilence_secs = 10\n")
+        .start();
+    let r = switch.request("GET", "/api/voicemail/2000/greeting", None);
+    assert_eq!(r.status, 404, "the standard greeting at first: {}", r.body);
+    let tone = media::tone::sine(GREETING_HZ, Duration::from_secs(3), 8000);
+    let wav = media::wav::encode_pcm16(&tone);
+    let bad = switch.send_raw(
+        "PUT",
+        "/api/voicemail/2000/greeting",
+        "audio/wav",
+        b"RIFF....WAVEnope",
+        422,
+    );
+    assert_eq!(bad["error"]["code"], "bad_greeting", "{bad}");
+    let wrong_type = switch.send_raw(
+        "PUT",
+        "/api/voicemail/2000/greeting",
+        "application/json",
+        b"{}",
+        415,
+    );
+    assert_eq!(wrong_type["error"]["code"], "unsupported_media_type");
+    let ok = switch.send_raw(
+        "PUT",
+        "/api/voicemail/2000/greeting",
+        "audio/wav",
+        &wav,
+        200,
+    );
+    assert_eq!(ok["duration_ms"], 3000, "{ok}");
+    switch.restart();
+    let r = switch.request("GET", "/api/voicemail/2000/greeting", None);
+    assert_eq!(r.status, 200, "kept across a restart");
+    assert_eq!(r.header("content-type"), Some("audio/wav"));
+
+    // A caller: 3 s of the greeting's tone, the beep, then 2 s of their own before BYE.
+    let caller = TonePeer::new(CALLER_HZ);
+    let answered = Instant::now();
+    let deposit = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(6_000)
+        .spawn();
+    caller.send_to(caller_relay(&switch));
+    deposit.wait().assert_success(&switch);
+    caller.stop_sending();
+    let heard = |from_ms: u64, to_ms: u64, hz: f64| {
+        caller
+            .heard(
+                answered + Duration::from_millis(from_ms),
+                answered + Duration::from_millis(to_ms),
+                hz,
+            )
+            .share
+    };
+    let own = heard(500, 2500, GREETING_HZ);
+    assert!(
+        own > 0.8,
+        "the caller hears the user's greeting: share {own}"
+    );
+    let beep = heard(3200, 3900, 1000.0);
+    assert!(beep > 0.5, "then the beep: share {beep}");
+    let mut mailbox = Value::Null;
+    switch.wait_for("the message", Duration::from_secs(5), || {
+        mailbox = switch.request_json("GET", "/api/voicemail/2000", None, 200);
+        mailbox["new"] == 1
+    });
+
+    let r = switch.request("DELETE", "/api/voicemail/2000/greeting", None);
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = switch.request("DELETE", "/api/voicemail/2000/greeting", None);
+    assert_eq!(r.status, 404, "{}", r.body);
+    switch.assert_idle();
+}
+
+/// The user records their greeting from the phone: `*97`, the PIN and `#`, 0 (options), 1
+/// (record), their voice after the tone, `#`. The file holds what they said and is the
+/// mailbox's greeting from then on.
+#[test]
+fn a_greeting_recorded_from_the_phone_becomes_the_greeting() {
+    if !require("sipp") {
+        return;
+    }
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .user("2000", "secret2000")
+        .extra("[voicemail]\nenabled = true\nsilence_secs = 10\n")
+        .start();
+    let voice = TonePeer::new(GREETING_HZ);
+    let phone = Sipp::caller_to("uac_voicemail_greeting", &switch)
+        .caller("2000")
+        .service("*97")
+        .key("rtp_port", &voice.port().to_string())
+        .key("pin1", "2")
+        .key("pin2", "0")
+        .key("pin3", "0")
+        .key("pin4", "0")
+        .pause_ms(3_000)
+        .spawn();
+    voice.send_to(caller_relay(&switch));
+    phone.wait().assert_success(&switch);
+    voice.stop_sending();
+    let dir = switch.data_dir().join("voicemail/2000");
+    let mut file = None;
+    switch.wait_for("the greeting's file", Duration::from_secs(5), || {
+        file = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                (name.starts_with("greeting-") && name.ends_with(".wav")).then(|| e.path())
+            });
+        file.is_some()
+    });
+    let bytes = std::fs::read(file.unwrap_or_default()).unwrap_or_default();
+    let samples: Vec<i16> = bytes
+        .get(44..)
+        .unwrap_or_default()
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let seconds = samples.len() as f64 / 8000.0;
+    assert!((2.0..5.0).contains(&seconds), "{seconds} s recorded");
+    let middle = &samples[2000..samples.len().saturating_sub(2000).max(2000)];
+    let share = tone_share(middle, GREETING_HZ);
+    assert!(share > 0.8, "the user's voice is the greeting: {share}");
+    let mut status = 0;
+    switch.wait_for("the greeting in use", Duration::from_secs(5), || {
+        status = switch
+            .request("GET", "/api/voicemail/2000/greeting", None)
+            .status;
+        status == 200
+    });
+    switch.assert_idle();
+}

@@ -19,6 +19,7 @@ pub(super) fn paths() -> Value {
         accounts(),
         teams_and_tokens(),
         calls(),
+        voicemail(),
         agents(),
         queues(),
         super::openapi_chat::paths(),
@@ -217,6 +218,49 @@ fn consult_step(summary: &str) -> Value {
     }}})
 }
 
+/// A mailbox's messages and greeting.
+fn voicemail() -> Value {
+    json!({
+        "/api/voicemail/{user}": {"get": {"tags": ["calls"],
+            "summary": "A mailbox's voicemail messages, oldest first, and its counts",
+            "description": "A user's own mailbox (the account with that extension), those of \
+                the agents of a supervisor's teams, and every one for an administrator.",
+            "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
+            "responses": {"200": ok("the mailbox", schema("Mailbox")),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user (code not_found)")}}},
+        "/api/voicemail/{user}/greeting": greeting_path(),
+        "/api/voicemail/{user}/{id}/audio": {"get": {"tags": ["calls"],
+            "summary": "A voicemail message's WAV (16-bit 8 kHz mono)",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "200": {"description": "the WAV", "content": {"audio/wav": {"schema":
+                    {"type": "string", "format": "binary"}}}},
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
+        "/api/voicemail/{user}/{id}/read": {"post": {"tags": ["calls"],
+            "summary": "Mark a voicemail message heard (saved); the user's phones get an MWI NOTIFY",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "200": ok("the message", schema("VoiceMessage")),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}},
+        "/api/voicemail/{user}/{id}": {"delete": {"tags": ["calls"],
+            "summary": "Delete a voicemail message; the user's phones get an MWI NOTIFY",
+            "parameters": [
+                path_param("user", "the mailbox's user", json!({"type": "string"})),
+                path_param("id", "the message's id", json!({"type": "string"}))],
+            "responses": {
+                "204": empty("deleted"),
+                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                "404": error("no such user or message (code not_found)")}}}
+    })
+}
+
 fn calls() -> Value {
     json!({
         "/api/calls": {
@@ -354,42 +398,6 @@ fn calls() -> Value {
             "responses": {"200": ok("a page of recordings", schema("RecordingPage")),
                 "400": error("limit not 1..=10000, offset negative, or an unknown query parameter \
                     (code bad_query)")}}},
-        "/api/voicemail/{user}": {"get": {"tags": ["calls"],
-            "summary": "A mailbox's voicemail messages, oldest first, and its counts",
-            "description": "A user's own mailbox (the account with that extension), those of \
-                the agents of a supervisor's teams, and every one for an administrator.",
-            "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
-            "responses": {"200": ok("the mailbox", schema("Mailbox")),
-                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
-                "404": error("no such user (code not_found)")}}},
-        "/api/voicemail/{user}/{id}/audio": {"get": {"tags": ["calls"],
-            "summary": "A voicemail message's WAV (16-bit 8 kHz mono)",
-            "parameters": [
-                path_param("user", "the mailbox's user", json!({"type": "string"})),
-                path_param("id", "the message's id", json!({"type": "string"}))],
-            "responses": {
-                "200": {"description": "the WAV", "content": {"audio/wav": {"schema":
-                    {"type": "string", "format": "binary"}}}},
-                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
-                "404": error("no such user or message (code not_found)")}}},
-        "/api/voicemail/{user}/{id}/read": {"post": {"tags": ["calls"],
-            "summary": "Mark a voicemail message heard (saved); the user's phones get an MWI NOTIFY",
-            "parameters": [
-                path_param("user", "the mailbox's user", json!({"type": "string"})),
-                path_param("id", "the message's id", json!({"type": "string"}))],
-            "responses": {
-                "200": ok("the message", schema("VoiceMessage")),
-                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
-                "404": error("no such user or message (code not_found)")}}},
-        "/api/voicemail/{user}/{id}": {"delete": {"tags": ["calls"],
-            "summary": "Delete a voicemail message; the user's phones get an MWI NOTIFY",
-            "parameters": [
-                path_param("user", "the mailbox's user", json!({"type": "string"})),
-                path_param("id", "the message's id", json!({"type": "string"}))],
-            "responses": {
-                "204": empty("deleted"),
-                "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
-                "404": error("no such user or message (code not_found)")}}},
         "/api/recordings/{id}/audio": {"get": {"tags": ["calls"],
             "summary": "A recording's WAV (16-bit 8 kHz stereo: customer left, others right)",
             "parameters": [path_param("id", "the recording's id", json!({"type": "string"}))],
@@ -548,4 +556,44 @@ fn queues() -> Value {
             "responses": {"200": ok("the statistics", schema("QueueStats")),
                 "404": error("no such queue (code not_found)")}}},
     })
+}
+
+/// `GET|PUT|DELETE /api/voicemail/{user}/greeting`.
+fn greeting_path() -> Value {
+    json!({
+            "get": {"tags": ["calls"],
+                "summary": "The mailbox's own greeting, as a WAV (16-bit 8 kHz mono)",
+                "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
+                "responses": {
+                    "200": {"description": "the WAV", "content": {"audio/wav": {"schema":
+                        {"type": "string", "format": "binary"}}}},
+                    "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                    "404": error("no such user, or the mailbox has the standard greeting \
+                        (code not_found)")}},
+            "put": {"tags": ["calls"],
+                "summary": "Make a WAV the mailbox's greeting, played to callers before the beep",
+                "description": "8 kHz mono WAV, 16-bit PCM, µ-law or A-law, 1 to 60 seconds. \
+                    The user may also record one from their phone: *97, the PIN, 0, 1.",
+                "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
+                "requestBody": {"required": true, "content": {"audio/wav": {"schema":
+                    {"type": "string", "format": "binary"}}}},
+                "responses": {
+                    "200": ok("the greeting is in use", json!({"type": "object",
+                        "required": ["mailbox", "duration_ms"],
+                        "properties": {"mailbox": {"type": "string"},
+                            "duration_ms": {"type": "integer", "minimum": 0}}})),
+                    "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                    "404": error("no such user (code not_found)"),
+                    "413": error("the body is too large"),
+                    "415": error("not sent as audio/wav (code unsupported_media_type)"),
+                    "422": error("not a playable WAV, or too short or too long (code \
+                        bad_greeting, the reason in message)")}},
+            "delete": {"tags": ["calls"],
+                "summary": "Back to the standard greeting",
+                "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
+                "responses": {
+                    "204": empty("the standard greeting again"),
+                    "403": error("not the caller's mailbox nor of their teams (code forbidden)"),
+                    "404": error("no such user, or the mailbox has the standard greeting \
+                        (code not_found)")}}})
 }

@@ -177,6 +177,24 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         route(
             M::GET,
+            "/api/voicemail/{user}/greeting",
+            Rule::LoggedIn,
+            get(voicemail::greeting),
+        ),
+        route(
+            M::PUT,
+            "/api/voicemail/{user}/greeting",
+            Rule::LoggedIn,
+            put(voicemail::put_greeting),
+        ),
+        route(
+            M::DELETE,
+            "/api/voicemail/{user}/greeting",
+            Rule::LoggedIn,
+            delete(voicemail::delete_greeting),
+        ),
+        route(
+            M::GET,
             "/api/voicemail/{user}/{id}/audio",
             Rule::LoggedIn,
             get(voicemail::audio),

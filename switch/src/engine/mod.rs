@@ -11,6 +11,7 @@ mod auth;
 mod consult;
 mod control;
 mod dialog;
+mod greeting;
 mod hangup;
 mod hold;
 mod in_dialog;

@@ -8,7 +8,8 @@
 //! - **Retrieval** (`*97`, the caller's own mailbox): the PIN by DTMF (RFC 4733 events, or
 //!   SIP INFO `application/dtmf-relay`) ended by `#`; "you have N new messages"; each
 //!   message (new first) played, then the menu: 1 replay, 9 save, 7 delete, # next (a
-//!   heard message is saved), * goodbye.
+//!   heard message is saved), * goodbye; 0 at any point for the mailbox options (record
+//!   one's own greeting, or go back to the standard one: [`super::greeting`]).
 //!
 //! Each step is timed by the engine from the prompt's or message's length
 //! ([`super::CallTimer::Voicemail`], numbered so a digit that cut a step short makes its
@@ -53,6 +54,14 @@ pub enum VmStage {
     },
     /// The last words, then the call ends.
     Goodbye,
+    /// "You have no messages", a moment for 0 (the options), then goodbye.
+    NoMessages,
+    /// Hearing the mailbox options: 1 record a greeting, 2 the standard one, * back.
+    Options,
+    /// "Record your greeting after the tone".
+    GreetingPrompt,
+    /// A new greeting is being recorded into `file` (until `#`, silence or the limit).
+    GreetingRecording { file: String, started: Instant },
 }
 
 /// A message being recorded: where and since when.
@@ -90,7 +99,8 @@ impl Cx {
             self.answer_locally(now, s, Phase::Voicemail(vm));
         }
         tracing::info!(call = s.id, %mailbox, "to voicemail");
-        let greeting = self.prompts.voicemail_greeting();
+        let own = self.node.mailboxes().greeting(mailbox);
+        let greeting = self.prompts.voicemail_greeting(own);
         self.say(now, s, greeting);
         self.call_changed(s, "voicemail", Some(mailbox.to_string()));
     }
@@ -121,13 +131,13 @@ impl Cx {
     }
 
     /// Play `playlist` to the caller and time the step's end.
-    fn say(&mut self, now: Instant, s: &mut Session, playlist: media::Playlist) {
+    pub(super) fn say(&mut self, now: Instant, s: &mut Session, playlist: media::Playlist) {
         let length = crate::prompts::duration(&playlist);
         self.play(s, 0, playlist, Prompt::Announcement);
         self.next_step(now, s, length);
     }
 
-    fn next_step(&mut self, now: Instant, s: &mut Session, length: Duration) {
+    pub(super) fn next_step(&mut self, now: Instant, s: &mut Session, length: Duration) {
         if let Phase::Voicemail(vm) = &mut s.phase {
             vm.step += 1;
             let step = vm.step;
@@ -150,7 +160,10 @@ impl Cx {
             VmStage::Recording | VmStage::Goodbye => {
                 self.hangup_all(now, s, Cause::Normal, HangupSide::Switch, 200)
             }
-            VmStage::Pin { .. } | VmStage::Message { menu: true, .. } => {}
+            VmStage::Pin { .. } | VmStage::Message { menu: true, .. } | VmStage::Options => {}
+            VmStage::NoMessages => self.goodbye(now, s),
+            VmStage::GreetingPrompt => self.record_greeting(now, s, &mailbox),
+            VmStage::GreetingRecording { .. } => self.greeting_recorded(now, s, &mailbox),
             VmStage::Count { ids } => self.play_message(now, s, &mailbox, ids, 0),
             VmStage::Message {
                 ids,
@@ -165,13 +178,13 @@ impl Cx {
                         menu: true,
                     },
                 );
-                let menu = self.prompts.sequence(&["vm_menu"]);
+                let menu = self.prompts.sequence(&["vm_menu", "vm_options_hint"]);
                 self.say(now, s, menu);
             }
         }
     }
 
-    fn set_stage(&mut self, s: &mut Session, stage: VmStage) {
+    pub(super) fn set_stage(&mut self, s: &mut Session, stage: VmStage) {
         if let Phase::Voicemail(vm) = &mut s.phase {
             vm.stage = stage;
         }
@@ -209,14 +222,25 @@ impl Cx {
 
     /// The caller has been silent long enough: the message is over.
     pub(super) fn voicemail_silence(&mut self, now: Instant, s: &mut Session) {
-        if matches!(&s.phase, Phase::Voicemail(vm) if vm.stage == VmStage::Recording) {
-            tracing::info!(call = s.id, "voicemail ended by silence");
-            self.hangup_all(now, s, Cause::Normal, HangupSide::Switch, 200);
+        let Phase::Voicemail(vm) = &s.phase else {
+            return;
+        };
+        match vm.stage {
+            VmStage::Recording => {
+                tracing::info!(call = s.id, "voicemail ended by silence");
+                self.hangup_all(now, s, Cause::Normal, HangupSide::Switch, 200);
+            }
+            VmStage::GreetingRecording { .. } => {
+                let mailbox = vm.mailbox.clone();
+                self.greeting_recorded(now, s, &mailbox);
+            }
+            _ => {}
         }
     }
 
     /// The session ends: a message being recorded goes into its mailbox.
     pub(super) fn finish_deposit(&mut self, now: Instant, s: &mut Session) {
+        self.greeting_interrupted(now, s);
         let Some(d) = s.deposit.take() else {
             return;
         };
@@ -245,7 +269,17 @@ impl Cx {
             return;
         };
         let (mailbox, stage) = (vm.mailbox.clone(), vm.stage.clone());
+        let opened = matches!(
+            stage,
+            VmStage::Count { .. } | VmStage::Message { .. } | VmStage::NoMessages
+        );
+        if opened && digit == '0' {
+            return self.mailbox_options(now, s);
+        }
         match stage {
+            VmStage::Options | VmStage::GreetingRecording { .. } => {
+                self.greeting_digit(now, s, &mailbox, digit)
+            }
             VmStage::Pin { mut digits, tries } => {
                 if digit != '#' {
                     if digits.len() < 12 && digit.is_ascii_digit() {
@@ -345,7 +379,7 @@ impl Cx {
     }
 
     /// The PIN was right: how many messages, then the first.
-    fn mailbox_opened(&mut self, now: Instant, s: &mut Session, mailbox: &str) {
+    pub(super) fn mailbox_opened(&mut self, now: Instant, s: &mut Session, mailbox: &str) {
         let messages = self.node.mailboxes().list(mailbox);
         let mut ids: Vec<String> = messages
             .iter()
@@ -360,12 +394,18 @@ impl Cx {
         );
         let (new, saved) = self.node.mailboxes().counts(mailbox);
         tracing::info!(call = s.id, %mailbox, new, saved, "mailbox opened");
-        let count = self.prompts.voicemail_count(new, saved);
+        let mut count = self.prompts.voicemail_count(new, saved);
         if ids.is_empty() {
-            self.set_stage(s, VmStage::Goodbye);
-        } else {
-            self.set_stage(s, VmStage::Count { ids });
+            // A moment to press 0 before goodbye.
+            count
+                .items
+                .extend(self.prompts.sequence(&["vm_options_hint"]).items);
+            self.set_stage(s, VmStage::NoMessages);
+            let length = crate::prompts::duration(&count) + Duration::from_secs(4);
+            self.play(s, 0, count, Prompt::Announcement);
+            return self.next_step(now, s, length);
         }
+        self.set_stage(s, VmStage::Count { ids });
         self.say(now, s, count);
     }
 

@@ -4,10 +4,12 @@
 //! the REST API (list, download, mark read, delete): the index lives in memory behind a
 //! lock held only for map operations, and every change is written to the store in the
 //! background ([`Change`]), so no call waits on the database. WAV files live in
-//! `data_dir/voicemail/USER/ID.wav`.
+//! `data_dir/voicemail/USER/ID.wav`; a user's own greeting beside them ([`greeting`]).
 
+pub mod greeting;
 mod summary;
 
+pub use greeting::Greeting;
 pub use summary::summary_body;
 
 use serde::Serialize;
@@ -96,6 +98,7 @@ pub struct Subscription {
 struct Inner {
     boxes: HashMap<String, Vec<Message>>,
     subscriptions: Vec<Subscription>,
+    greetings: HashMap<String, Greeting>,
 }
 
 /// The node's mailboxes (cheap to clone: shared).
@@ -103,6 +106,7 @@ struct Inner {
 pub struct Mailboxes {
     inner: Arc<Mutex<Inner>>,
     changes: Option<mpsc::UnboundedSender<Change>>,
+    greeting_jobs: Option<mpsc::UnboundedSender<greeting::Job>>,
 }
 
 impl Mailboxes {
@@ -121,6 +125,42 @@ impl Mailboxes {
         Mailboxes {
             inner: Arc::new(Mutex::new(inner)),
             changes,
+            greeting_jobs: None,
+        }
+    }
+
+    /// With the greetings found at start-up, and where the engine's greeting jobs go.
+    pub fn with_greetings(
+        mut self,
+        greetings: HashMap<String, Greeting>,
+        jobs: mpsc::UnboundedSender<greeting::Job>,
+    ) -> Mailboxes {
+        self.with(|i| i.greetings = greetings);
+        self.greeting_jobs = Some(jobs);
+        self
+    }
+
+    /// The mailbox's own greeting, if it has one.
+    pub fn greeting(&self, mailbox: &str) -> Option<Arc<[i16]>> {
+        self.with(|i| i.greetings.get(mailbox).map(|g| g.samples.clone()))
+    }
+
+    /// Sets or clears the mailbox's greeting; the previous one.
+    pub fn set_greeting(&self, mailbox: &str, greeting: Option<Greeting>) -> Option<Greeting> {
+        self.with(|i| match greeting {
+            Some(g) => i.greetings.insert(mailbox.to_string(), g),
+            None => i.greetings.remove(mailbox),
+        })
+    }
+
+    /// Hands the greeting files a job (from the call engine, which does no I/O).
+    pub fn greeting_job(&self, job: greeting::Job) {
+        if let greeting::Job::Remove { mailbox } = &job {
+            self.set_greeting(mailbox, None);
+        }
+        match &self.greeting_jobs {
+            Some(tx) if tx.send(job).is_ok() => {}
+            _ => tracing::error!("voicemail greeting files are not looked after"),
         }
     }
 

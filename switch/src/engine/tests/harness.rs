@@ -112,6 +112,8 @@ pub struct Harness {
     pub allocate: bool,
     /// The node's voicemail boxes, as the engine sees them.
     pub mailboxes: crate::voicemail::Mailboxes,
+    /// What the engine asked of the greeting files.
+    pub greeting_jobs: tokio::sync::mpsc::UnboundedReceiver<crate::voicemail::greeting::Job>,
     pending: VecDeque<Input>,
     pub(super) branches: u64,
     /// The last bytes a peer sent, to repeat them.
@@ -132,6 +134,8 @@ impl Harness {
     pub fn at(opts: Opts, t0: Instant) -> Harness {
         let queues: Vec<&str> = opts.config.queues.iter().map(|q| q.dn.as_str()).collect();
         let mut node = LocalNode::new(&opts.config.sip.domain, &queues);
+        let (jobs, greeting_jobs) = tokio::sync::mpsc::unbounded_channel();
+        node.mailboxes = node.mailboxes.with_greetings(HashMap::new(), jobs);
         let mailboxes = node.mailboxes.clone();
         for (user, phone) in &opts.bindings {
             node.registrar
@@ -158,6 +162,7 @@ impl Harness {
             idle_for: Duration::ZERO,
             allocate: true,
             mailboxes,
+            greeting_jobs,
             pending: VecDeque::new(),
             branches: 0,
             last: None,

@@ -16,7 +16,7 @@ fn voicemail_harness() -> Harness {
 
 /// How long the greeting and beep last.
 fn greeting() -> std::time::Duration {
-    crate::prompts::duration(&prompts().voicemail_greeting())
+    crate::prompts::duration(&prompts().voicemail_greeting(None))
 }
 
 fn digits(h: &mut Harness, relay: u64, keys: &str) {
@@ -233,4 +233,120 @@ fn a_transfer_to_a_mailbox_leaves_a_message() {
     let list = h.mailboxes.list("1003");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].duration_ms, 3000);
+}
+
+/// Bob records his own greeting from his phone (`*97`, PIN, 0, 1, the tone, speak, #);
+/// callers then hear it, not the standard one; 2 in the options brings the standard back.
+#[test]
+fn a_user_records_a_greeting_callers_then_hear() {
+    use crate::voicemail::greeting::Job;
+    let mut h = voicemail_harness();
+    let mut b = h.call(BOB, "1002", "*97", Some(&sdp_at(BOB, BOB_RTP)), "");
+    let ok = h.resp_to(BOB, 200, "INVITE");
+    b.answered(&ok);
+    b.ack(&mut h, None);
+    let relay = 1;
+    digits(&mut h, relay, "1002#");
+    h.advance(secs(3));
+    h.take_media();
+    // No messages: the hint, then 0 for the options, 1 to record.
+    digits(&mut h, relay, "0");
+    assert!(
+        h.take_media().iter().any(|m| m.starts_with("Play(1/A")),
+        "the options"
+    );
+    digits(&mut h, relay, "1");
+    h.advance(secs(6));
+    let path = h
+        .media
+        .iter()
+        .find_map(|c| match c {
+            media::graph::MediaCommand::Record { path, .. } => Some(path.display().to_string()),
+            _ => None,
+        })
+        .expect("a greeting being recorded");
+    let media = h.take_media();
+    assert!(media.contains(&"Record(1/A)".to_string()), "{media:?}");
+    assert!(path.contains("voicemail/1002/greeting-"), "{path}");
+    h.advance(secs(3));
+    digits(&mut h, relay, "#");
+    let media = h.take_media();
+    assert!(media.contains(&"StopRecording(1)".to_string()), "{media:?}");
+    let job = h
+        .greeting_jobs
+        .try_recv()
+        .expect("a job for the new greeting");
+    let Job::Adopt { mailbox, file } = job else {
+        panic!("{job:?}");
+    };
+    assert_eq!(mailbox, "1002");
+    assert!(path.ends_with(&file), "{path} {file}");
+    // What the file task does once the recorder has written it.
+    let samples: std::sync::Arc<[i16]> = media::tone::sine(600.0, secs(2), 8000).into();
+    h.mailboxes.set_greeting(
+        "1002",
+        Some(crate::voicemail::Greeting {
+            file,
+            samples: samples.clone(),
+        }),
+    );
+    b.request(&mut h, "BYE", None, "");
+    h.resp_to(BOB, 200, "BYE");
+
+    // Alice's call to Bob's busy phone: his greeting, then the beep, then the recording.
+    let mut a = h.call(ALICE, "1001", "1002", Some(&sdp_at(ALICE, ALICE_RTP)), "");
+    let inv = h.req(BOB, "INVITE");
+    h.reply(BOB, &inv, 486, "busy", None);
+    h.req(BOB, "ACK");
+    let ok = h.resp_to(ALICE, 200, "INVITE");
+    a.answered(&ok);
+    a.ack(&mut h, None);
+    let own = crate::prompts::duration(&prompts().voicemail_greeting(Some(samples)));
+    assert!(
+        own < greeting(),
+        "his 2 s greeting is shorter than the standard"
+    );
+    h.take_media();
+    h.advance(own);
+    assert!(
+        h.take_media().contains(&"Record(2/A)".to_string()),
+        "recording after his greeting and the beep"
+    );
+    a.request(&mut h, "BYE", None, "");
+    h.resp_to(ALICE, 200, "BYE");
+
+    // Back to the standard greeting: *97, PIN, 0, 2.
+    let mut b = h.call(BOB, "1002", "*97", Some(&sdp_at(BOB, BOB_RTP)), "");
+    let ok = h.resp_to(BOB, 200, "INVITE");
+    b.answered(&ok);
+    b.ack(&mut h, None);
+    digits(&mut h, 3, "1002#");
+    digits(&mut h, 3, "02");
+    assert_eq!(
+        h.greeting_jobs.try_recv().ok(),
+        Some(Job::Remove {
+            mailbox: "1002".into()
+        })
+    );
+    assert!(h.mailboxes.greeting("1002").is_none());
+}
+
+/// A greeting shorter than a second (`#` at once) is not kept.
+#[test]
+fn a_greeting_cut_short_is_discarded() {
+    use crate::voicemail::greeting::Job;
+    let mut h = voicemail_harness();
+    let mut b = h.call(BOB, "1002", "*97", Some(&sdp_at(BOB, BOB_RTP)), "");
+    let ok = h.resp_to(BOB, 200, "INVITE");
+    b.answered(&ok);
+    b.ack(&mut h, None);
+    digits(&mut h, 1, "1002#");
+    digits(&mut h, 1, "01");
+    h.advance(secs(6));
+    digits(&mut h, 1, "#");
+    assert!(matches!(
+        h.greeting_jobs.try_recv(),
+        Ok(Job::Discard { .. })
+    ));
+    assert!(h.mailboxes.greeting("1002").is_none());
 }
