@@ -298,6 +298,7 @@ impl Config {
                 password: format!("pass{n}"),
                 name: format!("Demo User {n}"),
                 contact: String::new(),
+                record_percent: 0,
             })
             .collect();
         let mut sales = acd::QueueConfig::new("8000");
@@ -591,6 +592,7 @@ mod tests {
             password: None,
             name: String::new(),
             contact: Some(StaticContact::parse("sip:gw1@192.0.2.1:5080;transport=tcp").unwrap()),
+            record_percent: 40,
         });
         let text = config.to_toml_string().unwrap();
         let back = match Config::from_toml_str(&text) {

@@ -129,6 +129,13 @@ pub(super) struct RawUser {
     pub name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub contact: String,
+    /// The share of the user's calls recorded, in percent.
+    #[serde(skip_serializing_if = "is_zero_u8")]
+    pub record_percent: u8,
+}
+
+fn is_zero_u8(v: &u8) -> bool {
+    *v == 0
 }
 
 /// `[[trunks]]`: gateways that numbers no user or queue owns are sent to.

@@ -18,6 +18,8 @@ pub struct User {
     pub name: String,
     /// Fixed contact used instead of (or before) registrations.
     pub contact: Option<StaticContact>,
+    /// The share of the calls the user answers or places that are recorded (0-100).
+    pub record_percent: u8,
 }
 
 impl fmt::Debug for User {
@@ -27,6 +29,7 @@ impl fmt::Debug for User {
             .field("password", &self.password.as_ref().map(|_| "<hidden>"))
             .field("name", &self.name)
             .field("contact", &self.contact)
+            .field("record_percent", &self.record_percent)
             .finish()
     }
 }
@@ -288,6 +291,7 @@ mod tests {
             password: Some("secret".into()),
             name: "A".into(),
             contact: None,
+            record_percent: 0,
         };
         let shown = format!("{u:?}");
         assert!(!shown.contains("secret"), "{shown}");

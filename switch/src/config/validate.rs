@@ -473,11 +473,16 @@ fn users(raw: &[RawUser], p: &mut Problems) -> Option<Vec<User>> {
             p.add(key("name"), "must not contain control characters");
             ok = false;
         }
+        if u.record_percent > 100 {
+            p.add(key("record_percent"), "must be 0 to 100");
+            ok = false;
+        }
         users.push(User {
             id: u.id.clone(),
             password: (!u.password.is_empty()).then(|| u.password.clone()),
             name: u.name.clone(),
             contact,
+            record_percent: u.record_percent,
         });
     }
     ok.then_some(users)
@@ -563,6 +568,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
                     .as_ref()
                     .map(|c| c.uri.clone())
                     .unwrap_or_default(),
+                record_percent: u.record_percent,
             })
             .collect(),
     }

@@ -9,6 +9,7 @@ use super::session::{LegId, Phase, Session};
 use super::{ControlError, Cx};
 use crate::store::Recording;
 use media::graph::{Endpoint, MediaCommand};
+use rand::Rng;
 use std::time::Instant;
 
 /// What can be done with a call's recording.
@@ -78,6 +79,30 @@ impl Cx {
                 self.call_changed(s, change, None);
                 Ok(())
             }
+        }
+    }
+
+    /// A call was answered by `leg`: recorded if its caller's or this callee's user
+    /// configuration says so (`record_percent`: that share of their calls).
+    pub(super) fn record_by_users(&mut self, now: Instant, s: &mut Session, leg: LegId) {
+        if s.recording.is_some() || s.anchor.is_none() {
+            return;
+        }
+        let callee = s
+            .leg(leg)
+            .invite
+            .headers
+            .to()
+            .ok()
+            .and_then(|t| t.uri.user_unescaped());
+        let share = [Some(s.from_user.clone()), callee]
+            .into_iter()
+            .flatten()
+            .filter_map(|u| self.config.user(&u).map(|u| u.record_percent))
+            .max()
+            .unwrap_or(0);
+        if share >= 100 || (share > 0 && self.rng.gen_range(0..100u8) < share) {
+            self.start_recording(now, s);
         }
     }
 

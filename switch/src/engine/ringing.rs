@@ -201,6 +201,7 @@ impl Cx {
         }
         self.layer.respond(now, tx, out);
         self.counters.calls_answered += 1;
+        self.record_by_users(now, s, leg);
         self.start_media_checks(now, s.id);
     }
 
@@ -234,6 +235,7 @@ impl Cx {
                 self.start_recording(now, s);
             }
         }
+        self.record_by_users(now, s, leg);
         self.counters.calls_answered += 1;
     }
 

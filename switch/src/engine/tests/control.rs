@@ -84,3 +84,35 @@ fn a_recording_starts_pauses_and_is_indexed_when_the_call_ends() {
     assert_eq!(row.call_id, a.call_id);
     assert!(row.ended_ms - row.started_ms >= 3000);
 }
+
+/// A user configured with `record_percent = 100` has every call they answer recorded
+/// from the answer; a user with 0 has none.
+#[test]
+fn a_users_record_percent_records_their_calls() {
+    use crate::engine::Output;
+    let mut opts = Opts::default();
+    if let Some(bob) = opts.config.users.iter_mut().find(|u| u.id == "1002") {
+        bob.record_percent = 100;
+    }
+    let mut h = Harness::with(opts);
+    let (mut a, _b) = connect(&mut h, "");
+    assert!(
+        h.engine.calls()[0].recording.is_some(),
+        "Bob's calls are recorded from the answer"
+    );
+    a.request(&mut h, "BYE", None, "");
+    h.req(BOB, "BYE");
+    let row = h.take_output("the recording's index row", |o| match o {
+        Output::Recorded(r) => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        (row.from_user.as_str(), row.to_user.as_str()),
+        ("1001", "1002")
+    );
+
+    // Without it, nothing is recorded.
+    let mut h = Harness::new();
+    let (_a, _b) = connect(&mut h, "");
+    assert!(h.engine.calls()[0].recording.is_none());
+}
