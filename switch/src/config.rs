@@ -101,6 +101,11 @@ pub struct AcdConfig {
     pub ready_code: String,
     pub not_ready_code: String,
     pub logout_code: String,
+    /// Prefixes a supervisor dials before an agent's extension to listen to, whisper to
+    /// (coach) or barge in on the agent's live call.
+    pub listen_code: String,
+    pub whisper_code: String,
+    pub barge_code: String,
     /// How often a waiting caller hears their position again (0: only on arrival).
     pub announce_every_secs: u64,
 }

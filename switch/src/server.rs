@@ -146,6 +146,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64)
     };
+    let (accounts, opened) = crate::accounts::Accounts::open(store.clone(), config.account_seeds())
+        .await
+        .context("loading accounts")?;
     for (i, rx) in shard_inputs.into_iter().enumerate() {
         let node = crate::shard::SharedNode {
             registrar: registrar.clone(),
@@ -157,6 +160,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             )
             .with_replay_guard(replay.clone()),
             mailboxes: mailboxes.clone(),
+            accounts: accounts.clone(),
         };
         let engine = crate::engine::Engine::new(crate::engine::Setup {
             shard: i as u8,
@@ -202,9 +206,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("loading campaigns")?;
     let dialer_timers = dialer.spawn_timers();
-    let (accounts, opened) = crate::accounts::Accounts::open(store.clone(), config.account_seeds())
-        .await
-        .context("loading accounts")?;
     if let Some(password) = &opened.admin_password {
         let file = config.data_dir.join(crate::accounts::ADMIN_PASSWORD_FILE);
         // Printed this once (and kept in the file, readable by the owner only): never a

@@ -26,6 +26,7 @@ pub struct SharedNode {
     pub distributor: Distributor,
     pub auth: Authenticator,
     pub mailboxes: crate::voicemail::Mailboxes,
+    pub accounts: crate::accounts::Accounts,
 }
 
 impl Node for SharedNode {
@@ -51,6 +52,10 @@ impl Node for SharedNode {
 
     fn mailboxes(&self) -> &crate::voicemail::Mailboxes {
         &self.mailboxes
+    }
+
+    fn may_supervise(&self, supervisor: &str, agent: Option<&str>, extension: &str) -> bool {
+        self.accounts.may_supervise(supervisor, agent, extension)
     }
 }
 

@@ -453,6 +453,120 @@ fn whisper_reaches_the_agent_and_never_the_customer() {
     switch.assert_idle();
 }
 
+/// A supervisor whispers from their own phone: `*56` + the agent's extension. The switch
+/// answers the supervisor's call from an endpoint of the agent's call: the agent hears
+/// the customer and the supervisor, the customer only the agent. Their BYE ends it.
+#[test]
+fn a_supervisor_whispers_from_their_phone_by_feature_code() {
+    if !require("sipp") {
+        return;
+    }
+    let agent_port = free_port();
+    let accounts = r#"
+[[teams]]
+name = "floor"
+[[accounts]]
+id = "2000"
+roles = ["agent"]
+teams = ["floor"]
+extension = "2000"
+password = "agent-pass-2000"
+[[accounts]]
+id = "3000"
+roles = ["supervisor"]
+teams = ["floor"]
+extension = "3000"
+password = "super-pass-3000"
+"#;
+    let switch = SwitchConfig::new()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{agent_port}"))
+        .static_user("3000", &format!("sip:3000@127.0.0.1:{}", free_port()))
+        .extra(accounts)
+        .start();
+    let events = switch.events("/api/events");
+    let (caller, agent, sup) = (
+        TonePeer::new(CALLER_HZ),
+        TonePeer::new(AGENT_HZ),
+        TonePeer::new(CONSULTED_HZ),
+    );
+    let agent_sipp = Sipp::scenario("uas_hold")
+        .port(agent_port)
+        .key("rtp_port", &agent.port().to_string())
+        .spawn();
+    let caller_sipp = Sipp::caller_to("uac_media", &switch)
+        .key("rtp_port", &caller.port().to_string())
+        .pause_ms(8000)
+        .spawn();
+    let (_, relay_a) = leg_relay(&switch, 2, 0);
+    let (_, relay_b) = leg_relay(&switch, 2, 1);
+    caller.send_to(relay_a);
+    agent.send_to(relay_b);
+    let sup_sipp = Sipp::caller_to("uac_media", &switch)
+        .caller("3000")
+        .service("*562000")
+        .key("rtp_port", &sup.port().to_string())
+        .pause_ms(3500)
+        .spawn();
+    if events
+        .wait_for(Duration::from_secs(5), |e| {
+            e["change"] == "supervise_joined"
+        })
+        .is_none()
+    {
+        switch.fail("no supervise_joined event");
+    }
+    let (_, relay_s) = leg_relay(&switch, 3, 2);
+    sup.send_to(relay_s);
+    std::thread::sleep(Duration::from_millis(400));
+    let customer = listen(
+        &caller,
+        Duration::from_millis(800),
+        &[AGENT_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        customer[0] > 0.5,
+        "the customer hears the agent: {customer:?}"
+    );
+    assert!(
+        customer[1] < 0.05,
+        "the customer must not hear the supervisor: {customer:?}"
+    );
+    let heard = listen(
+        &agent,
+        Duration::from_millis(800),
+        &[CALLER_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        heard.iter().all(|s| *s > 0.25),
+        "the agent hears both: {heard:?}"
+    );
+    let heard = listen(&sup, Duration::from_millis(800), &[CALLER_HZ, AGENT_HZ]);
+    assert!(
+        heard.iter().all(|s| *s > 0.25),
+        "the supervisor hears both: {heard:?}"
+    );
+    sup_sipp.wait().assert_success(&switch);
+    sup.stop_sending();
+    assert!(events
+        .wait_for(Duration::from_secs(3), |e| e["change"] == "supervise_ended")
+        .is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    let heard = listen(
+        &agent,
+        Duration::from_millis(600),
+        &[CALLER_HZ, CONSULTED_HZ],
+    );
+    assert!(
+        heard[0] > 0.5 && heard[1] < 0.05,
+        "after the supervisor left the agent hears {heard:?}"
+    );
+    for sipp in [caller_sipp, agent_sipp] {
+        sipp.wait().assert_success(&switch);
+    }
+    switch.assert_idle();
+}
+
 /// A 16-bit stereo WAV's channels.
 fn stereo(bytes: &[u8]) -> (Vec<i16>, Vec<i16>) {
     assert_eq!(&bytes[..4], b"RIFF", "not a WAV");

@@ -289,6 +289,33 @@ impl Accounts {
         Scope::Limited { agents, queues }
     }
 
+    /// Whether the SIP user `supervisor` (an account's extension, or its id) may supervise
+    /// the calls of the phone `extension` (the ACD agent `agent`, when known): an
+    /// administrator may; a supervisor may for the accounts of their teams.
+    pub fn may_supervise(&self, supervisor: &str, agent: Option<&str>, extension: &str) -> bool {
+        let dir = read(&self.inner.directory);
+        let phone_of = |a: &Account, user: &str| {
+            a.extension.as_deref() == Some(user) || (a.extension.is_none() && a.id == user)
+        };
+        let Some(sup) = dir.accounts.values().find(|a| phone_of(a, supervisor)) else {
+            return false;
+        };
+        if sup.locked {
+            return false;
+        }
+        if sup.roles.contains(&Role::Administrator) {
+            return true;
+        }
+        if !sup.roles.contains(&Role::Supervisor) {
+            return false;
+        }
+        dir.accounts.values().any(|a| {
+            let is_target =
+                phone_of(a, extension) || (agent.is_some() && a.agent.as_deref() == agent);
+            is_target && a.id != sup.id && a.teams.iter().any(|t| sup.teams.contains(t))
+        })
+    }
+
     /// Whether `p` may have the switch call `number` for them.
     pub fn may_dial(&self, p: &Principal, number: &str) -> bool {
         self.inner.config.dialing.allows(&p.roles, number)

@@ -245,6 +245,22 @@ async fn scopes_follow_teams() {
     db.cleanup().await;
 }
 
+/// Who may supervise a phone's calls from their own phone: a supervisor of the agent's
+/// team (by the agent's extension or its ACD agent), an administrator; not an agent, not
+/// a supervisor of another team.
+#[tokio::test]
+async fn supervising_from_a_phone_follows_teams() {
+    let (accounts, _, db, _dir) = open(|_| {}).await;
+    assert!(accounts.may_supervise("sup", None, "1001"));
+    assert!(accounts.may_supervise("sup", Some("1001"), "9999"));
+    assert!(!accounts.may_supervise("sup", None, "1002"));
+    assert!(!accounts.may_supervise("1002", None, "1001"), "an agent");
+    assert!(!accounts.may_supervise("sup", None, "sup"), "oneself");
+    assert!(accounts.may_supervise(crate::accounts::ADMIN, None, "1002"));
+    assert!(!accounts.may_supervise("nobody", None, "1001"));
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn the_last_administrator_stays() {
     let (accounts, _, db, _dir) = open(|_| {}).await;

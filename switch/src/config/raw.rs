@@ -155,6 +155,9 @@ pub(super) struct RawAcd {
     pub ready_code: String,
     pub not_ready_code: String,
     pub logout_code: String,
+    pub listen_code: String,
+    pub whisper_code: String,
+    pub barge_code: String,
     pub announce_every_secs: u64,
 }
 
@@ -164,6 +167,9 @@ impl Default for RawAcd {
             ready_code: "*21".to_string(),
             not_ready_code: "*22".to_string(),
             logout_code: "*23".to_string(),
+            listen_code: "*55".to_string(),
+            whisper_code: "*56".to_string(),
+            barge_code: "*57".to_string(),
             announce_every_secs: 30,
         }
     }

@@ -152,6 +152,9 @@ fn acd_section(raw: &RawAcd, p: &mut Problems) -> Option<AcdConfig> {
         ("acd.ready_code", &raw.ready_code),
         ("acd.not_ready_code", &raw.not_ready_code),
         ("acd.logout_code", &raw.logout_code),
+        ("acd.listen_code", &raw.listen_code),
+        ("acd.whisper_code", &raw.whisper_code),
+        ("acd.barge_code", &raw.barge_code),
     ];
     for (i, (key, code)) in codes.iter().enumerate() {
         if code.is_empty()
@@ -161,7 +164,11 @@ fn acd_section(raw: &RawAcd, p: &mut Problems) -> Option<AcdConfig> {
         {
             p.add(*key, format!("{code:?} must be digits, * and # only"));
         }
-        if codes[..i].iter().any(|(_, other)| other == code) {
+        // The supervisor's codes are prefixes: no code may begin another.
+        if codes[..i]
+            .iter()
+            .any(|(_, other)| other.starts_with(code.as_str()) || code.starts_with(other.as_str()))
+        {
             p.add(*key, format!("{code:?} is used by another feature code"));
         }
     }
@@ -170,6 +177,9 @@ fn acd_section(raw: &RawAcd, p: &mut Problems) -> Option<AcdConfig> {
         ready_code: raw.ready_code.clone(),
         not_ready_code: raw.not_ready_code.clone(),
         logout_code: raw.logout_code.clone(),
+        listen_code: raw.listen_code.clone(),
+        whisper_code: raw.whisper_code.clone(),
+        barge_code: raw.barge_code.clone(),
         announce_every_secs: every.unwrap_or(30),
     })
 }
@@ -537,6 +547,9 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
             ready_code: config.acd.ready_code.clone(),
             not_ready_code: config.acd.not_ready_code.clone(),
             logout_code: config.acd.logout_code.clone(),
+            listen_code: config.acd.listen_code.clone(),
+            whisper_code: config.acd.whisper_code.clone(),
+            barge_code: config.acd.barge_code.clone(),
             announce_every_secs: config.acd.announce_every_secs,
         },
         queues: config.queues.clone(),

@@ -152,6 +152,12 @@ impl Cx {
                 *slot = port;
             }
         }
+        if s.supervisor
+            .as_ref()
+            .is_some_and(|x| x.dialing.endpoint == side && x.incoming.is_some())
+        {
+            return self.answer_supervisor(now, s, port);
+        }
         let supervisor = s
             .supervisor
             .as_ref()

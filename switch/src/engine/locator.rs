@@ -94,6 +94,11 @@ impl Locator {
         Some(shard)
     }
 
+    /// Send what follows in dialog `call_id` to `shard` (a request this shard handed on).
+    pub fn remember(&mut self, now: Instant, call_id: String, shard: usize) {
+        self.forwarded.insert(call_id, (shard, now));
+    }
+
     pub fn expire(&mut self, now: Instant) {
         if self.forwarded.is_empty() {
             return;

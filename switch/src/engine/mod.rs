@@ -29,6 +29,7 @@ mod sdp;
 mod session;
 mod setup;
 mod supervise;
+mod supervise_phone;
 #[cfg(test)]
 mod tests;
 mod transfer;
@@ -278,7 +279,13 @@ impl Engine {
         }
     }
 
-    fn handle_message(&mut self, now: Instant, msg: Message, source: Target) {
+    fn handle_message(&mut self, now: Instant, mut msg: Message, source: Target) {
+        if let Some(shard) = self.hunt_supervised(now, &mut msg) {
+            self.cx
+                .out
+                .push_back(Output::Forward { shard, msg, source });
+            return;
+        }
         if let Some(shard) = self
             .cx
             .locator

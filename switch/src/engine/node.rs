@@ -31,6 +31,10 @@ pub trait Node: Send {
     fn auth(&self) -> &Authenticator;
     /// The node's voicemail boxes (shared by every shard and the API).
     fn mailboxes(&self) -> &crate::voicemail::Mailboxes;
+    /// Whether the SIP user `supervisor` may listen to, coach or barge in on the calls of
+    /// the phone `extension` (the ACD agent `agent` when the call came through a queue):
+    /// an administrator's or a supervisor's of that agent's teams.
+    fn may_supervise(&self, supervisor: &str, agent: Option<&str>, extension: &str) -> bool;
 }
 
 impl Registration<'_> {
@@ -64,6 +68,8 @@ pub struct LocalNode {
     pub queues: HashSet<String>,
     pub auth: Authenticator,
     pub mailboxes: crate::voicemail::Mailboxes,
+    /// (supervisor, extension) pairs allowed to supervise.
+    pub supervises: HashSet<(String, String)>,
 }
 
 impl LocalNode {
@@ -73,6 +79,7 @@ impl LocalNode {
             queues: queues.iter().map(|q| q.to_string()).collect(),
             auth: Authenticator::new(realm.to_string(), [7; 32], 300),
             mailboxes: crate::voicemail::Mailboxes::default(),
+            supervises: HashSet::new(),
         }
     }
 }
@@ -96,5 +103,10 @@ impl Node for LocalNode {
 
     fn mailboxes(&self) -> &crate::voicemail::Mailboxes {
         &self.mailboxes
+    }
+
+    fn may_supervise(&self, supervisor: &str, _agent: Option<&str>, extension: &str) -> bool {
+        self.supervises
+            .contains(&(supervisor.to_string(), extension.to_string()))
     }
 }

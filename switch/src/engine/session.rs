@@ -347,6 +347,9 @@ pub enum SuperviseMode {
 pub struct Supervision {
     pub mode: SuperviseMode,
     pub dialing: Dialing,
+    /// The supervisor's own INVITE (from their phone: `*55` + the extension), until the
+    /// switch answers it.
+    pub incoming: Option<sip::transaction::TxId>,
 }
 
 impl Session {

@@ -33,6 +33,10 @@ pub(super) struct ForkSpec<'a> {
 
 impl Engine {
     pub(super) fn new_call(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
+        let dialled = req.uri.user_unescaped().unwrap_or_default();
+        if let Some((mode, extension)) = self.cx.supervise_code(&dialled) {
+            return self.supervise_by_phone(now, tx, req, source, mode, extension);
+        }
         let cx = &mut self.cx;
         // The switch calling one of its queues (a consultation of a queue) needs no
         // credentials; nothing else from its own address is let through.

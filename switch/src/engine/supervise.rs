@@ -64,6 +64,7 @@ impl Cx {
                 target: extension.to_string(),
                 leg: None,
             },
+            incoming: None,
         });
         tracing::info!(call = s.id, %extension, ?mode, "supervisor called");
         self.call_changed(s, "supervise_started", Some(mode_name(mode).into()));
@@ -174,7 +175,7 @@ impl Cx {
     }
 }
 
-fn mode_name(mode: SuperviseMode) -> &'static str {
+pub(super) fn mode_name(mode: SuperviseMode) -> &'static str {
     match mode {
         SuperviseMode::Listen => "listen",
         SuperviseMode::Whisper => "whisper",

@@ -73,6 +73,8 @@ pub struct Opts {
     pub config: Config,
     /// Static registrations: user, phone address (contact `sip:user@address`).
     pub bindings: Vec<(&'static str, SocketAddr)>,
+    /// (supervisor, extension): who may supervise whose calls from their phone.
+    pub supervises: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for Opts {
@@ -90,6 +92,7 @@ impl Default for Opts {
             seed: 1,
             config,
             bindings: vec![("1001", ALICE), ("1002", BOB), ("1003", CAROL)],
+            supervises: Vec::new(),
         }
     }
 }
@@ -137,6 +140,9 @@ impl Harness {
         let (jobs, greeting_jobs) = tokio::sync::mpsc::unbounded_channel();
         node.mailboxes = node.mailboxes.with_greetings(HashMap::new(), jobs);
         let mailboxes = node.mailboxes.clone();
+        for (sup, ext) in &opts.supervises {
+            node.supervises.insert((sup.to_string(), ext.to_string()));
+        }
         for (user, phone) in &opts.bindings {
             node.registrar
                 .add_static(user, format!("sip:{user}@{phone}"), udp(*phone));

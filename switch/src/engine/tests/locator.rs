@@ -89,3 +89,37 @@ fn replaces_of_this_shard_unknown_is_481() {
     assert!(h0.outputs.is_empty(), "{:?}", h0.outputs);
     h0.assert_no_req(BOB, "INVITE");
 }
+
+/// A supervisor's `*55` + extension arriving on a shard without that agent's call goes
+/// to the next shard, counted in `X-Ccs-Hunt`, and so does the rest of its dialog; the
+/// last shard to try answers 404 if it has no such call either.
+#[test]
+fn a_supervisors_code_hunts_the_shards_for_the_agents_call() {
+    let mut h0 = shard(0);
+    let mut c = h0.call(
+        CAROL,
+        "1003",
+        "*551002",
+        Some(&sdp_at(CAROL, CAROL_RTP)),
+        "",
+    );
+    let (to, msg, source) = forwarded(&mut h0);
+    assert_eq!(to, 1);
+    assert!(
+        matches!(&msg, sip::Message::Request(r) if r.headers.get("X-Ccs-Hunt") == Some("1")),
+        "{msg:?}"
+    );
+    assert!(h0.sent.is_empty(), "not answered here");
+    c.cancel(&mut h0);
+    let (to, _, _) = forwarded(&mut h0);
+    assert_eq!(to, 1, "the rest of its dialog follows");
+
+    // Shard 1 was the last to try and has no call of 1002 either.
+    let mut h1 = shard(1);
+    h1.input(Input::Message { msg, source });
+    assert_eq!(h1.resp(CAROL, 404).reason, "No Call To Supervise");
+    assert!(h1
+        .outputs
+        .iter()
+        .all(|o| !matches!(o, Output::Forward { .. })));
+}

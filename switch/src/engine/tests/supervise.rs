@@ -138,3 +138,76 @@ fn a_supervisor_who_does_not_answer_is_forgotten() {
     assert!(view.supervisor.is_none());
     assert_eq!(view.legs.len(), 2);
 }
+
+/// Carol supervises from her own phone: `*56` + Bob's extension whispers; the switch
+/// answers her INVITE from an endpoint of Bob's call, and her BYE puts it back. Someone
+/// who is not Bob's supervisor gets 403; no call of that extension, 404.
+#[test]
+fn a_supervisor_joins_from_their_phone_by_feature_code() {
+    let mut h = Harness::with(Opts {
+        supervises: vec![("1003", "1002")],
+        ..Opts::default()
+    });
+    // Nobody to supervise yet.
+    let _early = h.call(
+        CAROL,
+        "1003",
+        "*551002",
+        Some(&sdp_at(CAROL, CAROL_RTP)),
+        "",
+    );
+    let r = h.resp(CAROL, 404);
+    assert_eq!(r.code, 404);
+    let (a, _b) = connect(&mut h, "");
+    // Alice (not Bob's supervisor) may not.
+    let _nosy = h.call(
+        ALICE,
+        "1001",
+        "*551002",
+        Some(&sdp_at(ALICE, ALICE_RTP)),
+        "",
+    );
+    h.resp(ALICE, 403);
+    let mut c = h.call(
+        CAROL,
+        "1003",
+        "*561002",
+        Some(&sdp_at(CAROL, CAROL_RTP)),
+        "",
+    );
+    let ok = h.resp_to(CAROL, 200, "INVITE");
+    assert_relay_sdp(&ok.headers, &ok.body, endpoint_port(2));
+    c.answered(&ok);
+    c.ack(&mut h, None);
+    let media = h.take_media();
+    for expected in [
+        "AddEndpoint(1/2)".to_string(),
+        format!("Hear(1/B, Mix {{ of: [A, 2], {PCMU} }})"),
+        "Hear(1/A, Endpoint(B))".to_string(),
+        format!("Connect(1/2, Some({}:{CAROL_RTP}))", CAROL.ip()),
+    ] {
+        assert!(media.contains(&expected), "{expected} in {media:?}");
+    }
+    let view = &h.engine.calls()[0];
+    assert_eq!(view.id, a.call_id);
+    assert!(view
+        .supervisor
+        .as_ref()
+        .is_some_and(|s| s.joined && s.mode == SuperviseMode::Whisper));
+    // A second supervisor: busy.
+    let _second = h.call(
+        CAROL,
+        "1003",
+        "*571002",
+        Some(&sdp_at(CAROL, CAROL_RTP)),
+        "",
+    );
+    h.resp(CAROL, 486);
+    // Carol hangs up: Alice and Bob talk as before.
+    c.request(&mut h, "BYE", None, "");
+    h.resp_to(CAROL, 200, "BYE");
+    assert!(h
+        .take_media()
+        .contains(&"Hear(1/B, Endpoint(A))".to_string()));
+    assert!(h.engine.calls()[0].supervisor.is_none());
+}
