@@ -14,6 +14,7 @@
 
 mod auth;
 mod chat;
+mod edge;
 mod limits;
 mod net;
 mod raw;
@@ -30,6 +31,7 @@ use thiserror::Error;
 
 pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use chat::{CardPolicy, ChatConfig};
+pub use edge::EdgeConfig;
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 pub use voicemail::VoicemailConfig;
@@ -62,6 +64,8 @@ pub struct Config {
     pub chat: ChatConfig,
     /// `[voicemail]`: mailboxes for users' unanswered calls.
     pub voicemail: VoicemailConfig,
+    /// `[edge]`: rate limits and bans for untrusted sources, calls per user.
+    pub edge: EdgeConfig,
 }
 
 /// A gateway (PSTN, another PBX): numbers matching one of `prefixes` (the longest match
@@ -72,6 +76,8 @@ pub struct Trunk {
     pub address: SocketAddr,
     pub transport: Transport,
     pub prefixes: Vec<String>,
+    /// Most calls through it at once (0: no limit).
+    pub max_calls: u32,
 }
 
 impl Config {

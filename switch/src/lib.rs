@@ -6,6 +6,7 @@ pub mod chat;
 pub mod config;
 pub mod distributor;
 pub mod distributor_error;
+pub mod edge;
 pub mod engine;
 pub mod fd_limit;
 pub mod http_server;

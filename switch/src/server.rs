@@ -94,7 +94,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .clamp(1, 16);
     // Every shard's channel, made before anything that sends to a shard.
     let (router, shard_inputs) = ShardRouter::new(n);
-    let tcp = TcpPool::new(metrics.clone(), tcp_limits, router.clone());
+    let edge = Arc::new(crate::edge::Edge::new(
+        config.edge.clone(),
+        config.sip.trusted.clone(),
+        Instant::now(),
+    ));
+    {
+        let edge = edge.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                edge.sweep(Instant::now());
+            }
+        });
+    }
+    let tcp = TcpPool::new(metrics.clone(), tcp_limits, router.clone(), edge.clone());
     metrics.add_gate(tcp.gate.clone());
     let http_gate = crate::listener::Gate::new("http", http_max, http_max);
     metrics.add_gate(http_gate.clone());
@@ -161,6 +176,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .with_replay_guard(replay.clone()),
             mailboxes: mailboxes.clone(),
             accounts: accounts.clone(),
+            edge: edge.clone(),
         };
         let engine = crate::engine::Engine::new(crate::engine::Setup {
             shard: i as u8,
@@ -188,7 +204,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     drop(cdrs);
     for s in udp_sockets {
-        tokio::spawn(transport::udp_loop(s, router.clone(), metrics.clone()));
+        tokio::spawn(transport::udp_loop(
+            s,
+            router.clone(),
+            metrics.clone(),
+            edge.clone(),
+        ));
     }
     for l in tcp_listeners {
         tokio::spawn(tcp.clone().accept_loop(l));
@@ -239,6 +260,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         shutdown: streams_stopped,
         accounts,
         mailboxes: mailboxes.clone(),
+        edge: edge.clone(),
     };
     let http = tokio::net::TcpListener::bind(config.http.listen)
         .await

@@ -27,6 +27,7 @@ pub struct SharedNode {
     pub auth: Authenticator,
     pub mailboxes: crate::voicemail::Mailboxes,
     pub accounts: crate::accounts::Accounts,
+    pub edge: Arc<crate::edge::Edge>,
 }
 
 impl Node for SharedNode {
@@ -56,6 +57,10 @@ impl Node for SharedNode {
 
     fn may_supervise(&self, supervisor: &str, agent: Option<&str>, extension: &str) -> bool {
         self.accounts.may_supervise(supervisor, agent, extension)
+    }
+
+    fn edge(&self) -> &crate::edge::Edge {
+        &self.edge
     }
 }
 

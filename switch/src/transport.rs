@@ -59,7 +59,12 @@ impl Outbound {
 }
 
 /// Receive datagrams and hand each to its shard.
-pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Router, metrics: Arc<Metrics>) {
+pub async fn udp_loop(
+    socket: Arc<UdpSocket>,
+    shards: Router,
+    metrics: Arc<Metrics>,
+    edge: Arc<crate::edge::Edge>,
+) {
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
@@ -70,6 +75,10 @@ pub async fn udp_loop(socket: Arc<UdpSocket>, shards: Router, metrics: Arc<Metri
             }
         };
         metrics.inc_received();
+        // A banned or flooding source is dropped before anything is copied or parsed.
+        if edge.admit(from.ip(), std::time::Instant::now()) != crate::edge::Verdict::Pass {
+            continue;
+        }
         let data = buf[..n].to_vec();
         let shard = shards.shard_of_datagram(&data);
         shards.send(
@@ -94,13 +103,19 @@ pub struct TcpPool {
     metrics: Arc<Metrics>,
     limits: TcpLimits,
     pub gate: Arc<Gate>,
+    edge: Arc<crate::edge::Edge>,
 }
 
 /// How long one write may wait on a peer that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl TcpPool {
-    pub fn new(metrics: Arc<Metrics>, limits: TcpLimits, router: Router) -> Arc<TcpPool> {
+    pub fn new(
+        metrics: Arc<Metrics>,
+        limits: TcpLimits,
+        router: Router,
+        edge: Arc<crate::edge::Edge>,
+    ) -> Arc<TcpPool> {
         let gate = Gate::new("sip-tcp", limits.max_connections, limits.max_per_ip);
         Arc::new(TcpPool {
             conns: Mutex::new(HashMap::new()),
@@ -108,6 +123,7 @@ impl TcpPool {
             metrics,
             limits,
             gate,
+            edge,
         })
     }
 
@@ -149,6 +165,11 @@ impl TcpPool {
         let mut errors = AcceptErrors::default();
         loop {
             let (stream, addr, slot) = next_connection(&listener, &self.gate, &mut errors).await;
+            if self.edge.admit(addr.ip(), Instant::now()) == crate::edge::Verdict::Banned {
+                // Closed at once: a banned source holds nothing.
+                drop(stream);
+                continue;
+            }
             let (tx, rx) = mpsc::unbounded_channel();
             if let Ok(mut conns) = self.conns.lock() {
                 conns.insert(addr, tx.clone());
@@ -237,6 +258,11 @@ impl TcpPool {
                 while let Some(m) = framer.next_message() {
                     pool.metrics.inc_received();
                     completed = true;
+                    match pool.edge.admit(addr.ip(), now) {
+                        crate::edge::Verdict::Pass => {}
+                        crate::edge::Verdict::Limited => continue,
+                        crate::edge::Verdict::Banned => return,
+                    }
                     match m {
                         Ok(msg) => {
                             let shards = &pool.shards;

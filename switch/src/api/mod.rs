@@ -17,6 +17,7 @@ mod calls;
 mod chat;
 mod chat_ws;
 mod drain;
+mod edge;
 mod events;
 pub mod guard;
 mod history;
@@ -76,6 +77,8 @@ pub struct AppState {
     pub chats: crate::chat::Chats,
     /// Voicemail boxes (shared with the call engines).
     pub mailboxes: crate::voicemail::Mailboxes,
+    /// The guarded SIP edge: bans, rate limits, calls per user.
+    pub edge: Arc<crate::edge::Edge>,
 }
 
 /// The switch's routes (not the dialer's), without the access guard.
@@ -203,5 +206,6 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     let mut text = s.metrics.render(&s.media.totals(), regs);
     s.accounts.render_metrics(&mut text);
     s.chats.metrics().render(&mut text);
+    s.edge.render_metrics(&mut text);
     ([("content-type", "text/plain; version=0.0.4")], text)
 }

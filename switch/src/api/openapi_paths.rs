@@ -18,6 +18,7 @@ pub(super) fn paths() -> Value {
         auth(),
         accounts(),
         teams_and_tokens(),
+        edge(),
         calls(),
         voicemail(),
         agents(),
@@ -182,6 +183,46 @@ fn teams_and_tokens() -> Value {
                 json!({"type": "string"}))],
             "responses": {"204": empty("revoked"),
                 "404": error("no such token (code not_found)")}}},
+    })
+}
+
+/// The SIP edge's bans.
+fn edge() -> Value {
+    let ban = json!({"type": "object",
+        "required": ["address", "reason", "since_ms", "until_ms", "dropped"],
+        "properties": {
+            "address": {"type": "string", "description": "the banned IP address"},
+            "reason": {"type": "string",
+                "enum": ["auth_failures", "scanner", "administrator"]},
+            "since_ms": {"type": "integer"},
+            "until_ms": {"type": "integer"},
+            "dropped": {"type": "integer", "minimum": 0,
+                "description": "datagrams and messages dropped since the ban began"}}});
+    json!({
+        "/api/edge/bans": {
+            "get": {"tags": ["accounts"],
+                "summary": "The SIP edge's live bans (failed digests, scanners, administrators)",
+                "responses": {"200": ok("the bans", json!({"type": "object",
+                    "required": ["bans"],
+                    "properties": {"bans": {"type": "array", "items": ban.clone()}}}))}},
+            "post": {"tags": ["accounts"],
+                "summary": "Ban a source address: its SIP is dropped unanswered",
+                "requestBody": {"required": true, "content": {"application/json": {"schema":
+                    {"type": "object", "required": ["address"], "additionalProperties": false,
+                     "properties": {
+                        "address": {"type": "string", "description": "an IPv4 or IPv6 address"},
+                        "secs": {"type": "integer", "minimum": 1, "maximum": 2_592_000,
+                            "description": "how long (default edge.ban_secs)"}}}}}},
+                "responses": body_errors(json!({
+                    "201": ok("the ban", ban),
+                    "422": {"description": "not an IP address (field address), secs out of \
+                        range (field secs)"},
+                }))}},
+        "/api/edge/bans/{address}": {"delete": {"tags": ["accounts"],
+            "summary": "Lift a ban",
+            "parameters": [path_param("address", "the banned address", json!({"type": "string"}))],
+            "responses": {"204": empty("lifted"),
+                "404": error("the address is not banned (code not_found)")}}},
     })
 }
 

@@ -4,7 +4,7 @@
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{
-    accounts, acd_config, agents, calls, chat, chat_ws, events, history, openapi, recordings,
+    accounts, acd_config, agents, calls, chat, chat_ws, edge, events, history, openapi, recordings,
     voicemail, AppState,
 };
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
@@ -91,6 +91,14 @@ pub(crate) fn routes() -> Vec<Route> {
             delete(accounts::revoke_token),
         ),
         route(M::GET, "/api/audit", ADMIN, get(accounts::audit)),
+        route(M::GET, "/api/edge/bans", ADMIN, get(edge::list)),
+        route(M::POST, "/api/edge/bans", ADMIN, post(edge::ban)),
+        route(
+            M::DELETE,
+            "/api/edge/bans/{address}",
+            ADMIN,
+            delete(edge::unban),
+        ),
         route(
             M::GET,
             "/api/calls",

@@ -117,6 +117,11 @@ impl TestApi {
             shutdown,
             accounts,
             mailboxes: Default::default(),
+            edge: Arc::new(crate::edge::Edge::new(
+                Default::default(),
+                Vec::new(),
+                Instant::now(),
+            )),
         };
         TestApi {
             state,

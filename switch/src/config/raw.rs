@@ -146,6 +146,13 @@ pub(super) struct RawTrunk {
     pub address: String,
     pub transport: String,
     pub prefixes: Vec<String>,
+    /// Most calls through the trunk at once (0: no limit).
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub max_calls: u32,
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
 }
 
 /// `[acd]`: how agents reach the distributor from their phones, and queue announcements.
@@ -194,6 +201,7 @@ pub(super) struct RawConfig {
     pub accounts: Vec<super::auth::RawAccount>,
     pub chat: super::chat::RawChat,
     pub voicemail: super::voicemail::VoicemailConfig,
+    pub edge: super::edge::EdgeConfig,
 }
 
 impl Default for RawConfig {
@@ -214,12 +222,13 @@ impl Default for RawConfig {
             accounts: Vec::new(),
             chat: Default::default(),
             voicemail: Default::default(),
+            edge: Default::default(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 15] = [
+const TOP_LEVEL_KEYS: [&str; 16] = [
     "data_dir",
     "sip",
     "http",
@@ -235,6 +244,7 @@ const TOP_LEVEL_KEYS: [&str; 15] = [
     "accounts",
     "voicemail",
     "chat",
+    "edge",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -302,6 +312,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "voicemail" => {
                 if let Some(v) = read_table("voicemail", value, errors) {
                     raw.voicemail = v;
+                }
+            }
+            "edge" => {
+                if let Some(v) = read_table("edge", value, errors) {
+                    raw.edge = v;
                 }
             }
             "teams" => {
@@ -473,7 +488,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

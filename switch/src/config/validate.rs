@@ -70,6 +70,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let accounts = super::auth::accounts(&raw, &mut p);
     let chat = super::chat::chat(&raw.chat, &mut p);
     super::voicemail::check(&raw.voicemail, &mut p);
+    super::edge::check(&raw.edge, &mut p);
     if errors.len() != before {
         return None;
     }
@@ -89,6 +90,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         accounts,
         chat: chat?,
         voicemail: raw.voicemail,
+        edge: raw.edge,
     })
 }
 
@@ -140,6 +142,7 @@ fn trunks(raw: &[RawTrunk], p: &mut Problems) -> Option<Vec<Trunk>> {
                 address,
                 transport,
                 prefixes: t.prefixes.clone(),
+                max_calls: t.max_calls,
             });
         }
     }
@@ -559,6 +562,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         accounts: super::auth::raw_accounts(&config.accounts),
         chat: super::chat::raw_chat(&config.chat),
         voicemail: config.voicemail.clone(),
+        edge: config.edge.clone(),
         trunks: config
             .trunks
             .iter()
@@ -567,6 +571,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
                 address: t.address.to_string(),
                 transport: t.transport.as_str().to_string(),
                 prefixes: t.prefixes.clone(),
+                max_calls: t.max_calls,
             })
             .collect(),
         users: config

@@ -49,6 +49,8 @@ impl Cx {
                 AuthOutcome::Rejected(e) => {
                     tracing::info!(user = %creds.username, reason = %e, from = %source.addr, "authentication failed");
                     self.counters.auth_failures += 1;
+                    // Too many from this address bans it (answered this once still).
+                    self.node.edge().auth_failed(source.addr.ip(), now);
                     match e {
                         AuthError::BadResponse | AuthError::UnknownUser => {
                             self.reply(now, tx, req, 403, Some("Bad Credentials"));

@@ -64,6 +64,9 @@ impl Cx {
                 }));
             }
         }
+        for key in std::mem::take(&mut s.holds) {
+            self.node.edge().end_call(&key);
+        }
         s.phase = Phase::Ended(End {
             cause,
             side,

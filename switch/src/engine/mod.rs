@@ -280,6 +280,13 @@ impl Engine {
     }
 
     fn handle_message(&mut self, now: Instant, mut msg: Message, source: Target) {
+        // A scanner (friendly-scanner & co.) gets no answer, and its address a ban.
+        if let Message::Request(r) = &msg {
+            let ua = r.headers.get("User-Agent").unwrap_or("");
+            if self.cx.node.edge().scanner(source.addr.ip(), ua, now) {
+                return;
+            }
+        }
         if let Some(shard) = self.hunt_supervised(now, &mut msg) {
             self.cx
                 .out

@@ -35,6 +35,8 @@ pub trait Node: Send {
     /// the phone `extension` (the ACD agent `agent` when the call came through a queue):
     /// an administrator's or a supervisor's of that agent's teams.
     fn may_supervise(&self, supervisor: &str, agent: Option<&str>, extension: &str) -> bool;
+    /// The node's guarded edge: bans, failed digests, scanners, calls per user and trunk.
+    fn edge(&self) -> &crate::edge::Edge;
 }
 
 impl Registration<'_> {
@@ -70,6 +72,7 @@ pub struct LocalNode {
     pub mailboxes: crate::voicemail::Mailboxes,
     /// (supervisor, extension) pairs allowed to supervise.
     pub supervises: HashSet<(String, String)>,
+    pub edge: crate::edge::Edge,
 }
 
 impl LocalNode {
@@ -80,6 +83,11 @@ impl LocalNode {
             auth: Authenticator::new(realm.to_string(), [7; 32], 300),
             mailboxes: crate::voicemail::Mailboxes::default(),
             supervises: HashSet::new(),
+            edge: crate::edge::Edge::new(
+                crate::config::EdgeConfig::default(),
+                Vec::new(),
+                Instant::now(),
+            ),
         }
     }
 }
@@ -108,5 +116,9 @@ impl Node for LocalNode {
     fn may_supervise(&self, supervisor: &str, _agent: Option<&str>, extension: &str) -> bool {
         self.supervises
             .contains(&(supervisor.to_string(), extension.to_string()))
+    }
+
+    fn edge(&self) -> &crate::edge::Edge {
+        &self.edge
     }
 }

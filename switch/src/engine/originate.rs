@@ -79,6 +79,7 @@ impl Engine {
             pair_start: None,
             origin: None,
             record_on_answer: false,
+            holds: Vec::new(),
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

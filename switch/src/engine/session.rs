@@ -328,6 +328,9 @@ pub struct Session {
     pub origin: Option<String>,
     /// The queue records this call once its agent answers.
     pub record_on_answer: bool,
+    /// What the call counts against (`user:ID`, `trunk:NAME`: [`crate::edge::Edge`]),
+    /// given back when it ends.
+    pub holds: Vec<String>,
 }
 
 /// How a supervisor takes part in an agent's call.

@@ -101,6 +101,9 @@ impl Engine {
         let Some(a) = Dialog::uas(&req, &a_tag, source) else {
             return cx.reply(now, tx, &req, 400, Some("Bad Dialog Headers"));
         };
+        let Some(holds) = cx.hold_calls(now, tx, &req, identity.as_deref(), &dn, &plan) else {
+            return;
+        };
         let id = cx.new_session_id();
         let our_call_id = cx.new_call_id();
         let b_tag = cx.new_tag();
@@ -162,6 +165,7 @@ impl Engine {
             pair_start: None,
             origin: None,
             record_on_answer: false,
+            holds,
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });
@@ -473,5 +477,49 @@ impl Cx {
         resp.headers
             .push("Server", self.config.sip.user_agent.clone());
         self.layer.respond(now, tx, resp);
+    }
+}
+
+impl Cx {
+    /// Counts a new call against its caller's limit (`edge.calls_per_user`, for an
+    /// authenticated user) and its trunk's (`max_calls`); `None`, answered 486 or 503 and
+    /// counting nothing, when one is full.
+    fn hold_calls(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: &Request,
+        user: Option<&str>,
+        dn: &str,
+        plan: &Plan,
+    ) -> Option<Vec<String>> {
+        let mut holds = Vec::new();
+        let per_user = self.config.edge.calls_per_user;
+        if let (Some(user), true) = (user, per_user > 0) {
+            let key = format!("user:{user}");
+            if !self.node.edge().start_call(&key, per_user) {
+                tracing::info!(%user, limit = per_user, "call refused: too many calls");
+                self.reply(now, tx, req, 486, Some("Too Many Calls"));
+                return None;
+            }
+            holds.push(key);
+        }
+        let trunk = match plan {
+            Plan::Call(_) if self.config.user(dn).is_none() => self.config.trunk_for(dn),
+            _ => None,
+        };
+        if let Some(t) = trunk.filter(|t| t.max_calls > 0) {
+            let key = format!("trunk:{}", t.name);
+            if !self.node.edge().start_call(&key, t.max_calls) {
+                tracing::info!(trunk = %t.name, limit = t.max_calls, "call refused: trunk full");
+                for k in &holds {
+                    self.node.edge().end_call(k);
+                }
+                self.reply(now, tx, req, 503, Some("Trunk Busy"));
+                return None;
+            }
+            holds.push(key);
+        }
+        Some(holds)
     }
 }

@@ -116,3 +116,45 @@ fn a_users_record_percent_records_their_calls() {
     let (_a, _b) = connect(&mut h, "");
     assert!(h.engine.calls()[0].recording.is_none());
 }
+
+/// A trunk's `max_calls`: the call past it gets 503 Trunk Busy and reaches no gateway;
+/// when a call through it ends, the next goes through.
+#[test]
+fn a_full_trunk_refuses_the_next_call() {
+    let gateway = addr(40, 5060);
+    let mut opts = Opts::default();
+    opts.config.trunks.push(crate::config::Trunk {
+        name: "pstn".into(),
+        address: gateway,
+        transport: crate::config::Transport::Udp,
+        prefixes: vec!["+".into()],
+        max_calls: 1,
+    });
+    let mut h = Harness::with(opts);
+    let mut a = h.call(
+        ALICE,
+        "1001",
+        "+15550100",
+        Some(&sdp_at(ALICE, ALICE_RTP)),
+        "",
+    );
+    let inv = h.req(gateway, "INVITE");
+    h.reply(gateway, &inv, 200, "gw", Some(&sdp_at(gateway, 7000)));
+    let ok = h.resp_to(ALICE, 200, "INVITE");
+    h.req(gateway, "ACK");
+    a.answered(&ok);
+    a.ack(&mut h, None);
+    let _b = h.call(BOB, "1002", "+15550101", Some(&sdp_at(BOB, BOB_RTP)), "");
+    assert_eq!(h.resp(BOB, 503).reason, "Trunk Busy");
+    h.assert_no_req(gateway, "INVITE");
+    a.request(&mut h, "BYE", None, "");
+    h.req(gateway, "BYE");
+    let _c = h.call(
+        CAROL,
+        "1003",
+        "+15550102",
+        Some(&sdp_at(CAROL, CAROL_RTP)),
+        "",
+    );
+    h.req(gateway, "INVITE");
+}
