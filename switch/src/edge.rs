@@ -92,7 +92,11 @@ pub struct Edge {
     counters: Counters,
     /// `Instant` and wall clock at start, to show bans in wall-clock time.
     epoch: (Instant, i64),
+    /// Where bans are announced (`/api/events`, administrators).
+    publisher: std::sync::OnceLock<Publisher>,
 }
+
+type Publisher = Box<dyn Fn(serde_json::Value) + Send + Sync>;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -118,6 +122,18 @@ impl Edge {
             calls: Mutex::new(HashMap::new()),
             counters: Counters::default(),
             epoch: (now, wall),
+            publisher: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Announce bans and their lifting with `publish` (once).
+    pub fn set_publisher(&self, publish: impl Fn(serde_json::Value) + Send + Sync + 'static) {
+        let _ = self.publisher.set(Box::new(publish));
+    }
+
+    fn announce(&self, event: serde_json::Value) {
+        if let Some(p) = self.publisher.get() {
+            p(event);
         }
     }
 
@@ -245,6 +261,12 @@ impl Edge {
         }
         lock(&self.sources[slot(&ip)]).remove(&ip);
         tracing::warn!(%ip, ?reason, secs = length.as_secs(), "source banned");
+        self.announce(serde_json::json!({
+            "type": "edge_banned",
+            "address": ip,
+            "reason": reason,
+            "until_ms": self.wall_ms(now + length),
+        }));
     }
 
     /// Lifts a ban; `false` when there was none.
@@ -254,6 +276,7 @@ impl Edge {
         self.banned.store(bans.len() as u64, Ordering::Relaxed);
         if had {
             tracing::info!(%ip, "ban lifted");
+            self.announce(serde_json::json!({"type": "edge_unbanned", "address": ip}));
         }
         had
     }

@@ -149,6 +149,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let distributor = Distributor::spawn(queues, agents, acd_records, router.clone())
         .map_err(anyhow::Error::msg)?;
     let acd_writer = AcdRecordWriter::spawn(store.clone(), acd_records_rx);
+    {
+        let distributor = distributor.clone();
+        edge.set_publisher(move |event| distributor.publish(event));
+    }
     let mut secret = [0u8; 32];
     for b in secret.iter_mut() {
         *b = rand::random();

@@ -189,6 +189,7 @@ fn brute_force_is_banned_while_a_user_keeps_calling_and_the_ban_expires() {
 #[test]
 fn scanners_get_nothing_and_administrators_ban_and_unban() {
     let switch = SwitchConfig::new().trusted(&[]).start();
+    let events = switch.events("/api/events");
     let to = switch.sip_addr();
     let scanner = socket("127.0.0.4");
     assert_eq!(options(&scanner, to, "scan1", "friendly-scanner"), None);
@@ -205,6 +206,11 @@ fn scanners_get_nothing_and_administrators_ban_and_unban() {
         "{listed:?}"
     );
     assert_eq!(switch.metric("switch_edge_scanners_total"), 1.0);
+    let banned = events.wait_for(Duration::from_secs(3), |e| e["type"] == "edge_banned");
+    assert!(
+        banned.is_some_and(|e| e["address"] == "127.0.0.4" && e["reason"] == "scanner"),
+        "the ban is announced to administrators"
+    );
 
     // An administrator's ban of 127.0.0.3, then lifted.
     let other = socket("127.0.0.3");
