@@ -115,7 +115,8 @@ desk.on("interaction", (ev) => {
 desk.on("call_changed", (ev) => {
   const call = ev.call;
   if (!call) return;
-  const pane = voiceCalls.get(call.id);
+  let pane = voiceCalls.get(call.id);
+  if (pane && pane.ended) pane = null; // over for this agent: later changes are not its
   if (ev.change === "hung_up" && pane) pane.notice.textContent = "Hanging up…";
   if (ev.change === "transfer_failed" && pane) pane.notice.textContent = `Transfer failed: ${ev.detail || "no answer"}. The caller is back with you.`;
   if (ev.change === "consult_failed" && pane) pane.notice.textContent = `Consultation failed: ${ev.detail || "no answer"}.`;
