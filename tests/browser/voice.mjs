@@ -137,9 +137,13 @@ async function main() {
     await pane2.waitFor({ timeout: TIMEOUT });
     await expectCallState(pane2, "Talking");
     result.calls.push(await desk.evaluate(() => [...voiceCalls.keys()].find((k) => voiceCalls.get(k).customer === "5550102")));
-    await desk.waitForTimeout(1500);
+    // The timer ticks once a second: after 2.5 s it shows at least 00:01.
+    await desk.waitForTimeout(2500);
     const timer = await pane2.getByLabel("Call time").innerText();
-    if (!/^00:0[1-9]$/.test(timer)) fail(`the call timer should count: ${timer}`);
+    if (!/^00:0[1-9]$/.test(timer)) {
+      const why = await desk.evaluate(() => [...voiceCalls.values()].map((p) => ({ id: p.id, anchor: p.anchor, key: p.anchorKey, answered: p.view.answered_ms, started: p.view.started_ms, now: Date.now(), ended: p.ended, text: p.timer.textContent, connected: p.node.isConnected })));
+      fail(`the call timer should count: ${timer} ${JSON.stringify(why)}`);
+    }
     await shot(desk, "voice-second-call");
     await pane2.getByRole("button", { name: "Hang up", exact: true }).click();
     await expectCallState(pane2, "Ended");
@@ -148,6 +152,11 @@ async function main() {
     await pane2.waitFor({ state: "detached", timeout: TIMEOUT });
     await shot(desk, "voice-after");
     result.ok = true;
+  } catch (e) {
+    for (const page of browser.contexts().flatMap((c) => c.pages())) {
+      await shot(page, "failure").catch(() => {});
+    }
+    throw e;
   } finally {
     await browser.close();
   }

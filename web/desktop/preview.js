@@ -160,6 +160,8 @@ function pvShowRecord(p) {
   box.append(voiceEl("label", { class: "pv-new" }, fresh, document.createTextNode("New number"), number, kind));
   pv$("pv-call").disabled = false;
   pv$("pv-decline").disabled = false;
+  pv$("pv-numbers").hidden = false;
+  pv.node.querySelector(".pv-actions").hidden = false;
   pvCountdown();
   pvButtons();
   desk.setItem("preview", { channel: "preview", channelLabel: "Preview record", label: p.name || p.external_id, status: "Preview" });
@@ -168,7 +170,7 @@ function pvShowRecord(p) {
 function pvCountdown() {
   const el = pv$("pv-countdown");
   const p = pv.record;
-  if (!p || !p.dial_at || pv.calling) { el.hidden = true; return; }
+  if (!p || !p.dial_at || pv.calling || pv.outcome) { el.hidden = true; return; }
   const left = Math.max(0, Math.ceil((Date.parse(p.dial_at) - Date.now()) / 1000));
   el.hidden = false;
   el.textContent = left > 0 ? `Auto-dial in ${left} s` : "Dialling…";
@@ -196,6 +198,8 @@ function pvShowOutcome(o) {
   pv$("pv-call").disabled = true;
   pv$("pv-decline").disabled = true;
   pv$("pv-decline-box").hidden = true;
+  pv$("pv-numbers").hidden = true;
+  pv.node.querySelector(".pv-actions").hidden = true;
   const result = pv$("pv-result");
   result.replaceChildren(...(c.call_results || []).map((r) => voiceEl("option", { value: r.code, text: r.label || r.code })));
   if (o.suggested && (c.call_results || []).some((r) => r.code === o.suggested)) result.value = o.suggested;
@@ -241,6 +245,7 @@ function pvCalling(what, number) {
   pv$("pv-decline").disabled = true;
   pv$("pv-decline-box").hidden = true;
   pv$("pv-countdown").hidden = true;
+  pv.node.querySelectorAll('input[name="pv-number"], #pv-new-number, #pv-new-type').forEach((i) => { i.disabled = true; });
   pvStatus(what === "connected" ? "Connected: you are talking to the contact." : `Dialling ${number || ""}: answer your phone if it rings.`);
   pvButtons();
   const p = pv.record;
@@ -368,7 +373,7 @@ desk.on("preview", (ev) => {
   }
 });
 
-desk.onTick(() => { if (pv.node && pv.record && !pv.calling) pvCountdown(); });
+desk.onTick(() => { if (pv.node && pv.record && !pv.calling && !pv.outcome) pvCountdown(); });
 
 desk.onBegin(async () => {
   if (!pv.node) {

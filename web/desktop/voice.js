@@ -319,10 +319,17 @@ function voiceLegs(pane) {
   });
 }
 
+// Time since the answer (before it, since the start), counted on this machine's clock
+// from the first view that had it: a server clock ahead of ours does not freeze it.
 function voiceTick(pane) {
+  if (pane.ended) return;
   const call = pane.view;
-  const from = call.answered_ms || call.started_ms || Date.now();
-  if (!pane.ended) pane.timer.textContent = clock(Date.now() - from);
+  const key = call.answered_ms ? "answered" : "started";
+  if (pane.anchorKey !== key) {
+    pane.anchorKey = key;
+    pane.anchor = Math.min(call.answered_ms || call.started_ms || Date.now(), Date.now());
+  }
+  pane.timer.textContent = clock(Date.now() - pane.anchor);
 }
 
 function voiceListItem(pane) {
