@@ -162,7 +162,11 @@ impl Dialer {
 
     /// The campaigns of the agent's queues (the desktop's list), by id.
     pub fn campaigns_of(&self, agent: &str) -> Vec<Campaign> {
-        self.flow().campaigns_of(agent).into_iter().cloned().collect()
+        self.flow()
+            .campaigns_of(agent)
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     /// The flow's copy of a campaign.

@@ -121,7 +121,9 @@ mod tests {
         }
         // Voicemail plays in an <audio> from this origin.
         let r = get_page("/desktop/").await;
-        let csp = r.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap_or("");
+        let csp = r.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap_or("");
         assert!(csp.contains("media-src 'self'"), "{csp}");
     }
 }

@@ -130,12 +130,16 @@ fn preview_record_called_after_the_countdown_and_the_outcome_saved() {
     }
     load_and_start(&switch, campaign);
 
-    let status = node.wait().unwrap_or_else(|e| panic!("waiting for node: {e}"));
+    let status = node
+        .wait()
+        .unwrap_or_else(|e| panic!("waiting for node: {e}"));
     let _ = reader.join();
     seen.extend(rx.try_iter());
     let err = stderr_reader.join().unwrap_or_default();
     if !status.success() {
-        switch.fail(&format!("the browser test failed ({status}):\n{err}\n{seen:?}"));
+        switch.fail(&format!(
+            "the browser test failed ({status}):\n{err}\n{seen:?}"
+        ));
     }
     let result: Value = seen
         .iter()
@@ -166,10 +170,19 @@ fn preview_record_called_after_the_countdown_and_the_outcome_saved() {
     // Nobody clicked Call: the countdown's own dial.
     let dialled = names(&call_events(&stream), "state");
     assert!(
-        in_order(&dialled, &["dialling", "agent_answered", "connected", "ended"]),
+        in_order(
+            &dialled,
+            &["dialling", "agent_answered", "connected", "ended"]
+        ),
         "{dialled:?}"
     );
-    assert_eq!(call_events(&stream).iter().filter(|e| e["state"] == "dialling").count(), 1);
+    assert_eq!(
+        call_events(&stream)
+            .iter()
+            .filter(|e| e["state"] == "dialling")
+            .count(),
+        1
+    );
 
     // The page's notices came from the dialer's own: loaded, then running, for this agent.
     let news: Vec<String> = preview_events(&stream)

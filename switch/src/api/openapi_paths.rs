@@ -217,23 +217,22 @@ fn consult_step(summary: &str) -> Value {
     }}})
 }
 
-
 /// `POST /api/calls/{id}/hangup` (the desktop's Hang up), apart from [`calls`] whose
 /// `json!` is at the macro's recursion limit.
 fn hangup() -> Value {
     json!({"post": {"tags": ["calls"],
-            "summary": "Hang up: the switch ends the call",
-            "description": "BYE to the call's answered legs, CANCEL to ringing ones (the agent's \
-                desktop's Hang up). {\"type\":\"call_changed\",\"change\":\"hung_up\"} goes out \
-                on /api/events first, then the call's usual end events (interaction ended, \
-                an originated call's call ended).",
-            "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
-                json!({"type": "string"}))],
-            "responses": {
-                "200": ok("the call as it was when it ended", schema("Call")),
-                "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
-                "404": error("no such live call (code not_found)"),
-            }}})
+    "summary": "Hang up: the switch ends the call",
+    "description": "BYE to the call's answered legs, CANCEL to ringing ones (the agent's \
+        desktop's Hang up). {\"type\":\"call_changed\",\"change\":\"hung_up\"} goes out \
+        on /api/events first, then the call's usual end events (interaction ended, \
+        an originated call's call ended).",
+    "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+        json!({"type": "string"}))],
+    "responses": {
+        "200": ok("the call as it was when it ended", schema("Call")),
+        "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+        "404": error("no such live call (code not_found)"),
+    }}})
 }
 
 fn calls() -> Value {
