@@ -3,7 +3,8 @@
 // Driven by tests/tests/desktop_voice.rs, which places the SIPp calls: agent 1001
 // (password pass1001, phone = a SIPp UAS that rings then answers) in queue 8000 "Sales"
 // (manual wrap-up); a first caller 5550101 is held, retrieved and blind-transferred to
-// 1003 from the browser; a second caller 5550102 is hung up from the browser. Prints one
+// 1003 from the browser; with a second caller 5550102 the agent consults 1003, makes a
+// conference of it, mutes and removes 1003, and hangs up from the browser. Prints one
 // JSON line {"ok":true,...} at the end; exits non-zero with the failing step otherwise.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -145,6 +146,25 @@ async function main() {
       fail(`the call timer should count: ${timer} ${JSON.stringify(why)}`);
     }
     await shot(desk, "voice-second-call");
+
+    step("Consult 1003, then Complete conference; Mute and Remove 1003");
+    await pane2.getByLabel("Target").fill("1003");
+    await pane2.getByRole("button", { name: "Consult", exact: true }).click();
+    await expectCallState(pane2, "Consulting");
+    await pane2.getByRole("button", { name: "Alternate", exact: true }).waitFor({ timeout: TIMEOUT });
+    await pane2.getByRole("list", { name: "Parties" }).locator("li").filter({ hasText: "1003" }).waitFor({ timeout: TIMEOUT });
+    await desk.waitForTimeout(800);
+    await shot(desk, "voice-consulting");
+    await pane2.getByRole("button", { name: "Complete conference", exact: true }).click();
+    await expectCallState(pane2, "Conference");
+    await pane2.getByRole("button", { name: "Mute 1003", exact: true }).click();
+    await pane2.getByRole("button", { name: "Unmute 1003", exact: true }).waitFor({ timeout: TIMEOUT });
+    await shot(desk, "voice-conference");
+    await pane2.getByRole("button", { name: "Remove 1003", exact: true }).click();
+    await pane2.getByRole("list", { name: "Parties" }).locator("li").filter({ hasText: "1003" }).waitFor({ state: "detached", timeout: TIMEOUT });
+    await expectCallState(pane2, "Conference");
+
+    step("Hang up");
     await pane2.getByRole("button", { name: "Hang up", exact: true }).click();
     await expectCallState(pane2, "Ended");
     await shot(desk, "voice-hung-up");

@@ -4,8 +4,9 @@
 //! Talking; Hold then Retrieve from the browser change the call (the page checks
 //! `GET /api/calls`, this test the `call_changed` events); a blind Transfer to 1003 (another
 //! SIPp UAS) from the browser hands the caller over and the agent wraps up; this test then
-//! ends the transferred call with `POST /api/calls/{id}/hangup`; a second caller is hung
-//! up from the browser. The browser part is `tests/browser/voice.mjs`.
+//! ends the transferred call with `POST /api/calls/{id}/hangup`; with a second caller the
+//! agent consults 1003, completes a conference, mutes and removes 1003, and hangs up, all
+//! from the browser. The browser part is `tests/browser/voice.mjs`.
 //!
 //! Screenshots are left in `target/screenshots/voice/`.
 
@@ -125,6 +126,7 @@ fn voice_call_in_headless_chromium() {
         .spawn();
     let target = Sipp::scenario("uas_hold")
         .port(target_port)
+        .calls(2)
         .key("rtp_port", &free_port().to_string())
         .timeout(Duration::from_secs(90))
         .spawn();
@@ -179,11 +181,28 @@ fn voice_call_in_headless_chromium() {
     let again = switch.request("POST", &format!("/api/calls/{id}/hangup"), None);
     assert_eq!(again.status, 404, "{}", again.body);
     first.wait().assert_success(&switch);
-    target.wait().assert_success(&switch);
 
     // Second call: hung up from the browser, once the agent wrapped up the first.
     wait_ready(&switch, &mut node, "after the first wrap-up");
     let second = caller(&switch, "5550102");
+    for change in [
+        "consult_started",
+        "consult_answered",
+        "conference_started",
+        "muted",
+        "conference_left",
+    ] {
+        if events
+            .wait_for(Duration::from_secs(40), |e| {
+                e["type"] == "call_changed" && e["change"] == change && e["agent"] == "1001"
+            })
+            .is_none()
+        {
+            let _ = node.kill();
+            let out = node_output(&mut node);
+            switch.fail(&format!("no call_changed {change} event\n{out}"));
+        }
+    }
     if events
         .wait_for(Duration::from_secs(40), |e| {
             // The call's own view names its agent (the event's `agent` would also name
@@ -214,6 +233,7 @@ fn voice_call_in_headless_chromium() {
         .unwrap_or(Value::Null);
     assert_eq!(result["ok"], true, "{stdout}\n{stderr}");
     second.wait().assert_success(&switch);
+    target.wait().assert_success(&switch);
     phone.wait().assert_success(&switch);
     assert!(switch.calls().is_empty(), "{:#?}", switch.calls());
     // Both calls wrapped up: the agent is Ready with nothing left.

@@ -261,8 +261,7 @@ function voiceRender(pane) {
   const b = pane.buttons;
   const two = call.phase === "talking";
   const held = two && (call.legs || [])[voiceCustomerLeg(call)]?.hold === "held";
-  b.Hold.hidden = held;
-  b.Hold.disabled = !two;
+  b.Hold.hidden = held || !two;
   b.Retrieve.hidden = !held;
   b.Consult.disabled = !two || held;
   b.Transfer.disabled = !two;
@@ -293,7 +292,11 @@ function voiceLegs(pane) {
   (call.legs || []).forEach((leg, i) => {
     const mine = leg.agent === desk.agent || leg.party === voicePhone();
     const who = mine ? `You (${leg.party})` : leg.party || `Party ${i + 1}`;
-    const hold = { held: "on hold", holding: "holding" }[leg.hold] || "";
+    const consulting = call.phase === "consulting";
+    const hold = { held: "on hold", holding: "holding" }[leg.hold]
+      || (consulting && i === 0 && !mine ? "on hold" : "")
+      || (consulting && i === (call.legs || []).length - 1 && !mine ? "consulted" : "")
+      || (conference && muted.has(i) ? "muted" : "");
     const li = voiceEl("li", { "data-leg": String(i) },
       voiceEl("span", { class: "voice-party", text: who }),
       voiceEl("span", { class: "state", text: hold }));
