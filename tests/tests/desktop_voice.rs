@@ -36,6 +36,16 @@ roles = ["agent"]
 teams = ["sales"]
 agent = "1001"
 extension = "1001"
+[[agents]]
+id = "1002"
+name = "Eli Agent"
+extension = "1002"
+queues = []
+[[accounts]]
+id = "1002"
+roles = ["agent"]
+agent = "1002"
+extension = "1002"
 "#;
 
 /// node, chromium and the npm packages of `tests/browser`; `None` (skipped) when one is
@@ -113,6 +123,7 @@ fn voice_call_in_headless_chromium() {
     let switch = SwitchConfig::new()
         .trusted(&["127.0.0.1/32"])
         .user("1001", "pass1001")
+        .user("1002", "pass1002")
         .static_contact("1001", &format!("sip:1001@127.0.0.1:{agent_port}"))
         .static_user("1003", &format!("sip:1003@127.0.0.1:{target_port}"))
         .extra(CONFIG)
@@ -173,9 +184,14 @@ fn voice_call_in_headless_chromium() {
     assert_eq!(call["interaction"], Value::Null, "{call:#}");
     // POST /api/calls/{id}/hangup ends it: both SIPps get their BYE.
     let id = call["id"].as_str().unwrap_or_default().to_string();
-    let other = Credential::None;
-    let r = switch.request_as(&other, "POST", &format!("/api/calls/{id}/hangup"), None);
+    let path = format!("/api/calls/{id}/hangup");
+    let r = switch.request_as(&Credential::None, "POST", &path, None);
     assert_eq!(r.status, 401, "{}", r.body);
+    // Another agent, without the queue's team: not theirs to end.
+    let eli = Credential::Session(switch.login("1002", "pass1002"));
+    let r = switch.request_as(&eli, "POST", &path, None);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "forbidden", "{}", r.body);
     let ended = switch.request_json("POST", &format!("/api/calls/{id}/hangup"), None, 200);
     assert_eq!(ended["id"], id.as_str());
     let again = switch.request("POST", &format!("/api/calls/{id}/hangup"), None);
