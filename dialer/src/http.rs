@@ -235,6 +235,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route(M::GET, "/api/dnc/{number}", get(dnc::check)),
         route(M::DELETE, "/api/dnc/{number}", delete(dnc::remove)),
         route(M::GET, "/api/agents/{id}/session", get(agents::session)),
+        route(M::GET, "/api/agents/{id}/campaigns", get(agents::campaigns)),
         route(
             M::POST,
             "/api/agents/{id}/campaigns/{campaign}/records/next",

@@ -199,6 +199,20 @@ impl Preview {
         self.campaigns.get(&id).map(|c| c.as_ref())
     }
 
+    /// The campaigns of the agent's queues, by id; all of them while the flow does not
+    /// know the agent's queues yet (as a pull would take them).
+    pub fn campaigns_of(&self, name: &str) -> Vec<&Campaign> {
+        let queues = self.agents.get(name).map(|a| &a.queues);
+        let mut list: Vec<&Campaign> = self
+            .campaigns
+            .values()
+            .map(|c| c.as_ref())
+            .filter(|c| queues.is_none_or(|q| q.is_empty() || q.contains(&c.spec.queue)))
+            .collect();
+        list.sort_by_key(|c| c.id);
+        list
+    }
+
     /// The agent's session as the desktop shows it.
     pub fn session(&self, name: &str) -> SessionView {
         let state = self.agents.get(name).map(|a| &a.state);

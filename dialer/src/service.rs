@@ -160,6 +160,15 @@ impl Dialer {
         self.flow().session(agent)
     }
 
+    /// The campaigns of the agent's queues (the desktop's list), by id.
+    pub fn campaigns_of(&self, agent: &str) -> Vec<Campaign> {
+        self.flow()
+            .campaigns_of(agent)
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+
     /// The flow's copy of a campaign.
     pub fn campaign(&self, id: CampaignId) -> Option<Campaign> {
         self.flow().campaign(id).cloned()

@@ -15,7 +15,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// The pages load only their own scripts and styles and talk only to this origin.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-    connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
@@ -53,6 +53,13 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/desktop/desktop.js", page!(JS, "desktop/desktop.js"))
         .route("/desktop/desktop.css", page!(CSS, "desktop/desktop.css"))
         .route("/desktop/chat.js", page!(JS, "desktop/chat.js"))
+        // voice calls, the preview dialer, My Messages
+        .route("/desktop/voice.js", page!(JS, "desktop/voice.js"))
+        .route("/desktop/voice.css", page!(CSS, "desktop/voice.css"))
+        .route("/desktop/preview.js", page!(JS, "desktop/preview.js"))
+        .route("/desktop/preview.css", page!(CSS, "desktop/preview.css"))
+        .route("/desktop/messages.js", page!(JS, "desktop/messages.js"))
+        .route("/desktop/messages.css", page!(CSS, "desktop/messages.css"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))
@@ -96,5 +103,27 @@ mod tests {
             assert_eq!(r.headers()[header::CONTENT_TYPE], ty, "{path}");
             assert!(r.headers().contains_key(header::CONTENT_SECURITY_POLICY));
         }
+    }
+
+    #[tokio::test]
+    async fn voice_preview_and_messages_files_are_served() {
+        for (path, ty) in [
+            ("/desktop/voice.js", JS),
+            ("/desktop/voice.css", CSS),
+            ("/desktop/preview.js", JS),
+            ("/desktop/preview.css", CSS),
+            ("/desktop/messages.js", JS),
+            ("/desktop/messages.css", CSS),
+        ] {
+            let r = get_page(path).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            assert_eq!(r.headers()[header::CONTENT_TYPE], ty, "{path}");
+        }
+        // Voicemail plays in an <audio> from this origin.
+        let r = get_page("/desktop/").await;
+        let csp = r.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap_or("");
+        assert!(csp.contains("media-src 'self'"), "{csp}");
     }
 }

@@ -247,9 +247,15 @@ function showOffer(ev) {
   $("offer-customer").textContent = ev.customer;
   $("offer-queue").textContent = ev.queue_name ? `${ev.queue_name} (${ev.queue})` : ev.queue;
   $("offer-error").textContent = "";
+  // A channel without accept/decline over REST (voice: answer on the phone) says so.
+  $("offer-sub").textContent = kind.sub || "Accept to start the conversation";
+  $("accept").hidden = !kind.accept;
+  $("decline").hidden = !kind.decline;
+  $("offer-note").textContent = kind.note || "";
+  $("offer-note").hidden = !kind.note;
   $("offer").hidden = false;
   tick();
-  $("accept").focus();
+  if (kind.accept) $("accept").focus();
 }
 
 function hideOffer() {

@@ -58,6 +58,40 @@ pub async fn session(
     Ok(Json(s.dialer.session(&agent)))
 }
 
+/// One campaign as the agent's desktop lists it.
+#[derive(serde::Serialize)]
+pub struct AgentCampaign {
+    id: CampaignId,
+    name: String,
+    description: String,
+    queue: String,
+    status: crate::campaign::CampaignStatus,
+    preview: crate::campaign::PreviewMode,
+}
+
+/// `GET /api/agents/{id}/campaigns`: the campaigns of the agent's queues, whatever their
+/// status (the desktop's Preview panel; Get Record needs one running).
+pub async fn campaigns(
+    State(s): State<DialerHttp>,
+    PathArgs(agent): PathArgs<String>,
+) -> Result<Json<Vec<AgentCampaign>>, ApiError> {
+    s.known_agent(&agent).await?;
+    let list = s
+        .dialer
+        .campaigns_of(&agent)
+        .into_iter()
+        .map(|c| AgentCampaign {
+            id: c.id,
+            name: c.spec.name,
+            description: c.spec.description,
+            queue: c.spec.queue,
+            status: c.status,
+            preview: c.spec.preview,
+        })
+        .collect();
+    Ok(Json(list))
+}
+
 pub async fn next(
     State(s): State<DialerHttp>,
     PathArgs((agent, campaign)): PathArgs<(String, i64)>,

@@ -228,6 +228,14 @@ pub fn document() -> Value {
                     "responses": {"200": ok("the session", "Session"),
                         "404": error("no such agent (code agent_not_found)")}}
             },
+            "/api/agents/{id}/campaigns": {
+                "get": {"tags": ["agents"], "summary": "The campaigns of the agent's queues (any status)",
+                    "parameters": [agent_param()],
+                    "responses": {"200": {"description": "the campaigns, by id",
+                            "content": {"application/json": {"schema": {"type": "array",
+                                "items": {"$ref": "#/components/schemas/AgentCampaign"}}}}},
+                        "404": error("no such agent (code agent_not_found)")}}
+            },
             "/api/agents/{id}/campaigns/{campaign}/records/next": {
                 "post": {"tags": ["agents"], "summary": "Get the next record to preview (pull)",
                     "parameters": agent_params(false),
@@ -369,6 +377,10 @@ fn schemas() -> Value {
             "dnc": {"type": "boolean"},
             "recovered_at": {"type": "string", "format": "date-time",
                 "description": "present when start-up recovery closed the attempt"}}},
+        "AgentCampaign": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "description": {"type": "string"}, "queue": {"type": "string"},
+            "status": {"type": "string"}, "preview": {"type": "object"}}},
         "Session": {"type": "object", "properties": {
             "agent": {"type": "string"},
             "state": {"type": "string", "enum": ["idle", "leasing", "previewing", "starting", "dialling", "connected", "wrapup", "closing"]},

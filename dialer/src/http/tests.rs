@@ -12,6 +12,7 @@ use crate::record::AttemptId;
 use crate::service::DialerEvent;
 use crate::store::testing::TestDb;
 
+mod agent_campaigns;
 mod import;
 
 pub(super) struct Api {

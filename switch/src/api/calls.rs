@@ -235,6 +235,18 @@ pub(super) async fn recording(
     call_op(&s, &call, CallOp::Record(step)).await
 }
 
+/// `POST /api/calls/{id}/hangup`: the switch ends the call (BYE to its answered legs,
+/// CANCEL to ringing ones), as the agent's desktop's Hang up. Answers the call as it was
+/// last; `call_changed` `hung_up` goes out first, then the call's usual end events.
+pub(super) async fn hangup(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Hangup).await
+}
+
 /// `POST /api/calls/{id}/end-supervise`: the supervisor's leg is released.
 pub(super) async fn end_supervise(
     State(s): State<AppState>,

@@ -302,8 +302,26 @@ fn voicemail() -> Value {
     })
 }
 
+/// `POST /api/calls/{id}/hangup` (the desktop's Hang up), apart from [`calls`] whose
+/// `json!` is at the macro's recursion limit.
+fn hangup() -> Value {
+    json!({"post": {"tags": ["calls"],
+    "summary": "Hang up: the switch ends the call",
+    "description": "BYE to the call's answered legs, CANCEL to ringing ones (the agent's \
+        desktop's Hang up). {\"type\":\"call_changed\",\"change\":\"hung_up\"} goes out \
+        on /api/events first, then the call's usual end events (interaction ended, \
+        an originated call's call ended).",
+    "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+        json!({"type": "string"}))],
+    "responses": {
+        "200": ok("the call as it was when it ended", schema("Call")),
+        "403": error("the call has no party of the caller's nor of their teams (code forbidden)"),
+        "404": error("no such live call (code not_found)"),
+    }}})
+}
+
 fn calls() -> Value {
-    json!({
+    let mut paths = json!({
         "/api/calls": {
             "get": {"tags": ["calls"], "summary": "Live calls",
                 "description": "An administrator sees every call; others the calls of the phones \
@@ -447,7 +465,9 @@ fn calls() -> Value {
                     {"type": "string", "format": "binary"}}}},
                 "403": error("the recording is of a call outside the caller's teams (code forbidden)"),
                 "404": error("no such recording (code not_found)")}}},
-    })
+    });
+    paths["/api/calls/{id}/hangup"] = hangup();
+    paths
 }
 
 /// `POST /api/calls/{id}/recording/start|stop|pause|resume`.

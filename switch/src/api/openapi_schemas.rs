@@ -310,6 +310,11 @@ fn switch_views() -> Value {
             "attempt": {"type": "integer", "description": "names the call's events"}}},
         "Call": {"type": "object", "properties": {
             "id": {"type": "string"}, "state": {"type": "string"},
+            "phase": {"type": "string", "enum": ["routing", "ringing", "queued", "talking",
+                "transferring", "consulting", "conference", "voicemail", "ended"]},
+            "interaction": {"type": "integer", "nullable": true},
+            "agent": {"type": "string", "nullable": true},
+            "attempt": {"type": "integer", "nullable": true},
             "from": {"type": "string"}, "to": {"type": "string"},
             "started_ms": {"type": "integer"},
             "answered_ms": {"type": "integer", "nullable": true},

@@ -117,6 +117,13 @@ pub(crate) fn routes() -> Vec<Route> {
             AGENTS_AND_SUPERVISORS,
             post(calls::transfer),
         ),
+        // The desktop's Hang up (voice.js).
+        route(
+            M::POST,
+            "/api/calls/{id}/hangup",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::hangup),
+        ),
         route(
             M::POST,
             "/api/calls/{id}/consult",

@@ -1,4 +1,4 @@
-//! `[edge]`: what an untrusted source may cost (see [`crate::edge`]): its request rate,
+//! `[edge]`: what an untrusted source may cost (the switch's `edge` module): its request rate,
 //! the failed digest attempts and scanner User-Agents that ban it and for how long, and
 //! how many calls one user may have at once.
 

@@ -93,6 +93,8 @@ pub enum CallOp {
     /// The supervisor's leg is released.
     Unsupervise,
     Record(super::RecordStep),
+    /// The switch ends the call: BYE to its answered legs, CANCEL to ringing ones.
+    Hangup,
 }
 
 impl Engine {
@@ -132,6 +134,17 @@ impl Engine {
                 CallOp::Supervise { extension, mode } => cx.supervise(now, s, &extension, mode),
                 CallOp::Unsupervise => cx.unsupervise(now, s),
                 CallOp::Record(step) => cx.record(now, s, step),
+                CallOp::Hangup => {
+                    cx.call_changed(s, "hung_up", None);
+                    cx.hangup_all(
+                        now,
+                        s,
+                        crate::records::Cause::Normal,
+                        crate::records::HangupSide::Switch,
+                        480,
+                    );
+                    Ok(())
+                }
             };
             result = done.map(|()| s.view());
         });

@@ -511,6 +511,43 @@ impl Session {
         }
     }
 
+    /// The ACD agent on the call: of a listed (talking) leg, else of a leg ringing with
+    /// an offer, else the one who placed an originated call.
+    fn agent_on_call(&self) -> Option<String> {
+        let name = |l: &Leg| l.agent.as_ref().map(|a| a.as_str().to_string());
+        self.listed_legs()
+            .iter()
+            .map(|l| self.leg(*l))
+            .filter(|l| l.state == LegState::Confirmed)
+            .find_map(name)
+            .or_else(|| {
+                self.legs
+                    .iter()
+                    .filter(|l| l.state == LegState::Ringing)
+                    .find_map(name)
+            })
+            .or_else(|| self.outbound.as_ref().map(|o| o.agent.clone()))
+    }
+
+    /// The phase's name in [`CallView::phase`].
+    fn phase_name(&self) -> &'static str {
+        match self.phase {
+            Phase::Anchoring { .. }
+            | Phase::Entering { .. }
+            | Phase::Overflowing
+            | Phase::Feature
+            | Phase::CallingAgent => "routing",
+            Phase::Ringing { .. } | Phase::CallingContact { .. } => "ringing",
+            Phase::Queued { .. } => "queued",
+            Phase::Bridged { .. } => "talking",
+            Phase::Transferring { .. } => "transferring",
+            Phase::Consulting(_) => "consulting",
+            Phase::Conference(_) => "conference",
+            Phase::Voicemail(_) => "voicemail",
+            Phase::Ended(_) => "ended",
+        }
+    }
+
     pub fn view(&self) -> CallView {
         let state = match self.phase {
             Phase::Anchoring { .. } | Phase::Entering { .. } | Phase::CallingAgent => {
@@ -544,6 +581,8 @@ impl Session {
                 transport: d.map_or(l.target, |d| d.target).transport.via_token(),
                 rtp_port: self.anchor.as_ref().map(|a| a.port(l.side())),
                 hold: l.hold,
+                party: party_of(l),
+                agent: l.agent.as_ref().map(|a| a.as_str().to_string()),
                 side: l.side(),
                 packets_in: 0,
                 packets_out: 0,
@@ -558,6 +597,10 @@ impl Session {
             id: self.call_id().to_string(),
             relay: self.relay(),
             state,
+            phase: self.phase_name(),
+            interaction: self.interaction(),
+            agent: self.agent_on_call(),
+            attempt: self.outbound.as_ref().map(|o| o.attempt),
             from: self.from_uri.clone(),
             to: self.to_uri.clone(),
             started_ms: self.start_ms,
@@ -600,6 +643,10 @@ pub struct LegView {
     pub rtp_port: Option<u16>,
     /// `off`, `holding` (its phone holds the call) or `held` (the switch holds it).
     pub hold: Hold,
+    /// Who the leg reaches: the user part of the caller's From, or of our INVITE's URI.
+    pub party: String,
+    /// The ACD agent this leg was offered to, if any.
+    pub agent: Option<String>,
     #[serde(skip)]
     pub side: Side,
     pub packets_in: u64,
@@ -612,6 +659,15 @@ pub struct CallView {
     #[serde(skip)]
     pub relay: RelayId,
     pub state: CallState,
+    /// Where the call stands, for a desktop: `routing`, `ringing`, `queued`, `talking`,
+    /// `transferring`, `consulting`, `conference`, `voicemail` or `ended`.
+    pub phase: &'static str,
+    /// The ACD interaction the call is, if it came through a queue.
+    pub interaction: Option<u64>,
+    /// The ACD agent on the call (offered to, or placing it), if any.
+    pub agent: Option<String>,
+    /// The dialer's (or click-to-call's) attempt id of an originated call.
+    pub attempt: Option<u64>,
     pub from: String,
     pub to: String,
     pub started_ms: i64,
@@ -636,4 +692,29 @@ pub struct SupervisorView {
     pub mode: SuperviseMode,
     /// Their phone answered.
     pub joined: bool,
+}
+
+/// The user part of the party a leg reaches: the caller's From user for the caller's leg,
+/// the Request-URI user of our INVITE otherwise.
+fn party_of(l: &Leg) -> String {
+    if l.role == Role::Caller {
+        user_of(l.invite.headers.get("From").unwrap_or_default()).to_string()
+    } else {
+        l.invite.uri.user.clone().unwrap_or_default()
+    }
+}
+
+/// `1001` of `sip:1001@host`, `"Name" <sip:1001@host>;tag=x` or a bare `1001`.
+fn user_of(uri: &str) -> &str {
+    let inner = match (uri.find('<'), uri.find('>')) {
+        (Some(a), Some(b)) if a < b => &uri[a + 1..b],
+        _ => uri,
+    };
+    let rest = inner
+        .strip_prefix("sip:")
+        .or_else(|| inner.strip_prefix("sips:"))
+        .or_else(|| inner.strip_prefix("tel:"))
+        .unwrap_or(inner);
+    let end = rest.find(['@', ';', '>']).unwrap_or(rest.len());
+    &rest[..end]
 }

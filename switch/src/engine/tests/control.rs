@@ -158,3 +158,31 @@ fn a_full_trunk_refuses_the_next_call() {
     );
     h.req(gateway, "INVITE");
 }
+
+#[test]
+fn a_hang_up_asked_of_the_switch_byes_both_phones_and_ends_the_call() {
+    use crate::engine::{CallOp, Output};
+    let mut h = Harness::new();
+    let (a, _b) = connect(&mut h, "");
+    // The view a desktop draws: the phase, and who each leg reaches.
+    let calls = h.engine.calls();
+    let view = calls.first().unwrap();
+    assert_eq!(view.phase, "talking");
+    let parties: Vec<&str> = view.legs.iter().map(|l| l.party.as_str()).collect();
+    assert_eq!(parties, ["1001", "1002"]);
+    assert_eq!((view.interaction, view.agent.as_deref()), (None, None));
+    let view = h.call_op(&a.call_id, CallOp::Hangup).unwrap();
+    assert_eq!(view.id, a.call_id);
+    h.req(ALICE, "BYE");
+    h.req(BOB, "BYE");
+    let change = h.take_output("the hung_up change", |o| match o {
+        Output::CallChanged(c) => Some(c.change),
+        _ => None,
+    });
+    assert_eq!(change, "hung_up");
+    assert!(h.engine.calls().is_empty(), "the call is over");
+    assert_eq!(
+        h.call_op(&a.call_id, CallOp::Hangup).unwrap_err(),
+        ControlError::NoCall(a.call_id.clone())
+    );
+}
