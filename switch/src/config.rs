@@ -14,6 +14,7 @@
 
 mod auth;
 mod chat;
+mod im;
 mod limits;
 mod net;
 mod raw;
@@ -30,6 +31,7 @@ use thiserror::Error;
 
 pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use chat::{CardPolicy, ChatConfig};
+pub use im::ImConfig;
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 pub use voicemail::VoicemailConfig;
@@ -60,6 +62,8 @@ pub struct Config {
     pub accounts: Vec<AccountSeed>,
     /// `[chat]`: the web chat's rules and the queues' wrap-up codes.
     pub chat: ChatConfig,
+    /// `[im]`: agent-to-agent instant messages.
+    pub im: ImConfig,
     /// `[voicemail]`: mailboxes for users' unanswered calls.
     pub voicemail: VoicemailConfig,
 }

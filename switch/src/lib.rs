@@ -9,6 +9,7 @@ pub mod distributor_error;
 pub mod engine;
 pub mod fd_limit;
 pub mod http_server;
+pub mod im;
 pub mod listener;
 pub mod metrics;
 #[cfg(test)]

@@ -16,12 +16,15 @@ mod agents;
 mod calls;
 mod chat;
 mod chat_ws;
+mod directory;
 mod drain;
 mod events;
 pub mod guard;
 mod history;
+mod im;
 pub mod openapi;
 mod openapi_chat;
+mod openapi_im;
 mod openapi_paths;
 mod openapi_schemas;
 #[cfg(test)]
@@ -76,6 +79,8 @@ pub struct AppState {
     pub chats: crate::chat::Chats,
     /// Voicemail boxes (shared with the call engines).
     pub mailboxes: crate::voicemail::Mailboxes,
+    /// Agent-to-agent IM sessions.
+    pub ims: crate::im::Ims,
 }
 
 /// The switch's routes (not the dialer's), without the access guard.
