@@ -44,6 +44,29 @@ function renderDirectory() {
     li.append(presenceDot(p.presence), who, label, im);
     people.append(li);
   }
+  // A number that is nobody in the directory: an IM to that phone (SIP MESSAGE).
+  if (/^[0-9]{2,20}$/.test(directory.q) && !directory.people.some((p) => p.extension === directory.q)) {
+    const li = document.createElement("li");
+    li.dataset.phone = directory.q;
+    const who = document.createElement("div");
+    who.className = "dir-who";
+    const name = document.createElement("span");
+    name.className = "dir-name";
+    name.textContent = `Phone ${directory.q}`;
+    const sub = document.createElement("span");
+    sub.className = "dir-sub";
+    sub.textContent = "SIP MESSAGE";
+    who.append(name, sub);
+    const im = document.createElement("button");
+    im.type = "button";
+    im.className = "secondary small";
+    im.textContent = "IM";
+    im.setAttribute("aria-label", `Send IM to ${directory.q}`);
+    const number = directory.q;
+    im.addEventListener("click", () => imCompose({ id: number, name: number, phone: true }));
+    li.append(presenceDot("logged_out"), who, im);
+    people.append(li);
+  }
   const queues = $("directory-queues");
   queues.replaceChildren();
   for (const q of directory.queues) {

@@ -5,6 +5,8 @@
 "use strict";
 
 const ims = new Map();
+// Windows whose invitation is being sent (no session id yet).
+const composing = [];
 const IM_STATUS = {
   new: "New message",
   invited: "Inviting…",
@@ -95,12 +97,22 @@ function imCase(w, c) {
 // A session (new or changed) into its window, opening one if needed.
 function imShow(s) {
   let w = ims.get(s.id);
+  if (!w && s.from.id === desk.account.id) {
+    // My invitation's event may come before the answer to my POST: its window is mine.
+    w = composing.find((c) => c.id === null && c.to === peerOf(s).id);
+    if (w) {
+      w.id = s.id;
+      w.peer = peerOf(s);
+      ims.set(s.id, w);
+    }
+  }
   if (!w) {
     w = imPane(`im-${s.id}`, peerOf(s));
     w.id = s.id;
     ims.set(s.id, w);
   }
   w.session = s;
+  w.node.dataset.session = s.id;
   for (const m of s.messages || []) imAdd(w, m);
   imCase(w, s.case);
   imSetStatus(w, s.status);
@@ -115,7 +127,7 @@ function imCompose(person) {
       return;
     }
   }
-  const w = imPane(`new-${person.id}`, { id: person.id, name: person.name, phone: false });
+  const w = imPane(`new-${person.id}`, { id: person.id, name: person.name, phone: !!person.phone });
   w.to = person.id;
   imSetStatus(w, "new");
   w.box.focus();
@@ -127,7 +139,13 @@ async function imSend(w) {
   w.error.textContent = "";
   try {
     if (w.id === null) {
-      const s = await api("POST", "/api/im", { to: w.to, text });
+      composing.push(w);
+      let s;
+      try {
+        s = await api("POST", "/api/im", { to: w.to, text });
+      } finally {
+        composing.splice(composing.indexOf(w), 1);
+      }
       w.id = s.id;
       w.peer = peerOf(s);
       w.node.querySelector(".im-sub").textContent = w.peer.phone ? `phone ${w.peer.id} · SIP MESSAGE` : "Internal IM";
