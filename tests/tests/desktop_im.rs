@@ -102,6 +102,7 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
         .port(phone_port)
         .service("2000")
         .key("agent", "1001")
+        .key("switch", &switch.sip_addr().to_string())
         .key("reply_text", "Hello Dana from the phone")
         .timeout(Duration::from_secs(90))
         .spawn();
