@@ -55,8 +55,8 @@ async function say(p, text) {
 
 async function entry(p, sender, text, what) {
   try {
-    await p.locator(`.transcript .entry[data-sender="${sender}"][data-time]`).filter({ hasText: text }).first()
-      .waitFor({ state: "attached", timeout: TIMEOUT });
+    await p.getByRole("log").locator(`.entry[data-sender="${sender}"][data-time]`).filter({ hasText: text }).first()
+      .waitFor({ timeout: TIMEOUT });
   } catch (e) {
     await shot(p.page(), `failed-${what.replace(/\W+/g, "-")}`);
     fail(`${what}: no line of ${sender} with ${JSON.stringify(text)} (have ${JSON.stringify(await p.locator(".transcript .entry").allInnerTexts())})`);

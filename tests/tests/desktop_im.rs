@@ -134,7 +134,8 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
     }
     assert!(phone.success(), "{}", phone.report());
     assert!(
-        phone.messages.contains("MESSAGE sip:2000@") && phone.messages.contains("Hello phone from Dana"),
+        phone.messages.contains("MESSAGE sip:2000@")
+            && phone.messages.contains("Hello phone from Dana"),
         "{}",
         phone.report()
     );
@@ -170,9 +171,18 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
                 )
             })
             .collect();
-        assert!(lines.contains(&("Dana Agent".into(), "Hi Eli, a quick question".into())), "{lines:?}");
-        assert!(lines.contains(&("Eli Agent".into(), "Sure Dana, go ahead".into())), "{lines:?}");
-        assert!(lines.iter().any(|(_, t)| t.contains("**** **** **** 1111")), "{lines:?}");
+        assert!(
+            lines.contains(&("Dana Agent".into(), "Hi Eli, a quick question".into())),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&("Eli Agent".into(), "Sure Dana, go ahead".into())),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|(_, t)| t.contains("**** **** **** 1111")),
+            "{lines:?}"
+        );
         assert!(!s.to_string().contains("4111 1111 1111 1111"));
     };
     check(&switch, &dana);
@@ -181,14 +191,22 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.json()["error"]["code"], "forbidden");
     let status = |id: u64| {
-        switch.request_as(&dana, "GET", &format!("/api/im/{id}"), None).json()["status"].clone()
+        switch
+            .request_as(&dana, "GET", &format!("/api/im/{id}"), None)
+            .json()["status"]
+            .clone()
     };
     assert_eq!(status(declined), "declined");
     assert_eq!(status(timed_out), "timed_out");
     // Malformed requests get the JSON error body.
     let r = switch.request_as(&dana, "POST", "/api/im", Some(r#"{"to":"1002"}"#));
     assert_eq!(r.status, 422, "{}", r.body);
-    let r = switch.request_as(&dana, "POST", "/api/im", Some(r#"{"to":"nobody","text":"x"}"#));
+    let r = switch.request_as(
+        &dana,
+        "POST",
+        "/api/im",
+        Some(r#"{"to":"nobody","text":"x"}"#),
+    );
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.json()["error"]["code"], "unknown_target");
     let long = format!(r#"{{"to":"2000","text":"{}"}}"#, "x".repeat(1001));

@@ -84,7 +84,7 @@ function renderDirectory() {
     li.append(presenceDot(q.available > 0 ? "ready" : "logged_out"), who, counts);
     queues.append(li);
   }
-  $("directory-empty").hidden = directory.people.length + directory.queues.length > 0;
+  $("directory-empty").hidden = people.children.length + directory.queues.length > 0;
 }
 
 async function loadDirectory() {

@@ -32,7 +32,7 @@ function imPane(key, peer) {
     session: null,
     node,
     status: node.querySelector(".im-status"),
-    transcript: node.querySelector(".transcript"),
+    transcript: node.querySelector(".transcript[role=\"log\"]"),
     box: node.querySelector("textarea"),
     error: node.querySelector(".composer-error"),
     seen: new Set(),

@@ -93,7 +93,7 @@ impl Task {
                     None => break,
                 },
                 m = phone => match m {
-                    Some(m) => self.from_phone(m).await,
+                    Some(m) => self.phone_says(m).await,
                     None => phones = None,
                 },
                 _ = sleep => self.tick(Instant::now()).await,
@@ -147,7 +147,7 @@ impl Task {
                 list.sort_by_key(|v| v.id);
                 let _ = reply.send(list);
             }
-            Command::FromPhone(m) => self.from_phone(m).await,
+            Command::FromPhone(m) => self.phone_says(m).await,
         }
     }
 
@@ -380,7 +380,7 @@ impl Task {
 
     /// A MESSAGE from a phone to an account's extension, agent id or account id: into the
     /// connected session between them, else a new one.
-    async fn from_phone(&mut self, m: SipIm) {
+    async fn phone_says(&mut self, m: SipIm) {
         let span = tracing::info_span!("im_from_phone", from = %m.from, to = %m.to);
         let _e = span.enter();
         let Some(account) = self.account_named(&m.to) else {
