@@ -162,6 +162,46 @@ async function main() {
     await status(pp, "Connected", "a phone session is connected at once");
     await entry(pp, "2000", "Hello Dana from the phone", "the phone's MESSAGE shows in the window");
     await shot(dana, "im-phone");
+
+    step("IM consult about a live chat: the consulted agent sees the case data read-only");
+    await eli.getByRole("button", { name: "Not Ready", exact: true }).click();
+    await eli.locator("#state-label").filter({ hasText: "Not Ready" }).waitFor({ timeout: TIMEOUT });
+    await dana.getByRole("button", { name: "Ready", exact: true }).first().click();
+    await dana.locator("#state-label").filter({ hasText: /^Ready$/ }).waitFor({ timeout: TIMEOUT });
+    const cust = await (await browser.newContext()).newPage();
+    await cust.goto(`${base}/chat/`);
+    await cust.getByLabel("Name").fill("Alice Customer");
+    await cust.getByLabel("ACD DN").fill("8000");
+    await cust.getByRole("button", { name: "Chat", exact: true }).click();
+    await cust.locator("#conversation[data-interaction]").waitFor({ timeout: TIMEOUT });
+    const chatId = Number(await cust.locator("#conversation").getAttribute("data-interaction"));
+    await dana.getByRole("dialog", { name: "Incoming chat" }).waitFor({ timeout: TIMEOUT });
+    await dana.getByRole("button", { name: "Accept", exact: true }).click();
+    await dana.getByRole("article", { name: "Chat with Alice Customer" }).waitFor({ timeout: TIMEOUT });
+    await cust.getByLabel("Message").fill("I need help with order 42");
+    await cust.getByLabel("Message").press("Enter");
+    await dana.getByRole("article", { name: "Chat with Alice Customer" }).locator(".entry").filter({ hasText: "order 42" })
+      .first().waitFor({ timeout: TIMEOUT });
+    await dana.getByLabel("Search directory").fill("Eli");
+    await dana.getByRole("button", { name: "Send IM to Eli Agent" }).click();
+    const cp = pane(dana, "Eli Agent");
+    await cp.getByLabel("About interaction").selectOption(String(chatId));
+    await say(cp, "Can you look at this order?");
+    await pop.waitFor({ timeout: TIMEOUT });
+    await expectText(pop, "About Alice Customer", "invitation names the case");
+    await pop.getByRole("button", { name: "Accept", exact: true }).click();
+    const ecp = pane(eli, "Dana Agent");
+    const caseBox = ecp.getByRole("region", { name: "Case data" });
+    await caseBox.waitFor({ timeout: TIMEOUT });
+    await expectText(caseBox, "Alice Customer", "case data: customer");
+    await expectText(caseBox, "Sales (8000)", "case data: queue");
+    await expectText(caseBox, "chat", "case data: channel");
+    await expectText(caseBox.locator(".entry"), "I need help with order 42", "case data: the chat so far");
+    if (await caseBox.locator("input, textarea, select").count()) fail("case data must be read-only");
+    await entry(ecp, "Dana Agent", "Can you look at this order?", "consult message");
+    await shot(eli, "im-consult-case-data");
+    out.consult = Number(await cp.getAttribute("data-session"));
+    out.chat = chatId;
     out.ok = true;
   } finally {
     await browser.close();

@@ -24,6 +24,7 @@ id = "1001"
 name = "Dana Agent"
 extension = "1001"
 queues = ["8000"]
+capacity = { voice = 1, chat = 2 }
 [[agents]]
 id = "1002"
 name = "Eli Agent"
@@ -198,6 +199,10 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
     };
     assert_eq!(status(declined), "declined");
     assert_eq!(status(timed_out), "timed_out");
+    // The IM consult names its interaction.
+    let consult = result["consult"].as_u64().unwrap_or(0);
+    let r = switch.request_as(&dana, "GET", &format!("/api/im/{consult}"), None);
+    assert_eq!(r.json()["interaction"], result["chat"], "{}", r.body);
     // Malformed requests get the JSON error body.
     let r = switch.request_as(&dana, "POST", "/api/im", Some(r#"{"to":"1002"}"#));
     assert_eq!(r.status, 422, "{}", r.body);

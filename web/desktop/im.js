@@ -129,6 +129,17 @@ function imCompose(person) {
   }
   const w = imPane(`new-${person.id}`, { id: person.id, name: person.name, phone: !!person.phone });
   w.to = person.id;
+  // An IM consult: about one of my live interactions (its case data goes with it).
+  const about = w.node.querySelector(".im-about");
+  for (const [key, item] of desk.items) {
+    const m = /^(chat|voice|call)-(\d+)$/.exec(key);
+    if (!m || person.phone) continue;
+    const o = document.createElement("option");
+    o.value = m[2];
+    o.textContent = `${item.label} (${item.channelLabel || item.channel})`;
+    about.append(o);
+  }
+  w.node.querySelector(".im-about-row").hidden = about.options.length < 2;
   imSetStatus(w, "new");
   w.box.focus();
 }
@@ -142,7 +153,10 @@ async function imSend(w) {
       composing.push(w);
       let s;
       try {
-        s = await api("POST", "/api/im", { to: w.to, text });
+        const about = w.node.querySelector(".im-about").value;
+        const body = { to: w.to, text };
+        if (about) body.interaction = Number(about);
+        s = await api("POST", "/api/im", body);
       } finally {
         composing.splice(composing.indexOf(w), 1);
       }
@@ -150,6 +164,7 @@ async function imSend(w) {
       w.peer = peerOf(s);
       w.node.querySelector(".im-sub").textContent = w.peer.phone ? `phone ${w.peer.id} · SIP MESSAGE` : "Internal IM";
       ims.set(s.id, w);
+      w.node.querySelector(".im-about-row").hidden = true;
       imShow(s);
     } else {
       imAdd(w, await api("POST", `/api/im/${w.id}/messages`, { text }));
