@@ -5,7 +5,10 @@
 //! can draw at once; then every event the distributor publishes, one JSON text frame each
 //! (`agent_state`, `offer`, `offer_cancelled`, `queued`, `abandoned`, `overflow`,
 //! `queue_full`, `interaction`, and `queue_changed`/`queue_removed`/`agent_changed`/
-//! `agent_removed` from REST changes).
+//! `agent_removed` from REST changes). IM events (`im_invite`, `im_accepted`,
+//! `im_declined`, `im_timeout`, `im_message`, `im_ended`) carry `"to"`, the accounts they
+//! are for, and reach those accounts only; the directory's `presence` events reach the
+//! people of the person's teams (and administrators).
 //!
 //! The subscription is taken before the snapshot is read, so nothing falls between them (an
 //! event may show in both). A client too slow for the stream's buffer misses events; it
