@@ -204,12 +204,20 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
     let r = switch.request_as(&dana, "GET", &format!("/api/im/{consult}"), None);
     assert_eq!(r.json()["interaction"], result["chat"], "{}", r.body);
     // The directory: the caller's teams only; a logged-in supervisor is "available".
-    let d = switch.request_as(&dana, "GET", "/api/directory?q=sam", None).json();
+    let d = switch
+        .request_as(&dana, "GET", "/api/directory?q=sam", None)
+        .json();
     assert_eq!(d["people"][0]["name"], "Sam Supervisor", "{d:#}");
     assert_eq!(d["people"][0]["presence"], "available", "{d:#}");
     assert_eq!(d["people"].as_array().map(Vec::len), Some(1), "{d:#}");
-    let d = switch.request_as(&outsider, "GET", "/api/directory", None).json();
-    assert_eq!(d["people"], serde_json::json!([]), "another team sees nobody of sales: {d:#}");
+    let d = switch
+        .request_as(&outsider, "GET", "/api/directory", None)
+        .json();
+    assert_eq!(
+        d["people"],
+        serde_json::json!([]),
+        "another team sees nobody of sales: {d:#}"
+    );
     assert_eq!(d["queues"], serde_json::json!([]), "{d:#}");
     let r = switch.request_as(&dana, "GET", "/api/directory?x=1", None);
     assert_eq!(r.status, 400, "{}", r.body);
