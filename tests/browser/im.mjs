@@ -107,6 +107,17 @@ async function main() {
     await expectText(dana.locator('#directory-queues li[data-queue="8000"]'), "1 available", "queue counts");
     await expectText(dana.locator("#directory-people"), "Sam Supervisor", "supervisor listed");
     if (await dana.locator('#directory-people li[data-person="1020"]').count()) fail("another team's agent is listed");
+    // A supervisor without an ACD agent: present while logged in, live too.
+    await expectText(dana.locator('#directory-people li[data-person="1010"]'), "Logged out", "Sam logged out");
+    const sam = await (await browser.newContext()).newPage();
+    await sam.goto(`${base}/desktop/`);
+    await sam.evaluate(async () => {
+      const r = await fetch("/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user: "1010", password: "pass1010" }) });
+      if (!r.ok) throw new Error(`supervisor login: ${r.status}`);
+    });
+    await dana.locator('#directory-people li[data-person="1010"][data-presence="available"]').waitFor({ timeout: TIMEOUT });
+    await expectText(dana.locator('#directory-people li[data-person="1010"]'), "Available", "Sam available live");
     await shot(dana, "directory");
 
     step("invitation accepted, messages both ways, End session");

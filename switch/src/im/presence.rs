@@ -35,6 +35,25 @@ pub fn of_session(online: bool) -> (&'static str, String) {
     }
 }
 
+/// A page session of `account` began or ended: for an account without an ACD agent (a
+/// supervisor) that is its presence, published as for agents.
+pub fn session_changed(distributor: &Distributor, accounts: &Accounts, account: &str) {
+    let Some(a) = accounts.get(account) else {
+        return;
+    };
+    if a.agent.is_some() {
+        return;
+    }
+    let (presence, label) = of_session(accounts.online(&a.id));
+    distributor.publish(json!({
+        "type": "presence",
+        "person": a.id,
+        "teams": a.teams,
+        "presence": presence,
+        "label": label,
+    }));
+}
+
 /// Follows the ACD's state changes and publishes the accounts' presence.
 pub fn spawn(distributor: Distributor, accounts: Accounts) {
     let mut states = distributor.subscribe_states();
