@@ -382,7 +382,10 @@ impl Task {
     /// connected session between them, else a new one.
     async fn phone_says(&mut self, m: SipIm) {
         let span = tracing::info_span!("im_from_phone", from = %m.from, to = %m.to);
-        let _e = span.enter();
+        self.phone_says_in(m).instrument(span).await
+    }
+
+    async fn phone_says_in(&mut self, m: SipIm) {
         let Some(account) = self.account_named(&m.to) else {
             tracing::info!("MESSAGE for nobody with a desktop; dropped");
             return;
