@@ -34,7 +34,11 @@ pub(super) async fn directory(
 ) -> Result<Json<Value>, ApiError> {
     let q = query.q.unwrap_or_default().trim().to_lowercase();
     if q.chars().count() > 64 {
-        return Err(ApiError::invalid("q", "at most 64 characters"));
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "bad_query",
+            "q is at most 64 characters",
+        ));
     }
     let people = s.accounts.directory_people(&p);
     let agents: Vec<String> = people.iter().filter_map(|a| a.agent.clone()).collect();
