@@ -107,6 +107,12 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
         .key("reply_text", "Hello Dana from the phone")
         .timeout(Duration::from_secs(90))
         .spawn();
+    // Watchers who are no party: IM events never reach them (not even the administrator),
+    // while the parties' presence does reach a supervisor of their team.
+    let admin_events = switch.events("/api/events");
+    // An API token, not a login: Sam's presence stays "logged out" for the browser test.
+    let sam = Credential::Bearer(switch.token_for("1010"));
+    let sam_events = switch.events_as(&sam, "/api/events");
     let base = format!("http://{}", switch.http_addr());
     let shots = e2e::workspace_root().join("target/screenshots/im");
     let out = Command::new("node")
@@ -139,6 +145,24 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
             && phone.messages.contains("Hello phone from Dana"),
         "{}",
         phone.report()
+    );
+    for (who, stream) in [
+        ("administrator", &admin_events),
+        ("supervisor", &sam_events),
+    ] {
+        let ims: Vec<Value> = stream
+            .events()
+            .into_iter()
+            .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("im_")))
+            .collect();
+        assert!(ims.is_empty(), "the {who} saw IM events: {ims:?}");
+    }
+    assert!(
+        sam_events
+            .events()
+            .iter()
+            .any(|e| e["type"] == "presence" && e["person"] == "1002" && e["presence"] == "ready"),
+        "the supervisor sees Eli's presence"
     );
     let result: Value = stdout
         .lines()
