@@ -174,6 +174,14 @@ async function main() {
     await entry(pp, "2000", "Hello Dana from the phone", "the phone's MESSAGE shows in the window");
     await shot(dana, "im-phone");
 
+    step("a reload brings the open IM window back with its transcript");
+    await dana.reload();
+    await dana.locator("#state-label").filter({ hasText: "Not Ready" }).waitFor({ timeout: TIMEOUT });
+    const again = pane(dana, "2000");
+    await status(again, "Connected", "the phone session after a reload");
+    await entry(again, "2000", "Hello Dana from the phone", "the transcript after a reload");
+    if (await pane(dana, "Eli Agent").count()) fail("windows marked done came back");
+
     step("IM consult about a live chat: the consulted agent sees the case data read-only");
     await eli.getByRole("button", { name: "Not Ready", exact: true }).click();
     await eli.locator("#state-label").filter({ hasText: "Not Ready" }).waitFor({ timeout: TIMEOUT });
