@@ -8,6 +8,9 @@
 //!
 //! Screenshots are left in `target/screenshots/im/`.
 
+#[path = "acd/support.rs"]
+mod support;
+
 use e2e::Sipp;
 use e2e::{Credential, SwitchConfig};
 use serde_json::Value;
@@ -263,4 +266,85 @@ fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
     switch.restart();
     let dana = Credential::Session(switch.login("1001", "pass1001"));
     check(&switch, &dana);
+}
+
+/// An IM consult about a live voice call, over REST: the consulted agent gets the case (the
+/// caller and the queue) and whom "Start voice consult" rings; the call's agent turns it
+/// into a voice consult with the call-control REST; an interaction that is not the
+/// caller's is refused.
+#[test]
+fn im_consult_about_a_voice_call_carries_the_case() {
+    if !e2e::require("sipp") {
+        return;
+    }
+    let (p1, p2) = (e2e::free_port(), e2e::free_port());
+    let accounts = r#"
+[[teams]]
+name = "sales"
+queues = ["8000"]
+[[accounts]]
+id = "2001"
+password = "pass2001"
+roles = ["agent"]
+teams = ["sales"]
+agent = "2001"
+[[accounts]]
+id = "2002"
+password = "pass2002"
+roles = ["agent"]
+teams = ["sales"]
+agent = "2002"
+"#;
+    let switch = support::acd_switch(
+        "",
+        &[support::at("2001", p1), support::at("2002", p2)],
+        accounts,
+    );
+    let _phone = support::phone("uas_agent", p1).spawn();
+    let _consulted = support::phone("uas_answer", p2).spawn();
+    let dana = Credential::Session(switch.login("2001", "pass2001"));
+    let eli = Credential::Session(switch.login("2002", "pass2002"));
+    support::login_ready(&switch, "2001");
+    let (caller, _sink) = support::queue_caller("uac_queue", &switch, "1001");
+    let caller = caller.pause_ms(6000).spawn();
+    support::wait_state(&switch, "2001", "busy", Duration::from_secs(5));
+    let interaction = support::agent(&switch, "2001")["agent"]["interactions"][0]
+        .as_u64()
+        .unwrap_or_else(|| switch.fail("no interaction for agent 2001"));
+
+    let body =
+        format!(r#"{{"to":"2002","text":"Who is this caller?","interaction":{interaction}}}"#);
+    let r = switch.request_as(&dana, "POST", "/api/im", Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let s = r.json();
+    assert_eq!(s["status"], "invited", "{s:#}");
+    assert_eq!(s["interaction"], interaction);
+    let mine = switch.request_as(&eli, "GET", "/api/im", None).json();
+    let case = &mine[0]["case"];
+    assert_eq!(case["channel"], "voice", "{mine:#}");
+    assert_eq!(case["queue"], "8000");
+    assert_eq!(case["queue_name"], "Sales");
+    assert_eq!(case["caller_number"], "1001");
+    assert_eq!(case["consult_target"], "2002");
+    // Not Eli's interaction.
+    let body = format!(r#"{{"to":"2001","text":"x","interaction":{interaction}}}"#);
+    let r = switch.request_as(&eli, "POST", "/api/im", Some(&body));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "not_your_interaction");
+    // What "Start voice consult" does: the call's consult to the consulted agent's phone.
+    let calls = switch.request_as(&dana, "GET", "/api/calls", None).json();
+    let call = calls
+        .as_array()
+        .and_then(|c| c.first())
+        .and_then(|c| c["id"].as_str())
+        .map(String::from)
+        .unwrap_or_else(|| switch.fail(&format!("no call: {calls}")));
+    let r = switch.request_as(
+        &dana,
+        "POST",
+        &format!("/api/calls/{call}/consult"),
+        Some(r#"{"target":"2002"}"#),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    drop(caller);
 }
