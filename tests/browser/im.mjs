@@ -153,6 +153,7 @@ async function main() {
     await pop.getByRole("button", { name: "Decline", exact: true }).click();
     await pop.waitFor({ state: "hidden", timeout: TIMEOUT });
     await status(dp2, "Declined", "sender told: declined");
+    await expectText(dp2.locator(".im-notice"), "Eli Agent declined the invitation.", "decline notice");
     out.declined = Number(await dp2.getAttribute("data-session"));
     await markDone(dp2);
 
@@ -160,6 +161,7 @@ async function main() {
     const dp3 = await invite(dana, "Still there?");
     await pop.waitFor({ timeout: TIMEOUT });
     await status(dp3, "Timed out", "sender told: timed out");
+    await expectText(dp3.locator(".im-notice"), "Eli Agent did not answer in time.", "timeout notice");
     await pop.waitFor({ state: "hidden", timeout: TIMEOUT });
     out.timed_out = Number(await dp3.getAttribute("data-session"));
     await shot(dana, "im-timed-out");

@@ -49,7 +49,24 @@ function imPane(key, peer) {
   return w;
 }
 
+// What the window says about where the session stands (the sender is told which answer).
+function imNotice(w, status) {
+  const peer = w.peer.name;
+  const ender = w.session && w.session.ended_by;
+  const by = ender === desk.account.id ? " (you ended it)" : ender && ender !== "restart" ? ` (${peer} ended it)` : "";
+  switch (status) {
+    case "new": return `Write the first message to invite ${peer}.`;
+    case "invited": return `Waiting for ${peer} to accept…`;
+    case "connected": return w.peer.phone ? `Messages go to phone ${w.peer.id} as SIP MESSAGE.` : `Connected with ${peer}.`;
+    case "declined": return `${peer} declined the invitation.`;
+    case "timed_out": return `${peer} did not answer in time.`;
+    case "ended": return `The session has ended${by}.`;
+    default: return "";
+  }
+}
+
 function imSetStatus(w, status) {
+  w.node.querySelector(".im-notice").textContent = imNotice(w, status);
   w.status.textContent = IM_STATUS[status] || status;
   w.node.dataset.status = status;
   const over = ["declined", "timed_out", "ended"].includes(status);
