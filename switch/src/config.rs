@@ -15,6 +15,7 @@
 mod auth;
 mod chat;
 mod edge;
+mod im;
 mod limits;
 mod net;
 mod raw;
@@ -32,6 +33,7 @@ use thiserror::Error;
 pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use chat::{CardPolicy, ChatConfig};
 pub use edge::EdgeConfig;
+pub use im::ImConfig;
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 pub use voicemail::VoicemailConfig;
@@ -62,6 +64,8 @@ pub struct Config {
     pub accounts: Vec<AccountSeed>,
     /// `[chat]`: the web chat's rules and the queues' wrap-up codes.
     pub chat: ChatConfig,
+    /// `[im]`: agent-to-agent instant messages.
+    pub im: ImConfig,
     /// `[voicemail]`: mailboxes for users' unanswered calls.
     pub voicemail: VoicemailConfig,
     /// `[edge]`: rate limits and bans for untrusted sources, calls per user.

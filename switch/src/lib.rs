@@ -10,6 +10,7 @@ pub mod edge;
 pub mod engine;
 pub mod fd_limit;
 pub mod http_server;
+pub mod im;
 pub mod listener;
 pub mod metrics;
 #[cfg(test)]

@@ -38,6 +38,8 @@ pub enum ShardInput {
     Mwi {
         mailbox: String,
     },
+    /// An IM for a phone user: sent as SIP MESSAGE.
+    SipMessage(crate::engine::SipIm),
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
     Shutdown(oneshot::Sender<()>),
 }

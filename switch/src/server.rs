@@ -168,6 +168,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (accounts, opened) = crate::accounts::Accounts::open(store.clone(), config.account_seeds())
         .await
         .context("loading accounts")?;
+    // MESSAGEs from phones, from every shard to the IM service.
+    let (phone_ims, phone_ims_rx) = tokio::sync::mpsc::unbounded_channel();
     for (i, rx) in shard_inputs.into_iter().enumerate() {
         let node = crate::shard::SharedNode {
             registrar: registrar.clone(),
@@ -203,9 +205,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 distributor: distributor.clone(),
                 cdrs: cdrs.clone(),
                 metrics: metrics.clone(),
+                im: Some(phone_ims.clone()),
             },
         );
     }
+    drop(phone_ims);
     drop(cdrs);
     for s in udp_sockets {
         tokio::spawn(transport::udp_loop(
@@ -250,7 +254,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let chats = crate::chat::Chats::spawn(config.chat.clone(), distributor.clone(), store.clone())
         .await
         .context("loading the chats")?;
+    let ims = crate::im::Ims::spawn(crate::im::Setup {
+        config: config.clone(),
+        store: store.clone(),
+        distributor: distributor.clone(),
+        accounts: accounts.clone(),
+        router: router.clone(),
+        registrar: registrar.clone(),
+        from_phones: phone_ims_rx,
+    })
+    .await
+    .context("loading the IM sessions")?;
+    crate::im::presence::spawn(distributor.clone(), accounts.clone());
     let state = AppState {
+        ims,
         chats,
         config: config.clone(),
         router: router.clone(),

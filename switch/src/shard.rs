@@ -72,6 +72,8 @@ pub struct Effects {
     pub distributor: Distributor,
     pub cdrs: CdrSink,
     pub metrics: Arc<Metrics>,
+    /// Where MESSAGEs from phones go (the IM service).
+    pub im: Option<mpsc::UnboundedSender<crate::engine::SipIm>>,
 }
 
 /// How long shutdown waits for BYE answers before giving up.
@@ -175,6 +177,10 @@ impl Shard {
             ShardInput::Calls(reply) => {
                 let _ = reply.send(self.calls());
             }
+            ShardInput::SipMessage(m) => {
+                self.engine.send_im(now, &m);
+                self.drain_at(now);
+            }
             ShardInput::Mwi { mailbox } => {
                 self.engine.notify_mailbox(now, &mailbox);
                 self.drain_at(now);
@@ -277,6 +283,11 @@ impl Shard {
                 }
                 if ended {
                     self.reports.remove(&attempt);
+                }
+            }
+            Output::Im(m) => {
+                if let Some(im) = &fx.im {
+                    let _ = im.send(m);
                 }
             }
             Output::Forward { shard, msg, source } => {

@@ -60,6 +60,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/desktop/preview.css", page!(CSS, "desktop/preview.css"))
         .route("/desktop/messages.js", page!(JS, "desktop/messages.js"))
         .route("/desktop/messages.css", page!(CSS, "desktop/messages.css"))
+        .route("/desktop/directory.js", page!(JS, "desktop/directory.js"))
+        .route("/desktop/im.js", page!(JS, "desktop/im.js"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))

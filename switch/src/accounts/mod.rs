@@ -11,6 +11,7 @@ mod account;
 mod admin;
 mod dialing;
 mod login;
+mod online;
 mod open;
 mod role;
 mod secret;

@@ -92,6 +92,13 @@ impl Sessions {
         });
     }
 
+    /// Whether `account` has a live session (someone has its desktop open).
+    pub fn has_account(&self, now: Instant, account: &str) -> bool {
+        self.by_digest
+            .values()
+            .any(|s| s.account == account && self.is_live(s, now))
+    }
+
     pub fn len(&self) -> usize {
         self.by_digest.len()
     }

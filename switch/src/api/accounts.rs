@@ -96,6 +96,7 @@ pub(super) async fn login(
         .await
     {
         Ok((id, csrf, account)) => {
+            crate::im::presence::session_changed(&s.distributor, &s.accounts, &account.id);
             let max_age = s.accounts.session_max_age();
             let body = json!({"account": account, "csrf_token": csrf, "expires_in": max_age});
             let mut r = Json(body).into_response();
@@ -138,7 +139,11 @@ pub(super) async fn logout(
     headers: HeaderMap,
 ) -> Response {
     if let Some(id) = cookie(&headers, COOKIE) {
+        let who = s.accounts.authenticate(Some(id), None).ok().flatten();
         s.accounts.logout(id, address(client)).await;
+        if let Some(p) = who {
+            crate::im::presence::session_changed(&s.distributor, &s.accounts, &p.account);
+        }
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(

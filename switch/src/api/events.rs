@@ -5,7 +5,10 @@
 //! can draw at once; then every event the distributor publishes, one JSON text frame each
 //! (`agent_state`, `offer`, `offer_cancelled`, `queued`, `abandoned`, `overflow`,
 //! `queue_full`, `interaction`, and `queue_changed`/`queue_removed`/`agent_changed`/
-//! `agent_removed` from REST changes).
+//! `agent_removed` from REST changes). IM events (`im_invite`, `im_accepted`,
+//! `im_declined`, `im_timeout`, `im_message`, `im_ended`) carry `"to"`, the accounts they
+//! are for, and reach those accounts only; the directory's `presence` events reach the
+//! people of the person's teams (and administrators).
 //!
 //! The subscription is taken before the snapshot is read, so nothing falls between them (an
 //! event may show in both). A client too slow for the stream's buffer misses events; it
@@ -52,6 +55,8 @@ pub(super) async fn events(
         scope: s.accounts.scope(&principal),
         campaigns: principal.is_admin() || principal.has(Role::CampaignManager),
         only: agent.clone(),
+        account: principal.account.clone(),
+        teams: principal.teams.clone(),
     };
     if let Some(id) = agent.clone() {
         if !viewer.scope.agent(id.as_str()) {
@@ -80,6 +85,10 @@ struct Viewer {
     /// Dialer-wide events (imports, recovery): campaign managers and administrators.
     campaigns: bool,
     only: Option<AgentId>,
+    /// The caller's account and teams: IM events go to the accounts they are addressed
+    /// to, presence events to the people of the person's teams.
+    account: String,
+    teams: std::collections::BTreeSet<String>,
 }
 
 impl Viewer {
@@ -88,6 +97,9 @@ impl Viewer {
     /// one naming a queue if the queue is; dialer-wide ones for campaign managers; anything
     /// for an administrator.
     fn sees(&self, text: &str) -> bool {
+        if let Some(seen) = self.sees_im(text) {
+            return seen;
+        }
         let all = self.scope == Scope::All;
         if all && self.only.is_none() {
             return true;
@@ -112,6 +124,39 @@ impl Viewer {
         }
         let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
         self.campaigns && matches!(kind, "import_progress" | "dialer_recovered")
+    }
+}
+
+impl Viewer {
+    /// IM events (`"to"`: the accounts they are for) and the directory's presence events
+    /// (for the people of the person's teams, and administrators); `None` for others.
+    fn sees_im(&self, text: &str) -> Option<bool> {
+        let im = text.contains("\"type\":\"im_");
+        let presence = text.contains("\"type\":\"presence\"");
+        if !im && !presence {
+            return None;
+        }
+        let v = serde_json::from_str::<Value>(text).ok()?;
+        let list = |key: &str| -> Vec<String> {
+            v.get(key)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if im {
+            return Some(list("to").contains(&self.account));
+        }
+        let mine = v.get("person").and_then(Value::as_str) == Some(self.account.as_str());
+        Some(
+            self.scope == Scope::All
+                || mine
+                || list("teams").iter().any(|t| self.teams.contains(t)),
+        )
     }
 }
 
@@ -241,6 +286,8 @@ mod tests {
             scope: Scope::All,
             campaigns: true,
             only: Some(alice),
+            account: "alice".into(),
+            teams: Default::default(),
         };
         assert!(desktop.sees(own));
         assert!(!desktop.sees(other));
@@ -256,11 +303,26 @@ mod tests {
             },
             campaigns: false,
             only: None,
+            account: "alice".into(),
+            teams: ["sales".to_string()].into(),
         };
         assert!(scoped.sees(own));
         assert!(!scoped.sees(other));
         assert!(!scoped.sees(queued), "queue 8000 is not its");
         assert!(!scoped.sees("not json"));
         assert!(!scoped.sees(r#"{"type":"import_progress","progress":{}}"#));
+        // IM events: the accounts they are addressed to only, administrators included.
+        let im = r#"{"session":{},"to":["alice"],"type":"im_invite"}"#;
+        let im_other = r#"{"session":{},"to":["bob"],"type":"im_message"}"#;
+        assert!(scoped.sees(im));
+        assert!(!scoped.sees(im_other));
+        assert!(desktop.sees(im));
+        assert!(!desktop.sees(im_other), "not even for an administrator");
+        // Presence: for the people of the person's teams.
+        let team = r#"{"person":"bob","presence":"ready","teams":["sales"],"type":"presence"}"#;
+        let other = r#"{"person":"carl","presence":"ready","teams":["support"],"type":"presence"}"#;
+        assert!(scoped.sees(team));
+        assert!(!scoped.sees(other));
+        assert!(desktop.sees(other), "an administrator sees all");
     }
 }

@@ -16,13 +16,16 @@ mod agents;
 mod calls;
 mod chat;
 mod chat_ws;
+mod directory;
 mod drain;
 mod edge;
 mod events;
 pub mod guard;
 mod history;
+mod im;
 pub mod openapi;
 mod openapi_chat;
+mod openapi_im;
 mod openapi_paths;
 mod openapi_schemas;
 #[cfg(test)]
@@ -79,6 +82,8 @@ pub struct AppState {
     pub mailboxes: crate::voicemail::Mailboxes,
     /// The guarded SIP edge: bans, rate limits, calls per user.
     pub edge: Arc<crate::edge::Edge>,
+    /// Agent-to-agent IM sessions.
+    pub ims: crate::im::Ims,
 }
 
 /// The switch's routes (not the dialer's), without the access guard.

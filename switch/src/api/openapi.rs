@@ -123,6 +123,10 @@ fn tags() -> Value {
             "chat",
             "web chats: the customer's WebSocket, the agent's chat actions, transcripts"
         ),
+        tag(
+            "im",
+            "agent-to-agent IM (also to phones as SIP MESSAGE) and the team directory"
+        ),
     ])
 }
 

@@ -24,6 +24,7 @@ pub(super) fn paths() -> Value {
         agents(),
         queues(),
         super::openapi_chat::paths(),
+        super::openapi_im::paths(),
     ] {
         if let (Some(all), Value::Object(group)) = (paths.as_object_mut(), group) {
             all.extend(group);

@@ -399,6 +399,61 @@ pub(crate) fn routes() -> Vec<Route> {
             AGENTS_AND_SUPERVISORS,
             post(chat::wrap_up),
         ),
+        // ---- IM and the team directory ----
+        route(
+            M::GET,
+            "/api/directory",
+            AGENTS_AND_SUPERVISORS,
+            get(super::directory::directory),
+        ),
+        route(
+            M::GET,
+            "/api/im",
+            AGENTS_AND_SUPERVISORS,
+            get(super::im::mine),
+        ),
+        route(
+            M::POST,
+            "/api/im",
+            AGENTS_AND_SUPERVISORS,
+            post(super::im::invite),
+        ),
+        route(
+            M::GET,
+            "/api/im/{id}",
+            AGENTS_AND_SUPERVISORS,
+            get(super::im::stored),
+        ),
+        route(
+            M::POST,
+            "/api/im/{id}/accept",
+            AGENTS_AND_SUPERVISORS,
+            post(super::im::accept),
+        ),
+        route(
+            M::POST,
+            "/api/im/{id}/decline",
+            AGENTS_AND_SUPERVISORS,
+            post(super::im::decline),
+        ),
+        route(
+            M::POST,
+            "/api/im/{id}/messages",
+            AGENTS_AND_SUPERVISORS,
+            post(super::im::send),
+        ),
+        route(
+            M::POST,
+            "/api/im/{id}/end",
+            AGENTS_AND_SUPERVISORS,
+            post(super::im::end),
+        ),
+        route(
+            M::POST,
+            "/api/im/{id}/done",
+            AGENTS_AND_SUPERVISORS,
+            post(super::im::done),
+        ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),
     ]

@@ -103,7 +103,23 @@ impl TestApi {
             Ok(c) => c,
             Err(e) => panic!("chats: {e}"),
         };
+        let (_phones, from_phones) = tokio::sync::mpsc::unbounded_channel();
+        let ims = match crate::im::Ims::spawn(crate::im::Setup {
+            config: config.clone(),
+            store: db.store.clone(),
+            distributor: distributor.clone(),
+            accounts: accounts.clone(),
+            router: router.clone(),
+            registrar: registrar.clone(),
+            from_phones,
+        })
+        .await
+        {
+            Ok(i) => i,
+            Err(e) => panic!("ims: {e}"),
+        };
         let state = AppState {
+            ims,
             chats,
             config,
             router,

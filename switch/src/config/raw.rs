@@ -200,6 +200,7 @@ pub(super) struct RawConfig {
     pub teams: Vec<super::auth::RawTeam>,
     pub accounts: Vec<super::auth::RawAccount>,
     pub chat: super::chat::RawChat,
+    pub im: super::im::RawIm,
     pub voicemail: super::voicemail::VoicemailConfig,
     pub edge: super::edge::EdgeConfig,
 }
@@ -221,6 +222,7 @@ impl Default for RawConfig {
             teams: Vec::new(),
             accounts: Vec::new(),
             chat: Default::default(),
+            im: Default::default(),
             voicemail: Default::default(),
             edge: Default::default(),
         }
@@ -228,7 +230,7 @@ impl Default for RawConfig {
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 16] = [
+const TOP_LEVEL_KEYS: [&str; 17] = [
     "data_dir",
     "sip",
     "http",
@@ -245,6 +247,7 @@ const TOP_LEVEL_KEYS: [&str; 16] = [
     "voicemail",
     "chat",
     "edge",
+    "im",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -332,6 +335,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "chat" => {
                 if let Some(v) = read_table("chat", value, errors) {
                     raw.chat = v;
+                }
+            }
+            "im" => {
+                if let Some(v) = read_table("im", value, errors) {
+                    raw.im = v;
                 }
             }
             _ => errors.push(KeyError::new(
@@ -488,7 +496,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge, im"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

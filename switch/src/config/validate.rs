@@ -69,6 +69,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let teams = super::auth::teams(&raw.teams, &mut p);
     let accounts = super::auth::accounts(&raw, &mut p);
     let chat = super::chat::chat(&raw.chat, &mut p);
+    let im = super::im::im(&raw.im, &mut p);
     super::voicemail::check(&raw.voicemail, &mut p);
     super::edge::check(&raw.edge, &mut p);
     if errors.len() != before {
@@ -89,6 +90,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         teams,
         accounts,
         chat: chat?,
+        im: im?,
         voicemail: raw.voicemail,
         edge: raw.edge,
     })
@@ -561,6 +563,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         teams: super::auth::raw_teams(&config.teams),
         accounts: super::auth::raw_accounts(&config.accounts),
         chat: super::chat::raw_chat(&config.chat),
+        im: super::im::raw_im(&config.im),
         voicemail: config.voicemail.clone(),
         edge: config.edge.clone(),
         trunks: config

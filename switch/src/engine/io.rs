@@ -53,6 +53,8 @@ pub enum Output {
     Recorded(crate::store::Recording),
     /// Progress of an originated call, for whoever asked for it.
     Report(OriginationEvent),
+    /// A MESSAGE from a phone, for the IM service.
+    Im(super::SipIm),
     /// A message for the shard that owns its dialog (a Replaces or Join naming a dialog of
     /// another shard, and everything after it in that Call-ID).
     Forward {

@@ -14,6 +14,7 @@ mod dialog;
 mod greeting;
 mod hangup;
 mod hold;
+mod im;
 mod in_dialog;
 mod io;
 mod locator;
@@ -37,6 +38,7 @@ mod voicemail;
 
 pub use consult::{ConsultStep, MemberStep};
 pub use control::{CallControl, CallOp, ControlError, TransferTo};
+pub use im::SipIm;
 pub use io::{CallChange, CallEvent, Counters, Input, Origination, OriginationEvent, Output};
 pub use locator::{shard_for, shard_of_branch};
 pub use node::{LocalNode, Node, NodeError, Registration};
@@ -239,6 +241,11 @@ impl Engine {
         self.cx.notify_mwi(now, mailbox);
     }
 
+    /// An IM for a phone user (SIP MESSAGE to its contacts).
+    pub fn send_im(&mut self, now: Instant, m: &SipIm) {
+        self.cx.send_im(now, m);
+    }
+
     pub fn calls(&self) -> Vec<CallView> {
         let mut v: Vec<CallView> = self.sessions.values().map(Session::view).collect();
         v.sort_by_key(|c| (c.started_ms, c.relay));
@@ -438,6 +445,7 @@ impl Engine {
             Method::Invite => self.new_call(now, tx, req, source),
             Method::Register => self.cx.register(now, tx, req, source),
             Method::Subscribe => self.cx.subscribe(now, tx, req, source),
+            Method::Message => self.cx.message(now, tx, req, source),
             Method::Options => {
                 let tag = self.cx.new_tag();
                 let mut resp = req.response(200, None, Some(&tag));

@@ -12,6 +12,7 @@ mod early_media;
 mod feature;
 mod forking;
 mod hold;
+mod im;
 mod late_offer;
 mod locator;
 mod originate;

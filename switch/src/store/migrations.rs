@@ -329,6 +329,61 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS cdrs_session ON cdrs (session_id, seq)",
         ],
     },
+    // ---- IM (agent-to-agent instant messages) ----
+    Migration {
+        version: 11,
+        description: "agent-to-agent IM sessions and their transcripts",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS im_sessions (
+                id INTEGER PRIMARY KEY,
+                from_id TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                from_phone BOOLEAN NOT NULL,
+                to_id TEXT NOT NULL,
+                to_name TEXT NOT NULL,
+                to_phone BOOLEAN NOT NULL,
+                interaction INTEGER,
+                status TEXT NOT NULL,
+                created_ms INTEGER NOT NULL,
+                ended_ms INTEGER,
+                ended_by TEXT
+            )",
+            "CREATE TABLE IF NOT EXISTS im_messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                session INTEGER NOT NULL REFERENCES im_sessions (id),
+                from_id TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                body TEXT NOT NULL,
+                at_ms INTEGER NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS im_messages_session ON im_messages (session, id)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS im_sessions (
+                id BIGINT PRIMARY KEY,
+                from_id TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                from_phone BOOLEAN NOT NULL,
+                to_id TEXT NOT NULL,
+                to_name TEXT NOT NULL,
+                to_phone BOOLEAN NOT NULL,
+                interaction BIGINT,
+                status TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                ended_ms BIGINT,
+                ended_by TEXT
+            )",
+            "CREATE TABLE IF NOT EXISTS im_messages (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                session BIGINT NOT NULL REFERENCES im_sessions (id),
+                from_id TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                body TEXT NOT NULL,
+                at_ms BIGINT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS im_messages_session ON im_messages (session, id)",
+        ],
+    },
 ];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
