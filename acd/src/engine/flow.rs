@@ -36,6 +36,9 @@ impl Engine {
         req: RequestedState,
     ) -> Result<(), AcdError> {
         let agent = self.agent_mut(a);
+        if agent.wrap_owed && matches!(req, RequestedState::Ready) {
+            return Err(AcdError::WrapUpRequired(agent.config.id.clone()));
+        }
         match agent.state {
             AgentState::LoggedOut => return Err(AcdError::NotLoggedIn(agent.config.id.clone())),
             // Takes effect when the work is done; Ready cancels an earlier request.
@@ -77,6 +80,7 @@ impl Engine {
         let agent = self.agent_mut(a);
         agent.channel = None;
         agent.pending = None;
+        agent.wrap_owed = false;
         self.set_state(now, a, AgentState::LoggedOut, Cause::Logout);
         self.settle(now, a);
         self.requeue_all(now, back);
@@ -237,7 +241,8 @@ impl Engine {
                 let at = super::routing::later(now, Duration::from_secs(u64::from(secs)));
                 self.schedule(at, Timer::WrapUp { agent: a, gen });
             }
-            WrapUp::Manual {} => {
+            WrapUp::Manual { required } => {
+                self.agent_mut(a).wrap_owed |= required;
                 self.set_state(now, a, AgentState::AfterCallWork, Cause::InteractionEnded);
             }
         }
@@ -254,9 +259,15 @@ impl Engine {
     }
 
     pub(super) fn wrap_up_done(&mut self, now: Instant, a: AgentIx) -> Result<(), AcdError> {
-        let agent = self.agent(a);
+        let agent = self.agent_mut(a);
+        let owed = std::mem::take(&mut agent.wrap_owed);
         if agent.state != AgentState::AfterCallWork {
-            return Err(AcdError::NotInWrapUp(agent.config.id.clone()));
+            // A wrap-up submitted from Not Ready (allowed meanwhile) settles what was owed.
+            return if owed {
+                Ok(())
+            } else {
+                Err(AcdError::NotInWrapUp(agent.config.id.clone()))
+            };
         }
         self.finish_work(now, a, Cause::WrapUpDone);
         self.settle(now, a);

@@ -152,9 +152,12 @@ fn acd_config() -> Value {
                 "properties": {"mode": {"type": "string", "enum": ["fixed"]},
                     "secs": {"type": "integer", "minimum": 0, "maximum": u32_max}}},
             {"type": "object", "additionalProperties": false, "required": ["mode"],
-                "properties": {"mode": {"type": "string", "enum": ["manual"]}}}],
+                "properties": {"mode": {"type": "string", "enum": ["manual"]},
+                    "required": {"type": "boolean", "default": false}}}],
             "description": "fixed: After-Call-Work for secs (0: straight to Ready); manual: until \
-                the agent chooses a state"},
+                the agent chooses a state, or with required until the wrap-up is submitted \
+                (POST /api/agents/{id}/wrap-up, a chat's wrap-up): Ready is refused before \
+                (409 wrap_up_required), Not Ready allowed"},
         "MaxWait": {"type": "object", "additionalProperties": false,
             "required": ["secs", "target"], "properties": {
                 "secs": {"type": "integer", "minimum": 0, "maximum": u32_max},
