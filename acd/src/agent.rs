@@ -44,8 +44,6 @@ pub(crate) struct Agent {
     pub channel: Option<Channel>,
     /// Generation of the current wrap-up, matched by its timer.
     pub wrap_gen: u64,
-    /// A required wrap-up (`WrapUp::Manual { required }`) is not submitted yet: no Ready.
-    pub wrap_owed: bool,
     pub memberships: Vec<Membership>,
     /// False only when no membership is placed: lets a sync with nothing to remove stop early.
     pub any_placed: bool,
@@ -67,7 +65,6 @@ impl Agent {
             active: Vec::new(),
             channel: None,
             wrap_gen: 0,
-            wrap_owed: false,
             memberships: Vec::new(),
             any_placed: false,
             times: StateTimes::default(),

@@ -145,14 +145,10 @@ pub enum Strategy {
 pub enum WrapUp {
     /// AfterCallWork for `secs` seconds, then Ready automatically (0: straight to Ready).
     Fixed { secs: u32 },
-    /// AfterCallWork until the agent sends `WrapUpDone` or chooses a state; with
-    /// `required`, not Ready before `WrapUpDone` (Not Ready meanwhile is allowed). (A
-    /// struct variant, so `deny_unknown_fields` refuses `{"mode":"manual","x":1}`: serde
-    /// skips that check for unit variants of an internally tagged enum.)
-    Manual {
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        required: bool,
-    },
+    /// AfterCallWork until the agent sends `WrapUpDone` or chooses a state. (A struct
+    /// variant, so `deny_unknown_fields` refuses `{"mode":"manual","x":1}`: serde skips
+    /// that check for unit variants of an internally tagged enum.)
+    Manual {},
 }
 
 impl Default for WrapUp {
@@ -276,7 +272,7 @@ mod tests {
     #[test]
     fn wrap_up_refuses_unknown_fields_in_every_mode() {
         let manual: WrapUp = serde_json::from_str(r#"{"mode":"manual"}"#).unwrap();
-        assert_eq!(manual, WrapUp::Manual { required: false });
+        assert_eq!(manual, WrapUp::Manual {});
         assert_eq!(
             serde_json::to_string(&manual).unwrap(),
             r#"{"mode":"manual"}"#

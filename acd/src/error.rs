@@ -28,8 +28,6 @@ pub enum AcdError {
     Busy(AgentId),
     #[error("agent {0} is not in after-call work")]
     NotInWrapUp(AgentId),
-    #[error("agent {0} must submit the wrap-up before going Ready")]
-    WrapUpRequired(AgentId),
     #[error("queue {dn} still holds {interactions} interaction(s)")]
     QueueNotEmpty { dn: Dn, interactions: u32 },
     #[error("agent {0} must log out first")]

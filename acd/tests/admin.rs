@@ -127,7 +127,7 @@ fn configuration_loads_from_toml() {
     .unwrap();
     let sales = &file.queues[0];
     assert_eq!(sales.strategy, Strategy::BestSkill);
-    assert_eq!(sales.wrap_up, WrapUp::Manual { required: false });
+    assert_eq!(sales.wrap_up, WrapUp::Manual {});
     assert_eq!(sales.max_wait.as_ref().unwrap().target.as_str(), "8100");
     assert_eq!(file.queues[1].strategy, Strategy::LongestIdle);
     assert_eq!(file.queues[1].offer_timeout_secs, 15);

@@ -168,9 +168,7 @@ fn logout_while_ringing_sends_the_interaction_back() {
 #[test]
 fn logout_while_busy_leaves_the_call_to_end_quietly() {
     let mut h = Harness::new();
-    h.queue("8000", |q| {
-        q.wrap_up = acd::WrapUp::Manual { required: false }
-    });
+    h.queue("8000", |q| q.wrap_up = acd::WrapUp::Manual {});
     h.agent("a", &["8000"], |_| {});
     h.login("a");
     h.arrive(1, "8000");

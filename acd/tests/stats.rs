@@ -11,7 +11,7 @@ fn queue_figures_follow_the_traffic() {
     h.queue("8000", |q| {
         q.name = "Sales".into();
         q.service_level_secs = 20;
-        q.wrap_up = WrapUp::Manual { required: false };
+        q.wrap_up = WrapUp::Manual {};
     });
     for id in ["a", "b", "c", "d"] {
         h.agent(id, &["8000"], |_| {});

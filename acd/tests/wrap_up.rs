@@ -68,7 +68,7 @@ fn zero_wrap_up_goes_straight_to_ready() {
 #[test]
 fn manual_wrap_up_waits_for_the_agent() {
     let mut h = Harness::new();
-    setup(&mut h, WrapUp::Manual { required: false });
+    setup(&mut h, WrapUp::Manual {});
     h.arrive(1, "8000");
     h.accept(1, "a");
     h.end(1);
@@ -90,7 +90,7 @@ fn manual_wrap_up_waits_for_the_agent() {
 #[test]
 fn choosing_ready_ends_manual_wrap_up_as_in_the_demo() {
     let mut h = Harness::new();
-    setup(&mut h, WrapUp::Manual { required: false });
+    setup(&mut h, WrapUp::Manual {});
     h.arrive(1, "8000");
     h.accept(1, "a");
     h.end(1);
@@ -100,47 +100,6 @@ fn choosing_ready_ends_manual_wrap_up_as_in_the_demo() {
         causes(&h.drain()),
         vec![(AgentState::Ready, Cause::AgentRequest)]
     );
-}
-
-/// A required wrap-up: Ready is refused until the wrap-up is submitted; Not Ready is
-/// allowed meanwhile, and a wrap-up submitted from Not Ready settles it.
-#[test]
-fn a_required_wrap_up_comes_before_ready() {
-    let mut h = Harness::new();
-    setup(&mut h, WrapUp::Manual { required: true });
-    h.arrive(1, "8000");
-    h.accept(1, "a");
-    h.end(1);
-    h.drain();
-    let ready = acd::RequestedState::Ready;
-    let asked = h.ev(Event::AgentState {
-        agent: "a".into(),
-        state: ready.clone(),
-    });
-    assert!(
-        matches!(asked, Err(AcdError::WrapUpRequired(_))),
-        "{asked:?}"
-    );
-    assert_eq!(h.state("a"), AgentState::AfterCallWork);
-    h.not_ready("a", "break");
-    assert!(matches!(h.state("a"), AgentState::NotReady { .. }));
-    assert!(matches!(
-        h.ev(Event::AgentState {
-            agent: "a".into(),
-            state: ready.clone(),
-        }),
-        Err(AcdError::WrapUpRequired(_))
-    ));
-    h.ev(Event::WrapUpDone { agent: "a".into() }).unwrap();
-    h.ready("a");
-    assert_eq!(h.state("a"), AgentState::Ready);
-    // The next interaction's wrap-up is owed again, and WrapUpDone in ACW goes Ready.
-    h.arrive(2, "8000");
-    h.accept(2, "a");
-    h.end(2);
-    assert_eq!(h.state("a"), AgentState::AfterCallWork);
-    h.ev(Event::WrapUpDone { agent: "a".into() }).unwrap();
-    assert_eq!(h.state("a"), AgentState::Ready);
 }
 
 #[test]

@@ -36,9 +36,6 @@ impl Engine {
         req: RequestedState,
     ) -> Result<(), AcdError> {
         let agent = self.agent_mut(a);
-        if agent.wrap_owed && matches!(req, RequestedState::Ready) {
-            return Err(AcdError::WrapUpRequired(agent.config.id.clone()));
-        }
         match agent.state {
             AgentState::LoggedOut => return Err(AcdError::NotLoggedIn(agent.config.id.clone())),
             // Takes effect when the work is done; Ready cancels an earlier request.
@@ -80,7 +77,6 @@ impl Engine {
         let agent = self.agent_mut(a);
         agent.channel = None;
         agent.pending = None;
-        agent.wrap_owed = false;
         self.set_state(now, a, AgentState::LoggedOut, Cause::Logout);
         self.settle(now, a);
         self.requeue_all(now, back);
@@ -241,8 +237,7 @@ impl Engine {
                 let at = super::routing::later(now, Duration::from_secs(u64::from(secs)));
                 self.schedule(at, Timer::WrapUp { agent: a, gen });
             }
-            WrapUp::Manual { required } => {
-                self.agent_mut(a).wrap_owed |= required;
+            WrapUp::Manual {} => {
                 self.set_state(now, a, AgentState::AfterCallWork, Cause::InteractionEnded);
             }
         }
@@ -259,15 +254,9 @@ impl Engine {
     }
 
     pub(super) fn wrap_up_done(&mut self, now: Instant, a: AgentIx) -> Result<(), AcdError> {
-        let agent = self.agent_mut(a);
-        let owed = std::mem::take(&mut agent.wrap_owed);
+        let agent = self.agent(a);
         if agent.state != AgentState::AfterCallWork {
-            // A wrap-up submitted from Not Ready (allowed meanwhile) settles what was owed.
-            return if owed {
-                Ok(())
-            } else {
-                Err(AcdError::NotInWrapUp(agent.config.id.clone()))
-            };
+            return Err(AcdError::NotInWrapUp(agent.config.id.clone()));
         }
         self.finish_work(now, a, Cause::WrapUpDone);
         self.settle(now, a);

@@ -175,7 +175,7 @@ mod walk {
         q.strategy = *rng.pick(&STRATEGIES);
         q.offer_timeout_secs = 1 + rng.below(20) as u32;
         q.wrap_up = match rng.below(3) {
-            0 => WrapUp::Manual { required: false },
+            0 => WrapUp::Manual {},
             _ => WrapUp::Fixed {
                 secs: rng.below(10) as u32,
             },

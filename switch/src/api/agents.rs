@@ -72,9 +72,6 @@ pub(super) fn refusal(e: DistributorError, conflict_code: &'static str) -> ApiEr
             AcdError::UnknownAgent(_) | AcdError::UnknownQueue(_) | AcdError::UnknownInteraction(_),
         ) => (StatusCode::NOT_FOUND, "not_found"),
         DistributorError::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        DistributorError::Refused(AcdError::WrapUpRequired(_)) => {
-            (StatusCode::CONFLICT, "wrap_up_required")
-        }
         DistributorError::Refused(_) => (StatusCode::CONFLICT, conflict_code),
     };
     ApiError::new(status, code, e.to_string())
@@ -175,21 +172,6 @@ pub(super) async fn set_state(
         .request(Event::AgentState {
             agent: agent.clone(),
             state,
-        })
-        .await?;
-    agent_json(&s, agent).await.map(Json)
-}
-
-/// `POST /api/agents/{id}/wrap-up`: the agent's After-Call-Work (and a required wrap-up)
-/// is over.
-pub(super) async fn wrap_up(
-    State(s): State<AppState>,
-    PathArgs(id): PathArgs<String>,
-) -> Result<Json<Value>, ApiError> {
-    let agent = AgentId::new(id);
-    s.distributor
-        .request(Event::WrapUpDone {
-            agent: agent.clone(),
         })
         .await?;
     agent_json(&s, agent).await.map(Json)

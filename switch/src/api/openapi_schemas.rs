@@ -152,12 +152,9 @@ fn acd_config() -> Value {
                 "properties": {"mode": {"type": "string", "enum": ["fixed"]},
                     "secs": {"type": "integer", "minimum": 0, "maximum": u32_max}}},
             {"type": "object", "additionalProperties": false, "required": ["mode"],
-                "properties": {"mode": {"type": "string", "enum": ["manual"]},
-                    "required": {"type": "boolean", "default": false}}}],
+                "properties": {"mode": {"type": "string", "enum": ["manual"]}}}],
             "description": "fixed: After-Call-Work for secs (0: straight to Ready); manual: until \
-                the agent chooses a state, or with required until the wrap-up is submitted \
-                (POST /api/agents/{id}/wrap-up, a chat's wrap-up): Ready is refused before \
-                (409 wrap_up_required), Not Ready allowed"},
+                the agent chooses a state"},
         "MaxWait": {"type": "object", "additionalProperties": false,
             "required": ["secs", "target"], "properties": {
                 "secs": {"type": "integer", "minimum": 0, "maximum": u32_max},

@@ -325,12 +325,6 @@ pub(crate) fn routes() -> Vec<Route> {
             post(agents::set_state),
         ),
         route(
-            M::POST,
-            "/api/agents/{id}/wrap-up",
-            Agent,
-            post(agents::wrap_up),
-        ),
-        route(
             M::GET,
             "/api/agents/{id}/history",
             Agent,

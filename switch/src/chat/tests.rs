@@ -22,7 +22,7 @@ async fn setup(offer_timeout_secs: u32) -> Setup {
     let mut queue = acd::QueueConfig::new("8000");
     queue.name = "Sales".into();
     queue.offer_timeout_secs = offer_timeout_secs;
-    queue.wrap_up = acd::WrapUp::Manual { required: false };
+    queue.wrap_up = acd::WrapUp::Manual {};
     let mut alice = acd::AgentConfig::new("alice");
     alice.name = "Alice A".into();
     alice.queues.push("8000".into());
