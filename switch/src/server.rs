@@ -42,7 +42,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let mailboxes = crate::voicemail::Mailboxes::new(messages, Some(vm_changes))
         .with_greetings(greetings, greeting_jobs);
     tokio::spawn(crate::voicemail::greeting::run(
-        mailboxes.clone(),
+        mailboxes.detached(),
         config.data_dir.clone(),
         greeting_rx,
     ));

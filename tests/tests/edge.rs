@@ -149,10 +149,16 @@ fn brute_force_is_banned_while_a_user_keeps_calling_and_the_ban_expires() {
         "{answered} guesses answered: the ban came late"
     );
     let mut listed = Vec::new();
-    switch.wait_for("the rest of the guesses dropped", Duration::from_secs(3), || {
-        listed = bans(&switch);
-        listed.first().is_some_and(|b| b["dropped"].as_u64().unwrap_or(0) > 400)
-    });
+    switch.wait_for(
+        "the rest of the guesses dropped",
+        Duration::from_secs(3),
+        || {
+            listed = bans(&switch);
+            listed
+                .first()
+                .is_some_and(|b| b["dropped"].as_u64().unwrap_or(0) > 400)
+        },
+    );
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0]["address"], "127.0.0.2");
     assert_eq!(listed[0]["reason"], "auth_failures");

@@ -634,11 +634,12 @@ fn greeting_path() -> Value {
                         (code not_found)")}},
             "put": {"tags": ["calls"],
                 "summary": "Make a WAV the mailbox's greeting, played to callers before the beep",
-                "description": "8 kHz mono WAV, 16-bit PCM, µ-law or A-law, 1 to 60 seconds. \
+                "description": "8 kHz mono WAV, 16-bit PCM, µ-law or A-law, 1 to 60 seconds, sent \
+                    as application/octet-stream or audio/wav (audio/x-wav, audio/wave). \
                     The user may also record one from their phone: *97, the PIN, 0, 1.",
                 "parameters": [path_param("user", "the mailbox's user", json!({"type": "string"}))],
-                "requestBody": {"required": true, "content": {"audio/wav": {"schema":
-                    {"type": "string", "format": "binary"}}}},
+                "requestBody": {"required": true, "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": {
                     "200": ok("the greeting is in use", json!({"type": "object",
                         "required": ["mailbox", "duration_ms"],

@@ -49,10 +49,11 @@ impl Cx {
                 AuthOutcome::Rejected(e) => {
                     tracing::info!(user = %creds.username, reason = %e, from = %source.addr, "authentication failed");
                     self.counters.auth_failures += 1;
-                    // Too many from this address bans it (answered this once still).
-                    self.node.edge().auth_failed(source.addr.ip(), now);
                     match e {
                         AuthError::BadResponse | AuthError::UnknownUser => {
+                            // A guessed password or user: too many from this address
+                            // ban it (answered this once still).
+                            self.node.edge().auth_failed(source.addr.ip(), now);
                             self.reply(now, tx, req, 403, Some("Bad Credentials"));
                             return None;
                         }

@@ -140,6 +140,16 @@ impl Mailboxes {
         self
     }
 
+    /// The same mailboxes without the senders of their changes and jobs: for the tasks
+    /// that take those in, so the channels close when everyone else is gone.
+    pub fn detached(&self) -> Mailboxes {
+        Mailboxes {
+            inner: self.inner.clone(),
+            changes: None,
+            greeting_jobs: None,
+        }
+    }
+
     /// The mailbox's own greeting, if it has one.
     pub fn greeting(&self, mailbox: &str) -> Option<Arc<[i16]>> {
         self.with(|i| i.greetings.get(mailbox).map(|g| g.samples.clone()))
