@@ -194,6 +194,10 @@ pub struct QueueConfig {
     /// The share of this queue's calls recorded, in percent (0: none, 100: all).
     #[serde(default)]
     pub record_percent: u8,
+    /// Whether an agent must submit the wrap-up of this queue's interactions before going
+    /// Ready (Not Ready stays allowed meanwhile).
+    #[serde(default)]
+    pub wrap_up_required: bool,
 }
 
 fn default_offer_timeout() -> u32 {
@@ -217,6 +221,7 @@ impl QueueConfig {
             required_skills: Skills::new(),
             service_level_secs: default_service_level(),
             record_percent: 0,
+            wrap_up_required: false,
         }
     }
 

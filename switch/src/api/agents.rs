@@ -173,7 +173,14 @@ pub(super) async fn set_state(
             agent: agent.clone(),
             state,
         })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The queue requires the wrap-up before Ready: a code the desktop can show.
+            e @ DistributorError::Refused(AcdError::WrapUpPending(_)) => {
+                refusal(e, "wrap_up_pending")
+            }
+            e => refusal(e, "conflict"),
+        })?;
     agent_json(&s, agent).await.map(Json)
 }
 

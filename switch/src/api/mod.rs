@@ -22,6 +22,7 @@ pub mod guard;
 mod history;
 pub mod openapi;
 mod openapi_chat;
+mod openapi_chat_collab;
 mod openapi_paths;
 mod openapi_schemas;
 #[cfg(test)]

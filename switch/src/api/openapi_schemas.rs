@@ -200,6 +200,9 @@ fn queue_properties() -> Value {
         "record_percent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0,
             "description": "the share of the queue's calls recorded (stereo WAV, from the \
                 agent's answer)"},
+        "wrap_up_required": {"type": "boolean", "default": false,
+            "description": "the agent must submit the wrap-up of this queue's interactions \
+                before going Ready (409 `wrap_up_pending` otherwise)"},
     })
 }
 

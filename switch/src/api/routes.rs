@@ -366,6 +366,25 @@ pub(crate) fn routes() -> Vec<Route> {
             AGENTS_AND_SUPERVISORS,
             post(chat::wrap_up),
         ),
+        // Chat transfer and conference (wt-chatc).
+        route(
+            M::POST,
+            "/api/chats/{id}/transfer",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::transfer),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/conference",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::conference),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/leave",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::leave),
+        ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),
     ]
