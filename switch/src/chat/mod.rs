@@ -13,6 +13,8 @@
 //! `chat_message` events on `/api/events`.
 
 pub mod collab;
+#[cfg(test)]
+mod collab_tests;
 pub mod customer;
 pub mod error;
 pub mod masking;
