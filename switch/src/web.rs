@@ -53,6 +53,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/desktop/desktop.js", page!(JS, "desktop/desktop.js"))
         .route("/desktop/desktop.css", page!(CSS, "desktop/desktop.css"))
         .route("/desktop/chat.js", page!(JS, "desktop/chat.js"))
+        .route(
+            "/desktop/chat_collab.js",
+            page!(JS, "desktop/chat_collab.js"),
+        )
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))

@@ -208,6 +208,27 @@ pub(super) async fn leave(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/chats/colleagues`: the agents of the caller's teams with their states, the
+/// targets of a transfer or a conference.
+pub(super) async fn colleagues(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    let ids = s.accounts.team_agents(&p);
+    let v = s
+        .distributor
+        .read(move |e, _| {
+            let views: Vec<_> = ids
+                .iter()
+                .filter_map(|id| e.agent_view(&AgentId::new(id.as_str())))
+                .collect();
+            json!(views)
+        })
+        .await
+        .unwrap_or(Value::Null);
+    Ok(Json(v))
+}
+
 /// `GET /api/agents/{id}/chats`: the chats the agent works or has still to wrap up (the
 /// guard has checked the agent is the caller's or in their teams).
 pub(super) async fn of_agent(

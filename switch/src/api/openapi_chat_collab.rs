@@ -33,6 +33,11 @@ fn op(summary: &str, description: &str, answer: Value, with_body: bool) -> Value
 
 pub(super) fn paths() -> Value {
     json!({
+        "/api/chats/colleagues": {"get": {"tags": ["chat"],
+            "summary": "The agents of the caller's teams, with their states",
+            "description": "The targets a desktop offers for a transfer or a conference.",
+            "responses": {"200": super::openapi::ok("the agents",
+                json!({"type": "array", "items": {"type": "object"}}))}}},
         "/api/chats/{id}/transfer": op("Transfer a chat to a queue or an agent",
             "To a queue: the chat is queued again at once (the customer is told they are being \
              transferred and keeps the transcript) and the agent goes to their wrap-up. To an \

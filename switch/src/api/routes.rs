@@ -368,6 +368,12 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         // Chat transfer and conference (wt-chatc).
         route(
+            M::GET,
+            "/api/chats/colleagues",
+            AGENTS_AND_SUPERVISORS,
+            get(chat::colleagues),
+        ),
+        route(
             M::POST,
             "/api/chats/{id}/transfer",
             AGENTS_AND_SUPERVISORS,

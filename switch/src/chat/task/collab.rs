@@ -133,7 +133,6 @@ impl Task {
             format!("{from_name} transferred the chat to {queue_name}"),
         )
         .await;
-        self.tell(id, ToCustomer::AgentLeft { name: from_name });
         self.tell(
             id,
             ToCustomer::Message {
