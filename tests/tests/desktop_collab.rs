@@ -104,7 +104,7 @@ fn chat_transfer_and_three_way_conference_with_the_seeds_role_rules() {
     let Some((dir, chromium)) = browser_tools() else {
         return;
     };
-    let mut switch = SwitchConfig::new()
+    let switch = SwitchConfig::new()
         .user("1001", "pass1001")
         .user("1002", "pass1002")
         .user("1010", "pass1010")

@@ -177,3 +177,9 @@ desk.on("chat_ended", (ev) => {
   chat.node.querySelectorAll("button").forEach((b) => { b.disabled = true; });
   setTimeout(() => removeChat(ev.interaction), 3000);
 });
+
+// A refusal of Ready for a pending wrap-up no longer holds once the state moved on.
+desk.on("agent_state", (ev) => {
+  if (ev.change && ev.change.agent === desk.agent && ev.change.to.state !== "after_call_work"
+      && $("state-error").textContent.includes("wrap-up first")) $("state-error").textContent = "";
+});

@@ -71,7 +71,7 @@ impl Task {
             }
             Action::QueueFull { interaction, .. } | Action::Overflow { interaction, .. } => {
                 let id = self.chat_of(interaction.0);
-                if !self.rooms.get(&id).is_some_and(|r| r.leg == interaction.0) {
+                if self.rooms.get(&id).is_none_or(|r| r.leg != interaction.0) {
                     // A conference invitation to a queue nobody can take: the invite ends.
                     self.invite_failed(interaction.0).await;
                     return;
