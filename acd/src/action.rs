@@ -48,6 +48,12 @@ pub enum Action {
         waited_ms: u64,
     },
     AgentStateChanged(StateChange),
+    /// A direct offer (`Event::DirectArrival`) was declined, timed out or withdrawn. The
+    /// engine has forgotten the interaction.
+    DirectOfferFailed {
+        interaction: InteractionId,
+        queue: Dn,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

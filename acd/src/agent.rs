@@ -44,6 +44,8 @@ pub(crate) struct Agent {
     pub channel: Option<Channel>,
     /// Generation of the current wrap-up, matched by its timer.
     pub wrap_gen: u64,
+    /// Wrap-ups of queues with `wrap_up_required` still to submit: Ready is refused until 0.
+    pub wraps_owed: u32,
     pub memberships: Vec<Membership>,
     /// False only when no membership is placed: lets a sync with nothing to remove stop early.
     pub any_placed: bool,
@@ -65,6 +67,7 @@ impl Agent {
             active: Vec::new(),
             channel: None,
             wrap_gen: 0,
+            wraps_owed: 0,
             memberships: Vec::new(),
             any_placed: false,
             times: StateTimes::default(),

@@ -194,6 +194,10 @@ pub struct QueueConfig {
     /// The share of this queue's calls recorded, in percent (0: none, 100: all).
     #[serde(default)]
     pub record_percent: u8,
+    /// Whether an agent must submit the wrap-up of this queue's interactions before going
+    /// Ready (Not Ready stays allowed meanwhile).
+    #[serde(default)]
+    pub wrap_up_required: bool,
     /// Where an interaction transferred into this queue waits: by its first arrival in
     /// the contact centre, or as if it had just arrived.
     #[serde(default)]
@@ -234,6 +238,7 @@ impl QueueConfig {
             service_level_secs: default_service_level(),
             record_percent: 0,
             transfer_arrival: TransferArrival::default(),
+            wrap_up_required: false,
         }
     }
 

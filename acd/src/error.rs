@@ -26,6 +26,10 @@ pub enum AcdError {
     },
     #[error("agent {0} is busy with other work")]
     Busy(AgentId),
+    #[error("agent {0} must submit the wrap-up first")]
+    WrapUpPending(AgentId),
+    #[error("agent {0} cannot take this interaction now")]
+    Unavailable(AgentId),
     #[error("agent {0} is not in after-call work")]
     NotInWrapUp(AgentId),
     #[error("queue {dn} still holds {interactions} interaction(s)")]

@@ -26,6 +26,14 @@ pub enum Event {
         agent: AgentId,
     },
     InteractionArrived(Arrival),
+    /// A new interaction of `arrival.queue` offered to `agent` only (a transfer to an agent,
+    /// a conference invitation), whatever their queues, if they can take it now
+    /// (else `Unavailable`). Declined or timed out, the engine forgets it and emits
+    /// `DirectOfferFailed`; the switch decides where it goes then.
+    DirectArrival {
+        arrival: Arrival,
+        agent: AgentId,
+    },
     /// The agent answered (voice: their phone sent 200 OK).
     OfferAccepted {
         interaction: InteractionId,

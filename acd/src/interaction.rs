@@ -38,6 +38,9 @@ pub(crate) struct Interaction {
     pub max_wait: Option<(Instant, Dn)>,
     pub status: Status,
     pub ringing: Vec<AgentIx>,
+    /// Offered to this one agent (a transfer or conference invitation): never waits in the
+    /// queue; a failed offer ends it with `DirectOfferFailed`.
+    pub direct: bool,
 }
 
 impl Interaction {

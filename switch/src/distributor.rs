@@ -486,6 +486,10 @@ impl Task {
                     self.publish(json!({"type": "abandoned", "interaction": interaction.0, "queue": queue, "waited_ms": waited_ms}));
                     self.record_interaction(interaction.0, &queue, "abandoned", None, at_ms);
                 }
+                Action::DirectOfferFailed { interaction, queue } => {
+                    self.publish(json!({"type": "direct_offer_failed", "interaction": interaction.0, "queue": queue}));
+                    self.record_interaction(interaction.0, &queue, "direct_failed", None, at_ms);
+                }
                 Action::AgentStateChanged(change) => {
                     self.publish(json!({"type": "agent_state", "change": &change}));
                     let _ = self.states.send(change.clone());

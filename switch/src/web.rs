@@ -62,6 +62,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/desktop/messages.css", page!(CSS, "desktop/messages.css"))
         .route("/desktop/directory.js", page!(JS, "desktop/directory.js"))
         .route("/desktop/im.js", page!(JS, "desktop/im.js"))
+        .route(
+            "/desktop/chat_collab.js",
+            page!(JS, "desktop/chat_collab.js"),
+        )
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))

@@ -297,6 +297,49 @@ fn manual_wrap_up_holds_the_agent_until_ready() {
     assert!(acw >= 1500, "after_call_work_ms {acw}: {a}");
 }
 
+/// A required wrap-up of a call: after it Ready is refused (409 `wrap_up_pending`) until
+/// the wrap-up is submitted (`POST /api/agents/{id}/wrap-up`); Not Ready meanwhile is
+/// allowed.
+#[test]
+fn a_required_wrap_up_comes_before_ready() {
+    if !require("sipp") {
+        return;
+    }
+    let p1 = free_port();
+    let switch = acd_switch(
+        "wrap_up = { mode = \"manual\" }\nwrap_up_required = true",
+        &[at("2001", p1)],
+        "",
+    );
+    let a1 = phone("uas_agent_bye", p1).pause_ms(200).spawn();
+    login_ready(&switch, "2001");
+    let (c, _s1) = queue_caller("uac_queue_wait", &switch, "1001");
+    passed(c.spawn(), &switch);
+    passed(a1, &switch);
+    wait_state(&switch, "2001", "after_call_work", Duration::from_secs(2));
+    let r = switch.request(
+        "POST",
+        "/api/agents/2001/state",
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "wrap_up_pending", "{}", r.body);
+    set_state(&switch, "2001", r#"{"state":"not_ready","reason":"break"}"#);
+    assert_eq!(agent_state(&switch, "2001"), "not_ready:break");
+    let r = switch.request(
+        "POST",
+        "/api/agents/2001/state",
+        Some(r#"{"state":"ready"}"#),
+    );
+    assert_eq!(r.status, 409, "still owed from Not Ready: {}", r.body);
+    let v = switch.post_json("/api/agents/2001/wrap-up", None);
+    assert_eq!(state_name(&v["agent"]["state"]), "not_ready:break", "{v}");
+    set_state(&switch, "2001", r#"{"state":"ready"}"#);
+    assert_eq!(agent_state(&switch, "2001"), "ready");
+    let r = switch.request("POST", "/api/agents/2001/wrap-up", None);
+    assert_eq!(r.status, 409, "nothing pending: {}", r.body);
+}
+
 /// max_wait overflow to another queue: the caller leaves 8000 after 1 s and is offered to
 /// 8001's agent, whose phone shows 8001's name and DN.
 #[test]

@@ -32,6 +32,7 @@ function openChat(view) {
   desk.show(node);
   chat.box.focus();
   listChat(chat);
+  document.dispatchEvent(new CustomEvent("chat-open", { detail: chat }));
 }
 
 function listChat(chat) {
@@ -92,6 +93,7 @@ function chatEnded(ev) {
     notice.textContent = {
       customer: "The customer left: the chat has ended.",
       agent: "You ended the chat.",
+      transfer: "You transferred the chat.",
     }[ev.by] || "The chat has ended.";
     notice.classList.add("ended");
     chat.box.disabled = true;
@@ -121,7 +123,7 @@ desk.on("chat_message", (ev) => {
   const chat = chats.get(ev.interaction);
   if (chat) addEntry(chat, ev.message);
 });
-desk.on("chat_ended", (ev) => { if (ev.agent === desk.agent) chatEnded(ev); });
+desk.on("chat_ended", (ev) => { if (ev.agent === desk.agent && !ev.guest) chatEnded(ev); });
 
 // After a reload: the chats still open or waiting for their wrap-up.
 desk.onBegin(async () => {
@@ -129,7 +131,7 @@ desk.onBegin(async () => {
   for (const chat of open) {
     if (chats.has(chat.interaction)) continue;
     openChat(chat);
-    if (chat.ended) chatEnded({ interaction: chat.interaction, by: "earlier", wrap_up_codes: chat.wrap_up_codes });
+    if (chat.ended && !chat.guest) chatEnded({ interaction: chat.interaction, by: "earlier", wrap_up_codes: chat.wrap_up_codes });
   }
 });
 

@@ -364,8 +364,14 @@ function voiceEnded(pane) {
       label: `Call with ${pane.customer} · #${pane.interaction}`,
       codes: [],
       submit: async () => {
-        const view = (await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/state`, { state: "ready" })).agent;
-        setState(view.state, view.state_since_ms);
+        // The wrap-up is done: Ready (or the state chosen meanwhile). Already out of
+        // After-Call Work (the agent chose a state), there is nothing left to finish.
+        try {
+          const view = (await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/wrap-up`)).agent;
+          setState(view.state, view.state_since_ms);
+        } catch (e) {
+          if (e.status !== 409) throw e;
+        }
         voiceClose(pane);
       },
     });

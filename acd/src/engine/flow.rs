@@ -36,6 +36,9 @@ impl Engine {
         req: RequestedState,
     ) -> Result<(), AcdError> {
         let agent = self.agent_mut(a);
+        if req == RequestedState::Ready && agent.wraps_owed > 0 && agent.state.is_logged_in() {
+            return Err(AcdError::WrapUpPending(agent.config.id.clone()));
+        }
         match agent.state {
             AgentState::LoggedOut => return Err(AcdError::NotLoggedIn(agent.config.id.clone())),
             // Takes effect when the work is done; Ready cancels an earlier request.
@@ -77,6 +80,7 @@ impl Engine {
         let agent = self.agent_mut(a);
         agent.channel = None;
         agent.pending = None;
+        agent.wraps_owed = 0;
         self.set_state(now, a, AgentState::LoggedOut, Cause::Logout);
         self.settle(now, a);
         self.requeue_all(now, back);
@@ -210,8 +214,12 @@ impl Engine {
             }
             Status::Active(None) => {}
             Status::Active(Some(a)) => {
-                let wrap = self.queue(it.queue).config.wrap_up;
+                let config = &self.queue(it.queue).config;
+                let (wrap, required) = (config.wrap_up, config.wrap_up_required);
                 let agent = self.agent_mut(a);
+                if required {
+                    agent.wraps_owed = agent.wraps_owed.saturating_add(1);
+                }
                 agent.active.retain(|o| *o != iid);
                 if agent.active.is_empty() {
                     if agent.offers.is_empty() {
@@ -254,9 +262,20 @@ impl Engine {
     }
 
     pub(super) fn wrap_up_done(&mut self, now: Instant, a: AgentIx) -> Result<(), AcdError> {
-        let agent = self.agent(a);
+        let agent = self.agent_mut(a);
+        let owed = agent.wraps_owed > 0;
+        agent.wraps_owed = agent.wraps_owed.saturating_sub(1);
         if agent.state != AgentState::AfterCallWork {
-            return Err(AcdError::NotInWrapUp(agent.config.id.clone()));
+            // A required wrap-up submitted after the agent chose Not Ready meanwhile.
+            return if owed {
+                Ok(())
+            } else {
+                Err(AcdError::NotInWrapUp(agent.config.id.clone()))
+            };
+        }
+        if agent.wraps_owed > 0 {
+            // Another required wrap-up is still due: stay in After-Call-Work.
+            return Ok(());
         }
         self.finish_work(now, a, Cause::WrapUpDone);
         self.settle(now, a);
@@ -264,10 +283,9 @@ impl Engine {
     }
 
     pub(super) fn wrap_up_timed_out(&mut self, now: Instant, a: AgentIx, gen: u64) {
-        let due = self
-            .agents
-            .get(a.slot())
-            .is_some_and(|ag| ag.state == AgentState::AfterCallWork && ag.wrap_gen == gen);
+        let due = self.agents.get(a.slot()).is_some_and(|ag| {
+            ag.state == AgentState::AfterCallWork && ag.wrap_gen == gen && ag.wraps_owed == 0
+        });
         if due {
             self.finish_work(now, a, Cause::WrapUpTimer);
             self.settle(now, a);

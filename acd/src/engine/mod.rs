@@ -11,6 +11,7 @@
 //! (`Engine::new`, re-anchored by [`Engine::set_wall_clock`]).
 
 mod admin;
+mod direct;
 mod external;
 mod flow;
 #[cfg(test)]
@@ -102,6 +103,10 @@ impl Engine {
                 self.logout(now, a)
             }
             Event::InteractionArrived(arrival) => self.arrive(now, arrival),
+            Event::DirectArrival { arrival, agent } => {
+                let a = self.agent_ix(&agent)?;
+                self.arrive_direct(now, arrival, a)
+            }
             Event::OfferAccepted { interaction, agent } => {
                 let a = self.agent_ix(&agent)?;
                 self.accept(now, interaction, a)

@@ -177,6 +177,10 @@ impl Engine {
         };
         it.status = Status::Waiting;
         it.ringing.clear();
+        if it.direct {
+            self.direct_failed(iid);
+            return;
+        }
         if it.max_wait.as_ref().is_some_and(|(at, _)| *at <= now) {
             self.overflow(iid);
             return;
@@ -300,6 +304,7 @@ impl Engine {
             max_wait,
             status: Status::Waiting,
             ringing: Vec::new(),
+            direct: false,
         };
         let key = it.wait_key();
         let max_wait_at = it.max_wait.as_ref().map(|(at, _)| *at);

@@ -317,6 +317,16 @@ impl Accounts {
         })
     }
 
+    /// The agents of the accounts sharing a team with `p` (a chat's transfer targets).
+    pub fn team_agents(&self, p: &Principal) -> std::collections::BTreeSet<String> {
+        let dir = read(&self.inner.directory);
+        dir.accounts
+            .values()
+            .filter(|a| a.teams.iter().any(|t| p.teams.contains(t)))
+            .filter_map(|a| a.agent.clone())
+            .collect()
+    }
+
     /// Whether `p` may have the switch call `number` for them.
     pub fn may_dial(&self, p: &Principal, number: &str) -> bool {
         self.inner.config.dialing.allows(&p.roles, number)

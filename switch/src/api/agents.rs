@@ -173,6 +173,28 @@ pub(super) async fn set_state(
             agent: agent.clone(),
             state,
         })
+        .await
+        .map_err(|e| match e {
+            // The queue requires the wrap-up before Ready: a code the desktop can show.
+            e @ DistributorError::Refused(AcdError::WrapUpPending(_)) => {
+                refusal(e, "wrap_up_pending")
+            }
+            e => refusal(e, "conflict"),
+        })?;
+    agent_json(&s, agent).await.map(Json)
+}
+
+/// `POST /api/agents/{id}/wrap-up`: the agent's After-Call-Work (and a required wrap-up)
+/// is over.
+pub(super) async fn wrap_up(
+    State(s): State<AppState>,
+    PathArgs(id): PathArgs<String>,
+) -> Result<Json<Value>, ApiError> {
+    let agent = AgentId::new(id);
+    s.distributor
+        .request(Event::WrapUpDone {
+            agent: agent.clone(),
+        })
         .await?;
     agent_json(&s, agent).await.map(Json)
 }

@@ -4,6 +4,7 @@
 
 use super::{ApiError, AppState};
 use crate::accounts::{Principal, Role};
+use crate::chat::collab::{Kind, Target};
 use crate::chat::ChatError;
 use acd::AgentId;
 use axum::extract::State;
@@ -22,9 +23,12 @@ pub(super) fn chat_error(e: ChatError) -> ApiError {
         | ChatError::CardNumber
         | ChatError::BadName
         | ChatError::UnknownDn(_)
-        | ChatError::UnknownCode(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        | ChatError::UnknownCode(_)
+        | ChatError::UnknownAgent(_)
+        | ChatError::SelfTarget => StatusCode::UNPROCESSABLE_ENTITY,
         ChatError::NotFound => StatusCode::NOT_FOUND,
-        ChatError::NotYours => StatusCode::FORBIDDEN,
+        ChatError::NotYours | ChatError::GuestOnly | ChatError::NotAGuest => StatusCode::FORBIDDEN,
+        ChatError::InviteInFlight | ChatError::InConference => StatusCode::CONFLICT,
         ChatError::NotOffered | ChatError::NotActive | ChatError::NotEnded | ChatError::Acd(_) => {
             StatusCode::CONFLICT
         }
@@ -125,6 +129,104 @@ pub(super) async fn wrap_up(
         .await
         .map_err(chat_error)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where a transfer or conference goes: exactly one of `queue` (an ACD DN) and `agent`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TargetBody {
+    queue: Option<String>,
+    agent: Option<String>,
+}
+
+impl TargetBody {
+    fn target(self) -> Result<Target, ApiError> {
+        let invalid = |m: &str| {
+            let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.to_string());
+            e.field = Some("queue".into());
+            e
+        };
+        match (self.queue, self.agent) {
+            (Some(q), None) => {
+                let q = q.trim().to_string();
+                acd::check_dn(&q).map_err(|_| invalid("queue must be an ACD DN"))?;
+                Ok(Target::Queue(acd::Dn::new(&q)))
+            }
+            (None, Some(a)) if !a.trim().is_empty() => Ok(Target::Agent(AgentId::new(a.trim()))),
+            _ => Err(invalid(
+                "give exactly one of queue (an ACD DN) and agent (an agent id)",
+            )),
+        }
+    }
+}
+
+async fn invite(
+    s: &AppState,
+    p: &Principal,
+    id: u64,
+    kind: Kind,
+    b: TargetBody,
+) -> Result<StatusCode, ApiError> {
+    let target = b.target()?;
+    s.chats
+        .invite(own_agent(p)?, id, kind, target)
+        .await
+        .map_err(chat_error)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/chats/{id}/transfer`: to a queue at once, to an agent once they accept.
+pub(super) async fn transfer(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+    JsonBody(b): JsonBody<TargetBody>,
+) -> Result<StatusCode, ApiError> {
+    invite(&s, &p, id, Kind::Transfer, b).await
+}
+
+/// `POST /api/chats/{id}/conference`: invites a second agent (or a queue's first available).
+pub(super) async fn conference(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+    JsonBody(b): JsonBody<TargetBody>,
+) -> Result<StatusCode, ApiError> {
+    invite(&s, &p, id, Kind::Conference, b).await
+}
+
+/// `POST /api/chats/{id}/leave`: the conference guest leaves; the chat goes on.
+pub(super) async fn leave(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+) -> Result<StatusCode, ApiError> {
+    s.chats
+        .leave(own_agent(&p)?, id)
+        .await
+        .map_err(chat_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/chats/colleagues`: the agents of the caller's teams with their states, the
+/// targets of a transfer or a conference.
+pub(super) async fn colleagues(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    let ids = s.accounts.team_agents(&p);
+    let v = s
+        .distributor
+        .read(move |e, _| {
+            let views: Vec<_> = ids
+                .iter()
+                .filter_map(|id| e.agent_view(&AgentId::new(id.as_str())))
+                .collect();
+            json!(views)
+        })
+        .await
+        .unwrap_or(Value::Null);
+    Ok(Json(v))
 }
 
 /// `GET /api/agents/{id}/chats`: the chats the agent works or has still to wrap up (the

@@ -25,6 +25,7 @@ mod history;
 mod im;
 pub mod openapi;
 mod openapi_chat;
+mod openapi_chat_collab;
 mod openapi_im;
 mod openapi_paths;
 mod openapi_schemas;

@@ -81,7 +81,7 @@ pub(super) fn paths() -> Value {
     wrap_up["post"]["responses"] = body_errors(wrap_up["post"]["responses"].take());
     wrap_up["post"]["responses"]["422"] =
         error("a field is unknown, missing or of the wrong type, or a code is not one of the queue's (code invalid, field codes)");
-    json!({
+    let mut paths = json!({
         "/api/chat/ws": {"get": {"tags": ["chat"], "summary": "A customer's chat (WebSocket, no login)",
             "description": "Upgrade to a WebSocket. The first frame the client sends is \
                 {\"type\":\"join\",\"name\":\"...\",\"dn\":\"ACD DN\"}; then \
@@ -121,7 +121,15 @@ pub(super) fn paths() -> Value {
                 "403": error("the interaction is not the caller's nor of their teams' queues (code forbidden)"),
                 "404": error("no chat interaction with this id (code not_found)"),
             }}},
-    })
+    });
+    extend(&mut paths, super::openapi_chat_collab::paths());
+    paths
+}
+
+fn extend(target: &mut Value, extra: Value) {
+    if let (Some(t), Value::Object(e)) = (target.as_object_mut(), extra) {
+        t.extend(e);
+    }
 }
 
 /// Puts the `2XX` answer under its real status.
@@ -140,7 +148,7 @@ pub(super) fn schemas() -> Value {
             "role": {"type": "string", "enum": ["customer", "agent", "system"]},
             "text": {"type": "string"},
             "at_ms": {"type": "integer"}}});
-    json!({
+    let mut schemas = json!({
         "ChatMessage": message,
         "ChatMessageBody": {"type": "object", "additionalProperties": false, "required": ["text"],
             "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1000}}},
@@ -152,7 +160,10 @@ pub(super) fn schemas() -> Value {
             "agent_name": {"type": "string"}, "arrived_ms": {"type": "integer"},
             "messages": {"type": "array", "items": schema("ChatMessage")},
             "wrap_up_codes": {"type": "array", "items": {"type": "string"}},
-            "ended": {"type": "boolean"}}},
+            "ended": {"type": "boolean"},
+            "guest": {"type": "boolean", "description": "the caller is the conference's guest"},
+            "agents": {"type": "array", "items": {"type": "string"},
+                "description": "the agents in the chat: its agent, then the guest"}}},
         "Transcript": {"type": "object", "properties": {
             "interaction": {"type": "integer"}, "channel": {"type": "string"},
             "queue": {"type": "string"}, "customer": {"type": "string"},
@@ -161,5 +172,7 @@ pub(super) fn schemas() -> Value {
             "ended_ms": {"type": "integer", "nullable": true},
             "wrap_up": {"type": "array", "items": {"type": "string"}},
             "messages": {"type": "array", "items": schema("ChatMessage")}}},
-    })
+    });
+    extend(&mut schemas, super::openapi_chat_collab::schemas());
+    schemas
 }

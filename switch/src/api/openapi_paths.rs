@@ -544,6 +544,18 @@ fn agents() -> Value {
                 "422": {"description": "a state other than ready or not_ready, a bad reason"},
                 "503": error(refused),
             }))}},
+        "/api/agents/{id}/wrap-up": {"post": {"tags": ["acd"],
+            "summary": "The agent's wrap-up is done (a call's; a chat's has its own)",
+            "description": "Ends After-Call-Work (to Ready, or the state asked for meanwhile) \
+                and settles a required wrap-up (the queue's wrap_up_required), so Ready is \
+                allowed again.",
+            "parameters": [agent_param()],
+            "responses": {
+                "200": ok("the agent", schema("Agent")),
+                "404": error("no such agent (code not_found)"),
+                "409": error("no wrap-up is pending (code conflict)"),
+                "503": error(refused),
+            }}},
         "/api/agents/{id}/history": {"get": {"tags": ["acd"],
             "summary": "The agent's state history, newest first",
             "description": "From the store, written in the background: the last moment's changes \

@@ -205,6 +205,9 @@ fn queue_properties() -> Value {
             "default": "original",
             "description": "where an interaction transferred into the queue waits: by its \
                 first arrival (original) or behind everyone already waiting (transfer)"},
+        "wrap_up_required": {"type": "boolean", "default": false,
+            "description": "the agent must submit the wrap-up of this queue's interactions \
+                before going Ready (409 `wrap_up_pending` otherwise)"},
     })
 }
 

@@ -325,6 +325,12 @@ pub(crate) fn routes() -> Vec<Route> {
             post(agents::set_state),
         ),
         route(
+            M::POST,
+            "/api/agents/{id}/wrap-up",
+            Agent,
+            post(agents::wrap_up),
+        ),
+        route(
             M::GET,
             "/api/agents/{id}/history",
             Agent,
@@ -453,6 +459,31 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/im/{id}/done",
             AGENTS_AND_SUPERVISORS,
             post(super::im::done),
+        ),
+        // Chat transfer and conference (wt-chatc).
+        route(
+            M::GET,
+            "/api/chats/colleagues",
+            AGENTS_AND_SUPERVISORS,
+            get(chat::colleagues),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/transfer",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::transfer),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/conference",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::conference),
+        ),
+        route(
+            M::POST,
+            "/api/chats/{id}/leave",
+            AGENTS_AND_SUPERVISORS,
+            post(chat::leave),
         ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),

@@ -27,6 +27,18 @@ pub enum ChatError {
     NotEnded,
     #[error("unknown wrap-up code {0:?} for this queue")]
     UnknownCode(String),
+    #[error("a transfer or conference invitation is already in progress")]
+    InviteInFlight,
+    #[error("the chat is in a conference: its guest leaves first")]
+    InConference,
+    #[error("only the agent who has the chat may do this; a conference guest may only leave")]
+    GuestOnly,
+    #[error("only a conference guest leaves a chat; its agent ends it")]
+    NotAGuest,
+    #[error("you cannot transfer the chat or invite to yourself")]
+    SelfTarget,
+    #[error("{0:?} is no agent of this switch")]
+    UnknownAgent(String),
     #[error("the ACD refused: {0}")]
     Acd(String),
     #[error("the chat service has stopped")]
@@ -49,6 +61,12 @@ impl ChatError {
             ChatError::NotActive => "not_active",
             ChatError::NotEnded => "not_ended",
             ChatError::UnknownCode(_) => "invalid",
+            ChatError::InviteInFlight => "invite_in_progress",
+            ChatError::InConference => "in_conference",
+            ChatError::GuestOnly => "guest",
+            ChatError::NotAGuest => "not_a_guest",
+            ChatError::SelfTarget => "self_target",
+            ChatError::UnknownAgent(_) => "unknown_agent",
             ChatError::Acd(_) => "conflict",
             ChatError::Stopped => "unavailable",
         }

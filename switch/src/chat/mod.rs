@@ -12,6 +12,9 @@
 //! the store, so they outlive the process; agents get their chats' lines as
 //! `chat_message` events on `/api/events`.
 
+pub mod collab;
+#[cfg(test)]
+mod collab_tests;
 pub mod customer;
 pub mod error;
 pub mod masking;
@@ -48,6 +51,10 @@ pub struct ChatView {
     pub wrap_up_codes: Vec<String>,
     /// Over, waiting for the agent's wrap-up.
     pub ended: bool,
+    /// The caller is the conference's guest (they may leave, not end it).
+    pub guest: bool,
+    /// The agents in the chat now: its agent first, then the conference guest.
+    pub agents: Vec<String>,
 }
 
 enum Command {
@@ -90,6 +97,20 @@ enum Command {
         agent: AgentId,
         id: u64,
         codes: Vec<String>,
+        reply: Reply<()>,
+    },
+    /// A transfer or a conference invitation.
+    Invite {
+        agent: AgentId,
+        id: u64,
+        kind: collab::Kind,
+        target: collab::Target,
+        reply: Reply<()>,
+    },
+    /// A conference guest leaves.
+    Leave {
+        agent: AgentId,
+        id: u64,
         reply: Reply<()>,
     },
     /// The chats an agent works or has still to wrap up (a desktop that reloads).
@@ -194,6 +215,30 @@ impl Chats {
             .send(Command::Of { agent, reply })
             .map_err(|_| ChatError::Stopped)?;
         rx.await.map_err(|_| ChatError::Stopped)
+    }
+
+    /// Transfers the chat (to a queue at once; to an agent once they accept) or invites
+    /// to a conference (`kind`).
+    pub async fn invite(
+        &self,
+        agent: AgentId,
+        id: u64,
+        kind: collab::Kind,
+        target: collab::Target,
+    ) -> Result<(), ChatError> {
+        self.call(|reply| Command::Invite {
+            agent,
+            id,
+            kind,
+            target,
+            reply,
+        })
+        .await
+    }
+
+    /// The conference guest leaves the chat; it goes on.
+    pub async fn leave(&self, agent: AgentId, id: u64) -> Result<(), ChatError> {
+        self.call(|reply| Command::Leave { agent, id, reply }).await
     }
 
     pub async fn wrap_up(

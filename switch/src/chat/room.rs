@@ -1,6 +1,7 @@
 //! One customer chat as the chat service sees it: who the customer is, which queue, and
 //! where it stands with the ACD. Transitions are plain functions, checked without I/O.
 
+use super::collab::{Guest, Invite};
 use super::error::ChatError;
 use acd::AgentId;
 
@@ -26,6 +27,15 @@ pub struct Room {
     pub customer: String,
     pub arrived_ms: i64,
     pub phase: Phase,
+    /// The ACD interaction of the main agent's part: the chat's id at first, a new one
+    /// after each transfer.
+    pub leg: u64,
+    /// A transfer or conference invitation in flight.
+    pub invite: Option<Invite>,
+    /// The second agent of a conference.
+    pub guest: Option<Guest>,
+    /// Agents who transferred the chat away and owe its wrap-up: (agent, their queue).
+    pub owed: Vec<(AgentId, acd::Dn)>,
 }
 
 impl Room {
@@ -37,6 +47,10 @@ impl Room {
             customer,
             arrived_ms: now_ms,
             phase: Phase::Waiting,
+            leg: id,
+            invite: None,
+            guest: None,
+            owed: Vec::new(),
         }
     }
 
@@ -93,6 +107,9 @@ impl Room {
 
     /// Whether `agent` may submit this chat's wrap-up.
     pub fn check_wrap_up(&self, agent: &AgentId) -> Result<(), ChatError> {
+        if self.owes(agent) {
+            return Ok(());
+        }
         match &self.phase {
             Phase::Ended { agent: Some(a) } if a == agent => Ok(()),
             Phase::Ended { .. } => Err(ChatError::NotYours),

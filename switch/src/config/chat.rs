@@ -15,6 +15,17 @@ pub enum CardPolicy {
     Drop,
 }
 
+/// Where a chat transferred to an agent goes when that agent declines or lets the offer
+/// time out (`chat.transfer_fallback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransferFallback {
+    /// Back to the transferring agent, who is told why.
+    #[default]
+    Agent,
+    /// Into the chat's queue; the transferring agent leaves it.
+    Queue,
+}
+
 /// `[chat]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatConfig {
@@ -23,6 +34,7 @@ pub struct ChatConfig {
     pub max_message_chars: usize,
     /// Queue DN -> the wrap-up codes its agents choose from after an interaction.
     pub wrap_up_codes: BTreeMap<String, Vec<String>>,
+    pub transfer_fallback: TransferFallback,
 }
 
 impl ChatConfig {
@@ -39,6 +51,7 @@ pub(super) struct RawChat {
     pub card_numbers: String,
     pub max_message_chars: u64,
     pub wrap_up_codes: BTreeMap<String, Vec<String>>,
+    pub transfer_fallback: String,
 }
 
 impl Default for RawChat {
@@ -47,6 +60,7 @@ impl Default for RawChat {
             card_numbers: "mask".into(),
             max_message_chars: 1000,
             wrap_up_codes: BTreeMap::new(),
+            transfer_fallback: "agent".into(),
         }
     }
 }
@@ -92,10 +106,23 @@ pub(super) fn chat(raw: &RawChat, p: &mut Problems) -> Option<ChatConfig> {
             }
         }
     }
+    let transfer_fallback = match raw.transfer_fallback.as_str() {
+        "agent" => TransferFallback::Agent,
+        "queue" => TransferFallback::Queue,
+        other => {
+            bad(
+                p,
+                "chat.transfer_fallback".into(),
+                format!("must be \"agent\" or \"queue\", not {other:?}"),
+            );
+            TransferFallback::Agent
+        }
+    };
     ok.then(|| ChatConfig {
         card_numbers,
         max_message_chars: raw.max_message_chars as usize,
         wrap_up_codes: raw.wrap_up_codes.clone(),
+        transfer_fallback,
     })
 }
 
@@ -108,5 +135,9 @@ pub(super) fn raw_chat(c: &ChatConfig) -> RawChat {
         },
         max_message_chars: c.max_message_chars as u64,
         wrap_up_codes: c.wrap_up_codes.clone(),
+        transfer_fallback: match c.transfer_fallback {
+            TransferFallback::Agent => "agent".into(),
+            TransferFallback::Queue => "queue".into(),
+        },
     }
 }

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 mod actions;
+mod collab;
 mod view;
 
 /// The low byte of every chat interaction id: no shard has it, so the ACD's orders for
@@ -40,6 +41,8 @@ pub(super) struct Task {
     store: Store,
     next: u64,
     rooms: HashMap<u64, Room>,
+    /// ACD interactions of transfers and conferences -> their chat.
+    legs: HashMap<u64, u64>,
     links: HashMap<u64, mpsc::UnboundedSender<ToCustomer>>,
     metrics: Arc<ChatMetrics>,
 }
@@ -63,6 +66,7 @@ impl Task {
             store,
             next,
             rooms: HashMap::new(),
+            legs: HashMap::new(),
             links: HashMap::new(),
             metrics,
         }
@@ -77,7 +81,7 @@ impl Task {
                     None => break,
                 },
                 action = actions.recv() => match action {
-                    Ok(a) => self.action(a),
+                    Ok(a) => self.action(a).await,
                     Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "chat task missed ACD actions"),
                     Err(RecvError::Closed) => break,
                 },
@@ -127,6 +131,20 @@ impl Task {
             }
             Command::Of { agent, reply } => {
                 let _ = reply.send(self.of_agent(&agent).await);
+            }
+            Command::Invite {
+                agent,
+                id,
+                kind,
+                target,
+                reply,
+            } => {
+                let span = tracing::info_span!("chat", interaction = id, agent = %agent);
+                let _ = reply.send(self.invite(agent, id, kind, target).instrument(span).await);
+            }
+            Command::Leave { agent, id, reply } => {
+                let span = tracing::info_span!("chat", interaction = id, agent = %agent);
+                let _ = reply.send(self.leave(agent, id).instrument(span).await);
             }
             Command::WrapUp {
                 agent,
@@ -193,6 +211,7 @@ impl Task {
         if self.rooms.remove(&id).is_some() {
             self.metrics.finished();
         }
+        self.legs.retain(|_, chat| *chat != id);
         self.links.remove(&id);
     }
 
@@ -209,20 +228,30 @@ impl Task {
         self.to_agent(id, &m);
     }
 
-    /// A line for the desktop of the agent working the chat (on `/api/events`).
+    /// A line for the desktops of the agents in the chat (on `/api/events`).
     fn to_agent(&self, id: u64, m: &Message) {
-        let Some(agent) = self.rooms.get(&id).and_then(Room::agent) else {
+        self.to_agents(id, m, None);
+    }
+
+    /// A line for the desktops of the agent working the chat and its conference guest,
+    /// but `except` (who wrote it).
+    fn to_agents(&self, id: u64, m: &Message, except: Option<&AgentId>) {
+        let Some(room) = self.rooms.get(&id) else {
             return;
         };
-        if matches!(
-            self.rooms.get(&id).map(|r| &r.phase),
-            Some(Phase::Offered { .. })
-        ) {
-            return;
+        let owner = match &room.phase {
+            Phase::Active { agent, .. } | Phase::Ended { agent: Some(agent) } => Some(agent),
+            _ => None,
+        };
+        let guest = room.guest.as_ref().map(|g| &g.agent);
+        for agent in owner.into_iter().chain(guest) {
+            if Some(agent) == except {
+                continue;
+            }
+            self.distributor.publish(json!({
+                "type": "chat_message", "interaction": id, "agent": agent, "message": m,
+            }));
         }
-        self.distributor.publish(json!({
-            "type": "chat_message", "interaction": id, "agent": agent, "message": m,
-        }));
     }
 
     async fn join(
@@ -309,38 +338,41 @@ impl Task {
     /// Ends the chat with the ACD (the agent, if any, goes to After-Call-Work) and tells
     /// the agent's desktop.
     async fn finish(&mut self, id: u64, by: &str) {
+        self.end_collab(id, by).await;
         let Some(room) = self.rooms.get_mut(&id) else {
             return;
         };
         let agent = room.end();
-        let queue = room.queue.as_str().to_string();
+        let (queue, leg) = (room.queue.as_str().to_string(), room.leg);
+        let owed = !room.owed.is_empty();
         if let Err(e) = self.store.end_chat(id, now_ms()).await {
             tracing::error!(error = %e, "chat end not stored");
         }
         if let Err(e) = self
             .acd(Event::InteractionEnded {
-                interaction: InteractionId(id),
+                interaction: InteractionId(leg),
             })
             .await
         {
             tracing::debug!(error = %e, "ACD refused the end of a chat");
         }
         match agent {
-            Some(agent) => {
-                self.distributor.publish(json!({
-                    "type": "chat_ended", "interaction": id, "agent": agent, "by": by,
-                    "queue": queue, "wrap_up_codes": self.config.codes_of(&queue),
-                }));
-            }
+            Some(agent) => self.publish_ended(id, &agent, by, &queue, false),
+            None if owed => {}
             None => self.forget(id),
         }
         tracing::info!(by, "chat ended");
     }
 
     async fn accept(&mut self, agent: AgentId, id: u64) -> Result<ChatView, ChatError> {
-        self.room(id)?.check_offered_to(&agent)?;
+        if let Some(invite) = self.room(id)?.invite_offered_to(&agent).cloned() {
+            return self.invite_accepted(agent, id, invite).await;
+        }
+        let room = self.room(id)?;
+        room.check_offered_to(&agent)?;
+        let leg = room.leg;
         self.acd(Event::OfferAccepted {
-            interaction: InteractionId(id),
+            interaction: InteractionId(leg),
             agent: agent.clone(),
         })
         .await?;
@@ -372,9 +404,14 @@ impl Task {
     }
 
     async fn decline(&mut self, agent: AgentId, id: u64) -> Result<(), ChatError> {
-        self.room(id)?.check_offered_to(&agent)?;
+        if let Some(leg) = self.room(id)?.invite_offered_to(&agent).map(|i| i.leg) {
+            return self.invite_declined(agent, id, leg).await;
+        }
+        let room = self.room(id)?;
+        room.check_offered_to(&agent)?;
+        let leg = room.leg;
         self.acd(Event::OfferRejected {
-            interaction: InteractionId(id),
+            interaction: InteractionId(leg),
             agent: agent.clone(),
         })
         .await?;
@@ -389,7 +426,7 @@ impl Task {
         id: u64,
         text: String,
     ) -> Result<Message, ChatError> {
-        let name = self.room(id)?.active_for(&agent)?.to_string();
+        let name = self.room(id)?.party(&agent)?.name().to_string();
         let text = self.checked(&text)?;
         let m = Message {
             sender: name,
@@ -399,11 +436,12 @@ impl Task {
         };
         self.record(id, &m).await;
         self.tell(id, ToCustomer::Message { message: m.clone() });
+        self.to_agents(id, &m, Some(&agent));
         Ok(m)
     }
 
     async fn agent_ends(&mut self, agent: AgentId, id: u64) -> Result<(), ChatError> {
-        let name = self.room(id)?.active_for(&agent)?.to_string();
+        let name = self.room(id)?.check_end(&agent)?.to_string();
         self.notice(id, format!("{name} left the chat")).await;
         self.tell(id, ToCustomer::AgentLeft { name });
         self.tell(
@@ -425,14 +463,32 @@ impl Task {
     ) -> Result<(), ChatError> {
         let room = self.room(id)?;
         room.check_wrap_up(&agent)?;
-        let allowed = self.config.codes_of(room.queue.as_str());
+        let owed = room.owed.iter().find(|(a, _)| *a == agent).map(|(_, q)| q);
+        let queue = owed.unwrap_or(&room.queue).as_str();
+        let allowed = self.config.codes_of(queue);
         if let Some(bad) = codes.iter().find(|c| !allowed.contains(c)) {
             return Err(ChatError::UnknownCode(bad.clone()));
         }
-        if let Err(e) = self.store.set_chat_wrap_up(id, &codes).await {
-            tracing::error!(error = %e, "wrap-up not stored");
+        if owed.is_some() {
+            // The agent who transferred the chat away: their codes go in the transcript.
+            let name = self.agent_name(&agent).await;
+            let m = Message {
+                sender: "System".into(),
+                role: Role::System,
+                text: format!("{name}'s wrap-up: {}", codes.join(", ")),
+                at_ms: now_ms(),
+            };
+            self.record(id, &m).await;
+            self.room_mut(id)?.owed.retain(|(a, _)| *a != agent);
+        } else {
+            if let Err(e) = self.store.set_chat_wrap_up(id, &codes).await {
+                tracing::error!(error = %e, "wrap-up not stored");
+            }
+            self.room_mut(id)?.phase = Phase::Ended { agent: None };
         }
-        self.forget(id);
+        if self.room(id)?.done() {
+            self.forget(id);
+        }
         // The agent may have left After-Call-Work already (a fixed wrap-up, a state chosen
         // meanwhile, another chat still open): then there is nothing to finish.
         if let Err(e) = self.acd(Event::WrapUpDone { agent }).await {

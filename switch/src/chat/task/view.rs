@@ -36,27 +36,52 @@ impl Task {
             messages,
             wrap_up_codes: self.config.codes_of(room.queue.as_str()).to_vec(),
             ended: matches!(room.phase, Phase::Ended { .. }),
+            guest: false,
+            agents: room
+                .agent()
+                .filter(|_| matches!(room.phase, Phase::Active { .. }))
+                .into_iter()
+                .chain(room.guest.as_ref().map(|g| &g.agent))
+                .map(|a| a.as_str().to_string())
+                .collect(),
         }
+    }
+
+    /// The view of `agent`: as the chat's agent, its conference guest, or an agent who
+    /// transferred it away and owes the wrap-up.
+    pub(super) async fn view_for(&self, room: &Room, agent: &AgentId) -> ChatView {
+        let name = match room.party(agent) {
+            Ok(p) => p.name().to_string(),
+            Err(_) => self.agent_name(agent).await,
+        };
+        let mut view = self.view(room, name).await;
+        if let Some((_, queue)) = room.owed.iter().find(|(a, _)| a == agent) {
+            view.ended = true;
+            view.queue = queue.as_str().to_string();
+            view.wrap_up_codes = self.config.codes_of(queue.as_str()).to_vec();
+        }
+        view.guest = room.guest.as_ref().is_some_and(|g| &g.agent == agent);
+        view
     }
 
     pub(super) async fn of_agent(&self, agent: &AgentId) -> Vec<ChatView> {
         let mut rooms: Vec<&Room> = self
             .rooms
             .values()
-            .filter(|r| match &r.phase {
-                Phase::Active { agent: a, .. } => a == agent,
-                Phase::Ended { agent: Some(a) } => a == agent,
-                _ => false,
+            .filter(|r| {
+                r.owes(agent)
+                    || r.guest.as_ref().is_some_and(|g| &g.agent == agent)
+                    || match &r.phase {
+                        Phase::Active { agent: a, .. } => a == agent,
+                        Phase::Ended { agent: Some(a) } => a == agent,
+                        _ => false,
+                    }
             })
             .collect();
         rooms.sort_by_key(|r| r.arrived_ms);
         let mut views = Vec::new();
         for room in rooms {
-            let name = match &room.phase {
-                Phase::Active { agent_name, .. } => agent_name.clone(),
-                _ => self.agent_name(agent).await,
-            };
-            views.push(self.view(room, name).await);
+            views.push(self.view_for(room, agent).await);
         }
         views
     }
