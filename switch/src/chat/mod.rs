@@ -12,6 +12,7 @@
 //! the store, so they outlive the process; agents get their chats' lines as
 //! `chat_message` events on `/api/events`.
 
+pub mod attachment;
 pub mod customer;
 pub mod error;
 pub mod masking;
@@ -19,6 +20,7 @@ pub mod message;
 pub mod metrics;
 pub mod room;
 mod task;
+pub mod template;
 #[cfg(test)]
 mod tests;
 
