@@ -23,6 +23,8 @@ pub struct ChatConfig {
     pub max_message_chars: usize,
     /// Queue DN -> the wrap-up codes its agents choose from after an interaction.
     pub wrap_up_codes: BTreeMap<String, Vec<String>>,
+    /// `[chat.attachments]`: the file types and the per-chat size budget.
+    pub attachments: crate::chat::attachment::FileRules,
 }
 
 impl ChatConfig {
@@ -39,6 +41,29 @@ pub(super) struct RawChat {
     pub card_numbers: String,
     pub max_message_chars: u64,
     pub wrap_up_codes: BTreeMap<String, Vec<String>>,
+    pub attachments: RawAttachments,
+}
+
+/// `[chat.attachments]` as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawAttachments {
+    /// Allowed extensions (default: the seed list, [`KNOWN_TYPES`](crate::chat::attachment::KNOWN_TYPES)).
+    pub types: Vec<String>,
+    /// Most bytes of all files of one chat (default 35 MiB).
+    pub max_total_bytes: u64,
+}
+
+impl Default for RawAttachments {
+    fn default() -> Self {
+        RawAttachments {
+            types: crate::chat::attachment::KNOWN_TYPES
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+            max_total_bytes: 35 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for RawChat {
@@ -47,6 +72,7 @@ impl Default for RawChat {
             card_numbers: "mask".into(),
             max_message_chars: 1000,
             wrap_up_codes: BTreeMap::new(),
+            attachments: RawAttachments::default(),
         }
     }
 }
@@ -92,10 +118,37 @@ pub(super) fn chat(raw: &RawChat, p: &mut Problems) -> Option<ChatConfig> {
             }
         }
     }
+    let mut types = Vec::new();
+    for (i, t) in raw.attachments.types.iter().enumerate() {
+        let t = t.trim().trim_start_matches('.').to_ascii_lowercase();
+        if !crate::chat::attachment::KNOWN_TYPES.contains(&t.as_str()) {
+            bad(
+                p,
+                format!("chat.attachments.types[{i}]"),
+                format!(
+                    "must be one of {}",
+                    crate::chat::attachment::KNOWN_TYPES.join(", ")
+                ),
+            );
+        } else if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    if !(1..=1024 * 1024 * 1024).contains(&raw.attachments.max_total_bytes) {
+        bad(
+            p,
+            "chat.attachments.max_total_bytes".into(),
+            "must be 1..=1073741824".into(),
+        );
+    }
     ok.then(|| ChatConfig {
         card_numbers,
         max_message_chars: raw.max_message_chars as usize,
         wrap_up_codes: raw.wrap_up_codes.clone(),
+        attachments: crate::chat::attachment::FileRules {
+            types,
+            max_total_bytes: raw.attachments.max_total_bytes,
+        },
     })
 }
 
@@ -108,5 +161,30 @@ pub(super) fn raw_chat(c: &ChatConfig) -> RawChat {
         },
         max_message_chars: c.max_message_chars as u64,
         wrap_up_codes: c.wrap_up_codes.clone(),
+        attachments: RawAttachments {
+            types: c.attachments.types.clone(),
+            max_total_bytes: c.attachments.max_total_bytes,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachments_default_to_the_seed_list_and_35_mib_and_refuse_unknown_types() {
+        let mut errors = Vec::new();
+        let c = chat(&RawChat::default(), &mut Problems(&mut errors)).unwrap();
+        assert_eq!(c.attachments.max_total_bytes, 36_700_160);
+        assert!(c.attachments.types.iter().any(|t| t == "docx"));
+        let mut raw = RawChat::default();
+        raw.attachments.types = vec![".PDF".into(), "exe".into()];
+        raw.attachments.max_total_bytes = 0;
+        let mut errors = Vec::new();
+        assert!(chat(&raw, &mut Problems(&mut errors)).is_none());
+        let text = format!("{errors:?}");
+        assert!(text.contains("chat.attachments.types[1]"), "{text}");
+        assert!(text.contains("chat.attachments.max_total_bytes"), "{text}");
     }
 }
