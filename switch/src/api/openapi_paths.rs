@@ -22,6 +22,7 @@ pub(super) fn paths() -> Value {
         agents(),
         queues(),
         super::openapi_chat::paths(),
+        super::openapi_templates::paths(),
     ] {
         if let (Some(all), Value::Object(group)) = (paths.as_object_mut(), group) {
             all.extend(group);
