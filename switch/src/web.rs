@@ -53,6 +53,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/desktop/desktop.js", page!(JS, "desktop/desktop.js"))
         .route("/desktop/desktop.css", page!(CSS, "desktop/desktop.css"))
         .route("/desktop/chat.js", page!(JS, "desktop/chat.js"))
+        .route("/desktop/templates.js", page!(JS, "desktop/templates.js"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))
@@ -86,6 +87,7 @@ mod tests {
         for (path, ty) in [
             ("/desktop/", HTML),
             ("/desktop/desktop.js", JS),
+            ("/desktop/templates.js", JS),
             ("/chat/", HTML),
             ("/chat/chat.css", CSS),
             ("/assets/common.css", CSS),
