@@ -29,7 +29,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use crate::accounts::{AccountSeed, AuthConfig};
-pub use chat::{CardPolicy, ChatConfig};
+pub use chat::{CardPolicy, ChatConfig, FileRules, KNOWN_TYPES};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 pub use voicemail::VoicemailConfig;

@@ -30,7 +30,7 @@ pub use acd::{InteractionEvent, StateHistoryEntry, StoredAcd};
 pub use acd_writer::AcdRecordWriter;
 pub use cdr::Cdr;
 pub use chat::{StoredChat, StoredMessage};
-pub use chat_files::StoredAttachment;
+pub use chat_files::{StoredAttachment, StoredTemplate};
 pub use recording::Recording;
 pub use voicemail::write_voicemail;
 pub use writer::{CdrSink, CdrWriter};

@@ -14,12 +14,7 @@
 use super::masking::has_card_number;
 use std::io::Read;
 
-/// The extensions the switch can check (the seed list); `chat.attachments.types` picks
-/// among them.
-pub const KNOWN_TYPES: &[&str] = &[
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "rtf", "png", "jpg", "jpeg",
-    "gif", "bmp", "tif", "tiff", "zip",
-];
+pub use crate::config::{FileRules, KNOWN_TYPES};
 
 /// Most bytes inflated while scanning one file (a zip bomb is refused, not scanned).
 const MAX_INFLATED: u64 = 256 * 1024 * 1024;
@@ -149,15 +144,6 @@ pub fn content_matches(ext: &str, b: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// The chat-wide rules for files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileRules {
-    /// Allowed extensions, lower case (a subset of [`KNOWN_TYPES`]).
-    pub types: Vec<String>,
-    /// Most bytes of all attachments of one chat.
-    pub max_total_bytes: u64,
 }
 
 impl FileRules {

@@ -3,21 +3,10 @@
 //! among those of their queues; the desktop fills `{customer}` and `{agent}` in and lets
 //! the agent edit the text before sending. Pure rules here; the store keeps them.
 
-use serde::{Deserialize, Serialize};
-
 /// Longest title in characters.
 pub const MAX_TITLE_CHARS: usize = 100;
 
-/// A template as stored and listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Template {
-    pub id: i64,
-    pub title: String,
-    pub text: String,
-    /// Queue DNs it applies to; empty: all (a global template).
-    pub queues: Vec<String>,
-    pub updated_ms: i64,
-}
+pub use crate::store::StoredTemplate as Template;
 
 /// What a template body must meet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -15,6 +15,22 @@ pub enum CardPolicy {
     Drop,
 }
 
+/// The extensions the switch can check (the seed list); `chat.attachments.types` picks
+/// among them.
+pub const KNOWN_TYPES: &[&str] = &[
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "rtf", "png", "jpg", "jpeg",
+    "gif", "bmp", "tif", "tiff", "zip",
+];
+
+/// The chat-wide rules for files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRules {
+    /// Allowed extensions, lower case (a subset of [`KNOWN_TYPES`]).
+    pub types: Vec<String>,
+    /// Most bytes of all attachments of one chat.
+    pub max_total_bytes: u64,
+}
+
 /// `[chat]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatConfig {
@@ -24,7 +40,7 @@ pub struct ChatConfig {
     /// Queue DN -> the wrap-up codes its agents choose from after an interaction.
     pub wrap_up_codes: BTreeMap<String, Vec<String>>,
     /// `[chat.attachments]`: the file types and the per-chat size budget.
-    pub attachments: crate::chat::attachment::FileRules,
+    pub attachments: FileRules,
 }
 
 impl ChatConfig {
@@ -48,7 +64,7 @@ pub(super) struct RawChat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawAttachments {
-    /// Allowed extensions (default: the seed list, [`KNOWN_TYPES`](crate::chat::attachment::KNOWN_TYPES)).
+    /// Allowed extensions (default: the seed list, [`KNOWN_TYPES`](KNOWN_TYPES)).
     pub types: Vec<String>,
     /// Most bytes of all files of one chat (default 35 MiB).
     pub max_total_bytes: u64,
@@ -57,10 +73,7 @@ pub(super) struct RawAttachments {
 impl Default for RawAttachments {
     fn default() -> Self {
         RawAttachments {
-            types: crate::chat::attachment::KNOWN_TYPES
-                .iter()
-                .map(|t| t.to_string())
-                .collect(),
+            types: KNOWN_TYPES.iter().map(|t| t.to_string()).collect(),
             max_total_bytes: 35 * 1024 * 1024,
         }
     }
@@ -121,14 +134,11 @@ pub(super) fn chat(raw: &RawChat, p: &mut Problems) -> Option<ChatConfig> {
     let mut types = Vec::new();
     for (i, t) in raw.attachments.types.iter().enumerate() {
         let t = t.trim().trim_start_matches('.').to_ascii_lowercase();
-        if !crate::chat::attachment::KNOWN_TYPES.contains(&t.as_str()) {
+        if !KNOWN_TYPES.contains(&t.as_str()) {
             bad(
                 p,
                 format!("chat.attachments.types[{i}]"),
-                format!(
-                    "must be one of {}",
-                    crate::chat::attachment::KNOWN_TYPES.join(", ")
-                ),
+                format!("must be one of {}", KNOWN_TYPES.join(", ")),
             );
         } else if !types.contains(&t) {
             types.push(t);
@@ -145,7 +155,7 @@ pub(super) fn chat(raw: &RawChat, p: &mut Problems) -> Option<ChatConfig> {
         card_numbers,
         max_message_chars: raw.max_message_chars as usize,
         wrap_up_codes: raw.wrap_up_codes.clone(),
-        attachments: crate::chat::attachment::FileRules {
+        attachments: FileRules {
             types,
             max_total_bytes: raw.attachments.max_total_bytes,
         },

@@ -2,9 +2,19 @@
 //! predefined responses (templates) administrators keep.
 
 use super::{with_pool, Store, StoreError};
-use crate::chat::template::Template;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
+
+/// A template as stored and listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTemplate {
+    pub id: i64,
+    pub title: String,
+    pub text: String,
+    /// Queue DNs it applies to; empty: all (a global template).
+    pub queues: Vec<String>,
+    pub updated_ms: i64,
+}
 
 /// One attachment as indexed: who sent it, its checked name, extension and size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -100,7 +110,7 @@ impl Store {
     }
 
     /// Replaces a template; `false` when there is none with that id.
-    pub async fn update_template(&self, t: &Template) -> Result<bool, StoreError> {
+    pub async fn update_template(&self, t: &StoredTemplate) -> Result<bool, StoreError> {
         let queues = serde_json::to_string(&t.queues).map_err(corrupt)?;
         let n = with_pool!(self, pool => {
             sqlx::query(
@@ -132,7 +142,7 @@ impl Store {
     }
 
     /// Every template, by id.
-    pub async fn templates(&self) -> Result<Vec<Template>, StoreError> {
+    pub async fn templates(&self) -> Result<Vec<StoredTemplate>, StoreError> {
         let rows: Vec<(i64, String, String, String, i64)> = with_pool!(self, pool => {
             let rows = sqlx::query(
                 "SELECT id, title, body, queues, updated_ms FROM chat_templates ORDER BY id",
@@ -153,7 +163,7 @@ impl Store {
         });
         rows.into_iter()
             .map(|(id, title, text, queues, updated_ms)| {
-                Ok(Template {
+                Ok(StoredTemplate {
                     id,
                     title,
                     text,
@@ -219,7 +229,7 @@ mod tests {
         assert_eq!(s.templates().await.unwrap()[0].text, "Hi {customer}");
         assert!(s.delete_template(b).await.unwrap());
         assert!(!s.delete_template(b).await.unwrap());
-        let gone = Template {
+        let gone = StoredTemplate {
             id: b,
             ..all[0].clone()
         };
