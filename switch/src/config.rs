@@ -31,7 +31,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use crate::accounts::{AccountSeed, AuthConfig};
-pub use chat::{CardPolicy, ChatConfig, TransferFallback};
+pub use chat::{CardPolicy, ChatConfig, FileRules, TransferFallback, KNOWN_TYPES};
 pub use edge::EdgeConfig;
 pub use im::ImConfig;
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};

@@ -66,6 +66,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/desktop/chat_collab.js",
             page!(JS, "desktop/chat_collab.js"),
         )
+        .route("/desktop/templates.js", page!(JS, "desktop/templates.js"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))
@@ -99,6 +100,7 @@ mod tests {
         for (path, ty) in [
             ("/desktop/", HTML),
             ("/desktop/desktop.js", JS),
+            ("/desktop/templates.js", JS),
             ("/chat/", HTML),
             ("/chat/chat.css", CSS),
             ("/assets/common.css", CSS),

@@ -29,6 +29,7 @@ function openChat(view) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(chat); }
   });
   node.querySelector(".chat-end").addEventListener("click", () => endChat(chat));
+  if (typeof templatePicker === "function") templatePicker(chat);
   desk.show(node);
   chat.box.focus();
   listChat(chat);

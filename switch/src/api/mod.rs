@@ -29,11 +29,15 @@ mod openapi_chat_collab;
 mod openapi_im;
 mod openapi_paths;
 mod openapi_schemas;
+mod openapi_templates;
 #[cfg(test)]
 mod openapi_tests;
 pub mod policy;
 mod recordings;
 mod routes;
+mod templates;
+#[cfg(test)]
+mod templates_tests;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]

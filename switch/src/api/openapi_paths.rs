@@ -25,6 +25,7 @@ pub(super) fn paths() -> Value {
         queues(),
         super::openapi_chat::paths(),
         super::openapi_im::paths(),
+        super::openapi_templates::paths(),
     ] {
         if let (Some(all), Value::Object(group)) = (paths.as_object_mut(), group) {
             all.extend(group);

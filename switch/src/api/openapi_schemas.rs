@@ -22,6 +22,7 @@ pub(super) fn schemas() -> Value {
         switch_views(),
         super::openapi_chat::schemas(),
         super::openapi_im::schemas(),
+        super::openapi_templates::schemas(),
     ] {
         if let (Some(all), Value::Object(group)) = (all.as_object_mut(), group) {
             all.extend(group);

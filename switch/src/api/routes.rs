@@ -5,7 +5,7 @@
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{
     accounts, acd_config, agents, calls, chat, chat_ws, edge, events, history, openapi, recordings,
-    voicemail, AppState,
+    templates, voicemail, AppState,
 };
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
@@ -484,6 +484,31 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/chats/{id}/leave",
             AGENTS_AND_SUPERVISORS,
             post(chat::leave),
+        ),
+        // Predefined responses (chat templates).
+        route(
+            M::GET,
+            "/api/chat/templates",
+            AGENTS_AND_SUPERVISORS,
+            get(templates::list),
+        ),
+        route(
+            M::POST,
+            "/api/chat/templates",
+            ADMIN,
+            post(templates::create),
+        ),
+        route(
+            M::PUT,
+            "/api/chat/templates/{id}",
+            ADMIN,
+            put(templates::put),
+        ),
+        route(
+            M::DELETE,
+            "/api/chat/templates/{id}",
+            ADMIN,
+            delete(templates::delete),
         ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),

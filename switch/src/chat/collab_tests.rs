@@ -61,6 +61,10 @@ async fn setup(fallback: TransferFallback, offer_timeout_secs: u32) -> Setup {
         ]
         .into(),
         transfer_fallback: fallback,
+        attachments: crate::chat::attachment::FileRules {
+            types: vec!["pdf".into()],
+            max_total_bytes: 1000,
+        },
     };
     let chats = Chats::spawn(config, distributor.clone(), db.store.clone())
         .await

@@ -12,6 +12,7 @@
 //! the store, so they outlive the process; agents get their chats' lines as
 //! `chat_message` events on `/api/events`.
 
+pub mod attachment;
 pub mod collab;
 #[cfg(test)]
 mod collab_tests;
@@ -22,6 +23,7 @@ pub mod message;
 pub mod metrics;
 pub mod room;
 mod task;
+pub mod template;
 #[cfg(test)]
 mod tests;
 

@@ -36,6 +36,10 @@ async fn setup(offer_timeout_secs: u32) -> Setup {
         max_message_chars: 1000,
         wrap_up_codes: [("8000".to_string(), vec!["Sale".to_string()])].into(),
         transfer_fallback: Default::default(),
+        attachments: crate::chat::attachment::FileRules {
+            types: vec!["pdf".into()],
+            max_total_bytes: 1000,
+        },
     };
     let chats = match Chats::spawn(config, distributor.clone(), db.store.clone()).await {
         Ok(c) => c,

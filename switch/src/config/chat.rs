@@ -26,6 +26,22 @@ pub enum TransferFallback {
     Queue,
 }
 
+/// The extensions the switch can check (the seed list); `chat.attachments.types` picks
+/// among them.
+pub const KNOWN_TYPES: &[&str] = &[
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "rtf", "png", "jpg", "jpeg",
+    "gif", "bmp", "tif", "tiff", "zip",
+];
+
+/// The chat-wide rules for files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRules {
+    /// Allowed extensions, lower case (a subset of [`KNOWN_TYPES`]).
+    pub types: Vec<String>,
+    /// Most bytes of all attachments of one chat.
+    pub max_total_bytes: u64,
+}
+
 /// `[chat]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatConfig {
@@ -35,6 +51,8 @@ pub struct ChatConfig {
     /// Queue DN -> the wrap-up codes its agents choose from after an interaction.
     pub wrap_up_codes: BTreeMap<String, Vec<String>>,
     pub transfer_fallback: TransferFallback,
+    /// `[chat.attachments]`: the file types and the per-chat size budget.
+    pub attachments: FileRules,
 }
 
 impl ChatConfig {
@@ -52,6 +70,26 @@ pub(super) struct RawChat {
     pub max_message_chars: u64,
     pub wrap_up_codes: BTreeMap<String, Vec<String>>,
     pub transfer_fallback: String,
+    pub attachments: RawAttachments,
+}
+
+/// `[chat.attachments]` as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawAttachments {
+    /// Allowed extensions (default: the seed list, [`KNOWN_TYPES`](KNOWN_TYPES)).
+    pub types: Vec<String>,
+    /// Most bytes of all files of one chat (default 35 MiB).
+    pub max_total_bytes: u64,
+}
+
+impl Default for RawAttachments {
+    fn default() -> Self {
+        RawAttachments {
+            types: KNOWN_TYPES.iter().map(|t| t.to_string()).collect(),
+            max_total_bytes: 35 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for RawChat {
@@ -61,6 +99,7 @@ impl Default for RawChat {
             max_message_chars: 1000,
             wrap_up_codes: BTreeMap::new(),
             transfer_fallback: "agent".into(),
+            attachments: RawAttachments::default(),
         }
     }
 }
@@ -118,11 +157,35 @@ pub(super) fn chat(raw: &RawChat, p: &mut Problems) -> Option<ChatConfig> {
             TransferFallback::Agent
         }
     };
+    let mut types = Vec::new();
+    for (i, t) in raw.attachments.types.iter().enumerate() {
+        let t = t.trim().trim_start_matches('.').to_ascii_lowercase();
+        if !KNOWN_TYPES.contains(&t.as_str()) {
+            bad(
+                p,
+                format!("chat.attachments.types[{i}]"),
+                format!("must be one of {}", KNOWN_TYPES.join(", ")),
+            );
+        } else if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    if !(1..=1024 * 1024 * 1024).contains(&raw.attachments.max_total_bytes) {
+        bad(
+            p,
+            "chat.attachments.max_total_bytes".into(),
+            "must be 1..=1073741824".into(),
+        );
+    }
     ok.then(|| ChatConfig {
         card_numbers,
         max_message_chars: raw.max_message_chars as usize,
         wrap_up_codes: raw.wrap_up_codes.clone(),
         transfer_fallback,
+        attachments: FileRules {
+            types,
+            max_total_bytes: raw.attachments.max_total_bytes,
+        },
     })
 }
 
@@ -139,5 +202,30 @@ pub(super) fn raw_chat(c: &ChatConfig) -> RawChat {
             TransferFallback::Agent => "agent".into(),
             TransferFallback::Queue => "queue".into(),
         },
+        attachments: RawAttachments {
+            types: c.attachments.types.clone(),
+            max_total_bytes: c.attachments.max_total_bytes,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachments_default_to_the_seed_list_and_35_mib_and_refuse_unknown_types() {
+        let mut errors = Vec::new();
+        let c = chat(&RawChat::default(), &mut Problems(&mut errors)).unwrap();
+        assert_eq!(c.attachments.max_total_bytes, 36_700_160);
+        assert!(c.attachments.types.iter().any(|t| t == "docx"));
+        let mut raw = RawChat::default();
+        raw.attachments.types = vec![".PDF".into(), "exe".into()];
+        raw.attachments.max_total_bytes = 0;
+        let mut errors = Vec::new();
+        assert!(chat(&raw, &mut Problems(&mut errors)).is_none());
+        let text = format!("{errors:?}");
+        assert!(text.contains("chat.attachments.types[1]"), "{text}");
+        assert!(text.contains("chat.attachments.max_total_bytes"), "{text}");
     }
 }

@@ -16,7 +16,7 @@ use super::{AcdConfig, Config, DatabaseConfig, KeyError, MediaConfig, SipConfig,
 const MIN_SE_FLOOR: u64 = 90;
 
 /// Collects errors as they are found.
-pub(super) struct Problems<'a>(&'a mut Vec<KeyError>);
+pub(super) struct Problems<'a>(pub(super) &'a mut Vec<KeyError>);
 
 impl Problems<'_> {
     pub(super) fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {

@@ -329,6 +329,52 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS cdrs_session ON cdrs (session_id, seq)",
         ],
     },
+    // 10, not 9: the chat transfer work takes 9 (renumber on merge if needed).
+    Migration {
+        version: 10,
+        description: "chat attachments' index and predefined responses (templates)",
+        // `queues` is the JSON array of the DNs a template applies to (empty: all).
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS chat_attachments (
+                id TEXT PRIMARY KEY,
+                chat INTEGER NOT NULL REFERENCES chats (id),
+                sender TEXT NOT NULL,
+                role TEXT NOT NULL,
+                name TEXT NOT NULL,
+                ext TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                at_ms INTEGER NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS chat_attachments_chat ON chat_attachments (chat, at_ms)",
+            "CREATE TABLE IF NOT EXISTS chat_templates (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                title TEXT NOT NULL,
+                body TEXT NOT NULL,
+                queues TEXT NOT NULL,
+                updated_ms INTEGER NOT NULL
+            )",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS chat_attachments (
+                id TEXT PRIMARY KEY,
+                chat BIGINT NOT NULL REFERENCES chats (id),
+                sender TEXT NOT NULL,
+                role TEXT NOT NULL,
+                name TEXT NOT NULL,
+                ext TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                at_ms BIGINT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS chat_attachments_chat ON chat_attachments (chat, at_ms)",
+            "CREATE TABLE IF NOT EXISTS chat_templates (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                title TEXT NOT NULL,
+                body TEXT NOT NULL,
+                queues TEXT NOT NULL,
+                updated_ms BIGINT NOT NULL
+            )",
+        ],
+    },
     // ---- IM (agent-to-agent instant messages) ----
     Migration {
         version: 11,

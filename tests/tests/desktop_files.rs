@@ -1,0 +1,117 @@
+//! Predefined responses in headless Chromium against the real binary: the administrator
+//! stores templates over REST, the agent searches them beside the composer, picks one
+//! (placeholders filled), edits it and sends it, and the customer sees the edited text;
+//! the stored transcript has it. The browser part is `tests/browser/chat_files.mjs`.
+//! Screenshots are left in `target/screenshots/files/`.
+
+use e2e::{Credential, SwitchConfig};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::Command;
+
+const CONFIG: &str = r#"
+[[queues]]
+dn = "8000"
+name = "Sales"
+[[agents]]
+id = "1001"
+name = "Dana Agent"
+extension = "1001"
+queues = ["8000"]
+capacity = { voice = 1, chat = 2 }
+[[teams]]
+name = "sales"
+queues = ["8000"]
+[[accounts]]
+id = "1001"
+roles = ["agent"]
+teams = ["sales"]
+agent = "1001"
+"#;
+
+fn browser_tools() -> Option<(PathBuf, PathBuf)> {
+    if !e2e::require("node") {
+        return None;
+    }
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| e2e::tool("chromium"));
+    let Some(chromium) = chromium else {
+        e2e::require("chromium");
+        return None;
+    };
+    let dir = e2e::workspace_root().join("tests/browser");
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI must run `npm ci` in tests/browser");
+        }
+        eprintln!("skipped: run `npm ci` in tests/browser first");
+        return None;
+    }
+    Some((dir, chromium))
+}
+
+#[test]
+fn agent_picks_edits_and_sends_a_template_in_headless_chromium() {
+    let Some((dir, chromium)) = browser_tools() else {
+        return;
+    };
+    let switch = SwitchConfig::new()
+        .user("1001", "pass1001")
+        .extra(CONFIG)
+        .start();
+    let admin = switch.admin();
+    for (title, text, queues) in [
+        (
+            "Greeting",
+            "Hello {customer}, I am {agent}. How can I help?",
+            json!([]),
+        ),
+        ("Refunds", "Refunds take five days.", json!(["8000"])),
+        (
+            "Elsewhere",
+            "Not for queue 8000 (how can you see me?)",
+            json!(["9000"]),
+        ),
+    ] {
+        let body = json!({"title": title, "text": text, "queues": queues}).to_string();
+        let r = switch.request_as(&admin, "POST", "/api/chat/templates", Some(&body));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let long = json!({"title": "Long", "text": "x".repeat(1001)}).to_string();
+    let r = switch.request_as(&admin, "POST", "/api/chat/templates", Some(&long));
+    assert_eq!(r.status, 422, "{}", r.body);
+
+    let base = format!("http://{}", switch.http_addr());
+    let shots = e2e::workspace_root().join("target/screenshots/files");
+    let out = Command::new("node")
+        .arg(dir.join("chat_files.mjs"))
+        .arg(&base)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .current_dir(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("running node: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("screenshots: {}", shots.display());
+    if !out.status.success() {
+        switch.fail(&format!("the browser test failed:\n{stderr}\n{stdout}"));
+    }
+    let result: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert_eq!(result["ok"], true, "{stdout}\n{stderr}");
+    let dana = Credential::Session(switch.login("1001", "pass1001"));
+    let path = format!("/api/interactions/{}/transcript", result["chat"]);
+    let r = switch.request_as(&dana, "GET", &path, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Hello Alice Customer, I am Dana Agent. What can I do for your order?"),
+        "{}",
+        r.body
+    );
+}
