@@ -6,7 +6,7 @@
 
 use super::hangup::add_session_headers;
 use super::sdp::is_sdp;
-use super::session::{LegId, Negotiation, Phase, Session};
+use super::session::{LegId, LegState, Negotiation, Phase, Session};
 use super::{Cx, OriginationEvent, TxRole};
 use crate::records::{Cause, HangupSide};
 use sip::transaction::{TransportKind, TxId};
@@ -107,6 +107,11 @@ impl Cx {
             }
             Method::Bye if matches!(s.phase, Phase::Transferring { referrer, .. } if referrer == leg) => {
                 self.referrer_left(now, s, tx, &req)
+            }
+            // A leg the switch already released (a transferor whose BYE crossed ours): it is
+            // not in the call any more, so its BYE ends nothing.
+            Method::Bye if matches!(s.leg(leg).state, LegState::Failed { .. }) => {
+                self.reply(now, tx, &req, 200, None)
             }
             Method::Bye if Self::is_supervisor(s, leg) => {
                 self.supervisor_left(now, s, leg, tx, &req)

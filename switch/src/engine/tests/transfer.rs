@@ -56,6 +56,11 @@ fn blind_transfer_to_a_user_who_answers() {
         .get("Subscription-State")
         .is_some_and(|v| v.starts_with("terminated")));
     h.req(BOB, "BYE");
+    // Bob's phone hangs up too, its BYE crossing ours: answered, and nothing else ends.
+    b.request(&mut h, "BYE", None, "");
+    h.resp_to(BOB, 200, "BYE");
+    h.assert_no_req(ALICE, "BYE");
+    h.assert_no_req(CAROL, "BYE");
     // Alice and Carol talk; Alice's BYE reaches Carol.
     let calls = h.engine.calls();
     assert_eq!(calls.len(), 1);
