@@ -20,6 +20,7 @@
 //! ```
 
 pub mod baresip;
+mod browser;
 mod fixtures;
 mod http;
 mod ports;
@@ -29,6 +30,7 @@ mod switch;
 mod tools;
 pub mod ws;
 
+pub use browser::browser_tools;
 pub use fixtures::two_teams;
 pub use http::{http_get, http_request, http_request_raw, http_request_with, HttpResponse};
 pub use ports::{free_port, wait_listening, Proto};

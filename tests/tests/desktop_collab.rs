@@ -66,28 +66,6 @@ fn root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    if !e2e::require("node") {
-        return None;
-    }
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| e2e::tool("chromium"));
-    let Some(chromium) = chromium else {
-        e2e::require("chromium");
-        return None;
-    };
-    let dir = root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI must run `npm ci` in tests/browser");
-        }
-        eprintln!("skipped: run `npm ci` in tests/browser first");
-        return None;
-    }
-    Some((dir, chromium))
-}
-
 fn lines(t: &Value, role: &str) -> Vec<String> {
     t["messages"]
         .as_array()
@@ -101,7 +79,7 @@ fn lines(t: &Value, role: &str) -> Vec<String> {
 
 #[test]
 fn chat_transfer_and_three_way_conference_with_the_seeds_role_rules() {
-    let Some((dir, chromium)) = browser_tools() else {
+    let Some((dir, chromium)) = e2e::browser_tools(&[]) else {
         return;
     };
     let switch = SwitchConfig::new()

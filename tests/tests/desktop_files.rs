@@ -6,7 +6,6 @@
 
 use e2e::{Credential, SwitchConfig};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::process::Command;
 
 const CONFIG: &str = r#"
@@ -29,31 +28,9 @@ teams = ["sales"]
 agent = "1001"
 "#;
 
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    if !e2e::require("node") {
-        return None;
-    }
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| e2e::tool("chromium"));
-    let Some(chromium) = chromium else {
-        e2e::require("chromium");
-        return None;
-    };
-    let dir = e2e::workspace_root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI must run `npm ci` in tests/browser");
-        }
-        eprintln!("skipped: run `npm ci` in tests/browser first");
-        return None;
-    }
-    Some((dir, chromium))
-}
-
 #[test]
 fn agent_picks_edits_and_sends_a_template_in_headless_chromium() {
-    let Some((dir, chromium)) = browser_tools() else {
+    let Some((dir, chromium)) = e2e::browser_tools(&[]) else {
         return;
     };
     let switch = SwitchConfig::new()

@@ -14,7 +14,6 @@ mod support;
 use e2e::Sipp;
 use e2e::{Credential, SwitchConfig};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -63,31 +62,9 @@ extension = "1020"
 invite_timeout_secs = 3
 "#;
 
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    if !e2e::require("node") || !e2e::require("sipp") {
-        return None;
-    }
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| e2e::tool("chromium"));
-    let Some(chromium) = chromium else {
-        e2e::require("chromium");
-        return None;
-    };
-    let dir = e2e::workspace_root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI must run `npm ci` in tests/browser");
-        }
-        eprintln!("skipped: run `npm ci` in tests/browser first");
-        return None;
-    }
-    Some((dir, chromium))
-}
-
 #[test]
 fn im_invites_directory_presence_and_sip_message_in_headless_chromium() {
-    let Some((dir, chromium)) = browser_tools() else {
+    let Some((dir, chromium)) = e2e::browser_tools(&["sipp"]) else {
         return;
     };
     let phone_port = e2e::free_port();

@@ -8,7 +8,6 @@ use e2e::rtp::TonePeer;
 use e2e::{Sipp, SwitchConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -31,31 +30,9 @@ agent = "1001"
 extension = "1001"
 "#;
 
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    if !e2e::require("node") || !e2e::require("sipp") {
-        return None;
-    }
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| e2e::tool("chromium"));
-    let Some(chromium) = chromium else {
-        e2e::require("chromium");
-        return None;
-    };
-    let dir = e2e::workspace_root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI must run `npm ci` in tests/browser");
-        }
-        eprintln!("skipped: run `npm ci` in tests/browser first");
-        return None;
-    }
-    Some((dir, chromium))
-}
-
 #[test]
 fn voicemail_in_my_messages_played_and_deleted() {
-    let Some((dir, chromium)) = browser_tools() else {
+    let Some((dir, chromium)) = e2e::browser_tools(&["sipp"]) else {
         return;
     };
     let switch = SwitchConfig::new()

@@ -16,42 +16,17 @@ mod support;
 use e2e::SwitchConfig;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 use support::*;
-
-/// node, chromium and the npm packages of `tests/browser`; `None` (skipped) when one is
-/// missing outside CI.
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    if !e2e::require("node") || !e2e::require("sipp") {
-        return None;
-    }
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| e2e::tool("chromium"));
-    let Some(chromium) = chromium else {
-        e2e::require("chromium");
-        return None;
-    };
-    let dir = e2e::workspace_root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI must run `npm ci` in tests/browser");
-        }
-        eprintln!("skipped: run `npm ci` in tests/browser first");
-        return None;
-    }
-    Some((dir, chromium))
-}
 
 const BOB: &str = "+447700900456";
 const CLEO: &str = "+447700900789";
 
 #[test]
 fn preview_record_called_after_the_countdown_and_the_outcome_saved() {
-    let Some((dir, chromium)) = browser_tools() else {
+    let Some((dir, chromium)) = e2e::browser_tools(&["sipp"]) else {
         return;
     };
     let peers = Peers::new();

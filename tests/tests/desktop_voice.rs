@@ -12,7 +12,6 @@
 
 use e2e::{free_port, Credential, Sipp, SippProcess, Switch, SwitchConfig};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -47,30 +46,6 @@ roles = ["agent"]
 agent = "1002"
 extension = "1002"
 "#;
-
-/// node, chromium and the npm packages of `tests/browser`; `None` (skipped) when one is
-/// missing outside CI.
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    if !e2e::require("node") || !e2e::require("sipp") {
-        return None;
-    }
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| e2e::tool("chromium"));
-    let Some(chromium) = chromium else {
-        e2e::require("chromium");
-        return None;
-    };
-    let dir = e2e::workspace_root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI must run `npm ci` in tests/browser");
-        }
-        eprintln!("skipped: run `npm ci` in tests/browser first");
-        return None;
-    }
-    Some((dir, chromium))
-}
 
 fn agent_state(switch: &Switch) -> String {
     switch.http("/api/agents/1001")["agent"]["state"]["state"]
@@ -116,7 +91,7 @@ fn caller(switch: &Switch, from: &str) -> SippProcess {
 
 #[test]
 fn voice_call_in_headless_chromium() {
-    let Some((dir, chromium)) = browser_tools() else {
+    let Some((dir, chromium)) = e2e::browser_tools(&["sipp"]) else {
         return;
     };
     let (agent_port, target_port) = (free_port(), free_port());
