@@ -27,3 +27,42 @@ pub fn browser_tools(also: &[&str]) -> Option<(PathBuf, PathBuf)> {
     }
     Some((dir, chromium))
 }
+
+/// Runs `tests/browser/SCRIPT BASE SHOTS` (chromium from `tools`) against `switch` to its
+/// end, screenshots in `target/screenshots/SHOTS/`; its last JSON line, which must say
+/// `"ok": true` (otherwise the test fails with the script's output and the switch's log).
+pub fn run_browser_script(
+    switch: &crate::Switch,
+    tools: &(PathBuf, PathBuf),
+    script: &str,
+    shots: &str,
+) -> serde_json::Value {
+    let (dir, chromium) = tools;
+    let shots = crate::workspace_root()
+        .join("target/screenshots")
+        .join(shots);
+    let out = std::process::Command::new("node")
+        .arg(dir.join(script))
+        .arg(format!("http://{}", switch.http_addr()))
+        .arg(&shots)
+        .env("CHROMIUM", chromium)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("running node: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("screenshots: {}", shots.display());
+    if !out.status.success() {
+        switch.fail(&format!(
+            "the browser test {script} failed ({}):\n{stderr}\n{stdout}",
+            out.status
+        ));
+    }
+    let result: serde_json::Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(serde_json::Value::Null);
+    assert_eq!(result["ok"], true, "{stdout}\n{stderr}");
+    result
+}

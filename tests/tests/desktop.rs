@@ -10,7 +10,6 @@
 
 use e2e::{Credential, SwitchConfig};
 use serde_json::Value;
-use std::process::Command;
 
 const CONFIG: &str = r#"
 [[queues]]
@@ -55,7 +54,7 @@ card_numbers = "mask"
 
 #[test]
 fn seed_chat_case_in_headless_chromium() {
-    let Some((dir, chromium)) = e2e::browser_tools(&[]) else {
+    let Some(tools) = e2e::browser_tools(&[]) else {
         return;
     };
     let mut switch = SwitchConfig::new()
@@ -64,31 +63,7 @@ fn seed_chat_case_in_headless_chromium() {
         .user("1010", "pass1010")
         .extra(CONFIG)
         .start();
-    let base = format!("http://{}", switch.http_addr());
-    let shots = e2e::workspace_root().join("target/screenshots/desktop");
-    let out = Command::new("node")
-        .arg(dir.join("seed_chat.mjs"))
-        .arg(&base)
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .current_dir(&dir)
-        .output()
-        .unwrap_or_else(|e| panic!("running node: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("screenshots: {}", shots.display());
-    if !out.status.success() {
-        switch.fail(&format!(
-            "the browser test failed ({}):\n{stderr}\n{stdout}",
-            out.status
-        ));
-    }
-    let result: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
-    assert_eq!(result["ok"], true, "{stdout}\n{stderr}");
+    let result = e2e::run_browser_script(&switch, &tools, "seed_chat.mjs", "desktop");
     let chats: Vec<u64> = result["chats"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_u64).collect())

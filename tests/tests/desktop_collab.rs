@@ -7,8 +7,6 @@
 
 use e2e::{Credential, SwitchConfig};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
 
 const CONFIG: &str = r#"
 [[queues]]
@@ -59,13 +57,6 @@ transfer_fallback = "agent"
 8001 = ["Fixed", "Not fixed"]
 "#;
 
-/// This worktree's root, from this test's own manifest (the `e2e` library may come from a
-/// build cache of another checkout).
-fn root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
-}
-
 fn lines(t: &Value, role: &str) -> Vec<String> {
     t["messages"]
         .as_array()
@@ -79,7 +70,7 @@ fn lines(t: &Value, role: &str) -> Vec<String> {
 
 #[test]
 fn chat_transfer_and_three_way_conference_with_the_seeds_role_rules() {
-    let Some((dir, chromium)) = e2e::browser_tools(&[]) else {
+    let Some(tools) = e2e::browser_tools(&[]) else {
         return;
     };
     let switch = SwitchConfig::new()
@@ -88,31 +79,7 @@ fn chat_transfer_and_three_way_conference_with_the_seeds_role_rules() {
         .user("1010", "pass1010")
         .extra(CONFIG)
         .start();
-    let base = format!("http://{}", switch.http_addr());
-    let shots = root().join("target/screenshots/chat_collab");
-    let out = Command::new("node")
-        .arg(dir.join("chat_collab.mjs"))
-        .arg(&base)
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .current_dir(&dir)
-        .output()
-        .unwrap_or_else(|e| panic!("running node: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("screenshots: {}", shots.display());
-    if !out.status.success() {
-        switch.fail(&format!(
-            "the browser test failed ({}):\n{stderr}\n{stdout}",
-            out.status
-        ));
-    }
-    let result: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
-    assert_eq!(result["ok"], true, "{stdout}\n{stderr}");
+    let result = e2e::run_browser_script(&switch, &tools, "chat_collab.mjs", "chat_collab");
     let chats: Vec<u64> = result["chats"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_u64).collect())

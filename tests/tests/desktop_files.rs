@@ -5,8 +5,7 @@
 //! Screenshots are left in `target/screenshots/files/`.
 
 use e2e::{Credential, SwitchConfig};
-use serde_json::{json, Value};
-use std::process::Command;
+use serde_json::json;
 
 const CONFIG: &str = r#"
 [[queues]]
@@ -30,7 +29,7 @@ agent = "1001"
 
 #[test]
 fn agent_picks_edits_and_sends_a_template_in_headless_chromium() {
-    let Some((dir, chromium)) = e2e::browser_tools(&[]) else {
+    let Some(tools) = e2e::browser_tools(&[]) else {
         return;
     };
     let switch = SwitchConfig::new()
@@ -59,28 +58,7 @@ fn agent_picks_edits_and_sends_a_template_in_headless_chromium() {
     let r = switch.request_as(&admin, "POST", "/api/chat/templates", Some(&long));
     assert_eq!(r.status, 422, "{}", r.body);
 
-    let base = format!("http://{}", switch.http_addr());
-    let shots = e2e::workspace_root().join("target/screenshots/files");
-    let out = Command::new("node")
-        .arg(dir.join("chat_files.mjs"))
-        .arg(&base)
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .current_dir(&dir)
-        .output()
-        .unwrap_or_else(|e| panic!("running node: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("screenshots: {}", shots.display());
-    if !out.status.success() {
-        switch.fail(&format!("the browser test failed:\n{stderr}\n{stdout}"));
-    }
-    let result: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
-    assert_eq!(result["ok"], true, "{stdout}\n{stderr}");
+    let result = e2e::run_browser_script(&switch, &tools, "chat_files.mjs", "files");
     let dana = Credential::Session(switch.login("1001", "pass1001"));
     let path = format!("/api/interactions/{}/transcript", result["chat"]);
     let r = switch.request_as(&dana, "GET", &path, None);
