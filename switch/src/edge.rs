@@ -164,11 +164,7 @@ impl Edge {
             return Verdict::Pass;
         }
         let mut sources = lock(&self.sources[slot(&ip)]);
-        let s = sources.entry(ip).or_insert_with(|| Source {
-            tokens: rate * 2.0,
-            refilled: now,
-            failures: Vec::new(),
-        });
+        let s = sources.entry(ip).or_insert_with(|| self.fresh(now));
         let elapsed = now.saturating_duration_since(s.refilled).as_secs_f64();
         s.tokens = (s.tokens + elapsed * rate).min(rate * 2.0);
         s.refilled = now;
@@ -178,6 +174,15 @@ impl Edge {
         } else {
             self.counters.limited_drops.fetch_add(1, Ordering::Relaxed);
             Verdict::Limited
+        }
+    }
+
+    /// A source seen for the first time: a full burst, no failures.
+    fn fresh(&self, now: Instant) -> Source {
+        Source {
+            tokens: f64::from(self.config.requests_per_sec) * 2.0,
+            refilled: now,
+            failures: Vec::new(),
         }
     }
 
@@ -207,12 +212,7 @@ impl Edge {
         let window = self.config.auth_window();
         let count = {
             let mut sources = lock(&self.sources[slot(&ip)]);
-            let rate = f64::from(self.config.requests_per_sec);
-            let s = sources.entry(ip).or_insert_with(|| Source {
-                tokens: rate * 2.0,
-                refilled: now,
-                failures: Vec::new(),
-            });
+            let s = sources.entry(ip).or_insert_with(|| self.fresh(now));
             s.failures
                 .retain(|t| now.saturating_duration_since(*t) < window);
             s.failures.push(now);
@@ -230,8 +230,13 @@ impl Edge {
         if self.config.scanners.is_empty() || user_agent.is_empty() {
             return false;
         }
-        let ua = user_agent.to_ascii_lowercase();
-        if !self.config.scanners.iter().any(|s| ua.contains(s.as_str())) {
+        // Every request passes here: no allocation.
+        let ua = user_agent.as_bytes();
+        let matches = |s: &String| {
+            let s = s.as_bytes();
+            !s.is_empty() && ua.windows(s.len()).any(|w| w.eq_ignore_ascii_case(s))
+        };
+        if !self.config.scanners.iter().any(matches) {
             return false;
         }
         self.counters.scanners.fetch_add(1, Ordering::Relaxed);
@@ -463,7 +468,7 @@ mod tests {
         assert!(!e.scanner(a, "Linphone/5.0", t0));
         assert!(e.scanner(a, "friendly-scanner", t0));
         assert_eq!(e.admit(a, t0), Verdict::Banned);
-        assert!(e.scanner(ip("198.51.100.8"), "sipvicious 0.3", t0));
+        assert!(e.scanner(ip("198.51.100.8"), "SIPVicious 0.3", t0));
         assert_eq!(e.bans(t0)[0].reason, BanReason::Scanner);
     }
 

@@ -163,11 +163,7 @@ pub(super) async fn put_greeting(
         kind.as_str(),
         "audio/wav" | "audio/x-wav" | "audio/wave" | "application/octet-stream"
     ) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the greeting as audio/wav",
-        ));
+        return Err(ApiError::unsupported_media_type("audio/wav"));
     }
     let id = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

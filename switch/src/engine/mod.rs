@@ -124,6 +124,9 @@ struct Cx {
     policy: Policy,
     out: VecDeque<Output>,
     rng: StdRng,
+    /// Some user records a share of their calls (`[[users]] record_percent`): only then
+    /// does an answer look the parties up.
+    users_record: bool,
     /// A monotonic instant and the wall clock then, to stamp CDRs.
     wall: (Instant, i64),
     /// (Call-ID, our tag) of each leg -> session.
@@ -170,6 +173,7 @@ impl Engine {
             registrar: true,
             proxy_like: true,
         };
+        let users_record = setup.config.users.iter().any(|u| u.record_percent > 0);
         Engine {
             cx: Cx {
                 shard: setup.shard,
@@ -182,6 +186,7 @@ impl Engine {
                 policy,
                 out: VecDeque::new(),
                 rng: StdRng::seed_from_u64(setup.seed),
+                users_record,
                 wall: (setup.now, setup.unix_ms),
                 dialogs: HashMap::new(),
                 interactions: HashMap::new(),

@@ -85,7 +85,7 @@ impl Cx {
     /// A call was answered by `leg`: recorded if its caller's or this callee's user
     /// configuration says so (`record_percent`: that share of their calls).
     pub(super) fn record_by_users(&mut self, now: Instant, s: &mut Session, leg: LegId) {
-        if s.recording.is_some() || s.anchor.is_none() {
+        if !self.users_record || s.recording.is_some() || s.anchor.is_none() {
             return;
         }
         let callee = s

@@ -33,17 +33,14 @@ pub(super) struct ForkSpec<'a> {
 
 impl Engine {
     pub(super) fn new_call(&mut self, now: Instant, tx: TxId, req: Request, source: Target) {
-        let dialled = req.uri.user_unescaped().unwrap_or_default();
-        if let Some((mode, extension)) = self.cx.supervise_code(&dialled) {
+        let dn = req.uri.user_unescaped().unwrap_or_default();
+        if let Some((mode, extension)) = self.cx.supervise_code(&dn) {
             return self.supervise_by_phone(now, tx, req, source, mode, extension);
         }
         let cx = &mut self.cx;
         // The switch calling one of its queues (a consultation of a queue) needs no
         // credentials; nothing else from its own address is let through.
-        let own_queue_call = cx.locals.values().any(|a| *a == source.addr)
-            && cx
-                .node
-                .is_queue(&req.uri.user_unescaped().unwrap_or_default());
+        let own_queue_call = cx.locals.values().any(|a| *a == source.addr) && cx.node.is_queue(&dn);
         let identity = if own_queue_call {
             None
         } else {
@@ -73,7 +70,6 @@ impl Engine {
         if max_forwards == 0 {
             return cx.reply(now, tx, &req, 483, None);
         }
-        let dn = req.uri.user_unescaped().unwrap_or_default();
         let plan = match cx.route(now, &dn) {
             Ok(Route::User(b)) => Plan::Call(b),
             Ok(Route::Queue) => Plan::Queue,

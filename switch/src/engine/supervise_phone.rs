@@ -106,7 +106,14 @@ impl Engine {
         if req.method != Method::Invite || self.cx.shards <= 1 {
             return None;
         }
-        if req.headers.to().ok()?.param("tag").is_some() {
+        // Every INVITE passes here: most are let go on the raw user part, unparsed.
+        let raw = req.uri.user.as_deref()?;
+        let acd = &self.cx.config.acd;
+        let maybe = raw.contains('%')
+            || [&acd.listen_code, &acd.whisper_code, &acd.barge_code]
+                .iter()
+                .any(|code| raw.starts_with(code.as_str()));
+        if !maybe || req.headers.to().ok()?.param("tag").is_some() {
             return None;
         }
         let dn = req.uri.user_unescaped()?;
