@@ -492,11 +492,13 @@ impl Cx {
         c: &Consult,
         consulted: LegId,
     ) -> Result<(), ControlError> {
-        if c.customer != LegId(0) {
-            return Err(ControlError::Unsupported(
-                "a call the switch placed cannot be handed over yet",
-            ));
-        }
+        // The contact of a call the switch placed takes the first seat first.
+        // (The consulted party's leg is past both, so keeps its index.)
+        self.seat_contact_first(s);
+        let c = &match &s.phase {
+            Phase::Consulting(seated) => seated.clone(),
+            _ => c.clone(),
+        };
         self.stop_playing(s, c.customer.0);
         self.stop_playing(s, consulted.0);
         self.join(s, c.customer, consulted);
@@ -506,6 +508,7 @@ impl Cx {
         s.leg_mut(c.agent).state = LegState::Failed { code: 200 };
         let interaction = self.hand_over(c.interaction);
         self.close_pair(now, s, true);
+        self.placed_call_handed_on(s);
         s.to_user = c.dialing.target.clone();
         s.phase = Phase::Bridged {
             callee: consulted,
@@ -639,7 +642,7 @@ impl Cx {
                 } else if leg == c.agent {
                     let answered = consulted.filter(|l| s.leg(*l).state == LegState::Confirmed);
                     match answered {
-                        Some(l) if c.customer == LegId(0) => {
+                        Some(l) => {
                             // The agent hung up on an answered consultation: hand over.
                             let _ = self.complete_transfer(now, s, &c, l);
                         }

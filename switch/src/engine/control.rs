@@ -121,12 +121,17 @@ impl Engine {
             let done = match op {
                 CallOp::Control { leg, command } => cx.control(s, leg, command),
                 CallOp::Transfer(_) if s.supervisor.is_some() => Err(ControlError::Supervised),
-                CallOp::Transfer(transfer) => match s.phase {
-                    Phase::Bridged { callee, .. } => {
-                        cx.begin_transfer(now, s, callee, &transfer.target, None, false)
+                CallOp::Transfer(transfer) => {
+                    // The agent of a call the switch placed hands its contact on as a
+                    // callee agent hands on its caller.
+                    cx.seat_contact_first(s);
+                    match s.phase {
+                        Phase::Bridged { callee, .. } => {
+                            cx.begin_transfer(now, s, callee, &transfer.target, None, false)
+                        }
+                        _ => Err(ControlError::NotConnected),
                     }
-                    _ => Err(ControlError::NotConnected),
-                },
+                }
                 CallOp::Consult { target } => cx.consult(now, s, &target),
                 CallOp::Consultation(step) => cx.consult_step(now, s, step),
                 CallOp::AddParty { target } => cx.add_party(now, s, &target),

@@ -105,7 +105,8 @@ impl Cx {
                     .push("Contact", self.contact_header(a.target.transport));
                 let mut now_early_media = early_media;
                 if !early_media && has_sdp(&resp.body, &resp.headers) {
-                    if let Some(body) = self.rewrite_sdp(s, Side::B, Side::A, &resp.body) {
+                    let (from, to) = (s.callee_side(), s.first_side());
+                    if let Some(body) = self.rewrite_sdp(s, from, to, &resp.body) {
                         out.headers.push("Content-Type", "application/sdp");
                         out.body = body;
                         now_early_media = true;
@@ -184,7 +185,8 @@ impl Cx {
             return;
         };
         if has_sdp(&resp.body, &resp.headers) {
-            if let Some(body) = self.rewrite_sdp(s, s.leg(leg).side(), Side::A, &resp.body) {
+            let (from, to) = (s.leg(leg).side(), s.first_side());
+            if let Some(body) = self.rewrite_sdp(s, from, to, &resp.body) {
                 out.headers.push("Content-Type", "application/sdp");
                 s.sdp_to_a = body.clone();
                 out.body = body;
@@ -214,10 +216,13 @@ impl Cx {
         }
         if has_sdp(&resp.body, &resp.headers) {
             // Only to learn the callee's address: the first party keeps the SDP it has.
-            self.learn_sdp(s, Side::B, &resp.body);
+            self.learn_sdp(s, s.leg(leg).side(), &resp.body);
         }
         self.media(MediaCommand::StopPlaying {
-            endpoint: Endpoint::a(s.relay()),
+            endpoint: Endpoint {
+                relay: s.relay(),
+                side: s.first_side(),
+            },
         });
         self.ack_leg(s, leg, Vec::new());
         if let Some(out) = &s.outbound {
