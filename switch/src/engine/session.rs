@@ -354,6 +354,9 @@ pub struct Supervision {
     /// The supervisor's own INVITE (from their phone: `*55` + the extension), until the
     /// switch answers it.
     pub incoming: Option<sip::transaction::TxId>,
+    /// The supervised agent's leg where it is the caller's (an agent who called out from
+    /// their phone), not the callee's as [`super::Cx::parties`] has it.
+    pub agent: Option<LegId>,
 }
 
 impl Session {
