@@ -151,7 +151,8 @@ async function begin(account, csrf) {
 
 // ---- state ----
 
-function setState(state, sinceMs) {
+// `cause`: why it changed, when an agent_state event says (a declined offer's RONA).
+function setState(state, sinceMs, cause) {
   desk.state = state;
   desk.stateSince = sinceMs || Date.now();
   const kind = state.state;
@@ -161,6 +162,13 @@ function setState(state, sinceMs) {
   $("state-dot").className = `dot s-${kind}`;
   $("state-reason").textContent = kind === "not_ready" && state.reason ? `Reason: ${state.reason}` : "";
   $("rona").hidden = kind !== "rona";
+  if (kind === "rona") {
+    const declined = cause === "offer_rejected";
+    $("rona-title").textContent = declined ? "You declined an offer" : "You missed an offer";
+    $("rona-text").textContent = declined
+      ? "The interaction went back to its queue for the next agent. Choose your state:"
+      : "An interaction was not accepted in time and went back to its queue. Choose your state:";
+  }
   $("ready").disabled = kind === "ready";
   tick();
 }
@@ -224,7 +232,7 @@ function onEvent(ev) {
       break;
     }
     case "agent_state":
-      if (ev.change && ev.change.agent === desk.agent) setState(ev.change.to, ev.change.at_ms);
+      if (ev.change && ev.change.agent === desk.agent) setState(ev.change.to, ev.change.at_ms, ev.change.cause);
       break;
     case "offer_cancelled":
       if (desk.offer && desk.offer.interaction === ev.interaction) hideOffer();

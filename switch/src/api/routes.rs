@@ -117,6 +117,13 @@ pub(crate) fn routes() -> Vec<Route> {
             AGENTS_AND_SUPERVISORS,
             post(calls::transfer),
         ),
+        // The desktop's Decline of a voice offer (voice.js).
+        route(
+            M::POST,
+            "/api/calls/{id}/decline",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::decline),
+        ),
         // The desktop's Hang up (voice.js).
         route(
             M::POST,

@@ -321,6 +321,34 @@ impl Cx {
         }
     }
 
+    /// `agent` declines the queue's offer ringing their phones: CANCEL those forks (their
+    /// 487 changes nothing more) and tell the ACD at once, as a refusing phone would.
+    pub(super) fn decline_offer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        agent: &str,
+    ) -> Result<(), super::ControlError> {
+        let offered: Vec<LegId> = s
+            .legs
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.state == LegState::Ringing && l.role == Role::Callee)
+            .filter(|(_, l)| l.agent.as_ref().is_some_and(|a| a.as_str() == agent))
+            .map(|(i, _)| LegId(i))
+            .collect();
+        let (Some(interaction), false) = (s.interaction(), offered.is_empty()) else {
+            return Err(super::ControlError::NotOffered(agent.to_string()));
+        };
+        self.cancel_legs(now, s, &offered);
+        tracing::info!(call = s.id, %agent, "offer declined from the desktop");
+        self.emit(super::Output::Acd(acd::Event::OfferRejected {
+            interaction: acd::InteractionId(interaction),
+            agent: acd::AgentId::new(agent),
+        }));
+        Ok(())
+    }
+
     pub(super) fn ring_timeout(&mut self, now: Instant, s: &mut Session) {
         match s.phase {
             // Nobody answered an originated call in time (agent or contact), or a queue's

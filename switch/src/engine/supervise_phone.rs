@@ -197,15 +197,20 @@ impl Engine {
             tracing::info!(%supervisor, %extension, "not allowed to supervise");
             return self.cx.reply(now, tx, &req, 403, Some("Not Your Agent"));
         }
-        let on = Supervisee { mode, agent: leg };
+        let on = Supervisee {
+            supervisor,
+            mode,
+            agent: leg,
+        };
         self.with(now, id, |cx, s| {
-            cx.join_supervisor(now, s, tx, req, source, on, supervisor)
+            cx.join_supervisor(now, s, tx, req, source, on)
         });
     }
 }
 
-/// How a supervisor calling in joins: the mode, and the agent's leg.
+/// How a supervisor calling in joins: who, in which mode, on which agent's leg.
 struct Supervisee {
+    supervisor: String,
     mode: SuperviseMode,
     agent: LegId,
 }
@@ -219,9 +224,12 @@ impl Cx {
         req: Request,
         source: Target,
         on: Supervisee,
-        supervisor: String,
     ) {
-        let Supervisee { mode, agent } = on;
+        let Supervisee {
+            supervisor,
+            mode,
+            agent,
+        } = on;
         if s.supervisor.is_some() || !matches!(s.phase, Phase::Bridged { .. }) {
             return self.reply(now, tx, &req, 486, Some("Busy Here"));
         }
