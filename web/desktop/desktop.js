@@ -3,6 +3,7 @@
 // channel or tool (chat.js, ...) is its own file and plugs in through `desk`:
 //   desk.on(type, fn)          handle an /api/events message of that type
 //   desk.onBegin(fn) / desk.onEnd(fn) / desk.onTick(fn)
+//   desk.onSupervise(fn)     at login, for accounts that supervise (supervisor.js)
 //   desk.offerKinds[channel] = { title, icon, accept(offer), decline(offer) }
 //   desk.setItem(id, { channel, label, status }) / desk.removeItem(id)
 //   desk.show(node)            put a pane in the workspace
@@ -35,6 +36,7 @@ const desk = {
   wrapping: null,
   handlers: new Map(),
   begins: [],
+  supervises: [],
   ends: [],
   ticks: [],
   offerKinds: {},
@@ -43,6 +45,7 @@ const desk = {
     this.handlers.get(type).push(fn);
   },
   onBegin(fn) { this.begins.push(fn); },
+  onSupervise(fn) { this.supervises.push(fn); },
   onEnd(fn) { this.ends.push(fn); },
   onTick(fn) { this.ticks.push(fn); },
   setItem(id, item) { this.items.set(id, item); renderList(); },
@@ -129,14 +132,27 @@ async function begin(account, csrf) {
   desk.account = account;
   desk.csrf = csrf;
   desk.agent = account.agent;
-  if (!desk.agent) {
+  const supervises = (account.roles || []).some((r) => r === "supervisor" || r === "administrator");
+  if (!desk.agent && !supervises) {
     await api("POST", "/api/logout").catch(() => {});
-    showLogin("This account is not an agent: the desktop needs an agent account.");
+    showLogin("This account is neither an agent nor a supervisor: the desktop needs one of those.");
+    return;
+  }
+  $("login-view").hidden = true;
+  $("work-view").hidden = false;
+  // A supervisor who is no agent gets the Team pane alone, and a Log out of their own.
+  document.body.classList.toggle("supervisor-only", !desk.agent);
+  $("sv-logout").hidden = !!desk.agent;
+  if (supervises) {
+    for (const fn of desk.supervises) {
+      try { await fn(); } catch (e) { console.error(e); }
+    }
+  }
+  if (!desk.agent) {
+    $("who").textContent = `${account.name || account.id} · supervisor`;
     return;
   }
   $("who").textContent = `${account.name || account.id} · agent ${desk.agent}`;
-  $("login-view").hidden = true;
-  $("work-view").hidden = false;
   let view = (await api("GET", `/api/agents/${encodeURIComponent(desk.agent)}`)).agent;
   if (view.state.state === "logged_out") {
     view = (await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/login`,
@@ -194,6 +210,11 @@ async function logout() {
     $("state-error").textContent = e.message;
     return;
   }
+  await endSession();
+}
+
+// The account's session ends: the API's, the event stream, every pane.
+async function endSession() {
   await api("POST", "/api/logout").catch(() => {});
   const events = desk.events;
   desk.events = null;
@@ -205,6 +226,8 @@ async function logout() {
   desk.wrapping = null;
   $("wrapup").hidden = true;
   hideOffer();
+  $("sv-logout").hidden = true;
+  document.body.classList.remove("supervisor-only");
   showLogin("You are logged out.");
 }
 
@@ -380,6 +403,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("rona-ready").addEventListener("click", goReady);
   $("rona-not-ready").addEventListener("click", goNotReady);
   $("logout").addEventListener("click", logout);
+  $("sv-logout").addEventListener("click", endSession);
   $("accept").addEventListener("click", accept);
   $("decline").addEventListener("click", decline);
   $("wrapup-form").addEventListener("submit", submitWrapUp);
