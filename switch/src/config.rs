@@ -16,6 +16,7 @@ mod auth;
 mod chat;
 mod edge;
 mod im;
+mod email;
 mod limits;
 mod net;
 mod raw;
@@ -34,6 +35,7 @@ pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use chat::{CardPolicy, ChatConfig, FileRules, TransferFallback, KNOWN_TYPES};
 pub use edge::EdgeConfig;
 pub use im::ImConfig;
+pub use email::{EmailConfig, MailTls, Mailbox, Smtp};
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use user::{StaticContact, User};
 pub use voicemail::VoicemailConfig;
@@ -66,6 +68,8 @@ pub struct Config {
     pub chat: ChatConfig,
     /// `[im]`: agent-to-agent instant messages.
     pub im: ImConfig,
+    /// `[email]`: the mailboxes feeding e-mail queues and the relay replies go through.
+    pub email: EmailConfig,
     /// `[voicemail]`: mailboxes for users' unanswered calls.
     pub voicemail: VoicemailConfig,
     /// `[edge]`: rate limits and bans for untrusted sources, calls per user.
