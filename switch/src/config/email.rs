@@ -237,7 +237,10 @@ fn smtp(s: &RawSmtp, p: &mut Problems) -> Option<Smtp> {
     }
     let tls = tls_of(&s.tls, true);
     if tls.is_none() {
-        p.add("email.smtp.tls", "must be \"starttls\", \"tls\" or \"none\"");
+        p.add(
+            "email.smtp.tls",
+            "must be \"starttls\", \"tls\" or \"none\"",
+        );
     }
     if !s.from.contains('@') {
         p.add("email.smtp.from", "must be the address replies come from");

@@ -429,7 +429,12 @@ mod tests {
             text: "Hello".into(),
             html: String::new(),
             at_ms,
-            status: if direction == "in" { "received" } else { "queued" }.into(),
+            status: if direction == "in" {
+                "received"
+            } else {
+                "queued"
+            }
+            .into(),
             attempts: 0,
             next_attempt_ms: (direction == "out").then_some(at_ms),
             error: String::new(),
@@ -461,17 +466,32 @@ mod tests {
             content_id: String::new(),
         };
         let first = s
-            .insert_email(&mail(t, "in", "<1@example.org>", 1_000), "support", Some(at), &[file])
+            .insert_email(
+                &mail(t, "in", "<1@example.org>", 1_000),
+                "support",
+                Some(at),
+                &[file],
+            )
             .await
             .unwrap();
         assert!(s.email_fetched("support", at).await.unwrap());
         // The same fetch again (a crash before \Seen): refused by the unique index.
         assert!(s
-            .insert_email(&mail(t, "in", "<1@example.org>", 1_000), "support", Some(at), &[])
+            .insert_email(
+                &mail(t, "in", "<1@example.org>", 1_000),
+                "support",
+                Some(at),
+                &[]
+            )
             .await
             .is_err());
         let reply = s
-            .insert_email(&mail(t, "out", "<r1@example.com>", 2_000), "support", None, &[])
+            .insert_email(
+                &mail(t, "out", "<r1@example.com>", 2_000),
+                "support",
+                None,
+                &[],
+            )
             .await
             .unwrap();
         let ids = vec!["<x@y>".to_string(), "<r1@example.com>".to_string()];
@@ -500,6 +520,9 @@ mod tests {
             .unwrap();
         assert!(s.open_email_threads().await.unwrap().is_empty());
         let history = s.email_threads_of("ada@example.org", 10).await.unwrap();
-        assert_eq!((history[0].state.as_str(), history[0].agent.as_str()), ("closed", "1001"));
+        assert_eq!(
+            (history[0].state.as_str(), history[0].agent.as_str()),
+            ("closed", "1001")
+        );
     }
 }
