@@ -10,7 +10,9 @@
 //! checked ([`message::TextRules`]: at most `chat.max_message_chars`, card numbers masked
 //! or refused, [`masking`]) before anything is stored or shown. Transcripts are kept in
 //! the store, so they outlive the process; agents get their chats' lines as
-//! `chat_message` events on `/api/events`.
+//! `chat_message` events on `/api/events`. Files sent in a chat are checked by
+//! [`attachment`]'s rules, kept in the data directory ([`files`]) and admitted by the task
+//! against the chat's budget; they show in the transcript as entries with an attachment.
 
 pub mod attachment;
 pub mod collab;
