@@ -146,6 +146,21 @@ async function main() {
     await pane.locator(".composer-error").evaluate((e) => { e.textContent = ""; });
     await desk.screenshot({ path: join(shots, "desktop-files.png"), fullPage: true });
     await cust.screenshot({ path: join(shots, "customer-files.png"), fullPage: true });
+
+    step("the desktop, reloaded, shows the files again (from the stored transcript)");
+    await desk.reload();
+    const again = desk.getByRole("article", { name: "Chat with Alice Customer" });
+    await again.waitFor({ timeout: TIMEOUT });
+    await expectText(again.locator(".transcript a.file-link"), "invoice.pdf", "the reloaded pane");
+    await expectText(again.locator(".transcript a.file-link"), "steps to follow.png", "the reloaded pane");
+
+    step("the agent ends the chat; the customer still downloads, no longer attaches");
+    await again.getByRole("button", { name: "End", exact: true }).click();
+    await expectText(cust.locator("#status"), "Chat ended", "the customer is told");
+    if (!(await cust.getByRole("button", { name: "Attach file", exact: true }).isDisabled())) fail("Attach file enabled after the end");
+    const late = await download(cust, custLog, "invoice.pdf");
+    if (!late.bytes.equals(PDF)) fail("the customer's download after the end differs");
+    await cust.screenshot({ path: join(shots, "customer-ended.png"), fullPage: true });
     console.log(JSON.stringify({ ok: true, chat: id }));
   } finally {
     await browser.close();
