@@ -251,6 +251,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         router.clone(),
         accounts.clone(),
     );
+    let partials = crate::chat::files::clean_partials(&config.data_dir);
+    if partials > 0 {
+        tracing::warn!(partials, "removed half-written chat attachments");
+    }
     let chats = crate::chat::Chats::spawn(config.chat.clone(), distributor.clone(), store.clone())
         .await
         .context("loading the chats")?;

@@ -72,6 +72,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/desktop/supervisor.css",
             page!(CSS, "desktop/supervisor.css"),
         )
+        .route("/desktop/chat_files.js", page!(JS, "desktop/chat_files.js"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))
@@ -108,6 +109,7 @@ mod tests {
             ("/desktop/templates.js", JS),
             ("/desktop/supervisor.js", JS),
             ("/desktop/supervisor.css", CSS),
+            ("/desktop/chat_files.js", JS),
             ("/chat/", HTML),
             ("/chat/chat.css", CSS),
             ("/assets/common.css", CSS),

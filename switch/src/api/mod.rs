@@ -15,6 +15,9 @@ mod acd_config;
 mod agents;
 mod calls;
 mod chat;
+mod chat_files;
+#[cfg(test)]
+mod chat_files_tests;
 mod chat_ws;
 mod directory;
 mod drain;
@@ -26,6 +29,7 @@ mod im;
 pub mod openapi;
 mod openapi_chat;
 mod openapi_chat_collab;
+mod openapi_chat_files;
 mod openapi_im;
 mod openapi_paths;
 mod openapi_schemas;

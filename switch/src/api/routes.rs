@@ -4,8 +4,8 @@
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{
-    accounts, acd_config, agents, calls, chat, chat_ws, edge, events, history, openapi, recordings,
-    templates, voicemail, AppState,
+    accounts, acd_config, agents, calls, chat, chat_files, chat_ws, edge, events, history, openapi,
+    recordings, templates, voicemail, AppState,
 };
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
@@ -30,7 +30,7 @@ fn route(method: Method, path: &'static str, rule: Rule, handler: MethodRouter<A
 /// The switch's own routes.
 pub(crate) fn routes() -> Vec<Route> {
     use Method as M;
-    use Rule::{Agent, LoggedIn, Metrics, Open, Queue};
+    use Rule::{Agent, ChatParty, LoggedIn, Metrics, Open, Queue};
     vec![
         route(M::GET, "/api/health", Open, get(super::health)),
         route(M::GET, "/metrics", Metrics, get(super::metrics)),
@@ -491,6 +491,25 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/chats/{id}/leave",
             AGENTS_AND_SUPERVISORS,
             post(chat::leave),
+        ),
+        // A chat's files (the customer's token or an agent's or supervisor's login).
+        route(
+            M::POST,
+            "/api/chats/{id}/attachments",
+            ChatParty,
+            post(chat_files::upload),
+        ),
+        route(
+            M::GET,
+            "/api/chats/{id}/attachments",
+            ChatParty,
+            get(chat_files::list),
+        ),
+        route(
+            M::GET,
+            "/api/chats/{id}/attachments/{file}",
+            ChatParty,
+            get(chat_files::download),
         ),
         // Predefined responses (chat templates).
         route(

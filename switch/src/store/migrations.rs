@@ -430,6 +430,12 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS im_messages_session ON im_messages (session, id)",
         ],
     },
+    Migration {
+        version: 12,
+        description: "the digest of each chat's customer token (attachments over HTTP)",
+        sqlite: &["ALTER TABLE chats ADD COLUMN customer_token TEXT"],
+        postgres: &["ALTER TABLE chats ADD COLUMN IF NOT EXISTS customer_token TEXT"],
+    },
     // ---- e-mail (threads of customer mails, in and out, and their attachments) ----
     // `direction`: in | out; `status`: received, or for replies queued | sent | failed
     // (the outbox: `attempts`, `next_attempt_ms`, `error`). Inbound mails keep where
