@@ -270,9 +270,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .await
     .context("loading the IM sessions")?;
     crate::im::presence::spawn(distributor.clone(), accounts.clone());
+    let emails =
+        crate::email::Emails::start(config.clone(), distributor.clone(), store.clone()).await;
     let state = AppState {
         ims,
         chats,
+        emails,
         config: config.clone(),
         router: router.clone(),
         registrar,

@@ -26,6 +26,7 @@ pub(super) fn paths() -> Value {
         super::openapi_chat::paths(),
         super::openapi_im::paths(),
         super::openapi_templates::paths(),
+        super::openapi_email::paths(),
     ] {
         if let (Some(all), Value::Object(group)) = (paths.as_object_mut(), group) {
             all.extend(group);

@@ -4,8 +4,8 @@
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{
-    accounts, acd_config, agents, calls, chat, chat_files, chat_ws, edge, events, history, openapi,
-    recordings, templates, voicemail, AppState,
+    accounts, acd_config, agents, calls, chat, chat_files, chat_ws, edge, email, events, history,
+    openapi, recordings, templates, voicemail, AppState,
 };
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
@@ -535,6 +535,60 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/chat/templates/{id}",
             ADMIN,
             delete(templates::delete),
+        ),
+        route(
+            M::GET,
+            "/api/agents/{id}/emails",
+            Agent,
+            get(email::of_agent),
+        ),
+        route(
+            M::GET,
+            "/api/emails/{id}",
+            AGENTS_AND_SUPERVISORS,
+            get(email::get),
+        ),
+        route(
+            M::GET,
+            "/api/emails/{id}/files/{file}",
+            AGENTS_AND_SUPERVISORS,
+            get(email::file),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/accept",
+            AGENTS_AND_SUPERVISORS,
+            post(email::accept),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/decline",
+            AGENTS_AND_SUPERVISORS,
+            post(email::decline),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/reply",
+            AGENTS_AND_SUPERVISORS,
+            post(email::reply),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/transfer",
+            AGENTS_AND_SUPERVISORS,
+            post(email::transfer),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/end",
+            AGENTS_AND_SUPERVISORS,
+            post(email::end),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/wrap-up",
+            AGENTS_AND_SUPERVISORS,
+            post(email::wrap_up),
         ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),

@@ -289,7 +289,7 @@ pub(super) fn email(raw: &RawEmail, p: &mut Problems) -> Option<EmailConfig> {
     if !(1..=1024 * 1024 * 1024).contains(&raw.max_attachment_bytes) {
         p.add("email.max_attachment_bytes", "must be 1..=1073741824");
     }
-    (p.len() == before).then(|| EmailConfig {
+    (p.len() == before).then_some(EmailConfig {
         mailboxes,
         smtp,
         max_attachments: raw.max_attachments as usize,

@@ -446,8 +446,8 @@ mod tests {
             name: "note.txt".into(),
             data: b64(b"all good"),
         }];
-        let files = with_rules(|r| files(&b, r)).unwrap();
-        assert_eq!(files[0].content_type, "text/plain; charset=utf-8");
+        let checked = with_rules(|r| files(&b, r)).unwrap();
+        assert_eq!(checked[0].content_type, "text/plain; charset=utf-8");
         for (name, data) in [
             ("card.txt", b64(b"4111111111111111")),
             ("x.exe", b64(b"MZ")),

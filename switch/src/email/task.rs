@@ -56,7 +56,7 @@ pub(super) struct Task {
     live: HashMap<u64, Live>,
     by_interaction: HashMap<u64, u64>,
     /// Threads answered or ended whose agent owes the wrap-up: the agent and the queue.
-    owed: HashMap<u64, (AgentId, String)>,
+    owed: HashMap<(u64, AgentId), String>,
     files: PathBuf,
 }
 
@@ -203,8 +203,8 @@ impl Task {
                     .collect();
                 let owed: Vec<u64> = self
                     .owed
-                    .iter()
-                    .filter(|(t, (a, _))| *a == agent && !mine.contains(t))
+                    .keys()
+                    .filter(|(t, a)| *a == agent && !mine.contains(t))
                     .map(|(t, _)| *t)
                     .collect();
                 mine.extend(owed);
@@ -480,7 +480,7 @@ impl Task {
                 return Ok(());
             }
         }
-        if self.owed.get(&thread).is_some_and(|(a, _)| a == agent) {
+        if self.owed.contains_key(&(thread, agent.clone())) {
             return Ok(());
         }
         match self.store.email_thread(thread).await.map_err(store_err)? {
@@ -606,7 +606,7 @@ impl Task {
             tracing::debug!(error = %e, "ACD refused the end of an e-mail");
         }
         self.forget(thread);
-        self.owed.insert(thread, (agent.clone(), queue.clone()));
+        self.owed.insert((thread, agent.clone()), queue.clone());
         self.store
             .update_email_thread(thread, "closed", agent.as_str(), &queue, now_ms())
             .await
@@ -624,15 +624,14 @@ impl Task {
         thread: u64,
         codes: Vec<String>,
     ) -> Result<(), EmailError> {
-        let queue = match self.owed.get(&thread) {
-            Some((a, q)) if *a == agent => q.clone(),
-            _ => return Err(EmailError::NotWorking),
+        let Some(queue) = self.owed.get(&(thread, agent.clone())).cloned() else {
+            return Err(EmailError::NotWorking);
         };
         let allowed = self.config.chat.codes_of(&queue);
         if let Some(bad) = codes.iter().find(|c| !allowed.contains(c)) {
             return Err(EmailError::UnknownCode(bad.clone()));
         }
-        self.owed.remove(&thread);
+        self.owed.remove(&(thread, agent.clone()));
         if let Err(e) = self.acd(Event::WrapUpDone { agent }).await {
             tracing::debug!(error = %e, "wrap-up done refused by the ACD");
         }
@@ -680,7 +679,7 @@ impl Task {
         let waited = (now_ms() - t.created_ms).max(0) as u64;
         self.forget(thread);
         // The transferring agent owes a wrap-up (the ACD put them in After-Call-Work).
-        self.owed.insert(thread, (agent, t.queue.clone()));
+        self.owed.insert((thread, agent), t.queue.clone());
         self.arrive(thread, &queue, &t.customer_name, waited)
             .await?;
         Ok(())
@@ -711,8 +710,8 @@ impl Task {
             Some(Phase::Queued) => ("queued", None),
             Some(Phase::Offered(a)) => ("offered", Some(a.as_str().to_string())),
             Some(Phase::Working(a)) => ("working", Some(a.as_str().to_string())),
-            None => match self.owed.get(&thread) {
-                Some((a, _)) => ("wrap_up", Some(a.as_str().to_string())),
+            None => match self.owed.keys().find(|(th, _)| *th == thread) {
+                Some((_, a)) => ("wrap_up", Some(a.as_str().to_string())),
                 None => ("closed", Some(t.agent.clone()).filter(|a| !a.is_empty())),
             },
         };
