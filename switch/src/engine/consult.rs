@@ -205,6 +205,18 @@ impl Cx {
         }
     }
 
+    /// Who the customer of the call is, as a pop-up names them: the caller's name and
+    /// number, or the contact of a call the switch placed.
+    fn customer_name(s: &Session) -> String {
+        if let Some(out) = &s.outbound {
+            return out.number.clone();
+        }
+        match s.from_display.trim() {
+            "" => s.from_user.clone(),
+            name => format!("{name} ({})", s.from_user),
+        }
+    }
+
     /// Ring `dialing.target` from endpoint `port`; the new leg.
     fn dial(
         &mut self,
@@ -225,6 +237,10 @@ impl Cx {
         .unwrap_or_else(|| s.from_user.clone());
         let mut from = NameAddr::new(Uri::sip(Some(&by), &domain, None));
         from.set_param("tag", Some(self.new_tag()));
+        if self.node.is_queue(&dialing.target) {
+            // The queue's agent is offered a consultation: its pop-up names the customer.
+            from.display = Some(format!("Consultation for {}", Self::customer_name(s)));
+        }
         let to = NameAddr::new(Uri::sip(Some(&dialing.target), &domain, None));
         let spec = ForkSpec {
             from,
