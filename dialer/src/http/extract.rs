@@ -104,6 +104,30 @@ async fn body_bytes<S: Send + Sync>(
     })
 }
 
+/// A JSON body larger than [`JSON_LIMIT`] allows (a route whose body carries files):
+/// read from the raw `body` up to `limit` bytes, with the same answers as [`JsonBody`]
+/// (415 not JSON, 413 over the limit, 400 `bad_json`, 422 `invalid`).
+pub async fn json_within<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::unsupported_media_type("application/json"));
+    }
+    check_length(headers, limit)?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::bad_request("bad_body", e.to_string())
+        }
+    })?;
+    parse(&bytes)
+}
+
 /// The body as a `T`: 400 `bad_json` for what is not JSON, 422 `invalid` with the path of
 /// the field at fault for JSON that does not fit.
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -10,7 +10,7 @@ use crate::accounts::{Principal, Role};
 use crate::email::{EmailError, ReplyBody};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use dialer::http::{JsonBody, PathArgs};
@@ -103,12 +103,22 @@ pub(super) async fn decline(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A reply's body carries its files (base64): room for `email.max_attachment_bytes` of
+/// them, a third more for the encoding, and 1 MiB for the rest.
+fn reply_limit(s: &AppState) -> usize {
+    let files = s.config.email.max_attachment_bytes as usize;
+    files + files / 3 + 4 + dialer::http::JSON_LIMIT
+}
+
 pub(super) async fn reply(
     State(s): State<AppState>,
     Extension(p): Extension<Principal>,
     PathArgs(id): PathArgs<u64>,
-    JsonBody(body): JsonBody<ReplyBody>,
+    headers: HeaderMap,
+    raw: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: ReplyBody =
+        dialer::http::extract::json_within(&headers, raw, reply_limit(&s)).await?;
     let v = s
         .emails
         .reply(own_agent(&p)?, id, body)

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::openapi::{empty, error, ok, path_param};
+use super::openapi::{body_errors, empty, error, ok, path_param};
 
 fn thread_param() -> Value {
     path_param(
@@ -36,6 +36,7 @@ fn action(summary: &str, description: &str, body: Option<Value>, done: Value) ->
     if let Some(schema) = body {
         op["requestBody"] = json!({"required": true,
             "content": {"application/json": {"schema": schema}}});
+        op["responses"] = body_errors(op["responses"].clone());
     }
     json!({"post": op})
 }
