@@ -77,6 +77,19 @@ impl Registrar {
             });
     }
 
+    /// Removes the registered (not static) bindings that route to `target`: a connection
+    /// that only the client can open has closed. Returns how many went.
+    pub fn drop_target(&mut self, target: Target) -> usize {
+        let mut dropped = 0;
+        for list in self.bindings.values_mut() {
+            let before = list.len();
+            list.retain(|b| b.expires_at.is_none() || b.target != target);
+            dropped += before - list.len();
+        }
+        self.bindings.retain(|_, l| !l.is_empty());
+        dropped
+    }
+
     /// Live contacts of `user`, best q first.
     pub fn lookup(&self, now: Instant, user: &str) -> Vec<Binding> {
         let mut out: Vec<Binding> = self
@@ -248,5 +261,42 @@ mod tests {
             r.lookup(now + Duration::from_secs(1_000_000), "gw").len(),
             1
         );
+    }
+
+    #[test]
+    fn a_closed_flow_takes_its_registrations_not_static_ones() {
+        let mut r = Registrar::default();
+        let now = Instant::now();
+        let ws = Target {
+            transport: TransportKind::Ws,
+            addr: "127.0.0.1:40000".parse().unwrap(),
+        };
+        r.add_static("gw", "sip:gw@127.0.0.1".into(), ws);
+        r.update(
+            now,
+            "1001",
+            "c",
+            1,
+            ws,
+            "ua",
+            false,
+            vec![upd("sip:x@h.invalid;transport=ws", 60)],
+        )
+        .unwrap();
+        r.update(
+            now,
+            "1002",
+            "d",
+            1,
+            t(),
+            "ua",
+            false,
+            vec![upd("sip:y@h", 60)],
+        )
+        .unwrap();
+        assert_eq!(r.drop_target(ws), 1);
+        assert!(r.lookup(now, "1001").is_empty());
+        assert_eq!(r.lookup(now, "1002").len(), 1, "other flows stay");
+        assert_eq!(r.lookup(now, "gw").len(), 1, "static contacts stay");
     }
 }

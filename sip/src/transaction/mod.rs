@@ -26,12 +26,21 @@ pub enum TransportKind {
     Udp,
     Tcp,
     Tls,
+    /// SIP over WebSocket (RFC 7118), plain.
     Ws,
+    /// SIP over secure WebSocket (RFC 7118).
+    Wss,
 }
 
 impl TransportKind {
     pub fn is_reliable(self) -> bool {
         self != TransportKind::Udp
+    }
+
+    /// Whether requests to a peer on this transport can only go over a connection the
+    /// peer opened (RFC 7118 §5: a WebSocket client is not reachable by a new connection).
+    pub fn is_client_only(self) -> bool {
+        matches!(self, TransportKind::Ws | TransportKind::Wss)
     }
 
     /// Token for Via headers.
@@ -41,6 +50,7 @@ impl TransportKind {
             TransportKind::Tcp => "TCP",
             TransportKind::Tls => "TLS",
             TransportKind::Ws => "WS",
+            TransportKind::Wss => "WSS",
         }
     }
 
@@ -49,7 +59,8 @@ impl TransportKind {
             "udp" => Some(TransportKind::Udp),
             "tcp" => Some(TransportKind::Tcp),
             "tls" => Some(TransportKind::Tls),
-            "ws" | "wss" => Some(TransportKind::Ws),
+            "ws" => Some(TransportKind::Ws),
+            "wss" => Some(TransportKind::Wss),
             _ => None,
         }
     }

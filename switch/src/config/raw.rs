@@ -203,6 +203,7 @@ pub(super) struct RawConfig {
     pub im: super::im::RawIm,
     pub voicemail: super::voicemail::VoicemailConfig,
     pub edge: super::edge::EdgeConfig,
+    pub tls: super::tls::RawTls,
 }
 
 impl Default for RawConfig {
@@ -225,12 +226,13 @@ impl Default for RawConfig {
             im: Default::default(),
             voicemail: Default::default(),
             edge: Default::default(),
+            tls: Default::default(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 17] = [
+const TOP_LEVEL_KEYS: [&str; 18] = [
     "data_dir",
     "sip",
     "http",
@@ -248,6 +250,7 @@ const TOP_LEVEL_KEYS: [&str; 17] = [
     "chat",
     "edge",
     "im",
+    "tls",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -320,6 +323,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "edge" => {
                 if let Some(v) = read_table("edge", value, errors) {
                     raw.edge = v;
+                }
+            }
+            "tls" => {
+                if let Some(v) = read_table("tls", value, errors) {
+                    raw.tls = v;
                 }
             }
             "teams" => {
@@ -496,7 +504,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge, im"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge, im, tls"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

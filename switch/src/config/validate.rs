@@ -70,6 +70,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let accounts = super::auth::accounts(&raw, &mut p);
     let chat = super::chat::chat(&raw.chat, &mut p);
     let im = super::im::im(&raw.im, &mut p);
+    let tls = super::tls::tls(&raw.tls, &mut p);
     super::voicemail::check(&raw.voicemail, &mut p);
     super::edge::check(&raw.edge, &mut p);
     if errors.len() != before {
@@ -93,6 +94,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         im: im?,
         voicemail: raw.voicemail,
         edge: raw.edge,
+        tls: tls?,
     })
 }
 
@@ -122,10 +124,11 @@ fn trunks(raw: &[RawTrunk], p: &mut Problems) -> Option<Vec<Trunk>> {
         let transport = match t.transport.to_ascii_lowercase().as_str() {
             "" | "udp" => Some(super::Transport::Udp),
             "tcp" => Some(super::Transport::Tcp),
+            "tls" => Some(super::Transport::Tls),
             other => {
                 p.add(
                     format!("trunks[{i}].transport"),
-                    format!("{other:?} is not udp or tcp"),
+                    format!("{other:?} is not udp, tcp or tls"),
                 );
                 None
             }
@@ -566,6 +569,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         im: super::im::raw_im(&config.im),
         voicemail: config.voicemail.clone(),
         edge: config.edge.clone(),
+        tls: super::tls::raw_tls(&config.tls),
         trunks: config
             .trunks
             .iter()

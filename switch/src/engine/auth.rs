@@ -1,5 +1,7 @@
 //! Digest authentication of requests (RFC 3261 §22): REGISTER is challenged with 401,
-//! INVITE with 407. Sources in `sip.trusted` pass without credentials.
+//! INVITE with 407. Sources in `sip.trusted` pass without credentials, and so do requests
+//! over a connection already authenticated as a user (a SIP WebSocket opened with that
+//! user's API session), as that user.
 
 use super::Cx;
 use sip::auth::{parse_credentials, AuthError, AuthOutcome};
@@ -20,6 +22,9 @@ impl Cx {
     ) -> Option<Option<String>> {
         if self.config.sip.is_trusted(source.addr.ip()) {
             return Some(None);
+        }
+        if let Some(user) = self.node.connection_user(source) {
+            return Some(Some(user));
         }
         let (header, challenge_header, code) = if proxy {
             ("Proxy-Authorization", "Proxy-Authenticate", 407)

@@ -708,14 +708,30 @@ fn timeout_response() -> Response {
 }
 
 /// Resolve a SIP URI with an IP-literal host to a target; names are not resolved here.
+/// A `sips:` URI, or `transport=tls`, goes over TLS, by default to port 5061 (RFC 3261
+/// §19.1.2, §26.2).
 pub fn uri_target(uri: &sip::Uri) -> Option<Target> {
     let ip: std::net::IpAddr = uri.host_unbracketed().parse().ok()?;
-    let transport = uri
-        .transport()
-        .and_then(|t| TransportKind::from_token(&t))
-        .unwrap_or(TransportKind::Udp);
+    let transport = match uri.transport().and_then(|t| TransportKind::from_token(&t)) {
+        _ if uri.scheme == sip::Scheme::Sips => TransportKind::Tls,
+        Some(t) => t,
+        None => TransportKind::Udp,
+    };
+    let default_port = match transport {
+        TransportKind::Tls => 5061,
+        _ => 5060,
+    };
     Some(Target {
         transport,
-        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
+        addr: SocketAddr::new(ip, uri.port.unwrap_or(default_port)),
     })
+}
+
+/// The transport of a config entry (listen address, trunk, static contact).
+pub fn transport_kind(t: crate::config::Transport) -> TransportKind {
+    match t {
+        crate::config::Transport::Udp => TransportKind::Udp,
+        crate::config::Transport::Tcp => TransportKind::Tcp,
+        crate::config::Transport::Tls => TransportKind::Tls,
+    }
 }

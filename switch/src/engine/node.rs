@@ -37,6 +37,11 @@ pub trait Node: Send {
     fn may_supervise(&self, supervisor: &str, agent: Option<&str>, extension: &str) -> bool;
     /// The node's guarded edge: bans, failed digests, scanners, calls per user and trunk.
     fn edge(&self) -> &crate::edge::Edge;
+    /// The SIP user that the connection at `source` is already authenticated as (a SIP
+    /// WebSocket opened with that user's live API session): its requests need no digest.
+    fn connection_user(&self, _source: Target) -> Option<String> {
+        None
+    }
 }
 
 impl Registration<'_> {
