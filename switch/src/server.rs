@@ -409,7 +409,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         distributor: distributor.clone(),
         started: Instant::now(),
         acd_admin: Default::default(),
-        shutdown: streams_stopped,
+        shutdown: streams_stopped.clone(),
         accounts,
         mailboxes: mailboxes.clone(),
         edge: edge.clone(),
@@ -422,6 +422,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         edge: edge.clone(),
         registrar,
         ping_every: config.http.idle_timeout / 3,
+        shutdown: streams_stopped,
     };
     let app = api::app(state, dialer).merge(crate::sip_websocket::router(sip_ws));
     let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
@@ -441,6 +442,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .await;
         }));
     }
+    // The app holds a shard router (SIP over WebSocket): only the listeners may keep it,
+    // so the shards end once the listeners have.
+    drop(app);
     let mut sip_addrs: Vec<String> = locals
         .iter()
         .filter(|(k, _)| !k.is_client_only())

@@ -135,6 +135,9 @@ pub struct SipWs {
     /// How often the switch pings an open socket: well within the HTTP idle timeout, so
     /// a quiet phone stays connected between its REGISTER refreshes.
     pub ping_every: Duration,
+    /// Turns true when the switch shuts down: every socket is closed (after the calls'
+    /// BYEs went down it).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The `/sip` route, to merge into the HTTP app.
@@ -232,8 +235,20 @@ async fn serve(s: SipWs, socket: WebSocket, source: Target, credential: Option<C
     let (mut sink, mut stream) = socket.split();
     let mut ping = tokio::time::interval(s.ping_every);
     ping.tick().await;
+    let mut shutdown = s.shutdown.clone();
+    let stopping = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(stopping);
     let why = loop {
         tokio::select! {
+            _ = &mut stopping => {
+                // What the shards queued last (BYEs) goes first.
+                while let Ok(data) = rx.try_recv() {
+                    let _ = sink.send(outgoing(data)).await;
+                }
+                break "the switch is shutting down";
+            }
             m = stream.next() => {
                 let data = match m {
                     Some(Ok(Message::Text(t))) => t.as_bytes().to_vec(),

@@ -94,7 +94,9 @@ impl WsPhone {
             .map_err(|e| e.to_string())?;
         for (n, v) in headers {
             let value = HeaderValue::from_str(v).map_err(|e| e.to_string())?;
-            request.headers_mut().insert(*n, value);
+            let name = tungstenite::http::HeaderName::from_bytes(n.as_bytes())
+                .map_err(|e| e.to_string())?;
+            request.headers_mut().insert(name, value);
         }
         // The read timeout may interrupt the handshake: go on until it completes.
         let mut attempt = tungstenite::client(request, stream);
@@ -282,6 +284,9 @@ fn called_from_udp(switch: &Switch, phone: &mut WsPhone, via: &str) {
     let caller = Sipp::caller_to("uac_digest", switch)
         .service("1003")
         .auth("1001", "pass1001")
+        // The switch binds credentials to the Request-URI (RFC 3261 §22.4).
+        .arg("-auth_uri")
+        .arg(&format!("1003@{}", switch.sip_addr()))
         .pause_ms(1000)
         .spawn();
     let invite = phone.answer_call("1003", media.port());

@@ -24,7 +24,17 @@ impl Cx {
             return Some(None);
         }
         if let Some(user) = self.node.connection_user(source) {
-            return Some(Some(user));
+            // The connection proves one user: that user's requests pass; anyone else's
+            // (a REGISTER for another address-of-record, an INVITE from another user) is
+            // challenged as usual.
+            let claimed = if req.method == sip::Method::Register {
+                req.headers.to().ok()
+            } else {
+                req.headers.from().ok()
+            };
+            if claimed.and_then(|n| n.uri.user_unescaped()).as_deref() == Some(user.as_str()) {
+                return Some(Some(user));
+            }
         }
         let (header, challenge_header, code) = if proxy {
             ("Proxy-Authorization", "Proxy-Authenticate", 407)
