@@ -221,7 +221,8 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     let caller_sipp = Sipp::caller_to("uac_media", switch)
         .service("1002")
         .key("rtp_port", &caller.port().to_string())
-        .pause_ms(30_000)
+        // Long enough for the reload below; then SIPp hangs up by itself.
+        .pause_ms(8_000)
         .spawn();
     let mut call = Value::Null;
     if !switch.wait_until(Duration::from_secs(10), || {
@@ -282,8 +283,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     );
     // The caller hangs up: the BYE reaches the phone over the TLS connection it registered
     // on, made before the reload.
-    let result = caller_sipp.stop();
-    let _ = result;
+    caller_sipp.wait().assert_success(switch);
     b.wait_event("CALL_CLOSED", Duration::from_secs(10))?;
     switch.wait_for("no calls", Duration::from_secs(5), || {
         switch.calls().is_empty()
