@@ -319,3 +319,67 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
+
+/// A TLS trunk: switch A sends numbers starting with 7 to switch B over a new TLS
+/// connection, checking B's certificate against `tls.ca` (B's generated certificate);
+/// B delivers to a SIPp callee. The call connects both ways and the BYE crosses back over
+/// the same connection. With a CA that does not sign B's certificate, the call fails and
+/// nothing reaches B.
+#[test]
+fn a_tls_trunk_reaches_another_switch_and_checks_its_certificate() {
+    if !(e2e::require("sipp") && e2e::require("openssl")) {
+        return;
+    }
+    let uas_port = free_port();
+    let b = SwitchConfig::new()
+        .tls()
+        .trusted(&["127.0.0.1/32"])
+        .static_user("7000", &format!("sip:7000@127.0.0.1:{uas_port}"))
+        .start();
+    let trunk = |ca: &Path| {
+        SwitchConfig::new()
+            .tls()
+            .trusted(&["127.0.0.1/32"])
+            // A failed trunk is known at timer B (64 T1): 6.4 s rather than 32.
+            .sip("t1_ms", 100)
+            .extra(&format!(
+                "[tls]\nca = \"{}\"\n[[trunks]]\nname = \"b\"\naddress = \"{}\"\ntransport = \"tls\"\nprefixes = [\"7\"]\n",
+                ca.display(),
+                b.tls_addr()
+            ))
+            .start()
+    };
+    let a = trunk(&b.tls_ca());
+    let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
+    Sipp::caller_to("uac_basic", &a)
+        .service("7000")
+        .pause_ms(500)
+        .run()
+        .assert_success(&a);
+    callee.wait().assert_success(&b);
+    // The trunk's connection: opened by A, accepted by B's TLS listener, kept for reuse.
+    let tls_conns = "switch_listener_connections{listener=\"sip-tls\"}";
+    assert_eq!(a.metric(tls_conns), 1.0, "A's outbound TLS connection");
+    assert_eq!(b.metric(tls_conns), 1.0, "B's inbound TLS connection");
+    let cdr = b.expect_cdr();
+    b.assert_field(&cdr, "status", 200);
+    a.assert_idle();
+    b.assert_idle();
+
+    // A's own certificate is no CA of B's: the handshake fails, the caller gets an error.
+    let wrong = trunk(&a.tls_ca());
+    let refused = Sipp::caller_to("uac_basic", &wrong)
+        .service("7000")
+        .timeout(Duration::from_secs(20))
+        .run();
+    assert!(
+        !refused.success(),
+        "a call over an unverified trunk went through"
+    );
+    assert!(
+        wrong.log().contains("TLS handshake with the peer failed"),
+        "{}",
+        wrong.log_tail()
+    );
+    wrong.assert_idle();
+}

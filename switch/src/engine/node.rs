@@ -78,6 +78,8 @@ pub struct LocalNode {
     /// (supervisor, extension) pairs allowed to supervise.
     pub supervises: HashSet<(String, String)>,
     pub edge: crate::edge::Edge,
+    /// Connections already authenticated as a user (a SIP WebSocket with a session).
+    pub connections: std::collections::HashMap<Target, String>,
 }
 
 impl LocalNode {
@@ -93,6 +95,7 @@ impl LocalNode {
                 Vec::new(),
                 Instant::now(),
             ),
+            connections: Default::default(),
         }
     }
 }
@@ -125,5 +128,9 @@ impl Node for LocalNode {
 
     fn edge(&self) -> &crate::edge::Edge {
         &self.edge
+    }
+
+    fn connection_user(&self, source: Target) -> Option<String> {
+        self.connections.get(&source).cloned()
     }
 }

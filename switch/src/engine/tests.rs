@@ -5,6 +5,7 @@ mod harness;
 mod peer;
 
 mod basic;
+mod connection_auth;
 mod consult;
 mod control;
 mod determinism;
