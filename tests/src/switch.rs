@@ -734,6 +734,8 @@ mod tests {
         let ports = Ports {
             sip: 5999,
             http: 8999,
+            tls: 5998,
+            https: 8998,
             rtp: (30000, 30199),
         };
         let text = cfg.render(&ports, Path::new("/tmp/x"));
@@ -753,6 +755,19 @@ mod tests {
         );
         assert!(users[1].get("password").is_none());
         assert_eq!(users[2]["id"].as_str(), Some("1001"));
+        assert_eq!(
+            t["sip"]["listen"].as_array().map(Vec::len),
+            Some(2),
+            "no TLS unless asked"
+        );
+        assert!(t.get("tls").is_none());
+        let t: toml::Table = cfg
+            .tls()
+            .render(&ports, Path::new("/tmp/x"))
+            .parse()
+            .unwrap();
+        assert_eq!(t["sip"]["listen"][2].as_str(), Some("tls:127.0.0.1:5998"));
+        assert_eq!(t["tls"]["https_listen"].as_str(), Some("127.0.0.1:8998"));
     }
 
     #[test]
