@@ -1,5 +1,6 @@
 //! SIP over TLS (RFC 3261 §26) with a real softphone: baresip registers to the switch over
-//! TLS (trusting the certificate the switch generated into its data dir), a SIPp caller on
+//! TLS with digest (trusting the certificate the switch generated into its data dir; SIPp,
+//! on 127.0.0.2, is the only trusted source), a SIPp caller on
 //! UDP calls it and hears its tone through the switch; the switch's certificate is
 //! replaced and SIGHUP sent mid-call: the call and its TLS connection stay up (the BYE
 //! reaches the phone over it), a new handshake sees the new certificate, and a broken
@@ -24,6 +25,8 @@ use std::time::{Duration, Instant};
 /// The phone's tone, and the SIPp side's.
 const PHONE_HZ: f64 = 660.0;
 const SIPP_HZ: f64 = 440.0;
+/// SIPp's address: trusted, unlike the phone's 127.0.0.1, so the phone needs digest.
+const SIPP_IP: &str = "127.0.0.2";
 
 #[derive(Default)]
 struct Ctx {
@@ -172,8 +175,8 @@ fn run(ctx: &mut Ctx) -> Result<()> {
         SwitchConfig::new()
             .tls()
             .user("1002", "pass1002")
-            .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
-            .trusted(&["127.0.0.1/32"])
+            .static_user("2000", &format!("sip:2000@{SIPP_IP}:{uas_port}"))
+            .trusted(&[&format!("{SIPP_IP}/32")])
             .start(),
     );
     let ca = switch.tls_ca();
@@ -221,6 +224,8 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     let caller_sipp = Sipp::caller_to("uac_media", switch)
         .service("1002")
         .key("rtp_port", &caller.port().to_string())
+        .arg("-i")
+        .arg(SIPP_IP)
         // Long enough for the reload below; then SIPp hangs up by itself.
         .pause_ms(8_000)
         .spawn();
@@ -295,6 +300,8 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     let callee_sipp = Sipp::scenario("uas_hold")
         .port(uas_port)
         .key("rtp_port", &callee.port().to_string())
+        .arg("-i")
+        .arg(SIPP_IP)
         .spawn();
     let tls = switch.tls_addr();
     b.dial(&format!("sip:2000@{tls};transport=tls"))?;
