@@ -365,6 +365,16 @@ fn a_secure_websocket_phone_registers_with_its_api_session() {
     let other = phone.register("1001", None);
     assert_eq!(other.code, 401, "{other:?}");
     called_from_udp(&switch, &mut phone, "WSS");
+    // Logged out, the session proves nothing any more: digest again.
+    let out = switch.request_as(
+        &e2e::Credential::Session(session),
+        "POST",
+        "/api/logout",
+        None,
+    );
+    assert!(out.status < 300, "logout: {} {}", out.status, out.body);
+    let after = phone.register("1003", None);
+    assert_eq!(after.code, 401, "after the logout: {after:?}");
 }
 
 #[test]
