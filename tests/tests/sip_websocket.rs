@@ -2,8 +2,10 @@
 //! subprotocol `sip`, one SIP message per WebSocket message) registers over `ws://` with
 //! digest, and over `wss://` with the API session of its account instead, is called from a
 //! SIPp caller on UDP, answers, and is hung up on; requests reach it down its socket (Via
-//! `SIP/2.0/WS`/`WSS`, our Contact `transport=ws`/`wss`). Its registration goes with the
-//! socket. An upgrade without the subprotocol, or with a bad credential, is refused.
+//! `SIP/2.0/WS`/`WSS`, our Contact `transport=ws`/`wss`). With the session it also calls a
+//! SIPp callee without digest; after a logout it is challenged again. Its registration goes
+//! with the socket. An upgrade without the subprotocol, or with a bad credential, is
+//! refused.
 //!
 //! Needs `sipp` (Debian `sip-tester`) for the calls.
 
@@ -271,6 +273,72 @@ fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
     String::from_utf8_lossy(&got).into_owned()
 }
 
+impl WsPhone {
+    /// A request of this phone's call `call_id`, to `uri`.
+    fn in_call(
+        &mut self,
+        method: &str,
+        uri: &str,
+        to: &str,
+        cseq: u32,
+        call_id: &str,
+        sdp: Option<&str>,
+    ) {
+        let body = sdp.unwrap_or("");
+        let content_type = if sdp.is_some() {
+            "Content-Type: application/sdp\r\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            "{method} {uri} SIP/2.0\r\n\
+             Via: SIP/2.0/{} df7jal23ls0d.invalid;branch=z9hG4bK-{method}-{cseq}-{}\r\n\
+             Max-Forwards: 70\r\n\
+             From: <sip:1003@{d}>;tag=wscaller\r\n\
+             To: {to}\r\n\
+             Call-ID: {call_id}\r\n\
+             CSeq: {cseq} {method}\r\n\
+             Contact: {contact}\r\n\
+             {content_type}Content-Length: {}\r\n\r\n{body}",
+            self.scheme.to_ascii_uppercase(),
+            self.local.port(),
+            body.len(),
+            d = self.domain,
+            contact = self.contact("1003"),
+        );
+        self.send(text.into_bytes());
+    }
+
+    /// Calls `user` through the switch as 1003: INVITE (no digest: the session), 200,
+    /// ACK, a moment of call, BYE, 200. Returns the 200 to the INVITE.
+    fn place_call(&mut self, user: &str, rtp_port: u16) -> Response {
+        let call_id = format!("ws-out-{}", self.local.port());
+        let sdp = format!(
+            "v=0\r\no=ws 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+        );
+        let ruri = format!("sip:{user}@{}", self.domain);
+        let to = format!("<{ruri}>");
+        self.in_call("INVITE", &ruri, &to, 1, &call_id, Some(&sdp));
+        let ok = loop {
+            let r = self.recv_response();
+            match r.code {
+                100..=199 => continue,
+                200 => break r,
+                code => panic!("the call got {code}: {r:?}"),
+            }
+        };
+        let to = ok.headers.get("To").unwrap_or_default().to_string();
+        let target = ok.headers.contacts().expect("a Contact")[0].uri.to_string();
+        self.in_call("ACK", &target, &to, 1, &call_id, None);
+        std::thread::sleep(Duration::from_millis(300));
+        self.in_call("BYE", &target, &to, 2, &call_id, None);
+        let bye_ok = self.recv_response();
+        assert_eq!(bye_ok.code, 200, "{bye_ok:?}");
+        ok
+    }
+}
+
 fn registered(switch: &Switch, user: &str, transport: &str) -> bool {
     switch
         .registrations()
@@ -344,7 +412,14 @@ fn a_secure_websocket_phone_registers_with_its_api_session() {
     if !e2e::require("sipp") {
         return;
     }
-    let switch = switch();
+    let uas_port = e2e::free_port();
+    let switch = SwitchConfig::new()
+        .tls()
+        .user("1001", "pass1001")
+        .user("1003", "pass1003")
+        .static_user("2000", &format!("sip:2000@127.0.0.1:{uas_port}"))
+        .extra(ACCOUNTS)
+        .start();
     let session = switch.login("agent3", "agent-pass-1003");
     let cookie = format!("ccswitch_session={}", session.cookie);
     let ca = switch.tls_ca();
@@ -365,6 +440,17 @@ fn a_secure_websocket_phone_registers_with_its_api_session() {
     let other = phone.register("1001", None);
     assert_eq!(other.code, 401, "{other:?}");
     called_from_udp(&switch, &mut phone, "WSS");
+    // The phone calls a UDP callee: its INVITE needs no digest either, and every answer
+    // comes back down the socket.
+    let callee = Sipp::scenario("uas_answer").port(uas_port).spawn();
+    let media = TonePeer::new(660.0);
+    let ok = phone.place_call("2000", media.port());
+    let contact = ok.headers.get("Contact").unwrap_or_default().to_string();
+    assert!(contact.contains("transport=wss"), "our Contact {contact}");
+    callee.wait().assert_success(&switch);
+    switch.wait_for("the call ended", Duration::from_secs(5), || {
+        switch.calls().is_empty()
+    });
     // Logged out, the session proves nothing any more: digest again.
     let out = switch.request_as(
         &e2e::Credential::Session(session),
