@@ -481,6 +481,13 @@ fn an_upgrade_without_the_sip_subprotocol_or_with_a_bad_credential_is_refused() 
     assert!(other.starts_with("HTTP/1.1 400"), "{other}");
     let bad = upgrade("Sec-WebSocket-Protocol: sip\r\nAuthorization: Bearer cct_nonsense\r\n");
     assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
+    // A page of another site cannot ride an agent's session cookie into a SIP socket.
+    let session = switch.login("agent3", "agent-pass-1003");
+    let foreign = upgrade(&format!(
+        "Sec-WebSocket-Protocol: sip\r\nCookie: ccswitch_session={}\r\nOrigin: http://evil.example\r\n",
+        session.cookie
+    ));
+    assert!(foreign.starts_with("HTTP/1.1 403"), "{foreign}");
     let good = upgrade("Sec-WebSocket-Protocol: sip\r\n");
     assert!(good.starts_with("HTTP/1.1 101"), "{good}");
     assert!(
