@@ -292,6 +292,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tls_pool.clone(),
         websockets.clone(),
         metrics.clone(),
+        router.clone(),
     ));
     // MESSAGEs from phones, from every shard to the IM service.
     let (phone_ims, phone_ims_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -176,6 +176,9 @@ impl Shard {
             ShardInput::Bytes { data, source } => self.input(now, Input::Bytes { data, source }),
             ShardInput::Message { msg, source } => self.input(now, Input::Message { msg, source }),
             ShardInput::Acd(order) => self.input(now, Input::Acd(order)),
+            ShardInput::TransportFailed { target } => {
+                self.input(now, Input::TransportFailed(target))
+            }
             ShardInput::Originate {
                 origination,
                 report,

@@ -40,6 +40,8 @@ pub struct Outbound {
     /// Connections that WebSocket clients opened.
     ws: Arc<crate::sip_websocket::WsPool>,
     metrics: Arc<Metrics>,
+    /// Told when a message cannot be delivered, so its transaction fails at once.
+    router: Router,
 }
 
 impl Outbound {
@@ -49,6 +51,7 @@ impl Outbound {
         tls: Option<Arc<TcpPool>>,
         ws: Arc<crate::sip_websocket::WsPool>,
         metrics: Arc<Metrics>,
+        router: Router,
     ) -> Self {
         Outbound {
             udp,
@@ -56,6 +59,7 @@ impl Outbound {
             tls,
             ws,
             metrics,
+            router,
         }
     }
 
@@ -77,12 +81,14 @@ impl Outbound {
                 None => {
                     self.metrics.inc_send_error();
                     tracing::info!(to = %t.target.addr, "no TLS configured; message dropped");
+                    self.router.transport_failed(t.target);
                 }
             },
             TransportKind::Ws | TransportKind::Wss => {
                 if !self.ws.send(t.target, t.data) {
                     self.metrics.inc_send_error();
                     tracing::info!(to = %t.target.addr, "no WebSocket connection to this client; message dropped");
+                    self.router.transport_failed(t.target);
                 }
             }
         }
@@ -202,9 +208,8 @@ impl TcpPool {
             let stream = match TcpStream::connect(addr).await {
                 Ok(stream) => stream,
                 Err(e) => {
-                    pool.metrics.inc_send_error();
                     tracing::info!(%e, %addr, transport = pool.name(), "connect failed");
-                    pool.forget(addr);
+                    pool.undeliverable(addr);
                     return;
                 }
             };
@@ -219,16 +224,25 @@ impl TcpPool {
             match tokio::time::timeout(pool.limits.message_timeout, handshake).await {
                 Ok(Ok(stream)) => pool.run(stream, addr, tx, rx, slot).await,
                 Ok(Err(e)) => {
-                    pool.metrics.inc_send_error();
                     tracing::info!(%e, %addr, "TLS handshake with the peer failed");
-                    pool.forget(addr);
+                    pool.undeliverable(addr);
                 }
                 Err(_) => {
-                    pool.metrics.inc_send_error();
                     tracing::info!(%addr, "TLS handshake with the peer timed out");
-                    pool.forget(addr);
+                    pool.undeliverable(addr);
                 }
             }
+        });
+    }
+
+    /// No connection to `addr` could be made: what was queued for it is lost, and the
+    /// shards fail the transactions waiting on it at once (RFC 3261 §8.1.3.1).
+    fn undeliverable(&self, addr: SocketAddr) {
+        self.metrics.inc_send_error();
+        self.forget(addr);
+        self.shards.transport_failed(Target {
+            transport: self.kind,
+            addr,
         });
     }
 

@@ -127,6 +127,10 @@ pub enum Event {
     /// A client transaction got no final response (timer B or F), or a server INVITE
     /// transaction got no ACK for its final response (timer H, or L after a 2xx).
     Timeout { tx: TxId },
+    /// The transport could not deliver client transaction `tx`'s request (no connection
+    /// could be made, a TLS handshake failed, a WebSocket client is gone): the TU should
+    /// take it as a 503 (RFC 3261 §8.1.3.1). See [`Layer::transport_failed`].
+    TransportFailed { tx: TxId },
 }
 
 /// Counters for /metrics.
@@ -231,6 +235,27 @@ impl Layer {
     }
 
     /// Send a message outside any transaction: the ACK for a 2xx, or a stateless response.
+    /// The transport could not reach `target`: every client transaction still waiting
+    /// for its final response from there ends now with [`Event::TransportFailed`] rather
+    /// than at timer B or F (RFC 3261 §17.1.4).
+    pub fn transport_failed(&mut self, target: Target) {
+        let mut failed: Vec<TxId> = self
+            .clients
+            .iter()
+            .filter(|(_, tx)| {
+                tx.target == target
+                    && matches!(tx.state, client::State::Calling | client::State::Proceeding)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        failed.sort();
+        for id in failed {
+            self.stats.timeouts += 1;
+            self.events.push_back(Event::TransportFailed { tx: id });
+            self.remove_client(id);
+        }
+    }
+
     pub fn send_stateless(&mut self, message: &Message, target: Target) {
         self.transmits.push_back(Transmit {
             target,

@@ -215,6 +215,7 @@ impl Engine {
             Input::Originate(o) => self.originate(now, o),
             Input::Media(event) => self.handle_media(now, event),
             Input::Shutdown => self.shutdown(now),
+            Input::TransportFailed(target) => self.cx.layer.transport_failed(target),
         }
         self.process(now);
     }
@@ -405,6 +406,9 @@ impl Engine {
                 }
                 Event::Response { tx, response } => self.on_response(now, tx, response),
                 Event::Timeout { tx } => self.on_timeout(now, tx),
+                Event::TransportFailed { tx } => {
+                    self.client_failed(now, tx, failure_response(503, "Service Unavailable"))
+                }
             }
         }
     }
@@ -533,14 +537,20 @@ impl Engine {
             });
             return;
         }
+        self.client_failed(now, tx, timeout_response());
+    }
+
+    /// Client transaction `tx` ended without an answer: its owner takes `resp` (a 408
+    /// for a timeout, a 503 for a transport failure) as the answer.
+    fn client_failed(&mut self, now: Instant, tx: TxId, resp: Response) {
         if let Some((id, role)) = self.cx.tx_owner.remove(&tx) {
             match role {
-                TxRole::Invite(leg) => self.with(now, id, |cx, s| {
-                    cx.leg_response(now, s, leg, timeout_response())
-                }),
+                TxRole::Invite(leg) => {
+                    self.with(now, id, |cx, s| cx.leg_response(now, s, leg, resp))
+                }
                 TxRole::Relay { server, .. } => {
                     if let Some(req) = self.cx.layer.server_request(server).cloned() {
-                        self.cx.reply(now, server, &req, 408, None);
+                        self.cx.reply(now, server, &req, resp.code, None);
                     }
                 }
                 TxRole::Fire => {}
@@ -699,9 +709,14 @@ fn to_tag(headers: &sip::Headers) -> Option<String> {
 
 /// A stand-in 408 for a transaction that timed out.
 fn timeout_response() -> Response {
+    failure_response(408, "Request Timeout")
+}
+
+/// A stand-in final response for a transaction that got none.
+fn failure_response(code: u16, reason: &str) -> Response {
     Response {
-        code: 408,
-        reason: "Request Timeout".into(),
+        code,
+        reason: reason.into(),
         headers: sip::Headers::new(),
         body: Vec::new(),
     }

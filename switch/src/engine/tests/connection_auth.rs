@@ -131,3 +131,31 @@ fn a_call_to_the_websocket_user_goes_down_its_connection() {
         "the Request-URI is the registered contact"
     );
 }
+
+#[test]
+fn a_call_to_a_socket_that_is_gone_fails_at_once() {
+    let mut opts = Opts {
+        ws_users: vec![(WS_PHONE, "1001")],
+        bindings: Vec::new(),
+        ..Opts::default()
+    };
+    opts.config.sip.trusted = vec!["127.0.0.11/32".parse().expect("cidr")];
+    let mut h = Harness::with(opts);
+    h.send_ws(WS_PHONE, register("1001", 1));
+    h.resp(WS_PHONE, 200);
+    let sdp = sdp_at(ALICE, ALICE_RTP);
+    let _caller = h.call(ALICE, "1002", "1001", Some(&sdp), "");
+    h.req(WS_PHONE, "INVITE");
+    // The transport finds the socket closed: the caller hears now, not at timer B.
+    h.input(crate::engine::Input::TransportFailed(ws(WS_PHONE)));
+    let answers: Vec<u16> = h
+        .drain(ALICE)
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Response(r) if r.code >= 300 => Some(r.code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "one final answer: {answers:?}");
+    assert!(answers[0] >= 400 && answers[0] != 408, "{answers:?}");
+}
