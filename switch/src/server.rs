@@ -416,12 +416,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         edge: edge.clone(),
     };
     tracing::info!(addr = %http.local_addr()?, "HTTP listening (SIP over WebSocket at /sip)");
+    let ws_gate = crate::listener::Gate::new("sip-ws", http_max, http_max);
+    metrics.add_gate(ws_gate.clone());
     let sip_ws = crate::sip_websocket::SipWs {
         pool: websockets,
         router: router.clone(),
         metrics: metrics.clone(),
         edge: edge.clone(),
         registrar,
+        gate: ws_gate,
         ping_every: config.http.idle_timeout / 3,
         shutdown: streams_stopped,
     };

@@ -16,7 +16,11 @@
 //!   socket pass without digest as long as the session lives. Without one, or for
 //!   another user, digest authentication applies as on every transport. A credential
 //!   that is sent but expired or unknown refuses the upgrade with 401.
-//! - The edge guard counts each message like a UDP datagram or TCP message.
+//! - The edge guard counts each message like a UDP datagram or TCP message; a banned
+//!   address is refused at the upgrade, and open sockets are capped by a [`Gate`]
+//!   (`listener="sip-ws"` in `/metrics`).
+//!
+//! [`Gate`]: crate::listener::Gate
 
 use crate::accounts::{Accounts, COOKIE};
 use crate::http_server::{ClientAddr, Secure};
@@ -132,6 +136,9 @@ pub struct SipWs {
     pub metrics: Arc<Metrics>,
     pub edge: Arc<crate::edge::Edge>,
     pub registrar: Arc<RwLock<Registrar>>,
+    /// Counts the open SIP sockets for `/metrics` (`listener="sip-ws"`) and caps them
+    /// (503 beyond), in all and per address.
+    pub gate: Arc<crate::listener::Gate>,
     /// How often the switch pings an open socket: well within the HTTP idle timeout, so
     /// a quiet phone stays connected between its REGISTER refreshes.
     pub ping_every: Duration,
@@ -196,6 +203,13 @@ async fn upgrade(
             "this address is banned for now",
         );
     }
+    let Some(slot) = s.gate.admit(addr.ip()) else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            "too many SIP WebSocket connections",
+        );
+    };
     let credential = match credential_of(&headers) {
         Ok(c) => c,
         Err(()) => {
@@ -223,7 +237,10 @@ async fn upgrade(
     ws.protocols([SUBPROTOCOL])
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(s, socket, source, credential))
+        .on_upgrade(move |socket| async move {
+            serve(s, socket, source, credential).await;
+            drop(slot);
+        })
 }
 
 /// One client's connection, until it closes.

@@ -400,11 +400,14 @@ fn a_websocket_phone_registers_with_digest_and_takes_a_call_from_udp() {
     phone.send(b"INVITE sip:1003@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS x.invalid;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:1003@127.0.0.1>\r\nCall-ID: broken\r\nCSeq: x INVITE\r\n\r\n".to_vec());
     let answer = phone.recv_response();
     assert_eq!(answer.code, 400, "{answer:?}");
+    let sockets = "switch_listener_connections{listener=\"sip-ws\"}";
+    assert_eq!(switch.metric(sockets), 1.0);
     // The registration goes with the socket.
     drop(phone);
     switch.wait_for("the binding dropped", Duration::from_secs(5), || {
         !registered(&switch, "1003", "WS")
     });
+    assert_eq!(switch.metric(sockets), 0.0);
 }
 
 #[test]
