@@ -196,6 +196,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             router.clone(),
             edge.clone(),
             Some(t.sides.clone()),
+            registrar.clone(),
         )
     });
     if let Some(p) = &tls_pool {
@@ -207,6 +208,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         router.clone(),
         edge.clone(),
         None,
+        registrar.clone(),
     );
     metrics.add_gate(tcp.gate.clone());
     let http_gate = crate::listener::Gate::new("http", http_max, http_max);

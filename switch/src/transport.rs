@@ -146,6 +146,9 @@ pub struct TcpPool {
     /// `Tcp`, or `Tls` when `tls` is set.
     kind: TransportKind,
     tls: Option<TlsSides>,
+    /// A connection that a registration routes to outlives the idle timeout: the phone
+    /// behind it is reachable no other way.
+    registrar: Arc<std::sync::RwLock<crate::registrar::Registrar>>,
 }
 
 /// Both ends of TLS: the acceptor of inbound connections (answering with the current
@@ -166,6 +169,7 @@ impl TcpPool {
         router: Router,
         edge: Arc<crate::edge::Edge>,
         tls: Option<TlsSides>,
+        registrar: Arc<std::sync::RwLock<crate::registrar::Registrar>>,
     ) -> Arc<TcpPool> {
         let (name, kind) = match tls {
             Some(_) => ("sip-tls", TransportKind::Tls),
@@ -181,7 +185,19 @@ impl TcpPool {
             edge,
             kind,
             tls,
+            registrar,
         })
+    }
+
+    /// Whether a live registration routes to the connection with `addr`.
+    fn carries_registration(&self, addr: SocketAddr) -> bool {
+        let target = Target {
+            transport: self.kind,
+            addr,
+        };
+        self.registrar
+            .read()
+            .is_ok_and(|r| r.is_flow(Instant::now(), target))
     }
 
     fn name(&self) -> &'static str {
@@ -360,6 +376,10 @@ impl TcpPool {
                         let wrote_at = opened + Duration::from_millis(last_write.load(Ordering::Relaxed));
                         if partial_since.is_none() && wrote_at > idle_since {
                             idle_since = wrote_at;
+                            continue;
+                        }
+                        if partial_since.is_none() && pool.carries_registration(addr) {
+                            idle_since = Instant::now();
                             continue;
                         }
                         pool.gate.stats.timeouts.fetch_add(1, Ordering::Relaxed);

@@ -177,6 +177,8 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             .user("1002", "pass1002")
             .static_user("2000", &format!("sip:2000@{SIPP_IP}:{uas_port}"))
             .trusted(&[&format!("{SIPP_IP}/32")])
+            // Idle connections close fast; the phone's, carrying its registration, stays.
+            .sip("tcp_idle_timeout_secs", 1)
             .start(),
     );
     let ca = switch.tls_ca();
@@ -218,6 +220,13 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             switch.registrations()
         );
     }
+    // Quiet for longer than the idle timeout: the registered connection is kept open.
+    std::thread::sleep(Duration::from_secs(3));
+    let tls_conns = "switch_listener_connections{listener=\"sip-tls\"}";
+    ensure!(
+        switch.metric(tls_conns) == 1.0,
+        "the phone's TLS connection was closed while registered"
+    );
 
     // A UDP caller (SIPp) calls the TLS phone; each hears the other's tone.
     let caller = TonePeer::new(SIPP_HZ);
