@@ -15,6 +15,7 @@
 mod auth;
 mod chat;
 mod edge;
+mod email;
 mod im;
 mod limits;
 mod net;
@@ -34,6 +35,7 @@ use thiserror::Error;
 pub use crate::accounts::{AccountSeed, AuthConfig};
 pub use chat::{CardPolicy, ChatConfig, FileRules, TransferFallback, KNOWN_TYPES};
 pub use edge::EdgeConfig;
+pub use email::{EmailConfig, MailTls, Mailbox, Smtp};
 pub use im::ImConfig;
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
 pub use tls::TlsConfig;
@@ -68,6 +70,8 @@ pub struct Config {
     pub chat: ChatConfig,
     /// `[im]`: agent-to-agent instant messages.
     pub im: ImConfig,
+    /// `[email]`: the mailboxes feeding e-mail queues and the relay replies go through.
+    pub email: EmailConfig,
     /// `[voicemail]`: mailboxes for users' unanswered calls.
     pub voicemail: VoicemailConfig,
     /// `[edge]`: rate limits and bans for untrusted sources, calls per user.

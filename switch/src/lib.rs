@@ -7,6 +7,7 @@ pub mod config;
 pub mod distributor;
 pub mod distributor_error;
 pub mod edge;
+pub mod email;
 pub mod engine;
 pub mod fd_limit;
 pub mod http_server;

@@ -385,6 +385,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         router.clone(),
         accounts.clone(),
     );
+    let partials = crate::chat::files::clean_partials(&config.data_dir);
+    if partials > 0 {
+        tracing::warn!(partials, "removed half-written chat attachments");
+    }
     let chats = crate::chat::Chats::spawn(config.chat.clone(), distributor.clone(), store.clone())
         .await
         .context("loading the chats")?;
@@ -400,9 +404,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .await
     .context("loading the IM sessions")?;
     crate::im::presence::spawn(distributor.clone(), accounts.clone());
+    let emails =
+        crate::email::Emails::start(config.clone(), distributor.clone(), store.clone()).await;
     let state = AppState {
         ims,
         chats,
+        emails,
         config: config.clone(),
         router: router.clone(),
         registrar: registrar.clone(),

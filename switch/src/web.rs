@@ -67,6 +67,12 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             page!(JS, "desktop/chat_collab.js"),
         )
         .route("/desktop/templates.js", page!(JS, "desktop/templates.js"))
+        .route("/desktop/supervisor.js", page!(JS, "desktop/supervisor.js"))
+        .route(
+            "/desktop/supervisor.css",
+            page!(CSS, "desktop/supervisor.css"),
+        )
+        .route("/desktop/chat_files.js", page!(JS, "desktop/chat_files.js"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))
@@ -101,6 +107,9 @@ mod tests {
             ("/desktop/", HTML),
             ("/desktop/desktop.js", JS),
             ("/desktop/templates.js", JS),
+            ("/desktop/supervisor.js", JS),
+            ("/desktop/supervisor.css", CSS),
+            ("/desktop/chat_files.js", JS),
             ("/chat/", HTML),
             ("/chat/chat.css", CSS),
             ("/assets/common.css", CSS),

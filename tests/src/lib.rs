@@ -23,6 +23,7 @@ pub mod baresip;
 mod browser;
 mod fixtures;
 mod http;
+pub mod mail;
 mod ports;
 pub mod rtp;
 mod sipp;

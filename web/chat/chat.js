@@ -1,9 +1,14 @@
 // The customer's chat page: a name and an ACD DN, then one WebSocket to /api/chat/ws.
+// Files go over HTTP with the chat's token (from the joined frame): "Attach file" uploads,
+// and a file's link is fetched with the token and saved under its name.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 let socket = null;
 let ended = false;
+let chatId = null;
+let token = null;
+let uploading = false;
 // The text sent last: cleared from the box when the server echoes it (kept when refused).
 let pending = null;
 
@@ -25,6 +30,7 @@ function finish(reason) {
   status(reason ? `Chat ended: ${reason}.` : "Chat ended.", true);
   $("message").disabled = true;
   $("send").disabled = true;
+  $("attach").disabled = true;
   $("disconnect").hidden = true;
   $("new-chat").hidden = false;
 }
@@ -33,6 +39,9 @@ function onFrame(f) {
   switch (f.type) {
     case "joined":
       $("conversation").dataset.interaction = f.interaction;
+      chatId = f.interaction;
+      token = f.token;
+      loadFileRules();
       $("start").hidden = true;
       $("conversation").hidden = false;
       $("conv-title").textContent = `${f.queue_name}`;
@@ -103,6 +112,63 @@ function send(ev) {
   socket.send(JSON.stringify({ type: "message", text }));
 }
 
+// The allowed types and the budget, for the picker and the button's hint.
+async function loadFileRules() {
+  try {
+    const res = await fetch(`/api/chats/${chatId}/attachments`, { headers: { "X-Chat-Token": token } });
+    if (!res.ok) return;
+    const rules = await res.json();
+    $("attach-input").accept = rules.types.map((t) => `.${t}`).join(",");
+    $("attach").title = `Attach file (up to ${fileSize(rules.max_total_bytes)} in this chat)`;
+  } catch (_) { /* the server still checks every file */ }
+}
+
+async function attach() {
+  const input = $("attach-input");
+  const file = input.files[0];
+  input.value = "";
+  if (!file || chatId === null || ended) return;
+  $("send-error").textContent = "";
+  uploading = true;
+  $("attach").disabled = true;
+  uploadStatus($("upload-status"), `Sending ${file.name}…`, "sending");
+  try {
+    await uploadFile(chatId, file, { "X-Chat-Token": token }, (p) => {
+      uploadStatus($("upload-status"), `Sending ${file.name}… ${Math.round(p * 100)}%`, "sending");
+    });
+    uploadStatus($("upload-status"), "");
+  } catch (e) {
+    uploadStatus($("upload-status"), "");
+    $("send-error").textContent = `${file.name}: ${e.message}`;
+  } finally {
+    uploading = false;
+    $("attach").disabled = ended;
+  }
+}
+
+// A file's link: fetched with the chat token, then saved under the file's name.
+async function download(link) {
+  $("send-error").textContent = "";
+  try {
+    const res = await fetch(link.dataset.url, { headers: { "X-Chat-Token": token } });
+    if (!res.ok) {
+      let message = `${res.status} ${res.statusText}`;
+      try { message = (await res.json()).error.message || message; } catch (_) { /* not JSON */ }
+      throw new Error(message);
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = link.download;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (e) {
+    $("send-error").textContent = `${link.download} could not be downloaded: ${e.message}`;
+  }
+}
+
 function disconnect() {
   if (socket && socket.readyState === WebSocket.OPEN) {
     socket.send(JSON.stringify({ type: "leave" }));
@@ -121,5 +187,13 @@ document.addEventListener("DOMContentLoaded", () => {
     if (e.key === "Enter" && !e.shiftKey) send(e);
   });
   $("disconnect").addEventListener("click", disconnect);
+  $("attach").addEventListener("click", () => { if (!uploading) $("attach-input").click(); });
+  $("attach-input").addEventListener("change", attach);
+  $("transcript").addEventListener("click", (e) => {
+    const link = e.target.closest("a.file-link");
+    if (!link) return;
+    e.preventDefault();
+    download(link);
+  });
   $("new-chat").addEventListener("click", () => location.reload());
 });

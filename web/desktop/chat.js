@@ -30,6 +30,7 @@ function openChat(view) {
   });
   node.querySelector(".chat-end").addEventListener("click", () => endChat(chat));
   if (typeof templatePicker === "function") templatePicker(chat);
+  if (typeof chatAttachments === "function") chatAttachments(chat);
   desk.show(node);
   chat.box.focus();
   listChat(chat);

@@ -3,6 +3,7 @@
 // channel or tool (chat.js, ...) is its own file and plugs in through `desk`:
 //   desk.on(type, fn)          handle an /api/events message of that type
 //   desk.onBegin(fn) / desk.onEnd(fn) / desk.onTick(fn)
+//   desk.onSupervise(fn)     at login, for accounts that supervise (supervisor.js)
 //   desk.offerKinds[channel] = { title, icon, accept(offer), decline(offer) }
 //   desk.setItem(id, { channel, label, status }) / desk.removeItem(id)
 //   desk.show(node)            put a pane in the workspace
@@ -35,6 +36,7 @@ const desk = {
   wrapping: null,
   handlers: new Map(),
   begins: [],
+  supervises: [],
   ends: [],
   ticks: [],
   offerKinds: {},
@@ -43,6 +45,7 @@ const desk = {
     this.handlers.get(type).push(fn);
   },
   onBegin(fn) { this.begins.push(fn); },
+  onSupervise(fn) { this.supervises.push(fn); },
   onEnd(fn) { this.ends.push(fn); },
   onTick(fn) { this.ticks.push(fn); },
   setItem(id, item) { this.items.set(id, item); renderList(); },
@@ -129,14 +132,27 @@ async function begin(account, csrf) {
   desk.account = account;
   desk.csrf = csrf;
   desk.agent = account.agent;
-  if (!desk.agent) {
+  const supervises = (account.roles || []).some((r) => r === "supervisor" || r === "administrator");
+  if (!desk.agent && !supervises) {
     await api("POST", "/api/logout").catch(() => {});
-    showLogin("This account is not an agent: the desktop needs an agent account.");
+    showLogin("This account is neither an agent nor a supervisor: the desktop needs one of those.");
+    return;
+  }
+  $("login-view").hidden = true;
+  $("work-view").hidden = false;
+  // A supervisor who is no agent gets the Team pane alone, and a Log out of their own.
+  document.body.classList.toggle("supervisor-only", !desk.agent);
+  $("sv-logout").hidden = !!desk.agent;
+  if (supervises) {
+    for (const fn of desk.supervises) {
+      try { await fn(); } catch (e) { console.error(e); }
+    }
+  }
+  if (!desk.agent) {
+    $("who").textContent = `${account.name || account.id} · supervisor`;
     return;
   }
   $("who").textContent = `${account.name || account.id} · agent ${desk.agent}`;
-  $("login-view").hidden = true;
-  $("work-view").hidden = false;
   let view = (await api("GET", `/api/agents/${encodeURIComponent(desk.agent)}`)).agent;
   if (view.state.state === "logged_out") {
     view = (await api("POST", `/api/agents/${encodeURIComponent(desk.agent)}/login`,
@@ -151,7 +167,8 @@ async function begin(account, csrf) {
 
 // ---- state ----
 
-function setState(state, sinceMs) {
+// `cause`: why it changed, when an agent_state event says (a declined offer's RONA).
+function setState(state, sinceMs, cause) {
   desk.state = state;
   desk.stateSince = sinceMs || Date.now();
   const kind = state.state;
@@ -161,6 +178,13 @@ function setState(state, sinceMs) {
   $("state-dot").className = `dot s-${kind}`;
   $("state-reason").textContent = kind === "not_ready" && state.reason ? `Reason: ${state.reason}` : "";
   $("rona").hidden = kind !== "rona";
+  if (kind === "rona") {
+    const declined = cause === "offer_rejected";
+    $("rona-title").textContent = declined ? "You declined an offer" : "You missed an offer";
+    $("rona-text").textContent = declined
+      ? "The interaction went back to its queue for the next agent. Choose your state:"
+      : "An interaction was not accepted in time and went back to its queue. Choose your state:";
+  }
   $("ready").disabled = kind === "ready";
   tick();
 }
@@ -186,6 +210,11 @@ async function logout() {
     $("state-error").textContent = e.message;
     return;
   }
+  await endSession();
+}
+
+// The account's session ends: the API's, the event stream, every pane.
+async function endSession() {
   await api("POST", "/api/logout").catch(() => {});
   const events = desk.events;
   desk.events = null;
@@ -197,6 +226,8 @@ async function logout() {
   desk.wrapping = null;
   $("wrapup").hidden = true;
   hideOffer();
+  $("sv-logout").hidden = true;
+  document.body.classList.remove("supervisor-only");
   showLogin("You are logged out.");
 }
 
@@ -224,7 +255,7 @@ function onEvent(ev) {
       break;
     }
     case "agent_state":
-      if (ev.change && ev.change.agent === desk.agent) setState(ev.change.to, ev.change.at_ms);
+      if (ev.change && ev.change.agent === desk.agent) setState(ev.change.to, ev.change.at_ms, ev.change.cause);
       break;
     case "offer_cancelled":
       if (desk.offer && desk.offer.interaction === ev.interaction) hideOffer();
@@ -372,6 +403,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("rona-ready").addEventListener("click", goReady);
   $("rona-not-ready").addEventListener("click", goNotReady);
   $("logout").addEventListener("click", logout);
+  $("sv-logout").addEventListener("click", endSession);
   $("accept").addEventListener("click", accept);
   $("decline").addEventListener("click", decline);
   $("wrapup-form").addEventListener("submit", submitWrapUp);

@@ -134,7 +134,9 @@ desk.on("preview", (ev) => {
 
 desk.on("agent_state", (ev) => {
   if (ev.change && ev.change.agent === desk.agent && ev.change.to && ev.change.to.state === "rona") {
-    msgNotice("You missed an offer: it went back to its queue (RONA).");
+    msgNotice(ev.change.cause === "offer_rejected"
+      ? "You declined an offer: it went back to its queue (RONA)."
+      : "You missed an offer: it went back to its queue (RONA).");
   }
 });
 

@@ -79,9 +79,15 @@ desk.offerKinds.voice = {
   title: "Incoming call",
   label: "Phone call",
   sub: "Your phone is ringing",
-  note: "Answer on your phone. The desktop cannot accept or decline a call: pick up, or reject it on the phone.",
+  note: "Answer on your phone. Decline sends the call back to the queue for the next agent.",
   accept: null,
-  decline: null,
+  // The offer names the interaction; the call that is it declines.
+  decline: async (offer) => {
+    const calls = await api("GET", "/api/calls");
+    const call = calls.find((c) => c.interaction === offer.interaction);
+    if (!call) throw new Error("The call is no longer ringing for you.");
+    return api("POST", `/api/calls/${encodeURIComponent(call.id)}/decline`);
+  },
 };
 
 desk.on("snapshot", (ev) => {

@@ -27,6 +27,7 @@ fn fill(path: &str) -> String {
         .replace("{record}", "1")
         .replace("{number}", "15550001111")
         .replace("{name}", "sales")
+        .replace("{file}", "0123456789abcdef0123456789abcdef")
 }
 
 /// Whether `rule` admits `role` for the filled path (agent 1002, queue 8000).
@@ -39,6 +40,8 @@ fn admits(rule: Rule, role: Role, metrics_open: bool) -> bool {
         Rule::Agent => matches!(role, Role::Supervisor | Role::Administrator),
         // Queue 8000 is team sales's: its agents and supervisor.
         Rule::Queue => role != Role::CampaignManager,
+        // A chat's files: agents and supervisors (the handler checks the chat).
+        Rule::ChatParty => role != Role::CampaignManager,
     }
 }
 

@@ -247,6 +247,23 @@ pub(super) async fn hangup(
     call_op(&s, &call, CallOp::Hangup).await
 }
 
+/// `POST /api/calls/{id}/decline`: the agent declines the call their phone is offered.
+pub(super) async fn decline(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(call): PathArgs<String>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(agent) = p.agent.clone() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_an_agent",
+            "only an agent's own account declines the calls offered to them",
+        ));
+    };
+    may_control(&s, &p, &call).await?;
+    call_op(&s, &call, CallOp::Decline { agent }).await
+}
+
 /// `POST /api/calls/{id}/end-supervise`: the supervisor's leg is released.
 pub(super) async fn end_supervise(
     State(s): State<AppState>,
@@ -329,6 +346,7 @@ fn control_error(e: ControlError) -> ApiError {
         ControlError::Supervised => ApiError::conflict("supervised", message),
         ControlError::Recording(true) => ApiError::conflict("recording", message),
         ControlError::Recording(false) => ApiError::conflict("not_recording", message),
+        ControlError::NotOffered(_) => ApiError::conflict("not_offered", message),
     }
 }
 

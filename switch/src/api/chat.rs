@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 
 /// A refusal of the chat service as an API error.
 pub(super) fn chat_error(e: ChatError) -> ApiError {
+    if let Some(status) = super::chat_files::chat_file_status(&e) {
+        return ApiError::new(status, e.code(), e.to_string());
+    }
     let status = match &e {
         ChatError::TooLong { .. }
         | ChatError::EmptyMessage
@@ -33,6 +36,7 @@ pub(super) fn chat_error(e: ChatError) -> ApiError {
             StatusCode::CONFLICT
         }
         ChatError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        ChatError::File(_) | ChatError::FileStore(_) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let field = match &e {
         ChatError::UnknownCode(_) => Some("codes"),
@@ -48,7 +52,7 @@ pub(super) fn chat_error(e: ChatError) -> ApiError {
 }
 
 /// The caller's own agent: only the agent an offer or chat belongs to acts on it.
-fn own_agent(p: &Principal) -> Result<AgentId, ApiError> {
+pub(super) fn own_agent(p: &Principal) -> Result<AgentId, ApiError> {
     p.agent.as_deref().map(AgentId::new).ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -266,7 +270,9 @@ pub(super) async fn transcript(
             "the interaction is not yours nor of your teams' queues",
         ));
     }
-    let messages = s.store.chat_messages(id).await.map_err(ApiError::store)?;
+    let messages = crate::chat::files::transcript(&s.store, id)
+        .await
+        .map_err(ApiError::store)?;
     Ok(Json(json!({
         "interaction": chat.id,
         "channel": "chat",

@@ -9,6 +9,9 @@
 //!   (The cookie is `SameSite=Strict` too.) Otherwise 403 `csrf`.
 //! - The role (and, for `/api/agents/{id}/...` and `/api/queues/{dn}...`, the agent or
 //!   queue being in the caller's scope) is then checked: 403 `forbidden` when it is not.
+//! - A chat's customer has no login: on the routes of a chat's files
+//!   ([`Rule::ChatParty`]) a request with `X-Chat-Token` goes to the handler, which checks
+//!   the token against the chat.
 //! - The caller's [`Principal`](crate::accounts::Principal) goes into the request's extensions for handlers that
 //!   filter what they list.
 
@@ -141,6 +144,10 @@ pub async fn authorize(State(g): State<Guard>, req: Request, next: Next) -> Resp
         }
     };
     if rule == Rule::Open || (rule == Rule::Metrics && g.accounts.config().metrics_open) {
+        return next.run(req).await;
+    }
+    if rule == Rule::ChatParty && req.headers().contains_key(crate::chat::files::TOKEN_HEADER) {
+        // A chat's customer: the handler checks the token against the chat.
         return next.run(req).await;
     }
     let principal = match bearer(req.headers())

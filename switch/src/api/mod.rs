@@ -15,10 +15,14 @@ mod acd_config;
 mod agents;
 mod calls;
 mod chat;
+mod chat_files;
+#[cfg(test)]
+mod chat_files_tests;
 mod chat_ws;
 mod directory;
 mod drain;
 mod edge;
+mod email;
 mod events;
 pub mod guard;
 mod history;
@@ -26,6 +30,8 @@ mod im;
 pub mod openapi;
 mod openapi_chat;
 mod openapi_chat_collab;
+mod openapi_chat_files;
+mod openapi_email;
 mod openapi_im;
 mod openapi_paths;
 mod openapi_schemas;
@@ -83,6 +89,8 @@ pub struct AppState {
     pub accounts: crate::accounts::Accounts,
     /// The web chats (customers on `/api/chat/ws`, agents over REST).
     pub chats: crate::chat::Chats,
+    /// The e-mail channel (threads fetched from the mailboxes, replies through the relay).
+    pub emails: crate::email::Emails,
     /// Voicemail boxes (shared with the call engines).
     pub mailboxes: crate::voicemail::Mailboxes,
     /// The guarded SIP edge: bans, rate limits, calls per user.

@@ -137,6 +137,9 @@ fn security_schemes() -> Value {
         "bearerAuth": {"type": "http", "scheme": "bearer",
             "description": "An API token, `cct_` and 64 characters, from `POST /api/tokens`; \
                 it acts as its account."},
+        "chatToken": {"type": "apiKey", "in": "header", "name": "X-Chat-Token",
+            "description": "A web chat's customer token (`token` of the `joined` frame on \
+                `/api/chat/ws`): the customer's credential for that chat's files only."},
         "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
             "description": "The session's CSRF token (`csrf_token` of the login's answer or \
                 of `GET /api/me`), needed with the cookie on every write; a same-origin \
@@ -190,6 +193,14 @@ fn secure(op: &mut Map<String, Value>, method: &Method, rule: Option<Rule>) {
             json!([{"cookieAuth": [], "csrfToken": []}, {"bearerAuth": []}]),
         );
     }
+    if rule == Some(Rule::ChatParty) {
+        let logins = if write {
+            json!([{"cookieAuth": [], "csrfToken": []}, {"bearerAuth": []}, {"chatToken": []}])
+        } else {
+            json!([{"cookieAuth": []}, {"bearerAuth": []}, {"chatToken": []}])
+        };
+        op.insert("security".into(), logins);
+    }
     let responses = responses_of(op);
     responses.insert(
         "401".into(),
@@ -219,6 +230,10 @@ fn who_may(rule: Rule) -> String {
         }
         Rule::Agent => "an administrator, the agent `{id}` itself, or a supervisor of one of \
             its teams"
+            .into(),
+        Rule::ChatParty => "the chat's customer (its token in X-Chat-Token), or an \
+            administrator, an agent in the chat (or who worked it), or a supervisor of the \
+            chat's queue"
             .into(),
         Rule::Queue => {
             "an administrator, or an agent or supervisor of a team that has queue `{dn}`".into()

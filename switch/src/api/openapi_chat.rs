@@ -89,7 +89,9 @@ pub(super) fn paths() -> Value {
                 sends {\"type\":\"joined\"|\"queued\"|\"message\"|\"agent_joined\"|\"agent_left\"|\
                 \"error\"|\"ended\", ...}. An unknown DN or a bad name gets an error frame \
                 (code unknown_dn, bad_name) and the socket closes; a refused message (code \
-                message_too_long, card_number, ...) gets an error frame and the chat goes on.",
+                message_too_long, card_number, ...) gets an error frame and the chat goes on. \
+                The joined frame's `token` is the customer's credential for the chat's \
+                files (X-Chat-Token on /api/chats/{id}/attachments).",
             "responses": {
                 "101": empty("switching to the WebSocket protocol"),
                 "400": error("not a WebSocket upgrade request (code websocket_required)"),
@@ -123,6 +125,7 @@ pub(super) fn paths() -> Value {
             }}},
     });
     extend(&mut paths, super::openapi_chat_collab::paths());
+    extend(&mut paths, super::openapi_chat_files::paths());
     paths
 }
 
@@ -147,7 +150,8 @@ pub(super) fn schemas() -> Value {
             "sender": {"type": "string"},
             "role": {"type": "string", "enum": ["customer", "agent", "system"]},
             "text": {"type": "string"},
-            "at_ms": {"type": "integer"}}});
+            "at_ms": {"type": "integer"},
+            "attachment": schema("ChatFile")}});
     let mut schemas = json!({
         "ChatMessage": message,
         "ChatMessageBody": {"type": "object", "additionalProperties": false, "required": ["text"],
@@ -174,5 +178,6 @@ pub(super) fn schemas() -> Value {
             "messages": {"type": "array", "items": schema("ChatMessage")}}},
     });
     extend(&mut schemas, super::openapi_chat_collab::schemas());
+    extend(&mut schemas, super::openapi_chat_files::schemas());
     schemas
 }

@@ -26,6 +26,7 @@ pub(super) fn paths() -> Value {
         super::openapi_chat::paths(),
         super::openapi_im::paths(),
         super::openapi_templates::paths(),
+        super::openapi_email::paths(),
     ] {
         if let (Some(all), Value::Object(group)) = (paths.as_object_mut(), group) {
             all.extend(group);
@@ -322,6 +323,24 @@ fn hangup() -> Value {
     }}})
 }
 
+/// `POST /api/calls/{id}/decline` (the desktop's Decline of a voice offer).
+fn decline() -> Value {
+    json!({"post": {"tags": ["calls"],
+    "summary": "Decline the call a queue offers the caller (an agent)",
+    "description": "The agent's ringing phone gets CANCEL and the ACD hears the offer \
+        rejected, as when the phone refuses it: the call goes back to its queue for the \
+        next agent and the agent is treated as the queue's RONA rules say.",
+    "parameters": [path_param("id", "the call's id, as GET /api/calls lists it",
+        json!({"type": "string"}))],
+    "responses": {
+        "200": ok("the call, its offer withdrawn", schema("Call")),
+        "403": error("not an agent's account (code not_an_agent), or the call has no party \
+            of the caller's (code forbidden)"),
+        "404": error("no such live call (code not_found)"),
+        "409": error("the call is not ringing the caller's phone (code not_offered)"),
+    }}})
+}
+
 fn calls() -> Value {
     let mut paths = json!({
         "/api/calls": {
@@ -469,6 +488,7 @@ fn calls() -> Value {
                 "404": error("no such recording (code not_found)")}}},
     });
     paths["/api/calls/{id}/hangup"] = hangup();
+    paths["/api/calls/{id}/decline"] = decline();
     paths
 }
 

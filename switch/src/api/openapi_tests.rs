@@ -54,6 +54,7 @@ fn uri_of(path: &str) -> String {
         .replace("{dn}", "8000")
         .replace("{id}", "x")
         .replace("{name}", "x")
+        .replace("{file}", "x")
 }
 
 fn is_open(op: &Value) -> bool {

@@ -24,6 +24,10 @@ pub enum Rule {
     Agent,
     /// Agents and supervisors for a queue of their teams (path parameter `dn`).
     Queue,
+    /// A chat's files: its customer, by the chat's token in `X-Chat-Token` (checked by
+    /// the handler: the guard lets such a request through without a login), or else
+    /// agents and supervisors (the handler checks the chat is theirs or their teams').
+    ChatParty,
 }
 
 pub const ADMIN: Rule = Rule::Roles(&[]);
@@ -57,6 +61,7 @@ impl Rule {
         };
         match self {
             Rule::Open | Rule::LoggedIn => Ok(()),
+            Rule::ChatParty => AGENTS_AND_SUPERVISORS.allows(p, scope, param),
             Rule::Metrics => SUPERVISORS.allows(p, scope, param),
             Rule::Roles(roles) => {
                 if roles.iter().any(|r| p.has(*r)) {

@@ -4,8 +4,8 @@
 
 use super::policy::{Rule, ADMIN, AGENTS_AND_SUPERVISORS, SUPERVISORS};
 use super::{
-    accounts, acd_config, agents, calls, chat, chat_ws, edge, events, history, openapi, recordings,
-    templates, voicemail, AppState,
+    accounts, acd_config, agents, calls, chat, chat_files, chat_ws, edge, email, events, history,
+    openapi, recordings, templates, voicemail, AppState,
 };
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
 use axum::http::Method;
@@ -30,7 +30,7 @@ fn route(method: Method, path: &'static str, rule: Rule, handler: MethodRouter<A
 /// The switch's own routes.
 pub(crate) fn routes() -> Vec<Route> {
     use Method as M;
-    use Rule::{Agent, LoggedIn, Metrics, Open, Queue};
+    use Rule::{Agent, ChatParty, LoggedIn, Metrics, Open, Queue};
     vec![
         route(M::GET, "/api/health", Open, get(super::health)),
         route(M::GET, "/metrics", Metrics, get(super::metrics)),
@@ -116,6 +116,13 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/calls/{id}/transfer",
             AGENTS_AND_SUPERVISORS,
             post(calls::transfer),
+        ),
+        // The desktop's Decline of a voice offer (voice.js).
+        route(
+            M::POST,
+            "/api/calls/{id}/decline",
+            AGENTS_AND_SUPERVISORS,
+            post(calls::decline),
         ),
         // The desktop's Hang up (voice.js).
         route(
@@ -485,6 +492,25 @@ pub(crate) fn routes() -> Vec<Route> {
             AGENTS_AND_SUPERVISORS,
             post(chat::leave),
         ),
+        // A chat's files (the customer's token or an agent's or supervisor's login).
+        route(
+            M::POST,
+            "/api/chats/{id}/attachments",
+            ChatParty,
+            post(chat_files::upload),
+        ),
+        route(
+            M::GET,
+            "/api/chats/{id}/attachments",
+            ChatParty,
+            get(chat_files::list),
+        ),
+        route(
+            M::GET,
+            "/api/chats/{id}/attachments/{file}",
+            ChatParty,
+            get(chat_files::download),
+        ),
         // Predefined responses (chat templates).
         route(
             M::GET,
@@ -509,6 +535,60 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/chat/templates/{id}",
             ADMIN,
             delete(templates::delete),
+        ),
+        route(
+            M::GET,
+            "/api/agents/{id}/emails",
+            Agent,
+            get(email::of_agent),
+        ),
+        route(
+            M::GET,
+            "/api/emails/{id}",
+            AGENTS_AND_SUPERVISORS,
+            get(email::get),
+        ),
+        route(
+            M::GET,
+            "/api/emails/{id}/files/{file}",
+            AGENTS_AND_SUPERVISORS,
+            get(email::file),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/accept",
+            AGENTS_AND_SUPERVISORS,
+            post(email::accept),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/decline",
+            AGENTS_AND_SUPERVISORS,
+            post(email::decline),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/reply",
+            AGENTS_AND_SUPERVISORS,
+            post(email::reply),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/transfer",
+            AGENTS_AND_SUPERVISORS,
+            post(email::transfer),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/end",
+            AGENTS_AND_SUPERVISORS,
+            post(email::end),
+        ),
+        route(
+            M::POST,
+            "/api/emails/{id}/wrap-up",
+            AGENTS_AND_SUPERVISORS,
+            post(email::wrap_up),
         ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),

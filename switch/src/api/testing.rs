@@ -118,9 +118,13 @@ impl TestApi {
             Ok(i) => i,
             Err(e) => panic!("ims: {e}"),
         };
+        let emails =
+            crate::email::Emails::start(config.clone(), distributor.clone(), db.store.clone())
+                .await;
         let state = AppState {
             ims,
             chats,
+            emails,
             config,
             router,
             registrar,

@@ -14,12 +14,16 @@ pub enum ToCustomer {
         queue: String,
         queue_name: String,
         name: String,
+        /// The chat's customer token: sent in `X-Chat-Token` to upload and download its
+        /// files (`/api/chats/{interaction}/attachments`).
+        token: String,
     },
     /// Its place among the queue's waiting chats (1 = next).
     Queued {
         position: usize,
     },
-    /// A transcript line (the customer's own come back as stored: masked).
+    /// A transcript line (the customer's own come back as stored: masked), or a file sent
+    /// (`message.attachment`).
     Message {
         message: Message,
     },

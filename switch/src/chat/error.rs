@@ -43,6 +43,11 @@ pub enum ChatError {
     Acd(String),
     #[error("the chat service has stopped")]
     Stopped,
+    /// A file refused by the attachment rules.
+    #[error(transparent)]
+    File(#[from] super::attachment::AttachError),
+    #[error("the file could not be stored: {0}")]
+    FileStore(String),
 }
 
 impl ChatError {
@@ -69,6 +74,8 @@ impl ChatError {
             ChatError::UnknownAgent(_) => "unknown_agent",
             ChatError::Acd(_) => "conflict",
             ChatError::Stopped => "unavailable",
+            ChatError::File(e) => e.code(),
+            ChatError::FileStore(_) => "store",
         }
     }
 }

@@ -42,6 +42,22 @@ pub struct Message {
     pub text: String,
     /// Wall-clock milliseconds since the Unix epoch.
     pub at_ms: i64,
+    /// The file this entry announces (its `text` is then the file's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<FileRef>,
+}
+
+/// A file sent in a chat, as its transcript entry shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// The attachment's id (random hex).
+    pub id: String,
+    pub name: String,
+    /// Bytes.
+    pub size: u64,
+    pub content_type: String,
+    /// Where it downloads: `/api/chats/{chat}/attachments/{id}`.
+    pub url: String,
 }
 
 /// The rules for a customer's or an agent's text.

@@ -10,7 +10,9 @@
 //! checked ([`message::TextRules`]: at most `chat.max_message_chars`, card numbers masked
 //! or refused, [`masking`]) before anything is stored or shown. Transcripts are kept in
 //! the store, so they outlive the process; agents get their chats' lines as
-//! `chat_message` events on `/api/events`.
+//! `chat_message` events on `/api/events`. Files sent in a chat are checked by
+//! [`attachment`]'s rules, kept in the data directory ([`files`]) and admitted by the task
+//! against the chat's budget; they show in the transcript as entries with an attachment.
 
 pub mod attachment;
 pub mod collab;
@@ -18,6 +20,7 @@ pub mod collab;
 mod collab_tests;
 pub mod customer;
 pub mod error;
+pub mod files;
 pub mod masking;
 pub mod message;
 pub mod metrics;
@@ -114,6 +117,26 @@ enum Command {
         agent: AgentId,
         id: u64,
         reply: Reply<()>,
+    },
+    /// Whether `from` may send a file now: their name and the bytes the chat's files use.
+    Attachable {
+        from: files::Sender,
+        id: u64,
+        reply: Reply<(String, u64)>,
+    },
+    /// A checked file, written to its temporary name: admitted (budget), renamed, indexed
+    /// and announced; or refused (the caller removes the temporary file).
+    Attach {
+        from: files::Sender,
+        id: u64,
+        file: files::NewFile,
+        reply: Reply<Message>,
+    },
+    /// Whether the live chat has `agent` in it (its agent, guest, or one owing the wrap-up).
+    Involves {
+        agent: AgentId,
+        id: u64,
+        reply: oneshot::Sender<bool>,
     },
     /// The chats an agent works or has still to wrap up (a desktop that reloads).
     Of {
@@ -241,6 +264,46 @@ impl Chats {
     /// The conference guest leaves the chat; it goes on.
     pub async fn leave(&self, agent: AgentId, id: u64) -> Result<(), ChatError> {
         self.call(|reply| Command::Leave { agent, id, reply }).await
+    }
+
+    /// Whether `from` may send a file into chat `id` now: their name as the transcript
+    /// shows it and the bytes the chat's files already use.
+    pub async fn attachable(
+        &self,
+        from: files::Sender,
+        id: u64,
+    ) -> Result<(String, u64), ChatError> {
+        self.call(|reply| Command::Attachable { from, id, reply })
+            .await
+    }
+
+    /// Admits, indexes and announces a checked file; returns its transcript entry.
+    pub async fn attach(
+        &self,
+        from: files::Sender,
+        id: u64,
+        file: files::NewFile,
+    ) -> Result<Message, ChatError> {
+        self.call(|reply| Command::Attach {
+            from,
+            id,
+            file,
+            reply,
+        })
+        .await
+    }
+
+    /// Whether the live chat `id` has `agent` in it now (false when it is not live).
+    pub async fn involves(&self, agent: AgentId, id: u64) -> bool {
+        let (reply, rx) = oneshot::channel();
+        if self
+            .tx
+            .send(Command::Involves { agent, id, reply })
+            .is_err()
+        {
+            return false;
+        }
+        rx.await.unwrap_or(false)
     }
 
     pub async fn wrap_up(

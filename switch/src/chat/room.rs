@@ -36,6 +36,9 @@ pub struct Room {
     pub guest: Option<Guest>,
     /// Agents who transferred the chat away and owe its wrap-up: (agent, their queue).
     pub owed: Vec<(AgentId, acd::Dn)>,
+    /// Bytes of the files sent in the chat so far (its budget is
+    /// `chat.attachments.max_total_bytes`).
+    pub files_bytes: u64,
 }
 
 impl Room {
@@ -51,6 +54,7 @@ impl Room {
             invite: None,
             guest: None,
             owed: Vec::new(),
+            files_bytes: 0,
         }
     }
 

@@ -201,6 +201,7 @@ pub(super) struct RawConfig {
     pub accounts: Vec<super::auth::RawAccount>,
     pub chat: super::chat::RawChat,
     pub im: super::im::RawIm,
+    pub email: super::email::RawEmail,
     pub voicemail: super::voicemail::VoicemailConfig,
     pub edge: super::edge::EdgeConfig,
     pub tls: super::tls::RawTls,
@@ -224,6 +225,7 @@ impl Default for RawConfig {
             accounts: Vec::new(),
             chat: Default::default(),
             im: Default::default(),
+            email: Default::default(),
             voicemail: Default::default(),
             edge: Default::default(),
             tls: Default::default(),
@@ -232,7 +234,7 @@ impl Default for RawConfig {
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 18] = [
+const TOP_LEVEL_KEYS: [&str; 19] = [
     "data_dir",
     "sip",
     "http",
@@ -250,6 +252,7 @@ const TOP_LEVEL_KEYS: [&str; 18] = [
     "chat",
     "edge",
     "im",
+    "email",
     "tls",
 ];
 
@@ -348,6 +351,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "im" => {
                 if let Some(v) = read_table("im", value, errors) {
                     raw.im = v;
+                }
+            }
+            "email" => {
+                if let Some(v) = read_table("email", value, errors) {
+                    raw.email = v;
                 }
             }
             _ => errors.push(KeyError::new(
@@ -504,7 +512,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge, im, tls"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge, im, email, tls"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

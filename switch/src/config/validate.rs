@@ -19,6 +19,11 @@ const MIN_SE_FLOOR: u64 = 90;
 pub(super) struct Problems<'a>(pub(super) &'a mut Vec<KeyError>);
 
 impl Problems<'_> {
+    /// How many problems are recorded so far.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub(super) fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
         self.0.push(KeyError::new(key, message));
     }
@@ -70,6 +75,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let accounts = super::auth::accounts(&raw, &mut p);
     let chat = super::chat::chat(&raw.chat, &mut p);
     let im = super::im::im(&raw.im, &mut p);
+    let email = super::email::email(&raw.email, &mut p);
     let tls = super::tls::tls(&raw.tls, &mut p);
     super::voicemail::check(&raw.voicemail, &mut p);
     super::edge::check(&raw.edge, &mut p);
@@ -92,6 +98,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         accounts,
         chat: chat?,
         im: im?,
+        email: email?,
         voicemail: raw.voicemail,
         edge: raw.edge,
         tls: tls?,
@@ -567,6 +574,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         accounts: super::auth::raw_accounts(&config.accounts),
         chat: super::chat::raw_chat(&config.chat),
         im: super::im::raw_im(&config.im),
+        email: super::email::raw_email(&config.email),
         voicemail: config.voicemail.clone(),
         edge: config.edge.clone(),
         tls: super::tls::raw_tls(&config.tls),

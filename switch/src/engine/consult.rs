@@ -205,6 +205,18 @@ impl Cx {
         }
     }
 
+    /// Who the customer of the call is, as a pop-up names them: the caller's name and
+    /// number, or the contact of a call the switch placed.
+    fn customer_name(s: &Session) -> String {
+        if let Some(out) = &s.outbound {
+            return out.number.clone();
+        }
+        match s.from_display.trim() {
+            "" => s.from_user.clone(),
+            name => format!("{name} ({})", s.from_user),
+        }
+    }
+
     /// Ring `dialing.target` from endpoint `port`; the new leg.
     fn dial(
         &mut self,
@@ -225,6 +237,10 @@ impl Cx {
         .unwrap_or_else(|| s.from_user.clone());
         let mut from = NameAddr::new(Uri::sip(Some(&by), &domain, None));
         from.set_param("tag", Some(self.new_tag()));
+        if self.node.is_queue(&dialing.target) {
+            // The queue's agent is offered a consultation: its pop-up names the customer.
+            from.display = Some(format!("Consultation for {}", Self::customer_name(s)));
+        }
         let to = NameAddr::new(Uri::sip(Some(&dialing.target), &domain, None));
         let spec = ForkSpec {
             from,
@@ -492,11 +508,13 @@ impl Cx {
         c: &Consult,
         consulted: LegId,
     ) -> Result<(), ControlError> {
-        if c.customer != LegId(0) {
-            return Err(ControlError::Unsupported(
-                "a call the switch placed cannot be handed over yet",
-            ));
-        }
+        // The contact of a call the switch placed takes the first seat first.
+        // (The consulted party's leg is past both, so keeps its index.)
+        self.seat_contact_first(s);
+        let c = &match &s.phase {
+            Phase::Consulting(seated) => seated.clone(),
+            _ => c.clone(),
+        };
         self.stop_playing(s, c.customer.0);
         self.stop_playing(s, consulted.0);
         self.join(s, c.customer, consulted);
@@ -506,6 +524,7 @@ impl Cx {
         s.leg_mut(c.agent).state = LegState::Failed { code: 200 };
         let interaction = self.hand_over(c.interaction);
         self.close_pair(now, s, true);
+        self.placed_call_handed_on(s);
         s.to_user = c.dialing.target.clone();
         s.phase = Phase::Bridged {
             callee: consulted,
@@ -639,7 +658,7 @@ impl Cx {
                 } else if leg == c.agent {
                     let answered = consulted.filter(|l| s.leg(*l).state == LegState::Confirmed);
                     match answered {
-                        Some(l) if c.customer == LegId(0) => {
+                        Some(l) => {
                             // The agent hung up on an answered consultation: hand over.
                             let _ = self.complete_transfer(now, s, &c, l);
                         }

@@ -61,6 +61,8 @@ pub enum ControlError {
     /// `true`: already recorded; `false`: not recorded.
     #[error("{}", if *.0 { "the call is already being recorded" } else { "the call is not being recorded" })]
     Recording(bool),
+    #[error("the call is not ringing agent {0:?}")]
+    NotOffered(String),
 }
 
 /// Everything the API can ask of a live call; legs are named as the call view lists them.
@@ -95,6 +97,11 @@ pub enum CallOp {
     Record(super::RecordStep),
     /// The switch ends the call: BYE to its answered legs, CANCEL to ringing ones.
     Hangup,
+    /// The agent declines the call a queue offers them (from the desktop): their phone's
+    /// INVITE is cancelled and the ACD hears the offer rejected, as if the phone had.
+    Decline {
+        agent: String,
+    },
 }
 
 impl Engine {
@@ -121,12 +128,17 @@ impl Engine {
             let done = match op {
                 CallOp::Control { leg, command } => cx.control(s, leg, command),
                 CallOp::Transfer(_) if s.supervisor.is_some() => Err(ControlError::Supervised),
-                CallOp::Transfer(transfer) => match s.phase {
-                    Phase::Bridged { callee, .. } => {
-                        cx.begin_transfer(now, s, callee, &transfer.target, None, false)
+                CallOp::Transfer(transfer) => {
+                    // The agent of a call the switch placed hands its contact on as a
+                    // callee agent hands on its caller.
+                    cx.seat_contact_first(s);
+                    match s.phase {
+                        Phase::Bridged { callee, .. } => {
+                            cx.begin_transfer(now, s, callee, &transfer.target, None, false)
+                        }
+                        _ => Err(ControlError::NotConnected),
                     }
-                    _ => Err(ControlError::NotConnected),
-                },
+                }
                 CallOp::Consult { target } => cx.consult(now, s, &target),
                 CallOp::Consultation(step) => cx.consult_step(now, s, step),
                 CallOp::AddParty { target } => cx.add_party(now, s, &target),
@@ -134,6 +146,7 @@ impl Engine {
                 CallOp::Supervise { extension, mode } => cx.supervise(now, s, &extension, mode),
                 CallOp::Unsupervise => cx.unsupervise(now, s),
                 CallOp::Record(step) => cx.record(now, s, step),
+                CallOp::Decline { agent } => cx.decline_offer(now, s, &agent),
                 CallOp::Hangup => {
                     cx.call_changed(s, "hung_up", None);
                     cx.hangup_all(

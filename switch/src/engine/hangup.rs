@@ -209,11 +209,12 @@ impl Cx {
         };
         self.finish_recording(now, &mut s);
         self.finish_deposit(now, &mut s);
-        if let Some(l) = s.legs.first() {
-            if let Some(d) = &l.dialog {
-                self.dialogs
-                    .remove(&(d.call_id.clone(), d.local_tag.clone()));
-            }
+        if let Some(d) = s.legs.first().and_then(|l| l.dialog.as_ref()) {
+            self.dialogs
+                .remove(&(d.call_id.clone(), d.local_tag.clone()));
+        }
+        // An originated call's agent legs (first, unless its contact took the seat).
+        for l in &s.legs {
             if l.role == super::session::Role::Agent {
                 // The agent legs' own Call-ID and tag.
                 if let (Some(cid), Ok(from)) = (l.invite.headers.call_id(), l.invite.headers.from())

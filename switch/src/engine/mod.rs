@@ -21,6 +21,7 @@ mod locator;
 mod mwi;
 mod node;
 mod originate;
+mod placed;
 mod queue;
 mod recording;
 mod register;

@@ -91,9 +91,9 @@ impl Cx {
         });
     }
 
-    /// Our own SDP for the first party: the relay's A endpoint and the agreed codec, plus
-    /// telephone-event when the caller offered it.
-    fn local_sdp(&self, s: &Session) -> Vec<u8> {
+    /// Our own SDP for the first party: the relay endpoint facing it and the agreed codec,
+    /// plus telephone-event when the caller offered it.
+    pub(super) fn local_sdp(&self, s: &Session) -> Vec<u8> {
         let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
         };
@@ -106,7 +106,7 @@ impl Cx {
         audio_sdp(
             s.id,
             anchor.ip,
-            anchor.port(media::Side::A),
+            anchor.port(s.first_side()),
             codec,
             dtmf.as_deref(),
         )
@@ -307,8 +307,9 @@ impl Cx {
         self.add_forks(now, s, &bindings, &spec, Some(agent), Role::Callee);
     }
 
-    /// The SDP offered to a callee of a session the switch holds: the relay's B endpoint
-    /// with the first party's codec, so media relays without transcoding once bridged.
+    /// The SDP offered to a callee of a session the switch holds: the relay endpoint the
+    /// first party is not on, with its codec, so media relays without transcoding once
+    /// bridged.
     pub(super) fn offer_sdp(&self, s: &Session) -> Vec<u8> {
         let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
@@ -317,7 +318,7 @@ impl Cx {
         audio_sdp(
             s.id,
             anchor.ip,
-            anchor.port(media::Side::B),
+            anchor.port(s.callee_side()),
             codec,
             Some("101"),
         )

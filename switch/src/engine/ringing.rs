@@ -105,7 +105,8 @@ impl Cx {
                     .push("Contact", self.contact_header(a.target.transport));
                 let mut now_early_media = early_media;
                 if !early_media && has_sdp(&resp.body, &resp.headers) {
-                    if let Some(body) = self.rewrite_sdp(s, Side::B, Side::A, &resp.body) {
+                    let (from, to) = (s.callee_side(), s.first_side());
+                    if let Some(body) = self.rewrite_sdp(s, from, to, &resp.body) {
                         out.headers.push("Content-Type", "application/sdp");
                         out.body = body;
                         now_early_media = true;
@@ -184,7 +185,8 @@ impl Cx {
             return;
         };
         if has_sdp(&resp.body, &resp.headers) {
-            if let Some(body) = self.rewrite_sdp(s, s.leg(leg).side(), Side::A, &resp.body) {
+            let (from, to) = (s.leg(leg).side(), s.first_side());
+            if let Some(body) = self.rewrite_sdp(s, from, to, &resp.body) {
                 out.headers.push("Content-Type", "application/sdp");
                 s.sdp_to_a = body.clone();
                 out.body = body;
@@ -214,10 +216,13 @@ impl Cx {
         }
         if has_sdp(&resp.body, &resp.headers) {
             // Only to learn the callee's address: the first party keeps the SDP it has.
-            self.learn_sdp(s, Side::B, &resp.body);
+            self.learn_sdp(s, s.leg(leg).side(), &resp.body);
         }
         self.media(MediaCommand::StopPlaying {
-            endpoint: Endpoint::a(s.relay()),
+            endpoint: Endpoint {
+                relay: s.relay(),
+                side: s.first_side(),
+            },
         });
         self.ack_leg(s, leg, Vec::new());
         if let Some(out) = &s.outbound {
@@ -314,6 +319,34 @@ impl Cx {
                 self.hangup_all(now, s, Cause::of_status(code), HangupSide::Callee, code)
             }
         }
+    }
+
+    /// `agent` declines the queue's offer ringing their phones: CANCEL those forks (their
+    /// 487 changes nothing more) and tell the ACD at once, as a refusing phone would.
+    pub(super) fn decline_offer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        agent: &str,
+    ) -> Result<(), super::ControlError> {
+        let offered: Vec<LegId> = s
+            .legs
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.state == LegState::Ringing && l.role == Role::Callee)
+            .filter(|(_, l)| l.agent.as_ref().is_some_and(|a| a.as_str() == agent))
+            .map(|(i, _)| LegId(i))
+            .collect();
+        let (Some(interaction), false) = (s.interaction(), offered.is_empty()) else {
+            return Err(super::ControlError::NotOffered(agent.to_string()));
+        };
+        self.cancel_legs(now, s, &offered);
+        tracing::info!(call = s.id, %agent, "offer declined from the desktop");
+        self.emit(super::Output::Acd(acd::Event::OfferRejected {
+            interaction: acd::InteractionId(interaction),
+            agent: acd::AgentId::new(agent),
+        }));
+        Ok(())
     }
 
     pub(super) fn ring_timeout(&mut self, now: Instant, s: &mut Session) {

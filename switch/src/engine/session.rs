@@ -324,7 +324,8 @@ pub struct Session {
     /// current pair began (the call's start for the first).
     pub cdr_seq: i32,
     pub pair_start: Option<(Instant, i64)>,
-    /// The session id, kept once the first party's leg has been replaced (RFC 3891).
+    /// The session id, kept once the first party's leg has been replaced (RFC 3891) or
+    /// has given the first seat to the contact of a call the switch placed.
     pub origin: Option<String>,
     /// The queue records this call once its agent answers.
     pub record_on_answer: bool,
@@ -353,6 +354,9 @@ pub struct Supervision {
     /// The supervisor's own INVITE (from their phone: `*55` + the extension), until the
     /// switch answers it.
     pub incoming: Option<sip::transaction::TxId>,
+    /// The supervised agent's leg where it is the caller's (an agent who called out from
+    /// their phone), not the callee's as [`super::Cx::parties`] has it.
+    pub agent: Option<LegId>,
 }
 
 impl Session {
@@ -446,6 +450,20 @@ impl Session {
             .map(LegId)
     }
 
+    /// The relay endpoint facing the first party: A, but B for the contact of a call the
+    /// switch placed once it took the first seat (see [`super::placed`]).
+    pub fn first_side(&self) -> Side {
+        self.legs.first().map_or(Side::A, Leg::side)
+    }
+
+    /// Where a callee of the first party rings: the other of the first two endpoints.
+    pub fn callee_side(&self) -> Side {
+        match self.first_side() {
+            Side::B => Side::A,
+            _ => Side::B,
+        }
+    }
+
     /// The leg on the other end of the relay from `leg` (the caller's callee and back).
     pub fn peer_of(&self, leg: LegId) -> Option<LegId> {
         let callee = self.callee()?;
@@ -467,9 +485,13 @@ impl Session {
             .map(|(i, _)| LegId(i))
     }
 
-    /// The call's id in the call list and for call control: the first party's Call-ID (the
-    /// caller's, or that of our INVITE to the agent of a call the switch placed).
+    /// The call's id in the call list and for call control: the first party's Call-ID as
+    /// the call began (the caller's, or that of our INVITE to the agent of a call the
+    /// switch placed), kept when that leg is replaced or hands the first seat on.
     pub fn call_id(&self) -> &str {
+        if let Some(origin) = &self.origin {
+            return origin;
+        }
         match self.legs.first() {
             Some(l) if l.role == Role::Caller => l
                 .dialog

@@ -439,7 +439,11 @@ impl Cx {
             ack: None,
             agent,
             hold: Hold::Off,
-            endpoint: Leg::first_side(role),
+            endpoint: match (role, s.legs.first()) {
+                // A callee rings on the endpoint its first party is not on.
+                (Role::Callee, Some(_)) => s.callee_side(),
+                _ => Leg::first_side(role),
+            },
         });
         leg
     }

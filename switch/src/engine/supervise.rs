@@ -65,6 +65,7 @@ impl Cx {
                 leg: None,
             },
             incoming: None,
+            agent: None,
         });
         tracing::info!(call = s.id, %extension, ?mode, "supervisor called");
         self.call_changed(s, "supervise_started", Some(mode_name(mode).into()));
@@ -73,9 +74,12 @@ impl Cx {
 
     /// Mixes and relays as the supervision's mode says (or as a plain call without one).
     pub(super) fn route_supervision(&mut self, s: &mut Session) {
-        let Some((agent, customer)) = Self::parties(s) else {
+        let Some((mut agent, mut customer)) = Self::parties(s) else {
             return;
         };
+        if s.supervisor.as_ref().and_then(|x| x.agent) == Some(customer) {
+            std::mem::swap(&mut agent, &mut customer);
+        }
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
         let (a, c) = (s.leg(agent).side(), s.leg(customer).side());
         let joined = s.supervisor.as_ref().and_then(|x| {

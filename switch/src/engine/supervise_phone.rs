@@ -40,11 +40,28 @@ impl Cx {
         })
     }
 
-    /// The agent's leg of a two-party call, when it is `extension`'s phone.
+    /// The agent's leg of a two-party call, when it is `extension`'s phone: the one the
+    /// call reached (a queue's or a user's call, a call the switch placed), or the
+    /// caller's (an agent who called out from their phone).
     fn agent_leg_of(s: &Session, extension: &str) -> Option<LegId> {
-        let (agent, _) = Self::parties(s)?;
-        let to = s.leg(agent).invite.headers.to().ok()?;
-        (to.uri.user_unescaped().as_deref() == Some(extension)).then_some(agent)
+        let (agent, customer) = Self::parties(s)?;
+        let is = |leg: LegId, header: &str| {
+            s.leg(leg)
+                .invite
+                .headers
+                .get(header)
+                .and_then(|v| sip::NameAddr::parse(v).ok())
+                .and_then(|n| n.uri.user_unescaped())
+                .as_deref()
+                == Some(extension)
+        };
+        if is(agent, "To") {
+            Some(agent)
+        } else if customer == LegId(0) && s.legs[0].role == Role::Caller && is(customer, "From") {
+            Some(customer)
+        } else {
+            None
+        }
     }
 
     /// The endpoint for the supervisor's phone is bound (`port`) or not: answer it.
@@ -163,9 +180,9 @@ impl Engine {
             .unwrap_or_default();
         let supervisor = identity.unwrap_or(from);
         let found = self.sessions.iter().find_map(|(id, s)| {
-            Cx::agent_leg_of(s, &extension).map(|leg| (*id, s.leg(leg).agent.clone()))
+            Cx::agent_leg_of(s, &extension).map(|leg| (*id, leg, s.leg(leg).agent.clone()))
         });
-        let Some((id, agent)) = found else {
+        let Some((id, leg, agent)) = found else {
             tracing::info!(%supervisor, %extension, "no call to supervise");
             return self
                 .cx
@@ -180,14 +197,25 @@ impl Engine {
             tracing::info!(%supervisor, %extension, "not allowed to supervise");
             return self.cx.reply(now, tx, &req, 403, Some("Not Your Agent"));
         }
+        let on = Supervisee {
+            supervisor,
+            mode,
+            agent: leg,
+        };
         self.with(now, id, |cx, s| {
-            cx.join_supervisor(now, s, tx, req, source, mode, supervisor)
+            cx.join_supervisor(now, s, tx, req, source, on)
         });
     }
 }
 
+/// How a supervisor calling in joins: who, in which mode, on which agent's leg.
+struct Supervisee {
+    supervisor: String,
+    mode: SuperviseMode,
+    agent: LegId,
+}
+
 impl Cx {
-    #[allow(clippy::too_many_arguments)]
     fn join_supervisor(
         &mut self,
         now: Instant,
@@ -195,9 +223,13 @@ impl Cx {
         tx: TxId,
         req: Request,
         source: Target,
-        mode: SuperviseMode,
-        supervisor: String,
+        on: Supervisee,
     ) {
+        let Supervisee {
+            supervisor,
+            mode,
+            agent,
+        } = on;
         if s.supervisor.is_some() || !matches!(s.phase, Phase::Bridged { .. }) {
             return self.reply(now, tx, &req, 486, Some("Busy Here"));
         }
@@ -246,6 +278,7 @@ impl Cx {
                 leg: Some(leg),
             },
             incoming: Some(tx),
+            agent: Some(agent),
         });
         tracing::info!(call = s.id, %supervisor, ?mode, "supervisor calling in");
         self.call_changed(

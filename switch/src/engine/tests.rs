@@ -3,6 +3,7 @@
 
 mod harness;
 mod peer;
+mod placed;
 
 mod basic;
 mod connection_auth;

@@ -59,6 +59,13 @@ impl Cx {
         let Phase::Bridged { callee, .. } = s.phase else {
             return self.reply(now, tx, &req, 491, Some("Request Pending"));
         };
+        let (leg, callee) = if leg == LegId(0) && s.legs[0].role == Role::Agent {
+            // The agent of a call the switch placed transfers its contact.
+            self.seat_contact_first(s);
+            (callee, callee)
+        } else {
+            (leg, callee)
+        };
         if leg != callee {
             return self.reply(
                 now,
@@ -125,7 +132,9 @@ impl Cx {
             return Err(ControlError::NoTarget(target.to_string()));
         }
         let domain = self.config.sip.domain.clone();
-        let mut from = NameAddr::new(Uri::sip(Some(&s.from_user), &domain, None));
+        // The target sees whom it gets: the caller, or the contact of a call the switch placed.
+        let party = s.outbound.as_ref().map_or(&s.from_user, |o| &o.number);
+        let mut from = NameAddr::new(Uri::sip(Some(party), &domain, None));
         from.set_param("tag", Some(self.new_tag()));
         let to = NameAddr::new(Uri::sip(Some(target), &domain, None));
         let body = self.offer_sdp(s);
@@ -217,6 +226,7 @@ impl Cx {
         self.ack_leg(s, leg, Vec::new());
         self.stop_playing(s, 0);
         self.close_pair(now, s, true);
+        self.placed_call_handed_on(s);
         if let Some(user) = s.leg(leg).invite.uri.user.clone() {
             s.to_user = user;
         }
@@ -304,7 +314,7 @@ impl Cx {
         };
         if referrer == LegId(0) {
             return Err(ControlError::Unsupported(
-                "a call the switch placed cannot be handed to a queue or a mailbox yet",
+                "the first party cannot be handed to a queue or a mailbox",
             ));
         }
         if notify {
@@ -314,6 +324,7 @@ impl Cx {
         s.leg_mut(referrer).state = LegState::Failed { code: 200 };
         self.hand_over(interaction);
         self.close_pair(now, s, answered);
+        self.placed_call_handed_on(s);
         s.bridges.retain(|b| !matches!(b, Bridge::Relay { .. }));
         Ok(())
     }

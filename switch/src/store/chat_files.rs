@@ -1,5 +1,5 @@
-//! Chat attachments' index (the bytes are files in the data directory) and the
-//! predefined responses (templates) administrators keep.
+//! Chat attachments' index (the bytes are files in the data directory), the digest of each
+//! chat's customer token, and the predefined responses (templates) administrators keep.
 
 use super::{with_pool, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,29 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()
         })
+    }
+
+    /// Keeps the digest of a chat's customer token.
+    pub async fn set_chat_token(&self, chat: u64, digest: &str) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE chats SET customer_token = $1 WHERE id = $2")
+                .bind(digest)
+                .bind(chat as i64)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The digest of a chat's customer token (`None`: no such chat, or none kept).
+    pub async fn chat_token(&self, chat: u64) -> Result<Option<String>, StoreError> {
+        let digest: Option<Option<String>> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT customer_token FROM chats WHERE id = $1")
+                .bind(chat as i64)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(digest.flatten())
     }
 
     /// A new template; returns its id.
@@ -205,8 +228,13 @@ mod tests {
         let got = s.attachments(id).await.unwrap();
         assert_eq!(got, vec![a("a", 10), a("b", 20)]);
         assert!(s.attachments(1).await.unwrap().is_empty());
+        assert_eq!(s.chat_token(id).await.unwrap(), None);
+        s.set_chat_token(id, "d1g3st").await.unwrap();
+        assert_eq!(s.chat_token(id).await.unwrap().as_deref(), Some("d1g3st"));
+        assert_eq!(s.chat_token(1).await.unwrap(), None, "no such chat");
         let again = Store::open(&db.url).await.unwrap();
         assert_eq!(again.attachments(id).await.unwrap().len(), 2, "kept");
+        assert!(again.chat_token(id).await.unwrap().is_some(), "kept");
         again.close().await;
     }
 

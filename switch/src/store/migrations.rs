@@ -430,6 +430,125 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS im_messages_session ON im_messages (session, id)",
         ],
     },
+    Migration {
+        version: 12,
+        description: "the digest of each chat's customer token (attachments over HTTP)",
+        sqlite: &["ALTER TABLE chats ADD COLUMN customer_token TEXT"],
+        postgres: &["ALTER TABLE chats ADD COLUMN IF NOT EXISTS customer_token TEXT"],
+    },
+    // ---- e-mail (threads of customer mails, in and out, and their attachments) ----
+    // `direction`: in | out; `status`: received, or for replies queued | sent | failed
+    // (the outbox: `attempts`, `next_attempt_ms`, `error`). Inbound mails keep where
+    // they were fetched (`mailbox`, `uidvalidity`, `uid`: unique, so a mail fetched again
+    // after a crash is not stored twice).
+    Migration {
+        version: 13,
+        description: "e-mail threads, messages and attachments",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS email_threads (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                mailbox TEXT NOT NULL,
+                queue TEXT NOT NULL,
+                customer TEXT NOT NULL,
+                customer_name TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                state TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                created_ms INTEGER NOT NULL,
+                updated_ms INTEGER NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS email_threads_customer ON email_threads (customer, id)",
+            "CREATE TABLE IF NOT EXISTS email_messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                thread INTEGER NOT NULL REFERENCES email_threads (id),
+                direction TEXT NOT NULL,
+                mailbox TEXT NOT NULL,
+                uidvalidity INTEGER,
+                uid INTEGER,
+                message_id TEXT NOT NULL,
+                in_reply_to TEXT NOT NULL,
+                refs TEXT NOT NULL,
+                from_addr TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                to_addrs TEXT NOT NULL,
+                cc_addrs TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                text_body TEXT NOT NULL,
+                html_body TEXT NOT NULL,
+                at_ms INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_ms INTEGER,
+                error TEXT NOT NULL,
+                agent TEXT NOT NULL
+            )",
+            "CREATE UNIQUE INDEX IF NOT EXISTS email_messages_fetched ON email_messages (mailbox, uidvalidity, uid)",
+            "CREATE INDEX IF NOT EXISTS email_messages_thread ON email_messages (thread, id)",
+            "CREATE INDEX IF NOT EXISTS email_messages_message_id ON email_messages (message_id)",
+            "CREATE INDEX IF NOT EXISTS email_messages_outbox ON email_messages (status, next_attempt_ms)",
+            "CREATE TABLE IF NOT EXISTS email_attachments (
+                id TEXT PRIMARY KEY,
+                message INTEGER NOT NULL REFERENCES email_messages (id),
+                name TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                content_id TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS email_attachments_message ON email_attachments (message)",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS email_threads (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                mailbox TEXT NOT NULL,
+                queue TEXT NOT NULL,
+                customer TEXT NOT NULL,
+                customer_name TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                state TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS email_threads_customer ON email_threads (customer, id)",
+            "CREATE TABLE IF NOT EXISTS email_messages (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                thread BIGINT NOT NULL REFERENCES email_threads (id),
+                direction TEXT NOT NULL,
+                mailbox TEXT NOT NULL,
+                uidvalidity BIGINT,
+                uid BIGINT,
+                message_id TEXT NOT NULL,
+                in_reply_to TEXT NOT NULL,
+                refs TEXT NOT NULL,
+                from_addr TEXT NOT NULL,
+                from_name TEXT NOT NULL,
+                to_addrs TEXT NOT NULL,
+                cc_addrs TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                text_body TEXT NOT NULL,
+                html_body TEXT NOT NULL,
+                at_ms BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                attempts BIGINT NOT NULL,
+                next_attempt_ms BIGINT,
+                error TEXT NOT NULL,
+                agent TEXT NOT NULL
+            )",
+            "CREATE UNIQUE INDEX IF NOT EXISTS email_messages_fetched ON email_messages (mailbox, uidvalidity, uid)",
+            "CREATE INDEX IF NOT EXISTS email_messages_thread ON email_messages (thread, id)",
+            "CREATE INDEX IF NOT EXISTS email_messages_message_id ON email_messages (message_id)",
+            "CREATE INDEX IF NOT EXISTS email_messages_outbox ON email_messages (status, next_attempt_ms)",
+            "CREATE TABLE IF NOT EXISTS email_attachments (
+                id TEXT PRIMARY KEY,
+                message BIGINT NOT NULL REFERENCES email_messages (id),
+                name TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                content_id TEXT NOT NULL
+            )",
+            "CREATE INDEX IF NOT EXISTS email_attachments_message ON email_attachments (message)",
+        ],
+    },
 ];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (

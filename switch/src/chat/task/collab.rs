@@ -141,6 +141,7 @@ impl Task {
                     role: Role::System,
                     text: "You are being transferred, please wait for the next agent".into(),
                     at_ms: now_ms(),
+                    attachment: None,
                 },
             },
         );

@@ -3,6 +3,7 @@
 
 use super::customer::{check_name, ToCustomer};
 use super::error::ChatError;
+use super::files;
 use super::message::{Message, Role, TextRules};
 use super::metrics::ChatMetrics;
 use super::room::{Phase, Room};
@@ -21,6 +22,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 mod actions;
+mod attach;
 mod collab;
 mod view;
 
@@ -146,6 +148,21 @@ impl Task {
                 let span = tracing::info_span!("chat", interaction = id, agent = %agent);
                 let _ = reply.send(self.leave(agent, id).instrument(span).await);
             }
+            Command::Attachable { from, id, reply } => {
+                let _ = reply.send(self.attachable(&from, id));
+            }
+            Command::Attach {
+                from,
+                id,
+                file,
+                reply,
+            } => {
+                let span = tracing::info_span!("chat_file", interaction = id, file = %file.id);
+                let _ = reply.send(self.attach(from, id, file).instrument(span).await);
+            }
+            Command::Involves { agent, id, reply } => {
+                let _ = reply.send(self.involves(&agent, id));
+            }
             Command::WrapUp {
                 agent,
                 id,
@@ -222,6 +239,7 @@ impl Task {
             role: Role::System,
             text,
             at_ms: now_ms(),
+            attachment: None,
         };
         self.record(id, &m).await;
         self.tell(id, ToCustomer::Message { message: m.clone() });
@@ -280,6 +298,14 @@ impl Task {
         if let Err(e) = self.store.insert_chat(id, &dn, &name, now).await {
             tracing::error!(error = %e, "chat not stored");
         }
+        let token = files::new_token();
+        if let Err(e) = self
+            .store
+            .set_chat_token(id, &files::token_digest(&token))
+            .await
+        {
+            tracing::error!(error = %e, "chat token not stored");
+        }
         self.rooms.insert(
             id,
             Room::new(id, queue.clone(), queue_name.clone(), name.clone(), now),
@@ -289,6 +315,7 @@ impl Task {
             queue: dn.clone(),
             queue_name,
             name: name.clone(),
+            token,
         });
         self.links.insert(id, link);
         let mut arrival = acd::Arrival::new(id, queue, acd::Channel::Chat);
@@ -314,6 +341,7 @@ impl Task {
             role: Role::Customer,
             text,
             at_ms: now_ms(),
+            attachment: None,
         };
         self.record(id, &m).await;
         self.tell(id, ToCustomer::Message { message: m.clone() });
@@ -433,6 +461,7 @@ impl Task {
             role: Role::Agent,
             text,
             at_ms: now_ms(),
+            attachment: None,
         };
         self.record(id, &m).await;
         self.tell(id, ToCustomer::Message { message: m.clone() });
@@ -477,6 +506,7 @@ impl Task {
                 role: Role::System,
                 text: format!("{name}'s wrap-up: {}", codes.join(", ")),
                 at_ms: now_ms(),
+                attachment: None,
             };
             self.record(id, &m).await;
             self.room_mut(id)?.owed.retain(|(a, _)| *a != agent);

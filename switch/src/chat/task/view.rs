@@ -1,6 +1,5 @@
 //! What a desktop is shown of a chat: its view with the transcript so far.
 
-use super::super::message::{Message, Role};
 use super::super::room::{Phase, Room};
 use super::super::ChatView;
 use super::Task;
@@ -9,18 +8,8 @@ use acd::AgentId;
 impl Task {
     /// The desktop's view of a chat, with its transcript so far.
     pub(super) async fn view(&self, room: &Room, agent_name: String) -> ChatView {
-        let messages = match self.store.chat_messages(room.id).await {
-            Ok(lines) => lines
-                .into_iter()
-                .filter_map(|l| {
-                    Some(Message {
-                        role: Role::parse(&l.role)?,
-                        sender: l.sender,
-                        text: l.text,
-                        at_ms: l.at_ms,
-                    })
-                })
-                .collect(),
+        let messages = match super::super::files::transcript(&self.store, room.id).await {
+            Ok(m) => m,
             Err(e) => {
                 tracing::error!(error = %e, "chat transcript not read");
                 Vec::new()

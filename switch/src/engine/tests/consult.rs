@@ -372,6 +372,8 @@ fn consulting_a_queue_calls_the_queue_through_the_switch() {
     };
     assert_eq!(arrival.queue.as_str(), QUEUE);
     assert_eq!(arrival.caller.number, "1002");
+    // The queue's agent is told whom the consultation is about.
+    assert_eq!(arrival.caller.name, "Consultation for 1001");
     let interaction = arrival.id.0;
     h.input(Input::Acd(AcdOrder::Queued {
         interaction,

@@ -211,3 +211,31 @@ fn a_supervisor_joins_from_their_phone_by_feature_code() {
         .contains(&"Hear(1/B, Endpoint(A))".to_string()));
     assert!(h.engine.calls()[0].supervisor.is_none());
 }
+
+/// An agent who called out from their own phone (Alice, 1001, calling Bob) is found by
+/// their extension as the caller: Carol's whisper reaches Alice, never Bob.
+#[test]
+fn a_supervisor_whispers_to_an_agent_who_called_out() {
+    let mut h = Harness::with(Opts {
+        supervises: vec![("1003", "1001")],
+        ..Opts::default()
+    });
+    let (_a, _b) = connect(&mut h, "");
+    let mut c = h.call(
+        CAROL,
+        "1003",
+        "*561001",
+        Some(&sdp_at(CAROL, CAROL_RTP)),
+        "",
+    );
+    let ok = h.resp_to(CAROL, 200, "INVITE");
+    c.answered(&ok);
+    c.ack(&mut h, None);
+    let media = h.take_media();
+    for expected in [
+        format!("Hear(1/A, Mix {{ of: [B, 2], {PCMU} }})"),
+        "Hear(1/B, Endpoint(A))".to_string(),
+    ] {
+        assert!(media.contains(&expected), "{expected} in {media:?}");
+    }
+}

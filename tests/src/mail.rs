@@ -1,0 +1,233 @@
+//! Real mail servers for the e-mail tests: Dovecot (Debian `dovecot-imapd`) as the
+//! contact centre's mailbox, on a private port and directory, with one user; and
+//! aiosmtpd (PyPI) as the SMTP relay, keeping what it receives in a Maildir. Both are
+//! started by the test and stopped when dropped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Whether python3 has aiosmtpd (CI installs it; elsewhere the test is skipped).
+pub fn has_aiosmtpd() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI must have the Python package aiosmtpd installed");
+    }
+    if !ok {
+        eprintln!("skipped: python3 -m aiosmtpd not available");
+    }
+    ok
+}
+
+/// A Dovecot IMAP server with some mailboxes (user, password); the first is the one
+/// [`Dovecot::deliver`] and [`Dovecot::unseen`] use.
+pub struct Dovecot {
+    dir: PathBuf,
+    pub addr: SocketAddr,
+    pub user: String,
+    pub password: String,
+}
+
+impl Dovecot {
+    /// Start it; `None` (test skipped) where Dovecot is not installed.
+    pub fn start(users: &[(&str, &str)]) -> Option<Dovecot> {
+        let (user, password) = users
+            .first()
+            .copied()
+            .unwrap_or(("support@example.com", "secret"));
+        if !crate::require("dovecot") {
+            return None;
+        }
+        let dir = crate::temp_dir("dovecot");
+        let port = crate::free_port();
+        let d = dir.display();
+        for sub in ["run", "state", "home"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap_or_else(|e| panic!("{d}/{sub}: {e}"));
+        }
+        // Mail files belong to the `mail` system user (Dovecot refuses uid 0).
+        let _ = Command::new("chown")
+            .args(["-R", "mail:mail"])
+            .arg(dir.join("home"))
+            .status();
+        let conf = format!(
+            "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+             protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
+             auth_mechanisms = plain login\nfirst_valid_uid = 1\n\
+             mail_location = maildir:{d}/home/%u/Maildir\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=mail gid=mail home={d}/home/%u\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service anvil {{\n  chroot =\n}}\n"
+        );
+        std::fs::write(dir.join("dovecot.conf"), conf).unwrap_or_else(|e| panic!("{e}"));
+        let passwd: String = users
+            .iter()
+            .map(|(u, p)| format!("{u}:{{PLAIN}}{p}\n"))
+            .collect();
+        std::fs::write(dir.join("passwd"), passwd).unwrap_or_else(|e| panic!("{e}"));
+        let status = Command::new("dovecot")
+            .arg("-c")
+            .arg(dir.join("dovecot.conf"))
+            .status()
+            .unwrap_or_else(|e| panic!("running dovecot: {e}"));
+        assert!(status.success(), "dovecot did not start: {status}");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let up = crate::wait_until(Duration::from_secs(10), || TcpStream::connect(addr).is_ok());
+        assert!(
+            up,
+            "dovecot is not listening on {addr}\n{}",
+            crate::tail_file(&dir.join("dovecot.log"), 20)
+        );
+        Some(Dovecot {
+            dir,
+            addr,
+            user: user.into(),
+            password: password.into(),
+        })
+    }
+
+    /// Deliver `raw` into the INBOX (IMAP APPEND, as a delivery agent would put it there).
+    pub fn deliver(&self, raw: &str) {
+        let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
+        let mut s = TcpStream::connect(self.addr).unwrap_or_else(|e| panic!("IMAP: {e}"));
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let mut r = BufReader::new(s.try_clone().unwrap_or_else(|e| panic!("{e}")));
+        line(&mut r);
+        write!(s, "a1 LOGIN \"{}\" \"{}\"\r\n", self.user, self.password).ok();
+        expect_ok(&mut r, "a1");
+        write!(s, "a2 APPEND INBOX {{{}}}\r\n", raw.len()).ok();
+        let cont = line(&mut r);
+        assert!(cont.starts_with('+'), "IMAP APPEND: {cont}");
+        s.write_all(raw.as_bytes()).ok();
+        s.write_all(b"\r\n").ok();
+        expect_ok(&mut r, "a2");
+        write!(s, "a3 LOGOUT\r\n").ok();
+    }
+
+    /// Clear `\Seen` on every mail of the INBOX (another client, or a crash before the
+    /// flag was set).
+    pub fn mark_unseen(&self) {
+        let mut s = TcpStream::connect(self.addr).unwrap_or_else(|e| panic!("IMAP: {e}"));
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        write!(
+            s,
+            "a1 LOGIN \"{}\" \"{}\"\r\na2 SELECT INBOX\r\na3 STORE 1:* -FLAGS (\\Seen)\r\na4 LOGOUT\r\n",
+            self.user, self.password
+        )
+        .ok();
+        let mut all = String::new();
+        let _ = s.read_to_string(&mut all);
+        assert!(all.contains("a3 OK"), "IMAP STORE: {all}");
+    }
+
+    /// How many mails of the INBOX are not `\Seen` yet.
+    pub fn unseen(&self) -> usize {
+        let mut s = TcpStream::connect(self.addr).unwrap_or_else(|e| panic!("IMAP: {e}"));
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        write!(
+            s,
+            "a1 LOGIN \"{}\" \"{}\"\r\na2 EXAMINE INBOX\r\na3 SEARCH UNSEEN\r\na4 LOGOUT\r\n",
+            self.user, self.password
+        )
+        .ok();
+        let mut all = String::new();
+        let _ = s.read_to_string(&mut all);
+        all.lines()
+            .find_map(|l| l.strip_prefix("* SEARCH"))
+            .map_or(0, |ids| ids.split_whitespace().count())
+    }
+
+    pub fn log(&self) -> String {
+        crate::tail_file(&self.dir.join("dovecot.log"), 30)
+    }
+}
+
+fn line(r: &mut BufReader<TcpStream>) -> String {
+    let mut l = String::new();
+    r.read_line(&mut l)
+        .unwrap_or_else(|e| panic!("IMAP read: {e}"));
+    l
+}
+
+fn expect_ok(r: &mut BufReader<TcpStream>, tag: &str) {
+    loop {
+        let l = line(r);
+        assert!(!l.is_empty(), "IMAP closed waiting for {tag}");
+        if l.starts_with(tag) {
+            assert!(l.starts_with(&format!("{tag} OK")), "IMAP {tag}: {l}");
+            return;
+        }
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.dir.join("dovecot.conf"))
+            .arg("stop")
+            .status();
+    }
+}
+
+/// An SMTP relay (aiosmtpd) keeping each message it accepts as a file.
+pub struct SmtpSink {
+    child: Child,
+    dir: PathBuf,
+    pub addr: SocketAddr,
+}
+
+impl SmtpSink {
+    /// Listen on `port` (a fixed one, so a test can start it after the switch).
+    pub fn start(port: u16) -> SmtpSink {
+        let dir = crate::temp_dir("smtp");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(addr.to_string())
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.join("Maildir"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("python3 -m aiosmtpd: {e}"));
+        let up = crate::wait_until(Duration::from_secs(10), || TcpStream::connect(addr).is_ok());
+        assert!(up, "aiosmtpd is not listening on {addr}");
+        SmtpSink { child, dir, addr }
+    }
+
+    /// The messages received so far, oldest first.
+    pub fn messages(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = ["new", "cur"]
+            .iter()
+            .filter_map(|d| std::fs::read_dir(self.dir.join("Maildir").join(d)).ok())
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort_by_key(|p| modified(p));
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
+    }
+}
+
+fn modified(p: &Path) -> std::time::SystemTime {
+    std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .unwrap_or(std::time::UNIX_EPOCH)
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
