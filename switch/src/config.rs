@@ -20,6 +20,7 @@ mod im;
 mod limits;
 mod net;
 mod raw;
+mod tls;
 mod user;
 mod validate;
 mod voicemail;
@@ -37,6 +38,7 @@ pub use edge::EdgeConfig;
 pub use email::{EmailConfig, MailTls, Mailbox, Smtp};
 pub use im::ImConfig;
 pub use net::{Cidr, ListenAddr, PortRange, Transport, ValueError};
+pub use tls::TlsConfig;
 pub use user::{StaticContact, User};
 pub use voicemail::VoicemailConfig;
 
@@ -74,6 +76,8 @@ pub struct Config {
     pub voicemail: VoicemailConfig,
     /// `[edge]`: rate limits and bans for untrusted sources, calls per user.
     pub edge: EdgeConfig,
+    /// `[tls]`: the certificate of SIP over TLS and HTTPS/WSS, and outbound TLS trust.
+    pub tls: TlsConfig,
 }
 
 /// A gateway (PSTN, another PBX): numbers matching one of `prefixes` (the longest match
@@ -324,6 +328,9 @@ impl Config {
         sales.name = "Sales".to_string();
         raw.queues = vec![sales];
         raw.voicemail.enabled = true;
+        // The demo runs SIP over TLS and HTTPS/WSS too, on a generated certificate.
+        raw.sip.listen.push("tls:127.0.0.1:5061".to_string());
+        raw.tls.https_listen = "127.0.0.1:8443".to_string();
         raw.agents = (1001..=1003)
             .map(|n| {
                 let mut a = acd::AgentConfig::new(n.to_string());
@@ -506,8 +513,17 @@ mod tests {
                     transport: Transport::Tcp,
                     addr: "127.0.0.1:5060".parse().unwrap()
                 },
+                ListenAddr {
+                    transport: Transport::Tls,
+                    addr: "127.0.0.1:5061".parse().unwrap()
+                },
             ]
         );
+        assert_eq!(
+            demo.tls.https_listen,
+            Some("127.0.0.1:8443".parse().unwrap())
+        );
+        assert_eq!(demo.tls.files, None, "the demo makes its own certificate");
         assert_eq!(demo.sip.domain, "127.0.0.1");
         assert!(demo.sip.trusted.is_empty());
         assert_eq!(demo.sip.t1(), Duration::from_millis(500));
@@ -575,6 +591,9 @@ mod tests {
         demo.accounts.clear();
         demo.chat.wrap_up_codes.clear();
         demo.voicemail.enabled = false;
+        // TLS listens only where a file asks for it.
+        demo.sip.listen.retain(|l| l.transport != Transport::Tls);
+        demo.tls.https_listen = None;
         assert_eq!(empty, demo);
     }
 

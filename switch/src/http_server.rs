@@ -1,4 +1,6 @@
-//! The HTTP listener: the API router served by hyper with the limits of `[http]`.
+//! The HTTP listener: the API router served by hyper with the limits of `[http]`, over
+//! plain TCP or, for `[tls] https_listen`, over TLS (the TLS handshake must end within
+//! the header timeout).
 //!
 //! - connections are admitted by a [`Gate`] (`max_connections`), accepted with back-off
 //!   when out of file descriptors;
@@ -48,12 +50,23 @@ const LINGER_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub std::net::SocketAddr);
 
-/// Serves `app` on `listener` until `stop` resolves, then lets open requests finish.
+/// Whether the request came over TLS, in every request's extensions (SIP over WebSocket
+/// tells `WS` from `WSS` by it).
+#[derive(Debug, Clone, Copy)]
+pub struct Secure(pub bool);
+
+/// A connection's byte stream, plain or TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Io for T {}
+
+/// Serves `app` on `listener` (over TLS with `tls`) until `stop` resolves, then lets open
+/// requests finish.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     config: &HttpConfig,
     gate: Arc<Gate>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     stop: impl std::future::Future<Output = ()>,
 ) {
     let app = guard(app, config);
@@ -68,20 +81,38 @@ pub async fn serve(
             _ = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(
-            Guarded::new(stream, slot)
-                .lingering(LINGER, LINGER_BYTES)
-                .idle_timeout(idle_timeout),
-        );
+        let guarded = Guarded::new(stream, slot)
+            .lingering(LINGER, LINGER_BYTES)
+            .idle_timeout(idle_timeout);
+        let secure = tls.is_some();
         let service = TowerToHyperService::new(app.clone().map_request(
             move |r: axum::http::Request<Incoming>| {
                 let mut r = r.map(Body::new);
                 r.extensions_mut().insert(ClientAddr(addr));
+                r.extensions_mut().insert(Secure(secure));
                 r
             },
         ));
         let mut closed = closed.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
+            let io: Box<dyn Io> = match tls {
+                None => Box::new(guarded),
+                Some(acceptor) => {
+                    match tokio::time::timeout(header_timeout, acceptor.accept(guarded)).await {
+                        Ok(Ok(s)) => Box::new(s),
+                        Ok(Err(e)) => {
+                            tracing::debug!(%e, %addr, "HTTPS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%addr, "HTTPS handshake not completed in time");
+                            return;
+                        }
+                    }
+                }
+            };
+            let io = TokioIo::new(io);
             let mut builder = Builder::new(TokioExecutor::new());
             builder
                 .http1()

@@ -40,6 +40,10 @@ pub struct ContactUpdate {
 #[derive(Default)]
 pub struct Registrar {
     bindings: HashMap<String, Vec<Binding>>,
+    /// Connections (TCP, TLS, WebSocket) that registrations route to, and until when
+    /// (`None`: a static contact, always): the transports keep these open past their
+    /// idle timeout, since the phone behind one cannot be reached any other way.
+    flows: HashMap<Target, Option<Instant>>,
 }
 
 #[derive(Serialize)]
@@ -62,6 +66,9 @@ fn unix_now() -> u64 {
 
 impl Registrar {
     pub fn add_static(&mut self, user: &str, contact: String, target: Target) {
+        if target.transport.is_reliable() {
+            self.flows.insert(target, None);
+        }
         self.bindings
             .entry(user.to_string())
             .or_default()
@@ -75,6 +82,20 @@ impl Registrar {
                 q: 1.0,
                 user_agent: "static".into(),
             });
+    }
+
+    /// Removes the registered (not static) bindings that route to `target`: a connection
+    /// that only the client can open has closed. Returns how many went.
+    pub fn drop_target(&mut self, target: Target) -> usize {
+        self.flows.remove(&target);
+        let mut dropped = 0;
+        for list in self.bindings.values_mut() {
+            let before = list.len();
+            list.retain(|b| b.expires_at.is_none() || b.target != target);
+            dropped += before - list.len();
+        }
+        self.bindings.retain(|_, l| !l.is_empty());
+        dropped
     }
 
     /// Live contacts of `user`, best q first.
@@ -127,6 +148,13 @@ impl Registrar {
             list.retain(|b| b.expires_at.is_none() || b.contact != u.contact);
             if u.expires > 0 {
                 let secs = u64::from(u.expires);
+                let until = now + Duration::from_secs(secs);
+                if target.transport.is_reliable() {
+                    let flow = self.flows.entry(target).or_insert(Some(until));
+                    if let Some(at) = flow {
+                        *at = (*at).max(until);
+                    }
+                }
                 list.push(Binding {
                     contact: u.contact,
                     target,
@@ -142,8 +170,17 @@ impl Registrar {
         Ok(list.clone())
     }
 
+    /// Whether a live registration routes to the connection at `target`.
+    pub fn is_flow(&self, now: Instant, target: Target) -> bool {
+        self.flows
+            .get(&target)
+            .is_some_and(|until| until.is_none_or(|at| at > now))
+    }
+
     /// Drop expired bindings (called now and then; lookups already ignore them).
     pub fn sweep(&mut self, now: Instant) {
+        self.flows
+            .retain(|_, until| until.is_none_or(|at| at > now));
         for list in self.bindings.values_mut() {
             list.retain(|b| b.expires_at.is_none_or(|e| e > now));
         }
@@ -248,5 +285,93 @@ mod tests {
             r.lookup(now + Duration::from_secs(1_000_000), "gw").len(),
             1
         );
+    }
+
+    #[test]
+    fn a_closed_flow_takes_its_registrations_not_static_ones() {
+        let mut r = Registrar::default();
+        let now = Instant::now();
+        let ws = Target {
+            transport: TransportKind::Ws,
+            addr: "127.0.0.1:40000".parse().unwrap(),
+        };
+        r.add_static("gw", "sip:gw@127.0.0.1".into(), ws);
+        r.update(
+            now,
+            "1001",
+            "c",
+            1,
+            ws,
+            "ua",
+            false,
+            vec![upd("sip:x@h.invalid;transport=ws", 60)],
+        )
+        .unwrap();
+        r.update(
+            now,
+            "1002",
+            "d",
+            1,
+            t(),
+            "ua",
+            false,
+            vec![upd("sip:y@h", 60)],
+        )
+        .unwrap();
+        assert_eq!(r.drop_target(ws), 1);
+        assert!(r.lookup(now, "1001").is_empty());
+        assert_eq!(r.lookup(now, "1002").len(), 1, "other flows stay");
+        assert_eq!(r.lookup(now, "gw").len(), 1, "static contacts stay");
+    }
+
+    #[test]
+    fn connections_that_registrations_route_to_are_flows_until_they_expire() {
+        let mut r = Registrar::default();
+        let now = Instant::now();
+        let tls = Target {
+            transport: TransportKind::Tls,
+            addr: "127.0.0.1:40001".parse().unwrap(),
+        };
+        assert!(!r.is_flow(now, tls));
+        r.update(
+            now,
+            "1001",
+            "c",
+            1,
+            tls,
+            "ua",
+            false,
+            vec![upd("sip:a@h;transport=tls", 60)],
+        )
+        .unwrap();
+        r.update(
+            now,
+            "1002",
+            "d",
+            1,
+            t(),
+            "ua",
+            false,
+            vec![upd("sip:b@h", 600)],
+        )
+        .unwrap();
+        assert!(r.is_flow(now, tls));
+        assert!(!r.is_flow(now, t()), "UDP sources are no connections");
+        assert!(!r.is_flow(now + Duration::from_secs(61), tls), "expired");
+        r.sweep(now + Duration::from_secs(61));
+        assert!(r.flows.is_empty());
+        r.update(
+            now,
+            "1001",
+            "c",
+            2,
+            tls,
+            "ua",
+            false,
+            vec![upd("sip:a@h;transport=tls", 60)],
+        )
+        .unwrap();
+        r.drop_target(tls);
+        assert!(!r.is_flow(now, tls), "a closed connection is no flow");
     }
 }

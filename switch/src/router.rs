@@ -42,6 +42,10 @@ pub enum ShardInput {
     SipMessage(crate::engine::SipIm),
     /// End every call, wait for the BYEs to be answered (bounded), then stop.
     Shutdown(oneshot::Sender<()>),
+    /// The transports could not reach `target`: fail what waits on it.
+    TransportFailed {
+        target: Target,
+    },
 }
 
 /// Queue depth per shard; beyond it datagrams are dropped (UDP peers retransmit).
@@ -115,6 +119,14 @@ impl Router {
             if s.try_send(input).is_err() {
                 tracing::warn!(shard, "shard queue full: message dropped");
             }
+        }
+    }
+
+    /// Tells every shard that `target` cannot be reached (which shards have requests
+    /// waiting on it is theirs to know; the event is rare).
+    pub fn transport_failed(&self, target: Target) {
+        for shard in 0..self.senders.len() {
+            self.send(shard, ShardInput::TransportFailed { target });
         }
     }
 

@@ -4,21 +4,97 @@
 use crate::api::{self, AppState};
 use crate::config::{Config, Transport};
 use crate::distributor::Distributor;
+use crate::engine::transport_kind;
 use crate::metrics::Metrics;
 use crate::registrar::Registrar;
 use crate::router::Router as ShardRouter;
 use crate::store::{AcdRecordWriter, CdrWriter, Store};
-use crate::transport::{self, Outbound, TcpPool};
+use crate::transport::{self, Outbound, TcpPool, TlsSides};
 use anyhow::Context;
 use sip::transaction::{Target, TransportKind};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-fn transport_kind(t: Transport) -> TransportKind {
-    match t {
-        Transport::Udp => TransportKind::Udp,
-        Transport::Tcp => TransportKind::Tcp,
+/// The TLS pieces of one run: the certificate (reloaded on SIGHUP) and both sides'
+/// configurations. `None` when nothing in the config uses TLS.
+struct Tls {
+    certificates: Arc<crate::tls::Certificates>,
+    sides: TlsSides,
+    https: tokio_rustls::TlsAcceptor,
+}
+
+fn uses_tls(config: &Config) -> bool {
+    config
+        .sip
+        .listen
+        .iter()
+        .any(|l| l.transport == Transport::Tls)
+        || config.tls.https_listen.is_some()
+        || config.trunks.iter().any(|t| t.transport == Transport::Tls)
+        || config
+            .users
+            .iter()
+            .filter_map(|u| u.contact.as_ref())
+            .any(|c| c.transport_or_default() == Transport::Tls)
+}
+
+fn open_tls(config: &Config) -> anyhow::Result<Option<Tls>> {
+    if !uses_tls(config) {
+        return Ok(None);
+    }
+    let ips: Vec<std::net::IpAddr> = config
+        .sip
+        .listen
+        .iter()
+        .filter(|l| l.transport == Transport::Tls)
+        .map(|l| l.addr.ip())
+        .chain(config.tls.https_listen.map(|a| a.ip()))
+        .collect();
+    let names = crate::tls::certificate_names(&config.sip.domain, &ips);
+    let certificates =
+        crate::tls::Certificates::open(config.tls.files.as_ref(), &config.data_dir, &names)
+            .context("tls.cert / tls.key")?;
+    let client = crate::tls::client_config(config.tls.ca.as_deref()).context("tls.ca")?;
+    let sip_server = certificates.server_config(&[])?;
+    let https_server = certificates.server_config(&[b"http/1.1"])?;
+    tracing::info!(cert = %certificates.cert_path().display(), "TLS certificate loaded");
+    Ok(Some(Tls {
+        sides: TlsSides {
+            acceptor: tokio_rustls::TlsAcceptor::from(sip_server),
+            connector: tokio_rustls::TlsConnector::from(client),
+        },
+        https: tokio_rustls::TlsAcceptor::from(https_server),
+        certificates,
+    }))
+}
+
+/// Reads the certificate files again on each SIGHUP. A failure is logged and the pair in
+/// use kept; open connections are never touched.
+async fn reload_on_hangup(certificates: Option<Arc<crate::tls::Certificates>>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match &certificates {
+                None => tracing::info!("SIGHUP: no TLS certificate to reload"),
+                Some(c) => match c.reload() {
+                    Ok(()) => {
+                        tracing::info!(cert = %c.cert_path().display(), "SIGHUP: TLS certificate reloaded; new connections use it")
+                    }
+                    Err(e) => {
+                        tracing::warn!(%e, "SIGHUP: TLS certificate not reloaded; the old one stays in use")
+                    }
+                },
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = certificates;
     }
 }
 
@@ -109,12 +185,37 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         });
     }
-    let tcp = TcpPool::new(metrics.clone(), tcp_limits, router.clone(), edge.clone());
+    let tls = open_tls(&config)?;
+    tokio::spawn(reload_on_hangup(
+        tls.as_ref().map(|t| t.certificates.clone()),
+    ));
+    let tls_pool = tls.as_ref().map(|t| {
+        TcpPool::new(
+            metrics.clone(),
+            tcp_limits.clone(),
+            router.clone(),
+            edge.clone(),
+            Some(t.sides.clone()),
+            registrar.clone(),
+        )
+    });
+    if let Some(p) = &tls_pool {
+        metrics.add_gate(p.gate.clone());
+    }
+    let tcp = TcpPool::new(
+        metrics.clone(),
+        tcp_limits,
+        router.clone(),
+        edge.clone(),
+        None,
+        registrar.clone(),
+    );
     metrics.add_gate(tcp.gate.clone());
     let http_gate = crate::listener::Gate::new("http", http_max, http_max);
     metrics.add_gate(http_gate.clone());
     let mut udp_sockets = Vec::new();
     let mut tcp_listeners = Vec::new();
+    let mut tls_listeners = Vec::new();
     let mut locals = HashMap::new();
     for l in &config.sip.listen {
         match l.transport {
@@ -131,13 +232,31 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 locals.entry(TransportKind::Tcp).or_insert(s.local_addr()?);
                 tcp_listeners.push(s);
             }
+            Transport::Tls => {
+                let s = tokio::net::TcpListener::bind(l.addr)
+                    .await
+                    .with_context(|| format!("sip.listen tls {}", l.addr))?;
+                locals.entry(TransportKind::Tls).or_insert(s.local_addr()?);
+                tls_listeners.push(s);
+            }
         }
     }
-    let outbound = Arc::new(Outbound::new(
-        udp_sockets.first().cloned(),
-        tcp.clone(),
-        metrics.clone(),
-    ));
+    // The HTTP listeners are SIP's too (WebSocket at /sip): bound now, so the engines
+    // know the addresses to put in Via and Contact.
+    let http = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("http.listen {}", config.http.listen))?;
+    locals.insert(TransportKind::Ws, http.local_addr()?);
+    let https = match (config.tls.https_listen, &tls) {
+        (Some(addr), Some(_)) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("tls.https_listen {addr}"))?;
+            locals.insert(TransportKind::Wss, l.local_addr()?);
+            Some(l)
+        }
+        _ => None,
+    };
     let prompts = Arc::new(crate::prompts::Prompts::load().map_err(anyhow::Error::msg)?);
     // Queues and agents: the config file's, under the changes saved over REST.
     let (queues, agents) = store
@@ -168,6 +287,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (accounts, opened) = crate::accounts::Accounts::open(store.clone(), config.account_seeds())
         .await
         .context("loading accounts")?;
+    let websockets = crate::sip_websocket::WsPool::new(accounts.clone());
+    let outbound = Arc::new(Outbound::new(
+        udp_sockets.first().cloned(),
+        tcp.clone(),
+        tls_pool.clone(),
+        websockets.clone(),
+        metrics.clone(),
+        router.clone(),
+    ));
     // MESSAGEs from phones, from every shard to the IM service.
     let (phone_ims, phone_ims_rx) = tokio::sync::mpsc::unbounded_channel();
     for (i, rx) in shard_inputs.into_iter().enumerate() {
@@ -183,6 +311,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             mailboxes: mailboxes.clone(),
             accounts: accounts.clone(),
             edge: edge.clone(),
+            websockets: websockets.clone(),
         };
         let engine = crate::engine::Engine::new(crate::engine::Setup {
             shard: i as u8,
@@ -221,6 +350,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     for l in tcp_listeners {
         tokio::spawn(tcp.clone().accept_loop(l));
+    }
+    if let Some(pool) = &tls_pool {
+        for l in tls_listeners {
+            tokio::spawn(pool.clone().accept_loop(l));
+        }
     }
     for (k, a) in &locals {
         tracing::info!(transport = k.via_token(), addr = %a, "SIP listening");
@@ -278,35 +412,66 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         emails,
         config: config.clone(),
         router: router.clone(),
-        registrar,
-        metrics,
+        registrar: registrar.clone(),
+        metrics: metrics.clone(),
         media,
         store: store.clone(),
         distributor: distributor.clone(),
         started: Instant::now(),
         acd_admin: Default::default(),
-        shutdown: streams_stopped,
+        shutdown: streams_stopped.clone(),
         accounts,
         mailboxes: mailboxes.clone(),
         edge: edge.clone(),
     };
-    let http = tokio::net::TcpListener::bind(config.http.listen)
-        .await
-        .with_context(|| format!("http.listen {}", config.http.listen))?;
-    tracing::info!(addr = %http.local_addr()?, "HTTP listening");
-    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let http_config = config.http.clone();
-    let http_task = tokio::spawn(async move {
-        let app = api::app(state, dialer);
-        crate::http_server::serve(http, app, &http_config, http_gate, async {
-            let _ = http_stopped.await;
-        })
-        .await;
-    });
+    tracing::info!(addr = %http.local_addr()?, "HTTP listening (SIP over WebSocket at /sip)");
+    let ws_gate = crate::listener::Gate::new("sip-ws", http_max, http_max);
+    metrics.add_gate(ws_gate.clone());
+    let sip_ws = crate::sip_websocket::SipWs {
+        pool: websockets,
+        router: router.clone(),
+        metrics: metrics.clone(),
+        edge: edge.clone(),
+        registrar,
+        gate: ws_gate,
+        ping_every: config.http.idle_timeout / 3,
+        shutdown: streams_stopped,
+    };
+    let app = api::app(state, dialer).merge(crate::sip_websocket::router(sip_ws));
+    let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
+    let mut http_tasks = Vec::new();
+    let listeners = std::iter::once((http, None))
+        .chain(https.map(|l| (l, tls.as_ref().map(|t| t.https.clone()))));
+    for (listener, acceptor) in listeners {
+        if acceptor.is_some() {
+            tracing::info!(addr = %listener.local_addr()?, "HTTPS listening (SIP over secure WebSocket at /sip)");
+        }
+        let (app, http_config, gate) = (app.clone(), config.http.clone(), http_gate.clone());
+        let mut stopped = http_stopped.clone();
+        http_tasks.push(tokio::spawn(async move {
+            crate::http_server::serve(listener, app, &http_config, gate, acceptor, async {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await;
+        }));
+    }
+    // The app holds a shard router (SIP over WebSocket): only the listeners may keep it,
+    // so the shards end once the listeners have.
+    drop(app);
+    let mut sip_addrs: Vec<String> = locals
+        .iter()
+        .filter(|(k, _)| !k.is_client_only())
+        .map(|(k, a)| format!("{}:{a}", k.via_token().to_ascii_lowercase()))
+        .collect();
+    sip_addrs.sort();
     println!(
-        "switch ready: SIP {:?}, HTTP {}",
-        locals.values().collect::<Vec<_>>(),
-        config.http.listen
+        "switch ready: SIP {}, HTTP {}{}",
+        sip_addrs.join(" "),
+        config.http.listen,
+        match locals.get(&TransportKind::Wss) {
+            Some(a) => format!(", HTTPS {a}"),
+            None => String::new(),
+        }
     );
 
     wait_for_signal().await;
@@ -314,8 +479,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     router.shutdown().await;
     // Event streams close after the calls' last events, releasing their distributor handles.
     let _ = stop_streams.send(true);
-    let _ = stop_http.send(());
-    let _ = http_task.await;
+    let _ = stop_http.send(true);
+    for t in http_tasks {
+        let _ = t.await;
+    }
     drop(router);
     // The shards held the last CDR sinks; the writer drains and ends.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), cdr_writer).await;

@@ -28,6 +28,8 @@ pub struct SharedNode {
     pub mailboxes: crate::voicemail::Mailboxes,
     pub accounts: crate::accounts::Accounts,
     pub edge: Arc<crate::edge::Edge>,
+    /// The SIP WebSocket connections, for the users their API sessions prove.
+    pub websockets: Arc<crate::sip_websocket::WsPool>,
 }
 
 impl Node for SharedNode {
@@ -61,6 +63,10 @@ impl Node for SharedNode {
 
     fn edge(&self) -> &crate::edge::Edge {
         &self.edge
+    }
+
+    fn connection_user(&self, source: sip::transaction::Target) -> Option<String> {
+        self.websockets.user_of(source)
     }
 }
 
@@ -170,6 +176,9 @@ impl Shard {
             ShardInput::Bytes { data, source } => self.input(now, Input::Bytes { data, source }),
             ShardInput::Message { msg, source } => self.input(now, Input::Message { msg, source }),
             ShardInput::Acd(order) => self.input(now, Input::Acd(order)),
+            ShardInput::TransportFailed { target } => {
+                self.input(now, Input::TransportFailed(target))
+            }
             ShardInput::Originate {
                 origination,
                 report,

@@ -1,5 +1,6 @@
-//! SIP transports: UDP sockets and TCP connections. They only move bytes: inbound messages
-//! go to the shard that owns their Call-ID, outbound ones come from the shards.
+//! SIP transports: UDP sockets, TCP and TLS connections (and, in `sip_websocket`, SIP over
+//! WebSocket). They only move bytes: inbound messages go to the shard that owns their
+//! Call-ID, outbound ones come from the shards.
 
 use crate::config::TcpLimits;
 use crate::listener::{next_connection, AcceptErrors, Gate, Slot};
@@ -12,9 +13,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// Socket buffer size for SIP over UDP: a short stall must not overflow it under load.
 const UDP_BUFFER: usize = 4 * 1024 * 1024;
@@ -33,12 +35,32 @@ pub fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
 pub struct Outbound {
     udp: Option<Arc<UdpSocket>>,
     tcp: Arc<TcpPool>,
+    /// Connections over TLS; `None` when TLS is not set up.
+    tls: Option<Arc<TcpPool>>,
+    /// Connections that WebSocket clients opened.
+    ws: Arc<crate::sip_websocket::WsPool>,
     metrics: Arc<Metrics>,
+    /// Told when a message cannot be delivered, so its transaction fails at once.
+    router: Router,
 }
 
 impl Outbound {
-    pub fn new(udp: Option<Arc<UdpSocket>>, tcp: Arc<TcpPool>, metrics: Arc<Metrics>) -> Self {
-        Outbound { udp, tcp, metrics }
+    pub fn new(
+        udp: Option<Arc<UdpSocket>>,
+        tcp: Arc<TcpPool>,
+        tls: Option<Arc<TcpPool>>,
+        ws: Arc<crate::sip_websocket::WsPool>,
+        metrics: Arc<Metrics>,
+        router: Router,
+    ) -> Self {
+        Outbound {
+            udp,
+            tcp,
+            tls,
+            ws,
+            metrics,
+            router,
+        }
     }
 
     pub fn send(&self, t: Transmit) {
@@ -53,7 +75,22 @@ impl Outbound {
                 }
                 None => self.metrics.inc_send_error(),
             },
-            _ => self.tcp.send(t.target.addr, t.data),
+            TransportKind::Tcp => self.tcp.send(t.target.addr, t.data),
+            TransportKind::Tls => match &self.tls {
+                Some(pool) => pool.send(t.target.addr, t.data),
+                None => {
+                    self.metrics.inc_send_error();
+                    tracing::info!(to = %t.target.addr, "no TLS configured; message dropped");
+                    self.router.transport_failed(t.target);
+                }
+            },
+            TransportKind::Ws | TransportKind::Wss => {
+                if !self.ws.send(t.target, t.data) {
+                    self.metrics.inc_send_error();
+                    tracing::info!(to = %t.target.addr, "no WebSocket connection to this client; message dropped");
+                    self.router.transport_failed(t.target);
+                }
+            }
         }
     }
 }
@@ -94,9 +131,11 @@ pub async fn udp_loop(
     }
 }
 
-/// TCP connections by peer address. A message for a peer without a connection opens one.
-/// Every connection holds a [`Slot`] of the pool's [`Gate`] and is closed when it idles
-/// past `idle_timeout` or takes longer than `message_timeout` over one message.
+/// Connections of one stream transport (TCP, or TLS over TCP) by peer address. A message
+/// for a peer without a connection opens one; answers and requests to a peer that
+/// connected to us go back over its connection (RFC 3261 §18). Every connection holds a
+/// [`Slot`] of the pool's [`Gate`] and is closed when it idles past `idle_timeout` or takes
+/// longer than `message_timeout` over one message (or over its TLS handshake).
 pub struct TcpPool {
     conns: Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>,
     shards: Router,
@@ -104,6 +143,20 @@ pub struct TcpPool {
     limits: TcpLimits,
     pub gate: Arc<Gate>,
     edge: Arc<crate::edge::Edge>,
+    /// `Tcp`, or `Tls` when `tls` is set.
+    kind: TransportKind,
+    tls: Option<TlsSides>,
+    /// A connection that a registration routes to outlives the idle timeout: the phone
+    /// behind it is reachable no other way.
+    registrar: Arc<std::sync::RwLock<crate::registrar::Registrar>>,
+}
+
+/// Both ends of TLS: the acceptor of inbound connections (answering with the current
+/// certificate) and the connector of outbound ones.
+#[derive(Clone)]
+pub struct TlsSides {
+    pub acceptor: TlsAcceptor,
+    pub connector: TlsConnector,
 }
 
 /// How long one write may wait on a peer that does not read.
@@ -115,8 +168,14 @@ impl TcpPool {
         limits: TcpLimits,
         router: Router,
         edge: Arc<crate::edge::Edge>,
+        tls: Option<TlsSides>,
+        registrar: Arc<std::sync::RwLock<crate::registrar::Registrar>>,
     ) -> Arc<TcpPool> {
-        let gate = Gate::new("sip-tcp", limits.max_connections, limits.max_per_ip);
+        let (name, kind) = match tls {
+            Some(_) => ("sip-tls", TransportKind::Tls),
+            None => ("sip-tcp", TransportKind::Tcp),
+        };
+        let gate = Gate::new(name, limits.max_connections, limits.max_per_ip);
         Arc::new(TcpPool {
             conns: Mutex::new(HashMap::new()),
             shards: router,
@@ -124,7 +183,25 @@ impl TcpPool {
             limits,
             gate,
             edge,
+            kind,
+            tls,
+            registrar,
         })
+    }
+
+    /// Whether a live registration routes to the connection with `addr`.
+    fn carries_registration(&self, addr: SocketAddr) -> bool {
+        let target = Target {
+            transport: self.kind,
+            addr,
+        };
+        self.registrar
+            .read()
+            .is_ok_and(|r| r.is_flow(Instant::now(), target))
+    }
+
+    fn name(&self) -> &'static str {
+        self.kind.via_token()
     }
 
     pub fn send(self: &Arc<Self>, addr: SocketAddr, data: Vec<u8>) {
@@ -144,14 +221,44 @@ impl TcpPool {
         let pool = self.clone();
         let slot = self.gate.outbound();
         tokio::spawn(async move {
-            match TcpStream::connect(addr).await {
-                Ok(stream) => pool.run(stream, addr, tx, rx, slot).await,
+            let stream = match TcpStream::connect(addr).await {
+                Ok(stream) => stream,
                 Err(e) => {
-                    pool.metrics.inc_send_error();
-                    tracing::info!(%e, %addr, "TCP connect failed");
-                    pool.forget(addr);
+                    tracing::info!(%e, %addr, transport = pool.name(), "connect failed");
+                    pool.undeliverable(addr);
+                    return;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let Some(tls) = &pool.tls else {
+                return pool.run(stream, addr, tx, rx, slot).await;
+            };
+            // The peer's certificate must be valid for its address (trunks and static
+            // contacts are IP literals).
+            let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+            let handshake = tls.connector.connect(name, stream);
+            match tokio::time::timeout(pool.limits.message_timeout, handshake).await {
+                Ok(Ok(stream)) => pool.run(stream, addr, tx, rx, slot).await,
+                Ok(Err(e)) => {
+                    tracing::info!(%e, %addr, "TLS handshake with the peer failed");
+                    pool.undeliverable(addr);
+                }
+                Err(_) => {
+                    tracing::info!(%addr, "TLS handshake with the peer timed out");
+                    pool.undeliverable(addr);
                 }
             }
+        });
+    }
+
+    /// No connection to `addr` could be made: what was queued for it is lost, and the
+    /// shards fail the transactions waiting on it at once (RFC 3261 §8.1.3.1).
+    fn undeliverable(&self, addr: SocketAddr) {
+        self.metrics.inc_send_error();
+        self.forget(addr);
+        self.shards.transport_failed(Target {
+            transport: self.kind,
+            addr,
         });
     }
 
@@ -170,28 +277,58 @@ impl TcpPool {
                 drop(stream);
                 continue;
             }
-            let (tx, rx) = mpsc::unbounded_channel();
-            if let Ok(mut conns) = self.conns.lock() {
-                conns.insert(addr, tx.clone());
-            }
+            let _ = stream.set_nodelay(true);
             let pool = self.clone();
-            tokio::spawn(async move { pool.run(stream, addr, tx, rx, slot).await });
+            tokio::spawn(async move {
+                let Some(tls) = &pool.tls else {
+                    let (tx, rx) = pool.adopt(addr);
+                    return pool.run(stream, addr, tx, rx, slot).await;
+                };
+                let handshake = tls.acceptor.accept(stream);
+                match tokio::time::timeout(pool.limits.message_timeout, handshake).await {
+                    Ok(Ok(stream)) => {
+                        let (tx, rx) = pool.adopt(addr);
+                        pool.run(stream, addr, tx, rx, slot).await
+                    }
+                    Ok(Err(e)) => tracing::info!(%e, %addr, "TLS handshake failed"),
+                    Err(_) => {
+                        pool.gate.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(%addr, "TLS handshake not completed in time");
+                    }
+                }
+            });
         }
+    }
+
+    /// Makes an accepted connection the one messages to `addr` go over.
+    fn adopt(
+        &self,
+        addr: SocketAddr,
+    ) -> (
+        mpsc::UnboundedSender<Vec<u8>>,
+        mpsc::UnboundedReceiver<Vec<u8>>,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.insert(addr, tx.clone());
+        }
+        (tx, rx)
     }
 
     /// Read framed messages from one connection and write what is queued for it, until
     /// the peer closes, a message cannot be framed (answered first where possible), or a
     /// timeout of [`TcpLimits`] ends it.
-    async fn run(
+    async fn run<S>(
         self: Arc<Self>,
-        stream: TcpStream,
+        stream: S,
         addr: SocketAddr,
         tx: mpsc::UnboundedSender<Vec<u8>>,
         mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
         slot: Slot,
-    ) {
-        let _ = stream.set_nodelay(true);
-        let (mut reader, mut writer) = stream.into_split();
+    ) where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (mut reader, mut writer) = tokio::io::split(stream);
         // When the writer last wrote, in ms after `opened`: read by the reader only when
         // its idle deadline comes, so writes cost no wake-up.
         let opened = Instant::now();
@@ -218,7 +355,7 @@ impl TcpPool {
             let mut framer = sip::Framer::new();
             let mut buf = vec![0u8; 16384];
             let source = Target {
-                transport: TransportKind::Tcp,
+                transport: pool.kind,
                 addr,
             };
             // When the message now in the framer began, if one is partly read.
@@ -241,13 +378,17 @@ impl TcpPool {
                             idle_since = wrote_at;
                             continue;
                         }
+                        if partial_since.is_none() && pool.carries_registration(addr) {
+                            idle_since = Instant::now();
+                            continue;
+                        }
                         pool.gate.stats.timeouts.fetch_add(1, Ordering::Relaxed);
                         let what = if partial_since.is_some() {
                             "message not completed in time"
                         } else {
                             "idle"
                         };
-                        tracing::info!(%addr, reason = what, "closing TCP connection");
+                        tracing::info!(%addr, reason = what, transport = pool.name(), "closing connection");
                         return;
                     }
                 };
@@ -271,7 +412,7 @@ impl TcpPool {
                         }
                         Err(e) => {
                             pool.metrics.inc_parse_error();
-                            tracing::info!(%e, %addr, "closing TCP connection on framing error");
+                            tracing::info!(%e, %addr, transport = pool.name(), "closing connection on framing error");
                             let mut failed = framer.take_failed();
                             if e == sip::WireError::HeadTooLarge {
                                 // The fields an answer copies may come after the limit.

@@ -161,6 +161,10 @@ pub struct Phone {
     /// Send every request via this proxy (`outbound=` account parameter), e.g.
     /// `sip:127.0.0.1:5080`; `None`: straight to the registrar.
     pub outbound_proxy: Option<String>,
+    /// SIP over TLS: `registrar` is then the switch's TLS address, every request goes over
+    /// TLS to it, and the switch's certificate is checked against this PEM file
+    /// (`sip_cafile`). `None`: UDP.
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// A running baresip with a `ctrl_tcp` connection.
@@ -396,19 +400,33 @@ fn write_config(phone: &Phone, sip_port: u16, ctrl_port: u16, rtp: (u16, u16)) -
          module_app\t\tcontact.so\n\
          module_app\t\tmenu.so\n\
          module_app\t\tctrl_tcp.so\n\
-         ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n",
+         ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n{cafile}",
         wav = phone.audio_source.display(),
         rtp_lo = rtp.0,
         rtp_hi = rtp.1,
         modules = modules.display(),
+        cafile = match &phone.tls_ca {
+            Some(ca) => format!("sip_cafile\t\t{}\n", ca.display()),
+            None => String::new(),
+        },
     );
     let answermode = if phone.auto_answer { "auto" } else { "manual" };
-    let outbound = match &phone.outbound_proxy {
+    let proxy = match (&phone.outbound_proxy, &phone.tls_ca) {
+        (Some(uri), _) => Some(uri.clone()),
+        (None, Some(_)) => Some(format!("sip:{};transport=tls", phone.registrar)),
+        (None, None) => None,
+    };
+    let outbound = match proxy {
         Some(uri) => format!(";outbound=\"{uri}\""),
         None => String::new(),
     };
+    let transport = if phone.tls_ca.is_some() {
+        ";transport=tls"
+    } else {
+        ""
+    };
     let accounts = format!(
-        "<sip:{user}@{reg}>;auth_pass={pass};answermode={answermode};regint=60;\
+        "<sip:{user}@{reg}{transport}>;auth_pass={pass};answermode={answermode};regint=60;\
          audio_codecs=PCMU{outbound}\n",
         user = phone.user,
         reg = phone.registrar,

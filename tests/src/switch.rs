@@ -38,6 +38,8 @@ const LOG_TAIL_LINES: usize = 60;
 pub struct SwitchConfig {
     table: toml::Table,
     users: Vec<toml::Table>,
+    /// Listen on SIP over TLS and HTTPS too (see [`SwitchConfig::tls`]).
+    tls: bool,
 }
 
 impl SwitchConfig {
@@ -71,6 +73,13 @@ impl SwitchConfig {
     /// Sets `[media] key = value`.
     pub fn media(self, key: &str, value: impl Into<toml::Value>) -> Self {
         self.set("media", key, value)
+    }
+
+    /// Adds a SIP over TLS listener and HTTPS (`[tls] https_listen`) on free ports, with
+    /// the switch's self-signed certificate in its data dir (see [`Switch::tls_ca`]).
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
     }
 
     /// `[sip] trusted`: sources that need no digest authentication.
@@ -152,10 +161,16 @@ impl SwitchConfig {
             (
                 "sip",
                 "listen",
-                toml::Value::Array(vec![
-                    format!("udp:127.0.0.1:{}", ports.sip).into(),
-                    format!("tcp:127.0.0.1:{}", ports.sip).into(),
-                ]),
+                toml::Value::Array(
+                    [
+                        format!("udp:127.0.0.1:{}", ports.sip),
+                        format!("tcp:127.0.0.1:{}", ports.sip),
+                    ]
+                    .into_iter()
+                    .chain(self.tls.then(|| format!("tls:127.0.0.1:{}", ports.tls)))
+                    .map(toml::Value::from)
+                    .collect(),
+                ),
             ),
             ("http", "listen", format!("127.0.0.1:{}", ports.http).into()),
             (
@@ -164,6 +179,9 @@ impl SwitchConfig {
                 format!("{}-{}", ports.rtp.0, ports.rtp.1).into(),
             ),
         ];
+        if self.tls {
+            cfg = cfg.set("tls", "https_listen", format!("127.0.0.1:{}", ports.https));
+        }
         for (section, key, value) in defaults {
             let present = if section.is_empty() {
                 cfg.table.contains_key(key)
@@ -208,6 +226,9 @@ impl SwitchConfig {
 struct Ports {
     sip: u16,
     http: u16,
+    /// SIP over TLS and HTTPS, used when the config asks for TLS.
+    tls: u16,
+    https: u16,
     rtp: (u16, u16),
 }
 
@@ -259,6 +280,8 @@ pub struct Switch {
     log: PathBuf,
     sip_port: u16,
     http: SocketAddr,
+    /// SIP over TLS and HTTPS addresses, when started with [`SwitchConfig::tls`].
+    tls: Option<(SocketAddr, SocketAddr)>,
     rtp: (u16, u16),
     /// The administrator's API token, sent with every request of the helpers below.
     token: Option<String>,
@@ -293,6 +316,8 @@ impl Switch {
         let ports = Ports {
             sip: crate::free_port(),
             http: crate::free_port(),
+            tls: crate::free_port(),
+            https: crate::free_port(),
             rtp: rtp_block(),
         };
         let data_dir = match config.table.get("data_dir").and_then(toml::Value::as_str) {
@@ -312,6 +337,10 @@ impl Switch {
             log,
             sip_port: ports.sip,
             http: SocketAddr::from((Ipv4Addr::LOCALHOST, ports.http)),
+            tls: config.tls.then_some((
+                SocketAddr::from((Ipv4Addr::LOCALHOST, ports.tls)),
+                SocketAddr::from((Ipv4Addr::LOCALHOST, ports.https)),
+            )),
             rtp: ports.rtp,
             token: None,
             data_dir,
@@ -343,6 +372,27 @@ impl Switch {
     /// `127.0.0.1:<sip port>` (UDP and TCP).
     pub fn sip_addr(&self) -> SocketAddr {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.sip_port))
+    }
+
+    /// SIP over TLS; panics unless started with [`SwitchConfig::tls`].
+    pub fn tls_addr(&self) -> SocketAddr {
+        match self.tls {
+            Some((sip, _)) => sip,
+            None => panic!("the switch was started without SwitchConfig::tls"),
+        }
+    }
+
+    /// HTTPS and WSS; panics unless started with [`SwitchConfig::tls`].
+    pub fn https_addr(&self) -> SocketAddr {
+        match self.tls {
+            Some((_, https)) => https,
+            None => panic!("the switch was started without SwitchConfig::tls"),
+        }
+    }
+
+    /// The certificate the switch generated for itself (a phone's CA file).
+    pub fn tls_ca(&self) -> PathBuf {
+        self.data_dir.join("tls").join("cert.pem")
     }
 
     /// The event stream at `path` (`/api/events`, `/api/events?agent=ID`), returned once the
@@ -684,6 +734,8 @@ mod tests {
         let ports = Ports {
             sip: 5999,
             http: 8999,
+            tls: 5998,
+            https: 8998,
             rtp: (30000, 30199),
         };
         let text = cfg.render(&ports, Path::new("/tmp/x"));
@@ -703,6 +755,19 @@ mod tests {
         );
         assert!(users[1].get("password").is_none());
         assert_eq!(users[2]["id"].as_str(), Some("1001"));
+        assert_eq!(
+            t["sip"]["listen"].as_array().map(Vec::len),
+            Some(2),
+            "no TLS unless asked"
+        );
+        assert!(t.get("tls").is_none());
+        let t: toml::Table = cfg
+            .tls()
+            .render(&ports, Path::new("/tmp/x"))
+            .parse()
+            .unwrap();
+        assert_eq!(t["sip"]["listen"][2].as_str(), Some("tls:127.0.0.1:5998"));
+        assert_eq!(t["tls"]["https_listen"].as_str(), Some("127.0.0.1:8998"));
     }
 
     #[test]

@@ -93,6 +93,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             ("1002".into(), format!("sip:1002@{sip}")),
         ],
         outbound_proxy: None,
+        tls_ca: None,
     };
     ctx.b = Some(Baresip::start(&phone("B", "1002", &tone_b))?);
     ctx.a = Some(Baresip::start(&phone("A", "1001", &tone_a))?);

@@ -90,6 +90,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             max_secs: 60,
             contacts: Vec::new(),
             outbound_proxy: None,
+            tls_ca: None,
         };
         ctx.phones.push(Baresip::start(&phone)?);
     }

@@ -277,7 +277,7 @@ impl Layer {
         }
     }
 
-    fn remove_client(&mut self, id: TxId) {
+    pub(super) fn remove_client(&mut self, id: TxId) {
         if let Some(tx) = self.clients.remove(&id) {
             self.client_keys.remove(&tx.key);
             self.timers.cancel_all(

@@ -26,12 +26,21 @@ pub enum TransportKind {
     Udp,
     Tcp,
     Tls,
+    /// SIP over WebSocket (RFC 7118), plain.
     Ws,
+    /// SIP over secure WebSocket (RFC 7118).
+    Wss,
 }
 
 impl TransportKind {
     pub fn is_reliable(self) -> bool {
         self != TransportKind::Udp
+    }
+
+    /// Whether requests to a peer on this transport can only go over a connection the
+    /// peer opened (RFC 7118 §5: a WebSocket client is not reachable by a new connection).
+    pub fn is_client_only(self) -> bool {
+        matches!(self, TransportKind::Ws | TransportKind::Wss)
     }
 
     /// Token for Via headers.
@@ -41,6 +50,7 @@ impl TransportKind {
             TransportKind::Tcp => "TCP",
             TransportKind::Tls => "TLS",
             TransportKind::Ws => "WS",
+            TransportKind::Wss => "WSS",
         }
     }
 
@@ -49,7 +59,8 @@ impl TransportKind {
             "udp" => Some(TransportKind::Udp),
             "tcp" => Some(TransportKind::Tcp),
             "tls" => Some(TransportKind::Tls),
-            "ws" | "wss" => Some(TransportKind::Ws),
+            "ws" => Some(TransportKind::Ws),
+            "wss" => Some(TransportKind::Wss),
             _ => None,
         }
     }
@@ -116,6 +127,10 @@ pub enum Event {
     /// A client transaction got no final response (timer B or F), or a server INVITE
     /// transaction got no ACK for its final response (timer H, or L after a 2xx).
     Timeout { tx: TxId },
+    /// The transport could not deliver client transaction `tx`'s request (no connection
+    /// could be made, a TLS handshake failed, a WebSocket client is gone): the TU should
+    /// take it as a 503 (RFC 3261 §8.1.3.1). See [`Layer::transport_failed`].
+    TransportFailed { tx: TxId },
 }
 
 /// Counters for /metrics.
@@ -220,6 +235,27 @@ impl Layer {
     }
 
     /// Send a message outside any transaction: the ACK for a 2xx, or a stateless response.
+    /// The transport could not reach `target`: every client transaction still waiting
+    /// for its final response from there ends now with [`Event::TransportFailed`] rather
+    /// than at timer B or F (RFC 3261 §17.1.4).
+    pub fn transport_failed(&mut self, target: Target) {
+        let mut failed: Vec<TxId> = self
+            .clients
+            .iter()
+            .filter(|(_, tx)| {
+                tx.target == target
+                    && matches!(tx.state, client::State::Calling | client::State::Proceeding)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        failed.sort();
+        for id in failed {
+            self.stats.timeouts += 1;
+            self.events.push_back(Event::TransportFailed { tx: id });
+            self.remove_client(id);
+        }
+    }
+
     pub fn send_stateless(&mut self, message: &Message, target: Target) {
         self.transmits.push_back(Transmit {
             target,

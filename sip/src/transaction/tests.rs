@@ -268,6 +268,40 @@ fn client_invite_timer_a_b() {
 }
 
 #[test]
+fn a_transport_failure_ends_the_clients_to_that_target_at_once() {
+    let mut l = Layer::new(Config::default());
+    let now = Instant::now();
+    let dead = l
+        .send_request(now, request("INVITE", "z9hG4bKt1"), tcp(5090))
+        .unwrap();
+    let dead_too = l
+        .send_request(now, request("OPTIONS", "z9hG4bKt2"), tcp(5090))
+        .unwrap();
+    let alive = l
+        .send_request(now, request("INVITE", "z9hG4bKt3"), tcp(5091))
+        .unwrap();
+    drain_tx(&mut l);
+    l.transport_failed(tcp(5090));
+    let events = drain_ev(&mut l);
+    let failed: Vec<TxId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TransportFailed { tx } => Some(*tx),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![dead, dead_too], "{events:?}");
+    assert_eq!(
+        l.len().1,
+        1,
+        "only the transaction to the other target is left"
+    );
+    // Nothing more comes of the failed ones; the other still times out at B.
+    let _ = run_until(&mut l, now, Duration::from_secs(40));
+    assert!(matches!(drain_ev(&mut l).as_slice(), [Event::Timeout { tx }] if *tx == alive));
+}
+
+#[test]
 fn client_invite_provisional_stops_a_and_non2xx_is_acked() {
     let mut l = Layer::new(Config::default());
     let now = Instant::now();

@@ -77,7 +77,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The bearer token, if an `Authorization` header is sent; `Err` when it is not Bearer.
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, CredentialError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, CredentialError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };

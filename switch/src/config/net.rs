@@ -20,6 +20,8 @@ pub struct ValueError(pub String);
 pub enum Transport {
     Udp,
     Tcp,
+    /// SIP over TLS (RFC 3261 §26); the certificate is `[tls]`'s.
+    Tls,
 }
 
 impl Transport {
@@ -28,6 +30,7 @@ impl Transport {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
         }
     }
 }
@@ -47,9 +50,11 @@ impl FromStr for Transport {
             Ok(Transport::Udp)
         } else if s.eq_ignore_ascii_case("tcp") {
             Ok(Transport::Tcp)
+        } else if s.eq_ignore_ascii_case("tls") {
+            Ok(Transport::Tls)
         } else {
             Err(ValueError(format!(
-                "unknown transport \"{s}\" (expected udp or tcp)"
+                "unknown transport \"{s}\" (expected udp, tcp or tls)"
             )))
         }
     }
@@ -318,7 +323,7 @@ mod tests {
         assert_eq!(err("udp:127.0.0.1"), "\"udp:127.0.0.1\" is not an address");
         assert_eq!(
             err("sctp:127.0.0.1:5060"),
-            "\"sctp:127.0.0.1:5060\": unknown transport \"sctp\" (expected udp or tcp)"
+            "\"sctp:127.0.0.1:5060\": unknown transport \"sctp\" (expected udp, tcp or tls)"
         );
         assert_eq!(
             err("127.0.0.1"),

@@ -204,6 +204,7 @@ pub(super) struct RawConfig {
     pub email: super::email::RawEmail,
     pub voicemail: super::voicemail::VoicemailConfig,
     pub edge: super::edge::EdgeConfig,
+    pub tls: super::tls::RawTls,
 }
 
 impl Default for RawConfig {
@@ -227,12 +228,13 @@ impl Default for RawConfig {
             email: Default::default(),
             voicemail: Default::default(),
             edge: Default::default(),
+            tls: Default::default(),
         }
     }
 }
 
 /// Top-level keys, in the order they are checked and listed in errors.
-const TOP_LEVEL_KEYS: [&str; 18] = [
+const TOP_LEVEL_KEYS: [&str; 19] = [
     "data_dir",
     "sip",
     "http",
@@ -251,6 +253,7 @@ const TOP_LEVEL_KEYS: [&str; 18] = [
     "edge",
     "im",
     "email",
+    "tls",
 ];
 
 /// Parses a whole document into the raw form, collecting every error with its key.
@@ -323,6 +326,11 @@ pub(super) fn parse_document(table: toml::Table, errors: &mut Vec<KeyError>) -> 
             "edge" => {
                 if let Some(v) = read_table("edge", value, errors) {
                     raw.edge = v;
+                }
+            }
+            "tls" => {
+                if let Some(v) = read_table("tls", value, errors) {
+                    raw.tls = v;
                 }
             }
             "teams" => {
@@ -504,7 +512,7 @@ mod tests {
     fn unknown_keys_are_named() {
         assert_eq!(
             errors_of("colour = 1"),
-            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge, im, email"]
+            ["colour: unknown key, expected one of data_dir, sip, http, media, database, users, acd, queues, agents, trunks, auth, teams, accounts, voicemail, chat, edge, im, email, tls"]
         );
         let errs = errors_of("[sip]\nlisen = []");
         assert_eq!(errs.len(), 1);

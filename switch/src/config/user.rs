@@ -55,6 +55,8 @@ pub struct StaticContact {
 impl StaticContact {
     /// Default SIP port over UDP and TCP (RFC 3261 §19.1.2).
     pub const DEFAULT_PORT: u16 = 5060;
+    /// Default SIP port over TLS (RFC 3261 §19.1.2).
+    pub const DEFAULT_TLS_PORT: u16 = 5061;
 
     /// The transport to use: the `;transport=` parameter, else UDP (RFC 3263 §4.1 for a
     /// numeric host without NAPTR).
@@ -62,11 +64,15 @@ impl StaticContact {
         self.transport.unwrap_or(Transport::Udp)
     }
 
-    /// The socket address when the host is an IP literal (port defaults to 5060);
-    /// `None` when it is a name that must be resolved.
+    /// The socket address when the host is an IP literal (port defaults to 5060, 5061
+    /// over TLS); `None` when it is a name that must be resolved.
     pub fn socket_addr(&self) -> Option<SocketAddr> {
         let ip = self.host.parse::<IpAddr>().ok()?;
-        Some(SocketAddr::new(ip, self.port.unwrap_or(Self::DEFAULT_PORT)))
+        let default = match self.transport_or_default() {
+            Transport::Tls => Self::DEFAULT_TLS_PORT,
+            _ => Self::DEFAULT_PORT,
+        };
+        Some(SocketAddr::new(ip, self.port.unwrap_or(default)))
     }
 
     /// Parses a `sip:` URI with a host, an optional user and port, and parameters.
@@ -244,7 +250,7 @@ mod tests {
             ("sip:a@host:99999", "\"99999\" is not a port"),
             (
                 "sip:a@host;transport=sctp",
-                "unknown transport \"sctp\" (expected udp or tcp)",
+                "unknown transport \"sctp\" (expected udp, tcp or tls)",
             ),
             ("sip:a@[::1", "missing ']' after the IPv6 address"),
             ("sip:a@[zz]", "\"zz\" is not an IPv6 address"),

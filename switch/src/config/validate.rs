@@ -76,6 +76,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
     let chat = super::chat::chat(&raw.chat, &mut p);
     let im = super::im::im(&raw.im, &mut p);
     let email = super::email::email(&raw.email, &mut p);
+    let tls = super::tls::tls(&raw.tls, &mut p);
     super::voicemail::check(&raw.voicemail, &mut p);
     super::edge::check(&raw.edge, &mut p);
     if errors.len() != before {
@@ -100,6 +101,7 @@ pub(super) fn validate(raw: RawConfig, errors: &mut Vec<KeyError>) -> Option<Con
         email: email?,
         voicemail: raw.voicemail,
         edge: raw.edge,
+        tls: tls?,
     })
 }
 
@@ -129,10 +131,11 @@ fn trunks(raw: &[RawTrunk], p: &mut Problems) -> Option<Vec<Trunk>> {
         let transport = match t.transport.to_ascii_lowercase().as_str() {
             "" | "udp" => Some(super::Transport::Udp),
             "tcp" => Some(super::Transport::Tcp),
+            "tls" => Some(super::Transport::Tls),
             other => {
                 p.add(
                     format!("trunks[{i}].transport"),
-                    format!("{other:?} is not udp or tcp"),
+                    format!("{other:?} is not udp, tcp or tls"),
                 );
                 None
             }
@@ -574,6 +577,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
         email: super::email::raw_email(&config.email),
         voicemail: config.voicemail.clone(),
         edge: config.edge.clone(),
+        tls: super::tls::raw_tls(&config.tls),
         trunks: config
             .trunks
             .iter()

@@ -26,8 +26,8 @@ fn sip_listen() {
         "sip.listen[1]: \"udp:1.2.3\" is not an address"
     );
     assert_eq!(
-        error("[sip]\nlisten = [\"tls:127.0.0.1:5061\"]"),
-        "sip.listen[0]: \"tls:127.0.0.1:5061\": unknown transport \"tls\" (expected udp or tcp)"
+        error("[sip]\nlisten = [\"sctp:127.0.0.1:5061\"]"),
+        "sip.listen[0]: \"sctp:127.0.0.1:5061\": unknown transport \"sctp\" (expected udp, tcp or tls)"
     );
     assert_eq!(
         error("[sip]\nlisten = []"),

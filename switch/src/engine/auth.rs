@@ -1,5 +1,7 @@
 //! Digest authentication of requests (RFC 3261 §22): REGISTER is challenged with 401,
-//! INVITE with 407. Sources in `sip.trusted` pass without credentials.
+//! INVITE with 407. Sources in `sip.trusted` pass without credentials, and so do requests
+//! over a connection already authenticated as a user (a SIP WebSocket opened with that
+//! user's API session), as that user.
 
 use super::Cx;
 use sip::auth::{parse_credentials, AuthError, AuthOutcome};
@@ -20,6 +22,19 @@ impl Cx {
     ) -> Option<Option<String>> {
         if self.config.sip.is_trusted(source.addr.ip()) {
             return Some(None);
+        }
+        if let Some(user) = self.node.connection_user(source) {
+            // The connection proves one user: that user's requests pass; anyone else's
+            // (a REGISTER for another address-of-record, an INVITE from another user) is
+            // challenged as usual.
+            let claimed = if req.method == sip::Method::Register {
+                req.headers.to().ok()
+            } else {
+                req.headers.from().ok()
+            };
+            if claimed.and_then(|n| n.uri.user_unescaped()).as_deref() == Some(user.as_str()) {
+                return Some(Some(user));
+            }
         }
         let (header, challenge_header, code) = if proxy {
             ("Proxy-Authorization", "Proxy-Authenticate", 407)

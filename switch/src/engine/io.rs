@@ -23,6 +23,9 @@ pub enum Input {
     Media(MediaEvent),
     /// End every call (BYE, final answers, CANCEL) and take no new ones.
     Shutdown,
+    /// The transports could not reach `target` (connection refused, TLS handshake failed,
+    /// WebSocket client gone): requests waiting on it fail now, as 503.
+    TransportFailed(Target),
 }
 
 #[derive(Debug)]

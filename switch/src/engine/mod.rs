@@ -216,6 +216,7 @@ impl Engine {
             Input::Originate(o) => self.originate(now, o),
             Input::Media(event) => self.handle_media(now, event),
             Input::Shutdown => self.shutdown(now),
+            Input::TransportFailed(target) => self.cx.layer.transport_failed(target),
         }
         self.process(now);
     }
@@ -406,6 +407,9 @@ impl Engine {
                 }
                 Event::Response { tx, response } => self.on_response(now, tx, response),
                 Event::Timeout { tx } => self.on_timeout(now, tx),
+                Event::TransportFailed { tx } => {
+                    self.client_failed(now, tx, failure_response(503, "Service Unavailable"))
+                }
             }
         }
     }
@@ -534,14 +538,20 @@ impl Engine {
             });
             return;
         }
+        self.client_failed(now, tx, timeout_response());
+    }
+
+    /// Client transaction `tx` ended without an answer: its owner takes `resp` (a 408
+    /// for a timeout, a 503 for a transport failure) as the answer.
+    fn client_failed(&mut self, now: Instant, tx: TxId, resp: Response) {
         if let Some((id, role)) = self.cx.tx_owner.remove(&tx) {
             match role {
-                TxRole::Invite(leg) => self.with(now, id, |cx, s| {
-                    cx.leg_response(now, s, leg, timeout_response())
-                }),
+                TxRole::Invite(leg) => {
+                    self.with(now, id, |cx, s| cx.leg_response(now, s, leg, resp))
+                }
                 TxRole::Relay { server, .. } => {
                     if let Some(req) = self.cx.layer.server_request(server).cloned() {
-                        self.cx.reply(now, server, &req, 408, None);
+                        self.cx.reply(now, server, &req, resp.code, None);
                     }
                 }
                 TxRole::Fire => {}
@@ -700,23 +710,44 @@ fn to_tag(headers: &sip::Headers) -> Option<String> {
 
 /// A stand-in 408 for a transaction that timed out.
 fn timeout_response() -> Response {
+    failure_response(408, "Request Timeout")
+}
+
+/// A stand-in final response for a transaction that got none.
+fn failure_response(code: u16, reason: &str) -> Response {
     Response {
-        code: 408,
-        reason: "Request Timeout".into(),
+        code,
+        reason: reason.into(),
         headers: sip::Headers::new(),
         body: Vec::new(),
     }
 }
 
 /// Resolve a SIP URI with an IP-literal host to a target; names are not resolved here.
+/// A `sips:` URI, or `transport=tls`, goes over TLS, by default to port 5061 (RFC 3261
+/// §19.1.2, §26.2).
 pub fn uri_target(uri: &sip::Uri) -> Option<Target> {
     let ip: std::net::IpAddr = uri.host_unbracketed().parse().ok()?;
-    let transport = uri
-        .transport()
-        .and_then(|t| TransportKind::from_token(&t))
-        .unwrap_or(TransportKind::Udp);
+    let transport = match uri.transport().and_then(|t| TransportKind::from_token(&t)) {
+        _ if uri.scheme == sip::Scheme::Sips => TransportKind::Tls,
+        Some(t) => t,
+        None => TransportKind::Udp,
+    };
+    let default_port = match transport {
+        TransportKind::Tls => 5061,
+        _ => 5060,
+    };
     Some(Target {
         transport,
-        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
+        addr: SocketAddr::new(ip, uri.port.unwrap_or(default_port)),
     })
+}
+
+/// The transport of a config entry (listen address, trunk, static contact).
+pub fn transport_kind(t: crate::config::Transport) -> TransportKind {
+    match t {
+        crate::config::Transport::Udp => TransportKind::Udp,
+        crate::config::Transport::Tcp => TransportKind::Tcp,
+        crate::config::Transport::Tls => TransportKind::Tls,
+    }
 }

@@ -37,6 +37,11 @@ pub trait Node: Send {
     fn may_supervise(&self, supervisor: &str, agent: Option<&str>, extension: &str) -> bool;
     /// The node's guarded edge: bans, failed digests, scanners, calls per user and trunk.
     fn edge(&self) -> &crate::edge::Edge;
+    /// The SIP user that the connection at `source` is already authenticated as (a SIP
+    /// WebSocket opened with that user's live API session): its requests need no digest.
+    fn connection_user(&self, _source: Target) -> Option<String> {
+        None
+    }
 }
 
 impl Registration<'_> {
@@ -73,6 +78,8 @@ pub struct LocalNode {
     /// (supervisor, extension) pairs allowed to supervise.
     pub supervises: HashSet<(String, String)>,
     pub edge: crate::edge::Edge,
+    /// Connections already authenticated as a user (a SIP WebSocket with a session).
+    pub connections: std::collections::HashMap<Target, String>,
 }
 
 impl LocalNode {
@@ -88,6 +95,7 @@ impl LocalNode {
                 Vec::new(),
                 Instant::now(),
             ),
+            connections: Default::default(),
         }
     }
 }
@@ -120,5 +128,9 @@ impl Node for LocalNode {
 
     fn edge(&self) -> &crate::edge::Edge {
         &self.edge
+    }
+
+    fn connection_user(&self, source: Target) -> Option<String> {
+        self.connections.get(&source).cloned()
     }
 }

@@ -318,13 +318,10 @@ impl Cx {
     /// A number for a trunk: one binding, `sip:NUMBER@gateway`.
     fn trunk_route(&self, number: &str) -> Option<Route> {
         let trunk = self.config.trunk_for(number)?;
-        let transport = match trunk.transport {
-            crate::config::Transport::Udp => TransportKind::Udp,
-            crate::config::Transport::Tcp => TransportKind::Tcp,
-        };
+        let transport = super::transport_kind(trunk.transport);
         let param = match transport {
             TransportKind::Udp => String::new(),
-            _ => ";transport=tcp".to_string(),
+            t => format!(";transport={}", t.via_token().to_ascii_lowercase()),
         };
         let user = number.replace(
             |c: char| !(c.is_ascii_alphanumeric() || "+-.*#".contains(c)),

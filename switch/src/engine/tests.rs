@@ -6,6 +6,7 @@ mod peer;
 mod placed;
 
 mod basic;
+mod connection_auth;
 mod consult;
 mod control;
 mod determinism;

@@ -22,6 +22,8 @@ pub use super::peer::Dlg;
 /// Our SIP domain (the demo config's) and the switch's own address.
 pub const DOMAIN: &str = "127.0.0.1";
 pub const SWITCH: SocketAddr = addr(1, 5060);
+/// The switch's HTTP listener, where SIP over WebSocket arrives.
+pub const SWITCH_WS: SocketAddr = addr(1, 8080);
 /// What the fake media plane binds every relay to.
 pub const RELAY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
 pub const PORT_A: u16 = 20000;
@@ -51,6 +53,13 @@ pub const fn addr(last: u8, port: u16) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)), port)
 }
 
+pub fn ws(addr: SocketAddr) -> Target {
+    Target {
+        transport: TransportKind::Ws,
+        addr,
+    }
+}
+
 pub fn udp(addr: SocketAddr) -> Target {
     Target {
         transport: TransportKind::Udp,
@@ -75,6 +84,8 @@ pub struct Opts {
     pub bindings: Vec<(&'static str, SocketAddr)>,
     /// (supervisor, extension): who may supervise whose calls from their phone.
     pub supervises: Vec<(&'static str, &'static str)>,
+    /// WebSocket clients (address, user) whose connection proves their user.
+    pub ws_users: Vec<(SocketAddr, &'static str)>,
 }
 
 impl Default for Opts {
@@ -93,6 +104,7 @@ impl Default for Opts {
             config,
             bindings: vec![("1001", ALICE), ("1002", BOB), ("1003", CAROL)],
             supervises: Vec::new(),
+            ws_users: Vec::new(),
         }
     }
 }
@@ -121,6 +133,8 @@ pub struct Harness {
     pub(super) branches: u64,
     /// The last bytes a peer sent, to repeat them.
     last: Option<(SocketAddr, Vec<u8>)>,
+    /// Peers on a WebSocket (`Opts::ws_users`).
+    ws_peers: Vec<SocketAddr>,
 }
 
 impl Harness {
@@ -143,6 +157,10 @@ impl Harness {
         for (sup, ext) in &opts.supervises {
             node.supervises.insert((sup.to_string(), ext.to_string()));
         }
+        let ws_peers = opts.ws_users.iter().map(|(a, _)| *a).collect();
+        for (phone, user) in &opts.ws_users {
+            node.connections.insert(ws(*phone), user.to_string());
+        }
         for (user, phone) in &opts.bindings {
             node.registrar
                 .add_static(user, format!("sip:{user}@{phone}"), udp(*phone));
@@ -153,7 +171,7 @@ impl Harness {
             config: Arc::new(opts.config),
             prompts: prompts(),
             node: Box::new(node),
-            locals: HashMap::from([(TransportKind::Udp, SWITCH)]),
+            locals: HashMap::from([(TransportKind::Udp, SWITCH), (TransportKind::Ws, SWITCH_WS)]),
             seed: opts.seed,
             now: t0,
             unix_ms: 1_700_000_000_000,
@@ -172,6 +190,7 @@ impl Harness {
             pending: VecDeque::new(),
             branches: 0,
             last: None,
+            ws_peers,
         }
     }
 
@@ -195,7 +214,13 @@ impl Harness {
                 let msg = sip::parse_datagram(&t.data).unwrap_or_else(|e| {
                     panic!("the engine sent an unparseable message ({e}):\n{text}")
                 });
-                assert_eq!(t.target.transport, TransportKind::Udp);
+                // Each test peer has one transport: UDP, or a WebSocket from `ws_users`.
+                let expected = if self.ws_peers.contains(&t.target.addr) {
+                    TransportKind::Ws
+                } else {
+                    TransportKind::Udp
+                };
+                assert_eq!(t.target.transport, expected, "to {}", t.target.addr);
                 self.sent.push_back((t.target.addr, msg));
             }
             Output::Media(command) => {
@@ -230,6 +255,14 @@ impl Harness {
                 self.outputs.push_back(other);
             }
         }
+    }
+
+    /// SIP text arriving over the WebSocket of the client at `from`.
+    pub fn send_ws(&mut self, from: SocketAddr, data: impl Into<Vec<u8>>) {
+        self.input(Input::Bytes {
+            data: data.into(),
+            source: ws(from),
+        });
     }
 
     /// SIP text (or any bytes) arriving from `from`.
