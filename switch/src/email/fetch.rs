@@ -12,7 +12,6 @@ use super::{EmailError, Emails};
 use crate::config::{CardPolicy, MailTls, Mailbox};
 use crate::store::{Fetched, Store, StoreError};
 use futures_util::StreamExt;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -157,19 +156,8 @@ impl Fetcher {
     }
 }
 
-/// A TLS client trusting the system's roots (ring: see `tls.rs` on its deprecation).
-#[allow(deprecated)]
+/// A TLS client trusting the system's roots.
 fn tls_connector() -> Result<tokio_rustls::TlsConnector, FetchError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| FetchError::Tls(e.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    let config = crate::tls::client_config(None).map_err(|e| FetchError::Tls(e.to_string()))?;
+    Ok(tokio_rustls::TlsConnector::from(config))
 }
