@@ -590,6 +590,24 @@ pub(crate) fn routes() -> Vec<Route> {
             AGENTS_AND_SUPERVISORS,
             post(email::wrap_up),
         ),
+        route(
+            M::PUT,
+            "/api/emails/{id}/draft",
+            AGENTS_AND_SUPERVISORS,
+            put(email::put_draft),
+        ),
+        route(
+            M::DELETE,
+            "/api/emails/{id}/draft",
+            AGENTS_AND_SUPERVISORS,
+            delete(email::delete_draft),
+        ),
+        route(
+            M::GET,
+            "/api/emails/{id}/messages/{message}/original",
+            AGENTS_AND_SUPERVISORS,
+            get(email::original),
+        ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),
     ]

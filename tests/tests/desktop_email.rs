@@ -1,0 +1,144 @@
+//! The e-mail channel in the agent desktop, in headless Chromium against the real binary,
+//! Dovecot (the mailboxes support@ → queue 8100 and billing@ → 8101) and aiosmtpd (the
+//! relay). The browser part, `tests/browser/email.mjs`, delivers the customer's mails by
+//! IMAP APPEND and drives the desktop: the pop-up (e-mail icon, customer, address,
+//! queue), Accept, the mail, a quick reply, the wrap-up; the customer's answer offered
+//! into the same thread, earlier messages shown and hidden, View original; a draft kept
+//! across a reload; a standard reply (template, bold, bulleted list, Cc, a file; a file
+//! the server refuses first); contact history; a transfer to the other e-mail queue.
+//! Here: what the relay received (the quick reply as text; the standard reply multipart
+//! with the HTML, the Cc and the file) and where the transferred thread waits.
+//! Screenshots are left in `target/screenshots/email/`.
+
+use e2e::mail::{has_aiosmtpd, Dovecot, SmtpSink};
+use e2e::{free_port, SwitchConfig};
+use serde_json::json;
+use std::time::Duration;
+
+fn config(imap: u16, smtp: u16) -> String {
+    format!(
+        r#"
+[[queues]]
+dn = "8100"
+name = "Support mail"
+offer_timeout_secs = 60
+wrap_up = {{ mode = "manual" }}
+[[queues]]
+dn = "8101"
+name = "Billing mail"
+wrap_up = {{ mode = "manual" }}
+[[agents]]
+id = "1001"
+name = "Dana Agent"
+extension = "1001"
+queues = ["8100"]
+capacity = {{ voice = 1, email = 2 }}
+[[agents]]
+id = "1002"
+name = "Eli Agent"
+extension = "1002"
+queues = ["8101"]
+[[accounts]]
+id = "1001"
+name = "Dana Agent"
+roles = ["agent"]
+agent = "1001"
+extension = "1001"
+[chat]
+wrap_up_codes = {{ "8100" = ["Resolved", "Refund"], "8101" = ["Billed"] }}
+[email]
+[[email.mailboxes]]
+name = "support"
+host = "127.0.0.1"
+port = {imap}
+tls = "none"
+user = "support@example.com"
+password = "secret"
+queue = "8100"
+poll_secs = 2
+[[email.mailboxes]]
+name = "billing"
+host = "127.0.0.1"
+port = {imap}
+tls = "none"
+user = "billing@example.com"
+password = "secret2"
+queue = "8101"
+poll_secs = 2
+[email.smtp]
+host = "127.0.0.1"
+port = {smtp}
+tls = "none"
+from = "support@example.com"
+from_name = "Example Support"
+"#
+    )
+}
+
+#[test]
+fn an_agent_works_e_mail_in_the_desktop() {
+    if !has_aiosmtpd() {
+        return;
+    }
+    let Some(tools) = e2e::browser_tools(&[]) else {
+        return;
+    };
+    let Some(dovecot) = Dovecot::start(&[
+        ("support@example.com", "secret"),
+        ("billing@example.com", "secret2"),
+    ]) else {
+        return;
+    };
+    let relay = SmtpSink::start(free_port());
+    let switch = SwitchConfig::new()
+        .user("1001", "pass1001")
+        .extra(&config(dovecot.addr.port(), relay.addr.port()))
+        .start();
+    let body = json!({"title": "Thanks",
+        "text": "Dear {customer},\n\nthank you for writing.\n\nKind regards,\n{agent}"})
+    .to_string();
+    let r = switch.request("POST", "/api/chat/templates", Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // The script delivers the customer's mails itself (IMAP APPEND to support@).
+    std::env::set_var("IMAP_PORT", dovecot.addr.port().to_string());
+    std::env::set_var("IMAP_USER", &dovecot.user);
+    std::env::set_var("IMAP_PASSWORD", &dovecot.password);
+    std::env::set_var("RELAY_MAILDIR", relay.maildir());
+    let result = e2e::run_browser_script(&switch, &tools, "email.mjs", "email");
+
+    // The relay has the quick reply (plain text) and the standard one (multipart: the
+    // HTML with the bold text and the list, the Cc, the file).
+    let sent = relay.messages();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    let quick = &sent[0];
+    assert!(
+        quick.contains("We refund the second charge today.") && !quick.contains("text/html"),
+        "{quick}"
+    );
+    let rich = &sent[1];
+    for needle in [
+        "multipart/",
+        "text/html",
+        "<b>",
+        "<ul>",
+        "<li>",
+        "Cc: boss@example.org",
+        "notes.txt",
+        "Dear Ada Lovelace",
+        "Dana Agent",
+        "In-Reply-To: <a2@example.org>",
+    ] {
+        assert!(rich.contains(needle), "{needle:?} missing from\n{rich}");
+    }
+    // The transferred thread waits in the billing queue; its draft went with the work.
+    let moved = result["transferred"].as_u64().unwrap_or_default();
+    let v = switch.http(&format!("/api/emails/{moved}"));
+    assert_eq!(v["thread"]["queue"], "8101", "{v:#}");
+    assert_eq!(v["state"], "queued", "{v:#}");
+    assert!(
+        switch.wait_until(Duration::from_secs(5), || dovecot.unseen() == 0),
+        "mails left unseen\n{}",
+        dovecot.log()
+    );
+}
