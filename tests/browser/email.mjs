@@ -226,7 +226,7 @@ async function main() {
     await desk.keyboard.type("Draft: checking with billing");
     await editor.getByLabel("Cc").fill("boss@example.org");
     await desk.locator("#directory-search").click();
-    await pane.locator(".email-draft-state").filter({ hasText: "Draft saved" }).first().waitFor({ timeout: TIMEOUT });
+    await editor.locator(".email-draft-state").filter({ hasText: "Draft saved" }).waitFor({ timeout: TIMEOUT });
     await desk.reload();
     await pane.waitFor({ timeout: TIMEOUT });
     editor = pane.getByRole("form", { name: "Reply" });

@@ -39,11 +39,16 @@ function openEmail(view) {
     mail.editor = emailEditor(mail);
     desk.show(node);
   }
+  const working = view.state === "working";
+  // A new piece of work on the thread (accepted again): a wrap-up still owed for the
+  // last one must not close this pane.
+  if (working && (mail.ended || mail.epoch === 0)) {
+    mail.epoch += 1;
+    mail.notice.textContent = `You are working on the e-mail from ${emailName(view)}.`;
+  }
   mail.view = view;
-  mail.epoch += 1;
-  mail.ended = view.state !== "working";
+  mail.ended = !working;
   mail.node.classList.toggle("ended", mail.ended);
-  mail.notice.textContent = mail.ended ? "" : `You are working on the e-mail from ${emailName(view)}.`;
   renderEmail(mail);
   if (view.draft && !mail.ended && !mail.mode) {
     openMode(mail, view.draft.kind, view.draft);
@@ -358,7 +363,6 @@ async function send(mail) {
     const view = await api("POST", `/api/emails/${mail.id}/reply`, body);
     closeMode(mail);
     openEmail(view);
-    mail.notice.textContent = "Your reply is in the outbox.";
   } catch (e) {
     mail.error.textContent = e.message;
   } finally {

@@ -35,9 +35,11 @@ function emailEditor(mail) {
     const sel = window.getSelection();
     if (sel.rangeCount && body.contains(sel.anchorNode)) ed.range = sel.getRangeAt(0).cloneRange();
   };
+  // Put the caret back where it was, unless it is still in the text (then leave it, and
+  // with it the typing style a button just toggled).
   const restore = () => {
-    if (!ed.range) return;
     const sel = window.getSelection();
+    if (!ed.range || (sel.rangeCount && body.contains(sel.anchorNode))) return;
     sel.removeAllRanges();
     sel.addRange(ed.range);
   };
