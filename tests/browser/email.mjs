@@ -117,6 +117,15 @@ Date: Mon, 7 Dec 2026 12:00:00 +0000
 Please send the invoices to my new address.
 `;
 
+const FOURTH = `From: Ada Lovelace <ada@example.org>
+To: support@example.com
+Subject: Unsubscribe
+Message-ID: <a4@example.org>
+Date: Mon, 7 Dec 2026 13:00:00 +0000
+
+Please take me off the newsletter.
+`;
+
 async function offered(desk, subject) {
   const offer = desk.getByRole("dialog", { name: "Incoming e-mail" });
   await offer.waitFor({ timeout: MAIL_TIMEOUT });
@@ -308,6 +317,18 @@ async function main() {
     await wrapUp(desk, "Resolved");
     await pane.waitFor({ state: "detached", timeout: TIMEOUT });
     await shot(desk, "7-email-after-transfer");
+
+    step("a mail ended without a reply: the wrap-up too");
+    await deliver(FOURTH);
+    offer = await offered(desk, "Unsubscribe");
+    await offer.getByRole("button", { name: "Accept" }).click();
+    await pane.waitFor({ timeout: TIMEOUT });
+    await pane.getByRole("button", { name: "End" }).click();
+    await wrap.waitFor({ timeout: TIMEOUT });
+    if (!(await pane.locator(".email-notice").innerText()).includes("without a reply")) fail("the pane should say it was ended");
+    await wrapUp(desk, "Resolved");
+    await pane.waitFor({ state: "detached", timeout: TIMEOUT });
+    await expectState(desk, "Ready");
     if (errors.length) fail(`page errors: ${errors.join("; ")}`);
     console.log(JSON.stringify({ ok: true, thread: threadId, transferred: moved }));
   } finally {

@@ -5,7 +5,8 @@
 //! queue), Accept, the mail, a quick reply, the wrap-up; the customer's answer offered
 //! into the same thread, earlier messages shown and hidden, View original; a draft kept
 //! across a reload; a standard reply (template, bold, bulleted list, Cc, a file; a file
-//! the server refuses first); contact history; a transfer to the other e-mail queue.
+//! the server refuses first); contact history; a transfer to the other e-mail queue; a
+//! mail ended without a reply.
 //! Here: what the relay received (the quick reply as text; the standard reply multipart
 //! with the HTML, the Cc and the file) and where the transferred thread waits.
 //! Screenshots are left in `target/screenshots/email/`.

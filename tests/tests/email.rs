@@ -193,7 +193,10 @@ fn mails_are_routed_answered_threaded_and_transferred() {
     );
     assert_eq!(r.status, 404, "{}", r.body);
     assert_eq!(r.json()["error"]["code"], "no_original", "{}", r.body);
-    assert_eq!(v["transfer_queues"], serde_json::json!([{"dn": "8101", "name": "Billing mail"}]));
+    assert_eq!(
+        v["transfer_queues"],
+        serde_json::json!([{"dn": "8101", "name": "Billing mail"}])
+    );
     assert_eq!(v["reply_all_cc"], serde_json::json!(["bob@example.org"]));
     // A draft: the working agent's only, sanitised, given back with the thread.
     let draft = r#"{"kind":"standard","html":"<p onclick=\"x()\">Hi <b>Ada</b></p>","cc":["boss@example.org"]}"#;

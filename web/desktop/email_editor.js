@@ -9,6 +9,10 @@
 
 const EMAIL_MAX_FILES = 10;
 const EMAIL_MAX_BYTES = 25 * 1024 * 1024;
+// The file types the switch can check (config KNOWN_TYPES); the server's own list, a
+// subset, has the last word.
+const EMAIL_TYPES = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "rtf", "png", "jpg",
+  "jpeg", "gif", "bmp", "tif", "tiff", "zip"];
 
 function emailEditor(mail) {
   const form = mail.node.querySelector(".email-editor");
@@ -130,6 +134,7 @@ function emailEditor(mail) {
       chosen.append(li);
     }
   };
+  input.accept = EMAIL_TYPES.map((t) => `.${t}`).join(",");
   form.querySelector(".email-attach").addEventListener("click", () => input.click());
   input.addEventListener("change", () => {
     const picked = [...input.files];
@@ -140,6 +145,8 @@ function emailEditor(mail) {
       if (ed.files.length >= EMAIL_MAX_FILES) { refused.push(`${f.name}: at most ${EMAIL_MAX_FILES} files`); continue; }
       if (total + f.size > EMAIL_MAX_BYTES) { refused.push(`${f.name}: the files may total at most ${fileSize(EMAIL_MAX_BYTES)}`); continue; }
       if (f.size === 0) { refused.push(`${f.name}: the file is empty`); continue; }
+      const ext = (f.name.split(".").pop() || "").toLowerCase();
+      if (!f.name.includes(".") || !EMAIL_TYPES.includes(ext)) { refused.push(`${f.name}: files of this type may not be sent`); continue; }
       total += f.size;
       ed.files.push(f);
     }

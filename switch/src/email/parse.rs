@@ -284,8 +284,12 @@ mod tests {
         let m = parse(raw.as_bytes(), CardPolicy::Mask).unwrap();
         assert_eq!(m.original.as_deref(), Some(raw.as_bytes()));
         // A card number in a part that is neither body nor file still withholds it.
-        let hidden = "From: ada@example.org\r\nSubject: Hi\r\nX-Note: 4111 1111 1111 1111\r\n\r\nHi\r\n";
-        assert_eq!(parse(hidden.as_bytes(), CardPolicy::Mask).unwrap().original, None);
+        let hidden =
+            "From: ada@example.org\r\nSubject: Hi\r\nX-Note: 4111 1111 1111 1111\r\n\r\nHi\r\n";
+        assert_eq!(
+            parse(hidden.as_bytes(), CardPolicy::Mask).unwrap().original,
+            None
+        );
     }
 
     #[test]
