@@ -323,6 +323,59 @@ async function main() {
     offer = await offered(desk, "Unsubscribe");
     await offer.getByRole("button", { name: "Accept" }).click();
     await pane.waitFor({ timeout: TIMEOUT });
+    // The rest of the toolbar, then Discard.
+    await pane.getByRole("button", { name: "Reply all" }).click();
+    editor = pane.getByRole("form", { name: "Reply all" });
+    const box2 = editor.getByRole("textbox", { name: "Message" });
+    await box2.click();
+    const tool = (name) => editor.getByRole("button", { name, exact: true }).click();
+    await tool("Heading");
+    await desk.keyboard.type("Title");
+    // Enter ends the heading (the next line is plain text again).
+    await desk.keyboard.press("Enter");
+    await tool("Italic");
+    await desk.keyboard.type("slanted ");
+    await tool("Italic");
+    await tool("Underline");
+    await desk.keyboard.type("under ");
+    await tool("Underline");
+    await tool("Strikethrough");
+    await desk.keyboard.type("struck ");
+    await tool("Strikethrough");
+    await tool("Text colour");
+    await editor.getByRole("button", { name: "Red", exact: true }).click();
+    await desk.keyboard.type("red");
+    await desk.keyboard.press("Enter");
+    await tool("Numbered list");
+    await desk.keyboard.type("first");
+    await desk.keyboard.press("Enter");
+    await desk.keyboard.type("nested");
+    await tool("Indent");
+    if (!/<ol><li>(?:(?!<\/ol>).)*<ol><li>(<[^>]+>)*nested/.test(await box2.innerHTML())) fail(`Indent should nest the item: ${await box2.innerHTML()}`);
+    await tool("Outdent");
+    if (/<ol><li>(?:(?!<\/ol>).)*<ol>/.test(await box2.innerHTML())) fail(`Outdent should undo it: ${await box2.innerHTML()}`);
+    await desk.keyboard.press("End");
+    await desk.keyboard.press("Enter");
+    await desk.keyboard.press("Enter");
+    await tool("Quote");
+    await desk.keyboard.type("quoted");
+    await desk.keyboard.press("Enter");
+    await tool("Quote");
+    await tool("Link");
+    await editor.getByLabel("Link address").fill("https://example.com/help");
+    await editor.getByRole("button", { name: "Insert link" }).click();
+    await tool("Table");
+    const tools = await box2.innerHTML();
+    for (const [what, re] of [["a heading", /<h3>Title<\/h3>/], ["italic", /<i>slanted/], ["underline", /<u>under/],
+      ["strike-through", /<(strike|s)>struck/], ["colour", /<font color="#c0362c">red/], ["a numbered list", /<ol><li>(<font[^>]*>)?first/], ["a quote", /<blockquote>quoted/], ["a link", /<a href="https:\/\/example.com\/help">/],
+      ["a table", /<table><tbody><tr><td>/]]) {
+      if (!re.test(tools)) fail(`the editor should make ${what}: ${tools}`);
+    }
+    const to = await editor.getByLabel("To").inputValue();
+    if (to !== "ada@example.org") fail(`reply all to the customer (nobody else was on the mail): ${to}`);
+    await shot(desk, "8-email-toolbar");
+    await editor.getByRole("button", { name: "Discard" }).click();
+    await editor.waitFor({ state: "hidden", timeout: TIMEOUT });
     await pane.getByRole("button", { name: "End" }).click();
     await wrap.waitFor({ timeout: TIMEOUT });
     if (!(await pane.locator(".email-notice").innerText()).includes("without a reply")) fail("the pane should say it was ended");
