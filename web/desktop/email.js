@@ -5,6 +5,8 @@
 // Reply / Reply all (the rich-text editor of email_editor.js), Transfer (to another e-mail
 // queue only), End, drafts kept on the server when the agent leaves the editor, the
 // customer's contact history, and the wrap-up after Send, End or Transfer.
+// The desktop's scripts share one global scope: this file's top-level names start with
+// "email" (or EMAIL_).
 "use strict";
 
 const emails = new Map();
@@ -13,7 +15,7 @@ const EMAIL_STATUS = { queued: "Queued", sent: "Sent", retrying: "Retrying", fai
 const emailName = (v) => v.thread.customer_name || v.thread.customer;
 const emailWhen = (ms) => new Date(ms).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 
-function el(tag, cls, text) {
+function emailEl(tag, cls, text) {
   const n = document.createElement(tag);
   if (cls) n.className = cls;
   if (text !== undefined) n.textContent = text;
@@ -33,7 +35,7 @@ function openEmail(view) {
       quick: node.querySelector(".email-quick-text"),
       outbox: new Map(),
     };
-    mail.scheduleDraft = () => { clearTimeout(mail.timer); mail.timer = setTimeout(() => saveDraft(mail), 1500); };
+    mail.scheduleDraft = () => { clearTimeout(mail.timer); mail.timer = setTimeout(() => emailSaveDraft(mail), 1500); };
     emails.set(id, mail);
     wireEmail(mail);
     mail.editor = emailEditor(mail);
@@ -51,7 +53,7 @@ function openEmail(view) {
   mail.node.classList.toggle("ended", mail.ended);
   renderEmail(mail);
   if (view.draft && !mail.ended && !mail.mode) {
-    openMode(mail, view.draft.kind, view.draft);
+    emailOpenMode(mail, view.draft.kind, view.draft);
     mail.notice.textContent = `Your draft from ${emailWhen(view.draft.saved_ms)} is back.`;
   }
   listEmail(mail);
@@ -78,16 +80,16 @@ function removeEmail(id) {
 
 function wireEmail(mail) {
   const q = (s) => mail.node.querySelector(s);
-  q(".email-quick").addEventListener("click", () => openMode(mail, "quick"));
-  q(".email-reply").addEventListener("click", () => openMode(mail, "standard"));
-  q(".email-reply-all").addEventListener("click", () => openMode(mail, "all"));
-  q(".email-end").addEventListener("click", () => act(mail, "end"));
+  q(".email-quick").addEventListener("click", () => emailOpenMode(mail, "quick"));
+  q(".email-reply").addEventListener("click", () => emailOpenMode(mail, "standard"));
+  q(".email-reply-all").addEventListener("click", () => emailOpenMode(mail, "all"));
+  q(".email-end").addEventListener("click", () => emailAct(mail, "end"));
   q(".email-transfer").addEventListener("click", () => {
     const box = q(".email-transfer-box");
     const select = q(".email-transfer-queue");
     select.replaceChildren();
     for (const t of mail.view.transfer_queues || []) {
-      const o = el("option", "", `${t.name} (${t.dn})`);
+      const o = emailEl("option", "", `${t.name} (${t.dn})`);
       o.value = t.dn;
       select.append(o);
     }
@@ -101,15 +103,15 @@ function wireEmail(mail) {
   q(".email-transfer-cancel").addEventListener("click", () => { q(".email-transfer-box").hidden = true; });
   q(".email-transfer-box").addEventListener("submit", (e) => {
     e.preventDefault();
-    act(mail, "transfer", { queue: q(".email-transfer-queue").value });
+    emailAct(mail, "transfer", { queue: q(".email-transfer-queue").value });
   });
-  q(".email-quick-box").addEventListener("submit", (e) => { e.preventDefault(); send(mail); });
-  q(".email-editor").addEventListener("submit", (e) => { e.preventDefault(); send(mail); });
-  mail.node.querySelectorAll(".email-discard").forEach((b) => b.addEventListener("click", () => discard(mail)));
+  q(".email-quick-box").addEventListener("submit", (e) => { e.preventDefault(); emailSend(mail); });
+  q(".email-editor").addEventListener("submit", (e) => { e.preventDefault(); emailSend(mail); });
+  mail.node.querySelectorAll(".email-discard").forEach((b) => b.addEventListener("click", () => emailDiscard(mail)));
   mail.quick.addEventListener("input", () => { mail.error.textContent = ""; mail.scheduleDraft(); });
   // Leaving the editor (another pane, the sidebar, anything outside it) keeps the draft.
   for (const f of [q(".email-quick-box"), q(".email-editor")]) {
-    f.addEventListener("focusout", (e) => { if (!f.contains(e.relatedTarget)) saveDraft(mail); });
+    f.addEventListener("focusout", (e) => { if (!f.contains(e.relatedTarget)) emailSaveDraft(mail); });
   }
   q(".email-earlier").addEventListener("click", () => { mail.earlier = !mail.earlier; renderEmail(mail); });
 }
@@ -124,7 +126,7 @@ function renderEmail(mail) {
   q(".email-sub").textContent = `${emailName(v)} <${v.thread.customer}> · ${v.queue_name || v.thread.queue} · e-mail #${v.thread.id}`;
   mail.node.querySelectorAll(".email-actions button").forEach((b) => { b.disabled = mail.ended; });
   const newest = [...v.messages].reverse();
-  q(".email-thread").replaceChildren(...newest.slice(0, 1).map((m) => messageNode(mail, m)));
+  q(".email-thread").replaceChildren(...newest.slice(0, 1).map((m) => emailMessageNode(mail, m)));
   const earlier = newest.slice(1);
   const toggle = q(".email-earlier");
   toggle.hidden = earlier.length === 0;
@@ -132,37 +134,37 @@ function renderEmail(mail) {
   toggle.setAttribute("aria-expanded", String(mail.earlier));
   const list = q(".email-earlier-list");
   list.hidden = !mail.earlier;
-  list.replaceChildren(...(mail.earlier ? earlier.map((m) => messageNode(mail, m)) : []));
-  renderHistory(mail);
+  list.replaceChildren(...(mail.earlier ? earlier.map((m) => emailMessageNode(mail, m)) : []));
+  emailHistory(mail);
 }
 
-function messageNode(mail, m, threadId) {
+function emailMessageNode(mail, m, threadId) {
   const thread = threadId || mail.id;
   const inbound = m.direction === "in";
-  const art = el("article", `email-message ${inbound ? "in" : "out"}`);
+  const art = emailEl("article", `email-message ${inbound ? "in" : "out"}`);
   art.dataset.message = m.id;
   art.setAttribute("aria-label", `${inbound ? "Mail from" : "Reply from"} ${m.from_name || m.from}, ${emailWhen(m.at_ms)}`);
-  const head = el("header", "email-message-head");
-  const facts = el("dl", "email-headers");
-  const row = (k, val) => { if (val) facts.append(el("dt", "", k), el("dd", "", val)); };
+  const head = emailEl("header", "email-message-head");
+  const facts = emailEl("dl", "email-headers");
+  const row = (k, val) => { if (val) facts.append(emailEl("dt", "", k), emailEl("dd", "", val)); };
   row("From", m.from_name ? `${m.from_name} <${m.from}>` : m.from);
   row("To", m.to);
   row("Cc", m.cc);
   row("Date", emailWhen(m.at_ms));
   if (!inbound && m.agent) row("Agent", m.agent);
   head.append(facts);
-  const side = el("div", "email-message-side");
+  const side = emailEl("div", "email-message-side");
   if (!inbound) {
     const o = (mail && mail.outbox.get(m.id)) || { status: m.status, error: m.error, attempts: m.attempts };
-    const badge = el("span", `badge outbox s-${o.status}`, EMAIL_STATUS[o.status] || o.status);
+    const badge = emailEl("span", `badge outbox s-${o.status}`, EMAIL_STATUS[o.status] || o.status);
     badge.setAttribute("role", "status");
     badge.setAttribute("aria-label", `Outbox: ${EMAIL_STATUS[o.status] || o.status}`);
     if (o.error) badge.title = o.error;
     side.append(badge);
-    if (o.status !== "sent" && o.error) side.append(el("span", "email-outbox-error", o.error));
+    if (o.status !== "sent" && o.error) side.append(emailEl("span", "email-outbox-error", o.error));
   }
   if (m.has_original) {
-    const a = el("a", "email-original", "View original");
+    const a = emailEl("a", "email-original", "View original");
     a.href = `/api/emails/${thread}/messages/${m.id}/original`;
     a.target = "_blank";
     a.rel = "noopener";
@@ -170,16 +172,16 @@ function messageNode(mail, m, threadId) {
   }
   head.append(side);
   art.append(head);
-  art.append(m.html ? htmlFrame(m, thread) : el("div", "email-text", m.text));
+  art.append(m.html ? emailFrame(m, thread) : emailEl("div", "email-text", m.text));
   if (m.files && m.files.length) {
-    const files = el("ul", "email-files");
+    const files = emailEl("ul", "email-files");
     files.setAttribute("aria-label", "Attachments");
     for (const f of m.files) {
-      const li = el("li");
-      const a = el("a", "file-link", f.name);
+      const li = emailEl("li");
+      const a = emailEl("a", "file-link", f.name);
       a.href = `/api/emails/${thread}/files/${encodeURIComponent(f.id)}`;
       a.setAttribute("download", f.name);
-      li.append(a, el("span", "email-file-size", fileSize(f.size)));
+      li.append(a, emailEl("span", "email-file-size", fileSize(f.size)));
       files.append(li);
     }
     art.append(files);
@@ -189,7 +191,7 @@ function messageNode(mail, m, threadId) {
 
 // The server's sanitised HTML, shown in a frame without scripts (sandboxed, so even a
 // sanitiser's miss could not run), its inline images pointed at the stored files.
-function htmlFrame(m, thread) {
+function emailFrame(m, thread) {
   const doc = new DOMParser().parseFromString(m.html, "text/html");
   for (const img of doc.querySelectorAll("img")) {
     const src = img.getAttribute("src") || "";
@@ -197,7 +199,7 @@ function htmlFrame(m, thread) {
     if (f) img.setAttribute("src", `/api/emails/${thread}/files/${encodeURIComponent(f.id)}`);
     else if (!src.startsWith("/")) img.removeAttribute("src");
   }
-  const frame = el("iframe", "email-frame");
+  const frame = emailEl("iframe", "email-frame");
   frame.setAttribute("sandbox", "allow-same-origin allow-popups allow-popups-to-escape-sandbox");
   frame.setAttribute("title", "Message");
   frame.setAttribute("referrerpolicy", "no-referrer");
@@ -211,19 +213,19 @@ function htmlFrame(m, thread) {
   return frame;
 }
 
-function renderHistory(mail) {
+function emailHistory(mail) {
   const list = mail.node.querySelector(".email-history-list");
   list.replaceChildren();
   for (const h of mail.view.history || []) {
-    const li = el("li", "email-history-item");
-    const line = el("div", "email-history-line");
-    line.append(el("strong", "", h.subject), el("span", "email-history-meta",
+    const li = emailEl("li", "email-history-item");
+    const line = emailEl("div", "email-history-line");
+    line.append(emailEl("strong", "", h.subject), emailEl("span", "email-history-meta",
       `${emailWhen(h.created_ms)} · ${h.state === "open" ? "open" : "closed"}${h.agent ? ` · agent ${h.agent}` : ""}`));
-    const b = el("button", "small secondary", "Show");
+    const b = emailEl("button", "small secondary", "Show");
     b.type = "button";
     b.setAttribute("aria-expanded", "false");
     b.setAttribute("aria-label", `Show the e-mail “${h.subject}”`);
-    const box = el("div", "email-history-thread");
+    const box = emailEl("div", "email-history-thread");
     box.hidden = true;
     b.addEventListener("click", async () => {
       box.hidden = !box.hidden;
@@ -232,9 +234,9 @@ function renderHistory(mail) {
       if (box.hidden || box.childElementCount) return;
       try {
         const past = await api("GET", `/api/emails/${h.id}`);
-        box.replaceChildren(...[...past.messages].reverse().map((m) => messageNode(null, m, h.id)));
+        box.replaceChildren(...[...past.messages].reverse().map((m) => emailMessageNode(null, m, h.id)));
       } catch (e) {
-        box.append(el("p", "empty", e.code === "not_yours"
+        box.append(emailEl("p", "empty", e.code === "not_yours"
           ? "Another agent handled this e-mail; a supervisor can open it."
           : e.message));
       }
@@ -250,7 +252,7 @@ function renderHistory(mail) {
 
 // What the server will address (the customer; reply-all adds the last mail's others as
 // Cc) and the subject it will use: shown, not editable.
-function replyTo(mail, kind) {
+function emailReplyTo(mail, kind) {
   const v = mail.view;
   const others = kind === "all" ? v.reply_all_cc || [] : [];
   const s = v.thread.subject;
@@ -260,16 +262,16 @@ function replyTo(mail, kind) {
   };
 }
 
-function openMode(mail, kind, draft) {
+function emailOpenMode(mail, kind, draft) {
   if (mail.ended) return;
   const q = (s) => mail.node.querySelector(s);
   const was = mail.mode;
   // What was written goes along into the other box.
   let carry = null;
-  if (was === "quick" && kind !== "quick" && mail.quick.value.trim()) carry = { html: textToHtml(mail.quick.value) };
+  if (was === "quick" && kind !== "quick" && mail.quick.value.trim()) carry = { html: emailTextToHtml(mail.quick.value) };
   if (was && was !== "quick" && kind === "quick" && !mail.editor.empty()) carry = { text: mail.editor.body.innerText };
   mail.mode = kind;
-  const { to, subject } = replyTo(mail, kind);
+  const { to, subject } = emailReplyTo(mail, kind);
   q(".email-quick-box").hidden = kind !== "quick";
   q(".email-editor").hidden = kind === "quick";
   mail.error.textContent = "";
@@ -284,7 +286,7 @@ function openMode(mail, kind, draft) {
   q(".email-quick-box").scrollIntoView({ block: "nearest" });
 }
 
-function textToHtml(text) {
+function emailTextToHtml(text) {
   return text.split(/\n{2,}/).map((para) => {
     const p = document.createElement("p");
     para.split("\n").forEach((line, i) => { if (i) p.append(document.createElement("br")); p.append(line); });
@@ -292,7 +294,7 @@ function textToHtml(text) {
   }).join("");
 }
 
-function closeMode(mail) {
+function emailCloseMode(mail) {
   mail.mode = null;
   mail.node.querySelector(".email-quick-box").hidden = true;
   mail.node.querySelector(".email-editor").hidden = true;
@@ -300,16 +302,16 @@ function closeMode(mail) {
   mail.editor.clear();
 }
 
-function draftBody(mail) {
+function emailDraftBody(mail) {
   if (mail.mode === "quick") return { kind: "quick", text: mail.quick.value, html: "", cc: [] };
   return { kind: mail.mode, text: "", html: mail.editor.empty() ? "" : mail.editor.body.innerHTML, cc: mail.editor.ccList() };
 }
 
 // Keep what is being written on the server (`keepalive`: the page is going away).
-async function saveDraft(mail, keepalive) {
+async function emailSaveDraft(mail, keepalive) {
   clearTimeout(mail.timer);
   if (!mail.mode || mail.ended || mail.sending) return;
-  const d = draftBody(mail);
+  const d = emailDraftBody(mail);
   const empty = !d.text.trim() && !d.html && d.cc.length === 0;
   const path = `/api/emails/${mail.id}/draft`;
   if (keepalive) {
@@ -336,13 +338,13 @@ async function saveDraft(mail, keepalive) {
   }
 }
 
-async function discard(mail) {
+async function emailDiscard(mail) {
   clearTimeout(mail.timer);
-  closeMode(mail);
+  emailCloseMode(mail);
   try { await api("DELETE", `/api/emails/${mail.id}/draft`); } catch (_) { /* gone with the thread */ }
 }
 
-async function send(mail) {
+async function emailSend(mail) {
   if (mail.ended || mail.sending || !mail.mode) return;
   mail.error.textContent = "";
   let body;
@@ -361,7 +363,7 @@ async function send(mail) {
   mail.node.querySelectorAll(".email-send").forEach((b) => { b.disabled = true; b.textContent = "Sending…"; });
   try {
     const view = await api("POST", `/api/emails/${mail.id}/reply`, body);
-    closeMode(mail);
+    emailCloseMode(mail);
     openEmail(view);
   } catch (e) {
     mail.error.textContent = e.message;
@@ -371,7 +373,7 @@ async function send(mail) {
   }
 }
 
-async function act(mail, what, body) {
+async function emailAct(mail, what, body) {
   mail.error.textContent = "";
   try {
     await api("POST", `/api/emails/${mail.id}/${what}`, body);
@@ -415,14 +417,14 @@ function emailEnded(ev) {
   });
 }
 
-function outboxEvent(status) {
+function emailOutboxEvent(status) {
   return (ev) => {
     const mail = emails.get(ev.thread);
     if (!mail) return;
     mail.outbox.set(ev.message, { status, error: ev.error || "", attempts: ev.attempts });
     const old = mail.node.querySelector(`.email-message[data-message="${ev.message}"]`);
     const m = mail.view.messages.find((x) => x.id === ev.message);
-    if (old && m) old.replaceWith(messageNode(mail, m));
+    if (old && m) old.replaceWith(emailMessageNode(mail, m));
   };
 }
 
@@ -445,9 +447,9 @@ desk.on("email_message", async (ev) => {
   } catch (e) { mail.error.textContent = e.message; }
 });
 desk.on("email_ended", (ev) => { if (ev.agent === desk.agent) emailEnded(ev); });
-desk.on("email_sent", outboxEvent("sent"));
-desk.on("email_retry", outboxEvent("retrying"));
-desk.on("email_failed", outboxEvent("failed"));
+desk.on("email_sent", emailOutboxEvent("sent"));
+desk.on("email_retry", emailOutboxEvent("retrying"));
+desk.on("email_failed", emailOutboxEvent("failed"));
 
 // After a reload: the e-mails worked, waiting for their wrap-up, or offered.
 desk.onBegin(async () => {
@@ -467,7 +469,7 @@ desk.onBegin(async () => {
 desk.onEnd(() => { for (const id of [...emails.keys()]) removeEmail(id); });
 
 // The page going away (reload, close): what is being written is kept.
-window.addEventListener("pagehide", () => { for (const mail of emails.values()) saveDraft(mail, true); });
+window.addEventListener("pagehide", () => { for (const mail of emails.values()) emailSaveDraft(mail, true); });
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "hidden") for (const mail of emails.values()) saveDraft(mail, true);
+  if (document.visibilityState === "hidden") for (const mail of emails.values()) emailSaveDraft(mail, true);
 });
