@@ -40,7 +40,7 @@ use crate::import::ImportProgress;
 use crate::service::Dialer;
 
 pub use error::ApiError;
-pub use extract::{JsonBody, PathArgs, QueryArgs, JSON_LIMIT};
+pub use extract::{JsonBody, LargeJsonBody, PathArgs, QueryArgs, JSON_LIMIT};
 pub use lists::IMPORT_LIMIT;
 pub use openapi::document as openapi_document;
 

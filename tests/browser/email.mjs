@@ -280,9 +280,15 @@ async function main() {
     const err = pane.locator(".email-error");
     await err.filter({ hasText: "not a pdf file" }).waitFor({ timeout: TIMEOUT });
     await editor.getByRole("button", { name: "Remove fake.pdf" }).click();
-    await input.setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("Refund reference R-2291\n") });
+    // Two files, one of 3 MB (more than the API's usual 1 MiB body).
+    await input.setInputFiles([
+      { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("Refund reference R-2291\n") },
+      { name: "statement.csv", mimeType: "text/csv", buffer: Buffer.from("date,amount\n".repeat(262144)) },
+    ]);
     const files = await editor.getByRole("list", { name: "Attached files" }).innerText();
-    if (!files.includes("notes.txt") || !files.includes("24 B")) fail(`the chosen file and its size: ${files}`);
+    if (!files.includes("notes.txt") || !files.includes("24 B") || !files.includes("statement.csv") || !files.includes("3.0 MB")) {
+      fail(`the chosen files and their sizes: ${files}`);
+    }
     await shot(desk, "4-email-editor");
     await editor.getByRole("button", { name: "Send" }).click();
     await wrap.waitFor({ timeout: TIMEOUT });

@@ -4,7 +4,8 @@
 //! IMAP APPEND and drives the desktop: the pop-up (e-mail icon, customer, address,
 //! queue), Accept, the mail, a quick reply, the wrap-up; the customer's answer offered
 //! into the same thread, earlier messages shown and hidden, View original; a draft kept
-//! across a reload; a standard reply (template, bold, bulleted list, Cc, a file; a file
+//! across a reload; a standard reply (template, bold, bulleted list, Cc, two files, one of
+//! 3 MB; a file
 //! the server refuses first); contact history; a transfer to the other e-mail queue; a
 //! mail ended without a reply.
 //! Here: what the relay received (the quick reply as text; the standard reply multipart
@@ -148,6 +149,9 @@ fn an_agent_works_e_mail_in_the_desktop() {
         "<li>",
         "Cc: boss@example.org",
         "notes.txt",
+        "statement.csv",
+        // notes.txt, base64
+        "UmVmdW5kIHJlZmVyZW5jZSBSLTIyOTEK",
         "Dear Ada Lovelace",
         "Dana Agent",
         "In-Reply-To: <a2@example.org>",

@@ -351,7 +351,8 @@ fn mails_are_routed_answered_threaded_and_transferred() {
         "{all}"
     );
     assert!(
-        all.contains("filename=\"receipt.txt\"") && all.contains("Receipt 42"),
+        // Files go base64 ("Receipt 42").
+        all.contains("filename=\"receipt.txt\"") && all.contains("UmVjZWlwdCA0Mg=="),
         "{all}"
     );
     assert_eq!(

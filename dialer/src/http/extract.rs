@@ -35,6 +35,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// [`JsonBody`] up to `LIMIT` bytes instead of [`JSON_LIMIT`], for the few routes whose
+/// JSON carries files (an e-mail reply's attachments, base64); the route sets axum's
+/// `DefaultBodyLimit` to the same.
+pub struct LargeJsonBody<T, const LIMIT: usize>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
+    for LargeJsonBody<T, LIMIT>
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::unsupported_media_type("application/json"));
+        }
+        let bytes = body_bytes(req, state, LIMIT).await?;
+        parse(&bytes).map(LargeJsonBody)
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> OptionalFromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 

@@ -15,9 +15,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use dialer::http::{JsonBody, PathArgs};
+use dialer::http::{JsonBody, LargeJsonBody, PathArgs};
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// Largest reply body: the default 25 MiB of files as base64 (about 33.4 MiB) and the
+/// text, with room to spare. A larger `email.max_attachment_bytes` cannot be reached
+/// over REST beyond this.
+pub(super) const REPLY_LIMIT: usize = 48 << 20;
 
 pub(super) fn email_error(e: EmailError) -> ApiError {
     let (status, code) = match &e {
@@ -109,7 +114,7 @@ pub(super) async fn reply(
     State(s): State<AppState>,
     Extension(p): Extension<Principal>,
     PathArgs(id): PathArgs<u64>,
-    JsonBody(body): JsonBody<ReplyBody>,
+    LargeJsonBody(body): LargeJsonBody<ReplyBody, REPLY_LIMIT>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let v = s
         .emails

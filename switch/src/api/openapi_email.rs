@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::openapi::{empty, error, ok, path_param};
+use super::openapi::{body_errors, empty, error, ok, path_param};
 
 fn thread_param() -> Value {
     path_param(
@@ -38,8 +38,15 @@ fn action(summary: &str, description: &str, body: Option<Value>, done: Value) ->
     if let Some(schema) = body {
         op["requestBody"] = json!({"required": true,
             "content": {"application/json": {"schema": schema}}});
+        op["responses"] = body_errors(op["responses"].take());
     }
     json!({"post": op})
+}
+
+/// The reply's body may be larger than the API's 1 MiB: its files come in it.
+fn reply_op(mut op: Value) -> Value {
+    op["post"]["responses"]["413"] = error("the body is over 48 MiB (code too_large)");
+    op
 }
 
 /// An operation on the working agent's draft.
@@ -117,12 +124,12 @@ pub(super) fn paths() -> Value {
         "/api/emails/{id}/decline": action("Decline an offered e-mail",
             "The offer goes back to the ACD (RONA as for an unanswered offer).", None,
             empty("declined")),
-        "/api/emails/{id}/reply": action("Reply (quick, standard or to all) and send",
+        "/api/emails/{id}/reply": reply_op(action("Reply (quick, standard or to all) and send",
             "The reply is stored in the outbox and sent through the SMTP relay, retried with \
             back-off (email_sent, email_retry, email_failed on /api/events); recipients, \
             subject and threading headers are the thread's. Sending ends the agent's work on \
             the thread: After-Call-Work and the wrap-up follow (email_ended).",
-            Some(reply), ok("the thread, the reply queued", view())),
+            Some(reply), ok("the thread, the reply queued", view()))),
         "/api/emails/{id}/transfer": action("Transfer to another e-mail queue",
             "Only to a queue fed by a mailbox; the agent's part ends (wrap-up).",
             Some(json!({"type": "object", "required": ["queue"], "additionalProperties": false,

@@ -8,6 +8,7 @@ use super::{
     openapi, recordings, templates, voicemail, AppState,
 };
 use crate::engine::{ConsultStep, MemberStep, RecordStep};
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 
@@ -570,7 +571,8 @@ pub(crate) fn routes() -> Vec<Route> {
             M::POST,
             "/api/emails/{id}/reply",
             AGENTS_AND_SUPERVISORS,
-            post(email::reply),
+            // Its files come base64 in the JSON: a larger body than the API's 1 MiB.
+            post(email::reply).layer(DefaultBodyLimit::max(email::REPLY_LIMIT)),
         ),
         route(
             M::POST,
