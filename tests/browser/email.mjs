@@ -225,6 +225,7 @@ async function main() {
     await earlier.click();
     const earlierList = pane.getByRole("region", { name: "Earlier messages" });
     await earlierList.getByText("We refund the second charge today.").waitFor({ timeout: TIMEOUT });
+    await shot(desk, "2b-email-earlier");
     await pane.getByRole("button", { name: "Hide earlier messages" }).click();
     await earlierList.waitFor({ state: "hidden", timeout: TIMEOUT });
 
@@ -317,6 +318,7 @@ async function main() {
     const box = pane.getByRole("form", { name: "Transfer to an e-mail queue" });
     const options = await box.getByLabel("E-mail queue").locator("option").allInnerTexts();
     if (options.length !== 1 || options[0] !== "Billing mail (8101)") fail(`only the other e-mail queue: ${options}`);
+    await shot(desk, "6b-email-transfer");
     await box.getByRole("button", { name: "Transfer" }).click();
     await wrap.waitFor({ timeout: TIMEOUT });
     if (!(await pane.locator(".email-notice").innerText()).includes("transferred")) fail("the pane should say it was transferred");
@@ -324,8 +326,13 @@ async function main() {
     await pane.waitFor({ state: "detached", timeout: TIMEOUT });
     await shot(desk, "7-email-after-transfer");
 
-    step("a mail ended without a reply: the wrap-up too");
+    step("a mail declined (RONA, back to its queue), offered again, then ended without a reply");
     await deliver(FOURTH);
+    offer = await offered(desk, "Unsubscribe");
+    await offer.getByRole("button", { name: "Decline" }).click();
+    await offer.waitFor({ state: "hidden", timeout: TIMEOUT });
+    await expectState(desk, "RONA");
+    await desk.locator("#rona-ready").click();
     offer = await offered(desk, "Unsubscribe");
     await offer.getByRole("button", { name: "Accept" }).click();
     await pane.waitFor({ timeout: TIMEOUT });
@@ -380,6 +387,12 @@ async function main() {
     const to = await editor.getByLabel("To").inputValue();
     if (to !== "ada@example.org") fail(`reply all to the customer (nobody else was on the mail): ${to}`);
     await shot(desk, "8-email-toolbar");
+    // At most 10 files: the 11th is refused in the page.
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ name: `part${i + 1}.txt`, mimeType: "text/plain", buffer: Buffer.from(`part ${i + 1}\n`) }));
+    await editor.locator("input[type=file]").setInputFiles(eleven);
+    await pane.locator(".email-error").filter({ hasText: "part11.txt: at most 10 files" }).waitFor({ timeout: TIMEOUT });
+    const listed = await editor.getByRole("list", { name: "Attached files" }).locator(".email-file-name").count();
+    if (listed !== 10) fail(`ten files should be listed, not ${listed}`);
     await editor.getByRole("button", { name: "Discard" }).click();
     await editor.waitFor({ state: "hidden", timeout: TIMEOUT });
     await pane.getByRole("button", { name: "End" }).click();

@@ -7,7 +7,8 @@
 //! across a reload; a standard reply (template, bold, bulleted list, Cc, two files, one of
 //! 3 MB; a file
 //! the server refuses first); contact history; a transfer to the other e-mail queue; a
-//! mail ended without a reply.
+//! mail declined (RONA), offered again, the whole toolbar, the 10-file limit, ended
+//! without a reply.
 //! Here: what the relay received (the quick reply as text; the standard reply multipart
 //! with the HTML, the Cc and the file) and where the transferred thread waits.
 //! Screenshots are left in `target/screenshots/email/`.
