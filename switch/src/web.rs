@@ -73,6 +73,13 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             page!(CSS, "desktop/supervisor.css"),
         )
         .route("/desktop/chat_files.js", page!(JS, "desktop/chat_files.js"))
+        // e-mail
+        .route("/desktop/email.js", page!(JS, "desktop/email.js"))
+        .route(
+            "/desktop/email_editor.js",
+            page!(JS, "desktop/email_editor.js"),
+        )
+        .route("/desktop/email.css", page!(CSS, "desktop/email.css"))
         .route("/chat/", page!(HTML, "chat/index.html"))
         .route("/chat/chat.js", page!(JS, "chat/chat.js"))
         .route("/chat/chat.css", page!(CSS, "chat/chat.css"))

@@ -203,6 +203,11 @@ impl SmtpSink {
         SmtpSink { child, dir, addr }
     }
 
+    /// The Maildir it keeps what it receives in.
+    pub fn maildir(&self) -> PathBuf {
+        self.dir.join("Maildir")
+    }
+
     /// The messages received so far, oldest first.
     pub fn messages(&self) -> Vec<String> {
         let mut files: Vec<PathBuf> = ["new", "cur"]

@@ -182,6 +182,33 @@ fn mails_are_routed_answered_threaded_and_transferred() {
         "{text}"
     );
     assert_eq!(agent_state(&switch, "1001"), "busy");
+    // The mail held a card number: its original is not kept (it would undo the masking).
+    let first = v["messages"][0]["id"].as_u64().unwrap_or_default();
+    assert_eq!(v["messages"][0]["has_original"], false, "{v:#}");
+    let r = switch.request_as(
+        &dana,
+        "GET",
+        &path(&format!("/messages/{first}/original")),
+        None,
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "no_original", "{}", r.body);
+    assert_eq!(
+        v["transfer_queues"],
+        serde_json::json!([{"dn": "8101", "name": "Billing mail"}])
+    );
+    assert_eq!(v["reply_all_cc"], serde_json::json!(["bob@example.org"]));
+    // A draft: the working agent's only, sanitised, given back with the thread.
+    let draft = r#"{"kind":"standard","html":"<p onclick=\"x()\">Hi <b>Ada</b></p>","cc":["boss@example.org"]}"#;
+    let r = switch.request_as(&eli, "PUT", &path("/draft"), Some(draft));
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = switch.request_as(&dana, "PUT", &path("/draft"), Some(draft));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = switch.request_as(&dana, "PUT", &path("/draft"), Some(r#"{"kind":"odd"}"#));
+    assert_eq!(r.status, 422, "{}", r.body);
+    let v = switch.request_as(&dana, "GET", &path(""), None).json();
+    assert_eq!(v["draft"]["html"], "<p>Hi <b>Ada</b></p>", "{v:#}");
+    assert_eq!(v["draft"]["cc"], serde_json::json!(["boss@example.org"]));
 
     // A quick reply while the relay is down: retried, then sent once it is up.
     let r = switch.request_as(
@@ -192,6 +219,7 @@ fn mails_are_routed_answered_threaded_and_transferred() {
     );
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.json()["state"], "wrap_up");
+    assert_eq!(r.json()["draft"], Value::Null, "sent: the draft is gone");
     assert!(
         events
             .wait_for(Duration::from_secs(5), |e| e["type"] == "email_retry"
@@ -323,7 +351,8 @@ fn mails_are_routed_answered_threaded_and_transferred() {
         "{all}"
     );
     assert!(
-        all.contains("filename=\"receipt.txt\"") && all.contains("Receipt 42"),
+        // Files go base64 ("Receipt 42").
+        all.contains("filename=\"receipt.txt\"") && all.contains("UmVjZWlwdCA0Mg=="),
         "{all}"
     );
     assert_eq!(

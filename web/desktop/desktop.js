@@ -4,7 +4,8 @@
 //   desk.on(type, fn)          handle an /api/events message of that type
 //   desk.onBegin(fn) / desk.onEnd(fn) / desk.onTick(fn)
 //   desk.onSupervise(fn)     at login, for accounts that supervise (supervisor.js)
-//   desk.offerKinds[channel] = { title, icon, accept(offer), decline(offer) }
+//   desk.offerKinds[channel] = { title, label, sub, note, facts(offer), accept(offer), decline(offer) }
+//     (`sub` a string or a function of the offer; `facts` extra [label, value] rows)
 //   desk.setItem(id, { channel, label, status }) / desk.removeItem(id)
 //   desk.show(node)            put a pane in the workspace
 //   desk.wrapUp({ key, label, codes, required, submit(codes) })
@@ -279,7 +280,20 @@ function showOffer(ev) {
   $("offer-queue").textContent = ev.queue_name ? `${ev.queue_name} (${ev.queue})` : ev.queue;
   $("offer-error").textContent = "";
   // A channel without accept/decline over REST (voice: answer on the phone) says so.
-  $("offer-sub").textContent = kind.sub || "Accept to start the conversation";
+  const sub = typeof kind.sub === "function" ? kind.sub(ev) : kind.sub;
+  $("offer-sub").textContent = sub || "Accept to start the conversation";
+  const facts = $("offer-facts");
+  facts.querySelectorAll(".extra").forEach((n) => n.remove());
+  for (const [label, value] of kind.facts ? kind.facts(ev) : []) {
+    const dt = document.createElement("dt");
+    dt.className = "extra";
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.className = "extra";
+    dd.textContent = value;
+    facts.insertBefore(dd, $("offer-wait-label"));
+    facts.insertBefore(dt, dd);
+  }
   $("accept").hidden = !kind.accept;
   $("decline").hidden = !kind.decline;
   $("offer-note").textContent = kind.note || "";

@@ -1,13 +1,15 @@
 //! The agent's side of e-mail over REST: `GET /api/agents/{id}/emails` (the threads an
 //! agent is offered, works or wraps up), `GET /api/emails/{id}` (a thread: its mails,
 //! files, the customer's history), `POST /api/emails/{id}/accept|decline|reply|transfer|
-//! end|wrap-up`, and `GET /api/emails/{id}/files/{file}` (a file, as a download).
+//! end|wrap-up`, `PUT|DELETE /api/emails/{id}/draft` (the agent's unsent reply), `GET
+//! /api/emails/{id}/files/{file}` (a file, as a download) and `GET
+//! /api/emails/{id}/messages/{message}/original` (an inbound mail's raw source, as text).
 //! Supervisors and administrators may read the threads of their teams' queues.
 
 use super::chat::own_agent;
 use super::{ApiError, AppState};
 use crate::accounts::{Principal, Role};
-use crate::email::{EmailError, ReplyBody};
+use crate::email::{DraftBody, EmailError, ReplyBody};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -175,6 +177,78 @@ pub(super) async fn wrap_up(
         .await
         .map_err(email_error)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn put_draft(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+    JsonBody(body): JsonBody<DraftBody>,
+) -> Result<Json<Value>, ApiError> {
+    let d = s
+        .emails
+        .draft(own_agent(&p)?, id, Some(body))
+        .await
+        .map_err(email_error)?;
+    Ok(Json(json!(d)))
+}
+
+pub(super) async fn delete_draft(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs(id): PathArgs<u64>,
+) -> Result<StatusCode, ApiError> {
+    s.emails
+        .draft(own_agent(&p)?, id, None)
+        .await
+        .map_err(email_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An inbound mail's raw source (RFC 5322), shown as plain text; not kept for a mail
+/// that held a card number.
+pub(super) async fn original(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    PathArgs((id, message)): PathArgs<(u64, u64)>,
+) -> Result<Response, ApiError> {
+    let v = viewed(&s, &p, id).await?;
+    let Some(m) = v.messages.iter().find(|m| m.email.id == message) else {
+        return Err(ApiError::not_found(
+            "not_found",
+            format!("no message {message} in e-mail {id}"),
+        ));
+    };
+    if m.email.original.is_empty() {
+        return Err(ApiError::not_found(
+            "no_original",
+            "the original of this message is not kept (a reply, or a mail that held a card \
+             number)",
+        ));
+    }
+    let path = s.config.data_dir.join("email").join(&m.email.original);
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "file_missing",
+            format!("the original could not be read: {e}"),
+        )
+    })?;
+    let mut r = Body::from(bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(r)
 }
 
 /// A file of one of the thread's mails.

@@ -16,8 +16,10 @@ fn view() -> Value {
     json!({"type": "object", "description": "a thread: `thread` (customer, address, subject, \
         queue, state), `interaction`, `state` (queued, offered, working, wrap_up, closed), \
         `agent`, `queue_name`, `messages` (each mail in or out with its headers, text, safe \
-        HTML, outbox status and `files`), `history` (the customer's other threads), \
-        `wrap_up_codes`"})
+        HTML, outbox status, `files` and `has_original`), `history` (the customer's other \
+        threads), `wrap_up_codes`, `transfer_queues` (the other e-mail queues, `dn` and \
+        `name`), `draft` (the caller's unsent reply: `kind`, `text`, `html`, `cc`, \
+        `saved_ms`; null when none)"})
 }
 
 fn action(summary: &str, description: &str, body: Option<Value>, done: Value) -> Value {
@@ -36,9 +38,21 @@ fn action(summary: &str, description: &str, body: Option<Value>, done: Value) ->
     if let Some(schema) = body {
         op["requestBody"] = json!({"required": true,
             "content": {"application/json": {"schema": schema}}});
-        op["responses"] = body_errors(op["responses"].clone());
+        op["responses"] = body_errors(op["responses"].take());
     }
     json!({"post": op})
+}
+
+/// The reply's body may be larger than the API's 1 MiB: its files come in it.
+fn reply_op(mut op: Value) -> Value {
+    op["post"]["responses"]["413"] = error("the body is over 48 MiB (code too_large)");
+    op
+}
+
+/// An operation on the working agent's draft.
+fn draft_op(summary: &str, description: &str, body: Option<Value>, done: Value) -> Value {
+    let mut op = action(summary, description, body, done);
+    op["post"].take()
 }
 
 pub(super) fn paths() -> Value {
@@ -56,6 +70,12 @@ pub(super) fn paths() -> Value {
                 "required": ["name", "data"], "additionalProperties": false,
                 "properties": {"name": {"type": "string"},
                     "data": {"type": "string", "description": "base64"}}}}}});
+    let draft = json!({"type": "object", "required": ["kind"], "additionalProperties": false,
+        "properties": {
+            "kind": {"type": "string", "enum": ["quick", "standard", "all"]},
+            "text": {"type": "string"},
+            "html": {"type": "string", "description": "sanitised as a reply's rich text"},
+            "cc": {"type": "array", "maxItems": 50, "items": {"type": "string"}}}});
     json!({
         "/api/agents/{id}/emails": {"get": {"tags": ["email"],
             "summary": "The e-mails an agent is offered, works or wraps up",
@@ -78,18 +98,38 @@ pub(super) fn paths() -> Value {
                     {"type": "string", "format": "binary"}}}},
                 "403": error("not the caller's (code not_yours)"),
                 "404": error("no such thread or file (code not_found)")}}},
+        "/api/emails/{id}/draft": {
+            "put": draft_op("Keep the reply being written as a draft",
+                "The thread's working agent only; one draft per thread and agent, given \
+                back in the thread's `draft` and removed when the reply is sent or the \
+                agent's work on the thread ends. Files are not kept in a draft.",
+                Some(draft), ok("the draft kept", json!({"type": "object"}))),
+            "delete": draft_op("Discard the draft", "The working agent's draft goes.", None,
+                empty("discarded")),
+        },
+        "/api/emails/{id}/messages/{message}/original": {"get": {"tags": ["email"],
+            "summary": "An inbound mail's raw source",
+            "description": "As it was fetched (RFC 5322), as plain text; not kept for replies \
+                nor for a mail that held a card number (code no_original).",
+            "parameters": [thread_param(), path_param("message", "the message's id",
+                json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}))],
+            "responses": {"200": {"description": "the raw mail", "content": {"text/plain":
+                    {"schema": {"type": "string"}}}},
+                "403": error("not the caller's (code not_yours)"),
+                "404": error("no such thread or message, or its original is not kept \
+                    (codes not_found, no_original)")}}},
         "/api/emails/{id}/accept": action("Accept an offered e-mail",
             "The ACD's offer is accepted: the agent works the thread.", None,
             ok("the thread", view())),
         "/api/emails/{id}/decline": action("Decline an offered e-mail",
             "The offer goes back to the ACD (RONA as for an unanswered offer).", None,
             empty("declined")),
-        "/api/emails/{id}/reply": action("Reply (quick, standard or to all) and send",
+        "/api/emails/{id}/reply": reply_op(action("Reply (quick, standard or to all) and send",
             "The reply is stored in the outbox and sent through the SMTP relay, retried with \
             back-off (email_sent, email_retry, email_failed on /api/events); recipients, \
             subject and threading headers are the thread's. Sending ends the agent's work on \
             the thread: After-Call-Work and the wrap-up follow (email_ended).",
-            Some(reply), ok("the thread, the reply queued", view())),
+            Some(reply), ok("the thread, the reply queued", view()))),
         "/api/emails/{id}/transfer": action("Transfer to another e-mail queue",
             "Only to a queue fed by a mailbox; the agent's part ends (wrap-up).",
             Some(json!({"type": "object", "required": ["queue"], "additionalProperties": false,

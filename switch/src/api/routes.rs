@@ -570,6 +570,8 @@ pub(crate) fn routes() -> Vec<Route> {
             M::POST,
             "/api/emails/{id}/reply",
             AGENTS_AND_SUPERVISORS,
+            // Its files come base64 in the JSON: the handler reads a larger body than
+            // the API's 1 MiB (email::reply_limit).
             post(email::reply),
         ),
         route(
@@ -589,6 +591,24 @@ pub(crate) fn routes() -> Vec<Route> {
             "/api/emails/{id}/wrap-up",
             AGENTS_AND_SUPERVISORS,
             post(email::wrap_up),
+        ),
+        route(
+            M::PUT,
+            "/api/emails/{id}/draft",
+            AGENTS_AND_SUPERVISORS,
+            put(email::put_draft),
+        ),
+        route(
+            M::DELETE,
+            "/api/emails/{id}/draft",
+            AGENTS_AND_SUPERVISORS,
+            delete(email::delete_draft),
+        ),
+        route(
+            M::GET,
+            "/api/emails/{id}/messages/{message}/original",
+            AGENTS_AND_SUPERVISORS,
+            get(email::original),
         ),
         route(M::GET, "/api/events", LoggedIn, get(events::events)),
         route(M::GET, "/api/openapi.json", LoggedIn, get(openapi::serve)),

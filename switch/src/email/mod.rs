@@ -18,9 +18,9 @@ mod task;
 
 use crate::config::Config;
 use crate::distributor::Distributor;
-use crate::store::{Fetched, Store, StoredEmail, StoredEmailFile, StoredThread};
+use crate::store::{Fetched, Store, StoredDraft, StoredEmail, StoredEmailFile, StoredThread};
 use acd::AgentId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -59,6 +59,28 @@ pub struct MessageView {
     #[serde(flatten)]
     pub email: StoredEmail,
     pub files: Vec<StoredEmailFile>,
+    /// Whether its raw original is kept (`GET /api/emails/{id}/messages/{m}/original`).
+    pub has_original: bool,
+}
+
+/// An e-mail queue a thread may be transferred to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueRef {
+    pub dn: String,
+    pub name: String,
+}
+
+/// `PUT /api/emails/{id}/draft` as sent: the reply being written, kept until it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftBody {
+    pub kind: ReplyKind,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub html: String,
+    #[serde(default)]
+    pub cc: Vec<String>,
 }
 
 /// A thread as an agent works it.
@@ -76,6 +98,12 @@ pub struct EmailView {
     pub history: Vec<StoredThread>,
     /// The wrap-up codes of the thread's queue.
     pub wrap_up_codes: Vec<String>,
+    /// The other e-mail queues it may be transferred to.
+    pub transfer_queues: Vec<QueueRef>,
+    /// Whom a reply to all adds as Cc.
+    pub reply_all_cc: Vec<String>,
+    /// The viewing agent's unsent reply, if they left one.
+    pub draft: Option<StoredDraft>,
 }
 
 pub(crate) enum Command {
@@ -127,6 +155,12 @@ pub(crate) enum Command {
     Of {
         agent: AgentId,
         reply: oneshot::Sender<Vec<EmailView>>,
+    },
+    Draft {
+        agent: AgentId,
+        thread: u64,
+        draft: Option<DraftBody>,
+        reply: oneshot::Sender<Result<Option<StoredDraft>, EmailError>>,
     },
 }
 
@@ -272,6 +306,22 @@ impl Emails {
             agent,
             thread,
             codes,
+            reply,
+        })
+        .await?
+    }
+
+    /// Keep (`Some`) or remove (`None`) the working agent's draft of `thread`.
+    pub async fn draft(
+        &self,
+        agent: AgentId,
+        thread: u64,
+        draft: Option<DraftBody>,
+    ) -> Result<Option<StoredDraft>, EmailError> {
+        self.call(|reply| Command::Draft {
+            agent,
+            thread,
+            draft,
             reply,
         })
         .await?

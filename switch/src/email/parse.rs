@@ -40,6 +40,9 @@ pub struct Inbound {
     pub dropped: Vec<String>,
     /// Whether a card number was masked in the subject or a body.
     pub masked: bool,
+    /// The raw bytes, for "View original"; `None` when the mail held a card number
+    /// anywhere (masked, a file dropped, or in the raw text): the original is not kept.
+    pub original: Option<Vec<u8>>,
 }
 
 /// Why a mail is not taken.
@@ -169,6 +172,7 @@ pub fn parse(raw: &[u8], policy: CardPolicy) -> Result<Inbound, ParseError> {
     if !dropped.is_empty() && policy == CardPolicy::Drop {
         return Err(ParseError::CardNumber);
     }
+    let clean = !masked && dropped.is_empty() && !has_card_number(&String::from_utf8_lossy(raw));
     Ok(Inbound {
         message_id,
         in_reply_to: ids(m.in_reply_to()),
@@ -184,6 +188,7 @@ pub fn parse(raw: &[u8], policy: CardPolicy) -> Result<Inbound, ParseError> {
         files,
         dropped,
         masked,
+        original: clean.then(|| raw.to_vec()),
     })
 }
 
@@ -223,6 +228,7 @@ mod tests {
         assert_eq!(m.cc, ["bob@example.org"]);
         assert!(m.text.contains("**** **** **** 1111"), "{}", m.text);
         assert!(m.masked);
+        assert_eq!(m.original, None, "a masked mail's original is not kept");
         assert!(m.html.is_empty());
         assert_eq!(m.date_ms, Some(1_796_637_600_000));
         assert_eq!(
@@ -264,10 +270,25 @@ mod tests {
         assert_eq!(m.files.len(), 1);
         assert_eq!(m.files[0].name, "note.txt");
         assert_eq!(m.dropped, ["card.txt"]);
+        assert_eq!(m.original, None);
         assert!(m.message_id.ends_with("@ccswitch.invalid>"));
         assert_eq!(
             parse(raw.as_bytes(), CardPolicy::Mask).unwrap().message_id,
             m.message_id
+        );
+    }
+
+    #[test]
+    fn a_clean_mail_keeps_its_original() {
+        let raw = "From: ada@example.org\r\nSubject: Hi\r\n\r\nNo numbers here.\r\n";
+        let m = parse(raw.as_bytes(), CardPolicy::Mask).unwrap();
+        assert_eq!(m.original.as_deref(), Some(raw.as_bytes()));
+        // A card number in a part that is neither body nor file still withholds it.
+        let hidden =
+            "From: ada@example.org\r\nSubject: Hi\r\nX-Note: 4111 1111 1111 1111\r\n\r\nHi\r\n";
+        assert_eq!(
+            parse(hidden.as_bytes(), CardPolicy::Mask).unwrap().original,
+            None
         );
     }
 

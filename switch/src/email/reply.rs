@@ -316,6 +316,7 @@ pub fn build(
         next_attempt_ms: Some(now_ms),
         error: String::new(),
         agent: agent.to_string(),
+        original: String::new(),
     })
 }
 
@@ -359,6 +360,7 @@ mod tests {
             next_attempt_ms: None,
             error: String::new(),
             agent: String::new(),
+            original: String::new(),
         }
     }
 

@@ -10,8 +10,9 @@
 use crate::config::{MailTls, Smtp};
 use crate::distributor::Distributor;
 use crate::store::{Store, StoredEmail};
+use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
@@ -196,7 +197,11 @@ impl Sender {
             let ct = ContentType::parse(&f.content_type).unwrap_or(
                 ContentType::parse("application/octet-stream").map_err(|e| e.to_string())?,
             );
-            mixed = mixed.singlepart(Attachment::new(f.name.clone()).body(bytes, ct));
+            // Always base64: a text file's bare LF line ends sent as 7bit make one endless
+            // SMTP line the relay refuses ("Line too long"), and base64 keeps the bytes.
+            let body = Body::new_with_encoding(bytes, ContentTransferEncoding::Base64)
+                .map_err(|_| format!("attachment {}: not encodable", f.name))?;
+            mixed = mixed.singlepart(Attachment::new(f.name.clone()).body(body, ct));
         }
         b.multipart(mixed).map_err(|e| e.to_string())
     }

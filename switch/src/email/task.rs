@@ -7,7 +7,7 @@
 
 use super::parse::Inbound;
 use super::reply::{self, Rules};
-use super::{Command, EmailError, EmailView, MessageView};
+use super::{Command, EmailError, EmailView};
 use crate::config::Config;
 use crate::distributor::Distributor;
 use crate::distributor_error::DistributorError;
@@ -18,6 +18,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, Notify};
+
+mod view;
 
 /// The low byte of e-mail interaction ids (see `orders::interaction_id`).
 const EMAIL_TAG: u8 = 0xfe;
@@ -151,7 +153,7 @@ impl Task {
                 reply,
             } => {
                 let r = match self.may_see(agent.as_ref(), thread).await {
-                    Ok(()) => self.view(thread).await,
+                    Ok(()) => self.view(thread, agent.as_ref()).await,
                     Err(e) => Err(e),
                 };
                 let _ = reply.send(r);
@@ -210,12 +212,20 @@ impl Task {
                 mine.extend(owed);
                 let mut views = Vec::new();
                 for t in mine {
-                    if let Ok(v) = self.view(t).await {
+                    if let Ok(v) = self.view(t, Some(&agent)).await {
                         views.push(v);
                     }
                 }
                 views.sort_by_key(|v| v.thread.id);
                 let _ = reply.send(views);
+            }
+            Command::Draft {
+                agent,
+                thread,
+                draft,
+                reply,
+            } => {
+                let _ = reply.send(self.draft(agent, thread, draft).await);
             }
         }
     }
@@ -310,6 +320,7 @@ impl Task {
             }
         };
         let files = self.keep_files(&mail).await?;
+        let original = self.keep_original(mail.original.as_deref()).await?;
         let stored = StoredEmail {
             id: 0,
             thread,
@@ -330,6 +341,7 @@ impl Task {
             next_attempt_ms: None,
             error: String::new(),
             agent: String::new(),
+            original,
         };
         let id = self
             .store
@@ -509,7 +521,7 @@ impl Task {
             .await
             .map_err(store_err)?;
         tracing::info!(thread, %agent, "e-mail accepted");
-        self.view(thread).await
+        self.view(thread, Some(&agent)).await
     }
 
     async fn decline(&mut self, agent: AgentId, thread: u64) -> Result<(), EmailError> {
@@ -589,7 +601,7 @@ impl Task {
         tracing::info!(thread, %agent, kind = ?body.kind, "reply queued");
         // Send is the end of the agent's work on it: wrap-up follows.
         self.finish(thread, &agent, "answered").await?;
-        self.view(thread).await
+        self.view(thread, Some(&agent)).await
     }
 
     /// The agent is done (`how`: answered or ended): the interaction ends, After-Call-Work
@@ -606,6 +618,7 @@ impl Task {
             tracing::debug!(error = %e, "ACD refused the end of an e-mail");
         }
         self.forget(thread);
+        self.drop_draft(thread, agent).await;
         self.owed.insert((thread, agent.clone()), queue.clone());
         self.store
             .update_email_thread(thread, "closed", agent.as_str(), &queue, now_ms())
@@ -678,54 +691,12 @@ impl Task {
         }));
         let waited = (now_ms() - t.created_ms).max(0) as u64;
         self.forget(thread);
+        self.drop_draft(thread, &agent).await;
         // The transferring agent owes a wrap-up (the ACD put them in After-Call-Work).
         self.owed.insert((thread, agent), t.queue.clone());
         self.arrive(thread, &queue, &t.customer_name, waited)
             .await?;
         Ok(())
-    }
-
-    async fn view(&self, thread: u64) -> Result<EmailView, EmailError> {
-        let t = self
-            .store
-            .email_thread(thread)
-            .await
-            .map_err(store_err)?
-            .ok_or(EmailError::NoThread(thread))?;
-        let mut messages = Vec::new();
-        for m in self.store.thread_emails(thread).await.map_err(store_err)? {
-            let files = self.store.email_files(m.id).await.map_err(store_err)?;
-            messages.push(MessageView { email: m, files });
-        }
-        let history = self
-            .store
-            .email_threads_of(&t.customer, 20)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .filter(|h| h.id != thread)
-            .collect();
-        let live = self.live.get(&thread);
-        let (state, agent) = match live.map(|l| &l.phase) {
-            Some(Phase::Queued) => ("queued", None),
-            Some(Phase::Offered(a)) => ("offered", Some(a.as_str().to_string())),
-            Some(Phase::Working(a)) => ("working", Some(a.as_str().to_string())),
-            None => match self.owed.keys().find(|(th, _)| *th == thread) {
-                Some((_, a)) => ("wrap_up", Some(a.as_str().to_string())),
-                None => ("closed", Some(t.agent.clone()).filter(|a| !a.is_empty())),
-            },
-        };
-        let queue = live.map_or(t.queue.clone(), |l| l.queue.clone());
-        Ok(EmailView {
-            interaction: live.map(|l| l.interaction),
-            state,
-            agent,
-            queue_name: self.queue_name(&queue).await,
-            wrap_up_codes: self.config.chat.codes_of(&queue).to_vec(),
-            messages,
-            history,
-            thread: t,
-        })
     }
 }
 
@@ -753,5 +724,6 @@ fn empty_inbound() -> Inbound {
         files: Vec::new(),
         dropped: Vec::new(),
         masked: false,
+        original: None,
     }
 }

@@ -52,6 +52,10 @@ pub struct StoredEmail {
     pub error: String,
     /// The agent who wrote a reply.
     pub agent: String,
+    /// An inbound mail's raw bytes: the id of their file under `data_dir/email/`, empty
+    /// when not kept (a reply, or a mail that held a card number).
+    #[serde(skip)]
+    pub original: String,
 }
 
 /// Where an inbound mail was fetched: its mailbox's UIDVALIDITY and its UID.
@@ -78,7 +82,7 @@ const THREAD: &str = "SELECT id, mailbox, queue, customer, customer_name, subjec
     agent, created_ms, updated_ms FROM email_threads";
 const MESSAGE: &str = "SELECT id, thread, direction, message_id, in_reply_to, refs, from_addr, \
     from_name, to_addrs, cc_addrs, subject, text_body, html_body, at_ms, status, attempts, \
-    next_attempt_ms, error, agent FROM email_messages";
+    next_attempt_ms, error, agent, original FROM email_messages";
 
 fn thread_of<R: Row>(r: &R) -> Result<StoredThread, sqlx::Error>
 where
@@ -127,6 +131,7 @@ where
         next_attempt_ms: r.try_get("next_attempt_ms")?,
         error: r.try_get("error")?,
         agent: r.try_get("agent")?,
+        original: r.try_get("original")?,
     })
 }
 
@@ -207,8 +212,8 @@ impl Store {
                 "INSERT INTO email_messages (thread, direction, mailbox, uidvalidity, uid, \
                  message_id, in_reply_to, refs, from_addr, from_name, to_addrs, cc_addrs, \
                  subject, text_body, html_body, at_ms, status, attempts, next_attempt_ms, \
-                 error, agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                 $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+                 error, agent, original) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                 $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
             )
             .bind(m.thread as i64)
             .bind(&m.direction)
@@ -231,6 +236,7 @@ impl Store {
             .bind(m.next_attempt_ms)
             .bind(&m.error)
             .bind(&m.agent)
+            .bind(&m.original)
             .fetch_one(&mut *tx)
             .await?;
             let id = row.try_get::<i64, _>("id")?;
@@ -439,6 +445,11 @@ mod tests {
             next_attempt_ms: (direction == "out").then_some(at_ms),
             error: String::new(),
             agent: String::new(),
+            original: if direction == "in" {
+                "raw1".into()
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -503,6 +514,8 @@ mod tests {
             vec![first, reply]
         );
         assert_eq!(s.email_files(first).await.unwrap()[0].name, "bill.pdf");
+        assert_eq!(all[0].original, "raw1");
+        assert_eq!(all[1].original, "");
         // The outbox.
         assert_eq!(s.due_emails(1_999).await.unwrap().len(), 0);
         assert_eq!(s.due_emails(2_000).await.unwrap()[0].id, reply);

@@ -549,6 +549,39 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS email_attachments_message ON email_attachments (message)",
         ],
     },
+    // The agent's unsent reply to a thread (one per thread and agent; `kind` quick |
+    // standard | all, `cc` comma-separated), and where an inbound mail's raw bytes are
+    // kept for "View original" (a file id under `data_dir/email/`; empty: not kept).
+    Migration {
+        version: 14,
+        description: "e-mail drafts and the originals of inbound mails",
+        sqlite: &[
+            "CREATE TABLE IF NOT EXISTS email_drafts (
+                thread INTEGER NOT NULL REFERENCES email_threads (id),
+                agent TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                text_body TEXT NOT NULL,
+                html_body TEXT NOT NULL,
+                cc_addrs TEXT NOT NULL,
+                saved_ms INTEGER NOT NULL,
+                PRIMARY KEY (thread, agent)
+            )",
+            "ALTER TABLE email_messages ADD COLUMN original TEXT NOT NULL DEFAULT ''",
+        ],
+        postgres: &[
+            "CREATE TABLE IF NOT EXISTS email_drafts (
+                thread BIGINT NOT NULL REFERENCES email_threads (id),
+                agent TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                text_body TEXT NOT NULL,
+                html_body TEXT NOT NULL,
+                cc_addrs TEXT NOT NULL,
+                saved_ms BIGINT NOT NULL,
+                PRIMARY KEY (thread, agent)
+            )",
+            "ALTER TABLE email_messages ADD COLUMN IF NOT EXISTS original TEXT NOT NULL DEFAULT ''",
+        ],
+    },
 ];
 
 const CREATE_SCHEMA_VERSION_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
