@@ -472,6 +472,15 @@ impl Task {
             .unwrap_or_else(|| dn.to_string())
     }
 
+    /// The stored thread, or why not.
+    async fn thread(&self, thread: u64) -> Result<crate::store::StoredThread, EmailError> {
+        self.store
+            .email_thread(thread)
+            .await
+            .map_err(store_err)?
+            .ok_or(EmailError::NoThread(thread))
+    }
+
     fn live(&self, thread: u64) -> Result<&Live, EmailError> {
         self.live.get(&thread).ok_or(EmailError::NoThread(thread))
     }
@@ -568,12 +577,7 @@ impl Task {
         body: reply::ReplyBody,
     ) -> Result<EmailView, EmailError> {
         self.working(&agent, thread)?;
-        let t = self
-            .store
-            .email_thread(thread)
-            .await
-            .map_err(store_err)?
-            .ok_or(EmailError::NoThread(thread))?;
+        let t = self.thread(thread).await?;
         let mails = self.store.thread_emails(thread).await.map_err(store_err)?;
         let last = mails.iter().rev().find(|m| m.direction == "in");
         let rules = self.rules().ok_or(EmailError::NoRelay)?;
@@ -675,12 +679,7 @@ impl Task {
             tracing::debug!(error = %e, "ACD refused the end of a transferred e-mail");
         }
         self.by_interaction.remove(&interaction);
-        let t = self
-            .store
-            .email_thread(thread)
-            .await
-            .map_err(store_err)?
-            .ok_or(EmailError::NoThread(thread))?;
+        let t = self.thread(thread).await?;
         self.store
             .update_email_thread(thread, "open", "", &queue, now_ms())
             .await

@@ -16,12 +16,7 @@ impl Task {
         thread: u64,
         viewer: Option<&AgentId>,
     ) -> Result<EmailView, EmailError> {
-        let t = self
-            .store
-            .email_thread(thread)
-            .await
-            .map_err(store_err)?
-            .ok_or(EmailError::NoThread(thread))?;
+        let t = self.thread(thread).await?;
         let mut messages = Vec::new();
         for m in self.store.thread_emails(thread).await.map_err(store_err)? {
             let files = self.store.email_files(m.id).await.map_err(store_err)?;
