@@ -203,6 +203,39 @@ impl SmtpSink {
         SmtpSink { child, dir, addr }
     }
 
+    /// A relay that requires AUTH (PLAIN or LOGIN) as `user` / `password` before it takes
+    /// a message (offered without TLS: a loopback test).
+    pub fn start_with_auth(port: u16, user: &str, password: &str) -> SmtpSink {
+        const RELAY: &str = r#"
+import signal, sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+port, maildir, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode()
+def check(server, session, envelope, mechanism, data):
+    ok = isinstance(data, LoginPassword) and data.login == user and data.password == password
+    return AuthResult(success=ok, handled=False)
+relay = Controller(Mailbox(maildir), hostname="127.0.0.1", port=port, authenticator=check,
+                   auth_required=True, auth_require_tls=False)
+relay.start()
+signal.sigwait([signal.SIGTERM, signal.SIGINT])
+relay.stop()
+"#;
+        let dir = crate::temp_dir("smtp");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new("python3")
+            .args(["-c", RELAY, &port.to_string()])
+            .arg(dir.join("Maildir"))
+            .args([user, password])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("python3 aiosmtpd relay: {e}"));
+        let up = crate::wait_until(Duration::from_secs(10), || TcpStream::connect(addr).is_ok());
+        assert!(up, "the AUTH relay is not listening on {addr}");
+        SmtpSink { child, dir, addr }
+    }
+
     /// The Maildir it keeps what it receives in.
     pub fn maildir(&self) -> PathBuf {
         self.dir.join("Maildir")
