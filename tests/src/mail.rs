@@ -204,8 +204,14 @@ impl SmtpSink {
     }
 
     /// A relay that requires AUTH (PLAIN or LOGIN) as `user` / `password` before it takes
-    /// a message (offered without TLS: a loopback test).
-    pub fn start_with_auth(port: u16, user: &str, password: &str) -> SmtpSink {
+    /// a message; with `tls` (certificate and key PEM files) it also requires STARTTLS
+    /// first, else AUTH is offered in the clear (a loopback test).
+    pub fn start_with_auth(
+        port: u16,
+        user: &str,
+        password: &str,
+        tls: Option<(&Path, &Path)>,
+    ) -> SmtpSink {
         const RELAY: &str = r#"
 import signal, sys
 from aiosmtpd.controller import Controller
@@ -215,8 +221,14 @@ port, maildir, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3].encod
 def check(server, session, envelope, mechanism, data):
     ok = isinstance(data, LoginPassword) and data.login == user and data.password == password
     return AuthResult(success=ok, handled=False)
+tls = {}
+if len(sys.argv) > 6:
+    import ssl
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(sys.argv[5], sys.argv[6])
+    tls = dict(tls_context=context, require_starttls=True)
 relay = Controller(Mailbox(maildir), hostname="127.0.0.1", port=port, authenticator=check,
-                   auth_required=True, auth_require_tls=False)
+                   auth_required=True, auth_require_tls=bool(tls), **tls)
 relay.start()
 signal.sigwait([signal.SIGTERM, signal.SIGINT])
 relay.stop()
@@ -227,6 +239,11 @@ relay.stop()
             .args(["-c", RELAY, &port.to_string()])
             .arg(dir.join("Maildir"))
             .args([user, password])
+            .args(
+                tls.map(|(c, k)| [c.as_os_str(), k.as_os_str()])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -5,11 +5,22 @@
 
 use e2e::mail::{has_aiosmtpd, Dovecot, SmtpSink};
 use e2e::{free_port, Credential, Switch, SwitchConfig};
+use std::path::PathBuf;
 use std::time::Duration;
 
-fn switch(dovecot: &Dovecot, smtp: u16, password_file: &std::path::Path) -> Switch {
+/// `tls`: the relay's `tls` setting and the CA file to trust for it.
+fn switch(
+    dovecot: &Dovecot,
+    smtp: u16,
+    password_file: &std::path::Path,
+    tls: Option<(&str, &std::path::Path)>,
+) -> Switch {
     let imap = dovecot.addr.port();
     let pw = password_file.display();
+    let tls = match tls {
+        Some((mode, ca)) => format!("tls = \"{mode}\"\nca = \"{}\"", ca.display()),
+        None => "tls = \"none\"".to_string(),
+    };
     SwitchConfig::new()
         .user("1001", "pass1001")
         .extra(&format!(
@@ -40,7 +51,7 @@ queue = "8100"
 [email.smtp]
 host = "127.0.0.1"
 port = {smtp}
-tls = "none"
+{tls}
 user = "relay"
 password_file = "{pw}"
 from = "support@example.com"
@@ -76,7 +87,9 @@ fn answer(switch: &Switch, dovecot: &Dovecot, subject: &str) -> serde_json::Valu
     assert_eq!(r.status, 202, "{}", r.body);
     events
         .wait_for(Duration::from_secs(15), |e| {
-            e["thread"] == thread && (e["type"] == "email_sent" || e["type"] == "email_failed")
+            e["thread"] == thread
+                && ["email_sent", "email_failed", "email_retry"]
+                    .contains(&e["type"].as_str().unwrap_or(""))
         })
         .unwrap_or_else(|| switch.fail("no verdict from the outbox"))
 }
@@ -90,12 +103,12 @@ fn replies_authenticate_to_the_relay_and_a_refusal_is_reported() {
         return;
     };
     let port = free_port();
-    let sink = SmtpSink::start_with_auth(port, "relay", "relay-pass");
+    let sink = SmtpSink::start_with_auth(port, "relay", "relay-pass", None);
     let dir = e2e::temp_dir("relay-secret");
     let secret = dir.join("smtp.pass");
 
     std::fs::write(&secret, "not-the-password\n").unwrap_or_else(|e| panic!("{e}"));
-    let refused = switch(&dovecot, port, &secret);
+    let refused = switch(&dovecot, port, &secret, None);
     let verdict = answer(&refused, &dovecot, "first");
     assert_eq!(verdict["type"], "email_failed", "{verdict}");
     assert_eq!(
@@ -110,10 +123,129 @@ fn replies_authenticate_to_the_relay_and_a_refusal_is_reported() {
     drop(refused);
 
     std::fs::write(&secret, "relay-pass\n").unwrap_or_else(|e| panic!("{e}"));
-    let ok = switch(&dovecot, port, &secret);
+    let ok = switch(&dovecot, port, &secret, None);
     let verdict = answer(&ok, &dovecot, "second");
     assert_eq!(verdict["type"], "email_sent", "{verdict}");
     let sent = sink.messages();
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(sent[0].contains("On it."), "{}", sent[0]);
+}
+
+/// A CA `name`-ca.pem and a certificate it signs for 127.0.0.1 (`name`.pem, `name`.key).
+fn ca_and_leaf(dir: &std::path::Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let p = |f: &str| dir.join(format!("{name}{f}"));
+    let (ca, ca_key, csr, cert, key, ext) = (
+        p("-ca.pem"),
+        p("-ca.key"),
+        p(".csr"),
+        p(".pem"),
+        p(".key"),
+        p(".ext"),
+    );
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl: {e}"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let s = |v: &'static str| std::ffi::OsStr::new(v);
+    run(&[
+        s("req"),
+        s("-x509"),
+        s("-newkey"),
+        s("rsa:2048"),
+        s("-nodes"),
+        s("-days"),
+        s("1"),
+        s("-subj"),
+        s("/CN=Relay test CA"),
+        s("-keyout"),
+        ca_key.as_os_str(),
+        s("-out"),
+        ca.as_os_str(),
+    ]);
+    run(&[
+        s("req"),
+        s("-newkey"),
+        s("rsa:2048"),
+        s("-nodes"),
+        s("-subj"),
+        s("/CN=127.0.0.1"),
+        s("-keyout"),
+        key.as_os_str(),
+        s("-out"),
+        csr.as_os_str(),
+    ]);
+    run(&[
+        s("x509"),
+        s("-req"),
+        s("-in"),
+        csr.as_os_str(),
+        s("-CA"),
+        ca.as_os_str(),
+        s("-CAkey"),
+        ca_key.as_os_str(),
+        s("-CAcreateserial"),
+        s("-days"),
+        s("1"),
+        s("-extfile"),
+        ext.as_os_str(),
+        s("-out"),
+        cert.as_os_str(),
+    ]);
+    (ca, cert, key)
+}
+
+/// A relay that requires STARTTLS before AUTH, with a certificate the switch trusts by
+/// `email.smtp.ca` (a CA made here with openssl): the reply goes out encrypted; with a CA
+/// that does not vouch for the relay the handshake fails and nothing is sent.
+#[test]
+fn replies_go_out_over_starttls_to_a_relay_the_ca_vouches_for() {
+    if !has_aiosmtpd() || !e2e::require("openssl") {
+        return;
+    }
+    let Some(dovecot) = Dovecot::start(&[("support@example.com", "secret")]) else {
+        return;
+    };
+    let dir = e2e::temp_dir("relay-tls");
+    let (ca, cert, key) = ca_and_leaf(&dir, "relay");
+    let (other_ca, _, _) = ca_and_leaf(&dir, "other");
+    let port = free_port();
+    let sink = SmtpSink::start_with_auth(port, "relay", "relay-pass", Some((&cert, &key)));
+    let secret = dir.join("smtp.pass");
+    std::fs::write(&secret, "relay-pass\n").unwrap_or_else(|e| panic!("{e}"));
+
+    let trusting = switch(&dovecot, port, &secret, Some(("starttls", &ca)));
+    let verdict = answer(&trusting, &dovecot, "secure");
+    assert_eq!(verdict["type"], "email_sent", "{verdict}");
+    assert_eq!(sink.messages().len(), 1);
+    drop(trusting);
+
+    let wary = switch(&dovecot, port, &secret, Some(("starttls", &other_ca)));
+    let verdict = answer(&wary, &dovecot, "untrusted");
+    assert!(
+        verdict["type"] == "email_retry" || verdict["type"] == "email_failed",
+        "{verdict}"
+    );
+    assert!(
+        verdict["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("certificate")),
+        "{verdict}"
+    );
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "nothing sent to an untrusted relay"
+    );
 }

@@ -22,6 +22,7 @@
 //! password_file = "/etc/ccswitch/smtp.pass"
 //! from = "support@example.com"
 //! from_name = "Example Support"
+//! ca = "/etc/ccswitch/relay-ca.pem"   # optional: trust this instead of the system roots
 //! ```
 
 use super::validate::Problems;
@@ -75,6 +76,9 @@ pub struct Smtp {
     pub password_file: Option<String>,
     pub from: String,
     pub from_name: String,
+    /// A PEM file of the certificate(s) to trust for the relay instead of the system's
+    /// roots (a relay with a private CA or a self-signed certificate).
+    pub ca: Option<String>,
 }
 
 /// `[email]`, validated.
@@ -127,6 +131,8 @@ pub(super) struct RawSmtp {
     pub password_file: Option<String>,
     pub from: String,
     pub from_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
 }
 
 /// `[email]` as written.
@@ -261,6 +267,7 @@ fn smtp(s: &RawSmtp, p: &mut Problems) -> Option<Smtp> {
         password_file: s.password_file.clone(),
         from: s.from.clone(),
         from_name: s.from_name.clone(),
+        ca: s.ca.clone().filter(|c| !c.is_empty()),
     })
 }
 
@@ -329,6 +336,7 @@ pub(super) fn raw_email(c: &EmailConfig) -> RawEmail {
             password_file: s.password_file.clone(),
             from: s.from.clone(),
             from_name: s.from_name.clone(),
+            ca: s.ca.clone(),
         }),
         max_attachments: c.max_attachments as u64,
         max_attachment_bytes: c.max_attachment_bytes,

@@ -14,6 +14,7 @@ use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,22 @@ impl Sender {
             MailTls::Tls => {
                 AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).map_err(|e| e.to_string())?
             }
+        };
+        // A relay whose certificate a configured CA vouches for, not the system's roots.
+        let builder = match (&s.ca, s.tls) {
+            (Some(ca), MailTls::StartTls | MailTls::Tls) => {
+                let pem = std::fs::read(ca).map_err(|e| format!("email.smtp.ca {ca:?}: {e}"))?;
+                let cert = Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+                let params = TlsParameters::builder(s.host.clone())
+                    .add_root_certificate(cert)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                builder.tls(match s.tls {
+                    MailTls::Tls => Tls::Wrapper(params),
+                    _ => Tls::Required(params),
+                })
+            }
+            _ => builder,
         };
         let builder = builder.port(s.port).timeout(Some(Duration::from_secs(30)));
         let builder = match &s.user {
