@@ -26,11 +26,88 @@ pub fn has_aiosmtpd() -> bool {
     ok
 }
 
+/// A CA `name`-ca.pem and a certificate it signs for 127.0.0.1 (`name`.pem, `name`.key).
+pub fn ca_and_leaf(dir: &std::path::Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let p = |f: &str| dir.join(format!("{name}{f}"));
+    let (ca, ca_key, csr, cert, key, ext) = (
+        p("-ca.pem"),
+        p("-ca.key"),
+        p(".csr"),
+        p(".pem"),
+        p(".key"),
+        p(".ext"),
+    );
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl: {e}"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let s = |v: &'static str| std::ffi::OsStr::new(v);
+    run(&[
+        s("req"),
+        s("-x509"),
+        s("-newkey"),
+        s("rsa:2048"),
+        s("-nodes"),
+        s("-days"),
+        s("1"),
+        s("-subj"),
+        s("/CN=Relay test CA"),
+        s("-keyout"),
+        ca_key.as_os_str(),
+        s("-out"),
+        ca.as_os_str(),
+    ]);
+    run(&[
+        s("req"),
+        s("-newkey"),
+        s("rsa:2048"),
+        s("-nodes"),
+        s("-subj"),
+        s("/CN=127.0.0.1"),
+        s("-keyout"),
+        key.as_os_str(),
+        s("-out"),
+        csr.as_os_str(),
+    ]);
+    run(&[
+        s("x509"),
+        s("-req"),
+        s("-in"),
+        csr.as_os_str(),
+        s("-CA"),
+        ca.as_os_str(),
+        s("-CAkey"),
+        ca_key.as_os_str(),
+        s("-CAcreateserial"),
+        s("-days"),
+        s("1"),
+        s("-extfile"),
+        ext.as_os_str(),
+        s("-out"),
+        cert.as_os_str(),
+    ]);
+    (ca, cert, key)
+}
+
 /// A Dovecot IMAP server with some mailboxes (user, password); the first is the one
 /// [`Dovecot::deliver`] and [`Dovecot::unseen`] use.
 pub struct Dovecot {
     dir: PathBuf,
     pub addr: SocketAddr,
+    /// IMAPS (TLS from the first byte), when started with a certificate.
+    pub tls_addr: Option<SocketAddr>,
     pub user: String,
     pub password: String,
 }
@@ -38,6 +115,12 @@ pub struct Dovecot {
 impl Dovecot {
     /// Start it; `None` (test skipped) where Dovecot is not installed.
     pub fn start(users: &[(&str, &str)]) -> Option<Dovecot> {
+        Dovecot::start_with(users, None)
+    }
+
+    /// [`Dovecot::start`], also serving IMAPS with `tls` (certificate and key PEM files)
+    /// on [`Dovecot::tls_addr`].
+    pub fn start_with(users: &[(&str, &str)], tls: Option<(&Path, &Path)>) -> Option<Dovecot> {
         let (user, password) = users
             .first()
             .copied()
@@ -47,7 +130,21 @@ impl Dovecot {
         }
         let dir = crate::temp_dir("dovecot");
         let port = crate::free_port();
+        let tls_port = tls.map(|_| crate::free_port());
         let d = dir.display();
+        // Dovecot's auth process (user dovecot) reads the passwd file in it.
+        let _ = Command::new("chmod").arg("755").arg(&dir).status();
+        let (ssl, imaps) = match (tls, tls_port) {
+            (Some((cert, key)), Some(p)) => (
+                format!(
+                    "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+                    cert.display(),
+                    key.display()
+                ),
+                format!("address = 127.0.0.1\n    port = {p}"),
+            ),
+            _ => ("ssl = no\n".to_string(), "port = 0".to_string()),
+        };
         for sub in ["run", "state", "home"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap_or_else(|e| panic!("{d}/{sub}: {e}"));
         }
@@ -58,12 +155,12 @@ impl Dovecot {
             .status();
         let conf = format!(
             "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
-             protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
+             protocols = imap\nlisten = 127.0.0.1\n{ssl}disable_plaintext_auth = no\n\
              auth_mechanisms = plain login\nfirst_valid_uid = 1\n\
              mail_location = maildir:{d}/home/%u/Maildir\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
              userdb {{\n  driver = static\n  args = uid=mail gid=mail home={d}/home/%u\n}}\n\
-             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    {imaps}\n  }}\n}}\n\
              service anvil {{\n  chroot =\n}}\n"
         );
         std::fs::write(dir.join("dovecot.conf"), conf).unwrap_or_else(|e| panic!("{e}"));
@@ -88,6 +185,7 @@ impl Dovecot {
         Some(Dovecot {
             dir,
             addr,
+            tls_addr: tls_port.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
             user: user.into(),
             password: password.into(),
         })

@@ -13,6 +13,7 @@
 //! folder = "INBOX"
 //! queue = "8100"              # the e-mail queue its new threads go to
 //! poll_secs = 60              # when the server has no IDLE, or IDLE fails
+//! ca = "/etc/ccswitch/imap-ca.pem"   # optional: trust this instead of the system roots
 //!
 //! [email.smtp]
 //! host = "smtp.example.com"
@@ -63,6 +64,9 @@ pub struct Mailbox {
     pub folder: String,
     pub queue: String,
     pub poll_secs: u64,
+    /// A PEM file of the certificate(s) to trust for the server instead of the system's
+    /// roots.
+    pub ca: Option<String>,
 }
 
 /// The SMTP relay, validated.
@@ -114,6 +118,8 @@ pub(super) struct RawMailbox {
     pub folder: String,
     pub queue: String,
     pub poll_secs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
 }
 
 /// `[email.smtp]` as written.
@@ -233,6 +239,7 @@ fn mailbox(i: usize, m: &RawMailbox, p: &mut Problems) -> Option<Mailbox> {
         },
         queue: m.queue.clone(),
         poll_secs: m.poll_secs,
+        ca: m.ca.clone().filter(|c| !c.is_empty()),
     })
 }
 
@@ -325,6 +332,7 @@ pub(super) fn raw_email(c: &EmailConfig) -> RawEmail {
                 folder: m.folder.clone(),
                 queue: m.queue.clone(),
                 poll_secs: m.poll_secs,
+                ca: m.ca.clone(),
             })
             .collect(),
         smtp: c.smtp.as_ref().map(|s| RawSmtp {

@@ -69,7 +69,7 @@ impl Fetcher {
         let tcp = TcpStream::connect((m.host.as_str(), m.port)).await?;
         match m.tls {
             MailTls::Tls => {
-                let connector = tls_connector()?;
+                let connector = tls_connector(m.ca.as_deref())?;
                 let name = rustls::pki_types::ServerName::try_from(m.host.clone())
                     .map_err(|e| FetchError::Tls(e.to_string()))?;
                 let stream = connector.connect(name, tcp).await?;
@@ -156,8 +156,9 @@ impl Fetcher {
     }
 }
 
-/// A TLS client trusting the system's roots.
-fn tls_connector() -> Result<tokio_rustls::TlsConnector, FetchError> {
-    let config = crate::tls::client_config(None).map_err(|e| FetchError::Tls(e.to_string()))?;
+/// A TLS client trusting `ca` (a PEM file), else the system's roots.
+fn tls_connector(ca: Option<&str>) -> Result<tokio_rustls::TlsConnector, FetchError> {
+    let config = crate::tls::client_config(ca.map(std::path::Path::new))
+        .map_err(|e| FetchError::Tls(e.to_string()))?;
     Ok(tokio_rustls::TlsConnector::from(config))
 }

@@ -1,11 +1,13 @@
-//! Replies through a relay that requires AUTH (aiosmtpd with an authenticator, PLAIN or
-//! LOGIN): with the right credentials (`email.smtp.user` / `password_file`) the reply
-//! goes out; with a wrong password the relay's permanent refusal marks it failed at once
-//! and the agent hears `email_failed` with the reason, nothing retried silently.
+//! The e-mail channel with secured and authenticated servers: replies through a relay that
+//! requires AUTH (aiosmtpd with an authenticator, PLAIN or LOGIN) — with the right
+//! credentials (`email.smtp.user` / `password_file`) the reply goes out; with a wrong
+//! password the relay's permanent refusal marks it failed at once and the agent hears
+//! `email_failed` with the reason, nothing retried silently — and one that requires
+//! STARTTLS, trusted by `email.smtp.ca`; a mailbox read over IMAPS (`tls = "tls"`,
+//! trusted by the mailbox's `ca`).
 
 use e2e::mail::{has_aiosmtpd, Dovecot, SmtpSink};
 use e2e::{free_port, Credential, Switch, SwitchConfig};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// `tls`: the relay's `tls` setting and the CA file to trust for it.
@@ -131,81 +133,6 @@ fn replies_authenticate_to_the_relay_and_a_refusal_is_reported() {
     assert!(sent[0].contains("On it."), "{}", sent[0]);
 }
 
-/// A CA `name`-ca.pem and a certificate it signs for 127.0.0.1 (`name`.pem, `name`.key).
-fn ca_and_leaf(dir: &std::path::Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
-    let p = |f: &str| dir.join(format!("{name}{f}"));
-    let (ca, ca_key, csr, cert, key, ext) = (
-        p("-ca.pem"),
-        p("-ca.key"),
-        p(".csr"),
-        p(".pem"),
-        p(".key"),
-        p(".ext"),
-    );
-    std::fs::write(
-        &ext,
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let run = |args: &[&std::ffi::OsStr]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("openssl: {e}"));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let s = |v: &'static str| std::ffi::OsStr::new(v);
-    run(&[
-        s("req"),
-        s("-x509"),
-        s("-newkey"),
-        s("rsa:2048"),
-        s("-nodes"),
-        s("-days"),
-        s("1"),
-        s("-subj"),
-        s("/CN=Relay test CA"),
-        s("-keyout"),
-        ca_key.as_os_str(),
-        s("-out"),
-        ca.as_os_str(),
-    ]);
-    run(&[
-        s("req"),
-        s("-newkey"),
-        s("rsa:2048"),
-        s("-nodes"),
-        s("-subj"),
-        s("/CN=127.0.0.1"),
-        s("-keyout"),
-        key.as_os_str(),
-        s("-out"),
-        csr.as_os_str(),
-    ]);
-    run(&[
-        s("x509"),
-        s("-req"),
-        s("-in"),
-        csr.as_os_str(),
-        s("-CA"),
-        ca.as_os_str(),
-        s("-CAkey"),
-        ca_key.as_os_str(),
-        s("-CAcreateserial"),
-        s("-days"),
-        s("1"),
-        s("-extfile"),
-        ext.as_os_str(),
-        s("-out"),
-        cert.as_os_str(),
-    ]);
-    (ca, cert, key)
-}
-
 /// A relay that requires STARTTLS before AUTH, with a certificate the switch trusts by
 /// `email.smtp.ca` (a CA made here with openssl): the reply goes out encrypted; with a CA
 /// that does not vouch for the relay the handshake fails and nothing is sent.
@@ -218,8 +145,8 @@ fn replies_go_out_over_starttls_to_a_relay_the_ca_vouches_for() {
         return;
     };
     let dir = e2e::temp_dir("relay-tls");
-    let (ca, cert, key) = ca_and_leaf(&dir, "relay");
-    let (other_ca, _, _) = ca_and_leaf(&dir, "other");
+    let (ca, cert, key) = e2e::mail::ca_and_leaf(&dir, "relay");
+    let (other_ca, _, _) = e2e::mail::ca_and_leaf(&dir, "other");
     let port = free_port();
     let sink = SmtpSink::start_with_auth(port, "relay", "relay-pass", Some((&cert, &key)));
     let secret = dir.join("smtp.pass");
@@ -248,4 +175,76 @@ fn replies_go_out_over_starttls_to_a_relay_the_ca_vouches_for() {
         1,
         "nothing sent to an untrusted relay"
     );
+}
+
+/// A mailbox read over IMAPS, its certificate trusted by the mailbox's `ca`: a mail
+/// delivered there reaches a Ready agent; with a CA that does not vouch for the server,
+/// nothing is fetched.
+#[test]
+fn a_mailbox_is_read_over_imaps_from_a_server_the_ca_vouches_for() {
+    if !has_aiosmtpd() || !e2e::require("openssl") {
+        return;
+    }
+    let dir = e2e::temp_dir("imaps");
+    let (ca, cert, key) = e2e::mail::ca_and_leaf(&dir, "imap");
+    let (other_ca, _, _) = e2e::mail::ca_and_leaf(&dir, "other");
+    let Some(dovecot) =
+        Dovecot::start_with(&[("support@example.com", "secret")], Some((&cert, &key)))
+    else {
+        return;
+    };
+    let imaps = dovecot.tls_addr.map(|a| a.port()).unwrap_or_default();
+    let start = |ca: &std::path::Path| {
+        SwitchConfig::new()
+            .extra(&format!(
+                r#"
+[[queues]]
+dn = "8100"
+name = "Support mail"
+[[agents]]
+id = "1001"
+extension = "1001"
+queues = ["8100"]
+capacity = {{ voice = 1, email = 1 }}
+[email]
+[[email.mailboxes]]
+name = "support"
+host = "127.0.0.1"
+port = {imaps}
+tls = "tls"
+ca = "{}"
+user = "support@example.com"
+password = "secret"
+queue = "8100"
+[email.smtp]
+host = "127.0.0.1"
+port = {}
+tls = "none"
+from = "support@example.com"
+"#,
+                ca.display(),
+                free_port()
+            ))
+            .start()
+    };
+    // A CA that does not vouch for the server: the handshake fails, nothing is read.
+    let wary = start(&other_ca);
+    dovecot.deliver("From: Ada <ada@example.org>\nTo: support@example.com\nSubject: Secure\nMessage-ID: <s1@example.org>\n\nHello\n");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(dovecot.unseen(), 1, "fetched from an untrusted server");
+    assert!(
+        wary.log_tail().contains("mailbox connection failed"),
+        "{}",
+        wary.log_tail()
+    );
+    drop(wary);
+
+    let trusting = start(&ca);
+    let events = trusting.events("/api/events");
+    trusting.post_json("/api/agents/1001/login", Some(r#"{"state":"ready"}"#));
+    let offer = events.wait_for(Duration::from_secs(20), |e| {
+        e["type"] == "email_offer" && e["subject"] == "Secure"
+    });
+    assert!(offer.is_some(), "no offer over IMAPS\n{}", dovecot.log());
+    assert!(trusting.wait_until(Duration::from_secs(5), || dovecot.unseen() == 0));
 }
