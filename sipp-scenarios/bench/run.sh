@@ -8,6 +8,11 @@
 #   RATES="500 1000" DURATION=5 sipp-scenarios/bench/run.sh
 #   SKIP_KAMAILIO=1 sipp-scenarios/bench/run.sh
 #   SERIES=kamailio sipp-scenarios/bench/run.sh # one series only
+#   SERIES="switch switch-tls" sipp-scenarios/bench/run.sh   # UDP against TLS, one run
+#
+# The switch-tls series sends the same calls over SIP over TLS: SIPp (Debian's is built
+# without TLS) speaks TCP on one connection (-t t1, as a trunk or SBC would) to stunnel, which
+# carries it over one TLS connection to the switch's tls: listener; the callee leg stays UDP.
 #
 # Every load is bounded in calls (-m) and time (-timeout) and targets 127.0.0.1 only.
 # Every process the script starts is stopped on exit (trap EXIT), by its PID.
@@ -24,11 +29,13 @@ RATES="${RATES:-250 500 1000 1500 2000 2500 3000 4000}"
 DURATION="${DURATION:-10}"      # seconds of calls per rate: -m = rate * DURATION
 GRACE="${GRACE:-20}"            # extra seconds before SIPp's -timeout ends a stuck run
 SAT_RATIO="${SAT_RATIO:-0.90}"  # launched rate below this share of the target = saturated
-SERIES="${SERIES:-switch kamailio}"
+SERIES="${SERIES:-switch switch-tls kamailio}"
 want() { case " $SERIES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 IP=127.0.0.1
 SERVER_PORT=5070                # switch or Kamailio
+TLS_PORT=5071                   # switch's SIP over TLS
+STUNNEL_PORT=5072               # stunnel's TCP side, where SIPp sends in the switch-tls series
 UAS_PORT=5080                   # SIPp UAS
 UAC_PORT=5090                   # SIPp UAC
 HTTP_PORT=18080                 # switch's /metrics
@@ -45,6 +52,10 @@ die() { log "run.sh: $*"; exit 1; }
 want switch && [ ! -x "$SWITCH" ] && die "$SWITCH not found; build it first:  cargo build --release -p switch"
 command -v sipp >/dev/null || die "sipp not found (Debian package sip-tester)"
 command -v curl >/dev/null || die "curl not found"
+if want switch-tls && ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
+    die "stunnel not found (Debian package stunnel4), needed by the switch-tls series"
+fi
+want switch-tls && [ ! -x "$SWITCH" ] && die "$SWITCH not found; build it first:  cargo build --release -p switch"
 HAVE_KAMAILIO=1
 if [ -n "${SKIP_KAMAILIO:-}" ] || ! want kamailio; then
     HAVE_KAMAILIO=0; KAM_NOTE="skipped (SKIP_KAMAILIO set or not in SERIES)"
@@ -60,7 +71,9 @@ port_busy() { # proto port
 for p in $SERVER_PORT $UAS_PORT $UAC_PORT $UAS_MEDIA_PORT $UAC_MEDIA_PORT; do
     port_busy udp "$p" && die "UDP port $p is already in use on this host"
 done
-port_busy tcp $HTTP_PORT && die "TCP port $HTTP_PORT is already in use on this host"
+for p in $HTTP_PORT $TLS_PORT $STUNNEL_PORT; do
+    port_busy tcp "$p" && die "TCP port $p is already in use on this host"
+done
 
 # ---------------------------------------------------------------- process bookkeeping
 
@@ -150,7 +163,7 @@ start_switch() { # dir -> sets SRV_PID
 data_dir = "$dir/data"
 
 [sip]
-listen = ["udp:$IP:$SERVER_PORT"]
+listen = ["udp:$IP:$SERVER_PORT", "tls:$IP:$TLS_PORT"]
 domain = "$IP"
 trusted = ["127.0.0.1/32"]
 
@@ -219,6 +232,33 @@ start_uas() { # dir -> sets UAS_PID
     exit 1
 }
 
+start_stunnel() { # dir -> sets TUN_PID (a TLS client: TCP in on STUNNEL_PORT, TLS out to TLS_PORT)
+    local dir=$1 bin
+    bin=$(command -v stunnel4 || command -v stunnel)
+    cat >"$dir/stunnel.conf" <<EOF
+foreground = yes
+pid =
+debug = 3
+output = $dir/stunnel.log
+[sip-tls]
+client = yes
+accept = $IP:$STUNNEL_PORT
+connect = $IP:$TLS_PORT
+verifyChain = no
+EOF
+    "$bin" "$dir/stunnel.conf" >"$dir/stunnel.out" 2>&1 &
+    TUN_PID=$!
+    PIDS+=("$TUN_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        port_busy tcp $STUNNEL_PORT && return 0
+        kill -0 "$TUN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "stunnel did not start:"; tail -20 "$dir/stunnel.out" "$dir/stunnel.log" >&2
+    exit 1
+}
+
 # ---------------------------------------------------------------- one rate step
 
 # Column of a SIPp statistics CSV, from its last line, by header name.
@@ -254,9 +294,11 @@ summarise_errors() { # file
 run_step() { # kind rate
     local kind=$1 rate=$2 dir="$WORK/$1-$2"
     mkdir -p "$dir"
-    local target=$SERVER_PORT
+    local target=$SERVER_PORT transport=u1
+    TUN_PID=""
     case $kind in
         switch) start_switch "$dir" ;;
+        switch-tls) start_switch "$dir"; start_stunnel "$dir"; target=$STUNNEL_PORT; transport=t1 ;;
         kamailio) start_kamailio "$dir" ;;
         direct) SRV_PID=""; target=$UAS_PORT ;;   # no server: SIPp's own floor
     esac
@@ -270,10 +312,12 @@ run_step() { # kind rate
     local snap0="$dir/snap0" snap1="$dir/snap1"
     snapshot_all >"$snap0"
     local t0 t1 c0 c1 u0 u1
+    local n0=0 n1=0
+    [ -n "$TUN_PID" ] && n0=$(ticks_of "$TUN_PID")
     c0=$(ticks_of_tree "$SRV_PID"); u0=$(ticks_of "$UAS_PID"); t0=$(now_ns)
 
     (cd "$dir" && exec sipp "$IP:$target" -sf uac.xml -s 2000 -i $IP -p $UAC_PORT \
-        -mp $UAC_MEDIA_PORT -buff_size $BUF -d 0 -r "$rate" -rp 1000 -m "$calls" -l "$limit" \
+        -t "$transport" -mp $UAC_MEDIA_PORT -buff_size $BUF -d 0 -r "$rate" -rp 1000 -m "$calls" -l "$limit" \
         -timeout "${timeout}s" -nostdin -trace_stat -stf stats.csv -fd 1 \
         -trace_logs -trace_err >"$dir/uac.out" 2>&1) &
     local uac=$!
@@ -282,14 +326,15 @@ run_step() { # kind rate
     forget_pid "$uac"
 
     t1=$(now_ns); c1=$(ticks_of_tree "$SRV_PID"); u1=$(ticks_of "$UAS_PID")
+    [ -n "$TUN_PID" ] && n1=$(ticks_of "$TUN_PID")
     snapshot_all >"$snap1"
     local hwm_kb pss_kb rss_kb
     hwm_kb=$(hwm_of_tree "$SRV_PID"); pss_kb=$(pss_of_tree "$SRV_PID")
     # switch: one process, its VmHWM. kamailio: several processes sharing a pool, Pss sum.
-    if [ "$kind" = switch ]; then rss_kb=$hwm_kb; else rss_kb=$pss_kb; fi
+    if [ "$kind" = kamailio ]; then rss_kb=$pss_kb; else rss_kb=$hwm_kb; fi
 
     local active="-"
-    if [ "$kind" = switch ]; then
+    if [ "$kind" != kamailio ] && [ "$kind" != direct ]; then
         active=$(curl -s --max-time 2 "http://$IP:$HTTP_PORT/metrics" |
             awk '$1 == "switch_calls_active" { print $2 }')
         [ -n "$active" ] || active="?"
@@ -310,8 +355,10 @@ run_step() { # kind rate
     local wall cpu uas_cpu others ours
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')
     cpu=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v w="$wall" 'BEGIN { printf "%.0f", 100 * d / hz / w }')
+    local tun_cpu=-
+    [ -n "$TUN_PID" ] && tun_cpu=$(awk -v d=$((n1 - n0)) -v hz="$HZ" -v w="$wall" 'BEGIN { printf "%.0f", 100 * d / hz / w }')
     uas_cpu=$(awk -v d=$((u1 - u0)) -v hz="$HZ" -v w="$wall" 'BEGIN { printf "%.0f", 100 * d / hz / w }')
-    ours="$(tree_of "$SRV_PID" | tr '\n' ' ') $UAS_PID $uac $$"
+    ours="$(tree_of "$SRV_PID" | tr '\n' ' ') $UAS_PID $uac $$ $TUN_PID"
     others=$(others_ticks "$snap0" "$snap1" $ours)
     others=$(awk -v d="$others" -v hz="$HZ" -v w="$wall" 'BEGIN { printf "%.0f", 100 * d / hz / w }')
     local achieved
@@ -330,7 +377,7 @@ run_step() { # kind rate
     log "  $kind @ $rate cps: ok=$ok failed=$failed (SIPp FailedCall=$failed_sipp) launched=$launched" \
         "in ${elapsed}s (=${achieved}/s) p50=${p50}ms p99=${p99}ms cpu=${cpu}% rss=${rss_mb}MB" \
         "(VmHWM sum $((hwm_kb / 1024))MB, Pss sum $((pss_kb / 1024))MB)" \
-        "uas-cpu=${uas_cpu}% other-procs-cpu=${others}% calls-left=${active} -> $STEP_VERDICT"
+        "uas-cpu=${uas_cpu}% stunnel-cpu=${tun_cpu}% other-procs-cpu=${others}% calls-left=${active} -> $STEP_VERDICT"
     if [ "$STEP_VERDICT" != ok ]; then
         local errs
         for errs in "$dir"/uac_*_errors.log "$dir"/uas_*_errors.log; do
@@ -345,11 +392,13 @@ run_step() { # kind rate
         "$cpu" "$rss_mb" "$achieved" "$others" "$STEP_VERDICT"
     case $kind in
         switch) ROWS_switch+=("$row") ;;
+        switch-tls) ROWS_switch_tls+=("$row") ;;
         kamailio) ROWS_kamailio+=("$row") ;;
         direct) ROWS_direct+=("$row") ;;
     esac
 
     stop_pid "$UAS_PID" 3; forget_pid "$UAS_PID"
+    if [ -n "$TUN_PID" ]; then stop_pid "$TUN_PID" 3; forget_pid "$TUN_PID"; fi
     stop_pid "$SRV_PID" 10; forget_pid "$SRV_PID"
     sleep 0.5
 }
@@ -368,7 +417,7 @@ run_series() { # kind
 
 # ---------------------------------------------------------------- main
 
-ROWS_switch=(); ROWS_kamailio=(); ROWS_direct=()
+ROWS_switch=(); ROWS_switch_tls=(); ROWS_kamailio=(); ROWS_direct=()
 log "bench work dir: $WORK"
 want switch && log "switch: $SWITCH ($(stat -c %y "$SWITCH" | cut -d. -f1))"
 log "sipp: $(sipp -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -1); host: $(nproc) cores"
@@ -380,6 +429,8 @@ if [ "${BASELINE:-1}" = 1 ]; then
 fi
 BEST_switch=0
 if want switch; then run_series switch; BEST_switch=$BEST; fi
+BEST_switch_tls=0
+if want switch-tls; then run_series switch-tls; BEST_switch_tls=$BEST; fi
 if [ $HAVE_KAMAILIO = 1 ]; then
     run_series kamailio; BEST_kamailio=$BEST
 fi
@@ -404,6 +455,8 @@ echo "SIPp UAC -> server udp:$IP:$SERVER_PORT -> SIPp UAS udp:$IP:$UAS_PORT; $(n
 [ ${#ROWS_direct[@]} -gt 0 ] &&
     print_table "baseline: SIPp UAC -> SIPp UAS directly, no server (SIPp's own latency floor)" "${ROWS_direct[@]}"
 want switch && print_table "switch (B2BUA, anchored RTP ports, CDRs to SQLite)" "${ROWS_switch[@]}"
+want switch-tls && print_table "switch, caller leg over SIP over TLS (SIPp -t t1 -> stunnel -> one TLS connection; CPU is the switch's alone)" \
+    "${ROWS_switch_tls[@]}"
 if [ $HAVE_KAMAILIO = 1 ]; then
     print_table "kamailio (stateful proxy, 1 worker, -x fm -X fm; RSS = Pss summed over its processes)" \
         "${ROWS_kamailio[@]}"
@@ -411,6 +464,7 @@ fi
 echo
 echo "highest rate with zero failed calls (and >= ${SAT_RATIO} of it actually sent):"
 want switch && echo "  switch:   $BEST_switch calls/s"
+want switch-tls && echo "  switch over TLS: $BEST_switch_tls calls/s"
 if [ $HAVE_KAMAILIO = 1 ]; then
     echo "  kamailio: $BEST_kamailio calls/s"
     if ! want switch; then
