@@ -104,7 +104,9 @@ impl Setup {
         }
     }
 
-    pub fn tear_down(&mut self, _up: usize) {
+    /// Ends every call, at `rate` per second.
+    pub fn tear_down(&mut self, rate: u32) {
+        let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
         match self {
             Setup::Direct => {}
             Setup::Rtpengine { ng, calls } => {
@@ -114,7 +116,7 @@ impl Setup {
                     }
                 }
             }
-            Setup::Switch(sip) => sip.tear_down(),
+            Setup::Switch(sip) => sip.tear_down(gap),
         }
     }
 }
@@ -357,28 +359,37 @@ impl Sip {
         Ok(())
     }
 
-    fn tear_down(&mut self) {
+    fn tear_down(&mut self, gap: Duration) {
         let local = self.local(&self.uac);
-        let mut waiting: HashMap<String, ()> = HashMap::new();
         let dialogs = std::mem::take(&mut self.dialogs);
-        for (i, d) in dialogs.iter().enumerate() {
-            let text = format!(
-                "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKbye{i}{call_id}\r\n\
-                 Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: 2 BYE\r\n\
-                 Content-Length: 0\r\n\r\n",
-                target = d.target,
-                call_id = d.call_id,
-                from = d.from,
-                to = d.to,
-            );
-            if self.uac.send_to(text.as_bytes(), self.server).is_ok() {
-                waiting.insert(d.call_id.clone(), ());
+        let byes: HashMap<String, String> = dialogs
+            .iter()
+            .map(|d| {
+                let text = format!(
+                    "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKbye{call_id}\r\n\
+                     Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: 2 BYE\r\n\
+                     Content-Length: 0\r\n\r\n",
+                    target = d.target,
+                    call_id = d.call_id,
+                    from = d.from,
+                    to = d.to,
+                );
+                (d.call_id.clone(), text)
+            })
+            .collect();
+        let mut waiting: HashMap<String, ()> = byes.keys().map(|k| (k.clone(), ())).collect();
+        // Paced like the set-up, then the unanswered ones once more (Timer E, roughly).
+        for _round in 0..2 {
+            let ids: Vec<String> = waiting.keys().cloned().collect();
+            for id in ids {
+                let _ = self.uac.send_to(byes[&id].as_bytes(), self.server);
+                self.drain_tear_down(&mut waiting, gap);
             }
-            if i % 50 == 49 {
-                self.drain_tear_down(&mut waiting, Duration::from_millis(20));
+            self.drain_tear_down(&mut waiting, Duration::from_secs(3));
+            if waiting.is_empty() {
+                break;
             }
         }
-        self.drain_tear_down(&mut waiting, Duration::from_secs(5));
         if !waiting.is_empty() {
             eprintln!("{} BYEs unanswered", waiting.len());
         }
@@ -387,9 +398,11 @@ impl Sip {
     fn drain_tear_down(&mut self, waiting: &mut HashMap<String, ()>, for_at_least: Duration) {
         let until = Instant::now() + for_at_least;
         let mut buf = [0u8; 65535];
-        while Instant::now() < until
-            && !(waiting.is_empty() && for_at_least > Duration::from_secs(1))
-        {
+        loop {
+            let now = Instant::now();
+            if now >= until || (waiting.is_empty() && for_at_least >= Duration::from_secs(1)) {
+                break;
+            }
             if let Ok((n, _)) = self.uac.recv_from(&mut buf) {
                 if let Ok(Message::Response(r)) = sip::parse_datagram(&buf[..n]) {
                     if r.headers.cseq().is_ok_and(|c| c.method == sip::Method::Bye) {

@@ -2,6 +2,7 @@
 //! (streams spread over the 20 ms period, one slot per millisecond) and a receiver thread
 //! that stamps, counts and times what comes back.
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -49,8 +50,29 @@ struct RxStream {
     delays_us: Vec<u32>,
 }
 
+/// A stream the relay itself generates (music, announcements): no send time in its
+/// payload, so its delay is measured against its RTP timestamps (RFC 3550's relative transit).
+#[derive(Default, Clone)]
+struct ForeignStream {
+    last_seq: u16,
+    first_seq_ext: i64,
+    highest_seq_ext: i64,
+    last_ts: u32,
+    ts_ext: i64,
+    received: u64,
+    reordered: u64,
+    /// Arrival (ns) less the RTP timestamp's media time (ns), per packet.
+    transits: Vec<i64>,
+}
+
+/// Nanoseconds per sample at 8 kHz.
+const NS_PER_SAMPLE: i64 = 125_000;
+
 #[derive(Default)]
 struct Shared {
+    /// Measure what the relay sends of its own accord instead of our streams.
+    foreign_mode: bool,
+    foreign: Mutex<HashMap<(SocketAddrV4, u32), ForeignStream>>,
     streams: Mutex<Vec<StreamSpec>>,
     sent: Mutex<Vec<u64>>,
     rx: Mutex<Vec<RxStream>>,
@@ -116,7 +138,7 @@ impl Step {
 impl Media {
     /// Binds `per_side` sockets for callers and as many for callees, on 127.0.0.1, and
     /// starts the sender and receiver threads.
-    pub fn start(per_side: usize) -> std::io::Result<Media> {
+    pub fn start(per_side: usize, foreign_mode: bool) -> std::io::Result<Media> {
         let mut sockets = Vec::with_capacity(per_side * 2);
         for _ in 0..per_side * 2 {
             let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
@@ -124,7 +146,10 @@ impl Media {
             sockets.push(socket);
         }
         let sockets = Arc::new(sockets);
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            foreign_mode,
+            ..Shared::default()
+        });
         let tx = {
             let (sockets, shared) = (sockets.clone(), shared.clone());
             std::thread::Builder::new()
@@ -178,6 +203,7 @@ impl Media {
         for rx in lock(&self.shared.rx).iter_mut() {
             *rx = RxStream::default();
         }
+        lock(&self.shared.foreign).clear();
         let late0 = self.shared.sender_late.load(Ordering::Relaxed);
         let relay0 = pid.and_then(procstat::cpu_ns);
         let driver0 = procstat::cpu_ns(me).unwrap_or(0);
@@ -196,7 +222,23 @@ impl Media {
         self.shared.window_start.store(0, Ordering::SeqCst);
 
         let mut added: Vec<u32> = Vec::new();
-        let (mut received, mut reordered) = (0, 0);
+        let (mut sent, mut received, mut reordered) = (sent, 0, 0);
+        if self.shared.foreign_mode {
+            sent = 0;
+            for stream in std::mem::take(&mut *lock(&self.shared.foreign)).into_values() {
+                sent += (stream.highest_seq_ext - stream.first_seq_ext + 1).max(0) as u64;
+                received += stream.received;
+                reordered += stream.reordered;
+                if let Some(&least) = stream.transits.iter().min() {
+                    added.extend(
+                        stream
+                            .transits
+                            .iter()
+                            .map(|t| ((t - least) / 1000).min(u32::MAX as i64) as u32),
+                    );
+                }
+            }
+        }
         for stream in &rx {
             received += stream.received;
             reordered += stream.reordered;
@@ -370,6 +412,10 @@ fn account(shared: &Shared, buffers: &mmsg::RecvBuffers, n: usize) {
         return;
     }
     let end = shared.window_end.load(Ordering::Relaxed);
+    if shared.foreign_mode {
+        account_foreign(shared, buffers, n, start, end);
+        return;
+    }
     let mut rx = lock(&shared.rx);
     for k in 0..n {
         let packet = buffers.datagram(k);
@@ -393,5 +439,43 @@ fn account(shared: &Shared, buffers: &mmsg::RecvBuffers, n: usize) {
         let arrived = buffers.received[k].1;
         let delay_us = (arrived.saturating_sub(sent_at) / 1000).min(u32::MAX as u64) as u32;
         stream.delays_us.push(delay_us);
+    }
+}
+
+fn account_foreign(shared: &Shared, buffers: &mmsg::RecvBuffers, n: usize, start: u64, end: u64) {
+    let mut streams = lock(&shared.foreign);
+    for k in 0..n {
+        let packet = buffers.datagram(k);
+        let arrived = buffers.received[k].1;
+        if packet.len() < 12 || arrived < start || arrived >= end {
+            continue;
+        }
+        let seq = u16::from_be_bytes([packet[2], packet[3]]);
+        let ts = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+        let ssrc = u32::from_be_bytes([packet[8], packet[9], packet[10], packet[11]]);
+        let stream = streams
+            .entry((buffers.source(k), ssrc))
+            .or_insert_with(|| ForeignStream {
+                last_seq: seq.wrapping_sub(1),
+                last_ts: ts,
+                ..ForeignStream::default()
+            });
+        let seq_ext = stream.highest_seq_ext + i64::from(seq.wrapping_sub(stream.last_seq) as i16);
+        if stream.received == 0 {
+            stream.first_seq_ext = seq_ext;
+            stream.highest_seq_ext = seq_ext;
+        }
+        if seq_ext > stream.highest_seq_ext || stream.received == 0 {
+            stream.highest_seq_ext = seq_ext;
+            stream.last_seq = seq;
+            stream.ts_ext += i64::from(ts.wrapping_sub(stream.last_ts) as i32);
+            stream.last_ts = ts;
+            stream
+                .transits
+                .push(arrived as i64 - stream.ts_ext * NS_PER_SAMPLE);
+        } else {
+            stream.reordered += 1;
+        }
+        stream.received += 1;
     }
 }

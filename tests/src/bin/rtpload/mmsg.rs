@@ -106,6 +106,7 @@ pub fn send_all(socket: &UdpSocket, datagrams: &[(SocketAddrV4, &[u8])]) -> usiz
 pub struct RecvBuffers {
     data: Vec<[u8; MAX_DATAGRAM]>,
     control: Vec<[u8; CONTROL_BYTES]>,
+    names: Vec<libc::sockaddr_in>,
     /// Per message of the last batch: its length and its receive time (ns since the epoch).
     pub received: Vec<(usize, u64)>,
 }
@@ -115,12 +116,23 @@ impl RecvBuffers {
         RecvBuffers {
             data: vec![[0; MAX_DATAGRAM]; BATCH],
             control: vec![[0; CONTROL_BYTES]; BATCH],
+            // SAFETY: sockaddr_in is plain data; all-zero is a valid value.
+            names: vec![unsafe { zeroed() }; BATCH],
             received: Vec::with_capacity(BATCH),
         }
     }
 
     pub fn datagram(&self, i: usize) -> &[u8] {
         &self.data[i][..self.received[i].0]
+    }
+
+    /// Where message `i` of the last batch came from.
+    pub fn source(&self, i: usize) -> SocketAddrV4 {
+        let sa = &self.names[i];
+        SocketAddrV4::new(
+            std::net::Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr)),
+            u16::from_be(sa.sin_port),
+        )
     }
 }
 
@@ -144,6 +156,8 @@ pub fn recv_batch(socket: &UdpSocket, buffers: &mut RecvBuffers) -> io::Result<u
             h.msg_hdr.msg_iovlen = 1;
             h.msg_hdr.msg_control = buffers.control[i].as_mut_ptr().cast();
             h.msg_hdr.msg_controllen = CONTROL_BYTES;
+            h.msg_hdr.msg_name = (&mut buffers.names[i] as *mut libc::sockaddr_in).cast();
+            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
             h
         })
         .collect();
