@@ -18,6 +18,9 @@ use sip::{Message, Response};
 use crate::load::{End, Media};
 use crate::ng::Ng;
 
+mod churn;
+pub use churn::Counters;
+
 /// How long the last call of a step may take to be answered.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 /// RFC 3261 Timer A's start, on loopback.
@@ -104,6 +107,23 @@ impl Setup {
         }
     }
 
+    /// The soak's churn (switch only): see [`Sip::churn`].
+    pub fn churn(
+        &mut self,
+        media: &Media,
+        rate: f64,
+        hold: Duration,
+        counters: &std::sync::Arc<Counters>,
+    ) -> Result<()> {
+        match self {
+            Setup::Switch(sip) => {
+                sip.churn(media, rate, hold, counters);
+                Ok(())
+            }
+            _ => bail!("churn needs --mode switch"),
+        }
+    }
+
     /// Ends every call, at `rate` per second.
     pub fn tear_down(&mut self, rate: u32) {
         let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
@@ -184,7 +204,7 @@ impl Sip {
         let body = sdp(port);
         let text = format!(
             "INVITE sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{call_id}\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:load@127.0.0.1>;tag=f{call}\r\nTo: <sip:{user}@{server}>\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:load-{call}@127.0.0.1>;tag=f{call}\r\nTo: <sip:{user}@{server}>\r\n\
              Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:load@{local}>\r\n\
              Content-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{body}",
             user = self.user,
@@ -192,6 +212,41 @@ impl Sip {
             len = body.len(),
         );
         (call_id, text.into_bytes())
+    }
+
+    /// The dialog a 2xx to our INVITE set up.
+    fn dialog_of(&self, response: &Response, call_id: String) -> Dialog {
+        let to = response.headers.get("To").unwrap_or_default().to_string();
+        let from = response.headers.get("From").unwrap_or_default().to_string();
+        let target = response
+            .headers
+            .contacts()
+            .ok()
+            .and_then(|c| c.into_iter().next())
+            .map_or_else(
+                || format!("sip:{}@{}", self.user, self.server),
+                |c| c.uri.to_string(),
+            );
+        Dialog {
+            call_id,
+            from,
+            to,
+            target,
+        }
+    }
+
+    fn bye(&self, d: &Dialog, cseq: u32) -> Vec<u8> {
+        format!(
+            "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKbye{call_id}\r\n\
+             Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} BYE\r\n\
+             Content-Length: 0\r\n\r\n",
+            local = self.local(&self.uac),
+            target = d.target,
+            call_id = d.call_id,
+            from = d.from,
+            to = d.to,
+        )
+        .into_bytes()
     }
 
     fn raise(&mut self, media: &Media, from: usize, to: usize, gap: Duration) -> Result<usize> {
@@ -270,23 +325,8 @@ impl Sip {
         }
         let body = String::from_utf8_lossy(&response.body);
         media.add_stream(End::Caller, call, media_address(&body)?);
-        let to = response.headers.get("To").unwrap_or_default().to_string();
-        let from = response.headers.get("From").unwrap_or_default().to_string();
-        let target = response
-            .headers
-            .contacts()
-            .ok()
-            .and_then(|c| c.into_iter().next())
-            .map_or_else(
-                || format!("sip:{}@{}", self.user, self.server),
-                |c| c.uri.to_string(),
-            );
-        self.dialogs.push(Dialog {
-            call_id,
-            from,
-            to,
-            target,
-        });
+        let dialog = self.dialog_of(&response, call_id);
+        self.dialogs.push(dialog);
         Ok(Some(true))
     }
 
@@ -360,29 +400,17 @@ impl Sip {
     }
 
     fn tear_down(&mut self, gap: Duration) {
-        let local = self.local(&self.uac);
         let dialogs = std::mem::take(&mut self.dialogs);
-        let byes: HashMap<String, String> = dialogs
+        let byes: HashMap<String, Vec<u8>> = dialogs
             .iter()
-            .map(|d| {
-                let text = format!(
-                    "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKbye{call_id}\r\n\
-                     Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: 2 BYE\r\n\
-                     Content-Length: 0\r\n\r\n",
-                    target = d.target,
-                    call_id = d.call_id,
-                    from = d.from,
-                    to = d.to,
-                );
-                (d.call_id.clone(), text)
-            })
+            .map(|d| (d.call_id.clone(), self.bye(d, 2)))
             .collect();
         let mut waiting: HashMap<String, ()> = byes.keys().map(|k| (k.clone(), ())).collect();
         // Paced like the set-up, then the unanswered ones once more (Timer E, roughly).
         for _round in 0..2 {
             let ids: Vec<String> = waiting.keys().cloned().collect();
             for id in ids {
-                let _ = self.uac.send_to(byes[&id].as_bytes(), self.server);
+                let _ = self.uac.send_to(&byes[&id], self.server);
                 self.drain_tear_down(&mut waiting, gap);
             }
             self.drain_tear_down(&mut waiting, Duration::from_secs(3));

@@ -40,6 +40,7 @@ pub enum End {
 struct StreamSpec {
     socket: usize,
     dest: SocketAddrV4,
+    alive: bool,
 }
 
 #[derive(Default, Clone)]
@@ -78,6 +79,8 @@ struct Shared {
     rx: Mutex<Vec<RxStream>>,
     window_start: AtomicU64,
     window_end: AtomicU64,
+    /// Bumped when a stream stops, so the sender re-reads which are alive.
+    removals: AtomicU64,
     /// Ticks the sender ran more than one period behind its schedule.
     sender_late: AtomicU64,
     stop: AtomicBool,
@@ -87,7 +90,7 @@ pub struct Media {
     sockets: Arc<Vec<UdpSocket>>,
     per_side: usize,
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// One measured window.
@@ -166,7 +169,7 @@ impl Media {
             sockets,
             per_side,
             shared,
-            threads: vec![tx, rx],
+            threads: Mutex::new(vec![tx, rx]),
         })
     }
 
@@ -185,13 +188,27 @@ impl Media {
             .map_or(0, |a| a.port())
     }
 
-    /// Starts a stream from the `end` of call `call` to `dest` (the relay's port for it).
-    pub fn add_stream(&self, end: End, call: usize, dest: SocketAddrV4) {
+    /// Starts a stream from the `end` of call `call` to `dest` (the relay's port for it);
+    /// returns the stream's number.
+    pub fn add_stream(&self, end: End, call: usize, dest: SocketAddrV4) -> usize {
         let socket = self.socket_index(end, call);
         let mut streams = lock(&self.shared.streams);
-        streams.push(StreamSpec { socket, dest });
+        streams.push(StreamSpec {
+            socket,
+            dest,
+            alive: true,
+        });
         lock(&self.shared.sent).push(0);
         lock(&self.shared.rx).push(RxStream::default());
+        streams.len() - 1
+    }
+
+    /// Stops sending on a stream (its call is about to end).
+    pub fn remove_stream(&self, stream: usize) {
+        if let Some(spec) = lock(&self.shared.streams).get_mut(stream) {
+            spec.alive = false;
+        }
+        self.shared.removals.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Counts the packets sent during the next `length`, and the relay's CPU meanwhile.
@@ -275,9 +292,9 @@ impl Media {
         }
     }
 
-    pub fn stop(mut self) {
+    pub fn stop(&self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        for thread in self.threads.drain(..) {
+        for thread in lock(&self.threads).drain(..) {
             let _ = thread.join();
         }
     }
@@ -302,11 +319,21 @@ fn send_loop(sockets: &[UdpSocket], shared: &Shared) {
     let mut packets: Vec<[u8; PACKET]> = Vec::new();
     let mut next = Instant::now();
     let mut slot = 0;
+    let mut removals = 0;
     while !shared.stop.load(Ordering::Relaxed) {
         {
             let specs = lock(&shared.streams);
+            let now_removed = shared.removals.load(Ordering::SeqCst);
+            if now_removed != removals {
+                removals = now_removed;
+                for members in slots.iter_mut().flatten() {
+                    members.retain(|&i| specs[i].alive);
+                }
+            }
             for (i, spec) in specs.iter().enumerate().skip(streams.len()) {
-                slots[i % SLOTS][spec.socket].push(i);
+                if spec.alive {
+                    slots[i % SLOTS][spec.socket].push(i);
+                }
                 streams.push(TxStream {
                     spec: *spec,
                     seq: rand::random(),

@@ -50,7 +50,7 @@ struct Args {
     #[arg(long, value_enum)]
     mode: Mode,
     /// Number of concurrent calls at each step, rising (comma separated).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "churn_rate")]
     calls: Vec<usize>,
     /// The switch's SIP address (mode switch).
     #[arg(long, default_value = "127.0.0.1:5070")]
@@ -76,6 +76,17 @@ struct Args {
     /// Sockets per side that the streams share.
     #[arg(long, default_value_t = 8)]
     sockets: usize,
+    /// Soak instead of steps: start this many calls per second (mode switch), each held
+    /// `--hold` seconds, for `--minutes`, printing a line each minute.
+    #[arg(long)]
+    churn_rate: Option<f64>,
+    #[arg(long, default_value_t = 180)]
+    hold: u64,
+    #[arg(long, default_value_t = 30)]
+    minutes: u64,
+    /// Seconds in a soak's "minute" (shorter for a quick try of the script).
+    #[arg(long, default_value_t = 60)]
+    minute_secs: u64,
     /// Calls set up per second.
     #[arg(long, default_value_t = 200)]
     setup_rate: u32,
@@ -100,6 +111,9 @@ fn main() -> Result<()> {
         Mode::Direct => calls::Setup::direct(),
     };
     let mode = format!("{:?}", args.mode).to_lowercase();
+    if let Some(rate) = args.churn_rate {
+        return soak(args, media, setup, rate);
+    }
     eprintln!(
         "rtpload {mode}: steps {:?}, {} s warm-up + {} s measured per step, {} sockets per side",
         args.calls, args.warmup, args.secs, args.sockets
@@ -132,5 +146,62 @@ fn main() -> Result<()> {
     }
     media.stop();
     setup.tear_down(args.setup_rate);
+    Ok(())
+}
+
+/// The soak: churn in a thread, a measured window per minute here.
+fn soak(args: Args, media: load::Media, mut setup: calls::Setup, rate: f64) -> Result<()> {
+    let media = std::sync::Arc::new(media);
+    let counters = std::sync::Arc::new(calls::Counters::default());
+    let hold = Duration::from_secs(args.hold);
+    let churn = {
+        let (media, counters) = (media.clone(), counters.clone());
+        std::thread::Builder::new()
+            .name("rtpload-churn".into())
+            .spawn(move || {
+                let result = setup.churn(&media, rate, hold, &counters);
+                (setup, result)
+            })?
+    };
+    eprintln!(
+        "rtpload soak: {rate} calls/s held {} s for {} min; a line per minute",
+        args.hold, args.minutes
+    );
+    use std::sync::atomic::Ordering::Relaxed;
+    for minute in 1..=args.minutes {
+        let step = media.measure(Duration::from_secs(args.minute_secs), args.pid);
+        let fds = args
+            .pid
+            .and_then(procstat::fd_count)
+            .map_or("-".into(), |n| n.to_string());
+        println!(
+            "MINUTE {minute} up={} started={} answered={} failed={} ended={} bye_failed={} {} relay_fds={fds}",
+            counters.up.load(Relaxed),
+            counters.started.load(Relaxed),
+            counters.answered.load(Relaxed),
+            counters.failed.load(Relaxed),
+            counters.ended.load(Relaxed),
+            counters.bye_failed.load(Relaxed),
+            step.line("soak", counters.up.load(Relaxed) as usize),
+        );
+    }
+    counters.stop.store(true, Relaxed);
+    let (_setup, result) = churn
+        .join()
+        .map_err(|_| anyhow::anyhow!("the churn thread panicked"))?;
+    result?;
+    media.stop();
+    let fds = args
+        .pid
+        .and_then(procstat::fd_count)
+        .map_or("-".into(), |n| n.to_string());
+    println!(
+        "END started={} answered={} failed={} ended={} bye_failed={} relay_fds={fds}",
+        counters.started.load(Relaxed),
+        counters.answered.load(Relaxed),
+        counters.failed.load(Relaxed),
+        counters.ended.load(Relaxed),
+        counters.bye_failed.load(Relaxed),
+    );
     Ok(())
 }
