@@ -161,17 +161,17 @@ for kind in direct switch rtpengine queue; do want "$kind" && run_series "$kind"
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 echo
 echo "Concurrent G.711 calls, 2 streams x 50 packets/s each; added delay = one-way delay less the stream's least"
-printf '%-10s %6s %8s %6s %6s %5s %8s %8s %8s %8s %10s %8s %8s\n' \
-    series calls pkts/s lost reord late "p50 us" "p99 us" "max us" "CPU %" "%/kpkt/s" "RSS MB" "driver%"
+printf '%-10s %6s %8s %6s %6s %5s %8s %8s %8s %8s %10s %8s %8s %7s\n' \
+    series calls pkts/s lost reord late "p50 us" "p99 us" "max us" "CPU %" "%/kpkt/s" "RSS MB" "driver%" "other%"
 for kind in direct switch rtpengine queue; do
     want "$kind" || continue
     while read -r row; do
         [ -n "$row" ] || continue
-        printf '%-10s %6s %8s %6s %6s %5s %8s %8s %8s %8s %10s %8s %8s\n' "$kind" \
+        printf '%-10s %6s %8s %6s %6s %5s %8s %8s %8s %8s %10s %8s %8s %7s\n' "$kind" \
             "$(field "$row" calls)" "$(field "$row" pps)" "$(field "$row" lost)" "$(field "$row" reordered)" \
             "$(field "$row" late)" "$(field "$row" p50_us)" "$(field "$row" p99_us)" "$(field "$row" max_us)" \
             "$(field "$row" relay_cpu_pct)" "$(field "$row" cpu_pct_per_kpps)" "$(field "$row" relay_rss_mb)" \
-            "$(field "$row" driver_cpu_pct)"
+            "$(field "$row" driver_cpu_pct)" "$(field "$row" others_cpu_pct)"
     done <<<"${ROWS[$kind]}"
 done
 echo

@@ -107,6 +107,8 @@ pub struct Step {
     pub relay_cpu_pct: Option<f64>,
     pub relay_rss_mb: Option<f64>,
     pub driver_cpu_pct: f64,
+    /// Everything else that ran on the host meanwhile (% of one core).
+    pub others_cpu_pct: f64,
     pub sender_late: u64,
 }
 
@@ -123,7 +125,7 @@ impl Step {
         format!(
             "RESULT mode={mode} calls={calls} pps={pps:.0} sent={} received={} lost={} reordered={} \
              late={} p50_us={} p99_us={} max_us={} relay_cpu_pct={cpu} cpu_pct_per_kpps={per_kpps} \
-             relay_rss_mb={rss} driver_cpu_pct={:.1} sender_late_ticks={}",
+             relay_rss_mb={rss} driver_cpu_pct={:.1} others_cpu_pct={:.1} sender_late_ticks={}",
             self.sent,
             self.received,
             self.lost,
@@ -133,6 +135,7 @@ impl Step {
             self.p99_us,
             self.max_us,
             self.driver_cpu_pct,
+            self.others_cpu_pct,
             self.sender_late
         )
     }
@@ -224,6 +227,7 @@ impl Media {
         let late0 = self.shared.sender_late.load(Ordering::Relaxed);
         let relay0 = pid.and_then(procstat::cpu_ns);
         let driver0 = procstat::cpu_ns(me).unwrap_or(0);
+        let host0 = procstat::host_busy_ns();
         let start = Instant::now();
         self.shared.window_end.store(u64::MAX, Ordering::SeqCst);
         self.shared.window_start.store(now_ns(), Ordering::SeqCst);
@@ -232,6 +236,7 @@ impl Media {
         let secs = start.elapsed().as_secs_f64();
         let relay1 = pid.and_then(procstat::cpu_ns);
         let driver1 = procstat::cpu_ns(me).unwrap_or(0);
+        let host1 = procstat::host_busy_ns();
         std::thread::sleep(DRAIN);
         let sent: u64 = lock(&self.shared.sent).iter().sum();
         let rx = std::mem::take(&mut *lock(&self.shared.rx));
@@ -275,6 +280,11 @@ impl Media {
             (Some(a), Some(b)) => Some(100.0 * (b.saturating_sub(a)) as f64 / 1e9 / secs),
             _ => None,
         };
+        let relay_cpu_pct = pct(relay0, relay1);
+        let driver_cpu_pct = pct(Some(driver0), Some(driver1)).unwrap_or(0.0);
+        let others_cpu_pct = pct(host0, host1).map_or(0.0, |host| {
+            (host - driver_cpu_pct - relay_cpu_pct.unwrap_or(0.0)).max(0.0)
+        });
         Step {
             lost: sent.saturating_sub(received),
             sent,
@@ -285,9 +295,10 @@ impl Media {
             p99_us: rank(0.99),
             max_us: added.last().copied().unwrap_or(0),
             secs,
-            relay_cpu_pct: pct(relay0, relay1),
+            relay_cpu_pct,
             relay_rss_mb: pid.and_then(procstat::rss_kb).map(|kb| kb as f64 / 1024.0),
-            driver_cpu_pct: pct(Some(driver0), Some(driver1)).unwrap_or(0.0),
+            driver_cpu_pct,
+            others_cpu_pct,
             sender_late: self.shared.sender_late.load(Ordering::Relaxed) - late0,
         }
     }

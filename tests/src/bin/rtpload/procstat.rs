@@ -33,3 +33,22 @@ pub fn rss_kb(pid: u32) -> Option<u64> {
 pub fn fd_count(pid: u32) -> Option<usize> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
+
+/// Busy CPU time of the whole host, in ns (from /proc/stat's first line: all but idle and
+/// iowait), to tell how much else ran during a window.
+pub fn host_busy_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let busy: u64 = v
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, x)| x)
+        .sum();
+    // USER_HZ is 100 on Linux.
+    Some(busy * 10_000_000)
+}
