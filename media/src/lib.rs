@@ -33,6 +33,7 @@ mod relay;
 pub mod rtp;
 pub mod sdp;
 mod socket;
+pub mod srtp;
 mod stats;
 pub mod tone;
 pub mod wav;

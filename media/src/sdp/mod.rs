@@ -10,6 +10,7 @@
 //! guessing a media address is how audio ends up at the wrong place) and lenient about the
 //! rest (unknown lines and attributes are kept, line order is not policed).
 
+pub mod crypto;
 mod parse;
 #[cfg(test)]
 mod parse_tests;
