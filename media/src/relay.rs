@@ -706,7 +706,14 @@ fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
             continue;
         };
         let srtp = side.srtp.as_deref_mut();
-        match srtp::send_to(&side.sockets.rtp, srtp, Stream::Rtp, &packet, destination, batch) {
+        match srtp::send_to(
+            &side.sockets.rtp,
+            srtp,
+            Stream::Rtp,
+            &packet,
+            destination,
+            batch,
+        ) {
             Ok(_) => batch.mixed += 1,
             Err(e) => {
                 tracing::trace!(error = %e, %destination, "mix send failed");

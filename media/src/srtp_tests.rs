@@ -60,7 +60,7 @@ fn by_hand(plain: &[u8], tag_len: usize) -> Vec<u8> {
         aes.encrypt_block(&mut block);
         out.extend(chunk.iter().zip(block.iter()).map(|(p, k)| p ^ k));
     }
-    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&hex(AUTH_KEY)).unwrap();
+    let mut mac = <hmac::Hmac<sha1::Sha1> as Mac>::new_from_slice(&hex(AUTH_KEY)).unwrap();
     mac.update(&out);
     mac.update(&0u32.to_be_bytes());
     let tag = mac.finalize().into_bytes();
@@ -123,7 +123,10 @@ fn round_trip_and_a_tampered_or_replayed_packet_is_refused() {
     assert!(switch.unprotect(Stream::Rtp, &[]).is_err());
 
     // SRTCP: a receiver report.
-    let rr = [0x81u8, 201, 0, 7, 0, 0, 0, 7, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let rr = [
+        0x81u8, 201, 0, 7, 0, 0, 0, 7, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0,
+    ];
     let wire = leg.protect(Stream::Rtcp, &rr).unwrap();
     assert_eq!(switch.unprotect(Stream::Rtcp, &wire).unwrap(), rr);
     let mut tampered = leg.protect(Stream::Rtcp, &rr).unwrap();
@@ -146,7 +149,10 @@ fn receive_rewrites_the_buffer_in_place() {
     buf[..wire.len()].copy_from_slice(&wire);
     let len = receive(Some(&mut b), Stream::Rtp, &mut buf, wire.len(), &mut batch).unwrap();
     assert_eq!(&buf[..len], &plain[..]);
-    assert_eq!(receive(Some(&mut b), Stream::Rtp, &mut buf, wire.len(), &mut batch), None);
+    assert_eq!(
+        receive(Some(&mut b), Stream::Rtp, &mut buf, wire.len(), &mut batch),
+        None
+    );
     assert_eq!((batch.srtp_unprotected, batch.srtp_auth_failures), (1, 1));
     assert_eq!(receive(None, Stream::Rtp, &mut buf, 5, &mut batch), Some(5));
 }

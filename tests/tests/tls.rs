@@ -207,6 +207,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
         contacts: Vec::new(),
         outbound_proxy: None,
         tls_ca: Some(ca.clone()),
+        mediaenc: None,
     };
     let b = ctx.phone.insert(Baresip::start(&phone)?);
     let over_tls = |s: &Switch| {

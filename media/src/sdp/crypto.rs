@@ -41,14 +41,14 @@ pub enum CryptoError {
     SessionParameters,
 }
 
-/// Smallest key lifetime accepted, in packets: 2^24, over 90 hours of 20 ms audio.
-const MIN_LIFETIME: u64 = 1 << 24;
+/// Smallest key lifetime accepted, in packets: 2^20 (RFC 4568's own example), over 5
+/// hours of 20 ms audio in one direction.
+const MIN_LIFETIME: u64 = 1 << 20;
 
 /// Parses the value of an `a=crypto:` attribute (what follows the colon).
 pub fn parse_crypto(value: &str) -> Result<Crypto, CryptoError> {
     let mut fields = value.split_whitespace();
-    let (Some(tag), Some(suite), Some(keys)) = (fields.next(), fields.next(), fields.next())
-    else {
+    let (Some(tag), Some(suite), Some(keys)) = (fields.next(), fields.next(), fields.next()) else {
         return Err(CryptoError::Malformed);
     };
     if tag.is_empty() || tag.len() > 9 || !tag.bytes().all(|b| b.is_ascii_digit()) {
@@ -129,10 +129,9 @@ pub fn audio_security(body: &str) -> AudioSecurity {
             in_audio = m.starts_with("audio ");
             if in_audio {
                 seen_audio = true;
-                out.savp = m
-                    .split_whitespace()
-                    .nth(2)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("RTP/SAVP") || p.eq_ignore_ascii_case("RTP/SAVPF"));
+                out.savp = m.split_whitespace().nth(2).is_some_and(|p| {
+                    p.eq_ignore_ascii_case("RTP/SAVP") || p.eq_ignore_ascii_case("RTP/SAVPF")
+                });
             }
             continue;
         }

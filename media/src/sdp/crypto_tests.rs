@@ -23,9 +23,18 @@ fn refuses_what_we_do_not_support() {
     let cases = [
         ("", CryptoError::Malformed),
         ("1", CryptoError::Malformed),
-        ("x AES_CM_128_HMAC_SHA1_80 inline:AAAA", CryptoError::Malformed),
-        ("1 AEAD_AES_256_GCM inline:AAAA", CryptoError::UnsupportedSuite),
-        ("1 F8_128_HMAC_SHA1_80 inline:AAAA", CryptoError::UnsupportedSuite),
+        (
+            "x AES_CM_128_HMAC_SHA1_80 inline:AAAA",
+            CryptoError::Malformed,
+        ),
+        (
+            "1 AEAD_AES_256_GCM inline:AAAA",
+            CryptoError::UnsupportedSuite,
+        ),
+        (
+            "1 F8_128_HMAC_SHA1_80 inline:AAAA",
+            CryptoError::UnsupportedSuite,
+        ),
         ("1 AES_CM_128_HMAC_SHA1_80 inline:AAAA", CryptoError::BadKey),
         ("1 AES_CM_128_HMAC_SHA1_80 inline:!!!", CryptoError::BadKey),
         ("1 AES_CM_128_HMAC_SHA1_80 key:AAAA", CryptoError::Malformed),
@@ -59,16 +68,26 @@ fn offer() -> String {
 fn answer_takes_the_first_acceptable_line_and_round_trips() {
     let sec = audio_security(&offer());
     assert!(sec.savp);
-    assert_eq!(sec.lines.len(), 3, "the video stream's line is not the audio's");
+    assert_eq!(
+        sec.lines.len(),
+        3,
+        "the video stream's line is not the audio's"
+    );
     let chosen = sec.first_acceptable().unwrap();
-    assert_eq!((chosen.tag, chosen.key.suite), (2, Suite::AesCm128HmacSha1_32));
+    assert_eq!(
+        (chosen.tag, chosen.key.suite),
+        (2, Suite::AesCm128HmacSha1_32)
+    );
 
     let ours = MasterKey::random(chosen.key.suite);
     let answer = with_crypto(&offer(), Some((chosen.tag, &ours)));
     let back = audio_security(&answer);
     assert!(back.savp);
     assert_eq!(back.lines, vec![Ok(Crypto { tag: 2, key: ours })]);
-    assert!(answer.contains("m=video 0 RTP/SAVP 96\r\na=crypto:1"), "{answer}");
+    assert!(
+        answer.contains("m=video 0 RTP/SAVP 96\r\na=crypto:1"),
+        "{answer}"
+    );
 
     let plain = with_crypto(&offer(), None);
     assert!(plain.contains("m=audio 4000 RTP/AVP 0 101\r\n"));

@@ -147,7 +147,8 @@ impl Cx {
                     .as_ref()
                     .filter(|(tag, ours)| *tag == line.tag && ours.suite == line.key.suite)
                     .cloned();
-                k.ours = Some(keep.unwrap_or_else(|| (line.tag, MasterKey::random(line.key.suite))));
+                k.ours =
+                    Some(keep.unwrap_or_else(|| (line.tag, MasterKey::random(line.key.suite))));
                 k.theirs = Some(line.key.clone());
             } else {
                 k.ours = None;
@@ -181,7 +182,12 @@ impl Cx {
     }
 
     fn srtp_command(&mut self, id: u64, s: &Session, side: Side, keys: Option<SrtpKeys>) {
-        tracing::debug!(call = id, side = side.0, srtp = keys.is_some(), "SDES negotiated");
+        tracing::debug!(
+            call = id,
+            side = side.0,
+            srtp = keys.is_some(),
+            "SDES negotiated"
+        );
         self.media(MediaCommand::Srtp {
             endpoint: Endpoint {
                 relay: s.relay(),

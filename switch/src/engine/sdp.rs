@@ -106,7 +106,8 @@ impl Cx {
         let endpoints = self.connect(s, from, text).ok_or(Refusal::BadSdp)?;
         let mut ports = vec![0u16; endpoints.len().max(1)];
         ports[0] = anchor.port(to);
-        let rewritten = media::sdp::rewrite(text, anchor.ip, &ports).map_err(|_| Refusal::BadSdp)?;
+        let rewritten =
+            media::sdp::rewrite(text, anchor.ip, &ports).map_err(|_| Refusal::BadSdp)?;
         // SDES-SRTP is terminated per leg (sdes.rs).
         let body = self.sdes_cross(s, from, to, text, &rewritten)?;
         Ok(body.into_bytes())
