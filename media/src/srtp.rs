@@ -49,6 +49,14 @@ impl Suite {
         }
     }
 
+    /// The SRTP authentication tag's length in bytes.
+    pub fn tag_len(self) -> usize {
+        match self {
+            Suite::AesCm128HmacSha1_80 => 10,
+            Suite::AesCm128HmacSha1_32 => 4,
+        }
+    }
+
     fn profile(self) -> ProtectionProfile {
         match self {
             Suite::AesCm128HmacSha1_80 => ProtectionProfile::Aes128CmHmacSha1_80,
@@ -109,6 +117,8 @@ pub enum Stream {
 pub struct SrtpPair {
     rx: Context,
     tx: Context,
+    /// The authentication tag's length on what we receive.
+    rx_tag: usize,
 }
 
 impl std::fmt::Debug for SrtpPair {
@@ -122,7 +132,19 @@ impl SrtpPair {
         Ok(SrtpPair {
             rx: context(&keys.rx, true)?,
             tx: context(&keys.tx, false)?,
+            rx_tag: keys.rx.suite.tag_len(),
         })
+    }
+
+    /// Whether `len` bytes are too few for an SRTP (12-byte header and tag) or SRTCP
+    /// (8-byte header, 4-byte index and tag) packet: malformed, not an authentication
+    /// failure.
+    pub fn too_short(&self, stream: Stream, len: usize) -> bool {
+        match stream {
+            Stream::Rtp => len < 12 + self.rx_tag,
+            // SRTCP's tag is 80 bits for both suites (RFC 4568 §6.2.1).
+            Stream::Rtcp => len < 8 + 4 + 10,
+        }
     }
 
     /// The plain packet of a received SRTP or SRTCP one.
@@ -184,6 +206,11 @@ pub(crate) fn receive(
     let Some(pair) = srtp else {
         return Some(len);
     };
+    if pair.too_short(stream, len) {
+        // Not SRTP at all (a keepalive, a stray datagram): dropped, as a malformed packet.
+        batch.dropped += 1;
+        return None;
+    }
     let plain = pair.unprotect(stream, buf.get(..len)?);
     match plain {
         Ok(plain) if plain.len() <= buf.len() => {
@@ -193,7 +220,7 @@ pub(crate) fn receive(
         }
         Ok(_) => None,
         Err(e) => {
-            tracing::trace!(error = %e, ?stream, "SRTP packet dropped");
+            tracing::debug!(error = %e, ?stream, len, "SRTP packet dropped");
             batch.srtp_auth_failures += 1;
             None
         }

@@ -120,6 +120,8 @@ fn round_trip_and_a_tampered_or_replayed_packet_is_refused() {
         "a replay passed"
     );
     assert!(switch.unprotect(Stream::Rtp, &wire[..8]).is_err());
+    assert!(switch.too_short(Stream::Rtp, 21) && !switch.too_short(Stream::Rtp, 22));
+    assert!(switch.too_short(Stream::Rtcp, 16) && !switch.too_short(Stream::Rtcp, 22));
     assert!(switch.unprotect(Stream::Rtp, &[]).is_err());
 
     // SRTCP: a receiver report.
