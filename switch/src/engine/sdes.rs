@@ -100,8 +100,7 @@ impl Cx {
         }
         s.legs
             .iter()
-            .filter(|l| l.side() == side)
-            .next_back()
+            .rfind(|l| l.side() == side)
             .is_some_and(|l| l.target.transport == TransportKind::Tls)
     }
 
