@@ -179,6 +179,8 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             .trusted(&[&format!("{SIPP_IP}/32")])
             // Idle connections close fast; the phone's, carrying its registration, stays.
             .sip("tcp_idle_timeout_secs", 1)
+            // This phone speaks plain RTP over TLS (tls_srtp.rs has the SRTP ones).
+            .sip("srtp_offer", false)
             .start(),
     );
     let ca = switch.tls_ca();

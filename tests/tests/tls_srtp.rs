@@ -3,7 +3,9 @@
 //! plain RTP), through the switch, which terminates SRTP per leg:
 //!
 //! 1. two SRTP phones call each other: both report "SRTP is Enabled", neither fails to
-//!    decrypt a packet of ours, and the relay counts SRTP both ways with no failures;
+//!    decrypt a packet of ours, the relay counts SRTP both ways with no failures, and a
+//!    recording of the call (the switch's decrypted audio) holds each phone's tone on its
+//!    channel;
 //! 2. a UDP caller (SIPp, plain RTP) calls the SRTP phone and hears its tone: the switch
 //!    decrypts the phone's SRTP for it (and encrypts the caller's RTP, which the phone
 //!    takes without a decryption failure);
@@ -16,7 +18,7 @@
 
 use anyhow::{bail, ensure, Result};
 use e2e::baresip::{self, Baresip, Phone};
-use e2e::rtp::TonePeer;
+use e2e::rtp::{tone_share, TonePeer};
 use e2e::{free_port, Sipp, Switch, SwitchConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -128,6 +130,36 @@ fn srtp_counts(switch: &Switch) -> (f64, f64, f64) {
     )
 }
 
+/// Records `call` for a second and a half: its two channels, the first 100 ms left out.
+fn record(switch: &Switch, call: &Value) -> Result<(Vec<i16>, Vec<i16>)> {
+    let id = call["id"].as_str().unwrap_or_default();
+    let step = |s: &str| format!("/api/calls/{id}/recording/{s}");
+    switch.request_json("POST", &step("start"), None, 200);
+    std::thread::sleep(Duration::from_millis(1500));
+    switch.request_json("POST", &step("stop"), None, 200);
+    let mut rows = Value::Null;
+    switch.wait_for("the recording's index row", Duration::from_secs(5), || {
+        rows = switch.request_json("GET", "/api/recordings", None, 200);
+        rows["recordings"].as_array().is_some_and(|r| !r.is_empty())
+    });
+    let file = switch
+        .data_dir()
+        .join("recordings")
+        .join(rows["recordings"][0]["file"].as_str().unwrap_or_default());
+    switch.wait_for("the WAV", Duration::from_secs(5), || file.exists());
+    let bytes = std::fs::read(&file)?;
+    ensure!(bytes.len() > 44 + 8000, "a short recording");
+    // 16-bit stereo PCM after the 44-byte header, left and right interleaved.
+    let samples: Vec<i16> = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .skip(1600)
+        .collect();
+    let left = samples.iter().step_by(2).copied().collect();
+    let right = samples.iter().skip(1).step_by(2).copied().collect();
+    Ok((left, right))
+}
+
 /// The phone negotiated SRTP and decrypted everything the switch sent it.
 fn phone_took_srtp(p: &Baresip) -> Result<()> {
     let log = p.log();
@@ -175,7 +207,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     // 1. SRTP phone to SRTP phone.
     let tls = switch.tls_addr();
     ctx.phones[0].dial(&format!("sip:1002@{tls};transport=tls"))?;
-    wait_answered(switch, "the SRTP call between phones")?;
+    let call = wait_answered(switch, "the SRTP call between phones")?;
     ctx.phones[0].wait_event("CALL_ESTABLISHED", Duration::from_secs(5))?;
     ctx.phones[1].wait_event("CALL_ESTABLISHED", Duration::from_secs(5))?;
     let before = srtp_counts(switch);
@@ -189,6 +221,13 @@ fn run(ctx: &mut Ctx) -> Result<()> {
         after.1 - before.1
     );
     ensure!(after.2 == 0.0, "{} SRTP auth failures", after.2);
+    // What the switch decrypted, recorded: the caller on the left, the callee on the right.
+    let (left, right) = record(switch, &call)?;
+    let (l, r) = (tone_share(&left, A_HZ), tone_share(&right, B_HZ));
+    ensure!(
+        l > 0.5 && r > 0.5,
+        "recorded tones: caller {l:.2}, callee {r:.2}"
+    );
     for p in &ctx.phones {
         phone_took_srtp(p)?;
     }

@@ -233,9 +233,10 @@ impl Cx {
         let mut b_body = Vec::new();
         if has_sdp(&invite.body, &invite.headers) {
             // SRTP keys go only to a callee all of whose contacts are TLS (sdes.rs).
-            let tls = bindings
-                .iter()
-                .all(|b| b.target.transport == TransportKind::Tls);
+            let tls = self.config.sip.srtp_offer
+                && bindings
+                    .iter()
+                    .all(|b| b.target.transport == TransportKind::Tls);
             self.sdes.set_secure(s.id, Side::B, tls);
             match self.rewrite_sdp_checked(s, Side::A, Side::B, &invite.body) {
                 Ok(body) => b_body = body,

@@ -171,3 +171,22 @@ fn a_tls_callee_answering_plain_rtp_to_our_savp_offer_fails_the_call_with_488() 
     h.req(BOB, "BYE");
     assert_eq!(h.engine.active_calls(), 0);
 }
+
+#[test]
+fn with_srtp_offer_off_a_tls_callee_is_offered_plain_rtp() {
+    let mut opts = Opts {
+        tls_phones: vec![BOB],
+        ..Opts::default()
+    };
+    opts.config.sip.srtp_offer = false;
+    let mut h = Harness::with(opts);
+    h.call(ALICE, "1001", "1002", Some(&sdp_at(ALICE, ALICE_RTP)), "");
+    let inv = h.req(BOB, "INVITE");
+    let to_bob = body(&inv.body);
+    assert!(
+        to_bob.contains("RTP/AVP") && !to_bob.contains("crypto"),
+        "{to_bob}"
+    );
+    h.reply(BOB, &inv, 200, "bob", Some(&sdp_at(BOB, BOB_RTP)));
+    h.resp_to(ALICE, 200, "INVITE");
+}
