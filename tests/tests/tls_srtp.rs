@@ -18,13 +18,13 @@
 
 use anyhow::{bail, ensure, Result};
 use e2e::baresip::{self, Baresip, Phone};
+use e2e::call::{answered_call, hears, relay};
 use e2e::rtp::{tone_share, TonePeer};
 use e2e::{free_port, Sipp, Switch, SwitchConfig};
 use serde_json::Value;
-use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const A_HZ: f64 = 660.0;
 const B_HZ: f64 = 880.0;
@@ -85,20 +85,6 @@ fn phone(switch: &Switch, dir: &Path, user: &str, hz: f64) -> Result<Phone> {
     })
 }
 
-/// The only live call, once it is answered with two legs that have media ports.
-fn answered_call(switch: &Switch) -> Option<Value> {
-    match switch.calls().as_slice() {
-        [c] if c["state"] == "answered"
-            && c["legs"]
-                .as_array()
-                .is_some_and(|l| l.len() == 2 && l.iter().all(|leg| leg["rtp_port"].is_u64())) =>
-        {
-            Some(c.clone())
-        }
-        _ => None,
-    }
-}
-
 fn wait_answered(switch: &Switch, what: &str) -> Result<Value> {
     let mut call = Value::Null;
     if !switch.wait_until(Duration::from_secs(10), || {
@@ -107,18 +93,6 @@ fn wait_answered(switch: &Switch, what: &str) -> Result<Value> {
         bail!("{what} was not answered: {:?}", switch.calls());
     }
     Ok(call)
-}
-
-fn relay(call: &Value, leg: usize) -> SocketAddr {
-    let port = call["legs"][leg]["rtp_port"].as_u64().unwrap_or(0) as u16;
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-/// The share of `freq` in what `peer` hears over the next second.
-fn hears(peer: &TonePeer, freq: f64) -> f64 {
-    let from = Instant::now();
-    std::thread::sleep(Duration::from_secs(1));
-    peer.heard(from, Instant::now(), freq).share
 }
 
 /// (unprotected, protected, auth failures) so far.
