@@ -330,6 +330,18 @@ impl MediaSession {
         let _ = self.commands.send(Command::StopRecording);
     }
 
+    /// SDES-SRTP on a side with these keys from now on, or plain RTP (`None`).
+    pub fn set_srtp(&self, side: Side, keys: Option<&crate::srtp::SrtpKeys>) {
+        let srtp = keys.and_then(|k| match crate::srtp::SrtpPair::new(k) {
+            Ok(pair) => Some(Box::new(pair)),
+            Err(e) => {
+                tracing::warn!(error = %e, side = side.0, "SRTP context refused, side plain");
+                None
+            }
+        });
+        let _ = self.commands.send(Command::Srtp { side, srtp });
+    }
+
     /// The session's counters right now.
     pub fn stats(&self) -> SessionStats {
         self.counters.snapshot()

@@ -86,6 +86,12 @@ pub enum MediaCommand {
         endpoint: Endpoint,
         payload_type: Option<u8>,
     },
+    /// SDES-SRTP keys of the endpoint's leg (RFC 4568): its packets are unprotected on
+    /// receipt and protected on sending; `None`: plain RTP.
+    Srtp {
+        endpoint: Endpoint,
+        keys: Option<crate::srtp::SrtpKeys>,
+    },
     /// Unbind every endpoint and return their ports.
     Release { relay: RelayId },
 }
@@ -159,6 +165,13 @@ impl std::fmt::Debug for MediaCommand {
             MediaCommand::StopRecording { relay } => write!(f, "StopRecording({})", relay.0),
             MediaCommand::Probe { relay } => write!(f, "Probe({})", relay.0),
             MediaCommand::Release { relay } => write!(f, "Release({})", relay.0),
+            MediaCommand::Srtp { endpoint, keys } => write!(
+                f,
+                "Srtp({}/{:?}, {})",
+                endpoint.relay.0,
+                endpoint.side,
+                keys.as_ref().map_or("off", |k| k.rx.suite.name())
+            ),
         }
     }
 }

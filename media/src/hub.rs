@@ -171,6 +171,12 @@ impl MediaHub {
                     idle_for: s.stats().idle_for,
                 })
             }
+            MediaCommand::Srtp { endpoint, keys } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.set_srtp(endpoint.side, keys.as_ref());
+                }
+                None
+            }
             MediaCommand::Release { relay } => {
                 // Dropping the session stops its task; the ports return once it has closed.
                 self.relays.remove(&relay);

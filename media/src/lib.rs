@@ -13,6 +13,10 @@
 //!   ([`MediaSession::play`]), from audio decoded by [`wav`] or made by [`tone`], encoded by
 //!   [`g711`] into [`rtp`] packets. The player is sans-IO: the relay task drives its clock.
 //!
+//! - [`srtp`]: SDES-SRTP contexts of a side (RFC 3711 through `rtc-srtp`): received packets
+//!   are unprotected first and sent ones protected last, so the rest of the relay sees
+//!   plain RTP.
+//!
 //! The packet path never takes a lock shared with another session and never allocates: each
 //! session is one tokio task that owns its four sockets and its latching state.
 
@@ -33,6 +37,7 @@ mod relay;
 pub mod rtp;
 pub mod sdp;
 mod socket;
+pub mod srtp;
 mod stats;
 pub mod tone;
 pub mod wav;

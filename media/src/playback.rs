@@ -41,6 +41,7 @@ impl Playback {
         &mut self,
         now: Instant,
         socket: &UdpSocket,
+        mut srtp: Option<&mut crate::srtp::SrtpPair>,
         destination: Option<SocketAddr>,
         batch: &mut Batch,
     ) -> bool {
@@ -50,7 +51,16 @@ impl Playback {
                 batch.dropped += 1;
                 continue;
             };
-            match socket.try_send_to(&packet, destination) {
+            let stream = crate::srtp::Stream::Rtp;
+            let sent = crate::srtp::send_to(
+                socket,
+                srtp.as_deref_mut(),
+                stream,
+                &packet,
+                destination,
+                batch,
+            );
+            match sent {
                 Ok(_) => batch.played += 1,
                 Err(e) => {
                     tracing::trace!(error = %e, %destination, "player send failed");

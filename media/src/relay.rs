@@ -30,7 +30,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc::{error::TryRecvError, UnboundedReceiver};
 
 use crate::codec::Codec;
@@ -42,6 +41,7 @@ use crate::player::{PACKET_LEN, SAMPLES_PER_PACKET};
 use crate::recorder::Recorder;
 use crate::rtp::{RtpHeader, HEADER_LEN};
 use crate::socket::SideSockets;
+use crate::srtp::{self, SrtpPair, Stream};
 use crate::stats::{Batch, SessionCounters, TotalCounters};
 
 /// Largest datagram relayed whole; RTP stays under the path MTU, so this is ample (a longer
@@ -102,6 +102,11 @@ pub(crate) enum Command {
     PauseRecording { paused: bool },
     /// End the recording; the file is completed.
     StopRecording,
+    /// SDES-SRTP on a side from now on (keys of both directions), or plain RTP (`None`).
+    Srtp {
+        side: Side,
+        srtp: Option<Box<SrtpPair>>,
+    },
 }
 
 /// RTP or RTCP: which socket of a side.
@@ -140,6 +145,8 @@ pub(crate) struct RelaySide {
     /// Its digits are reported; the RTP timestamp of the last event reported (an event's
     /// end is sent three times).
     digits: Option<Option<u32>>,
+    /// SRTP contexts when its leg negotiated SDES ([`crate::srtp`]).
+    srtp: Option<Box<SrtpPair>>,
 }
 
 impl RelaySide {
@@ -155,6 +162,7 @@ impl RelaySide {
             fresh: false,
             events: None,
             digits: None,
+            srtp: None,
         }
     }
 
@@ -168,18 +176,12 @@ impl RelaySide {
             return;
         };
         let destination = self.rtp.destination();
-        if playback.pump(now, &self.sockets.rtp, destination, batch) {
+        let srtp = self.srtp.as_deref_mut();
+        if playback.pump(now, &self.sockets.rtp, srtp, destination, batch) {
             tracing::debug!(side = side.0, "playback finished, relaying resumes");
             if let Some(playback) = self.playback.take() {
                 playback.finish();
             }
-        }
-    }
-
-    fn socket(&self, kind: Kind) -> &UdpSocket {
-        match kind {
-            Kind::Rtp => &self.sockets.rtp,
-            Kind::Rtcp => &self.sockets.rtcp,
         }
     }
 
@@ -243,8 +245,12 @@ impl Relay {
         // ago: a player started with the session would lose its first packet. Registration
         // triggers that first report at once, so this wait is one reactor turn. Endpoints
         // added later wait for it in the loop below (`fresh`).
-        for side in self.sides.iter().flatten() {
-            let _ = tokio::join!(side.sockets.rtp.writable(), side.sockets.rtcp.writable());
+        // (Only the sockets are borrowed across the await: a side's SRTP contexts are not Sync.)
+        for i in 0..self.sides.len() {
+            let Some(sockets) = self.sides[i].as_ref().map(|side| &side.sockets) else {
+                continue;
+            };
+            let _ = tokio::join!(sockets.rtp.writable(), sockets.rtcp.writable());
         }
         // One timer for the session's players and mixer, re-armed in place: no timer is
         // created per wake-up, and a session that plays and mixes nothing never arms it.
@@ -411,6 +417,11 @@ impl Relay {
                 self.recorder = None;
                 self.rewire();
             }
+            Command::Srtp { side, srtp } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.srtp = srtp;
+                }
+            }
             Command::SetEvents { side, payload_type } => {
                 if let Some(relay_side) = self.side_mut(side) {
                     relay_side.events = payload_type;
@@ -568,6 +579,10 @@ fn relay_from(
                 continue;
             }
         }
+        let Some(len) = srtp::receive(side.srtp.as_deref_mut(), stream(kind), buf, len, batch)
+        else {
+            continue;
+        };
         let events = side.events;
         let Some(packet) = buf.get_mut(..len) else {
             batch.dropped += 1;
@@ -599,7 +614,7 @@ fn relay_from(
                 inbox.push(rtp.header.payload_type, rtp.payload);
             }
         }
-        for to in sides.iter().flatten() {
+        for to in sides.iter_mut().flatten() {
             if to.hears != Hears::Endpoint(me) {
                 continue;
             }
@@ -617,7 +632,12 @@ fn relay_from(
                     None => byte,
                 };
             }
-            match to.socket(kind).try_send_to(packet, destination) {
+            let socket = match kind {
+                Kind::Rtp => &to.sockets.rtp,
+                Kind::Rtcp => &to.sockets.rtcp,
+            };
+            let srtp = to.srtp.as_deref_mut();
+            match srtp::send_to(socket, srtp, stream(kind), packet, destination, batch) {
                 Ok(_) => count(batch, me, kind, len),
                 Err(e) => {
                     tracing::trace!(error = %e, %destination, "relay send failed");
@@ -685,7 +705,15 @@ fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
             batch.dropped += 1;
             continue;
         };
-        match side.sockets.rtp.try_send_to(&packet, destination) {
+        let srtp = side.srtp.as_deref_mut();
+        match srtp::send_to(
+            &side.sockets.rtp,
+            srtp,
+            Stream::Rtp,
+            &packet,
+            destination,
+            batch,
+        ) {
             Ok(_) => batch.mixed += 1,
             Err(e) => {
                 tracing::trace!(error = %e, %destination, "mix send failed");
@@ -747,6 +775,14 @@ fn mix_sources(sides: &[Option<RelaySide>], i: usize) -> Option<&[Side]> {
     match &sides.get(i)?.as_ref()?.hears {
         Hears::Mix { of, .. } => Some(of.as_slice()),
         _ => None,
+    }
+}
+
+/// The SRTP stream of a socket kind.
+fn stream(kind: Kind) -> Stream {
+    match kind {
+        Kind::Rtp => Stream::Rtp,
+        Kind::Rtcp => Stream::Rtcp,
     }
 }
 

@@ -33,6 +33,11 @@ pub struct SessionStats {
     pub parked_packets: u64,
     /// RTP packets of mixed audio sent (conferences, supervisors), every endpoint.
     pub mixed_packets: u64,
+    /// SRTP/SRTCP packets unprotected (received) and protected (sent), every endpoint.
+    pub srtp_unprotected: u64,
+    pub srtp_protected: u64,
+    /// SRTP/SRTCP packets dropped: failed authentication, a replay, too short.
+    pub srtp_auth_failures: u64,
     /// Time since the last packet (RTP or RTCP, relayed or not) was received on either side,
     /// or since the session was created. The caller's no-media timer reads this.
     pub idle_for: Duration,
@@ -55,6 +60,10 @@ pub struct Totals {
     pub packets_played: u64,
     /// RTP packets of mixed audio sent, every session since start.
     pub packets_mixed: u64,
+    /// SRTP/SRTCP packets unprotected, protected, and refused, every session since start.
+    pub srtp_unprotected: u64,
+    pub srtp_protected: u64,
+    pub srtp_auth_failures: u64,
 }
 
 /// Counts gathered by one drain pass of a relay task, before they are published.
@@ -70,6 +79,9 @@ pub(crate) struct Batch {
     pub(crate) played: u64,
     pub(crate) parked: u64,
     pub(crate) mixed: u64,
+    pub(crate) srtp_unprotected: u64,
+    pub(crate) srtp_protected: u64,
+    pub(crate) srtp_auth_failures: u64,
     /// Whether any packet at all was received (relayed or dropped).
     pub(crate) received: bool,
 }
@@ -82,6 +94,7 @@ impl Batch {
             && self.played == 0
             && self.parked == 0
             && self.mixed == 0
+            && self.srtp_protected == 0
     }
 
     fn packets(&self) -> u64 {
@@ -106,6 +119,7 @@ pub(crate) struct SessionCounters {
     played_packets: AtomicU64,
     parked_packets: AtomicU64,
     mixed_packets: AtomicU64,
+    srtp: [AtomicU64; 3],
     /// Milliseconds from `created` to the last received packet (0: none yet); an `Instant`
     /// does not fit in an atomic, an offset does.
     last_packet_ms: AtomicU64,
@@ -124,6 +138,7 @@ impl SessionCounters {
             played_packets: AtomicU64::new(0),
             parked_packets: AtomicU64::new(0),
             mixed_packets: AtomicU64::new(0),
+            srtp: Default::default(),
             last_packet_ms: AtomicU64::new(0),
         }
     }
@@ -139,6 +154,7 @@ impl SessionCounters {
         add_nonzero(&self.played_packets, batch.played);
         add_nonzero(&self.parked_packets, batch.parked);
         add_nonzero(&self.mixed_packets, batch.mixed);
+        add_srtp(&self.srtp, batch);
         if batch.received {
             let ms = now.saturating_duration_since(self.created).as_millis();
             self.last_packet_ms
@@ -158,6 +174,9 @@ impl SessionCounters {
             played_packets: self.played_packets.load(Relaxed),
             parked_packets: self.parked_packets.load(Relaxed),
             mixed_packets: self.mixed_packets.load(Relaxed),
+            srtp_unprotected: self.srtp[0].load(Relaxed),
+            srtp_protected: self.srtp[1].load(Relaxed),
+            srtp_auth_failures: self.srtp[2].load(Relaxed),
             idle_for: self.created.elapsed().saturating_sub(last),
         }
     }
@@ -173,6 +192,7 @@ pub(crate) struct TotalCounters {
     dropped: AtomicU64,
     packets_played: AtomicU64,
     packets_mixed: AtomicU64,
+    srtp: [AtomicU64; 3],
 }
 
 impl TotalCounters {
@@ -182,6 +202,7 @@ impl TotalCounters {
         add_nonzero(&self.dropped, batch.dropped);
         add_nonzero(&self.packets_played, batch.played);
         add_nonzero(&self.packets_mixed, batch.mixed);
+        add_srtp(&self.srtp, batch);
     }
 
     pub(crate) fn session_started(&self) {
@@ -202,8 +223,18 @@ impl TotalCounters {
             dropped: self.dropped.load(Relaxed),
             packets_played: self.packets_played.load(Relaxed),
             packets_mixed: self.packets_mixed.load(Relaxed),
+            srtp_unprotected: self.srtp[0].load(Relaxed),
+            srtp_protected: self.srtp[1].load(Relaxed),
+            srtp_auth_failures: self.srtp[2].load(Relaxed),
         }
     }
+}
+
+/// The SRTP counts, as `[unprotected, protected, auth failures]`.
+fn add_srtp(counters: &[AtomicU64; 3], batch: &Batch) {
+    add_nonzero(&counters[0], batch.srtp_unprotected);
+    add_nonzero(&counters[1], batch.srtp_protected);
+    add_nonzero(&counters[2], batch.srtp_auth_failures);
 }
 
 /// Skips the atomic (and its cache-line traffic) when there is nothing to add.

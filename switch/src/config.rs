@@ -165,6 +165,10 @@ pub struct SipConfig {
     pub user_agent: String,
     /// Limits on SIP over TCP connections.
     pub tcp: TcpLimits,
+    /// Offer SDES-SRTP (RTP/SAVP with a fresh key) to callees signalled over TLS
+    /// (`srtp_offer`, default true). A TLS phone without SRTP then refuses our offer (488);
+    /// `false` offers such legs plain RTP. SRTP offered *by* a TLS leg is answered either way.
+    pub srtp_offer: bool,
 }
 
 /// `[sip] tcp_*`: what one peer, or all of them, may hold of the SIP TCP listener.

@@ -263,6 +263,24 @@ impl Metrics {
             media.dropped,
         );
         metric(
+            "switch_srtp_packets_unprotected_total",
+            "counter",
+            "SRTP and SRTCP packets received and decrypted (SDES legs).",
+            media.srtp_unprotected,
+        );
+        metric(
+            "switch_srtp_packets_protected_total",
+            "counter",
+            "SRTP and SRTCP packets encrypted and sent (SDES legs).",
+            media.srtp_protected,
+        );
+        metric(
+            "switch_srtp_auth_failures_total",
+            "counter",
+            "SRTP and SRTCP packets dropped: failed authentication, replays.",
+            media.srtp_auth_failures,
+        );
+        metric(
             "switch_media_sessions_active",
             "gauge",
             "Media sessions open.",

@@ -165,6 +165,9 @@ pub struct Phone {
     /// TLS to it, and the switch's certificate is checked against this PEM file
     /// (`sip_cafile`). `None`: UDP.
     pub tls_ca: Option<PathBuf>,
+    /// The account's `mediaenc` (e.g. `srtp-mand`: SDES-SRTP, RTP/SAVP only), loading
+    /// baresip's `srtp.so`; `None`: plain RTP.
+    pub mediaenc: Option<String>,
 }
 
 /// A running baresip with a `ctrl_tcp` connection.
@@ -400,7 +403,12 @@ fn write_config(phone: &Phone, sip_port: u16, ctrl_port: u16, rtp: (u16, u16)) -
          module_app\t\tcontact.so\n\
          module_app\t\tmenu.so\n\
          module_app\t\tctrl_tcp.so\n\
-         ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n{cafile}",
+         ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n{cafile}{srtp}",
+        srtp = if phone.mediaenc.is_some() {
+            "module\t\t\tsrtp.so\n"
+        } else {
+            ""
+        },
         wav = phone.audio_source.display(),
         rtp_lo = rtp.0,
         rtp_hi = rtp.1,
@@ -427,7 +435,11 @@ fn write_config(phone: &Phone, sip_port: u16, ctrl_port: u16, rtp: (u16, u16)) -
     };
     let accounts = format!(
         "<sip:{user}@{reg}{transport}>;auth_pass={pass};answermode={answermode};regint=60;\
-         audio_codecs=PCMU{outbound}\n",
+         audio_codecs=PCMU{outbound}{mediaenc}\n",
+        mediaenc = phone
+            .mediaenc
+            .as_ref()
+            .map_or(String::new(), |m| format!(";mediaenc={m}")),
         user = phone.user,
         reg = phone.registrar,
         pass = phone.password,

@@ -21,6 +21,7 @@
 
 pub mod baresip;
 mod browser;
+pub mod call;
 mod fixtures;
 mod http;
 pub mod mail;

@@ -94,6 +94,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
         ],
         outbound_proxy: None,
         tls_ca: None,
+        mediaenc: None,
     };
     ctx.b = Some(Baresip::start(&phone("B", "1002", &tone_b))?);
     ctx.a = Some(Baresip::start(&phone("A", "1001", &tone_a))?);

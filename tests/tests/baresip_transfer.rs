@@ -91,6 +91,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             contacts: Vec::new(),
             outbound_proxy: None,
             tls_ca: None,
+            mediaenc: None,
         };
         ctx.phones.push(Baresip::start(&phone)?);
     }

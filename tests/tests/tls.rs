@@ -13,6 +13,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use e2e::baresip::{self, Baresip, Phone};
+use e2e::call::{answered_call, hears, relay};
 use e2e::rtp::TonePeer;
 use e2e::{free_port, Sipp, Switch, SwitchConfig};
 use serde_json::Value;
@@ -141,33 +142,6 @@ fn hangup_signal(switch: &Switch) -> Result<()> {
     Ok(())
 }
 
-/// The only live call, once it is answered with two legs that have media ports.
-fn answered_call(switch: &Switch) -> Option<Value> {
-    let calls = switch.calls();
-    match calls.as_slice() {
-        [c] if c["state"] == "answered"
-            && c["legs"]
-                .as_array()
-                .is_some_and(|l| l.len() == 2 && l.iter().all(|leg| leg["rtp_port"].is_u64())) =>
-        {
-            Some(c.clone())
-        }
-        _ => None,
-    }
-}
-
-fn relay(call: &Value, leg: usize) -> SocketAddr {
-    let port = call["legs"][leg]["rtp_port"].as_u64().unwrap_or(0) as u16;
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-/// The share of `freq` in what `peer` hears over the next second.
-fn hears(peer: &TonePeer, freq: f64) -> f64 {
-    let from = Instant::now();
-    std::thread::sleep(Duration::from_secs(1));
-    peer.heard(from, Instant::now(), freq).share
-}
-
 fn run(ctx: &mut Ctx) -> Result<()> {
     let dir = e2e::temp_dir("tls");
     let uas_port = free_port();
@@ -179,6 +153,8 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             .trusted(&[&format!("{SIPP_IP}/32")])
             // Idle connections close fast; the phone's, carrying its registration, stays.
             .sip("tcp_idle_timeout_secs", 1)
+            // This phone speaks plain RTP over TLS (tls_srtp.rs has the SRTP ones).
+            .sip("srtp_offer", false)
             .start(),
     );
     let ca = switch.tls_ca();
@@ -207,6 +183,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
         contacts: Vec::new(),
         outbound_proxy: None,
         tls_ca: Some(ca.clone()),
+        mediaenc: None,
     };
     let b = ctx.phone.insert(Baresip::start(&phone)?);
     let over_tls = |s: &Switch| {

@@ -3,13 +3,16 @@
 //! The switch anchors media, so of a whole session description it needs only a little: where
 //! each stream of a leg wants to receive ([`parse`], [`media_endpoints`]), whether the leg put
 //! a stream on hold, and a copy of the body with the switch's own address and relay ports
-//! written in ([`rewrite`]). Everything else (codecs, fmtp, crypto, ptime, ...) is passed through
+//! written in ([`rewrite`]). Everything else (codecs, fmtp, ptime, ...) is passed through
 //! untouched, so the endpoints negotiate codecs end to end and the relay never transcodes.
+//! SDES keys (`a=crypto`, [`crypto`]) are the exception: SRTP is terminated per leg, so the
+//! call engine replaces them.
 //!
 //! The parser is strict about the lines it reads (a malformed `c=` or `m=` is an error, since
 //! guessing a media address is how audio ends up at the wrong place) and lenient about the
 //! rest (unknown lines and attributes are kept, line order is not policed).
 
+pub mod crypto;
 mod parse;
 #[cfg(test)]
 mod parse_tests;

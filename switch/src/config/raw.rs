@@ -37,6 +37,7 @@ pub(super) struct RawSip {
     pub tcp_max_connections_per_ip: u64,
     pub tcp_idle_timeout_secs: u64,
     pub tcp_message_timeout_secs: u64,
+    pub srtp_offer: bool,
 }
 
 impl Default for RawSip {
@@ -65,6 +66,7 @@ impl Default for RawSip {
             tcp_max_connections_per_ip: 128,
             tcp_idle_timeout_secs: 300,
             tcp_message_timeout_secs: 10,
+            srtp_offer: true,
         }
     }
 }

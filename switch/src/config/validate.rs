@@ -390,6 +390,7 @@ fn sip(raw: &RawSip, p: &mut Problems) -> Option<SipConfig> {
         min_se: min_se?,
         invite_timeout_secs: invite_timeout_secs?,
         user_agent: raw.user_agent.clone(),
+        srtp_offer: raw.srtp_offer,
         tcp: tcp?,
     })
 }
@@ -540,6 +541,7 @@ pub(super) fn to_raw(config: &Config) -> RawConfig {
             min_se: u64::from(sip.min_se),
             invite_timeout_secs: sip.invite_timeout_secs,
             user_agent: sip.user_agent.clone(),
+            srtp_offer: sip.srtp_offer,
             tcp_max_connections: sip.tcp.max_connections as u64,
             tcp_max_connections_per_ip: sip.tcp.max_per_ip as u64,
             tcp_idle_timeout_secs: sip.tcp.idle_timeout.as_secs(),

@@ -207,6 +207,7 @@ impl Cx {
         let Phase::Ended(end) = s.phase else {
             return;
         };
+        self.sdes.forget(s.id);
         self.finish_recording(now, &mut s);
         self.finish_deposit(now, &mut s);
         if let Some(d) = s.legs.first().and_then(|l| l.dialog.as_ref()) {

@@ -183,6 +183,7 @@ impl Cx {
         };
         let mut body = req.body.clone();
         if is_sdp(&req.headers) && !body.is_empty() {
+            self.sdes.offering(s.id, s.leg(from).side());
             match self.rewrite_sdp(s, s.leg(from).side(), s.leg(to).side(), &body) {
                 Some(b) => body = b,
                 None => return self.reply(now, tx, &req, 488, Some("Bad SDP")),

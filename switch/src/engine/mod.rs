@@ -27,6 +27,7 @@ mod recording;
 mod register;
 mod replaces;
 mod ringing;
+mod sdes;
 mod sdp;
 mod session;
 mod setup;
@@ -149,6 +150,8 @@ struct Cx {
     draining: bool,
     counters: Counters,
     locator: locator::Locator,
+    /// SDES-SRTP keys of the sessions' endpoints.
+    sdes: sdes::Sdes,
 }
 
 impl Engine {
@@ -201,6 +204,7 @@ impl Engine {
                 draining: false,
                 counters: Counters::default(),
                 locator: locator::Locator::default(),
+                sdes: sdes::Sdes::default(),
             },
             sessions: HashMap::new(),
         }

@@ -174,6 +174,26 @@ impl Cx {
 
     /// `leg` answered the caller's call first: answer the caller with its SDP.
     fn answer(&mut self, now: Instant, s: &mut Session, leg: LegId, resp: Response) {
+        let mut answer = None;
+        if has_sdp(&resp.body, &resp.headers) {
+            let (from, to) = (s.leg(leg).side(), s.first_side());
+            match self.rewrite_sdp_checked(s, from, to, &resp.body) {
+                Ok(body) => answer = Some(body),
+                Err(refusal) if refusal != super::sdes::Refusal::BadSdp => {
+                    // The callee did not take our SRTP offer (RFC 3264 §6): ACK and BYE
+                    // it, 488 to the caller (sdes.rs).
+                    tracing::info!(%refusal, "callee's answer refused");
+                    self.refuse_offer(now, s, refusal);
+                    let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
+                    s.leg_mut(leg).state = LegState::Failed { code: 488 };
+                    let pending: Vec<LegId> = s.pending_legs().collect();
+                    self.cancel_legs(now, s, &pending);
+                    self.release_late_answer(now, s.id, &request, &resp, target);
+                    return self.end(s, Cause::Failed, HangupSide::Switch, 488);
+                }
+                Err(_) => {}
+            }
+        }
         if !self.take_answer(now, s, leg, &resp) {
             return;
         }
@@ -184,13 +204,10 @@ impl Cx {
         let Some((tx, mut out)) = self.caller_ok(s) else {
             return;
         };
-        if has_sdp(&resp.body, &resp.headers) {
-            let (from, to) = (s.leg(leg).side(), s.first_side());
-            if let Some(body) = self.rewrite_sdp(s, from, to, &resp.body) {
-                out.headers.push("Content-Type", "application/sdp");
-                s.sdp_to_a = body.clone();
-                out.body = body;
-            }
+        if let Some(body) = answer {
+            out.headers.push("Content-Type", "application/sdp");
+            s.sdp_to_a = body.clone();
+            out.body = body;
         }
         add_session_headers(s, &mut out);
         self.refresh_session(now, s);

@@ -2,6 +2,7 @@
 //! through our relay (and telling the relay where the leg wants it), and our own SDP for
 //! legs the switch answers or calls itself.
 
+use super::sdes::Refusal;
 use super::session::Session;
 use super::Cx;
 use media::graph::{Endpoint, MediaCommand, Side};
@@ -89,14 +90,27 @@ impl Cx {
         to: Side,
         body: &[u8],
     ) -> Option<Vec<u8>> {
-        let anchor = s.anchor.as_ref()?;
-        let text = std::str::from_utf8(body).ok()?;
-        let endpoints = self.connect(s, from, text)?;
+        self.rewrite_sdp_checked(s, from, to, body).ok()
+    }
+
+    /// [`Cx::rewrite_sdp`], saying why a body is refused (each reason a 488).
+    pub(super) fn rewrite_sdp_checked(
+        &mut self,
+        s: &Session,
+        from: Side,
+        to: Side,
+        body: &[u8],
+    ) -> Result<Vec<u8>, Refusal> {
+        let anchor = s.anchor.as_ref().ok_or(Refusal::BadSdp)?;
+        let text = std::str::from_utf8(body).map_err(|_| Refusal::BadSdp)?;
+        let endpoints = self.connect(s, from, text).ok_or(Refusal::BadSdp)?;
         let mut ports = vec![0u16; endpoints.len().max(1)];
         ports[0] = anchor.port(to);
-        media::sdp::rewrite(text, anchor.ip, &ports)
-            .ok()
-            .map(String::into_bytes)
+        let rewritten =
+            media::sdp::rewrite(text, anchor.ip, &ports).map_err(|_| Refusal::BadSdp)?;
+        // SDES-SRTP is terminated per leg (sdes.rs).
+        let body = self.sdes_cross(s, from, to, text, &rewritten)?;
+        Ok(body.into_bytes())
     }
 
     /// Only learn where the leg at `from` wants its media (its SDP goes no further).

@@ -2,6 +2,7 @@
 //! answer it here for a queue or a feature code).
 
 use super::dialog::{Dialog, Via};
+use super::sdes::Refusal;
 use super::sdp::has_sdp;
 use super::session::{Hold, Leg, LegId, LegState, Negotiation, Phase, Plan, Role, Session};
 use super::{CallTimer, Cx, Engine, TxRole};
@@ -231,10 +232,16 @@ impl Cx {
         };
         let mut b_body = Vec::new();
         if has_sdp(&invite.body, &invite.headers) {
-            match self.rewrite_sdp(s, Side::A, Side::B, &invite.body) {
-                Some(body) => b_body = body,
-                None => {
-                    self.fail_caller(now, s, 488, Some("Bad SDP"));
+            // SRTP keys go only to a callee all of whose contacts are TLS (sdes.rs).
+            let tls = self.config.sip.srtp_offer
+                && bindings
+                    .iter()
+                    .all(|b| b.target.transport == TransportKind::Tls);
+            self.sdes.set_secure(s.id, Side::B, tls);
+            match self.rewrite_sdp_checked(s, Side::A, Side::B, &invite.body) {
+                Ok(body) => b_body = body,
+                Err(refusal) => {
+                    self.refuse_offer(now, s, refusal);
                     return self.end(s, Cause::Failed, HangupSide::Switch, 488);
                 }
             }
@@ -467,10 +474,30 @@ impl Cx {
         code: u16,
         reason: Option<&str>,
     ) {
+        self.fail_caller_warning(now, s, code, reason, None)
+    }
+
+    /// A 488 for the caller's offer, saying why in a Warning.
+    pub(super) fn refuse_offer(&mut self, now: Instant, s: &Session, refusal: Refusal) {
+        let warning = refusal.warning();
+        self.fail_caller_warning(now, s, 488, None, Some(&warning))
+    }
+
+    fn fail_caller_warning(
+        &mut self,
+        now: Instant,
+        s: &Session,
+        code: u16,
+        reason: Option<&str>,
+        warning: Option<&str>,
+    ) {
         let (Some(tx), Some(invite), Some(a)) = (s.invite_tx, s.a_invite(), s.a()) else {
             return;
         };
         let mut resp = invite.response(code, reason, Some(&a.local_tag));
+        if let Some(w) = warning {
+            resp.headers.push("Warning", w.to_string());
+        }
         resp.headers
             .push("Server", self.config.sip.user_agent.clone());
         self.layer.respond(now, tx, resp);

@@ -21,6 +21,7 @@ mod originate;
 mod queue;
 mod reinvite;
 mod ring_timeout;
+mod sdes;
 mod shutdown;
 mod supervise;
 mod timers;

@@ -60,6 +60,13 @@ pub fn ws(addr: SocketAddr) -> Target {
     }
 }
 
+pub fn tls(addr: SocketAddr) -> Target {
+    Target {
+        transport: TransportKind::Tls,
+        addr,
+    }
+}
+
 pub fn udp(addr: SocketAddr) -> Target {
     Target {
         transport: TransportKind::Udp,
@@ -86,6 +93,8 @@ pub struct Opts {
     pub supervises: Vec<(&'static str, &'static str)>,
     /// WebSocket clients (address, user) whose connection proves their user.
     pub ws_users: Vec<(SocketAddr, &'static str)>,
+    /// Phones whose SIP comes and goes over TLS (their static bindings too).
+    pub tls_phones: Vec<SocketAddr>,
 }
 
 impl Default for Opts {
@@ -105,6 +114,7 @@ impl Default for Opts {
             bindings: vec![("1001", ALICE), ("1002", BOB), ("1003", CAROL)],
             supervises: Vec::new(),
             ws_users: Vec::new(),
+            tls_phones: Vec::new(),
         }
     }
 }
@@ -135,6 +145,8 @@ pub struct Harness {
     last: Option<(SocketAddr, Vec<u8>)>,
     /// Peers on a WebSocket (`Opts::ws_users`).
     ws_peers: Vec<SocketAddr>,
+    /// Peers on TLS (`Opts::tls_phones`).
+    tls_peers: Vec<SocketAddr>,
 }
 
 impl Harness {
@@ -162,9 +174,14 @@ impl Harness {
             node.connections.insert(ws(*phone), user.to_string());
         }
         for (user, phone) in &opts.bindings {
+            let target = match opts.tls_phones.contains(phone) {
+                true => tls(*phone),
+                false => udp(*phone),
+            };
             node.registrar
-                .add_static(user, format!("sip:{user}@{phone}"), udp(*phone));
+                .add_static(user, format!("sip:{user}@{phone}"), target);
         }
+        let tls_peers = opts.tls_phones.clone();
         let engine = Engine::new(Setup {
             shard: opts.shard,
             shards: opts.shards,
@@ -191,6 +208,7 @@ impl Harness {
             branches: 0,
             last: None,
             ws_peers,
+            tls_peers,
         }
     }
 
@@ -214,9 +232,12 @@ impl Harness {
                 let msg = sip::parse_datagram(&t.data).unwrap_or_else(|e| {
                     panic!("the engine sent an unparseable message ({e}):\n{text}")
                 });
-                // Each test peer has one transport: UDP, or a WebSocket from `ws_users`.
+                // Each test peer has one transport: UDP, a WebSocket from `ws_users`, or TLS
+                // from `tls_phones`.
                 let expected = if self.ws_peers.contains(&t.target.addr) {
                     TransportKind::Ws
+                } else if self.tls_peers.contains(&t.target.addr) {
+                    TransportKind::Tls
                 } else {
                     TransportKind::Udp
                 };
@@ -269,10 +290,11 @@ impl Harness {
     pub fn send(&mut self, from: SocketAddr, data: impl Into<Vec<u8>>) {
         let data = data.into();
         self.last = Some((from, data.clone()));
-        self.input(Input::Bytes {
-            data,
-            source: udp(from),
-        });
+        let source = match self.tls_peers.contains(&from) {
+            true => tls(from),
+            false => udp(from),
+        };
+        self.input(Input::Bytes { data, source });
     }
 
     /// The last message a peer sent, again (a UDP retransmission).
