@@ -36,6 +36,7 @@ mod socket;
 mod stats;
 pub mod tone;
 pub mod wav;
+pub mod webrtc;
 
 pub use codec::Codec;
 pub use engine::{Hears, MediaEngine, MediaSession, Side};
