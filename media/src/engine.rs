@@ -278,6 +278,11 @@ impl MediaSession {
             .send(Command::AttachWebRtc { side, peer, law });
     }
 
+    /// `side` is a plain RTP side again.
+    pub fn detach_webrtc(&self, side: Side) {
+        let _ = self.commands.send(Command::DetachWebRtc { side });
+    }
+
     /// The browser's answer to `side`'s peer's offer.
     pub fn webrtc_answer(&self, side: Side, sdp: String) {
         let _ = self.commands.send(Command::WebRtcAnswer { side, sdp });

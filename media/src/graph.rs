@@ -99,6 +99,8 @@ pub enum MediaCommand {
     },
     /// The browser's SDP answer to the endpoint's peer's offer.
     WebRtcAnswer { endpoint: Endpoint, sdp: String },
+    /// The endpoint is plain RTP again (a desk phone answered where a browser also rang).
+    DetachWebRtc { endpoint: Endpoint },
 }
 
 impl std::fmt::Debug for MediaCommand {
@@ -175,6 +177,9 @@ impl std::fmt::Debug for MediaCommand {
                 "AttachWebRtc({}/{:?}, {law:?})",
                 endpoint.relay.0, endpoint.side
             ),
+            MediaCommand::DetachWebRtc { endpoint } => {
+                write!(f, "DetachWebRtc({}/{:?})", endpoint.relay.0, endpoint.side)
+            }
             MediaCommand::WebRtcAnswer { endpoint, .. } => {
                 write!(f, "WebRtcAnswer({}/{:?})", endpoint.relay.0, endpoint.side)
             }

@@ -151,6 +151,12 @@ impl MediaHub {
                 }
                 None
             }
+            MediaCommand::DetachWebRtc { endpoint } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.detach_webrtc(endpoint.side);
+                }
+                None
+            }
             MediaCommand::WebRtcAnswer { endpoint, sdp } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
                     s.webrtc_answer(endpoint.side, sdp);

@@ -117,6 +117,8 @@ pub(crate) enum Command {
     },
     /// The browser's answer to the side's peer's offer.
     WebRtcAnswer { side: Side, sdp: String },
+    /// The side is plain RTP again.
+    DetachWebRtc { side: Side },
 }
 
 /// RTP or RTCP: which socket of a side.
@@ -466,6 +468,11 @@ impl Relay {
                     relay_side.webrtc = Some(Box::new(WebRtcSide::new(*peer, law)));
                 }
             }
+            Command::DetachWebRtc { side } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.webrtc = None;
+                }
+            }
             Command::WebRtcAnswer { side, sdp } => {
                 if let Some(relay_side) = self.side_mut(side) {
                     if let Some(w) = relay_side.webrtc.as_mut() {
@@ -698,7 +705,12 @@ fn receive_webrtc(
     let Some(mut w) = side.webrtc.take() else {
         return false;
     };
-    w.receive(now, source, buf.get(..len).unwrap_or_default(), &side.sockets.rtp);
+    w.receive(
+        now,
+        source,
+        buf.get(..len).unwrap_or_default(),
+        &side.sockets.rtp,
+    );
     w.take_frames(|packet| {
         batch.received = true;
         deliver(sides, from, Kind::Rtp, packet, now, batch, digits);
@@ -763,8 +775,7 @@ fn deliver(
         }
         if let Some(w) = to.webrtc.as_mut() {
             // RTCP stays between str0m and the browser; DTMF reaches browsers as SIP INFO.
-            if kind == Kind::Rtp && event.is_none() && w.send_rtp(now, packet, &to.sockets.rtp)
-            {
+            if kind == Kind::Rtp && event.is_none() && w.send_rtp(now, packet, &to.sockets.rtp) {
                 count(batch, me, kind, len);
             } else {
                 batch.dropped += 1;

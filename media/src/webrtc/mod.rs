@@ -16,7 +16,9 @@ pub struct PeerSlot(std::sync::Arc<std::sync::Mutex<Option<Box<Peer>>>>);
 
 impl PeerSlot {
     pub fn new(peer: Peer) -> PeerSlot {
-        PeerSlot(std::sync::Arc::new(std::sync::Mutex::new(Some(Box::new(peer)))))
+        PeerSlot(std::sync::Arc::new(std::sync::Mutex::new(Some(Box::new(
+            peer,
+        )))))
     }
 
     /// The peer, once.

@@ -228,7 +228,12 @@ fn bad_sdp_is_an_error_not_a_panic() {
         .accept_answer(now, "v=0\r\nm=audio x\r\n", &mut |_| {})
         .is_err());
     // Garbage datagrams are ignored.
-    switch.receive(now, BROWSER.parse().unwrap(), &[0xde, 0xad, 0xbe, 0xef], &mut |_| {});
+    switch.receive(
+        now,
+        BROWSER.parse().unwrap(),
+        &[0xde, 0xad, 0xbe, 0xef],
+        &mut |_| {},
+    );
     switch.receive(now, BROWSER.parse().unwrap(), &[], &mut |_| {});
     assert!(!switch.is_gone());
 }

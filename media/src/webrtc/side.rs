@@ -97,7 +97,13 @@ impl WebRtcSide {
     }
 
     /// A datagram arrived on the side's socket.
-    pub(crate) fn receive(&mut self, now: Instant, from: SocketAddr, data: &[u8], socket: &UdpSocket) {
+    pub(crate) fn receive(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        data: &[u8],
+        socket: &UdpSocket,
+    ) {
         let WebRtcSide {
             peer,
             law,
@@ -109,7 +115,14 @@ impl WebRtcSide {
         } = self;
         let law = *law;
         peer.receive(now, from, data, &mut |out| {
-            on_out(out, socket, law, to_relay, notices, Some((&mut *frames, &mut *lengths)))
+            on_out(
+                out,
+                socket,
+                law,
+                to_relay,
+                notices,
+                Some((&mut *frames, &mut *lengths)),
+            )
         });
     }
 
@@ -117,12 +130,19 @@ impl WebRtcSide {
     pub(crate) fn timeout(&mut self, now: Instant, socket: &UdpSocket) {
         if self.peer.deadline().is_some_and(|d| d <= now) {
             let (peer, law, relay, notices) = self.split();
-            peer.timeout(now, &mut |out| on_out(out, socket, law, relay, notices, None));
+            peer.timeout(now, &mut |out| {
+                on_out(out, socket, law, relay, notices, None)
+            });
         }
     }
 
     fn split(&mut self) -> (&mut Peer, Codec, &mut Restamp, &mut Vec<Notice>) {
-        (&mut self.peer, self.law, &mut self.to_relay, &mut self.notices)
+        (
+            &mut self.peer,
+            self.law,
+            &mut self.to_relay,
+            &mut self.notices,
+        )
     }
 
     /// The converted frames received since the last call, each a whole RTP packet, for
@@ -185,7 +205,9 @@ impl SendClock {
     fn next(&mut self, now: Instant, ssrc: u32, timestamp: u32, samples: u32) -> u32 {
         let ours = match self.last {
             None => rand::random::<u32>(),
-            Some((s, t, ours, _)) if s == ssrc && timestamp.wrapping_sub(t).wrapping_sub(1) < 16_000 => {
+            Some((s, t, ours, _))
+                if s == ssrc && timestamp.wrapping_sub(t).wrapping_sub(1) < 16_000 =>
+            {
                 ours.wrapping_add(timestamp.wrapping_sub(t))
             }
             Some((_, _, ours, at)) => {

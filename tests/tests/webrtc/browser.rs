@@ -1,0 +1,376 @@
+//! A fake browser for the WebRTC tests: SIP over `ws://…/sip` (one message per WebSocket
+//! message, RFC 7118) and media through a full-ICE str0m peer (`media::webrtc::Peer` with
+//! ICE-lite off) on a loopback UDP socket. Its media thread sends a G.711 tone every 20 ms
+//! once DTLS is up, and keeps every frame it receives, decoded,
+//! with its arrival time, so a Goertzel filter can say what it heard.
+
+use media::webrtc::{Certificate, Codecs, Peer, PeerOut, WebCodec};
+use sip::{Message, Request, Response};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::http::HeaderValue;
+
+/// The SIP side: a WebSocket UA for one user.
+pub struct Browser {
+    ws: tungstenite::WebSocket<TcpStream>,
+    local: SocketAddr,
+    user: String,
+    cseq: u32,
+    /// Requests that arrived while a response was awaited.
+    queued: Vec<Request>,
+    /// The Call-ID of the call this browser placed last.
+    pub call_id: String,
+}
+
+/// What the media thread received.
+#[derive(Default)]
+struct Received {
+    frames: Vec<(Instant, Vec<i16>)>,
+    connected: bool,
+}
+
+/// One call's media: a full-ICE peer on its own socket, sending `freq_hz`.
+pub struct BrowserMedia {
+    received: Arc<Mutex<Received>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Browser {
+    /// Connects to `/sip` of the switch's HTTP listener, with an optional session cookie.
+    pub fn connect(addr: SocketAddr, user: &str, cookie: Option<&str>) -> Browser {
+        let tcp = TcpStream::connect(addr).expect("connecting to /sip");
+        let local = tcp.local_addr().expect("local address");
+        let mut request = format!("ws://{addr}/sip")
+            .into_client_request()
+            .expect("a request");
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
+        if let Some(c) = cookie {
+            let v = HeaderValue::from_str(&format!("ccswitch_session={c}")).expect("cookie");
+            request.headers_mut().insert("Cookie", v);
+        }
+        let (ws, _) = tungstenite::client(request, tcp).expect("WebSocket handshake");
+        ws.get_ref()
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("timeout");
+        Browser {
+            ws,
+            local,
+            user: user.into(),
+            cseq: 0,
+            queued: Vec::new(),
+            call_id: String::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: Vec<u8>) {
+        let text = String::from_utf8(bytes).expect("SIP text");
+        self.ws
+            .send(tungstenite::Message::text(text))
+            .expect("sending over the WebSocket");
+    }
+
+    fn recv(&mut self, timeout: Duration) -> Option<Message> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.ws.read() {
+                Ok(tungstenite::Message::Text(t)) => {
+                    return Some(sip::parse_datagram(t.as_bytes()).expect("SIP from the switch"))
+                }
+                Ok(_) => continue,
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue
+                }
+                Err(e) => panic!("WebSocket read failed: {e}"),
+            }
+        }
+        None
+    }
+
+    /// The next final-or-provisional response (requests meanwhile are kept).
+    pub fn response(&mut self, timeout: Duration) -> Response {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.recv(deadline.saturating_duration_since(Instant::now())) {
+                Some(Message::Response(r)) => return r,
+                Some(Message::Request(r)) => self.queued.push(r),
+                None => break,
+            }
+        }
+        panic!("no response within {timeout:?}");
+    }
+
+    /// The next request of `method`, answering OPTIONS and others on the way.
+    pub fn request(&mut self, method: &str, timeout: Duration) -> Request {
+        if let Some(i) = self.queued.iter().position(|r| r.method.as_str() == method) {
+            return self.queued.remove(i);
+        }
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.recv(deadline.saturating_duration_since(Instant::now())) {
+                Some(Message::Request(r)) if r.method.as_str() == method => return r,
+                Some(Message::Request(r)) => self.queued.push(r),
+                Some(Message::Response(_)) => {}
+                None => break,
+            }
+        }
+        panic!("no {method} within {timeout:?}");
+    }
+
+    pub fn contact(&self) -> String {
+        format!("<sip:{}@b7q2x9.invalid;transport=ws>", self.user)
+    }
+
+    fn via(&self, branch: &str) -> String {
+        format!(
+            "SIP/2.0/WS b7q2x9.invalid;branch=z9hG4bK-{branch}-{}",
+            self.local.port()
+        )
+    }
+
+    /// REGISTER, answering a 401 with `password` when given; the final response.
+    pub fn register(&mut self, password: Option<&str>) -> Response {
+        let mut auth: Option<String> = None;
+        loop {
+            self.cseq += 1;
+            let user = self.user.clone();
+            let mut text = format!(
+                "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n\
+                 From: <sip:{user}@127.0.0.1>;tag=br{user}\r\nTo: <sip:{user}@127.0.0.1>\r\n\
+                 Call-ID: br-reg-{}\r\nCSeq: {} REGISTER\r\nContact: {};expires=300\r\n",
+                self.via(&format!("reg{}", self.cseq)),
+                self.local.port(),
+                self.cseq,
+                self.contact(),
+            );
+            if let Some(a) = &auth {
+                text.push_str(&format!("Authorization: {a}\r\n"));
+            }
+            text.push_str("Content-Length: 0\r\n\r\n");
+            self.send(text.into_bytes());
+            let r = self.response(Duration::from_secs(5));
+            match (r.code, password, &auth) {
+                (401, Some(p), None) => {
+                    let challenge = r.headers.get("WWW-Authenticate").expect("a challenge");
+                    auth = Some(
+                        sip::auth::answer_challenge(
+                            challenge,
+                            "REGISTER",
+                            "sip:127.0.0.1",
+                            &user,
+                            p,
+                            "c0ffee",
+                            1,
+                        )
+                        .expect("answering the challenge"),
+                    );
+                }
+                _ => return r,
+            }
+        }
+    }
+
+    /// Answers `invite` (the switch's WebRTC offer) with a non-trickle answer from a new
+    /// full-ICE peer sending `freq_hz`; returns the media.
+    pub fn answer(&mut self, invite: &Request, freq_hz: f64, codecs: Codecs) -> BrowserMedia {
+        let offer = String::from_utf8(invite.body.clone()).expect("SDP text");
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("a media socket");
+        let local = socket.local_addr().expect("address");
+        let cert = Certificate::shared().expect("certificate");
+        let (peer, answer) = Peer::answer_with(Instant::now(), &cert, local, &offer, codecs, false)
+            .expect("the browser takes the switch's offer");
+        let media = BrowserMedia::start(socket, peer, freq_hz);
+        let ringing = invite.response(180, None, Some("brcallee"));
+        self.send(ringing.to_bytes());
+        let mut ok = invite.response(200, None, Some("brcallee"));
+        ok.headers.push("Contact", self.contact());
+        ok.headers.push("Content-Type", "application/sdp");
+        ok.body = answer.into_bytes();
+        self.send(ok.to_bytes());
+        media
+    }
+
+    /// An in-dialog or initial request of a call this browser places.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_request(
+        &mut self,
+        method: &str,
+        uri: &str,
+        to: &str,
+        cseq: u32,
+        call_id: &str,
+        body: Option<(&str, &str)>,
+    ) {
+        let (ctype, body) = match body {
+            Some((t, b)) => (format!("Content-Type: {t}\r\n"), b),
+            None => (String::new(), ""),
+        };
+        let text = format!(
+            "{method} {uri} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n\
+             From: <sip:{u}@127.0.0.1>;tag=brcaller\r\nTo: {to}\r\nCall-ID: {call_id}\r\n\
+             CSeq: {cseq} {method}\r\nContact: {}\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
+            self.via(&format!("{method}{cseq}")),
+            self.contact(),
+            body.len(),
+            u = self.user,
+        );
+        self.send(text.into_bytes());
+    }
+
+    /// Calls `user`: a full-ICE peer's offer (gathering complete, no trickle) in the
+    /// INVITE, the switch's answer from its 200. Returns the media, the 200, and the
+    /// dialog's (remote target, To).
+    pub fn call(&mut self, user: &str, freq_hz: f64) -> (BrowserMedia, Response, String, String) {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("a media socket");
+        let local = socket.local_addr().expect("address");
+        let cert = Certificate::shared().expect("certificate");
+        let (mut peer, offer) =
+            Peer::offer_with(Instant::now(), &cert, local, Codecs::G711First, false)
+                .expect("an offer");
+        let call_id = format!("br-out-{}", self.local.port());
+        self.call_id = call_id.clone();
+        let uri = format!("sip:{user}@127.0.0.1");
+        let to = format!("<{uri}>");
+        self.call_request(
+            "INVITE",
+            &uri,
+            &to,
+            1,
+            &call_id,
+            Some(("application/sdp", &offer)),
+        );
+        let ok = loop {
+            let r = self.response(Duration::from_secs(10));
+            match r.code {
+                100..=199 => continue,
+                200 => break r,
+                code => panic!("the browser's call got {code}: {r:?}"),
+            }
+        };
+        let answer = String::from_utf8(ok.body.clone()).expect("SDP text");
+        peer.accept_answer(Instant::now(), &answer, &mut |_| {})
+            .expect("the switch's answer");
+        let to = ok.headers.get("To").unwrap_or_default().to_string();
+        let target = ok.headers.contacts().expect("a Contact")[0].uri.to_string();
+        self.call_request("ACK", &target, &to, 1, &call_id, None);
+        (BrowserMedia::start(socket, peer, freq_hz), ok, target, to)
+    }
+}
+
+impl BrowserMedia {
+    fn start(socket: UdpSocket, peer: Peer, freq_hz: f64) -> BrowserMedia {
+        socket
+            .set_read_timeout(Some(Duration::from_millis(5)))
+            .expect("timeout");
+        let received = Arc::new(Mutex::new(Received::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (received, stop) = (received.clone(), stop.clone());
+            std::thread::spawn(move || run(socket, peer, freq_hz, &received, &stop))
+        };
+        BrowserMedia {
+            received,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.received.lock().map(|r| r.connected).unwrap_or(false)
+    }
+
+    /// The share of what arrived over the last `window` that is at `freq_hz`, and the
+    /// number of frames.
+    pub fn heard(&self, window: Duration, freq_hz: f64) -> (f64, usize) {
+        let since = Instant::now() - window;
+        let r = self.received.lock().expect("frames");
+        let samples: Vec<i16> = r
+            .frames
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        let frames = r.frames.iter().filter(|(at, _)| *at >= since).count();
+        (e2e::rtp::tone_share(&samples, freq_hz), frames)
+    }
+}
+
+impl Drop for BrowserMedia {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The media thread: the peer's I/O and timers, a 20 ms tone, what it hears.
+fn run(
+    socket: UdpSocket,
+    mut peer: Peer,
+    freq_hz: f64,
+    received: &Mutex<Received>,
+    stop: &AtomicBool,
+) {
+    let tone = media::tone::sine(freq_hz, Duration::from_secs(1), 8000);
+    let mut buf = [0u8; 2048];
+    let mut next_frame = Instant::now();
+    let mut n: u32 = 0;
+    let mut out = |o: PeerOut<'_>| match o {
+        PeerOut::Transmit { to, data } => {
+            let _ = socket.send_to(data, to);
+        }
+        PeerOut::Connected => {
+            if let Ok(mut r) = received.lock() {
+                r.connected = true;
+            }
+        }
+        PeerOut::Media { codec, payload, .. } => {
+            let law = match codec {
+                WebCodec::Pcmu => media::Codec::PCMU,
+                WebCodec::Pcma => media::Codec::PCMA,
+                WebCodec::Opus => return,
+            };
+            let samples = payload.iter().map(|b| law.decode(*b)).collect();
+            if let Ok(mut r) = received.lock() {
+                r.frames.push((Instant::now(), samples));
+            }
+        }
+        PeerOut::Gone => {}
+    };
+    peer.timeout(Instant::now(), &mut out);
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok((len, from)) = socket.recv_from(&mut buf) {
+            peer.receive(Instant::now(), from, &buf[..len], &mut out);
+        }
+        let now = Instant::now();
+        if peer.deadline().is_some_and(|d| d <= now) {
+            peer.timeout(now, &mut out);
+        }
+        if now >= next_frame {
+            next_frame += Duration::from_millis(20);
+            if peer.is_connected() {
+                let at = (n as usize * 160) % tone.len();
+                let law = match peer.codec() {
+                    Some(WebCodec::Pcma) => media::Codec::PCMA,
+                    _ => media::Codec::PCMU,
+                };
+                let mut payload = [0u8; 160];
+                law.encode(&tone[at..at + 160], &mut payload);
+                peer.write(now, n.wrapping_mul(160), &payload, &mut out);
+                n += 1;
+            }
+        }
+    }
+}
