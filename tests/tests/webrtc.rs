@@ -61,7 +61,7 @@ fn assert_offer_is_webrtc(switch: &Switch, sdp: &str) {
 }
 
 /// Waits until the fake browser's DTLS is up.
-fn wait_connected(switch: &Switch, media: &browser::BrowserMedia) {
+fn wait_connected(switch: &Switch, media: &media::webrtc::TestBrowser) {
     switch.wait_for(
         "ICE and DTLS with the browser",
         Duration::from_secs(10),

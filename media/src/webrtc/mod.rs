@@ -4,8 +4,11 @@
 //! glue turns a peer's frames into plain G.711 RTP and back at the side's boundary, so the
 //! rest of the relay never knows a side is WebRTC.
 
+mod browser;
 mod peer;
 pub(crate) mod side;
+
+pub use browser::{PendingBrowser, Reception, TestBrowser};
 
 pub use peer::{Certificate, Codecs, Peer, PeerOut, WebCodec, WebRtcError};
 

@@ -4,12 +4,9 @@
 //! once DTLS is up, and keeps every frame it receives, decoded,
 //! with its arrival time, so a Goertzel filter can say what it heard.
 
-use media::webrtc::{Certificate, Codecs, Peer, PeerOut, WebCodec};
+use media::webrtc::{Codecs, TestBrowser};
 use sip::{Message, Request, Response};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::http::HeaderValue;
@@ -24,20 +21,6 @@ pub struct Browser {
     queued: Vec<Request>,
     /// The Call-ID of the call this browser placed last.
     pub call_id: String,
-}
-
-/// What the media thread received.
-#[derive(Default)]
-struct Received {
-    frames: Vec<(Instant, Vec<i16>)>,
-    connected: bool,
-}
-
-/// One call's media: a full-ICE peer on its own socket, sending `freq_hz`.
-pub struct BrowserMedia {
-    received: Arc<Mutex<Received>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Browser {
@@ -183,14 +166,10 @@ impl Browser {
 
     /// Answers `invite` (the switch's WebRTC offer) with a non-trickle answer from a new
     /// full-ICE peer sending `freq_hz`; returns the media.
-    pub fn answer(&mut self, invite: &Request, freq_hz: f64, codecs: Codecs) -> BrowserMedia {
+    pub fn answer(&mut self, invite: &Request, freq_hz: f64, codecs: Codecs) -> TestBrowser {
         let offer = String::from_utf8(invite.body.clone()).expect("SDP text");
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("a media socket");
-        let local = socket.local_addr().expect("address");
-        let cert = Certificate::shared().expect("certificate");
-        let (peer, answer) = Peer::answer_with(Instant::now(), &cert, local, &offer, codecs, false)
-            .expect("the browser takes the switch's offer");
-        let media = BrowserMedia::start(socket, peer, freq_hz);
+        let (media, answer) =
+            TestBrowser::answer(&offer, codecs, freq_hz).expect("the browser takes the offer");
         let ringing = invite.response(180, None, Some("brcallee"));
         self.send(ringing.to_bytes());
         let mut ok = invite.response(200, None, Some("brcallee"));
@@ -231,13 +210,8 @@ impl Browser {
     /// Calls `user`: a full-ICE peer's offer (gathering complete, no trickle) in the
     /// INVITE, the switch's answer from its 200. Returns the media, the 200, and the
     /// dialog's (remote target, To).
-    pub fn call(&mut self, user: &str, freq_hz: f64) -> (BrowserMedia, Response, String, String) {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("a media socket");
-        let local = socket.local_addr().expect("address");
-        let cert = Certificate::shared().expect("certificate");
-        let (mut peer, offer) =
-            Peer::offer_with(Instant::now(), &cert, local, Codecs::G711First, false)
-                .expect("an offer");
+    pub fn call(&mut self, user: &str, freq_hz: f64) -> (TestBrowser, Response, String, String) {
+        let (pending, offer) = TestBrowser::offer(Codecs::G711First, freq_hz).expect("an offer");
         let call_id = format!("br-out-{}", self.local.port());
         self.call_id = call_id.clone();
         let uri = format!("sip:{user}@127.0.0.1");
@@ -259,118 +233,10 @@ impl Browser {
             }
         };
         let answer = String::from_utf8(ok.body.clone()).expect("SDP text");
-        peer.accept_answer(Instant::now(), &answer, &mut |_| {})
-            .expect("the switch's answer");
+        let media = pending.accept(&answer).expect("the switch's answer");
         let to = ok.headers.get("To").unwrap_or_default().to_string();
         let target = ok.headers.contacts().expect("a Contact")[0].uri.to_string();
         self.call_request("ACK", &target, &to, 1, &call_id, None);
-        (BrowserMedia::start(socket, peer, freq_hz), ok, target, to)
-    }
-}
-
-impl BrowserMedia {
-    fn start(socket: UdpSocket, peer: Peer, freq_hz: f64) -> BrowserMedia {
-        socket
-            .set_read_timeout(Some(Duration::from_millis(5)))
-            .expect("timeout");
-        let received = Arc::new(Mutex::new(Received::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (received, stop) = (received.clone(), stop.clone());
-            std::thread::spawn(move || run(socket, peer, freq_hz, &received, &stop))
-        };
-        BrowserMedia {
-            received,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    pub fn connected(&self) -> bool {
-        self.received.lock().map(|r| r.connected).unwrap_or(false)
-    }
-
-    /// The share of what arrived over the last `window` that is at `freq_hz`, and the
-    /// number of frames.
-    pub fn heard(&self, window: Duration, freq_hz: f64) -> (f64, usize) {
-        let since = Instant::now() - window;
-        let r = self.received.lock().expect("frames");
-        let samples: Vec<i16> = r
-            .frames
-            .iter()
-            .filter(|(at, _)| *at >= since)
-            .flat_map(|(_, s)| s.iter().copied())
-            .collect();
-        let frames = r.frames.iter().filter(|(at, _)| *at >= since).count();
-        (e2e::rtp::tone_share(&samples, freq_hz), frames)
-    }
-}
-
-impl Drop for BrowserMedia {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// The media thread: the peer's I/O and timers, a 20 ms tone, what it hears.
-fn run(
-    socket: UdpSocket,
-    mut peer: Peer,
-    freq_hz: f64,
-    received: &Mutex<Received>,
-    stop: &AtomicBool,
-) {
-    let tone = media::tone::sine(freq_hz, Duration::from_secs(1), 8000);
-    let mut buf = [0u8; 2048];
-    let mut next_frame = Instant::now();
-    let mut n: u32 = 0;
-    let mut out = |o: PeerOut<'_>| match o {
-        PeerOut::Transmit { to, data } => {
-            let _ = socket.send_to(data, to);
-        }
-        PeerOut::Connected => {
-            if let Ok(mut r) = received.lock() {
-                r.connected = true;
-            }
-        }
-        PeerOut::Media { codec, payload, .. } => {
-            let law = match codec {
-                WebCodec::Pcmu => media::Codec::PCMU,
-                WebCodec::Pcma => media::Codec::PCMA,
-                WebCodec::Opus => return,
-            };
-            let samples = payload.iter().map(|b| law.decode(*b)).collect();
-            if let Ok(mut r) = received.lock() {
-                r.frames.push((Instant::now(), samples));
-            }
-        }
-        PeerOut::Gone => {}
-    };
-    peer.timeout(Instant::now(), &mut out);
-    while !stop.load(Ordering::Relaxed) {
-        if let Ok((len, from)) = socket.recv_from(&mut buf) {
-            peer.receive(Instant::now(), from, &buf[..len], &mut out);
-        }
-        let now = Instant::now();
-        if peer.deadline().is_some_and(|d| d <= now) {
-            peer.timeout(now, &mut out);
-        }
-        if now >= next_frame {
-            next_frame += Duration::from_millis(20);
-            if peer.is_connected() {
-                let at = (n as usize * 160) % tone.len();
-                let law = match peer.codec() {
-                    Some(WebCodec::Pcma) => media::Codec::PCMA,
-                    _ => media::Codec::PCMU,
-                };
-                let mut payload = [0u8; 160];
-                law.encode(&tone[at..at + 160], &mut payload);
-                peer.write(now, n.wrapping_mul(160), &payload, &mut out);
-                n += 1;
-            }
-        }
+        (media, ok, target, to)
     }
 }
