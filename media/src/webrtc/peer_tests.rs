@@ -237,3 +237,25 @@ fn bad_sdp_is_an_error_not_a_panic() {
     switch.receive(now, BROWSER.parse().unwrap(), &[], &mut |_| {});
     assert!(!switch.is_gone());
 }
+
+/// Chromium 156's answer to an offer of ours (captured headless, see the design memo),
+/// with its `a=mid` put to our offer's.
+pub(crate) fn chrome_answer(offer: &str) -> String {
+    let mid = offer
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("a=mid:"))
+        .unwrap_or("0");
+    include_str!("chrome_answer.sdp").replace("BKK", mid)
+}
+
+#[test]
+fn a_chrome_answer_is_accepted_and_its_first_codec_chosen() {
+    let now = Instant::now();
+    let (mut switch, offer) = Peer::offer(now, &cert(), SWITCH.parse().unwrap()).unwrap();
+    switch
+        .accept_answer(now, &chrome_answer(&offer), &mut |_| {})
+        .unwrap();
+    assert_eq!(switch.codec(), Some(WebCodec::Pcmu));
+    // Chrome is the DTLS client (setup:active): we wait for its checks and handshake.
+    assert!(!switch.is_connected());
+}
