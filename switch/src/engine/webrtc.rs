@@ -226,6 +226,37 @@ impl Cx {
         )
     }
 
+    /// A re-offer (no hold change) across a relay with a WebRTC leg: the switch never
+    /// re-INVITEs a browser (phase 1), so a plain leg's new offer is answered here with our
+    /// SDP, its new address learnt; a browser's own re-offer is refused (488: our
+    /// softphone sends none).
+    pub(super) fn webrtc_reoffer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        from: LegId,
+        tx: sip::transaction::TxId,
+        req: sip::Request,
+    ) {
+        if Self::is_webrtc_leg(s, from) {
+            return self.reply(now, tx, &req, 488, Some("Renegotiation Not Supported"));
+        }
+        self.learn_sdp(s, s.leg(from).side(), &req.body);
+        let Some(answer) = self.hold_answer(s, from, &req.body) else {
+            return self.reply(now, tx, &req, 488, Some("Bad SDP"));
+        };
+        let mut resp = req.response(200, None, None);
+        resp.headers.push("Contact", self.leg_contact(s, from));
+        if from.0 == 0 {
+            self.refresh_session(now, s);
+            super::hangup::add_session_headers(s, &mut resp);
+            s.sdp_to_a = answer.clone();
+        }
+        resp.headers.push("Content-Type", "application/sdp");
+        resp.body = answer;
+        self.layer.respond(now, tx, resp);
+    }
+
     /// A WebRTC endpoint's browser is gone: like an RTP timeout, the call ends (once it
     /// is up; before the answer the ring timeout and the browser's 4xx take care of it).
     pub(super) fn webrtc_gone(&mut self, now: Instant, s: &mut Session, side: Side) {
