@@ -24,6 +24,7 @@ pub mod graph;
 mod hub;
 mod latch;
 pub mod mixer;
+pub mod opus_codec;
 mod playback;
 mod player;
 mod playlist;

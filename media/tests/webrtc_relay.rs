@@ -1,7 +1,8 @@
 //! A relay with a WebRTC side on loopback: side A is a plain phone (a UDP socket sending a
 //! PCMU tone), side B faces a full-ICE str0m browser ([`TestBrowser`]) through an ICE-lite
 //! peer attached to the relay. Each hears the other's tone (Goertzel, `media::tone::share`),
-//! a player on B reaches the browser, and the ports go back to the pool afterwards.
+//! a player on B reaches the browser, and the ports go back to the pool afterwards; the
+//! same with a PCMA phone (µ/A swap) and with an Opus-only browser (transcoded).
 //!
 //! Ports 43000-43099 (each test file has its own slice).
 
@@ -161,6 +162,11 @@ async fn a_webrtc_side_and_a_plain_side_hear_each_other_and_the_player() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pcma_phone_and_a_pcmu_browser_are_converted_at_the_boundary() {
     call_with(43010, 43019, Codec::PCMA, Codecs::G711First).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opus_only_browser_is_transcoded_at_the_boundary() {
+    call_with(43030, 43039, Codec::PCMU, Codecs::OpusOnly).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@
 //! - A browser agent registered over WS (digest) takes a queue call from a SIPp caller: the
 //!   switch's INVITE carries its ICE-lite offer; the browser answers without trickle; each
 //!   side hears the other's tone; the caller hangs up; the CDR says normal clearing and no
-//!   media session is left.
+//!   media session is left. Again with a browser that only has Opus (transcoded).
 //! - The browser (registered with its desktop session, no digest) calls a SIPp UAS: the
 //!   switch answers its offer in the 200 and offers G.711 to the UAS; tones both ways; the
 //!   browser hangs up.
@@ -80,6 +80,16 @@ fn assert_no_media_left(switch: &Switch) {
 
 #[test]
 fn a_browser_agent_takes_a_queue_call_with_media_both_ways() {
+    queue_call_to_a_browser(Codecs::G711First);
+}
+
+/// The browser has no G.711: the switch transcodes Opus at the WebRTC side.
+#[test]
+fn an_opus_only_browser_agent_is_transcoded() {
+    queue_call_to_a_browser(Codecs::OpusOnly);
+}
+
+fn queue_call_to_a_browser(codecs: Codecs) {
     if !require("sipp") {
         return;
     }
@@ -106,7 +116,7 @@ fn a_browser_agent_takes_a_queue_call_with_media_both_ways() {
     let invite = agent.request("INVITE", Duration::from_secs(10));
     let offer = String::from_utf8_lossy(&invite.body).into_owned();
     assert_offer_is_webrtc(&switch, &offer);
-    let media = agent.answer(&invite, BROWSER_HZ, Codecs::G711First);
+    let media = agent.answer(&invite, BROWSER_HZ, codecs);
     let ack = agent.request("ACK", Duration::from_secs(5));
     assert_eq!(ack.method.as_str(), "ACK");
     wait_connected(&switch, &media);

@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::peer::{Certificate, Codecs, Peer, PeerOut, WebCodec, WebRtcError};
+use crate::opus_codec::{OpusPair, MAX_DECODED};
 use crate::Codec;
 
 /// One received frame.
@@ -213,6 +214,8 @@ fn run(
     let mut buf = [0u8; 2048];
     let mut next_frame = Instant::now();
     let mut n: u32 = 0;
+    let mut decoder = OpusPair::new().ok();
+    let mut encoder = OpusPair::new().ok();
     let mut out = |o: PeerOut<'_>| match o {
         PeerOut::Transmit { to, data } => {
             let _ = socket.send_to(data, to);
@@ -235,12 +238,19 @@ fn run(
             let samples = match codec {
                 WebCodec::Pcmu => payload.iter().map(|b| Codec::PCMU.decode(*b)).collect(),
                 WebCodec::Pcma => payload.iter().map(|b| Codec::PCMA.decode(*b)).collect(),
-                WebCodec::Opus => return,
+                WebCodec::Opus => {
+                    let mut pcm = [0i16; MAX_DECODED];
+                    let Some(Ok(n)) = decoder.as_mut().map(|d| d.decode(payload, &mut pcm)) else {
+                        return;
+                    };
+                    pcm[..n].to_vec()
+                }
             };
             if let Ok(mut r) = received.lock() {
                 r.frames.push(Frame {
                     at: Instant::now(),
-                    timestamp,
+                    // At 8 kHz whatever the codec's clock.
+                    timestamp: timestamp / (codec.rate() / 8000),
                     samples,
                 });
             }
@@ -259,13 +269,26 @@ fn run(
             next_frame += Duration::from_millis(20);
             if peer.is_connected() && !tone.is_empty() {
                 let at = (n as usize * 160) % tone.len();
-                let law = match peer.codec() {
-                    Some(WebCodec::Pcma) => Codec::PCMA,
-                    _ => Codec::PCMU,
+                let frame = &tone[at..(at + 160).min(tone.len())];
+                let mut payload = [0u8; 400];
+                let (len, step) = match peer.codec() {
+                    Some(WebCodec::Opus) => {
+                        let Some(Ok(len)) = encoder.as_mut().map(|e| e.encode(frame, &mut payload))
+                        else {
+                            continue;
+                        };
+                        (len, 960)
+                    }
+                    Some(WebCodec::Pcma) => {
+                        Codec::PCMA.encode(frame, &mut payload);
+                        (160, 160)
+                    }
+                    _ => {
+                        Codec::PCMU.encode(frame, &mut payload);
+                        (160, 160)
+                    }
                 };
-                let mut payload = [0u8; 160];
-                law.encode(&tone[at..(at + 160).min(tone.len())], &mut payload);
-                peer.write(now, n.wrapping_mul(160), &payload, &mut out);
+                peer.write(now, n.wrapping_mul(step), &payload[..len], &mut out);
                 n = n.wrapping_add(1);
             }
         }

@@ -19,6 +19,7 @@ use tokio::net::UdpSocket;
 use super::peer::{Peer, PeerOut, WebCodec};
 use crate::codec::Codec;
 use crate::g711;
+use crate::opus_codec::{OpusPair, MAX_DECODED};
 use crate::rtp::{RtpHeader, HEADER_LEN};
 
 /// Largest frame handed on (G.711 at 20 ms is 160 bytes; 60 ms is 480).
@@ -59,6 +60,15 @@ pub(crate) struct WebRtcSide {
     frames: Vec<u8>,
     lengths: Vec<usize>,
     notices: Vec<Notice>,
+    /// Opus both ways, made when the browser turns out to speak Opus only.
+    opus: Option<OpusPair>,
+}
+
+/// Where received frames go: the packets waiting for the fan-out, and the decoder.
+struct Inbound<'a> {
+    frames: &'a mut Vec<u8>,
+    lengths: &'a mut Vec<usize>,
+    opus: &'a mut Option<OpusPair>,
 }
 
 impl WebRtcSide {
@@ -75,6 +85,7 @@ impl WebRtcSide {
             frames: Vec::with_capacity(4 * (HEADER_LEN + 160)),
             lengths: Vec::with_capacity(4),
             notices: Vec::new(),
+            opus: None,
         }
     }
 
@@ -111,6 +122,7 @@ impl WebRtcSide {
             frames,
             lengths,
             notices,
+            opus,
             ..
         } = self;
         let law = *law;
@@ -121,7 +133,11 @@ impl WebRtcSide {
                 law,
                 to_relay,
                 notices,
-                Some((&mut *frames, &mut *lengths)),
+                Some(Inbound {
+                    frames: &mut *frames,
+                    lengths: &mut *lengths,
+                    opus: &mut *opus,
+                }),
             )
         });
     }
@@ -178,13 +194,37 @@ impl WebRtcSide {
         let Some(to) = self.peer.codec() else {
             return false;
         };
-        if to == WebCodec::Opus || !self.peer.is_connected() || rtp.payload.len() > MAX_FRAME {
+        if !self.peer.is_connected() || rtp.payload.len() > MAX_FRAME {
             return false;
         }
         let samples = rtp.payload.len() as u32;
         let mut buf = [0u8; MAX_FRAME];
-        let payload = &mut buf[..rtp.payload.len()];
-        convert(rtp.payload, from, to, payload);
+        let payload = if to == WebCodec::Opus {
+            let mut pcm = [0i16; MAX_FRAME];
+            for (p, b) in pcm.iter_mut().zip(rtp.payload) {
+                *p = from.decode(*b);
+            }
+            let pair = match self.opus.as_mut() {
+                Some(pair) => pair,
+                None => match OpusPair::new() {
+                    Ok(pair) => self.opus.insert(pair),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no Opus encoder");
+                        return false;
+                    }
+                },
+            };
+            match pair.encode(&pcm[..rtp.payload.len()], &mut buf) {
+                Ok(len) => &buf[..len],
+                Err(e) => {
+                    tracing::trace!(error = %e, "frame not Opus-encoded");
+                    return false;
+                }
+            }
+        } else {
+            convert(rtp.payload, from, to, &mut buf[..rtp.payload.len()]);
+            &buf[..rtp.payload.len()]
+        };
         let rate = to.rate() / 8000;
         let timestamp = self
             .to_peer
@@ -227,7 +267,7 @@ fn on_out(
     law: Codec,
     relay: &mut Restamp,
     notices: &mut Vec<Notice>,
-    frames: Option<(&mut Vec<u8>, &mut Vec<usize>)>,
+    inbound: Option<Inbound<'_>>,
 ) {
     match out {
         PeerOut::Transmit { to, data } => {
@@ -242,22 +282,38 @@ fn on_out(
             timestamp,
             payload,
         } => {
-            let Some((frames, lengths)) = frames else {
+            let Some(inbound) = inbound else {
                 return;
             };
-            let Some(from) = g711_of(codec) else {
-                // Opus needs the transcoder (not built in): dropped.
-                tracing::trace!("Opus frame dropped: no transcoder");
-                return;
+            let mut pcm = [0i16; MAX_DECODED];
+            let samples = match g711_of(codec) {
+                Some(_) if payload.len() > MAX_FRAME => return,
+                Some(_) => payload.len(),
+                None => {
+                    let pair = match inbound.opus {
+                        Some(pair) => pair,
+                        None => match OpusPair::new() {
+                            Ok(pair) => inbound.opus.insert(pair),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "no Opus decoder");
+                                return;
+                            }
+                        },
+                    };
+                    match pair.decode(payload, &mut pcm) {
+                        Ok(n) => n.min(MAX_DECODED),
+                        Err(e) => {
+                            tracing::trace!(error = %e, "Opus frame not decoded");
+                            return;
+                        }
+                    }
+                }
             };
-            if payload.len() > MAX_FRAME {
-                return;
-            }
             let ts8k = timestamp / (codec.rate() / 8000);
             let (ours, marker) = match relay.last {
                 Some((theirs, ours)) => {
                     let step = ts8k.wrapping_sub(theirs);
-                    (ours.wrapping_add(step), step != payload.len() as u32)
+                    (ours.wrapping_add(step), step != samples as u32)
                 }
                 None => (rand::random(), true),
             };
@@ -270,11 +326,15 @@ fn on_out(
                 ssrc: relay.ssrc,
             };
             relay.sequence = relay.sequence.wrapping_add(1);
+            let frames = inbound.frames;
             frames.extend_from_slice(&header.to_bytes());
             let at = frames.len();
-            frames.resize(at + payload.len(), 0);
-            convert(payload, from, law, &mut frames[at..]);
-            lengths.push(HEADER_LEN + payload.len());
+            frames.resize(at + samples, 0);
+            match g711_of(codec) {
+                Some(from) => convert(payload, from, law, &mut frames[at..]),
+                None => law.encode(&pcm[..samples], &mut frames[at..]),
+            }
+            inbound.lengths.push(HEADER_LEN + samples);
         }
     }
 }
@@ -314,7 +374,7 @@ impl From<Codec> for Target {
 
 impl From<WebCodec> for Target {
     fn from(c: WebCodec) -> Target {
-        // Opus is encoded from µ-law-decoded samples upstream; only G.711 arrives here.
+        // Opus never gets here: it is encoded from linear samples.
         Target(!matches!(c, WebCodec::Pcma))
     }
 }
