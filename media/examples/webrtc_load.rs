@@ -9,8 +9,10 @@
 //! Printed per run: packets each way per second; the CPU of the media threads (from
 //! `/proc/self/task/*/schedstat`) as a share of a core and per call; for each direction the
 //! frames lost, and the frames more than 20 ms late against the sender's 20 ms clock (the
-//! first frame's arrival plus the RTP timestamp's offset, less the smallest lateness). No
-//! assertion: figures.
+//! first frame's arrival plus the RTP timestamp's offset, less the smallest lateness); and
+//! the CPU of the browsers' thread, which does the browsers' SRTP and DTLS and is the
+//! first to saturate (then the lateness is the load's, not the relay's). No assertion:
+//! figures.
 //!
 //! `cargo run --release -p media --example webrtc_load` runs 10, 50 and 100 calls;
 //! `-- 200` runs 200 only.
@@ -146,104 +148,113 @@ fn run(calls: usize, base_port: u16) {
     // All the browsers on one thread.
     let browser_thread = {
         let (stop, in_window, frame) = (stop.clone(), in_window.clone(), frame.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            let mut next = Instant::now();
-            let mut n: u32 = 0;
-            while !stop.load(Ordering::Relaxed) {
-                for b in browsers.iter_mut() {
-                    let Browser {
-                        socket,
-                        peer,
-                        heard,
-                    } = b;
-                    let mut out = |o: PeerOut<'_>| match o {
-                        PeerOut::Transmit { to, data } => {
-                            let _ = socket.send_to(data, to);
-                        }
-                        PeerOut::Media { timestamp, .. } => {
-                            let at = Instant::now();
-                            if in_window(at) {
-                                heard.push((timestamp, at));
-                            }
-                        }
-                        _ => {}
-                    };
-                    while let Ok((len, from)) = socket.recv_from(&mut buf) {
-                        peer.receive(Instant::now(), from, &buf[..len], &mut out);
-                    }
-                    let now = Instant::now();
-                    if peer.deadline().is_some_and(|d| d <= now) {
-                        peer.timeout(now, &mut out);
-                    }
-                }
-                let now = Instant::now();
-                if now >= next {
-                    next += FRAME;
+        std::thread::Builder::new()
+            .name("browsers".into())
+            .spawn(move || {
+                let mut buf = [0u8; 2048];
+                let mut next = Instant::now();
+                let mut n: u32 = 0;
+                while !stop.load(Ordering::Relaxed) {
                     for b in browsers.iter_mut() {
-                        let Browser { socket, peer, .. } = b;
-                        let mut out = |o: PeerOut<'_>| {
-                            if let PeerOut::Transmit { to, data } = o {
+                        let Browser {
+                            socket,
+                            peer,
+                            heard,
+                        } = b;
+                        let mut out = |o: PeerOut<'_>| match o {
+                            PeerOut::Transmit { to, data } => {
                                 let _ = socket.send_to(data, to);
                             }
+                            PeerOut::Media { timestamp, .. } => {
+                                let at = Instant::now();
+                                if in_window(at) {
+                                    heard.push((timestamp, at));
+                                }
+                            }
+                            _ => {}
                         };
-                        peer.write(now, n.wrapping_mul(160), &frame, &mut out);
+                        while let Ok((len, from)) = socket.recv_from(&mut buf) {
+                            peer.receive(Instant::now(), from, &buf[..len], &mut out);
+                        }
+                        let now = Instant::now();
+                        if peer.deadline().is_some_and(|d| d <= now) {
+                            peer.timeout(now, &mut out);
+                        }
                     }
-                    n = n.wrapping_add(1);
+                    let now = Instant::now();
+                    if now >= next {
+                        next += FRAME;
+                        for b in browsers.iter_mut() {
+                            let Browser { socket, peer, .. } = b;
+                            let mut out = |o: PeerOut<'_>| {
+                                if let PeerOut::Transmit { to, data } = o {
+                                    let _ = socket.send_to(data, to);
+                                }
+                            };
+                            peer.write(now, n.wrapping_mul(160), &frame, &mut out);
+                        }
+                        n = n.wrapping_add(1);
+                    }
+                    std::thread::sleep(Duration::from_micros(500));
                 }
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            browsers
-        })
+                browsers
+            })
+            .expect("browser thread")
     };
     // All the phones on one thread.
     let phone_thread = {
         let (stop, in_window) = (stop.clone(), in_window.clone());
-        std::thread::spawn(move || {
-            let mut heard: Vec<Arrivals> = vec![Vec::new(); phones.len()];
-            let mut buf = [0u8; 2048];
-            let mut next = Instant::now();
-            let mut n: u32 = 0;
-            let ssrc = 0x0bad_cafe;
-            while !stop.load(Ordering::Relaxed) {
-                let now = Instant::now();
-                if now >= next {
-                    next += FRAME;
-                    let header = RtpHeader {
-                        payload_type: 0,
-                        marker: n == 0,
-                        sequence: n as u16,
-                        timestamp: n.wrapping_mul(160),
-                        ssrc,
-                    };
-                    let mut packet = header.to_bytes().to_vec();
-                    packet.extend_from_slice(&frame);
-                    for (socket, to) in &phones {
-                        let _ = socket.send_to(&packet, to);
+        std::thread::Builder::new()
+            .name("phones".into())
+            .spawn(move || {
+                let mut heard: Vec<Arrivals> = vec![Vec::new(); phones.len()];
+                let mut buf = [0u8; 2048];
+                let mut next = Instant::now();
+                let mut n: u32 = 0;
+                let ssrc = 0x0bad_cafe;
+                while !stop.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if now >= next {
+                        next += FRAME;
+                        let header = RtpHeader {
+                            payload_type: 0,
+                            marker: n == 0,
+                            sequence: n as u16,
+                            timestamp: n.wrapping_mul(160),
+                            ssrc,
+                        };
+                        let mut packet = header.to_bytes().to_vec();
+                        packet.extend_from_slice(&frame);
+                        for (socket, to) in &phones {
+                            let _ = socket.send_to(&packet, to);
+                        }
+                        n = n.wrapping_add(1);
                     }
-                    n = n.wrapping_add(1);
-                }
-                for (i, (socket, _)) in phones.iter().enumerate() {
-                    while let Ok((len, _)) = socket.recv_from(&mut buf) {
-                        let at = Instant::now();
-                        if let (Ok(rtp), true) = (media::rtp::parse(&buf[..len]), in_window(at)) {
-                            heard[i].push((rtp.header.timestamp, at));
+                    for (i, (socket, _)) in phones.iter().enumerate() {
+                        while let Ok((len, _)) = socket.recv_from(&mut buf) {
+                            let at = Instant::now();
+                            if let (Ok(rtp), true) = (media::rtp::parse(&buf[..len]), in_window(at))
+                            {
+                                heard[i].push((rtp.header.timestamp, at));
+                            }
                         }
                     }
+                    std::thread::sleep(Duration::from_micros(500));
                 }
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            heard
-        })
+                heard
+            })
+            .expect("phone thread")
     };
     std::thread::sleep(WARM_UP);
     let cpu0 = threads_cpu("media");
+    let load0 = threads_cpu("browsers");
     let t0 = Instant::now();
     if let Ok(mut w) = measuring.lock() {
         *w = Some((t0, t0 + MEASURE));
     }
     std::thread::sleep(MEASURE);
     let cpu = threads_cpu("media").saturating_sub(cpu0);
+    let load = threads_cpu("browsers").saturating_sub(load0);
     stop.store(true, Ordering::Relaxed);
     let browsers = browser_thread.join().expect("browser thread");
     let phones = phone_thread.join().expect("phone thread");
@@ -262,7 +273,7 @@ fn run(calls: usize, base_port: u16) {
     let core = cpu.as_secs_f64() / secs;
     println!(
         "{calls:>4} calls ({connected} connected): RTP->WebRTC {:>6.0} pkt/s lost {} late {} | \
-         WebRTC->RTP {:>6.0} pkt/s lost {} late {} | media CPU {:>5.1}% of a core, {:>5.1} µs per call per 20 ms",
+         WebRTC->RTP {:>6.0} pkt/s lost {} late {} | media CPU {:>5.1}% of a core, {:>5.1} µs per call per 20 ms | browsers' thread {:>5.1}% of a core",
         to_browser.0 as f64 / secs,
         to_browser.1,
         to_browser.2,
@@ -271,6 +282,7 @@ fn run(calls: usize, base_port: u16) {
         to_phone.2,
         core * 100.0,
         core * 20_000.0 / calls.max(1) as f64,
+        load.as_secs_f64() / secs * 100.0,
     );
     drop(sessions);
 }
@@ -286,6 +298,7 @@ fn main() {
         counts
     };
     for (i, n) in counts.into_iter().enumerate() {
-        run(n, 44000 + (i as u16) * 2000);
+        // Below the ephemeral range (32768-), where the load's own sockets are bound.
+        run(n, 20000 + (i as u16 % 3) * 4000);
     }
 }
