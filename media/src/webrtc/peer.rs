@@ -121,7 +121,6 @@ pub struct Peer {
     connected: bool,
     /// Gone was reported (or the stack failed): the peer is inert.
     gone: bool,
-    full_ice: bool,
 }
 
 impl std::fmt::Debug for Peer {
@@ -172,7 +171,6 @@ impl Peer {
             deadline: now,
             connected: false,
             gone: false,
-            full_ice: !lite,
         };
         let candidate = Candidate::host(local, "udp")
             .map_err(|e| WebRtcError::Candidate(local, e.to_string()))?;
@@ -473,11 +471,7 @@ impl Peer {
                     out(PeerOut::Gone);
                 }
             }
-            Event::MediaAdded(added) => {
-                if self.mid.is_none() {
-                    self.mid = Some(added.mid);
-                }
-            }
+            Event::MediaAdded(added) if self.mid.is_none() => self.mid = Some(added.mid),
             Event::MediaData(data) => {
                 let Some(codec) = web_codec(data.params.spec().codec) else {
                     return;
@@ -491,11 +485,6 @@ impl Peer {
             }
             _ => {}
         }
-    }
-
-    /// Whether this peer runs full ICE (a test's browser).
-    pub fn is_full_ice(&self) -> bool {
-        self.full_ice
     }
 }
 

@@ -310,6 +310,7 @@ impl Cx {
                 ("X-Queue", queue.as_str().to_string()),
                 ("X-Interaction", interaction.to_string()),
             ],
+            endpoint: None,
         };
         self.add_forks(now, s, &bindings, &spec, Some(agent), Role::Callee);
     }

@@ -444,6 +444,7 @@ impl Cx {
             max_forwards: 70,
             body: &body,
             extra: Vec::new(),
+            endpoint: None,
         };
         self.add_forks(now, s, bindings, &spec, None, Role::Callee);
     }

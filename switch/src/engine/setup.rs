@@ -29,6 +29,9 @@ pub(super) struct ForkSpec<'a> {
     pub max_forwards: u32,
     pub body: &'a [u8],
     pub extra: Vec<(&'static str, String)>,
+    /// The relay endpoint the forks ring on, when not the first party's callee side (a
+    /// consultation's own endpoint): a browser's WebRTC peer is attached there.
+    pub endpoint: Option<Side>,
 }
 
 impl Engine {
@@ -237,7 +240,7 @@ impl Cx {
         let mut b_body = Vec::new();
         if super::webrtc::is_webrtc_sdp(&invite.body) {
             // A browser calls: its offer is answered by a peer once the callee answers.
-            if !self.webrtc_offer_acceptable(s) {
+            if !self.webrtc_offer_acceptable(now, s) {
                 self.fail_caller(now, s, 488, Some("Unacceptable WebRTC Offer"));
                 return self.end(s, Cause::Failed, HangupSide::Switch, 488);
             }
@@ -281,6 +284,7 @@ impl Cx {
             max_forwards: max_forwards.saturating_sub(1),
             body: &b_body,
             extra,
+            endpoint: None,
         };
         self.add_forks(now, s, bindings, &spec, None, Role::Callee);
         let mut ring = self.config.sip.invite_timeout();
@@ -381,8 +385,9 @@ impl Cx {
             let Ok(uri) = Uri::parse(&binding.contact) else {
                 continue;
             };
-            let side = match (role, s.legs.first()) {
-                (Role::Callee, Some(_)) => s.callee_side(),
+            let side = match (spec.endpoint, role, s.legs.first()) {
+                (Some(side), _, _) => side,
+                (None, Role::Callee, Some(_)) => s.callee_side(),
                 _ => super::session::Leg::first_side(role),
             };
             let Some(body) = self.fork_body(now, s, binding.target.transport, side, spec.body)

@@ -181,7 +181,7 @@ impl Cx {
 
     /// Whether a browser's offer can be answered (checked before the call goes on, so a
     /// bad one gets its 488 at once).
-    pub(super) fn webrtc_offer_acceptable(&self, s: &Session) -> bool {
+    pub(super) fn webrtc_offer_acceptable(&self, now: Instant, s: &Session) -> bool {
         let (Some(anchor), Some(first)) = (s.anchor.as_ref(), s.legs.first()) else {
             return false;
         };
@@ -190,7 +190,7 @@ impl Cx {
             return false;
         };
         Certificate::shared()
-            .and_then(|cert| Peer::answer(Instant::now(), &cert, local, offer))
+            .and_then(|cert| Peer::answer(now, &cert, local, offer))
             .is_ok()
     }
 
