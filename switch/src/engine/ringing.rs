@@ -183,8 +183,8 @@ impl Cx {
             s.codec = codec_of(&resp.body);
         }
         let browser = (
-            Self::is_webrtc_leg(s, LegId(0)),
-            Self::is_webrtc_leg(s, leg),
+            Self::offered_webrtc(s, LegId(0)),
+            Self::offered_webrtc(s, leg),
         );
         if browser.1 {
             // The caller's own codec: the browser's side converts to it.
@@ -199,6 +199,8 @@ impl Cx {
                 let law = s.codec.unwrap_or(media::Codec::PCMU);
                 self.webrtc_answer_caller(now, s, law).unwrap_or_default()
             } else {
+                // A plain answer to our WebRTC offer is plain RTP from here on.
+                self.learn_sdp(s, s.leg(leg).side(), &resp.body);
                 self.answer_for_plain_caller(s)
             };
             if !body.is_empty() {

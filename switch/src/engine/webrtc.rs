@@ -126,14 +126,15 @@ impl Cx {
     }
 
     /// `leg` answered our INVITE with `body`: the browser's answer goes to its peer; a
-    /// plain answer on an endpoint a browser also rang on makes the endpoint plain again.
+    /// plain answer (another phone where a browser also rang, or a WebSocket phone with
+    /// plain RTP answering our WebRTC offer) makes the endpoint plain again.
     pub(super) fn webrtc_answered(&mut self, s: &mut Session, leg: LegId, body: &[u8]) {
         let side = s.leg(leg).side();
         let endpoint = Endpoint {
             relay: s.relay(),
             side,
         };
-        if is_webrtc_sdp(&s.leg(leg).invite.body) {
+        if is_webrtc_sdp(&s.leg(leg).invite.body) && is_webrtc_sdp(body) {
             let sdp = String::from_utf8_lossy(body).into_owned();
             self.media(MediaCommand::WebRtcAnswer { endpoint, sdp });
         } else if s.webrtc.remove(side) {
@@ -141,9 +142,15 @@ impl Cx {
         }
     }
 
-    /// Whether `leg` is a WebRTC leg (its INVITE, ours or its own, is WebRTC SDP).
-    pub(super) fn is_webrtc_leg(s: &Session, leg: LegId) -> bool {
+    /// Whether `leg`'s INVITE, ours or its own, was a WebRTC offer.
+    pub(super) fn offered_webrtc(s: &Session, leg: LegId) -> bool {
         is_webrtc_sdp(&s.leg(leg).invite.body)
+    }
+
+    /// Whether `leg` is a WebRTC leg now: a WebRTC offer on an endpoint that faces a
+    /// browser (not one a plain answer made plain again).
+    pub(super) fn is_webrtc_leg(s: &Session, leg: LegId) -> bool {
+        Self::offered_webrtc(s, leg) && s.webrtc.contains(s.leg(leg).side())
     }
 
     /// The browser that called (its offer in `legs[0]`'s INVITE) is answered: a peer at the
