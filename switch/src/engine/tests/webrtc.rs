@@ -229,3 +229,39 @@ fn a_browser_offer_we_cannot_take_gets_488() {
         .iter()
         .any(|o| matches!(o, Output::Cdr(c) if c.status == 488)));
 }
+
+#[test]
+fn a_websocket_phone_answering_plain_rtp_gets_a_plain_endpoint() {
+    let mut h = harness("1002");
+    register(&mut h, "1002");
+    // 1001 calls 1002, whose desk phone (BOB) and WebSocket contact both ring.
+    let _a = h.call(ALICE, "1001", "1002", Some(&sdp_at(ALICE, ALICE_RTP)), "");
+    let ws_inv = h.req(BROWSER, "INVITE");
+    assert_webrtc_offer(&String::from_utf8_lossy(&ws_inv.body), PORT_B);
+    let desk = h.req(BOB, "INVITE");
+    assert!(!String::from_utf8_lossy(&desk.body).contains("SAVPF"));
+    h.take_media();
+    // The WebSocket phone has plain RTP after all.
+    let mut resp = ws_inv.response(200, None, Some("wsplain"));
+    resp.headers
+        .push("Contact", "<sip:1002@b7q2x9.invalid;transport=ws>");
+    resp.headers.push("Content-Type", "application/sdp");
+    resp.body = sdp(CAROL.ip(), CAROL_RTP).into_bytes();
+    h.send_ws(BROWSER, resp.to_bytes());
+    let media = h.take_media();
+    assert!(
+        media.contains(&"DetachWebRtc(1/B)".to_string()),
+        "{media:?}"
+    );
+    assert!(
+        media.contains(&format!("Connect(1/B, Some({}:{CAROL_RTP}))", CAROL.ip())),
+        "{media:?}"
+    );
+    // The caller gets our own G.711 answer at its endpoint.
+    let ok = h.resp_to(ALICE, 200, "INVITE");
+    let body = String::from_utf8(ok.body.clone()).unwrap();
+    assert!(
+        body.contains(&format!("m=audio {PORT_A} RTP/AVP 0")),
+        "{body}"
+    );
+}
