@@ -26,6 +26,10 @@ use media::rtp::RtpHeader;
 use media::webrtc::{Certificate, Codecs, Peer, PeerOut};
 use media::{tone, Codec, MediaEngine, MediaSession, Side, SAMPLES_PER_PACKET};
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::threads_cpu;
+
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const FRAME: Duration = Duration::from_millis(20);
 const WARM_UP: Duration = Duration::from_secs(2);
@@ -33,29 +37,6 @@ const MEASURE: Duration = Duration::from_secs(8);
 
 /// What one receiver got while measuring: (RTP timestamp at 8 kHz, arrival).
 type Arrivals = Vec<(u32, Instant)>;
-
-/// CPU time of this process's threads named `name`, from their schedstat (ns on CPU).
-fn threads_cpu(name: &str) -> Duration {
-    let mut total = 0u64;
-    for entry in std::fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let dir = entry.path();
-        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        if !comm.trim().starts_with(name) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(dir.join("schedstat")).unwrap_or_default();
-        total += stat
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-    }
-    Duration::from_nanos(total)
-}
 
 /// Lost and late frames of one receiver.
 fn lost_and_late(arrivals: &Arrivals) -> (u64, u64, u64) {

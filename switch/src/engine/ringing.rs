@@ -201,7 +201,8 @@ impl Cx {
             } else {
                 // A plain answer to our WebRTC offer is plain RTP from here on.
                 self.learn_sdp(s, s.leg(leg).side(), &resp.body);
-                self.answer_for_plain_caller(s)
+                // Our own G.711 answer in the caller's codec (`s.codec`, set above).
+                self.local_sdp(s)
             };
             if !body.is_empty() {
                 out.headers.push("Content-Type", "application/sdp");

@@ -12,7 +12,7 @@
 //! its own offer is `UDP/TLS/RTP/SAVPF` (it calls the switch). Phase 1: the switch never
 //! re-INVITEs a WebRTC leg; hold, transfer and consultation move relay edges.
 
-use super::sdp::{audio_sdp, codec_of, offer_all};
+use super::sdp::{codec_of, offer_all};
 use super::session::{LegId, Session};
 use super::Cx;
 use media::graph::{Endpoint, MediaCommand, Side};
@@ -81,6 +81,12 @@ impl Cx {
                 return None;
             }
         };
+        self.attach(s, side, peer, law);
+        Some(sdp.into_bytes())
+    }
+
+    /// Moves `peer` to the relay, facing the browser at endpoint `side`.
+    fn attach(&mut self, s: &mut Session, side: Side, peer: Peer, law: media::Codec) {
         self.media(MediaCommand::AttachWebRtc {
             endpoint: Endpoint {
                 relay: s.relay(),
@@ -90,7 +96,6 @@ impl Cx {
             law,
         });
         s.webrtc.add(side);
-        Some(sdp.into_bytes())
     }
 
     /// The body of our INVITE to a contact reached over `transport` on endpoint `side`:
@@ -174,15 +179,7 @@ impl Cx {
                 return None;
             }
         };
-        self.media(MediaCommand::AttachWebRtc {
-            endpoint: Endpoint {
-                relay: s.relay(),
-                side,
-            },
-            peer: PeerSlot::new(peer),
-            law,
-        });
-        s.webrtc.add(side);
+        self.attach(s, side, peer, law);
         Some(sdp.into_bytes())
     }
 
@@ -208,29 +205,6 @@ impl Cx {
             Some(anchor) => offer_all(s.id, anchor.ip, anchor.port(side)),
             None => Vec::new(),
         }
-    }
-
-    /// Our answer to a plain caller whose callee is a browser: its own codec, with
-    /// telephone-event when it offered it, at its endpoint.
-    pub(super) fn answer_for_plain_caller(&self, s: &Session) -> Vec<u8> {
-        let Some(anchor) = s.anchor.as_ref() else {
-            return Vec::new();
-        };
-        let text = s.a_invite().and_then(|r| std::str::from_utf8(&r.body).ok());
-        let codec = s
-            .a_invite()
-            .and_then(|r| codec_of(&r.body))
-            .unwrap_or(media::Codec::PCMU);
-        let dtmf = text
-            .and_then(media::sdp::telephone_event)
-            .map(|pt| pt.to_string());
-        audio_sdp(
-            s.id,
-            anchor.ip,
-            anchor.port(s.first_side()),
-            codec,
-            dtmf.as_deref(),
-        )
     }
 
     /// A re-offer (no hold change) across a relay with a WebRTC leg: the switch never
