@@ -23,6 +23,10 @@ use std::time::{Duration, Instant};
 use media::rtp::RtpHeader;
 use media::{tone, Codec, Hears, MediaEngine, MediaSession, Side, SAMPLES_PER_PACKET};
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::threads_cpu;
+
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const FRAME: Duration = Duration::from_millis(20);
 const WARM_UP: Duration = Duration::from_secs(2);
@@ -45,29 +49,6 @@ struct Outcome {
     lateness_us: Vec<u64>,
     late: u64,
     lost: u64,
-}
-
-/// CPU time of this process's threads named `name`, from their schedstat (ns on CPU).
-fn threads_cpu(name: &str) -> Duration {
-    let mut total = 0u64;
-    for entry in std::fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let dir = entry.path();
-        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        if !comm.trim().starts_with(name) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(dir.join("schedstat")).unwrap_or_default();
-        total += stat
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-    }
-    Duration::from_nanos(total)
 }
 
 fn payload(hz: f64) -> Vec<u8> {

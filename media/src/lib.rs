@@ -28,6 +28,7 @@ pub mod graph;
 mod hub;
 mod latch;
 pub mod mixer;
+pub mod opus_codec;
 mod playback;
 mod player;
 mod playlist;
@@ -41,6 +42,7 @@ pub mod srtp;
 mod stats;
 pub mod tone;
 pub mod wav;
+pub mod webrtc;
 
 pub use codec::Codec;
 pub use engine::{Hears, MediaEngine, MediaSession, Side};

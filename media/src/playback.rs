@@ -45,27 +45,47 @@ impl Playback {
         destination: Option<SocketAddr>,
         batch: &mut Batch,
     ) -> bool {
-        let mut packet = [0u8; PACKET_LEN];
-        while self.player.poll_packet_into(now, &mut packet) {
+        // The SRTP counters of this pass, added to `batch` after it (pump_into holds it).
+        let mut protected = Batch::default();
+        let finished = self.pump_into(now, batch, &mut |packet| {
             let Some(destination) = destination else {
-                batch.dropped += 1;
-                continue;
+                return false;
             };
             let stream = crate::srtp::Stream::Rtp;
             let sent = crate::srtp::send_to(
                 socket,
                 srtp.as_deref_mut(),
                 stream,
-                &packet,
+                packet,
                 destination,
-                batch,
+                &mut protected,
             );
             match sent {
-                Ok(_) => batch.played += 1,
+                Ok(_) => true,
                 Err(e) => {
                     tracing::trace!(error = %e, %destination, "player send failed");
-                    batch.dropped += 1;
+                    false
                 }
+            }
+        });
+        batch.srtp_protected += protected.srtp_protected;
+        finished
+    }
+
+    /// [`Playback::pump`] through `send`, which says whether the packet went (a WebRTC
+    /// side's peer).
+    pub(crate) fn pump_into(
+        &mut self,
+        now: Instant,
+        batch: &mut Batch,
+        send: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> bool {
+        let mut packet = [0u8; PACKET_LEN];
+        while self.player.poll_packet_into(now, &mut packet) {
+            if send(&packet) {
+                batch.played += 1;
+            } else {
+                batch.dropped += 1;
             }
         }
         self.player.is_finished()

@@ -248,6 +248,7 @@ impl Cx {
             max_forwards: 70,
             body: &body,
             extra: Vec::new(),
+            endpoint: Some(dialing.endpoint),
         };
         let first = s.legs.len();
         self.add_forks(
@@ -343,6 +344,7 @@ impl Cx {
         l.dialog = Some(d);
         if has_sdp(&resp.body, &resp.headers) {
             self.learn_sdp(s, s.leg(leg).side(), &resp.body);
+            self.webrtc_answered(s, leg, &resp.body);
         }
         self.ack_leg(s, leg, Vec::new());
         true

@@ -169,13 +169,19 @@ impl Cx {
         };
         s.bridges.retain(|b| !matches!(b, Bridge::Player { .. }));
         s.bridges.push(Bridge::Relay { legs: [0, leg.0] });
+        self.webrtc_answered(s, leg, &resp.body);
         true
     }
 
     /// `leg` answered the caller's call first: answer the caller with its SDP.
     fn answer(&mut self, now: Instant, s: &mut Session, leg: LegId, resp: Response) {
+        let browser = (
+            Self::offered_webrtc(s, LegId(0)),
+            Self::offered_webrtc(s, leg),
+        );
         let mut answer = None;
-        if has_sdp(&resp.body, &resp.headers) {
+        // Plain legs' SDP crosses (and SDES is checked) here; a browser's is the peer's.
+        if !(browser.0 || browser.1) && has_sdp(&resp.body, &resp.headers) {
             let (from, to) = (s.leg(leg).side(), s.first_side());
             match self.rewrite_sdp_checked(s, from, to, &resp.body) {
                 Ok(body) => answer = Some(body),
@@ -201,10 +207,30 @@ impl Cx {
             // The call's codec, for what the switch plays into it later (hold, transfer).
             s.codec = codec_of(&resp.body);
         }
+        if browser.1 {
+            // The caller's own codec: the browser's side converts to it.
+            s.codec = s.a_invite().and_then(|r| codec_of(&r.body)).or(s.codec);
+        }
         let Some((tx, mut out)) = self.caller_ok(s) else {
             return;
         };
-        if let Some(body) = answer {
+        if browser.0 || browser.1 {
+            let body = if browser.0 {
+                self.learn_sdp(s, s.leg(leg).side(), &resp.body);
+                let law = s.codec.unwrap_or(media::Codec::PCMU);
+                self.webrtc_answer_caller(now, s, law).unwrap_or_default()
+            } else {
+                // A plain answer to our WebRTC offer is plain RTP from here on.
+                self.learn_sdp(s, s.leg(leg).side(), &resp.body);
+                // Our own G.711 answer in the caller's codec (`s.codec`, set above).
+                self.local_sdp(s)
+            };
+            if !body.is_empty() {
+                out.headers.push("Content-Type", "application/sdp");
+                s.sdp_to_a = body.clone();
+                out.body = body;
+            }
+        } else if let Some(body) = answer {
             out.headers.push("Content-Type", "application/sdp");
             s.sdp_to_a = body.clone();
             out.body = body;
@@ -439,6 +465,7 @@ impl Cx {
             max_forwards: 70,
             body: &body,
             extra: Vec::new(),
+            endpoint: None,
         };
         self.add_forks(now, s, bindings, &spec, None, Role::Callee);
     }

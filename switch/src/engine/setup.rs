@@ -30,6 +30,9 @@ pub(super) struct ForkSpec<'a> {
     pub max_forwards: u32,
     pub body: &'a [u8],
     pub extra: Vec<(&'static str, String)>,
+    /// The relay endpoint the forks ring on, when not the first party's callee side (a
+    /// consultation's own endpoint): a browser's WebRTC peer is attached there.
+    pub endpoint: Option<Side>,
 }
 
 impl Engine {
@@ -163,6 +166,7 @@ impl Engine {
             origin: None,
             record_on_answer: false,
             holds,
+            webrtc: Default::default(),
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });
@@ -222,6 +226,10 @@ impl Cx {
             }
             MediaEvent::Digit { digit, .. } => self.voicemail_digit(now, s, digit),
             MediaEvent::Silence { .. } => self.voicemail_silence(now, s),
+            MediaEvent::WebRtcConnected { endpoint } => {
+                tracing::debug!(call = s.id, side = endpoint.side.0, "browser media up");
+            }
+            MediaEvent::WebRtcGone { endpoint } => self.webrtc_gone(now, s, endpoint.side),
         }
     }
 
@@ -231,7 +239,14 @@ impl Cx {
             return;
         };
         let mut b_body = Vec::new();
-        if has_sdp(&invite.body, &invite.headers) {
+        if super::webrtc::is_webrtc_sdp(&invite.body) {
+            // A browser calls: its offer is answered by a peer once the callee answers.
+            if !self.webrtc_offer_acceptable(now, s) {
+                self.fail_caller(now, s, 488, Some("Unacceptable WebRTC Offer"));
+                return self.end(s, Cause::Failed, HangupSide::Switch, 488);
+            }
+            b_body = self.offer_for_browser_call(s, Side::B);
+        } else if has_sdp(&invite.body, &invite.headers) {
             // SRTP keys go only to a callee all of whose contacts are TLS (sdes.rs).
             let tls = self.config.sip.srtp_offer
                 && bindings
@@ -276,6 +291,7 @@ impl Cx {
             max_forwards: max_forwards.saturating_sub(1),
             body: &b_body,
             extra,
+            endpoint: None,
         };
         self.add_forks(now, s, bindings, &spec, None, Role::Callee);
         let mut ring = self.config.sip.invite_timeout();
@@ -376,6 +392,15 @@ impl Cx {
             let Ok(uri) = Uri::parse(&binding.contact) else {
                 continue;
             };
+            let side = match (spec.endpoint, role, s.legs.first()) {
+                (Some(side), _, _) => side,
+                (None, Role::Callee, Some(_)) => s.callee_side(),
+                _ => super::session::Leg::first_side(role),
+            };
+            let Some(body) = self.fork_body(now, s, binding.target.transport, side, spec.body)
+            else {
+                continue;
+            };
             let via = self.via(binding.target.transport);
             let mut h = Headers::new();
             h.push("Via", via.header());
@@ -397,14 +422,14 @@ impl Cx {
             for (name, v) in &spec.extra {
                 h.push(name, v.clone());
             }
-            if !spec.body.is_empty() {
+            if !body.is_empty() {
                 h.push("Content-Type", "application/sdp");
             }
             let request = Request {
                 method: Method::Invite,
                 uri,
                 headers: h,
-                body: spec.body.to_vec(),
+                body,
             };
             self.start_leg(now, s, request, binding.target, agent.clone(), role);
         }

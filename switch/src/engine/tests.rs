@@ -27,3 +27,4 @@ mod supervise;
 mod timers;
 mod transfer;
 mod voicemail;
+mod webrtc;

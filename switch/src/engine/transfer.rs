@@ -148,6 +148,7 @@ impl Cx {
             extra: std::iter::once(("Referred-By", format!("<sip:{by}@{domain}>")))
                 .chain(replaces.map(|r| ("Replaces", r.to_string())))
                 .collect(),
+            endpoint: None,
         };
         // One phone: the target's first binding.
         self.add_forks(now, s, &bindings[..1], &spec, None, Role::Callee);
@@ -222,6 +223,7 @@ impl Cx {
         l.dialog = Some(d);
         if super::sdp::has_sdp(&resp.body, &resp.headers) {
             self.learn_sdp(s, s.leg(leg).side(), &resp.body);
+            self.webrtc_answered(s, leg, &resp.body);
         }
         self.ack_leg(s, leg, Vec::new());
         self.stop_playing(s, 0);
