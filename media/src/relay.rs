@@ -224,7 +224,14 @@ impl RelaySide {
             return false;
         };
         let srtp = self.srtp.as_deref_mut();
-        match srtp::send_to(&self.sockets.rtp, srtp, Stream::Rtp, packet, destination, batch) {
+        match srtp::send_to(
+            &self.sockets.rtp,
+            srtp,
+            Stream::Rtp,
+            packet,
+            destination,
+            batch,
+        ) {
             Ok(_) => true,
             Err(e) => {
                 tracing::trace!(error = %e, %destination, "send failed");
