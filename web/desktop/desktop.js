@@ -4,7 +4,7 @@
 //   desk.on(type, fn)          handle an /api/events message of that type
 //   desk.onBegin(fn) / desk.onEnd(fn) / desk.onTick(fn)
 //   desk.onSupervise(fn)     at login, for accounts that supervise (supervisor.js)
-//   desk.offerKinds[channel] = { title, label, sub, note, facts(offer), accept(offer), decline(offer) }
+//   desk.offerKinds[channel] = { title, label, sub, note, facts(offer), accept(offer), acceptLabel, decline(offer) }
 //     (`sub` a string or a function of the offer; `facts` extra [label, value] rows)
 //   desk.setItem(id, { channel, label, status }) / desk.removeItem(id)
 //   desk.show(node)            put a pane in the workspace
@@ -295,6 +295,7 @@ function showOffer(ev) {
     facts.insertBefore(dt, dd);
   }
   $("accept").hidden = !kind.accept;
+  $("accept").textContent = kind.acceptLabel || "Accept";
   $("decline").hidden = !kind.decline;
   $("offer-note").textContent = kind.note || "";
   $("offer-note").hidden = !kind.note;

@@ -406,6 +406,8 @@ async function voiceDial(ev) {
   $("dial-error").textContent = "";
   if (!number) { $("dial-error").textContent = "Enter a number to call."; return; }
   try {
+    // The browser phone (phone.js) places the call itself; a desk phone is called first.
+    if (desk.placeCall && desk.placeCall(number)) { input.value = ""; return; }
     await api("POST", "/api/calls", { extension: voicePhone(), number, agent: desk.agent });
     input.value = "";
     $("dial-error").textContent = "";
