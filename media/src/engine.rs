@@ -270,6 +270,24 @@ impl MediaSession {
         Ok(port)
     }
 
+    /// `side` faces a browser from now on: its socket serves `peer`, whose media the relay
+    /// converts to and from `law`.
+    pub fn attach_webrtc(&self, side: Side, peer: Box<crate::webrtc::Peer>, law: crate::Codec) {
+        let _ = self
+            .commands
+            .send(Command::AttachWebRtc { side, peer, law });
+    }
+
+    /// `side` is a plain RTP side again.
+    pub fn detach_webrtc(&self, side: Side) {
+        let _ = self.commands.send(Command::DetachWebRtc { side });
+    }
+
+    /// The browser's answer to `side`'s peer's offer.
+    pub fn webrtc_answer(&self, side: Side, sdp: String) {
+        let _ = self.commands.send(Command::WebRtcAnswer { side, sdp });
+    }
+
     /// Closes endpoint `side`; whatever heard it hears nothing from it any more.
     pub fn remove_endpoint(&self, side: Side) {
         let _ = self.commands.send(Command::RemoveSide { side });

@@ -88,6 +88,19 @@ pub enum MediaCommand {
     },
     /// Unbind every endpoint and return their ports.
     Release { relay: RelayId },
+    /// The endpoint faces a browser: its socket serves this WebRTC peer (made by the engine
+    /// with [`crate::webrtc::Peer::offer`] or [`crate::webrtc::Peer::answer`]), whose media
+    /// is converted to and from `law` for the rest of the relay. Answered by
+    /// [`MediaEvent::WebRtcConnected`] once ICE and DTLS are up.
+    AttachWebRtc {
+        endpoint: Endpoint,
+        peer: crate::webrtc::PeerSlot,
+        law: Codec,
+    },
+    /// The browser's SDP answer to the endpoint's peer's offer.
+    WebRtcAnswer { endpoint: Endpoint, sdp: String },
+    /// The endpoint is plain RTP again (a desk phone answered where a browser also rang).
+    DetachWebRtc { endpoint: Endpoint },
 }
 
 impl std::fmt::Debug for MediaCommand {
@@ -159,6 +172,17 @@ impl std::fmt::Debug for MediaCommand {
             MediaCommand::StopRecording { relay } => write!(f, "StopRecording({})", relay.0),
             MediaCommand::Probe { relay } => write!(f, "Probe({})", relay.0),
             MediaCommand::Release { relay } => write!(f, "Release({})", relay.0),
+            MediaCommand::AttachWebRtc { endpoint, law, .. } => write!(
+                f,
+                "AttachWebRtc({}/{:?}, {law:?})",
+                endpoint.relay.0, endpoint.side
+            ),
+            MediaCommand::DetachWebRtc { endpoint } => {
+                write!(f, "DetachWebRtc({}/{:?})", endpoint.relay.0, endpoint.side)
+            }
+            MediaCommand::WebRtcAnswer { endpoint, .. } => {
+                write!(f, "WebRtcAnswer({}/{:?})", endpoint.relay.0, endpoint.side)
+            }
         }
     }
 }
@@ -185,6 +209,11 @@ pub enum MediaEvent {
     Digit { endpoint: Endpoint, digit: char },
     /// A mono recording heard silence for as long as its `silence_end` (a voicemail's end).
     Silence { relay: RelayId },
+    /// A WebRTC endpoint's ICE and DTLS are up.
+    WebRtcConnected { endpoint: Endpoint },
+    /// A WebRTC endpoint's browser is gone (ICE disconnected, a bad answer, a failed
+    /// stack): media loss, like an RTP timeout.
+    WebRtcGone { endpoint: Endpoint },
 }
 
 impl Endpoint {

@@ -141,6 +141,28 @@ impl MediaHub {
                 }
                 None
             }
+            MediaCommand::AttachWebRtc {
+                endpoint,
+                peer,
+                law,
+            } => {
+                if let (Some(s), Some(peer)) = (self.relays.get(&endpoint.relay), peer.take()) {
+                    s.attach_webrtc(endpoint.side, peer, law);
+                }
+                None
+            }
+            MediaCommand::DetachWebRtc { endpoint } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.detach_webrtc(endpoint.side);
+                }
+                None
+            }
+            MediaCommand::WebRtcAnswer { endpoint, sdp } => {
+                if let Some(s) = self.relays.get(&endpoint.relay) {
+                    s.webrtc_answer(endpoint.side, sdp);
+                }
+                None
+            }
             MediaCommand::Digits { endpoint, listen } => {
                 if let Some(s) = self.relays.get(&endpoint.relay) {
                     s.listen_digits(endpoint.side, listen);

@@ -24,6 +24,7 @@ pub mod graph;
 mod hub;
 mod latch;
 pub mod mixer;
+pub mod opus_codec;
 mod playback;
 mod player;
 mod playlist;
@@ -36,6 +37,7 @@ mod socket;
 mod stats;
 pub mod tone;
 pub mod wav;
+pub mod webrtc;
 
 pub use codec::Codec;
 pub use engine::{Hears, MediaEngine, MediaSession, Side};

@@ -44,18 +44,34 @@ impl Playback {
         destination: Option<SocketAddr>,
         batch: &mut Batch,
     ) -> bool {
-        let mut packet = [0u8; PACKET_LEN];
-        while self.player.poll_packet_into(now, &mut packet) {
+        self.pump_into(now, batch, &mut |packet| {
             let Some(destination) = destination else {
-                batch.dropped += 1;
-                continue;
+                return false;
             };
-            match socket.try_send_to(&packet, destination) {
-                Ok(_) => batch.played += 1,
+            match socket.try_send_to(packet, destination) {
+                Ok(_) => true,
                 Err(e) => {
                     tracing::trace!(error = %e, %destination, "player send failed");
-                    batch.dropped += 1;
+                    false
                 }
+            }
+        })
+    }
+
+    /// [`Playback::pump`] through `send`, which says whether the packet went (a WebRTC
+    /// side's peer).
+    pub(crate) fn pump_into(
+        &mut self,
+        now: Instant,
+        batch: &mut Batch,
+        send: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> bool {
+        let mut packet = [0u8; PACKET_LEN];
+        while self.player.poll_packet_into(now, &mut packet) {
+            if send(&packet) {
+                batch.played += 1;
+            } else {
+                batch.dropped += 1;
             }
         }
         self.player.is_finished()

@@ -22,6 +22,11 @@
 //! RTP socket, the task also sleeps until the player's next deadline, and the side is parked
 //! (nothing relayed to or from it) until the player is stopped or finishes. Player packets
 //! are written into a stack buffer too, so playing allocates nothing per packet either.
+//!
+//! A side may face a browser ([`crate::webrtc`]): then its RTP socket carries ICE, DTLS and
+//! SRTP for one str0m peer, and the side converts to and from plain G.711 RTP at its
+//! boundary, so everything here treats it as a plain side. Writing to such a side is the
+//! relay's one allocation per packet (str0m copies each frame it is given).
 
 use std::future::{poll_fn, Future};
 use std::io;
@@ -43,6 +48,7 @@ use crate::recorder::Recorder;
 use crate::rtp::{RtpHeader, HEADER_LEN};
 use crate::socket::SideSockets;
 use crate::stats::{Batch, SessionCounters, TotalCounters};
+use crate::webrtc::side::{Notice, WebRtcSide};
 
 /// Largest datagram relayed whole; RTP stays under the path MTU, so this is ample (a longer
 /// datagram would be truncated by the kernel).
@@ -102,6 +108,17 @@ pub(crate) enum Command {
     PauseRecording { paused: bool },
     /// End the recording; the file is completed.
     StopRecording,
+    /// The side faces a browser from now on: its socket serves this peer, its media is
+    /// converted to and from `law`.
+    AttachWebRtc {
+        side: Side,
+        peer: Box<crate::webrtc::Peer>,
+        law: Codec,
+    },
+    /// The browser's answer to the side's peer's offer.
+    WebRtcAnswer { side: Side, sdp: String },
+    /// The side is plain RTP again.
+    DetachWebRtc { side: Side },
 }
 
 /// RTP or RTCP: which socket of a side.
@@ -137,6 +154,8 @@ pub(crate) struct RelaySide {
     fresh: bool,
     /// Its leg's telephone-event payload type: events relayed to it are renumbered to it.
     events: Option<u8>,
+    /// The browser it faces, when it is a WebRTC side.
+    webrtc: Option<Box<WebRtcSide>>,
     /// Its digits are reported; the RTP timestamp of the last event reported (an event's
     /// end is sent three times).
     digits: Option<Option<u32>>,
@@ -155,6 +174,7 @@ impl RelaySide {
             fresh: false,
             events: None,
             digits: None,
+            webrtc: None,
         }
     }
 
@@ -168,10 +188,35 @@ impl RelaySide {
             return;
         };
         let destination = self.rtp.destination();
-        if playback.pump(now, &self.sockets.rtp, destination, batch) {
+        let finished = match self.webrtc.as_mut() {
+            Some(w) => {
+                let socket = &self.sockets.rtp;
+                playback.pump_into(now, batch, &mut |p| w.send_rtp(now, p, socket))
+            }
+            None => playback.pump(now, &self.sockets.rtp, destination, batch),
+        };
+        if finished {
             tracing::debug!(side = side.0, "playback finished, relaying resumes");
             if let Some(playback) = self.playback.take() {
                 playback.finish();
+            }
+        }
+    }
+
+    /// Sends a finished RTP packet (a mix's) to the side's leg; `false` when it could
+    /// not go.
+    fn emit(&mut self, packet: &[u8], now: Instant) -> bool {
+        if let Some(w) = self.webrtc.as_mut() {
+            return w.send_rtp(now, packet, &self.sockets.rtp);
+        }
+        let Some(destination) = self.rtp.destination() else {
+            return false;
+        };
+        match self.sockets.rtp.try_send_to(packet, destination) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::trace!(error = %e, %destination, "send failed");
+                false
             }
         }
     }
@@ -326,6 +371,12 @@ impl Relay {
             .flatten()
             .filter_map(|side| side.playback.as_ref()?.poll_timeout())
             .chain(mixer)
+            .chain(
+                self.sides
+                    .iter()
+                    .flatten()
+                    .filter_map(|side| side.webrtc.as_ref()?.deadline()),
+            )
             .min()
     }
 
@@ -411,6 +462,24 @@ impl Relay {
                 self.recorder = None;
                 self.rewire();
             }
+            Command::AttachWebRtc { side, peer, law } => {
+                tracing::debug!(side = side.0, local = %peer.local(), "side faces a browser");
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.webrtc = Some(Box::new(WebRtcSide::new(*peer, law)));
+                }
+            }
+            Command::DetachWebRtc { side } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    relay_side.webrtc = None;
+                }
+            }
+            Command::WebRtcAnswer { side, sdp } => {
+                if let Some(relay_side) = self.side_mut(side) {
+                    if let Some(w) = relay_side.webrtc.as_mut() {
+                        w.accept_answer(Instant::now(), &sdp, &relay_side.sockets.rtp);
+                    }
+                }
+            }
             Command::SetEvents { side, payload_type } => {
                 if let Some(relay_side) = self.side_mut(side) {
                     relay_side.events = payload_type;
@@ -479,6 +548,11 @@ impl Relay {
         let mut batch = Batch::default();
         let now = Instant::now();
         let mut digits: Vec<(Side, char)> = Vec::new();
+        for side in self.sides.iter_mut().flatten() {
+            if let Some(w) = side.webrtc.as_mut() {
+                w.timeout(now, &side.sockets.rtp);
+            }
+        }
         for from in 0..self.sides.len() {
             for kind in [Kind::Rtp, Kind::Rtcp] {
                 relay_from(
@@ -501,6 +575,7 @@ impl Relay {
                 let _ = tx.send(crate::graph::MediaEvent::Digit { endpoint, digit });
             }
         }
+        self.report_webrtc();
         for (i, side) in self.sides.iter_mut().enumerate() {
             if let Some(side) = side {
                 side.play(Side(i as u8), now, &mut batch);
@@ -508,7 +583,7 @@ impl Relay {
         }
         if self.mixing() {
             while self.ticker.poll_tick(now) {
-                mix_tick(&mut self.sides, &mut batch);
+                mix_tick(&mut self.sides, &mut batch, now);
                 if let Some(r) = self.recorder.as_mut() {
                     if record_tick(&self.sides, r) {
                         if let Some((relay, tx)) = &self.reports {
@@ -525,9 +600,32 @@ impl Relay {
     }
 }
 
-/// Takes up to [`BATCH_PER_SOCKET`] packets of `kind` from side `from` and copies each to
-/// the sides that hear it (none while `from` or the listener plays: parked), and puts its
-/// audio in `from`'s inbox when a mix takes it.
+impl Relay {
+    /// Tells the engine what its WebRTC sides did (connected, gone).
+    fn report_webrtc(&mut self) {
+        for (i, side) in self.sides.iter_mut().enumerate() {
+            let Some(w) = side.as_mut().and_then(|s| s.webrtc.as_mut()) else {
+                continue;
+            };
+            for notice in w.take_notices() {
+                let Some((relay, tx)) = &self.reports else {
+                    continue;
+                };
+                let endpoint = crate::graph::Endpoint {
+                    relay: *relay,
+                    side: Side(i as u8),
+                };
+                let _ = tx.send(match notice {
+                    Notice::Connected => crate::graph::MediaEvent::WebRtcConnected { endpoint },
+                    Notice::Gone => crate::graph::MediaEvent::WebRtcGone { endpoint },
+                });
+            }
+        }
+    }
+}
+
+/// Takes up to [`BATCH_PER_SOCKET`] packets of `kind` from side `from` and relays each
+/// ([`deliver`]); a WebRTC side's datagrams go through its peer first.
 #[allow(clippy::too_many_arguments)]
 fn relay_from(
     sides: &mut [Option<RelaySide>],
@@ -538,11 +636,17 @@ fn relay_from(
     batch: &mut Batch,
     digits: &mut Vec<(Side, char)>,
 ) {
-    let me = Side(from as u8);
     for _ in 0..BATCH_PER_SOCKET {
         let Some(side) = sides.get_mut(from).and_then(Option::as_mut) else {
             return;
         };
+        if side.webrtc.is_some() {
+            // Everything is muxed on the RTP socket; the RTCP one stays idle.
+            if kind == Kind::Rtcp || !receive_webrtc(sides, from, buf, now, batch, digits) {
+                return;
+            }
+            continue;
+        }
         let (socket, latch) = match kind {
             Kind::Rtp => (&side.sockets.rtp, &mut side.rtp),
             Kind::Rtcp => (&side.sockets.rtcp, &mut side.rtcp),
@@ -568,61 +672,131 @@ fn relay_from(
                 continue;
             }
         }
-        let events = side.events;
         let Some(packet) = buf.get_mut(..len) else {
             batch.dropped += 1;
             continue;
         };
-        // A telephone event from this side, to be renumbered for each listener.
-        let event = match (kind, events, packet.get(1)) {
-            (Kind::Rtp, Some(pt), Some(b)) if b & 0x7f == pt && len >= HEADER_LEN => Some(*b),
-            _ => None,
-        };
-        // The end of a telephone event, where the engine listens for digits.
-        if let (Some(_), Some(last)) = (event, side.digits.as_mut()) {
-            if let Ok(rtp) = crate::rtp::parse(packet) {
-                let ended = rtp.payload.get(1).is_some_and(|b| b & 0x80 != 0);
-                if ended && *last != Some(rtp.header.timestamp) {
-                    *last = Some(rtp.header.timestamp);
-                    if let Some(d) = rtp.payload.first().and_then(|e| digit_of(*e)) {
-                        digits.push((me, d));
-                    }
+        deliver(sides, from, kind, packet, now, batch, digits);
+    }
+}
+
+/// Takes one datagram from WebRTC side `from` into its peer, and relays the media frames
+/// it yields as plain RTP; `false` when the socket had nothing.
+fn receive_webrtc(
+    sides: &mut [Option<RelaySide>],
+    from: usize,
+    buf: &mut [u8],
+    now: Instant,
+    batch: &mut Batch,
+    digits: &mut Vec<(Side, char)>,
+) -> bool {
+    let Some(side) = sides.get_mut(from).and_then(Option::as_mut) else {
+        return false;
+    };
+    let (len, source) = match side.sockets.rtp.try_recv_from(buf) {
+        Ok(received) => received,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+        Err(e) => {
+            tracing::trace!(error = %e, side = from, "relay receive error");
+            return true;
+        }
+    };
+    // The side leaves the slice while its frames are written to the others, and comes back.
+    let Some(mut w) = side.webrtc.take() else {
+        return false;
+    };
+    w.receive(
+        now,
+        source,
+        buf.get(..len).unwrap_or_default(),
+        &side.sockets.rtp,
+    );
+    w.take_frames(|packet| {
+        batch.received = true;
+        deliver(sides, from, Kind::Rtp, packet, now, batch, digits);
+    });
+    if let Some(side) = sides.get_mut(from).and_then(Option::as_mut) {
+        side.webrtc = Some(w);
+    }
+    true
+}
+
+/// Copies one packet received on side `from` to the sides that hear it (none while `from`
+/// or the listener plays: parked), puts its audio in `from`'s inbox when a mix takes it,
+/// and notes the digit a telephone event of it ends.
+fn deliver(
+    sides: &mut [Option<RelaySide>],
+    from: usize,
+    kind: Kind,
+    packet: &mut [u8],
+    now: Instant,
+    batch: &mut Batch,
+    digits: &mut Vec<(Side, char)>,
+) {
+    let me = Side(from as u8);
+    let len = packet.len();
+    let Some(side) = sides.get_mut(from).and_then(Option::as_mut) else {
+        return;
+    };
+    let events = side.events;
+    // A telephone event from this side, to be renumbered for each listener.
+    let event = match (kind, events, packet.get(1)) {
+        (Kind::Rtp, Some(pt), Some(b)) if b & 0x7f == pt && len >= HEADER_LEN => Some(*b),
+        _ => None,
+    };
+    // The end of a telephone event, where the engine listens for digits.
+    if let (Some(_), Some(last)) = (event, side.digits.as_mut()) {
+        if let Ok(rtp) = crate::rtp::parse(packet) {
+            let ended = rtp.payload.get(1).is_some_and(|b| b & 0x80 != 0);
+            if ended && *last != Some(rtp.header.timestamp) {
+                *last = Some(rtp.header.timestamp);
+                if let Some(d) = rtp.payload.first().and_then(|e| digit_of(*e)) {
+                    digits.push((me, d));
                 }
             }
         }
-        if side.is_playing() {
+    }
+    if side.is_playing() {
+        batch.parked += 1;
+        return;
+    }
+    if let (Kind::Rtp, Some(inbox)) = (kind, side.inbox.as_mut()) {
+        if let Ok(rtp) = crate::rtp::parse(packet) {
+            inbox.push(rtp.header.payload_type, rtp.payload);
+        }
+    }
+    for to in sides.iter_mut().flatten() {
+        if to.hears != Hears::Endpoint(me) {
+            continue;
+        }
+        if to.is_playing() {
             batch.parked += 1;
             continue;
         }
-        if let (Kind::Rtp, Some(inbox)) = (kind, side.inbox.as_mut()) {
-            if let Ok(rtp) = crate::rtp::parse(packet) {
-                inbox.push(rtp.header.payload_type, rtp.payload);
-            }
-        }
-        for to in sides.iter().flatten() {
-            if to.hears != Hears::Endpoint(me) {
-                continue;
-            }
-            if to.is_playing() {
-                batch.parked += 1;
-                continue;
-            }
-            let Some(destination) = to.destination(kind) else {
+        if let Some(w) = to.webrtc.as_mut() {
+            // RTCP stays between str0m and the browser; DTMF reaches browsers as SIP INFO.
+            if kind == Kind::Rtp && event.is_none() && w.send_rtp(now, packet, &to.sockets.rtp) {
+                count(batch, me, kind, len);
+            } else {
                 batch.dropped += 1;
-                continue;
-            };
-            if let Some(byte) = event {
-                packet[1] = match to.events {
-                    Some(theirs) => (byte & 0x80) | theirs,
-                    None => byte,
-                };
             }
-            match to.socket(kind).try_send_to(packet, destination) {
-                Ok(_) => count(batch, me, kind, len),
-                Err(e) => {
-                    tracing::trace!(error = %e, %destination, "relay send failed");
-                    batch.dropped += 1;
-                }
+            continue;
+        }
+        let Some(destination) = to.destination(kind) else {
+            batch.dropped += 1;
+            continue;
+        };
+        if let Some(byte) = event {
+            packet[1] = match to.events {
+                Some(theirs) => (byte & 0x80) | theirs,
+                None => byte,
+            };
+        }
+        match to.socket(kind).try_send_to(packet, destination) {
+            Ok(_) => count(batch, me, kind, len),
+            Err(e) => {
+                tracing::trace!(error = %e, %destination, "relay send failed");
+                batch.dropped += 1;
             }
         }
     }
@@ -630,7 +804,7 @@ fn relay_from(
 
 /// One 20 ms tick of the mixer: each source draws a frame; each side hearing a mix gets
 /// the sum of its sources but itself, in its codec.
-fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
+fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch, now: Instant) {
     for side in sides.iter_mut().flatten() {
         if let Some(inbox) = side.inbox.as_mut() {
             inbox.tick();
@@ -681,16 +855,10 @@ fn mix_tick(sides: &mut [Option<RelaySide>], batch: &mut Batch) {
         let (head, payload) = packet.split_at_mut(HEADER_LEN);
         head.copy_from_slice(&header.to_bytes());
         out.codec.encode(&frame, payload);
-        let Some(destination) = side.rtp.destination() else {
+        if side.emit(&packet, now) {
+            batch.mixed += 1;
+        } else {
             batch.dropped += 1;
-            continue;
-        };
-        match side.sockets.rtp.try_send_to(&packet, destination) {
-            Ok(_) => batch.mixed += 1,
-            Err(e) => {
-                tracing::trace!(error = %e, %destination, "mix send failed");
-                batch.dropped += 1;
-            }
         }
     }
 }

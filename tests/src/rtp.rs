@@ -170,24 +170,7 @@ impl TonePeer {
 /// The share of `samples`' energy at `freq_hz` (8 kHz; Goertzel over 100 ms windows), for
 /// audio read from a file (a recording, a voicemail) rather than received.
 pub fn tone_share(samples: &[i16], freq_hz: f64) -> f64 {
-    let k = 2.0 * (2.0 * std::f64::consts::PI * freq_hz / RATE).cos();
-    let (mut tone, mut energy) = (0.0, 0.0);
-    for w in samples.chunks(800) {
-        let (mut s1, mut s2) = (0.0f64, 0.0f64);
-        for x in w {
-            let x = f64::from(*x);
-            energy += x * x;
-            let s0 = x + k * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        tone += (s1 * s1 + s2 * s2 - k * s1 * s2) / (w.len() as f64 / 2.0);
-    }
-    if energy > 0.0 {
-        tone / energy
-    } else {
-        0.0
-    }
+    media::tone::share(samples, freq_hz)
 }
 
 impl Drop for TonePeer {

@@ -182,6 +182,12 @@ impl Cx {
             return self.reply(now, tx, &req, 481, None);
         };
         let mut body = req.body.clone();
+        if is_sdp(&req.headers)
+            && !body.is_empty()
+            && (Self::is_webrtc_leg(s, from) || Self::is_webrtc_leg(s, to))
+        {
+            return self.webrtc_reoffer(now, s, from, tx, req);
+        }
         if is_sdp(&req.headers) && !body.is_empty() {
             match self.rewrite_sdp(s, s.leg(from).side(), s.leg(to).side(), &body) {
                 Some(b) => body = b,

@@ -36,6 +36,7 @@ mod supervise_phone;
 mod tests;
 mod transfer;
 mod voicemail;
+mod webrtc;
 
 pub use consult::{ConsultStep, MemberStep};
 pub use control::{CallControl, CallOp, ControlError, TransferTo};
@@ -570,7 +571,9 @@ impl Engine {
             | MediaEvent::Activity { relay, .. } => *relay,
             MediaEvent::EndpointAdded { endpoint, .. }
             | MediaEvent::EndpointFailed { endpoint }
-            | MediaEvent::Digit { endpoint, .. } => endpoint.relay,
+            | MediaEvent::Digit { endpoint, .. }
+            | MediaEvent::WebRtcConnected { endpoint }
+            | MediaEvent::WebRtcGone { endpoint } => endpoint.relay,
             MediaEvent::Silence { relay } => *relay,
         };
         // One relay per session, named by the session's id.

@@ -80,6 +80,7 @@ impl Engine {
             origin: None,
             record_on_answer: false,
             holds: Vec::new(),
+            webrtc: Default::default(),
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });

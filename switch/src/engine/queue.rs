@@ -42,7 +42,9 @@ impl Cx {
         };
         s.codec = Some(codec);
         let invite = &s.legs[0].invite;
-        if super::sdp::has_sdp(&invite.body, &invite.headers) {
+        if super::sdp::has_sdp(&invite.body, &invite.headers)
+            && !super::webrtc::is_webrtc_sdp(&invite.body)
+        {
             self.learn_sdp(s, s.legs[0].side(), &invite.body);
         }
         true
@@ -122,7 +124,12 @@ impl Cx {
         s.phase = next;
         // A waiting caller whose network died must not hold the queue forever.
         self.start_media_checks(now, s.id);
-        let sdp = self.local_sdp(s);
+        let sdp = if super::webrtc::is_webrtc_sdp(&s.legs[0].invite.body) {
+            let law = s.codec.unwrap_or(media::Codec::PCMU);
+            self.webrtc_answer_caller(now, s, law).unwrap_or_default()
+        } else {
+            self.local_sdp(s)
+        };
         let Some((tx, mut out)) = self.caller_ok(s) else {
             return;
         };

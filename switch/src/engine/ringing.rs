@@ -169,6 +169,7 @@ impl Cx {
         };
         s.bridges.retain(|b| !matches!(b, Bridge::Player { .. }));
         s.bridges.push(Bridge::Relay { legs: [0, leg.0] });
+        self.webrtc_answered(s, leg, &resp.body);
         true
     }
 
@@ -181,10 +182,31 @@ impl Cx {
             // The call's codec, for what the switch plays into it later (hold, transfer).
             s.codec = codec_of(&resp.body);
         }
+        let browser = (
+            Self::is_webrtc_leg(s, LegId(0)),
+            Self::is_webrtc_leg(s, leg),
+        );
+        if browser.1 {
+            // The caller's own codec: the browser's side converts to it.
+            s.codec = s.a_invite().and_then(|r| codec_of(&r.body)).or(s.codec);
+        }
         let Some((tx, mut out)) = self.caller_ok(s) else {
             return;
         };
-        if has_sdp(&resp.body, &resp.headers) {
+        if browser.0 || browser.1 {
+            let body = if browser.0 {
+                self.learn_sdp(s, s.leg(leg).side(), &resp.body);
+                let law = s.codec.unwrap_or(media::Codec::PCMU);
+                self.webrtc_answer_caller(now, s, law).unwrap_or_default()
+            } else {
+                self.answer_for_plain_caller(s)
+            };
+            if !body.is_empty() {
+                out.headers.push("Content-Type", "application/sdp");
+                s.sdp_to_a = body.clone();
+                out.body = body;
+            }
+        } else if has_sdp(&resp.body, &resp.headers) {
             let (from, to) = (s.leg(leg).side(), s.first_side());
             if let Some(body) = self.rewrite_sdp(s, from, to, &resp.body) {
                 out.headers.push("Content-Type", "application/sdp");

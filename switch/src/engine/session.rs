@@ -332,6 +332,8 @@ pub struct Session {
     /// What the call counts against (`user:ID`, `trunk:NAME`: [`crate::edge::Edge`]),
     /// given back when it ends.
     pub holds: Vec<String>,
+    /// The endpoints facing browsers (WebRTC legs).
+    pub webrtc: super::webrtc::WebRtcSides,
 }
 
 /// How a supervisor takes part in an agent's call.

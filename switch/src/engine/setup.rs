@@ -162,6 +162,7 @@ impl Engine {
             origin: None,
             record_on_answer: false,
             holds,
+            webrtc: Default::default(),
         };
         self.adopt(now, s, |cx, s| {
             cx.media(MediaCommand::Allocate { relay: s.relay() });
@@ -221,6 +222,10 @@ impl Cx {
             }
             MediaEvent::Digit { digit, .. } => self.voicemail_digit(now, s, digit),
             MediaEvent::Silence { .. } => self.voicemail_silence(now, s),
+            MediaEvent::WebRtcConnected { endpoint } => {
+                tracing::debug!(call = s.id, side = endpoint.side.0, "browser media up");
+            }
+            MediaEvent::WebRtcGone { endpoint } => self.webrtc_gone(now, s, endpoint.side),
         }
     }
 
@@ -230,7 +235,14 @@ impl Cx {
             return;
         };
         let mut b_body = Vec::new();
-        if has_sdp(&invite.body, &invite.headers) {
+        if super::webrtc::is_webrtc_sdp(&invite.body) {
+            // A browser calls: its offer is answered by a peer once the callee answers.
+            if !self.webrtc_offer_acceptable(s) {
+                self.fail_caller(now, s, 488, Some("Unacceptable WebRTC Offer"));
+                return self.end(s, Cause::Failed, HangupSide::Switch, 488);
+            }
+            b_body = self.offer_for_browser_call(s, Side::B);
+        } else if has_sdp(&invite.body, &invite.headers) {
             match self.rewrite_sdp(s, Side::A, Side::B, &invite.body) {
                 Some(body) => b_body = body,
                 None => {
@@ -369,6 +381,14 @@ impl Cx {
             let Ok(uri) = Uri::parse(&binding.contact) else {
                 continue;
             };
+            let side = match (role, s.legs.first()) {
+                (Role::Callee, Some(_)) => s.callee_side(),
+                _ => super::session::Leg::first_side(role),
+            };
+            let Some(body) = self.fork_body(now, s, binding.target.transport, side, spec.body)
+            else {
+                continue;
+            };
             let via = self.via(binding.target.transport);
             let mut h = Headers::new();
             h.push("Via", via.header());
@@ -390,14 +410,14 @@ impl Cx {
             for (name, v) in &spec.extra {
                 h.push(name, v.clone());
             }
-            if !spec.body.is_empty() {
+            if !body.is_empty() {
                 h.push("Content-Type", "application/sdp");
             }
             let request = Request {
                 method: Method::Invite,
                 uri,
                 headers: h,
-                body: spec.body.to_vec(),
+                body,
             };
             self.start_leg(now, s, request, binding.target, agent.clone(), role);
         }

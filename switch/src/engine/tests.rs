@@ -26,3 +26,4 @@ mod supervise;
 mod timers;
 mod transfer;
 mod voicemail;
+mod webrtc;
