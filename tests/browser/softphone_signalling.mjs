@@ -20,7 +20,7 @@ if (!base || !shots) {
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
-const TIMEOUT = 15_000;
+const TIMEOUT = 10_000;
 
 const step = (name) => console.error(`step: ${name}`);
 const fail = (message) => { throw new Error(message); };
@@ -71,7 +71,8 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const desk = await context.newPage();
     desk.on("pageerror", (e) => console.error(`desktop page error: ${e.message}`));
-    desk.on("console", (m) => { if (m.type() === "error") console.error(`console: ${m.text()}`); });
+    desk.on("console", (m) => { if (m.type() === "error" || process.env.SIP_TRACE) console.error(`console: ${m.text()}`); });
+    if (process.env.SIP_TRACE) await context.addInitScript(() => localStorage.setItem("ccswitch.sipTrace", "1"));
     await desk.goto(`${base}/desktop/`);
     await desk.getByLabel("User ID").fill("1001");
     await desk.getByLabel("Password").fill("pass1001");
@@ -109,9 +110,7 @@ async function main() {
     await expectCall(desk, "Ringing");
     const answer = offer.getByRole("button", { name: "Answer", exact: true });
     await answer.waitFor({ timeout: TIMEOUT });
-    const text = await offer.innerText();
-    if (!text.includes("5550201")) fail(`the offer should name the caller: ${text}`);
-    if (!text.includes("Answer here, in the browser")) fail(`the offer should say to answer here: ${text}`);
+    await expectText(offer, /Answer here, in the browser/, "the offer");
     if (!(await strip(desk).innerText()).includes("5550201")) fail("the Phone card should name the caller");
     await shot(desk, "ringing");
     await offer.waitFor({ state: "hidden", timeout: 30_000 });
@@ -152,6 +151,9 @@ async function main() {
     await desk.getByRole("button", { name: "Dial", exact: true }).waitFor({ timeout: TIMEOUT });
     await shot(desk, "desk-again");
     result.ok = true;
+  } catch (e) {
+    for (const pg of browser.contexts().flatMap((c) => c.pages())) await shot(pg, "failure").catch(() => {});
+    throw e;
   } finally {
     await browser.close();
   }

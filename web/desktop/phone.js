@@ -21,6 +21,7 @@ const phone = { sp: null, mode: "desk", settings: { mode: "desk", mic: "", speak
 globalThis.deskPhone = phone; // for the voice pane: which phone the agent uses
 
 const key = () => `ccswitch.phone.${desk.agent}`;
+const trace = () => { try { return localStorage.getItem("ccswitch.sipTrace") === "1"; } catch (_) { return false; } };
 
 function load() {
   try { return { mode: "desk", mic: "", speaker: "", ...JSON.parse(localStorage.getItem(key()) || "{}") }; } catch (_) { return { mode: "desk", mic: "", speaker: "" }; }
@@ -54,6 +55,8 @@ async function start() {
     onState: showReg,
     onChange: (_, call) => render(call),
     onNotice: (_, text) => { $("dial-status").textContent = text; },
+    // A SIP trace in the browser console for support: localStorage["ccswitch.sipTrace"] = "1".
+    log: (kind, text) => { if (trace()) console.debug(`sip ${kind}\n${text}`); },
   });
   phone.sp.setDevices(phone.settings);
   phone.sp.start();
