@@ -205,7 +205,11 @@ async function main() {
     await strip(desk).waitFor({ state: "hidden", timeout: TIMEOUT });
     result.ok = true;
   } catch (e) {
-    for (const pg of browser.contexts().flatMap((c) => c.pages())) await shot(pg, "failure").catch(() => {});
+    for (const pg of browser.contexts().flatMap((c) => c.pages())) {
+      await shot(pg, "failure").catch(() => {});
+      const calls = await pg.evaluate(() => fetch("/api/calls").then((r) => r.text())).catch((x) => String(x));
+      console.error(`calls at the failure: ${calls}`);
+    }
     throw e;
   } finally {
     await browser.close();

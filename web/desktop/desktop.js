@@ -186,7 +186,8 @@ function setState(state, sinceMs, cause) {
       ? "The interaction went back to its queue for the next agent. Choose your state:"
       : "An interaction was not accepted in time and went back to its queue. Choose your state:";
   }
-  $("ready").disabled = kind === "ready";
+  // Ready is offered only where the agent can choose it: not while on an offer or a call.
+  $("ready").disabled = kind === "ready" || kind === "busy" || kind === "reserved";
   tick();
 }
 
