@@ -107,9 +107,10 @@ async function expectHears(desk, freq, others, what) {
   return r;
 }
 
-async function answerOffer(desk) {
+async function answerOffer(desk, caller) {
   const offer = desk.getByRole("dialog", { name: "Incoming call" });
   await offer.waitFor({ timeout: 40_000 });
+  await expectText(offer.locator("#offer-customer"), new RegExp(`^${caller}$`), "the pop-up's caller");
   const answer = offer.getByRole("button", { name: "Answer", exact: true });
   await answer.waitFor({ timeout: TIMEOUT });
   await expectCall(desk, "Ringing");
@@ -149,10 +150,13 @@ async function main() {
     await expectState(desk, "Ready");
 
     step("a queue call: answered in the pop-up, each side hears the other");
-    await answerOffer(desk);
+    await answerOffer(desk, "5550301");
     const pane = desk.getByRole("article", { name: "Call with 5550301" });
     await pane.waitFor({ timeout: TIMEOUT });
     await expectText(pane.getByRole("status", { name: "Call state" }), /^Talking$/, "call pane");
+    await expectText(pane.getByRole("list", { name: "Parties" }), /You \(1001\)/, "the call's parties");
+    await expectState(desk, "Busy");
+    if (await desk.locator("#ready").isEnabled()) fail("Ready must not be offered while Busy");
     result.inbound = await expectHears(desk, 400, [1000, 697], "the agent hears the caller");
     await shot(desk, "talking");
     signal("heard");
@@ -185,7 +189,8 @@ async function main() {
 
     step("a second caller hangs up first");
     await expectState(desk, "Ready");
-    await answerOffer(desk);
+    await answerOffer(desk, "5550302");
+    await desk.getByRole("article", { name: "Call with 5550302" }).waitFor({ timeout: TIMEOUT });
     await strip(desk).waitFor({ state: "hidden", timeout: 40_000 });
     await expectText(desk.locator("#dial-status"), /The other party hung up/, "phone status");
     await shot(desk, "caller-hung-up");

@@ -11,7 +11,7 @@
 // getUserMedia and the peer connection run as with a real microphone. Prints one JSON line
 // {"ok":true,...} at the end; exits non-zero with the failing step otherwise.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const [base, shots] = process.argv.slice(2);
@@ -112,17 +112,20 @@ async function main() {
     await answer.waitFor({ timeout: TIMEOUT });
     await expectText(offer, /Answer here, in the browser/, "the offer");
     if (!(await strip(desk).innerText()).includes("5550201")) fail("the Phone card should name the caller");
+    await expectText(offer.locator("#offer-customer"), /^5550201$/, "the pop-up's caller");
     await shot(desk, "ringing");
     await offer.waitFor({ state: "hidden", timeout: 30_000 });
     await strip(desk).waitFor({ state: "hidden", timeout: TIMEOUT });
     await expectText(desk.locator("#dial-status"), /The call stopped ringing/, "phone status");
     await expectState(desk, "Ready");
     await shot(desk, "caller-gave-up");
+    writeFileSync(join(shots, "at-second"), ""); // the test places the second call now
 
-    step("a second caller rings; the agent declines from the Phone card");
+    step("a second caller rings; the agent declines in the pop-up");
     await offer.waitFor({ timeout: 30_000 });
     await expectCall(desk, "Ringing");
-    await strip(desk).getByRole("button", { name: "Decline", exact: true }).click();
+    await expectText(offer.locator("#offer-customer"), /^5550202$/, "the pop-up's caller");
+    await offer.getByRole("button", { name: "Decline", exact: true }).click();
     await strip(desk).waitFor({ state: "hidden", timeout: TIMEOUT });
     await offer.waitFor({ state: "hidden", timeout: TIMEOUT });
     await desk.getByRole("alert", { name: "Missed offer" }).filter({ hasText: "You declined an offer" }).waitFor({ timeout: TIMEOUT });

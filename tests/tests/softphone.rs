@@ -139,7 +139,6 @@ fn heard(peer: &TonePeer, freq_hz: f64) -> e2e::rtp::Heard {
 }
 
 #[test]
-#[ignore = "work in progress: fails at the decline / the first media check, see the softphone report"]
 fn browser_agent_answers_and_places_calls_with_media() {
     let Some((dir, chromium)) = e2e::browser_tools(&["sipp"]) else {
         return;

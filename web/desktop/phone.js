@@ -98,7 +98,9 @@ function render(call) {
   strip.hidden = !c;
   if (c) {
     strip.dataset.state = c.state;
-    $("phone-party").textContent = c.party.name ? `${c.party.name} (${c.party.number})` : c.party.number;
+    const { name, number } = c.party;
+    // "Sales: 5550301" (the ACD's display name) already says the number.
+    $("phone-party").textContent = name && !name.includes(number) ? `${name} (${number})` : name || number;
     $("phone-call-state").textContent = STATE_LABELS[c.state] || c.state;
     $("phone-call-dir").textContent = c.direction === "in" ? "Incoming" : "Outgoing";
     $("phone-answer").hidden = !(c.direction === "in" && c.state === "ringing");

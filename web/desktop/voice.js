@@ -297,7 +297,9 @@ function voiceLegs(pane) {
   pane.legs.replaceChildren();
   (call.legs || []).forEach((leg, i) => {
     const mine = leg.agent === desk.agent || leg.party === voicePhone();
-    const who = mine ? `You (${leg.party})` : leg.party || `Party ${i + 1}`;
+    // The agent's own leg by their extension: a browser phone's leg reaches its random
+    // WebSocket contact, which means nothing to the agent.
+    const who = mine ? `You (${voicePhone()})` : leg.party || `Party ${i + 1}`;
     const consulting = call.phase === "consulting";
     const hold = { held: "on hold", holding: "holding" }[leg.hold]
       || (consulting && i === 0 && !mine ? "on hold" : "")
