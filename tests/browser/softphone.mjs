@@ -179,6 +179,18 @@ async function main() {
     if (await desk.getByLabel("Number to call").inputValue()) fail("in a call the keypad must not type into the number");
     await shot(desk, "keypad");
 
+    step("hold in the call pane: the caller hears music; retrieve: tones again");
+    await pane.getByRole("button", { name: "Hold", exact: true }).click();
+    await expectText(pane.getByRole("status", { name: "Call state" }), /^On hold$/, "call pane");
+    await shot(desk, "held");
+    signal("held");
+    await until("retrieve");
+    await pane.getByRole("button", { name: "Retrieve", exact: true }).click();
+    await expectText(pane.getByRole("status", { name: "Call state" }), /^Talking$/, "call pane");
+    result.retrieved = await expectHears(desk, 400, [1000, 697], "the agent hears the caller after retrieve");
+    signal("retrieved");
+    await until("hangup");
+
     step("the agent hangs up in the browser");
     await strip(desk).getByRole("button", { name: "Hang up", exact: true }).click();
     await strip(desk).waitFor({ state: "hidden", timeout: TIMEOUT });

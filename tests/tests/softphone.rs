@@ -3,7 +3,8 @@
 //! SIPp callers and a SIPp UAS carry tones of their own (`TonePeer`). The agent answers a
 //! queue call in the pop-up: the page hears the caller's 400 Hz (Goertzel in the page, a test
 //! hook), the caller hears the browser's 1000 Hz; Mute makes it vanish; the keypad's digits
-//! reach the caller as INFO dtmf-relay through the switch; the agent hangs up (the caller
+//! reach the caller as INFO dtmf-relay through the switch; Hold in the call pane gives the
+//! caller music, Retrieve the tones again (both ways); the agent hangs up (the caller
 //! gets the BYE). A second caller hangs up first. The agent calls 3000 from the dial pad:
 //! 660 Hz in the page, 1000 Hz at the UAS. The browser part is `tests/browser/softphone.mjs`.
 //!
@@ -206,6 +207,23 @@ fn browser_agent_answers_and_places_calls_with_media() {
         page.die(&format!("muted, the caller should not hear 1000 Hz: {m:?}"));
     }
     page.go("unmute");
+    // Held from the call pane: the caller hears the switch's music, not the browser.
+    page.at("held");
+    std::thread::sleep(Duration::from_millis(1500));
+    let music = heard(&caller, BROWSER_HZ);
+    if !(music.rms > 200.0 && music.share < 0.05) {
+        page.die(&format!("held, the caller should hear music: {music:?}"));
+    }
+    println!("held: the caller heard {music:?}");
+    page.go("retrieve");
+    page.at("retrieved");
+    let back = heard(&caller, BROWSER_HZ);
+    if back.share < 0.5 {
+        page.die(&format!(
+            "retrieved, the caller should hear 1000 Hz again: {back:?}"
+        ));
+    }
+    page.go("hangup");
     page.at("hung-up");
     let result = first.wait();
     result.assert_success(&switch);
