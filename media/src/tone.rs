@@ -51,6 +51,30 @@ pub fn confirmation() -> Arc<[i16]> {
     out.into()
 }
 
+/// The share of `samples`' energy at `frequency_hz` (8 kHz): a Goertzel filter over 100 ms
+/// windows (10 Hz bins), their powers summed and divided by the total energy. A pure tone
+/// at that frequency gives about 1; silence gives 0. Tests use it to say who hears whom.
+pub fn share(samples: &[i16], frequency_hz: f64) -> f64 {
+    let k = 2.0 * (TAU * frequency_hz / f64::from(SAMPLE_RATE_HZ)).cos();
+    let (mut tone, mut energy) = (0.0, 0.0);
+    for w in samples.chunks(800) {
+        let (mut s1, mut s2) = (0.0f64, 0.0f64);
+        for x in w {
+            let x = f64::from(*x);
+            energy += x * x;
+            let s0 = x + k * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        tone += (s1 * s1 + s2 * s2 - k * s1 * s2) / (w.len() as f64 / 2.0);
+    }
+    if energy > 0.0 {
+        tone / energy
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,29 +97,5 @@ mod tests {
         let crossings = s.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
         assert!((798..=800).contains(&crossings), "{crossings}");
         assert_eq!(s.iter().copied().max(), Some(DEFAULT_AMPLITUDE));
-    }
-}
-
-/// The share of `samples`' energy at `frequency_hz` (8 kHz): a Goertzel filter over 100 ms
-/// windows (10 Hz bins), their powers summed and divided by the total energy. A pure tone
-/// at that frequency gives about 1; silence gives 0. Tests use it to say who hears whom.
-pub fn share(samples: &[i16], frequency_hz: f64) -> f64 {
-    let k = 2.0 * (TAU * frequency_hz / f64::from(SAMPLE_RATE_HZ)).cos();
-    let (mut tone, mut energy) = (0.0, 0.0);
-    for w in samples.chunks(800) {
-        let (mut s1, mut s2) = (0.0f64, 0.0f64);
-        for x in w {
-            let x = f64::from(*x);
-            energy += x * x;
-            let s0 = x + k * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        tone += (s1 * s1 + s2 * s2 - k * s1 * s2) / (w.len() as f64 / 2.0);
-    }
-    if energy > 0.0 {
-        tone / energy
-    } else {
-        0.0
     }
 }

@@ -21,12 +21,11 @@ const PHONE_HZ: f64 = 400.0;
 const BROWSER_HZ: f64 = 1000.0;
 const MUSIC_HZ: f64 = 697.0;
 
+/// What a phone received: each packet's arrival and its samples.
+type Heard = Arc<Mutex<Vec<(Instant, Vec<i16>)>>>;
+
 /// A plain phone: sends a tone in `law` to `to` every 20 ms, keeps what it receives.
-fn plain_phone(
-    socket: Arc<UdpSocket>,
-    to: SocketAddr,
-    law: Codec,
-) -> Arc<Mutex<Vec<(Instant, Vec<i16>)>>> {
+fn plain_phone(socket: Arc<UdpSocket>, to: SocketAddr, law: Codec) -> Heard {
     let heard = Arc::new(Mutex::new(Vec::new()));
     let sender = socket.clone();
     tokio::spawn(async move {

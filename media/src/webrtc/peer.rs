@@ -473,10 +473,8 @@ impl Peer {
                     out(PeerOut::Gone);
                 }
             }
-            Event::MediaAdded(added) => {
-                if self.mid.is_none() {
-                    self.mid = Some(added.mid);
-                }
+            Event::MediaAdded(added) if self.mid.is_none() => {
+                self.mid = Some(added.mid);
             }
             Event::MediaData(data) => {
                 let Some(codec) = web_codec(data.params.spec().codec) else {
