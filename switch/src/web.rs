@@ -56,6 +56,15 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         // voice calls, the preview dialer, My Messages
         .route("/desktop/voice.js", page!(JS, "desktop/voice.js"))
         .route("/desktop/voice.css", page!(CSS, "desktop/voice.css"))
+        // the browser phone (ES modules)
+        .route("/desktop/phone.js", page!(JS, "desktop/phone.js"))
+        .route("/desktop/softphone.js", page!(JS, "desktop/softphone.js"))
+        .route("/desktop/sip_ua.js", page!(JS, "desktop/sip_ua.js"))
+        .route(
+            "/desktop/sip_message.js",
+            page!(JS, "desktop/sip_message.js"),
+        )
+        .route("/desktop/sip_digest.js", page!(JS, "desktop/sip_digest.js"))
         .route("/desktop/preview.js", page!(JS, "desktop/preview.js"))
         .route("/desktop/preview.css", page!(CSS, "desktop/preview.css"))
         .route("/desktop/messages.js", page!(JS, "desktop/messages.js"))
@@ -134,6 +143,11 @@ mod tests {
         for (path, ty) in [
             ("/desktop/voice.js", JS),
             ("/desktop/voice.css", CSS),
+            ("/desktop/phone.js", JS),
+            ("/desktop/softphone.js", JS),
+            ("/desktop/sip_ua.js", JS),
+            ("/desktop/sip_message.js", JS),
+            ("/desktop/sip_digest.js", JS),
             ("/desktop/preview.js", JS),
             ("/desktop/preview.css", CSS),
             ("/desktop/messages.js", JS),

@@ -4,7 +4,7 @@
 //   desk.on(type, fn)          handle an /api/events message of that type
 //   desk.onBegin(fn) / desk.onEnd(fn) / desk.onTick(fn)
 //   desk.onSupervise(fn)     at login, for accounts that supervise (supervisor.js)
-//   desk.offerKinds[channel] = { title, label, sub, note, facts(offer), accept(offer), decline(offer) }
+//   desk.offerKinds[channel] = { title, label, sub, note, facts(offer), accept(offer), acceptLabel, decline(offer) }
 //     (`sub` a string or a function of the offer; `facts` extra [label, value] rows)
 //   desk.setItem(id, { channel, label, status }) / desk.removeItem(id)
 //   desk.show(node)            put a pane in the workspace
@@ -186,7 +186,8 @@ function setState(state, sinceMs, cause) {
       ? "The interaction went back to its queue for the next agent. Choose your state:"
       : "An interaction was not accepted in time and went back to its queue. Choose your state:";
   }
-  $("ready").disabled = kind === "ready";
+  // Ready is offered only where the agent can choose it: not while on an offer or a call.
+  $("ready").disabled = kind === "ready" || kind === "busy" || kind === "reserved";
   tick();
 }
 
@@ -295,6 +296,7 @@ function showOffer(ev) {
     facts.insertBefore(dt, dd);
   }
   $("accept").hidden = !kind.accept;
+  $("accept").textContent = kind.acceptLabel || "Accept";
   $("decline").hidden = !kind.decline;
   $("offer-note").textContent = kind.note || "";
   $("offer-note").hidden = !kind.note;

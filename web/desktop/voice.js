@@ -297,7 +297,9 @@ function voiceLegs(pane) {
   pane.legs.replaceChildren();
   (call.legs || []).forEach((leg, i) => {
     const mine = leg.agent === desk.agent || leg.party === voicePhone();
-    const who = mine ? `You (${leg.party})` : leg.party || `Party ${i + 1}`;
+    // The agent's own leg by their extension: a browser phone's leg reaches its random
+    // WebSocket contact, which means nothing to the agent.
+    const who = mine ? `You (${voicePhone()})` : leg.party || `Party ${i + 1}`;
     const consulting = call.phase === "consulting";
     const hold = { held: "on hold", holding: "holding" }[leg.hold]
       || (consulting && i === 0 && !mine ? "on hold" : "")
@@ -406,6 +408,8 @@ async function voiceDial(ev) {
   $("dial-error").textContent = "";
   if (!number) { $("dial-error").textContent = "Enter a number to call."; return; }
   try {
+    // The browser phone (phone.js) places the call itself; a desk phone is called first.
+    if (desk.placeCall && desk.placeCall(number)) { input.value = ""; return; }
     await api("POST", "/api/calls", { extension: voicePhone(), number, agent: desk.agent });
     input.value = "";
     $("dial-error").textContent = "";

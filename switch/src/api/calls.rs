@@ -42,10 +42,13 @@ pub(super) async fn list(
 pub(super) enum Visibility {
     All,
     /// Calls with a party at one of these users (phones of agents in scope, and the
-    /// caller's own) or to one of these queues.
+    /// caller's own), to one of these queues, or offered to one of these agents (in scope,
+    /// and the caller's own: a queue call an agent answers is theirs whatever phone took it,
+    /// a browser phone's leg included, whose request URI is its random WebSocket contact).
     Of {
         phones: BTreeSet<String>,
         queues: BTreeSet<String>,
+        agents: BTreeSet<String>,
     },
 }
 
@@ -54,25 +57,32 @@ impl Visibility {
         let Scope::Limited { agents, queues } = s.accounts.scope(p) else {
             return Visibility::All;
         };
+        let mut agents = agents;
+        agents.extend(p.agent.clone());
+        let scoped = agents.clone();
         let mut phones: BTreeSet<String> = s
             .distributor
             .read(move |e, _| {
                 e.agent_configs()
-                    .filter(|a| agents.contains(a.id.as_str()))
+                    .filter(|a| scoped.contains(a.id.as_str()))
                     .map(|a| a.phone().to_string())
                     .collect()
             })
             .await
             .unwrap_or_default();
         phones.extend(p.extension.clone());
-        Visibility::Of { phones, queues }
+        Visibility::Of {
+            phones,
+            queues,
+            agents,
+        }
     }
 
     /// Whether a call between these users (or to this queue) is the caller's to see.
     pub(super) fn sees_users(&self, users: &[&str]) -> bool {
         match self {
             Visibility::All => true,
-            Visibility::Of { phones, queues } => users
+            Visibility::Of { phones, queues, .. } => users
                 .iter()
                 .any(|u| phones.contains(*u) || queues.contains(*u)),
         }
@@ -81,10 +91,22 @@ impl Visibility {
     fn sees(&self, c: &CallView) -> bool {
         match self {
             Visibility::All => true,
-            Visibility::Of { phones, queues } => [&c.from, &c.to].iter().any(|uri| {
-                let user = user_part(uri);
-                phones.contains(user) || queues.contains(user)
-            }),
+            Visibility::Of {
+                phones,
+                queues,
+                agents,
+            } => {
+                let party = |uri: &&String| {
+                    let user = user_part(uri);
+                    phones.contains(user) || queues.contains(user)
+                };
+                [&c.from, &c.to].iter().any(party)
+                    || c.agent.as_ref().is_some_and(|a| agents.contains(a))
+                    || c.legs.iter().any(|l| {
+                        phones.contains(&l.party)
+                            || l.agent.as_ref().is_some_and(|a| agents.contains(a))
+                    })
+            }
         }
     }
 }
