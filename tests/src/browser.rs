@@ -66,3 +66,17 @@ pub fn run_browser_script(
     assert_eq!(result["ok"], true, "{stdout}\n{stderr}");
     result
 }
+
+/// Everything a finished (or killed) child wrote to its piped stdout and stderr, for a
+/// failure message.
+pub fn child_output(child: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut out = String::new();
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_string(&mut out);
+    }
+    if let Some(mut s) = child.stderr.take() {
+        let _ = s.read_to_string(&mut out);
+    }
+    out
+}

@@ -32,7 +32,7 @@ mod switch;
 mod tools;
 pub mod ws;
 
-pub use browser::{browser_tools, run_browser_script};
+pub use browser::{browser_tools, child_output, run_browser_script};
 pub use fixtures::two_teams;
 pub use http::{http_get, http_request, http_request_raw, http_request_with, HttpResponse};
 pub use ports::{free_port, wait_listening, Proto};

@@ -613,6 +613,14 @@ impl Switch {
     }
 
     /// Polls `cond` until it holds or `timeout` passes; returns whether it held.
+    /// An agent's state name from `GET /api/agents/{id}` ("ready", "busy", …; "?" if none).
+    pub fn agent_state(&self, id: &str) -> String {
+        self.http(&format!("/api/agents/{id}"))["agent"]["state"]["state"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
+    }
+
     pub fn wait_until(&self, timeout: Duration, cond: impl FnMut() -> bool) -> bool {
         crate::wait_until(timeout, cond)
     }

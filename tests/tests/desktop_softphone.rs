@@ -29,30 +29,11 @@ agent = "1001"
 extension = "1001"
 "#;
 
-fn agent_state(switch: &Switch) -> String {
-    switch.http("/api/agents/1001")["agent"]["state"]["state"]
-        .as_str()
-        .unwrap_or("?")
-        .to_string()
-}
-
 fn ws_registered(switch: &Switch) -> bool {
     switch
         .registrations()
         .iter()
         .any(|r| r["user"] == "1001" && r["transport"] == "WS")
-}
-
-fn node_output(node: &mut Child) -> String {
-    use std::io::Read;
-    let mut out = String::new();
-    if let Some(mut s) = node.stdout.take() {
-        let _ = s.read_to_string(&mut out);
-    }
-    if let Some(mut s) = node.stderr.take() {
-        let _ = s.read_to_string(&mut out);
-    }
-    out
 }
 
 /// Waits for `cond`, failing with the browser's output if it does not come.
@@ -62,7 +43,7 @@ fn wait(switch: &Switch, node: &mut Child, what: &str, cond: impl Fn() -> bool) 
     });
     if !ok || !cond() {
         let _ = node.kill();
-        let out = node_output(node);
+        let out = e2e::child_output(node);
         switch.fail(&format!("{what}: not reached\n{out}"));
     }
 }
@@ -116,7 +97,7 @@ fn browser_phone_registers_rings_and_dials() {
         ws_registered(&switch)
     });
     wait(&switch, &mut node, "Ready", || {
-        agent_state(&switch) == "ready"
+        switch.agent_state("1001") == "ready"
     });
     // The first caller rings the browser for 4 s, then gives up.
     let first = giving_up(&switch, "5550201", 4000);
@@ -124,7 +105,7 @@ fn browser_phone_registers_rings_and_dials() {
     // The second, placed once the page is done with the first (its `at-second` file), is
     // declined in the browser and gives up waiting in the queue.
     wait(&switch, &mut node, "Ready after the first", || {
-        agent_state(&switch) == "ready"
+        switch.agent_state("1001") == "ready"
     });
     let at_second = shots.join("at-second");
     wait(
@@ -135,12 +116,12 @@ fn browser_phone_registers_rings_and_dials() {
     );
     let second = giving_up(&switch, "5550202", 6000);
     wait(&switch, &mut node, "RONA after the decline", || {
-        agent_state(&switch) == "rona"
+        switch.agent_state("1001") == "rona"
     });
     second.wait().assert_success(&switch);
 
     let status = node.wait().unwrap_or_else(|e| panic!("node: {e}"));
-    let out = node_output(&mut node);
+    let out = e2e::child_output(&mut node);
     if !status.success() {
         switch.fail(&format!("the browser script failed\n{out}"));
     }

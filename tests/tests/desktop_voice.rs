@@ -47,37 +47,18 @@ agent = "1002"
 extension = "1002"
 "#;
 
-fn agent_state(switch: &Switch) -> String {
-    switch.http("/api/agents/1001")["agent"]["state"]["state"]
-        .as_str()
-        .unwrap_or("?")
-        .to_string()
-}
-
 fn wait_ready(switch: &Switch, node: &mut Child, what: &str) {
     let ok = switch.wait_until(Duration::from_secs(40), || {
-        agent_state(switch) == "ready" || node.try_wait().ok().flatten().is_some()
+        switch.agent_state("1001") == "ready" || node.try_wait().ok().flatten().is_some()
     });
-    if !ok || agent_state(switch) != "ready" {
+    if !ok || switch.agent_state("1001") != "ready" {
         let _ = node.kill();
-        let out = node_output(node);
+        let out = e2e::child_output(node);
         switch.fail(&format!(
             "{what}: the agent is {}, not ready\n{out}",
-            agent_state(switch)
+            switch.agent_state("1001")
         ));
     }
-}
-
-fn node_output(node: &mut Child) -> String {
-    use std::io::Read;
-    let mut out = String::new();
-    if let Some(mut s) = node.stdout.take() {
-        let _ = s.read_to_string(&mut out);
-    }
-    if let Some(mut s) = node.stderr.take() {
-        let _ = s.read_to_string(&mut out);
-    }
-    out
 }
 
 fn caller(switch: &Switch, from: &str) -> SippProcess {
@@ -142,7 +123,7 @@ fn voice_call_in_headless_chromium() {
             .is_none()
         {
             let _ = node.kill();
-            let out = node_output(&mut node);
+            let out = e2e::child_output(&mut node);
             switch.fail(&format!("no call_changed {change} event\n{out}"));
         }
     }
@@ -190,7 +171,7 @@ fn voice_call_in_headless_chromium() {
             .is_none()
         {
             let _ = node.kill();
-            let out = node_output(&mut node);
+            let out = e2e::child_output(&mut node);
             switch.fail(&format!("no call_changed {change} event\n{out}"));
         }
     }
@@ -203,7 +184,7 @@ fn voice_call_in_headless_chromium() {
         .is_none()
     {
         let _ = node.kill();
-        let out = node_output(&mut node);
+        let out = e2e::child_output(&mut node);
         switch.fail(&format!("no hung_up event from the browser\n{out}"));
     }
     let out = node
@@ -228,5 +209,5 @@ fn voice_call_in_headless_chromium() {
     phone.wait().assert_success(&switch);
     assert!(switch.calls().is_empty(), "{:#?}", switch.calls());
     // Both calls wrapped up: the agent is Ready with nothing left.
-    assert_eq!(agent_state(&switch), "ready");
+    assert_eq!(switch.agent_state("1001"), "ready");
 }

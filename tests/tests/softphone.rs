@@ -63,25 +63,6 @@ fn write_tone_wav(path: &Path, freq_hz: f64, secs: u32) {
     std::fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-fn agent_state(switch: &Switch) -> String {
-    switch.http("/api/agents/1001")["agent"]["state"]["state"]
-        .as_str()
-        .unwrap_or("?")
-        .to_string()
-}
-
-fn node_output(node: &mut Child) -> String {
-    use std::io::Read;
-    let mut out = String::new();
-    if let Some(mut s) = node.stdout.take() {
-        let _ = s.read_to_string(&mut out);
-    }
-    if let Some(mut s) = node.stderr.take() {
-        let _ = s.read_to_string(&mut out);
-    }
-    out
-}
-
 struct Page<'a> {
     switch: &'a Switch,
     node: Child,
@@ -91,7 +72,7 @@ struct Page<'a> {
 impl Page<'_> {
     fn die(&mut self, what: &str) -> ! {
         let _ = self.node.kill();
-        let out = node_output(&mut self.node);
+        let out = e2e::child_output(&mut self.node);
         self.switch.fail(&format!("{what}\n--- browser ---\n{out}"))
     }
 
@@ -174,7 +155,7 @@ fn browser_agent_answers_and_places_calls_with_media() {
         dir: shots.clone(),
     };
     page.wait("1001 registered over WS, Ready", || {
-        agent_state(&switch) == "ready"
+        switch.agent_state("1001") == "ready"
             && switch
                 .registrations()
                 .iter()
@@ -237,7 +218,7 @@ fn browser_agent_answers_and_places_calls_with_media() {
     }
 
     // Second call: the caller hangs up after 3 s of talk.
-    page.wait("Ready again", || agent_state(&switch) == "ready");
+    page.wait("Ready again", || switch.agent_state("1001") == "ready");
     let caller2 = TonePeer::new(CALLER_HZ);
     let second = Sipp::scenario("uac_media")
         .remote(switch.sip_addr())
@@ -273,7 +254,7 @@ fn browser_agent_answers_and_places_calls_with_media() {
     uas_sipp.wait().assert_success(&switch);
 
     let status = page.node.wait().unwrap_or_else(|e| panic!("node: {e}"));
-    let out = node_output(&mut page.node);
+    let out = e2e::child_output(&mut page.node);
     if !status.success() {
         switch.fail(&format!("the browser script failed\n{out}"));
     }
