@@ -95,23 +95,25 @@ impl Cx {
 
     /// Our own SDP for the first party: the relay endpoint facing it and the agreed codec,
     /// plus telephone-event when the caller offered it.
-    pub(super) fn local_sdp(&self, s: &Session) -> Vec<u8> {
+    /// With SDES-SRTP when the caller offered it over TLS ([`Cx::own_answer`]).
+    pub(super) fn local_sdp(&mut self, s: &Session) -> Vec<u8> {
         let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
-        let dtmf = s
-            .a_invite()
-            .and_then(|r| std::str::from_utf8(&r.body).ok())
+        let offer = s.a_invite().map(|r| r.body.clone()).unwrap_or_default();
+        let dtmf = std::str::from_utf8(&offer)
+            .ok()
             .and_then(media::sdp::telephone_event)
             .map(|pt| pt.to_string());
-        audio_sdp(
+        let plain = audio_sdp(
             s.id,
             anchor.ip,
             anchor.port(s.first_side()),
             codec,
             dtmf.as_deref(),
-        )
+        );
+        self.own_answer(s, s.first_side(), &offer, plain)
     }
 
     /// Answer the caller with our SDP (it then hears what the switch plays), moving the

@@ -124,7 +124,8 @@ impl Cx {
         self.dialogs.insert((d.call_id.clone(), tag.clone()), s.id);
         let side = s.leg(old).side();
         let dtmf = media::sdp::telephone_event(offer).map(|pt| pt.to_string());
-        let answer = audio_sdp(s.id, anchor.ip, anchor.port(side), codec, dtmf.as_deref());
+        let plain = audio_sdp(s.id, anchor.ip, anchor.port(side), codec, dtmf.as_deref());
+        let answer = self.own_answer(s, side, offer.as_bytes(), plain);
         let mut ok = req.response(200, None, Some(&tag));
         ok.headers
             .push("Contact", self.contact_header(source.transport));

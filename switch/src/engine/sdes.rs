@@ -206,3 +206,59 @@ fn keys_of(k: &SideKeys) -> Option<SrtpKeys> {
         _ => None,
     }
 }
+
+impl Cx {
+    /// Our own answer (`plain`, an `RTP/AVP` body the switch wrote: a queue, IVR, replaces
+    /// or supervisor answer) to the leg on `side`, whose offer is `offer`: the one place that
+    /// says what our own answers carry about SRTP. An `RTP/SAVP` offer over TLS gets its
+    /// first acceptable line's tag and suite with a key of ours (the same key as before
+    /// when the leg keeps tag and suite: a re-offer of an established leg), and both keys
+    /// go to the relay; a plain offer gets the plain body and turns SRTP off. A refused
+    /// offer (keys over clear-text signalling, no acceptable suite) gets the plain body,
+    /// which the leg then refuses itself.
+    pub(super) fn own_answer(
+        &mut self,
+        s: &Session,
+        side: Side,
+        offer: &[u8],
+        plain: Vec<u8>,
+    ) -> Vec<u8> {
+        let (Ok(offer), Ok(text)) = (std::str::from_utf8(offer), std::str::from_utf8(&plain))
+        else {
+            return plain;
+        };
+        let sec = audio_security(offer);
+        if sec.savp && !self.secure_signalling(s, side) {
+            tracing::info!(
+                call = s.id,
+                "SRTP offer over clear-text signalling: plain answer"
+            );
+            return plain;
+        }
+        let k = self.sdes.sides.entry((s.id, side)).or_default();
+        k.awaiting_answer = false;
+        if !sec.savp {
+            let had = k.ours.take().is_some() | k.theirs.take().is_some();
+            if had {
+                self.srtp_command(s.id, s, side, None);
+            }
+            return plain;
+        }
+        let Some(line) = sec.first_acceptable() else {
+            tracing::info!(call = s.id, "no acceptable SRTP suite: plain answer");
+            return plain;
+        };
+        let keep = k
+            .ours
+            .as_ref()
+            .filter(|(tag, ours)| *tag == line.tag && ours.suite == line.key.suite)
+            .cloned();
+        let ours = keep.unwrap_or_else(|| (line.tag, MasterKey::random(line.key.suite)));
+        let body = with_crypto(text, Some((ours.0, &ours.1)));
+        k.ours = Some(ours);
+        k.theirs = Some(line.key.clone());
+        let keys = keys_of(k);
+        self.srtp_command(s.id, s, side, keys);
+        body.into_bytes()
+    }
+}

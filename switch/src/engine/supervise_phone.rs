@@ -80,7 +80,9 @@ impl Cx {
         };
         let dtmf = media::sdp::telephone_event(std::str::from_utf8(&req.body).unwrap_or(""))
             .map(|pt| pt.to_string());
-        let answer = audio_sdp(s.id, anchor.ip, port, codec, dtmf.as_deref());
+        let plain = audio_sdp(s.id, anchor.ip, port, codec, dtmf.as_deref());
+        let side = s.leg(leg).side();
+        let answer = self.own_answer(s, side, &req.body, plain);
         let tag = s
             .leg(leg)
             .dialog
