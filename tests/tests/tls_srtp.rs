@@ -9,7 +9,10 @@
 //! 2. a UDP caller (SIPp, plain RTP) calls the SRTP phone and hears its tone: the switch
 //!    decrypts the phone's SRTP for it (and encrypts the caller's RTP, which the phone
 //!    takes without a decryption failure);
-//! 3. the SRTP phone calls a UDP callee (SIPp), who hears it.
+//! 3. the SRTP phone calls a UDP callee (SIPp), who hears it;
+//! 4. the SRTP phone calls a queue with no agent: the switch answers it itself with
+//!    RTP/SAVP (a plain answer would be refused by `srtp-mand`) and plays the queue's music
+//!    to it encrypted, which the phone decrypts.
 //!
 //! The relay's `switch_srtp_auth_failures_total` stays 0 throughout. That media on the TLS
 //! side is encrypted is what `srtp-mand` guarantees: the phone takes no plain answer.
@@ -158,6 +161,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
             .user("1002", "pass1002")
             .static_user("2000", &format!("sip:2000@{SIPP_IP}:{uas_port}"))
             .trusted(&[&format!("{SIPP_IP}/32")])
+            .extra("[[queues]]\ndn = \"8000\"\nname = \"Sales\"\n")
             .start(),
     );
     let a = phone(switch, &dir, "1001", A_HZ)?;
@@ -253,6 +257,27 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     );
     ctx.phones[1].hangup()?;
     callee_sipp.wait().assert_success(switch);
+    for p in &ctx.phones {
+        phone_took_srtp(p)?;
+    }
+
+    // 4. The SRTP phone calls a queue: the switch's own answer is SRTP, its music encrypted.
+    ctx.phones[0].dial(&format!("sip:8000@{tls};transport=tls"))?;
+    ctx.phones[0].wait_event("CALL_ESTABLISHED", Duration::from_secs(10))?;
+    let before = srtp_counts(switch);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = srtp_counts(switch);
+    // The music: 50 packets/s protected for the phone; its own voice unprotected.
+    ensure!(
+        after.1 - before.1 > 60.0 && after.0 - before.0 > 60.0,
+        "queued SRTP phone: protected {:.0}, unprotected {:.0}",
+        after.1 - before.1,
+        after.0 - before.0
+    );
+    ctx.phones[0].hangup()?;
+    switch.wait_for("no calls", Duration::from_secs(5), || {
+        switch.calls().is_empty()
+    });
     for p in &ctx.phones {
         phone_took_srtp(p)?;
     }
