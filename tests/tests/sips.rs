@@ -27,7 +27,7 @@ fn a_sips_request_uri_over_udp_or_tcp_gets_416_with_warning_380() {
         }
         let r = caller.run();
         r.assert_success(&switch);
-        r.assert_logged("warning=380 ", &switch);
+        r.assert_logged("warning=380 ccswitch \"SIPS Not Allowed\"", &switch);
     }
     let callee = callee.stop();
     assert!(
