@@ -31,6 +31,7 @@ mod sdes;
 mod sdp;
 mod session;
 mod setup;
+mod sips;
 mod supervise;
 mod supervise_phone;
 #[cfg(test)]
@@ -426,6 +427,9 @@ impl Engine {
             let tag = self.cx.new_tag();
             let resp = validate::response_for(&req, &rej, Some(&tag));
             self.cx.layer.respond(now, tx, resp);
+            return;
+        }
+        if self.cx.refuse_sips_over_plain(now, tx, &req, source) {
             return;
         }
         if let Some(tag) = to_tag(&req.headers) {

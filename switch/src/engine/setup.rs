@@ -75,6 +75,12 @@ impl Engine {
             return cx.reply(now, tx, &req, 483, None);
         }
         let plan = match cx.route(now, &dn) {
+            // RFC 5630: a sips: call is not carried over a plain hop to any contact.
+            Ok(Route::User(b))
+                if req.uri.scheme == sip::Scheme::Sips && !super::sips::all_secure(&b) =>
+            {
+                return cx.reply_sips_not_allowed(now, tx, &req, 480);
+            }
             Ok(Route::User(b)) => Plan::Call(b),
             Ok(Route::Queue) => Plan::Queue,
             Ok(Route::Feature(f)) => Plan::Feature(f),

@@ -23,6 +23,7 @@ mod reinvite;
 mod ring_timeout;
 mod sdes;
 mod shutdown;
+mod sips;
 mod supervise;
 mod timers;
 mod transfer;

@@ -50,7 +50,7 @@ impl Harness {
         d
     }
 
-    fn dialog_from(&self, from: SocketAddr, from_user: &str, to_user: &str) -> Dlg {
+    pub fn dialog_from(&self, from: SocketAddr, from_user: &str, to_user: &str) -> Dlg {
         let n = self.branches + 1;
         Dlg {
             addr: from,
@@ -145,7 +145,7 @@ impl Dlg {
     }
 
     /// The initial INVITE (see [`Harness::call`]).
-    fn invite(&mut self, h: &mut Harness, sdp: Option<&str>, extra: &str) {
+    pub fn invite(&mut self, h: &mut Harness, sdp: Option<&str>, extra: &str) {
         self.cseq += 1;
         self.invite_cseq = self.cseq;
         self.invite_branch = h.branch();
