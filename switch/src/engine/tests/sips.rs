@@ -30,9 +30,12 @@ fn a_sips_request_uri_over_udp_gets_416_with_warning_380() {
 }
 
 #[test]
-#[ignore = "fails: the harness's plain-WS OPTIONS gets no 416 yet; not investigated (deadline)"]
 fn a_sips_request_uri_over_a_plain_websocket_gets_416() {
-    let mut h = Harness::new();
+    // A WebSocket connection carries its desktop session's user (connection_auth.rs).
+    let mut h = Harness::with(Opts {
+        ws_users: vec![(ALICE, "1001")],
+        ..Opts::default()
+    });
     let text = format!(
         "OPTIONS sips:1002@{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/WS {ALICE};branch=z9hG4bKsips1\r\n\
          From: <sip:1001@{DOMAIN}>;tag=a\r\nTo: <sips:1002@{DOMAIN}>\r\nCall-ID: sips-ws\r\n\
