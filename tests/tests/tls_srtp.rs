@@ -108,6 +108,14 @@ fn srtp_counts(switch: &Switch) -> (f64, f64, f64) {
 }
 
 /// Records `call` for a second and a half: its two channels, the first 100 ms left out.
+/// The SRTP packets the relay unprotected and protected over the next two seconds.
+fn srtp_over_two_seconds(switch: &Switch) -> (f64, f64) {
+    let before = srtp_counts(switch);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = srtp_counts(switch);
+    (after.0 - before.0, after.1 - before.1)
+}
+
 fn record(switch: &Switch, call: &Value) -> Result<(Vec<i16>, Vec<i16>)> {
     let id = call["id"].as_str().unwrap_or_default();
     let step = |s: &str| format!("/api/calls/{id}/recording/{s}");
@@ -188,17 +196,14 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     let call = wait_answered(switch, "the SRTP call between phones")?;
     ctx.phones[0].wait_event("CALL_ESTABLISHED", Duration::from_secs(5))?;
     ctx.phones[1].wait_event("CALL_ESTABLISHED", Duration::from_secs(5))?;
-    let before = srtp_counts(switch);
-    std::thread::sleep(Duration::from_secs(2));
-    let after = srtp_counts(switch);
+    let (unprotected, protected) = srtp_over_two_seconds(switch);
     // Both phones send 50 packets/s: two seconds are about 200 each way through the relay.
     ensure!(
-        after.0 - before.0 > 120.0 && after.1 - before.1 > 120.0,
-        "SRTP both ways: unprotected {:.0}, protected {:.0}",
-        after.0 - before.0,
-        after.1 - before.1
+        unprotected > 120.0 && protected > 120.0,
+        "SRTP both ways: unprotected {unprotected:.0}, protected {protected:.0}"
     );
-    ensure!(after.2 == 0.0, "{} SRTP auth failures", after.2);
+    let (_, _, failures) = srtp_counts(switch);
+    ensure!(failures == 0.0, "{failures} SRTP auth failures");
     // What the switch decrypted, recorded: the caller on the left, the callee on the right.
     let (left, right) = record(switch, &call)?;
     let (l, r) = (tone_share(&left, A_HZ), tone_share(&right, B_HZ));
@@ -264,15 +269,11 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     // 4. The SRTP phone calls a queue: the switch's own answer is SRTP, its music encrypted.
     ctx.phones[0].dial(&format!("sip:8000@{tls};transport=tls"))?;
     ctx.phones[0].wait_event("CALL_ESTABLISHED", Duration::from_secs(10))?;
-    let before = srtp_counts(switch);
-    std::thread::sleep(Duration::from_secs(2));
-    let after = srtp_counts(switch);
+    let (unprotected, protected) = srtp_over_two_seconds(switch);
     // The music: 50 packets/s protected for the phone; its own voice unprotected.
     ensure!(
-        after.1 - before.1 > 60.0 && after.0 - before.0 > 60.0,
-        "queued SRTP phone: protected {:.0}, unprotected {:.0}",
-        after.1 - before.1,
-        after.0 - before.0
+        protected > 60.0 && unprotected > 60.0,
+        "queued SRTP phone: protected {protected:.0}, unprotected {unprotected:.0}"
     );
     ctx.phones[0].hangup()?;
     switch.wait_for("no calls", Duration::from_secs(5), || {

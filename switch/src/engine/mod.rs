@@ -610,8 +610,24 @@ impl Cx {
 
     /// Answer `req` with `code` (no body).
     fn reply(&mut self, now: Instant, tx: TxId, req: &Request, code: u16, reason: Option<&str>) {
+        self.reply_warning(now, tx, req, code, reason, None);
+    }
+
+    /// [`Cx::reply`] with a `Warning` header value when given.
+    fn reply_warning(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: &Request,
+        code: u16,
+        reason: Option<&str>,
+        warning: Option<&str>,
+    ) {
         let tag = self.new_tag();
         let mut resp = req.response(code, reason, Some(&tag));
+        if let Some(w) = warning {
+            resp.headers.push("Warning", w.to_string());
+        }
         resp.headers
             .push("Server", self.config.sip.user_agent.clone());
         self.layer.respond(now, tx, resp);

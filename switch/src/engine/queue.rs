@@ -101,8 +101,8 @@ impl Cx {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
-        let offer = s.a_invite().map(|r| r.body.clone()).unwrap_or_default();
-        let dtmf = std::str::from_utf8(&offer)
+        let offer = s.a_invite().map_or(&[][..], |r| &r.body[..]);
+        let dtmf = std::str::from_utf8(offer)
             .ok()
             .and_then(media::sdp::telephone_event)
             .map(|pt| pt.to_string());
@@ -113,7 +113,7 @@ impl Cx {
             codec,
             dtmf.as_deref(),
         );
-        self.own_answer(s, s.first_side(), &offer, plain)
+        self.own_answer(s, s.first_side(), offer, plain)
     }
 
     /// Answer the caller with our SDP (it then hears what the switch plays), moving the

@@ -56,11 +56,6 @@ impl Cx {
         req: &Request,
         code: u16,
     ) {
-        let tag = self.new_tag();
-        let mut resp = req.response(code, None, Some(&tag));
-        resp.headers.push("Warning", NOT_ALLOWED.to_string());
-        resp.headers
-            .push("Server", self.config.sip.user_agent.clone());
-        self.layer.respond(now, tx, resp);
+        self.reply_warning(now, tx, req, code, None, Some(NOT_ALLOWED));
     }
 }
