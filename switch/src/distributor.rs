@@ -195,6 +195,20 @@ impl Distributor {
     pub fn publish(&self, event: serde_json::Value) {
         let _ = self.events.send(Arc::from(event.to_string()));
     }
+
+    /// Publish a typed event (a call's), serialised once, straight to text, and only when
+    /// someone listens: with no desktop or supervisor connected a call costs no JSON.
+    pub fn publish_typed<T: serde::Serialize>(&self, event: &T) {
+        if self.events.receiver_count() == 0 {
+            return;
+        }
+        match serde_json::to_string(event) {
+            Ok(text) => {
+                let _ = self.events.send(Arc::from(text));
+            }
+            Err(e) => tracing::warn!(%e, "unpublishable event"),
+        }
+    }
 }
 
 struct Task {

@@ -274,14 +274,8 @@ impl Shard {
             } => fx
                 .distributor
                 .feature(usize::from(self.engine.shard()), call, user, feature),
-            Output::Publish(event) => match serde_json::to_value(&event) {
-                Ok(v) => fx.distributor.publish(v),
-                Err(e) => tracing::warn!(%e, "unpublishable call event"),
-            },
-            Output::CallChanged(change) => match serde_json::to_value(&change) {
-                Ok(v) => fx.distributor.publish(v),
-                Err(e) => tracing::warn!(%e, "unpublishable call change"),
-            },
+            Output::Publish(event) => fx.distributor.publish_typed(&event),
+            Output::CallChanged(change) => fx.distributor.publish_typed(&change),
             Output::Cdr(cdr) => fx.cdrs.record(cdr),
             Output::Recorded(row) => fx.cdrs.recording(row),
             Output::Report(event) => {

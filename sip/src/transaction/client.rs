@@ -18,13 +18,24 @@ pub(super) enum State {
 
 pub(super) struct ClientTx {
     pub key: ClientKey,
-    pub request: Request,
+    /// The request and its bytes, while they may be retransmitted or CANCELled: dropped
+    /// once a final response arrives, so a finished transaction waiting out Timer D, K or
+    /// M holds only its key and (for a non-2xx INVITE) its ACK.
+    pub request: Option<Request>,
     pub bytes: Vec<u8>,
     pub target: Target,
     pub state: State,
     pub interval: Duration,
     pub ack: Option<Vec<u8>>,
     pub cancel_pending: bool,
+}
+
+impl ClientTx {
+    /// A final response arrived: nothing is retransmitted or cancelled any more.
+    fn finished(&mut self) {
+        self.request = None;
+        self.bytes = Vec::new();
+    }
 }
 
 /// Errors from starting a client transaction.
@@ -77,7 +88,7 @@ impl Layer {
             id,
             ClientTx {
                 key,
-                request,
+                request: Some(request),
                 bytes,
                 target,
                 state: State::Calling,
@@ -96,16 +107,16 @@ impl Layer {
         let Some(t) = self.clients.get_mut(&tx) else {
             return false;
         };
-        if t.request.method != Method::Invite {
+        if t.key.method != Method::Invite {
             return false;
         }
-        match t.state {
-            State::Calling => {
+        match (t.state, &t.request) {
+            (State::Calling, _) => {
                 t.cancel_pending = true;
                 true
             }
-            State::Proceeding => {
-                let cancel = make_cancel(&t.request);
+            (State::Proceeding, Some(request)) => {
+                let cancel = make_cancel(request);
                 let target = t.target;
                 let _ = self.send_request(now, cancel, target);
                 // RFC 3261 §9.1: give the INVITE 64*T1 to end after the CANCEL, then
@@ -132,7 +143,7 @@ impl Layer {
         let Some(tx) = self.clients.get_mut(&id) else {
             return;
         };
-        let invite = tx.request.method == Method::Invite;
+        let invite = tx.key.method == Method::Invite;
         let reliable = tx.target.transport.is_reliable();
         let code = r.code;
         match (tx.state, code) {
@@ -149,9 +160,11 @@ impl Layer {
                     );
                     if was_calling && tx.cancel_pending {
                         tx.cancel_pending = false;
-                        let cancel = make_cancel(&tx.request);
-                        let target = tx.target;
-                        let _ = self.send_request(now, cancel, target);
+                        if let Some(request) = &tx.request {
+                            let cancel = make_cancel(request);
+                            let target = tx.target;
+                            let _ = self.send_request(now, cancel, target);
+                        }
                     }
                 }
                 self.events.push_back(Event::Response {
@@ -161,6 +174,7 @@ impl Layer {
             }
             (State::Calling | State::Proceeding, 200..=299) if invite => {
                 tx.state = State::Accepted;
+                tx.finished();
                 self.timers.cancel_all(
                     id,
                     &[
@@ -176,7 +190,12 @@ impl Layer {
             }
             (State::Calling | State::Proceeding, _) if invite => {
                 tx.state = State::Completed;
-                let ack = make_ack(&tx.request, &r).to_bytes();
+                let ack = tx
+                    .request
+                    .as_ref()
+                    .map(|request| make_ack(request, &r).to_bytes())
+                    .unwrap_or_default();
+                tx.finished();
                 tx.ack = Some(ack.clone());
                 let target = tx.target;
                 self.timers.cancel_all(
@@ -203,6 +222,7 @@ impl Layer {
             }
             (State::Calling | State::Proceeding, _) => {
                 tx.state = State::Completed;
+                tx.finished();
                 self.timers.cancel_all(
                     id,
                     &[
@@ -297,7 +317,7 @@ impl Layer {
 
     /// The request a client transaction was started with.
     pub fn client_request(&self, tx: TxId) -> Option<&Request> {
-        self.clients.get(&tx).map(|t| &t.request)
+        self.clients.get(&tx).and_then(|t| t.request.as_ref())
     }
 }
 

@@ -31,8 +31,10 @@ pub(super) struct ServerTx {
     pub interval: Duration,
     /// (Call-ID, CSeq number), to match the ACK of a 2xx.
     pub dialog_key: Option<(String, u32)>,
-    /// The request, so the TU can build late responses from the transaction alone.
-    pub request: Request,
+    /// The request, so the TU can build late responses from the transaction alone: dropped
+    /// once the final response is sent, so a finished transaction waiting out Timer H, I,
+    /// J or L holds little more than its key and the response it may repeat.
+    pub request: Option<Request>,
 }
 
 /// Where responses go (RFC 3261 §18.2.2 with RFC 3581): the same connection for reliable
@@ -170,6 +172,8 @@ impl Layer {
                             return;
                         }
                         *acked = true;
+                        // The 2xx arrived: it is never repeated again.
+                        tx.last_response = None;
                         self.timers
                             .cancel(id, TimerKind::Server(ServerTimer::Retransmit2xx));
                         tx_id = Some(id);
@@ -286,7 +290,7 @@ impl Layer {
                 last_response: None,
                 interval: self.config.t1,
                 dialog_key,
-                request: r.clone(),
+                request: Some(r.clone()),
             },
         );
         id
@@ -334,6 +338,9 @@ impl Layer {
             } else {
                 timers.push((TimerKind::Server(ServerTimer::J), now + 64 * t1));
             }
+        }
+        if code >= 200 {
+            t.request = None;
         }
         t.last_response = Some(data.clone());
         self.transmits.push_back(Transmit { target, data });
@@ -412,7 +419,7 @@ impl Layer {
 
     /// The request that opened a live server transaction.
     pub fn server_request(&self, tx: TxId) -> Option<&Request> {
-        self.servers.get(&tx).map(|t| &t.request)
+        self.servers.get(&tx).and_then(|t| t.request.as_ref())
     }
 
     /// The request's reply target of a live server transaction (for logging and tests).

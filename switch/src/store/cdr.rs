@@ -42,6 +42,15 @@ const INSERT_CDR: &str = "INSERT INTO cdrs (call_id, from_uri, to_uri, from_user
      session_id, seq) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
+/// `INSERT_CDR` up to its `VALUES`, for a statement of many rows.
+const INSERT_CDRS_HEAD: &str = "INSERT INTO cdrs (call_id, from_uri, to_uri, from_user, \
+     to_user, start_ms, answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side, \
+     session_id, seq) ";
+
+/// Rows per multi-row INSERT: 15 parameters each, 7,500 in all, under SQLite's 32,766
+/// (the bundled 3.46) and PostgreSQL's 65,535. A batch of the writer fits in one.
+const ROWS_PER_INSERT: usize = 500;
+
 const SELECT_CDRS: &str = "SELECT call_id, from_uri, to_uri, from_user, to_user, start_ms, \
      answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side, session_id, seq \
      FROM cdrs ORDER BY start_ms DESC, id DESC LIMIT $1 OFFSET $2";
@@ -69,6 +78,50 @@ macro_rules! bind_cdr {
     }};
 }
 
+/// One multi-row INSERT of `rows` for the engine `$db`, with the fields bound in
+/// `INSERT_CDR` order.
+macro_rules! insert_rows {
+    ($db:ty, $rows:expr) => {{
+        let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_CDRS_HEAD);
+        q.push_values($rows, |mut b, cdr: &Cdr| {
+            b.push_bind(&cdr.call_id)
+                .push_bind(&cdr.from_uri)
+                .push_bind(&cdr.to_uri)
+                .push_bind(&cdr.from_user)
+                .push_bind(&cdr.to_user)
+                .push_bind(cdr.start_ms)
+                .push_bind(cdr.answer_ms)
+                .push_bind(cdr.end_ms)
+                .push_bind(cdr.ring_secs)
+                .push_bind(cdr.talk_secs)
+                .push_bind(i32::from(cdr.status))
+                .push_bind(cdr.cause.as_str())
+                .push_bind(cdr.hangup_side.as_str())
+                .push_bind(&cdr.session_id)
+                .push_bind(cdr.seq);
+        });
+        q
+    }};
+}
+
+/// Writes `cdrs` through `$pool` of engine `$db`: one statement when they fit in one (a
+/// single statement is atomic by itself, and is one round trip to the database), else one
+/// per `ROWS_PER_INSERT` in a transaction.
+macro_rules! insert_all {
+    ($db:ty, $pool:expr, $cdrs:expr) => {{
+        let cdrs: &[Cdr] = $cdrs;
+        if cdrs.len() <= ROWS_PER_INSERT {
+            insert_rows!($db, cdrs).build().execute($pool).await?;
+        } else {
+            let mut tx = $pool.begin().await?;
+            for chunk in cdrs.chunks(ROWS_PER_INSERT) {
+                insert_rows!($db, chunk).build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+    }};
+}
+
 impl Store {
     /// Stores one CDR.
     pub async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
@@ -83,13 +136,10 @@ impl Store {
         if cdrs.is_empty() {
             return Ok(());
         }
-        with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for cdr in cdrs {
-                bind_cdr!(sqlx::query(INSERT_CDR), cdr).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        });
+        match &self.pool {
+            super::Pool::Sqlite(pool) => insert_all!(sqlx::Sqlite, pool, cdrs),
+            super::Pool::Postgres(pool) => insert_all!(sqlx::Postgres, pool, cdrs),
+        }
         Ok(())
     }
 
@@ -184,6 +234,14 @@ mod tests {
         assert_eq!(store.count_cdrs().await.unwrap(), 250);
         let newest = store.list_cdrs(1, 0).await.unwrap();
         assert_eq!(newest, [sample_cdr(249)]);
+        // More than one statement's rows: three INSERTs in one transaction, every field of
+        // every row as it went in.
+        let more: Vec<_> = (1000..2100).map(sample_cdr).collect();
+        store.insert_cdrs(&more).await.unwrap();
+        assert_eq!(store.count_cdrs().await.unwrap(), 1350);
+        let mut stored = store.list_cdrs(1100, 0).await.unwrap();
+        stored.reverse();
+        assert_eq!(stored, more);
     }
 
     async fn paging(db: &TestDb) {

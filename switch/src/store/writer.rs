@@ -2,9 +2,10 @@
 //! waits on the database.
 //!
 //! Calls hold a [`CdrSink`] and `record` finished calls into an unbounded queue. One task
-//! drains the queue: whatever has piled up is written as one transaction, so the rate of
-//! database commits adapts to load. When every sink is gone the task writes what is left
-//! and ends; shutting down is "drop the sinks, await the handle".
+//! drains the queue: whatever has piled up (within [`LINGER`] of the first) is written as
+//! one statement, so the rate of database commits adapts to load. When every sink is gone
+//! the task writes what is left and ends; shutting down is "drop the sinks, await the
+//! handle".
 
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ enum Item {
 
 /// Most records written in one transaction.
 pub(super) const MAX_BATCH: usize = 500;
+/// How long the first record of a batch waits for others: under load one write (one
+/// round trip to the database's thread) carries many calls' CDRs instead of one each.
+const LINGER: Duration = Duration::from_millis(25);
 /// Tries for a batch that fails for connection-level reasons.
 const ATTEMPTS: u32 = 4;
 /// Wait before the first retry; doubles after each.
@@ -71,6 +75,15 @@ impl CdrWriter {
         let (mut cdrs, mut recordings) = (Vec::new(), Vec::new());
         // `recv_many` returns 0 only once all senders are gone and the queue is empty.
         while self.rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            if batch.len() < MAX_BATCH {
+                tokio::time::sleep(LINGER).await;
+                while batch.len() < MAX_BATCH {
+                    match self.rx.try_recv() {
+                        Ok(item) => batch.push(item),
+                        Err(_) => break,
+                    }
+                }
+            }
             for item in batch.drain(..) {
                 match item {
                     Item::Cdr(c) => cdrs.push(c),
