@@ -28,7 +28,7 @@ impl Cx {
             return self.transfer_response(now, s, leg, resp);
         }
         if Self::is_supervisor(s, leg) {
-            return self.supervisor_response(s, leg, resp);
+            return self.supervisor_response(now, s, leg, resp);
         }
         let dialing = match &s.phase {
             Phase::Consulting(c) => c.dialing.leg == Some(leg),
@@ -38,7 +38,7 @@ impl Cx {
             _ => false,
         };
         if dialing {
-            return self.dialing_response(s, leg, resp);
+            return self.dialing_response(now, s, leg, resp);
         }
         let code = resp.code;
         if code == 100 {
@@ -222,8 +222,9 @@ impl Cx {
             } else {
                 // A plain answer to our WebRTC offer is plain RTP from here on.
                 self.learn_sdp(s, s.leg(leg).side(), &resp.body);
-                // Our own G.711 answer in the caller's codec (`s.codec`, set above).
-                self.local_sdp(s)
+                // Our own G.711 answer in the caller's codec (`s.codec`, set above); the
+                // caller's SRTP offer was checked when it crossed (fork_call).
+                self.local_sdp(s).unwrap_or_default()
             };
             if !body.is_empty() {
                 out.headers.push("Content-Type", "application/sdp");
@@ -254,6 +255,25 @@ impl Cx {
     /// overflow target, an originated call's contact): ACK it, stop the player, relay.
     fn bridge_local(&mut self, now: Instant, s: &mut Session, leg: LegId, resp: Response) {
         let was = s.phase.clone();
+        let answer = if has_sdp(&resp.body, &resp.headers) {
+            &resp.body[..]
+        } else {
+            &[]
+        };
+        if self
+            .own_offer_answered(s, s.leg(leg).side(), answer)
+            .is_err()
+        {
+            // It did not take our SRTP offer (sdes.rs): ACK and BYE it, a failed fork.
+            let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
+            self.release_late_answer(now, s.id, &request, &resp, target);
+            let l = s.leg_mut(leg);
+            l.state = LegState::Failed { code: 488 };
+            if let Some(t) = l.tx {
+                self.tx_owner.remove(&t);
+            }
+            return self.callee_failed(now, s, leg, false);
+        }
         if !self.take_answer(now, s, leg, &resp) {
             return;
         }
@@ -458,7 +478,7 @@ impl Cx {
         }
         from.set_param("tag", Some(self.new_tag()));
         let to = sip::NameAddr::new(sip::Uri::sip(Some(to), &domain, None));
-        let body = self.offer_sdp(s);
+        let body = self.offer_sdp(s, bindings);
         let spec = super::setup::ForkSpec {
             from,
             to,

@@ -22,6 +22,7 @@ mod queue;
 mod reinvite;
 mod ring_timeout;
 mod sdes;
+mod sdes_offer;
 mod shutdown;
 mod sips;
 mod supervise;

@@ -137,7 +137,7 @@ impl Cx {
         let mut from = NameAddr::new(Uri::sip(Some(party), &domain, None));
         from.set_param("tag", Some(self.new_tag()));
         let to = NameAddr::new(Uri::sip(Some(target), &domain, None));
-        let body = self.offer_sdp(s);
+        let body = self.offer_sdp(s, &bindings[..1]);
         let first = s.legs.len();
         let by = s.leg(referrer).invite.uri.user.clone().unwrap_or_default();
         let spec = ForkSpec {
@@ -186,17 +186,32 @@ impl Cx {
         else {
             return;
         };
-        let code = resp.code;
+        let mut code = resp.code;
         if code < 200 {
             return;
         }
         if let Some(t) = s.leg(leg).tx {
             self.tx_owner.remove(&t);
         }
+        let mut reason = resp.reason.clone();
+        if code < 300 && s.leg(leg).state != LegState::Confirmed {
+            let answer = if super::sdp::has_sdp(&resp.body, &resp.headers) {
+                &resp.body[..]
+            } else {
+                &[]
+            };
+            if let Err(refusal) = self.own_offer_answered(s, s.leg(leg).side(), answer) {
+                // The target did not take our SRTP offer (sdes.rs): ACK and BYE it, and
+                // the transfer fails as if it had answered 488.
+                let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
+                self.release_late_answer(now, s.id, &request, &resp, target);
+                (code, reason) = (488, refusal.to_string());
+            }
+        }
         if code >= 300 {
             s.leg_mut(leg).state = LegState::Failed { code };
             tracing::info!(call = s.id, code, "transfer target failed");
-            let frag = format!("{code} {}", resp.reason);
+            let frag = format!("{code} {reason}");
             if !referrer_gone {
                 if notify {
                     self.notify_refer(now, s, referrer, &frag, true);
