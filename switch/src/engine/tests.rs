@@ -18,6 +18,7 @@ mod im;
 mod late_offer;
 mod locator;
 mod originate;
+mod originate_browser;
 mod queue;
 mod reinvite;
 mod ring_timeout;
