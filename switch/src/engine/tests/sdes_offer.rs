@@ -377,3 +377,53 @@ fn a_savp_offer_to_a_queue_over_udp_gets_488_with_a_warning_not_a_plain_answer()
     ));
     assert_eq!(h.engine.active_calls(), 0);
 }
+
+#[test]
+fn a_consultation_offers_savp_to_a_tls_phone_and_fails_on_a_plain_answer() {
+    let mut h = harness(&[CAROL]);
+    let (a, _b) = connect(&mut h, "");
+    let consult = |h: &mut Harness| {
+        h.call_op(
+            &a.call_id,
+            crate::engine::CallOp::Consult {
+                target: "1003".into(),
+            },
+        )
+        .expect("consultation starts");
+        h.req(CAROL, "INVITE")
+    };
+    let inv = consult(&mut h);
+    our_crypto(&inv.body);
+    h.reply(CAROL, &inv, 200, "carol", Some(&sdp_at(CAROL, CAROL_RTP)));
+    h.req(CAROL, "ACK");
+    h.req(CAROL, "BYE");
+    let failed = h
+        .outputs
+        .iter()
+        .find_map(|o| match o {
+            crate::engine::Output::CallChanged(c) if c.change == "consult_failed" => {
+                Some(c.detail.clone())
+            }
+            _ => None,
+        })
+        .expect("the consultation failed");
+    assert!(
+        failed.as_deref().is_some_and(|d| d.starts_with("488 ")),
+        "{failed:?}"
+    );
+    h.outputs.clear();
+    h.take_media();
+
+    // Carol's phone answers with SRTP the second time: keys for her endpoint.
+    let inv = consult(&mut h);
+    let ours = our_crypto(&inv.body);
+    let answer = savp(CAROL, CAROL_RTP, &[&crypto(1, KEY)], "sendrecv");
+    h.reply(CAROL, &inv, 200, "carol", Some(&answer));
+    h.req(CAROL, "ACK");
+    let keys = srtp_keys(&mut h);
+    let [(side, Some(k))] = keys.as_slice() else {
+        panic!("expected keys for the consulted party's endpoint: {keys:?}");
+    };
+    assert!(*side >= 2, "a consultation endpoint of its own: {side}");
+    assert_eq!((&k.tx, &k.rx), (&ours.key, &key_of(&crypto(1, KEY))));
+}
