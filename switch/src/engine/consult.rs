@@ -330,36 +330,6 @@ impl Cx {
         }
     }
 
-    /// The first 2xx of a leg the switch dialled with its own offer, when it did not take
-    /// our SRTP offer ([`Cx::own_offer_answered`]): the leg is ACKed, released with a BYE
-    /// and failed (488).
-    pub(super) fn refused_answer(
-        &mut self,
-        now: Instant,
-        s: &mut Session,
-        leg: LegId,
-        resp: &Response,
-    ) -> Option<super::sdes::Refusal> {
-        if !(200..300).contains(&resp.code) || s.leg(leg).state == LegState::Confirmed {
-            return None;
-        }
-        let answer = if has_sdp(&resp.body, &resp.headers) {
-            &resp.body[..]
-        } else {
-            &[]
-        };
-        let refusal = self
-            .own_offer_answered(s, s.leg(leg).side(), answer)
-            .err()?;
-        if let Some(t) = s.leg(leg).tx {
-            self.tx_owner.remove(&t);
-        }
-        let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
-        self.release_late_answer(now, s.id, &request, resp, target);
-        s.leg_mut(leg).state = LegState::Failed { code: 488 };
-        Some(refusal)
-    }
-
     /// The 2xx of a leg the switch dialled from an endpoint of its own: its dialog
     /// confirmed, its media learnt, ACKed. `false` for a retransmission (ACKed again) or a
     /// 2xx that makes no dialog.

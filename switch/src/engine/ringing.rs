@@ -122,6 +122,36 @@ impl Cx {
         }
     }
 
+    /// The first 2xx of a leg the switch dialled with its own offer, when it did not take
+    /// our SRTP offer ([`Cx::own_offer_answered`]): the leg is ACKed, released with a BYE
+    /// and failed (488).
+    pub(super) fn refused_answer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        resp: &Response,
+    ) -> Option<super::sdes::Refusal> {
+        if !(200..300).contains(&resp.code) || s.leg(leg).state == LegState::Confirmed {
+            return None;
+        }
+        let answer = if has_sdp(&resp.body, &resp.headers) {
+            &resp.body[..]
+        } else {
+            &[]
+        };
+        let refusal = self
+            .own_offer_answered(s, s.leg(leg).side(), answer)
+            .err()?;
+        if let Some(t) = s.leg(leg).tx {
+            self.tx_owner.remove(&t);
+        }
+        let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
+        self.release_late_answer(now, s.id, &request, resp, target);
+        s.leg_mut(leg).state = LegState::Failed { code: 488 };
+        Some(refusal)
+    }
+
     /// A fork answered after another won or after the call ended: ACK its 2xx and BYE it
     /// (RFC 3261 §13.2.2.4), so the phone does not stay off-hook.
     pub(super) fn release_late_answer(
@@ -181,24 +211,35 @@ impl Cx {
         );
         let mut answer = None;
         // Plain legs' SDP crosses (and SDES is checked) here; a browser's is the peer's.
-        if !(browser.0 || browser.1) && has_sdp(&resp.body, &resp.headers) {
+        let checked = if !(browser.0 || browser.1) && has_sdp(&resp.body, &resp.headers) {
             let (from, to) = (s.leg(leg).side(), s.first_side());
-            match self.rewrite_sdp_checked(s, from, to, &resp.body) {
-                Ok(body) => answer = Some(body),
-                Err(refusal) if refusal != super::sdes::Refusal::BadSdp => {
-                    // The callee did not take our SRTP offer (RFC 3264 §6): ACK and BYE
-                    // it, 488 to the caller (sdes.rs).
-                    tracing::info!(%refusal, "callee's answer refused");
-                    self.refuse_offer(now, s, refusal);
-                    let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
-                    s.leg_mut(leg).state = LegState::Failed { code: 488 };
-                    let pending: Vec<LegId> = s.pending_legs().collect();
-                    self.cancel_legs(now, s, &pending);
-                    self.release_late_answer(now, s.id, &request, &resp, target);
-                    return self.end(s, Cause::Failed, HangupSide::Switch, 488);
-                }
-                Err(_) => {}
+            self.rewrite_sdp_checked(s, from, to, &resp.body)
+                .map(|body| answer = Some(body))
+        } else if browser.0 {
+            // A browser's callee answers our own offer (sdes.rs).
+            let body = if has_sdp(&resp.body, &resp.headers) {
+                &resp.body[..]
+            } else {
+                &[]
+            };
+            self.own_offer_answered(s, s.leg(leg).side(), body)
+        } else {
+            Ok(())
+        };
+        match checked {
+            Err(refusal) if refusal != super::sdes::Refusal::BadSdp => {
+                // The callee did not take our SRTP offer (RFC 3264 §6): ACK and BYE it,
+                // 488 to the caller (sdes.rs).
+                tracing::info!(%refusal, "callee's answer refused");
+                self.refuse_offer(now, s, refusal);
+                let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
+                s.leg_mut(leg).state = LegState::Failed { code: 488 };
+                let pending: Vec<LegId> = s.pending_legs().collect();
+                self.cancel_legs(now, s, &pending);
+                self.release_late_answer(now, s.id, &request, &resp, target);
+                return self.end(s, Cause::Failed, HangupSide::Switch, 488);
             }
+            _ => {}
         }
         if !self.take_answer(now, s, leg, &resp) {
             return;

@@ -427,3 +427,61 @@ fn a_consultation_offers_savp_to_a_tls_phone_and_fails_on_a_plain_answer() {
     assert!(*side >= 2, "a consultation endpoint of its own: {side}");
     assert_eq!((&k.tx, &k.rx), (&ours.key, &key_of(&crypto(1, KEY))));
 }
+
+/// A browser of user 1001 (WebSocket) calls 1002 with a full-ICE WebRTC offer.
+fn browser_calls_1002(h: &mut Harness, browser: std::net::SocketAddr) {
+    use media::webrtc::{Certificate, Codecs, Peer};
+    let cert = Certificate::shared().expect("the process certificate");
+    let local = "127.0.0.21:40002".parse().expect("an address");
+    let (_, offer) =
+        Peer::offer_with(h.now, &cert, local, Codecs::G711First, false).expect("a browser offer");
+    let text = format!(
+        "INVITE sip:1002@{DOMAIN} SIP/2.0\r\n\
+         Via: SIP/2.0/WS b7q2x9.invalid;branch=z9hG4bK-inv-1\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:1001@{DOMAIN}>;tag=br1001\r\nTo: <sip:1002@{DOMAIN}>\r\n\
+         Call-ID: br-1001\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:1001@b7q2x9.invalid;transport=ws>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{offer}",
+        offer.len()
+    );
+    h.send_ws(browser, text);
+}
+
+#[test]
+fn a_browsers_call_to_a_tls_phone_offers_it_savp_and_a_plain_answer_is_488() {
+    let browser = addr(21, 40000);
+    let opts = || Opts {
+        ws_users: vec![(browser, "1001")],
+        bindings: vec![("1002", BOB)],
+        tls_phones: vec![BOB],
+        ..Opts::default()
+    };
+    let mut h = Harness::with(opts());
+    browser_calls_1002(&mut h, browser);
+    let inv = h.req(BOB, "INVITE");
+    our_crypto(&inv.body);
+    h.reply(BOB, &inv, 200, "bob", Some(&sdp_at(BOB, BOB_RTP)));
+    let r = h.resp_to(browser, 488, "INVITE");
+    let warning = r.headers.get("Warning").unwrap_or_default();
+    assert!(warning.contains("plain RTP answer"), "{warning}");
+    h.req(BOB, "ACK");
+    h.req(BOB, "BYE");
+
+    // An SRTP answer: the browser is answered by our peer, the phone's keys go to B.
+    let mut h = Harness::with(opts());
+    browser_calls_1002(&mut h, browser);
+    let inv = h.req(BOB, "INVITE");
+    let ours = our_crypto(&inv.body);
+    h.take_media();
+    let answer = savp(BOB, BOB_RTP, &[&crypto(1, KEY)], "sendrecv");
+    h.reply(BOB, &inv, 200, "bob", Some(&answer));
+    let ok = h.resp_to(browser, 200, "INVITE");
+    assert!(String::from_utf8_lossy(&ok.body).contains("UDP/TLS/RTP/SAVPF"));
+    let keys = srtp_keys(&mut h);
+    let [(1, Some(k))] = keys.as_slice() else {
+        panic!("expected keys for the phone's endpoint: {keys:?}");
+    };
+    assert_eq!((&k.tx, &k.rx), (&ours.key, &key_of(&crypto(1, KEY))));
+    h.req(BOB, "ACK");
+}
