@@ -3,7 +3,7 @@
 //! agent hears ringback while the contact is called through the dialplan (a user or a
 //! trunk); the contact's answer bridges the two.
 
-use super::sdp::{codec_of, has_sdp, offer_all};
+use super::sdp::{codec_of, offer_all};
 use super::session::{LegId, LegState, Negotiation, Outbound, Phase, Plan, Prompt, Role, Session};
 use super::setup::Route;
 use super::{CallEvent, CallTimer, Cx, Engine, Origination, OriginationEvent, Output, TxRole};
@@ -209,20 +209,8 @@ impl Cx {
         let Some(a) = super::dialog::Dialog::uac(&request, &resp, target) else {
             return;
         };
-        let answer = if has_sdp(&resp.body, &resp.headers) {
-            &resp.body[..]
-        } else {
-            &[]
-        };
-        if self.own_offer_answered(s, Side::A, answer).is_err() {
-            // The phone did not take our SRTP offer (sdes.rs): ACK and BYE it, a failed
-            // fork like a 488 from it.
-            self.release_late_answer(now, s.id, &request, &resp, target);
-            let l = s.leg_mut(leg);
-            l.state = LegState::Failed { code: 488 };
-            if let Some(t) = l.tx {
-                self.tx_owner.remove(&t);
-            }
+        if self.refused_answer(now, s, leg, &resp).is_some() {
+            // The phone did not take our SRTP offer (sdes.rs): a failed fork, like a 488.
             let done = s
                 .legs
                 .iter()

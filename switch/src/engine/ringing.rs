@@ -135,13 +135,8 @@ impl Cx {
         if !(200..300).contains(&resp.code) || s.leg(leg).state == LegState::Confirmed {
             return None;
         }
-        let answer = if has_sdp(&resp.body, &resp.headers) {
-            &resp.body[..]
-        } else {
-            &[]
-        };
         let refusal = self
-            .own_offer_answered(s, s.leg(leg).side(), answer)
+            .own_offer_answered(s, s.leg(leg).side(), sdp_of(resp))
             .err()?;
         if let Some(t) = s.leg(leg).tx {
             self.tx_owner.remove(&t);
@@ -217,12 +212,7 @@ impl Cx {
                 .map(|body| answer = Some(body))
         } else if browser.0 {
             // A browser's callee answers our own offer (sdes.rs).
-            let body = if has_sdp(&resp.body, &resp.headers) {
-                &resp.body[..]
-            } else {
-                &[]
-            };
-            self.own_offer_answered(s, s.leg(leg).side(), body)
+            self.own_offer_answered(s, s.leg(leg).side(), sdp_of(&resp))
         } else {
             Ok(())
         };
@@ -296,23 +286,8 @@ impl Cx {
     /// overflow target, an originated call's contact): ACK it, stop the player, relay.
     fn bridge_local(&mut self, now: Instant, s: &mut Session, leg: LegId, resp: Response) {
         let was = s.phase.clone();
-        let answer = if has_sdp(&resp.body, &resp.headers) {
-            &resp.body[..]
-        } else {
-            &[]
-        };
-        if self
-            .own_offer_answered(s, s.leg(leg).side(), answer)
-            .is_err()
-        {
-            // It did not take our SRTP offer (sdes.rs): ACK and BYE it, a failed fork.
-            let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
-            self.release_late_answer(now, s.id, &request, &resp, target);
-            let l = s.leg_mut(leg);
-            l.state = LegState::Failed { code: 488 };
-            if let Some(t) = l.tx {
-                self.tx_owner.remove(&t);
-            }
+        if self.refused_answer(now, s, leg, &resp).is_some() {
+            // It did not take our SRTP offer (sdes.rs): a failed fork.
             return self.callee_failed(now, s, leg, false);
         }
         if !self.take_answer(now, s, leg, &resp) {
@@ -534,6 +509,15 @@ impl Cx {
     pub(super) fn schedule_ring(&mut self, now: Instant, id: u64) {
         let ring = self.config.sip.invite_timeout();
         self.schedule(now + ring, id, CallTimer::Ring);
+    }
+}
+
+/// The SDP of a response (an answer to our offer), empty when it has none.
+pub(super) fn sdp_of(resp: &Response) -> &[u8] {
+    if has_sdp(&resp.body, &resp.headers) {
+        &resp.body
+    } else {
+        &[]
     }
 }
 

@@ -194,19 +194,10 @@ impl Cx {
             self.tx_owner.remove(&t);
         }
         let mut reason = resp.reason.clone();
-        if code < 300 && s.leg(leg).state != LegState::Confirmed {
-            let answer = if super::sdp::has_sdp(&resp.body, &resp.headers) {
-                &resp.body[..]
-            } else {
-                &[]
-            };
-            if let Err(refusal) = self.own_offer_answered(s, s.leg(leg).side(), answer) {
-                // The target did not take our SRTP offer (sdes.rs): ACK and BYE it, and
-                // the transfer fails as if it had answered 488.
-                let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
-                self.release_late_answer(now, s.id, &request, &resp, target);
-                (code, reason) = (488, refusal.to_string());
-            }
+        if let Some(refusal) = self.refused_answer(now, s, leg, &resp) {
+            // The target did not take our SRTP offer (sdes.rs): the transfer fails as if
+            // it had answered 488.
+            (code, reason) = (488, refusal.to_string());
         }
         if code >= 300 {
             s.leg_mut(leg).state = LegState::Failed { code };
