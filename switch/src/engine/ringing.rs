@@ -91,6 +91,10 @@ impl Cx {
     fn provisional(&mut self, now: Instant, s: &mut Session, resp: Response) {
         match s.phase {
             Phase::CallingContact { early_media: false } if has_sdp(&resp.body, &resp.headers) => {
+                if self.own_offer_answered(s, Side::B, &resp.body).is_err() {
+                    // Not our SRTP back: ours plays on, and its 2xx is checked again.
+                    return;
+                }
                 // The contact's early media (network announcements, ringback) replaces ours.
                 self.learn_sdp(s, Side::B, &resp.body);
                 self.stop_playing(s, 0);

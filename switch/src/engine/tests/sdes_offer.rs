@@ -485,3 +485,44 @@ fn a_browsers_call_to_a_tls_phone_offers_it_savp_and_a_plain_answer_is_488() {
     assert_eq!((&k.tx, &k.rx), (&ours.key, &key_of(&crypto(1, KEY))));
     h.req(BOB, "ACK");
 }
+
+#[test]
+fn a_tls_contacts_srtp_early_media_keys_the_relay_and_a_plain_one_is_not_heard() {
+    for srtp in [true, false] {
+        let mut h = harness(&[ALICE, BOB]);
+        h.input(origination());
+        let inv = h.req(ALICE, "INVITE");
+        let answer = savp(ALICE, ALICE_RTP, &[&crypto(1, KEY)], "sendrecv");
+        h.reply(ALICE, &inv, 200, "agent", Some(&answer));
+        h.req(ALICE, "ACK");
+        let call = h.req(BOB, "INVITE");
+        let ours = our_crypto(&call.body);
+        h.take_media();
+        let early = if srtp {
+            savp(BOB, BOB_RTP, &[&crypto(1, KEY2)], "sendrecv")
+        } else {
+            sdp_at(BOB, BOB_RTP)
+        };
+        h.reply(BOB, &call, 183, "contact", Some(&early));
+        let media: Vec<String> = h.media.iter().map(|c| format!("{c:?}")).collect();
+        let keys = srtp_keys(&mut h);
+        if srtp {
+            let [(1, Some(k))] = keys.as_slice() else {
+                panic!("expected keys for the contact's endpoint: {keys:?}");
+            };
+            assert_eq!((&k.tx, &k.rx), (&ours.key, &key_of(&crypto(1, KEY2))));
+            assert!(media.contains(&"StopPlaying(1/A)".to_string()), "{media:?}");
+        } else {
+            assert!(keys.is_empty(), "{keys:?}");
+            assert!(
+                !media.iter().any(|m| m.starts_with("StopPlaying")),
+                "{media:?}"
+            );
+            // The plain 2xx is refused too: the contact is released, the agent too.
+            h.reply(BOB, &call, 200, "contact", Some(&sdp_at(BOB, BOB_RTP)));
+            h.req(BOB, "ACK");
+            h.req(BOB, "BYE");
+            h.req(ALICE, "BYE");
+        }
+    }
+}
