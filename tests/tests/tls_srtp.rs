@@ -19,15 +19,17 @@
 //!
 //! Needs `baresip` (Debian `baresip-core`, with `srtp.so`) and `sipp` (`sip-tester`).
 
-use anyhow::{bail, ensure, Result};
-use e2e::baresip::{self, Baresip, Phone};
-use e2e::call::{answered_call, hears, relay};
+#[path = "tls_srtp/support.rs"]
+mod support;
+
+use anyhow::{ensure, Result};
+use e2e::baresip::Baresip;
+use e2e::call::{hears, relay};
 use e2e::rtp::{tone_share, TonePeer};
 use e2e::{free_port, Sipp, Switch, SwitchConfig};
 use serde_json::Value;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
 use std::time::Duration;
+use support::*;
 
 const A_HZ: f64 = 660.0;
 const B_HZ: f64 = 880.0;
@@ -35,87 +37,15 @@ const SIPP_HZ: f64 = 440.0;
 /// SIPp's address: trusted, unlike the phones' 127.0.0.1.
 const SIPP_IP: &str = "127.0.0.2";
 
-#[derive(Default)]
-struct Ctx {
-    phones: Vec<Baresip>,
-    switch: Option<Switch>,
-}
-
 #[test]
 fn baresip_over_tls_with_srtp_talks_to_srtp_and_to_plain_udp() {
     if !(e2e::require("baresip") && e2e::require("sipp")) {
         return;
     }
-    let mut ctx = Ctx::default();
-    let outcome = catch_unwind(AssertUnwindSafe(|| run(&mut ctx)));
-    let failure = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(format!("{e:#}")),
-        Err(p) => Some(
-            p.downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "panic".into()),
-        ),
-    };
-    if let Some(msg) = failure {
-        for p in &ctx.phones {
-            eprintln!("===== baresip log =====\n{}", p.log());
-        }
-        if let Some(s) = &ctx.switch {
-            eprintln!("===== switch log =====\n{}", baresip::strip_ansi(&s.log()));
-        }
-        panic!("{msg}");
-    }
-}
-
-fn phone(switch: &Switch, dir: &Path, user: &str, hz: f64) -> Result<Phone> {
-    let tone = dir.join(format!("{user}.wav"));
-    baresip::write_tone_wav(&tone, 60, hz)?;
-    Ok(Phone {
-        name: user.into(),
-        user: user.into(),
-        password: format!("pass{user}"),
-        registrar: switch.tls_addr(),
-        auto_answer: true,
-        audio_source: tone,
-        dir: dir.join(user),
-        max_secs: 90,
-        contacts: Vec::new(),
-        outbound_proxy: None,
-        tls_ca: Some(switch.tls_ca()),
-        mediaenc: Some("srtp-mand".into()),
-    })
-}
-
-fn wait_answered(switch: &Switch, what: &str) -> Result<Value> {
-    let mut call = Value::Null;
-    if !switch.wait_until(Duration::from_secs(10), || {
-        answered_call(switch).map(|c| call = c).is_some()
-    }) {
-        bail!("{what} was not answered: {:?}", switch.calls());
-    }
-    Ok(call)
-}
-
-/// (unprotected, protected, auth failures) so far.
-fn srtp_counts(switch: &Switch) -> (f64, f64, f64) {
-    (
-        switch.metric("switch_srtp_packets_unprotected_total"),
-        switch.metric("switch_srtp_packets_protected_total"),
-        switch.metric("switch_srtp_auth_failures_total"),
-    )
+    run_logged(run);
 }
 
 /// Records `call` for a second and a half: its two channels, the first 100 ms left out.
-/// The SRTP packets the relay unprotected and protected over the next two seconds.
-fn srtp_over_two_seconds(switch: &Switch) -> (f64, f64) {
-    let before = srtp_counts(switch);
-    std::thread::sleep(Duration::from_secs(2));
-    let after = srtp_counts(switch);
-    (after.0 - before.0, after.1 - before.1)
-}
-
 fn record(switch: &Switch, call: &Value) -> Result<(Vec<i16>, Vec<i16>)> {
     let id = call["id"].as_str().unwrap_or_default();
     let step = |s: &str| format!("/api/calls/{id}/recording/{s}");
@@ -145,20 +75,6 @@ fn record(switch: &Switch, call: &Value) -> Result<(Vec<i16>, Vec<i16>)> {
     Ok((left, right))
 }
 
-/// The phone negotiated SRTP and decrypted everything the switch sent it.
-fn phone_took_srtp(p: &Baresip) -> Result<()> {
-    let log = p.log();
-    ensure!(
-        log.contains("SRTP is Enabled"),
-        "the phone did not enable SRTP"
-    );
-    ensure!(
-        !log.contains("failed to decrypt"),
-        "the phone could not decrypt the switch's SRTP"
-    );
-    Ok(())
-}
-
 fn run(ctx: &mut Ctx) -> Result<()> {
     let dir = e2e::temp_dir("tls-srtp");
     let uas_port = free_port();
@@ -176,19 +92,7 @@ fn run(ctx: &mut Ctx) -> Result<()> {
     let b = phone(switch, &dir, "1002", B_HZ)?;
     ctx.phones.push(Baresip::start(&a)?);
     ctx.phones.push(Baresip::start(&b)?);
-    let over_tls = |s: &Switch, user: &str| {
-        s.registrations()
-            .iter()
-            .any(|r| r["user"] == user && r["transport"] == "TLS")
-    };
-    if !switch.wait_until(Duration::from_secs(10), || {
-        over_tls(switch, "1001") && over_tls(switch, "1002")
-    }) {
-        bail!(
-            "phones not registered over TLS: {:?}",
-            switch.registrations()
-        );
-    }
+    wait_registered_over_tls(switch, &["1001", "1002"])?;
 
     // 1. SRTP phone to SRTP phone.
     let tls = switch.tls_addr();

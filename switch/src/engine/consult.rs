@@ -228,7 +228,8 @@ impl Cx {
         let binding = self.resolve(now, &dialing.target).ok()?;
         let anchor = s.anchor.as_ref()?;
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
-        let body = audio_sdp(s.id, anchor.ip, port, codec, Some("101"));
+        let plain = audio_sdp(s.id, anchor.ip, port, codec, Some("101"));
+        let body = self.own_offer(s, dialing.endpoint, std::slice::from_ref(&binding), plain);
         let domain = self.config.sip.domain.clone();
         let by = match &s.phase {
             Phase::Consulting(c) => s.leg(c.agent).invite.uri.user.clone(),
@@ -284,7 +285,13 @@ impl Cx {
     }
 
     /// A response to the INVITE of a consulted or added party.
-    pub(super) fn dialing_response(&mut self, s: &mut Session, leg: LegId, resp: Response) {
+    pub(super) fn dialing_response(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        resp: Response,
+    ) {
         let code = resp.code;
         if code < 200 {
             return;
@@ -296,6 +303,10 @@ impl Cx {
             let side = s.leg(leg).side();
             s.leg_mut(leg).state = LegState::Failed { code };
             return self.dial_failed(s, side, format!("{code} {}", resp.reason));
+        }
+        if let Some(refusal) = self.refused_answer(now, s, leg, &resp) {
+            let side = s.leg(leg).side();
+            return self.dial_failed(s, side, format!("488 {refusal}"));
         }
         if !self.confirm_dialed(s, leg, &resp) {
             return;
@@ -699,8 +710,23 @@ impl Cx {
         match req.method {
             Method::Invite | Method::Update => {
                 let offer = has_sdp(&req.body, &req.headers);
+                let side = s.leg(leg).side();
+                let mut answer = None;
+                if req.method == Method::Invite || offer {
+                    answer = self.hold_answer(s, leg, &req.body);
+                }
+                if let Some(plain) = answer.take_if(|_| offer) {
+                    // New SRTP keys in the re-offer reach the relay (sdes.rs).
+                    match self.own_answer(s, side, &req.body, plain) {
+                        Ok(body) => answer = Some(body),
+                        Err(refusal) => {
+                            let warning = refusal.warning();
+                            return self.reply_warning(now, tx, &req, 488, None, Some(&warning));
+                        }
+                    }
+                }
                 if offer && super::sdp::holds(&req.body) != Some(true) {
-                    self.learn_sdp(s, s.leg(leg).side(), &req.body);
+                    self.learn_sdp(s, side, &req.body);
                 }
                 let mut resp = req.response(200, None, None);
                 resp.headers.push("Contact", self.leg_contact(s, leg));
@@ -708,14 +734,12 @@ impl Cx {
                     self.refresh_session(now, s);
                     add_session_headers(s, &mut resp);
                 }
-                if req.method == Method::Invite || offer {
-                    if let Some(answer) = self.hold_answer(s, leg, &req.body) {
-                        if leg.0 == 0 {
-                            s.sdp_to_a = answer.clone();
-                        }
-                        resp.headers.push("Content-Type", "application/sdp");
-                        resp.body = answer;
+                if let Some(answer) = answer {
+                    if leg.0 == 0 {
+                        s.sdp_to_a = answer.clone();
                     }
+                    resp.headers.push("Content-Type", "application/sdp");
+                    resp.body = answer;
                 }
                 self.layer.respond(now, tx, resp);
             }

@@ -7,7 +7,8 @@
 //!
 //! The answer is the last SDP the switch sent that leg, with its direction mirrored
 //! (sendonly <-> recvonly, inactive stays) and its `o=` version raised (RFC 3264 §8), so
-//! the phone keeps the codec and the address it already has.
+//! the phone keeps the codec and the address it already has. Its SRTP part is our own
+//! answer to the re-offer ([`Cx::own_answer`]): new keys from the phone reach the relay.
 
 use super::hangup::add_session_headers;
 use super::sdp::{audio_sdp, codec_of, holds};
@@ -112,6 +113,17 @@ impl Cx {
         };
         let hold = holds(&req.body) == Some(true);
         let side = s.leg(leg).side();
+        let Some(answer) = self.hold_answer(s, leg, &req.body) else {
+            return self.reply(now, tx, &req, 488, Some("Bad SDP"));
+        };
+        // A re-offer may bring new SRTP keys (or drop SRTP): ours follow (sdes.rs).
+        let answer = match self.own_answer(s, side, &req.body, answer) {
+            Ok(answer) => answer,
+            Err(refusal) => {
+                let warning = refusal.warning();
+                return self.reply_warning(now, tx, &req, 488, None, Some(&warning));
+            }
+        };
         if hold {
             // The holder receives nothing while it holds.
             self.media(MediaCommand::Connect {
@@ -124,9 +136,6 @@ impl Cx {
         } else {
             self.learn_sdp(s, side, &req.body);
         }
-        let Some(answer) = self.hold_answer(s, leg, &req.body) else {
-            return self.reply(now, tx, &req, 488, Some("Bad SDP"));
-        };
         let mut resp = req.response(200, None, None);
         resp.headers.push("Contact", self.leg_contact(s, leg));
         if leg.0 == 0 {

@@ -102,13 +102,18 @@ impl Cx {
         };
         let domain = self.config.sip.domain.clone();
         let tag = self.new_tag();
-        let sdp = offer_all(s.id, anchor.ip, anchor.port(media::Side::A));
+        let plain = offer_all(s.id, anchor.ip, anchor.port(Side::A));
+        // SDES-SRTP to TLS phones; a browser gets a WebRTC offer instead (webrtc.rs).
+        let sdp = self.own_offer(s, Side::A, phones, plain);
         let mut from = NameAddr::new(Uri::sip(Some(&out.number), &domain, None));
         from.display = Some(format!("Call to {}", out.number));
         from.set_param("tag", Some(tag.clone()));
         let to = NameAddr::new(Uri::sip(Some(&s.from_user), &domain, None));
         for b in phones {
             let Ok(uri) = Uri::parse(&b.contact) else {
+                continue;
+            };
+            let Some(body) = self.fork_body(now, s, b.target.transport, Side::A, &sdp) else {
                 continue;
             };
             let via = self.via(b.target.transport);
@@ -132,7 +137,7 @@ impl Cx {
                 method: Method::Invite,
                 uri,
                 headers: h,
-                body: sdp.clone(),
+                body,
             };
             self.start_leg(now, s, request, b.target, None, Role::Agent);
         }
@@ -204,6 +209,18 @@ impl Cx {
         let Some(a) = super::dialog::Dialog::uac(&request, &resp, target) else {
             return;
         };
+        if self.refused_answer(now, s, leg, &resp).is_some() {
+            // The phone did not take our SRTP offer (sdes.rs): a failed fork, like a 488.
+            let done = s
+                .legs
+                .iter()
+                .filter(|l| l.role == Role::Agent)
+                .all(|l| !l.pending());
+            if done {
+                self.end(s, Cause::Failed, HangupSide::Switch, 488);
+            }
+            return;
+        }
         // The answering phone becomes the first party: legs[0].
         if leg.0 != 0 {
             s.legs.swap(0, leg.0);
@@ -221,6 +238,8 @@ impl Cx {
         first.negotiation = Negotiation::Stable;
         self.ack_leg(s, LegId(0), Vec::new());
         self.learn_sdp(s, Side::A, &resp.body);
+        // A browser's answer goes to its peer (webrtc.rs); its side converts to PCMU.
+        self.webrtc_answered(s, LegId(0), &resp.body);
         s.codec = Some(codec_of(&resp.body).unwrap_or(media::Codec::PCMU));
         s.phase = Phase::CallingContact { early_media: false };
         self.start_media_checks(now, s.id);

@@ -49,7 +49,9 @@ impl Cx {
         }
         // The session timer was the agent's dialog's; the contact's leg is ours (UAC).
         s.timer = None;
-        s.sdp_to_a = self.local_sdp(s);
+        // Refused SRTP (never here: the contact answered our own offer) leaves it empty,
+        // and a later hold answer is written afresh.
+        s.sdp_to_a = self.local_sdp(s).unwrap_or_default();
         tracing::info!(call = s.id, "the contact takes the first seat");
     }
 

@@ -3,12 +3,14 @@
 //! The ACD's orders ([`AcdOrder`]) for each interaction arrive here.
 
 use super::hangup::add_session_headers;
+use super::sdes::Refusal;
 use super::sdp::{audio_sdp, codec_of};
 use super::session::{Bridge, LegId, LegState, Phase, Prompt, Role, Session};
 use super::setup::{ForkSpec, Route};
 use super::{CallTimer, Cx, Engine, Output};
 use crate::orders::{AcdOrder, Feature, FeatureOutcome};
 use crate::records::{Cause, HangupSide};
+use crate::registrar::Binding;
 use media::graph::{Endpoint, MediaCommand};
 use sip::NameAddr;
 use std::time::{Duration, Instant};
@@ -95,10 +97,11 @@ impl Cx {
 
     /// Our own SDP for the first party: the relay endpoint facing it and the agreed codec,
     /// plus telephone-event when the caller offered it.
-    /// With SDES-SRTP when the caller offered it over TLS ([`Cx::own_answer`]).
-    pub(super) fn local_sdp(&mut self, s: &Session) -> Vec<u8> {
+    /// With SDES-SRTP when the caller offered it over TLS ([`Cx::own_answer`]); an SRTP
+    /// offer we refuse is the refusal, for a 488.
+    pub(super) fn local_sdp(&mut self, s: &Session) -> Result<Vec<u8>, Refusal> {
         let Some(anchor) = s.anchor.as_ref() else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
         let offer = s.a_invite().map_or(&[][..], |r| &r.body[..]);
@@ -122,16 +125,23 @@ impl Cx {
         if s.legs[0].state == LegState::Confirmed {
             return;
         }
-        s.legs[0].state = LegState::Confirmed;
-        s.phase = next;
-        // A waiting caller whose network died must not hold the queue forever.
-        self.start_media_checks(now, s.id);
         let sdp = if super::webrtc::is_webrtc_sdp(&s.legs[0].invite.body) {
             let law = s.codec.unwrap_or(media::Codec::PCMU);
             self.webrtc_answer_caller(now, s, law).unwrap_or_default()
         } else {
-            self.local_sdp(s)
+            match self.local_sdp(s) {
+                Ok(sdp) => sdp,
+                Err(refusal) => {
+                    // Not answered: the caller's offer gets its 488 (sdes.rs).
+                    self.refuse_offer(now, s, refusal);
+                    return self.end(s, Cause::Failed, HangupSide::Switch, 488);
+                }
+            }
         };
+        s.legs[0].state = LegState::Confirmed;
+        s.phase = next;
+        // A waiting caller whose network died must not hold the queue forever.
+        self.start_media_checks(now, s.id);
         let Some((tx, mut out)) = self.caller_ok(s) else {
             return;
         };
@@ -302,7 +312,7 @@ impl Cx {
         from.display = Some(format!("{label}: {caller}"));
         from.set_param("tag", Some(self.new_tag()));
         let to = NameAddr::new(sip::Uri::sip(Some(&extension), &domain, None));
-        let body = self.offer_sdp(s);
+        let body = self.offer_sdp(s, &bindings);
         let spec = ForkSpec {
             from,
             to,
@@ -319,19 +329,15 @@ impl Cx {
 
     /// The SDP offered to a callee of a session the switch holds: the relay endpoint the
     /// first party is not on, with its codec, so media relays without transcoding once
-    /// bridged.
-    pub(super) fn offer_sdp(&self, s: &Session) -> Vec<u8> {
+    /// bridged; with SDES-SRTP for TLS `bindings` ([`Cx::own_offer`]).
+    pub(super) fn offer_sdp(&mut self, s: &Session, bindings: &[Binding]) -> Vec<u8> {
         let Some(anchor) = s.anchor.as_ref() else {
             return Vec::new();
         };
         let codec = s.codec.unwrap_or(media::Codec::PCMU);
-        audio_sdp(
-            s.id,
-            anchor.ip,
-            anchor.port(s.callee_side()),
-            codec,
-            Some("101"),
-        )
+        let side = s.callee_side();
+        let plain = audio_sdp(s.id, anchor.ip, anchor.port(side), codec, Some("101"));
+        self.own_offer(s, side, bindings, plain)
     }
 
     /// The caller waited too long: take it to the overflow target.

@@ -121,11 +121,17 @@ impl Cx {
         let Some(d) = super::dialog::Dialog::uas(&req, &tag, source) else {
             return self.reply(now, tx, &req, 400, Some("Bad Dialog Headers"));
         };
-        self.dialogs.insert((d.call_id.clone(), tag.clone()), s.id);
         let side = s.leg(old).side();
         let dtmf = media::sdp::telephone_event(offer).map(|pt| pt.to_string());
         let plain = audio_sdp(s.id, anchor.ip, anchor.port(side), codec, dtmf.as_deref());
-        let answer = self.own_answer(s, side, offer.as_bytes(), plain);
+        let answer = match self.own_answer(s, side, offer.as_bytes(), plain) {
+            Ok(answer) => answer,
+            Err(refusal) => {
+                let warning = refusal.warning();
+                return self.reply_warning(now, tx, &req, 488, None, Some(&warning));
+            }
+        };
+        self.dialogs.insert((d.call_id.clone(), tag.clone()), s.id);
         let mut ok = req.response(200, None, Some(&tag));
         ok.headers
             .push("Contact", self.contact_header(source.transport));

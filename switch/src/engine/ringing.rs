@@ -28,7 +28,7 @@ impl Cx {
             return self.transfer_response(now, s, leg, resp);
         }
         if Self::is_supervisor(s, leg) {
-            return self.supervisor_response(s, leg, resp);
+            return self.supervisor_response(now, s, leg, resp);
         }
         let dialing = match &s.phase {
             Phase::Consulting(c) => c.dialing.leg == Some(leg),
@@ -38,7 +38,7 @@ impl Cx {
             _ => false,
         };
         if dialing {
-            return self.dialing_response(s, leg, resp);
+            return self.dialing_response(now, s, leg, resp);
         }
         let code = resp.code;
         if code == 100 {
@@ -91,6 +91,10 @@ impl Cx {
     fn provisional(&mut self, now: Instant, s: &mut Session, resp: Response) {
         match s.phase {
             Phase::CallingContact { early_media: false } if has_sdp(&resp.body, &resp.headers) => {
+                if self.own_offer_answered(s, Side::B, &resp.body).is_err() {
+                    // Not our SRTP back: ours plays on, and its 2xx is checked again.
+                    return;
+                }
                 // The contact's early media (network announcements, ringback) replaces ours.
                 self.learn_sdp(s, Side::B, &resp.body);
                 self.stop_playing(s, 0);
@@ -120,6 +124,31 @@ impl Cx {
             }
             _ => {}
         }
+    }
+
+    /// The first 2xx of a leg the switch dialled with its own offer, when it did not take
+    /// our SRTP offer ([`Cx::own_offer_answered`]): the leg is ACKed, released with a BYE
+    /// and failed (488).
+    pub(super) fn refused_answer(
+        &mut self,
+        now: Instant,
+        s: &mut Session,
+        leg: LegId,
+        resp: &Response,
+    ) -> Option<super::sdes::Refusal> {
+        if !(200..300).contains(&resp.code) || s.leg(leg).state == LegState::Confirmed {
+            return None;
+        }
+        let refusal = self
+            .own_offer_answered(s, s.leg(leg).side(), sdp_of(resp))
+            .err()?;
+        if let Some(t) = s.leg(leg).tx {
+            self.tx_owner.remove(&t);
+        }
+        let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
+        self.release_late_answer(now, s.id, &request, resp, target);
+        s.leg_mut(leg).state = LegState::Failed { code: 488 };
+        Some(refusal)
     }
 
     /// A fork answered after another won or after the call ended: ACK its 2xx and BYE it
@@ -181,24 +210,30 @@ impl Cx {
         );
         let mut answer = None;
         // Plain legs' SDP crosses (and SDES is checked) here; a browser's is the peer's.
-        if !(browser.0 || browser.1) && has_sdp(&resp.body, &resp.headers) {
+        let checked = if !(browser.0 || browser.1) && has_sdp(&resp.body, &resp.headers) {
             let (from, to) = (s.leg(leg).side(), s.first_side());
-            match self.rewrite_sdp_checked(s, from, to, &resp.body) {
-                Ok(body) => answer = Some(body),
-                Err(refusal) if refusal != super::sdes::Refusal::BadSdp => {
-                    // The callee did not take our SRTP offer (RFC 3264 §6): ACK and BYE
-                    // it, 488 to the caller (sdes.rs).
-                    tracing::info!(%refusal, "callee's answer refused");
-                    self.refuse_offer(now, s, refusal);
-                    let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
-                    s.leg_mut(leg).state = LegState::Failed { code: 488 };
-                    let pending: Vec<LegId> = s.pending_legs().collect();
-                    self.cancel_legs(now, s, &pending);
-                    self.release_late_answer(now, s.id, &request, &resp, target);
-                    return self.end(s, Cause::Failed, HangupSide::Switch, 488);
-                }
-                Err(_) => {}
+            self.rewrite_sdp_checked(s, from, to, &resp.body)
+                .map(|body| answer = Some(body))
+        } else if browser.0 {
+            // A browser's callee answers our own offer (sdes.rs).
+            self.own_offer_answered(s, s.leg(leg).side(), sdp_of(&resp))
+        } else {
+            Ok(())
+        };
+        match checked {
+            Err(refusal) if refusal != super::sdes::Refusal::BadSdp => {
+                // The callee did not take our SRTP offer (RFC 3264 §6): ACK and BYE it,
+                // 488 to the caller (sdes.rs).
+                tracing::info!(%refusal, "callee's answer refused");
+                self.refuse_offer(now, s, refusal);
+                let (request, target) = (s.leg(leg).invite.clone(), s.leg(leg).target);
+                s.leg_mut(leg).state = LegState::Failed { code: 488 };
+                let pending: Vec<LegId> = s.pending_legs().collect();
+                self.cancel_legs(now, s, &pending);
+                self.release_late_answer(now, s.id, &request, &resp, target);
+                return self.end(s, Cause::Failed, HangupSide::Switch, 488);
             }
+            _ => {}
         }
         if !self.take_answer(now, s, leg, &resp) {
             return;
@@ -222,8 +257,9 @@ impl Cx {
             } else {
                 // A plain answer to our WebRTC offer is plain RTP from here on.
                 self.learn_sdp(s, s.leg(leg).side(), &resp.body);
-                // Our own G.711 answer in the caller's codec (`s.codec`, set above).
-                self.local_sdp(s)
+                // Our own G.711 answer in the caller's codec (`s.codec`, set above); the
+                // caller's SRTP offer was checked when it crossed (fork_call).
+                self.local_sdp(s).unwrap_or_default()
             };
             if !body.is_empty() {
                 out.headers.push("Content-Type", "application/sdp");
@@ -254,6 +290,10 @@ impl Cx {
     /// overflow target, an originated call's contact): ACK it, stop the player, relay.
     fn bridge_local(&mut self, now: Instant, s: &mut Session, leg: LegId, resp: Response) {
         let was = s.phase.clone();
+        if self.refused_answer(now, s, leg, &resp).is_some() {
+            // It did not take our SRTP offer (sdes.rs): a failed fork.
+            return self.callee_failed(now, s, leg, false);
+        }
         if !self.take_answer(now, s, leg, &resp) {
             return;
         }
@@ -458,7 +498,7 @@ impl Cx {
         }
         from.set_param("tag", Some(self.new_tag()));
         let to = sip::NameAddr::new(sip::Uri::sip(Some(to), &domain, None));
-        let body = self.offer_sdp(s);
+        let body = self.offer_sdp(s, bindings);
         let spec = super::setup::ForkSpec {
             from,
             to,
@@ -473,6 +513,15 @@ impl Cx {
     pub(super) fn schedule_ring(&mut self, now: Instant, id: u64) {
         let ring = self.config.sip.invite_timeout();
         self.schedule(now + ring, id, CallTimer::Ring);
+    }
+}
+
+/// The SDP of a response (an answer to our offer), empty when it has none.
+pub(super) fn sdp_of(resp: &Response) -> &[u8] {
+    if has_sdp(&resp.body, &resp.headers) {
+        &resp.body
+    } else {
+        &[]
     }
 }
 

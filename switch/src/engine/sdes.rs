@@ -15,6 +15,8 @@
 //!   leg's signalling is TLS (every fork of it: a callee with UDP and TLS contacts is
 //!   offered plain RTP), else plain `RTP/AVP` with no `a=crypto`: keys never go on plain
 //!   signalling.
+//! - **Our own offers and answers** (bodies the switch writes itself, not a crossing:
+//!   [`Cx::own_offer`], [`Cx::own_answer`]) follow the same rules.
 //! - **Answer from a leg we offered SRTP to**: it must be `RTP/SAVP` with our tag and
 //!   suite. A plain `RTP/AVP` answer, or another tag, is a failed negotiation (RFC 3264
 //!   §6: the answer must keep the offer's transport), and the call fails with 488.
@@ -25,12 +27,14 @@
 use std::collections::HashMap;
 
 use media::graph::{Endpoint, MediaCommand, Side};
-use media::sdp::crypto::{audio_security, with_crypto};
+use media::sdp::crypto::{audio_security, with_crypto, AudioSecurity};
 use media::srtp::{MasterKey, SrtpKeys, Suite};
 use sip::transaction::TransportKind;
 
 use super::session::Session;
+use super::webrtc::{is_browser_transport, is_webrtc_sdp};
 use super::Cx;
+use crate::registrar::Binding;
 
 /// Why a crossing body was refused (each is a 488).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +69,37 @@ struct SideKeys {
     /// Whether the leg's signalling is TLS, when the engine said so before the leg existed
     /// (a fork's bindings).
     secure: Option<bool>,
+    /// Our own offer to the endpoint's next leg, until it answers.
+    own_offer: Option<OwnOffer>,
+}
+
+/// Our own offer to the endpoint's next leg, not yet answered ([`Cx::own_offer`]): it
+/// replaces the endpoint's state only once the leg takes it, so a failed transfer leaves
+/// the leg still on the endpoint as it was.
+#[derive(Debug)]
+struct OwnOffer {
+    ours: Option<(u32, MasterKey)>,
+    secure: bool,
+}
+
+/// The leg's key in its answer to our offer (`ours`, `None` for a plain offer):
+/// `RTP/SAVP` with our tag and suite to an SRTP offer, plain to a plain one.
+fn answer_key(
+    ours: Option<&(u32, MasterKey)>,
+    sec: &AudioSecurity,
+) -> Result<Option<MasterKey>, Refusal> {
+    match (ours, sec.savp) {
+        (Some((tag, ours)), true) => sec
+            .lines
+            .iter()
+            .flatten()
+            .find(|c| c.tag == *tag && c.key.suite == ours.suite)
+            .map(|line| Some(line.key.clone()))
+            .ok_or(Refusal::NoSuite),
+        (Some(_), false) => Err(Refusal::PlainAnswer),
+        (None, true) => Err(Refusal::NoSuite),
+        (None, false) => Ok(None),
+    }
 }
 
 /// The SDES state of every session's endpoints.
@@ -125,20 +160,7 @@ impl Cx {
             let k = self.sdes.sides.entry((id, from)).or_default();
             let answer = k.awaiting_answer;
             if answer {
-                match (&k.ours, sec.savp) {
-                    (Some((tag, ours)), true) => {
-                        let line = sec
-                            .lines
-                            .iter()
-                            .flatten()
-                            .find(|c| c.tag == *tag && c.key.suite == ours.suite)
-                            .ok_or(Refusal::NoSuite)?;
-                        k.theirs = Some(line.key.clone());
-                    }
-                    (Some(_), false) => return Err(Refusal::PlainAnswer),
-                    (None, true) => return Err(Refusal::NoSuite),
-                    (None, false) => k.theirs = None,
-                }
+                k.theirs = answer_key(k.ours.as_ref(), &sec)?;
             } else if sec.savp {
                 let line = sec.first_acceptable().ok_or(Refusal::NoSuite)?;
                 let keep = k
@@ -208,45 +230,45 @@ fn keys_of(k: &SideKeys) -> Option<SrtpKeys> {
 }
 
 impl Cx {
-    /// Our own answer (`plain`, an `RTP/AVP` body the switch wrote: a queue, IVR, replaces
-    /// or supervisor answer) to the leg on `side`, whose offer is `offer`: the one place that
-    /// says what our own answers carry about SRTP. An `RTP/SAVP` offer over TLS gets its
-    /// first acceptable line's tag and suite with a key of ours (the same key as before
-    /// when the leg keeps tag and suite: a re-offer of an established leg), and both keys
-    /// go to the relay; a plain offer gets the plain body and turns SRTP off. A refused
-    /// offer (keys over clear-text signalling, no acceptable suite) gets the plain body,
-    /// which the leg then refuses itself.
+    /// Our own answer (`plain`, an `RTP/AVP` body the switch wrote: a queue, IVR, hold,
+    /// replaces or supervisor answer) to the leg on `side`, whose offer is `offer`: the one
+    /// place that says what our own answers carry about SRTP. An `RTP/SAVP` offer over TLS
+    /// gets its first acceptable line's tag and suite with a key of ours (the same key as
+    /// before when the leg keeps tag and suite: a re-offer of an established leg), and both
+    /// keys go to the relay; a plain offer gets the plain body and turns SRTP off. An
+    /// offer we refuse (keys over clear-text signalling, no acceptable suite) is the
+    /// caller's to answer with a 488 and [`Refusal::warning`].
     pub(super) fn own_answer(
         &mut self,
         s: &Session,
         side: Side,
         offer: &[u8],
         plain: Vec<u8>,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, Refusal> {
         let (Ok(offer), Ok(text)) = (std::str::from_utf8(offer), std::str::from_utf8(&plain))
         else {
-            return plain;
+            return Ok(plain);
         };
         let sec = audio_security(offer);
         if sec.savp && !self.secure_signalling(s, side) {
+            tracing::info!(call = s.id, "SRTP offer over clear-text signalling refused");
+            return Err(Refusal::Cleartext);
+        }
+        if sec.savp && sec.first_acceptable().is_none() {
             tracing::info!(
                 call = s.id,
-                "SRTP offer over clear-text signalling: plain answer"
+                "SRTP offer without an acceptable suite refused"
             );
-            return plain;
+            return Err(Refusal::NoSuite);
         }
         let k = self.sdes.sides.entry((s.id, side)).or_default();
         k.awaiting_answer = false;
-        if !sec.savp {
+        let Some(line) = sec.first_acceptable().filter(|_| sec.savp) else {
             let had = k.ours.take().is_some() | k.theirs.take().is_some();
             if had {
                 self.srtp_command(s.id, s, side, None);
             }
-            return plain;
-        }
-        let Some(line) = sec.first_acceptable() else {
-            tracing::info!(call = s.id, "no acceptable SRTP suite: plain answer");
-            return plain;
+            return Ok(plain);
         };
         let keep = k
             .ours
@@ -259,6 +281,79 @@ impl Cx {
         k.theirs = Some(line.key.clone());
         let keys = keys_of(k);
         self.srtp_command(s.id, s, side, keys);
-        body.into_bytes()
+        Ok(body.into_bytes())
+    }
+
+    /// Our own offer (`plain`, an `RTP/AVP` body the switch wrote: an originated call's
+    /// INVITE to the agent's phones, a queue's or a transfer's to its target, a
+    /// consultation's) to the contacts `bindings` on endpoint `side`: the one place that
+    /// says what our own offers carry about SRTP. When `sip.srtp_offer` is on and every
+    /// phone among them is signalled over TLS (a browser gets its WebRTC offer instead),
+    /// `RTP/SAVP` with one fresh `AES_CM_128_HMAC_SHA1_80` key; else plain. Either way
+    /// the leg's answer is checked by [`Cx::own_offer_answered`].
+    pub(super) fn own_offer(
+        &mut self,
+        s: &Session,
+        side: Side,
+        bindings: &[Binding],
+        plain: Vec<u8>,
+    ) -> Vec<u8> {
+        let mut phones = bindings
+            .iter()
+            .filter(|b| !is_browser_transport(b.target.transport))
+            .peekable();
+        let secure = self.config.sip.srtp_offer
+            && phones.peek().is_some()
+            && phones.all(|b| b.target.transport == TransportKind::Tls);
+        let ours = secure.then(|| (1, MasterKey::random(Suite::AesCm128HmacSha1_80)));
+        let body = match (&ours, std::str::from_utf8(&plain)) {
+            (Some((tag, key)), Ok(text)) => with_crypto(text, Some((*tag, key))).into_bytes(),
+            _ => plain,
+        };
+        let k = self.sdes.sides.entry((s.id, side)).or_default();
+        k.own_offer = Some(OwnOffer { ours, secure });
+        body
+    }
+
+    /// The leg on `side` answered our own offer ([`Cx::own_offer`]) with `answer` (empty
+    /// when its 2xx had no SDP): an SRTP offer needs `RTP/SAVP` with our tag and suite
+    /// back, else the negotiation failed (RFC 3264 §6) and the caller releases the leg
+    /// with a 488; the keys go to the relay. Nothing to check when no offer of ours is
+    /// outstanding on `side` (a retransmitted 2xx), or for a browser's answer (its peer
+    /// has it).
+    pub(super) fn own_offer_answered(
+        &mut self,
+        s: &Session,
+        side: Side,
+        answer: &[u8],
+    ) -> Result<(), Refusal> {
+        let Some(k) = self.sdes.sides.get_mut(&(s.id, side)) else {
+            return Ok(());
+        };
+        let Some(ours) = k.own_offer.as_ref().map(|o| o.ours.clone()) else {
+            return Ok(());
+        };
+        if is_webrtc_sdp(answer) {
+            // A browser's answer is its peer's (webrtc.rs).
+            k.own_offer = None;
+            return Ok(());
+        }
+        // A refused answer leaves the offer to the other forks that got it.
+        let sec = audio_security(&String::from_utf8_lossy(answer));
+        let theirs = answer_key(ours.as_ref(), &sec).inspect_err(|refusal| {
+            tracing::info!(call = s.id, side = side.0, %refusal, "answer to our offer refused");
+        })?;
+        let secure = k.own_offer.take().is_some_and(|o| o.secure);
+        // The leg took our offer: the endpoint is its own now.
+        let had = keys_of(k).is_some();
+        k.awaiting_answer = false;
+        k.secure = Some(secure);
+        k.ours = ours;
+        k.theirs = theirs;
+        let keys = keys_of(k);
+        if keys.is_some() || had {
+            self.srtp_command(s.id, s, side, keys);
+        }
+        Ok(())
     }
 }

@@ -251,7 +251,9 @@ impl Cx {
                 self.fail_caller(now, s, 488, Some("Unacceptable WebRTC Offer"));
                 return self.end(s, Cause::Failed, HangupSide::Switch, 488);
             }
-            b_body = self.offer_for_browser_call(s, Side::B);
+            let plain = self.offer_for_browser_call(s, Side::B);
+            // Our own offer to the callee: SRTP to TLS phones (sdes.rs).
+            b_body = self.own_offer(s, Side::B, bindings, plain);
         } else if has_sdp(&invite.body, &invite.headers) {
             // SRTP keys go only to a callee all of whose contacts are TLS (sdes.rs).
             let tls = self.config.sip.srtp_offer

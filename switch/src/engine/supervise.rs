@@ -104,10 +104,20 @@ impl Cx {
     }
 
     /// The supervisor's phone answered or failed.
-    pub(super) fn supervisor_response(&mut self, s: &mut Session, leg: LegId, resp: Response) {
-        let code = resp.code;
+    pub(super) fn supervisor_response(
+        &mut self,
+        now: std::time::Instant,
+        s: &mut Session,
+        leg: LegId,
+        resp: Response,
+    ) {
+        let mut code = resp.code;
         if code < 200 {
             return;
+        }
+        let mut reason = resp.reason.clone();
+        if let Some(refusal) = self.refused_answer(now, s, leg, &resp) {
+            (code, reason) = (488, refusal.to_string());
         }
         if code >= 300 {
             s.leg_mut(leg).state = LegState::Failed { code };
@@ -115,11 +125,7 @@ impl Cx {
                 self.tx_owner.remove(&t);
             }
             self.end_supervision(s);
-            return self.call_changed(
-                s,
-                "supervise_failed",
-                Some(format!("{code} {}", resp.reason)),
-            );
+            return self.call_changed(s, "supervise_failed", Some(format!("{code} {reason}")));
         }
         if self.confirm_dialed(s, leg, &resp) {
             self.route_supervision(s);

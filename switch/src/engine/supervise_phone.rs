@@ -82,7 +82,15 @@ impl Cx {
             .map(|pt| pt.to_string());
         let plain = audio_sdp(s.id, anchor.ip, port, codec, dtmf.as_deref());
         let side = s.leg(leg).side();
-        let answer = self.own_answer(s, side, &req.body, plain);
+        let answer = match self.own_answer(s, side, &req.body, plain) {
+            Ok(answer) => answer,
+            Err(refusal) => {
+                s.leg_mut(leg).state = LegState::Failed { code: 488 };
+                s.supervisor = None;
+                let warning = refusal.warning();
+                return self.reply_warning(now, tx, &req, 488, None, Some(&warning));
+            }
+        };
         let tag = s
             .leg(leg)
             .dialog

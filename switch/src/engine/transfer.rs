@@ -137,7 +137,7 @@ impl Cx {
         let mut from = NameAddr::new(Uri::sip(Some(party), &domain, None));
         from.set_param("tag", Some(self.new_tag()));
         let to = NameAddr::new(Uri::sip(Some(target), &domain, None));
-        let body = self.offer_sdp(s);
+        let body = self.offer_sdp(s, &bindings[..1]);
         let first = s.legs.len();
         let by = s.leg(referrer).invite.uri.user.clone().unwrap_or_default();
         let spec = ForkSpec {
@@ -186,17 +186,23 @@ impl Cx {
         else {
             return;
         };
-        let code = resp.code;
+        let mut code = resp.code;
         if code < 200 {
             return;
         }
         if let Some(t) = s.leg(leg).tx {
             self.tx_owner.remove(&t);
         }
+        let mut reason = resp.reason.clone();
+        if let Some(refusal) = self.refused_answer(now, s, leg, &resp) {
+            // The target did not take our SRTP offer (sdes.rs): the transfer fails as if
+            // it had answered 488.
+            (code, reason) = (488, refusal.to_string());
+        }
         if code >= 300 {
             s.leg_mut(leg).state = LegState::Failed { code };
             tracing::info!(call = s.id, code, "transfer target failed");
-            let frag = format!("{code} {}", resp.reason);
+            let frag = format!("{code} {reason}");
             if !referrer_gone {
                 if notify {
                     self.notify_refer(now, s, referrer, &frag, true);
