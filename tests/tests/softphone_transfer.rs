@@ -236,8 +236,16 @@ fn browser_agent_transfers_and_consults() {
     });
 
     // Blind transfer.
+    let events = switch.events("/api/events");
     let first_peer = TonePeer::new(CALLER_HZ);
     let first = caller(&switch, "5550401", &first_peer, 30_000);
+    // The offer names the queue: the agent, in no team, has no snapshot of it.
+    let offer = events.wait_for(Duration::from_secs(40), |e| {
+        e["type"] == "offer" && e["agent"] == "1001"
+    });
+    let offer = offer.unwrap_or_else(|| page.die("no offer event"));
+    assert_eq!(offer["queue"], "8000", "{offer}");
+    assert_eq!(offer["queue_name"], "Sales", "{offer}");
     page.at("talking");
     let call = page.call_where("the browser's call talking", |c| {
         c["phase"] == "talking" && legs(c).len() == 2 && c["agent"] == "1001"

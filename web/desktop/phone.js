@@ -18,6 +18,8 @@ const STATE_LABELS = {
 };
 
 const PEER_HUNG_UP = "The other party hung up."; // softphone.js's reason for a BYE
+// What the switch does with a talking call that the browser phone cannot see itself.
+const SWITCH_LABELS = { Transferring: "Transferring…", Conference: "Conference" };
 const phone = { sp: null, mode: "desk", settings: { mode: "desk", mic: "", speaker: "" }, call: null, ended: null, transferred: null, endTimer: null };
 globalThis.deskPhone = phone; // for the voice pane: which phone the agent uses
 
@@ -132,7 +134,7 @@ function showStrip() {
     const { name, number } = c.party;
     // "Sales: 5550301" (the ACD's display name) already says the number.
     $("phone-party").textContent = name && !name.includes(number) ? `${name} (${number})` : name || number;
-    $("phone-call-state").textContent = held ? "On hold" : STATE_LABELS[c.state] || c.state;
+    $("phone-call-state").textContent = held ? "On hold" : SWITCH_LABELS[v && v.label] || STATE_LABELS[c.state] || c.state;
     $("phone-call-dir").textContent = v && v.consulting != null
       ? `Consulting ${v.consulting}: the caller is on hold`
       : c.direction === "in" ? "Incoming" : "Outgoing";

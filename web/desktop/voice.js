@@ -320,6 +320,7 @@ desk.voiceNow = () => {
   const retrievable = two && (call.legs || [])[voiceCustomerLeg(call)]?.hold === "held";
   const others = (call.legs || []).filter((l) => l.agent !== desk.agent && l.party !== voicePhone());
   return {
+    label,
     held: label === "On hold" || label === "Consulting",
     // Whom the agent consults (the call's last party), while the caller waits.
     consulting: label === "Consulting" ? (others.length > 1 ? others[others.length - 1].party : "") || "a colleague" : null,
