@@ -4,8 +4,9 @@
 // pop-up answers in one click), Mute and Hang up, the keypad (digits into the number, or
 // DTMF to the call), Hold / Retrieve (the switch's, as in the call pane), and Dial placing
 // the call from the browser. Consult, transfer and conference stay on the call pane
-// (voice.js), which drives the switch's REST call control whatever the phone. An ES module loaded after the classic scripts; it reaches
-// their globals (`desk`, `$`, `showOffer`, `clock`).
+// (voice.js), which drives the switch's REST call control whatever the phone. An ES
+// module loaded after the classic scripts; it reaches their globals (`desk`, `$`,
+// `showOffer`, `clock`) and the pane's `desk.voiceNow()`.
 import { Softphone } from "./softphone.js";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
