@@ -426,13 +426,15 @@ impl Task {
                         .agent_config(&agent)
                         .map(|a| a.phone().to_string())
                         .unwrap_or_default();
-                    self.publish(json!({"type": "offer", "interaction": interaction.0, "agent": agent, "queue": queue, "channel": channel}));
-                    self.record_interaction(interaction.0, &queue, "offered", Some(&agent), at_ms);
                     let (queue_name, record_percent) = self
                         .engine
                         .queue_config(&queue)
                         .map(|q| (q.name.clone(), q.record_percent))
                         .unwrap_or_default();
+                    // The queue's name too: an agent outside its teams' queues has no
+                    // snapshot of the queue to name it from.
+                    self.publish(json!({"type": "offer", "interaction": interaction.0, "agent": agent, "queue": queue, "queue_name": queue_name, "channel": channel}));
+                    self.record_interaction(interaction.0, &queue, "offered", Some(&agent), at_ms);
                     // Drawn per offer; a RONA'd call may draw again, which keeps the share.
                     let record = record_percent >= 100
                         || (record_percent > 0 && rand::random::<u8>() % 100 < record_percent);

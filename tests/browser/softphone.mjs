@@ -5,7 +5,8 @@
 // (`at-NAME` written here, `go-NAME` written by the test). The microphone is the fake
 // device playing TONE_WAV (1000 Hz). Agent 1001 chooses Browser phone, is Registered, goes
 // Ready; answers a queue call from the pop-up; hears the caller's 400 Hz (Goertzel over the
-// remote track in the page); mutes and unmutes; sends 1, 2, # from the keypad; hangs up. A
+// remote track in the page); mutes and unmutes; sends 1, 2, # from the keypad; holds in the
+// call pane (the Phone card says On hold) and retrieves from the Phone card; hangs up. A
 // second caller hangs up first. Then the agent calls 3000 (a SIPp UAS with a 660 Hz tone) from
 // the dial pad, hears it, and hangs up. The analysis is a test hook added with
 // page.addInitScript (it wraps RTCPeerConnection); the product page has none.
@@ -111,6 +112,8 @@ async function answerOffer(desk, caller) {
   const offer = desk.getByRole("dialog", { name: "Incoming call" });
   await offer.waitFor({ timeout: 40_000 });
   await expectText(offer.locator("#offer-customer"), new RegExp(`^${caller}$`), "the pop-up's caller");
+  // The queue by its name (agent 1001 is in no team, so has no snapshot of the queue).
+  await expectText(offer.locator("#offer-queue"), /^Sales \(8000\)$/, "the pop-up's queue");
   const answer = offer.getByRole("button", { name: "Answer", exact: true });
   await answer.waitFor({ timeout: TIMEOUT });
   await expectCall(desk, "Ringing");
@@ -182,11 +185,18 @@ async function main() {
     step("hold in the call pane: the caller hears music; retrieve: tones again");
     await pane.getByRole("button", { name: "Hold", exact: true }).click();
     await expectText(pane.getByRole("status", { name: "Call state" }), /^On hold$/, "call pane");
+    // The Phone card follows: On hold, its Hold button now Retrieve.
+    await expectCall(desk, "On hold");
+    await strip(desk).getByRole("button", { name: "Retrieve", exact: true }).waitFor({ timeout: TIMEOUT });
+    if (await strip(desk).getByRole("button", { name: "Hold", exact: true }).isVisible()) fail("held, the Phone card must not offer Hold");
     await shot(desk, "held");
     signal("held");
     await until("retrieve");
-    await pane.getByRole("button", { name: "Retrieve", exact: true }).click();
+    // Retrieved from the Phone card: the call pane follows.
+    await strip(desk).getByRole("button", { name: "Retrieve", exact: true }).click();
     await expectText(pane.getByRole("status", { name: "Call state" }), /^Talking$/, "call pane");
+    await expectCall(desk, "Talking");
+    await strip(desk).getByRole("button", { name: "Hold", exact: true }).waitFor({ timeout: TIMEOUT });
     result.retrieved = await expectHears(desk, 400, [1000, 697], "the agent hears the caller after retrieve");
     signal("retrieved");
     await until("hangup");

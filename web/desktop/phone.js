@@ -2,10 +2,11 @@
 // ("Browser phone" or "Desk phone", remembered per agent with the chosen microphone and
 // speaker), the registration badge, the ring with Answer/Decline (the ACD's voice offer
 // pop-up answers in one click), Mute and Hang up, the keypad (digits into the number, or
-// DTMF to the call), and Dial placing the call from the browser. Hold, consult, transfer
-// and conference stay on the call pane (voice.js), which drives the switch's REST call
-// control whatever the phone. An ES module loaded after the classic scripts; it reaches
-// their globals (`desk`, `$`, `showOffer`, `clock`).
+// DTMF to the call), Hold / Retrieve (the switch's, as in the call pane), and Dial placing
+// the call from the browser. Consult, transfer and conference stay on the call pane
+// (voice.js), which drives the switch's REST call control whatever the phone. An ES
+// module loaded after the classic scripts; it reaches their globals (`desk`, `$`,
+// `showOffer`, `clock`) and the pane's `desk.voiceNow()`.
 import { Softphone } from "./softphone.js";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -17,7 +18,10 @@ const STATE_LABELS = {
   ringing: "Ringing", answering: "Answering…", dialling: "Calling…", early: "Ringing", talking: "Talking", ended: "Ended",
 };
 
-const phone = { sp: null, mode: "desk", settings: { mode: "desk", mic: "", speaker: "" }, call: null, endTimer: null };
+const PEER_HUNG_UP = "The other party hung up."; // softphone.js's reason for a BYE
+// What the switch does with a talking call that the browser phone cannot see itself.
+const SWITCH_LABELS = { Transferring: "Transferring…", Conference: "Conference" };
+const phone = { sp: null, mode: "desk", settings: { mode: "desk", mic: "", speaker: "" }, call: null, ended: null, transferred: null, endTimer: null };
 globalThis.deskPhone = phone; // for the voice pane: which phone the agent uses
 
 const key = () => `ccswitch.phone.${desk.agent}`;
@@ -88,36 +92,69 @@ function render(call) {
   if (call && call.state === "ended") {
     if (phone.call === call || !phone.call) {
       phone.call = null;
-      $("dial-status").textContent = call.endReason || "The call has ended.";
+      phone.ended = call;
+      $("dial-status").textContent = endText(call);
     }
   } else if (call) {
+    if (phone.call !== call) phone.transferred = null;
     phone.call = call;
   }
+  if (phone.call && phone.call.state !== "ringing") $("dial-status").textContent = "";
+  showStrip();
+  tick();
+  // The ACD's pop-up follows the ring: Answer appears once the INVITE is here.
+  if (desk.offer && desk.offer.channel === "voice" && phone.mode === "browser") showOffer(desk.offer);
+}
+
+// Why the call ended, in the agent's words: the switch's BYE after a transfer is the
+// caller going on to the target, not a hang-up.
+function endText(call) {
+  if (phone.transferred && call.endReason === PEER_HUNG_UP) return `${phone.transferred} was transferred.`;
+  return call.endReason || "The call has ended.";
+}
+
+// The call pane saw the transfer complete (its `transferred` event may come before or
+// after the switch's BYE to the browser).
+desk.phoneTransferred = (who) => {
+  phone.transferred = who || "The caller";
+  if (!phone.call && phone.ended) $("dial-status").textContent = endText(phone.ended);
+};
+
+// The strip shows the browser phone's call; while the switch holds the caller (Hold in the
+// desktop, or a consultation) it says "On hold" and its Hold button reads Retrieve. The
+// hold is the switch's (the browser's own stream is not renegotiated), so it comes from
+// the call pane's view of the call (voice.js), which follows the call's events.
+function showStrip() {
   const c = phone.call;
   const strip = $("phone-call");
   strip.hidden = !c;
   if (c) {
-    strip.dataset.state = c.state;
+    const v = c.state === "talking" && desk.voiceNow ? desk.voiceNow() : null;
+    const held = Boolean(v && v.held);
+    strip.dataset.state = held ? "held" : c.state;
     const { name, number } = c.party;
     // "Sales: 5550301" (the ACD's display name) already says the number.
     $("phone-party").textContent = name && !name.includes(number) ? `${name} (${number})` : name || number;
-    $("phone-call-state").textContent = STATE_LABELS[c.state] || c.state;
-    $("phone-call-dir").textContent = c.direction === "in" ? "Incoming" : "Outgoing";
+    $("phone-call-state").textContent = held ? "On hold" : SWITCH_LABELS[v && v.label] || STATE_LABELS[c.state] || c.state;
+    $("phone-call-dir").textContent = v && v.consulting != null
+      ? `Consulting ${v.consulting}: the caller is on hold`
+      : c.direction === "in" ? "Incoming" : "Outgoing";
     $("phone-answer").hidden = !(c.direction === "in" && c.state === "ringing");
     $("phone-decline").hidden = !(c.direction === "in" && c.state === "ringing");
     $("phone-mute").hidden = c.state !== "talking";
     $("phone-mute").textContent = c.muted ? "Unmute" : "Mute";
     $("phone-mute").setAttribute("aria-pressed", String(c.muted));
+    const hold = $("phone-hold");
+    hold.hidden = !(v && (v.canHold || v.canRetrieve));
+    hold.textContent = v && v.canRetrieve ? "Retrieve" : "Hold";
+    hold.setAttribute("aria-pressed", String(Boolean(v && v.canRetrieve)));
     $("phone-hangup").hidden = c.direction === "in" && c.state === "ringing";
     $("phone-hangup").textContent = c.state === "talking" ? "Hang up" : "Cancel";
-    if (c.state !== "ringing") $("dial-status").textContent = "";
   }
   $("dial").textContent = phone.mode === "browser" ? "Call" : "Dial";
   $("keypad").setAttribute("aria-label", c && c.state === "talking" ? "Keypad (sends tones to the call)" : "Dial pad");
-  tick();
-  // The ACD's pop-up follows the ring: Answer appears once the INVITE is here.
-  if (desk.offer && desk.offer.channel === "voice" && phone.mode === "browser") showOffer(desk.offer);
 }
+desk.phoneRefresh = showStrip;
 
 function tick() {
   const c = phone.call;
@@ -256,6 +293,11 @@ document.addEventListener("DOMContentLoaded", () => {
     c.decline(486);
   }));
   $("phone-mute").addEventListener("click", act((c) => c.mute(!c.muted)));
+  $("phone-hold").addEventListener("click", act(async () => {
+    const v = desk.voiceNow && desk.voiceNow();
+    if (!v) throw new Error("The call is not up yet.");
+    await (v.canRetrieve ? v.retrieve() : v.hold());
+  }));
   $("phone-hangup").addEventListener("click", act((c) => c.hangup()));
   $("phone-mode").addEventListener("change", () => setMode($("phone-mode").value));
   $("phone-mic").addEventListener("change", chooseDevices);

@@ -9,6 +9,7 @@
 
 const voiceCalls = new Map(); // call id -> pane
 const voiceQueues = new Map(); // queue DN -> its configuration (snapshot)
+const voiceQueueNames = new Map(); // queue DN -> its name, from the offers (agents outside its teams have no snapshot of it)
 let voicePoll = null;
 
 function voiceEl(tag, attrs, ...children) {
@@ -100,11 +101,13 @@ desk.on("offer", async (ev) => {
   let call = null;
   try { call = (await voiceList()).find((c) => c.interaction === ev.interaction); } catch (_) { /* shown without */ }
   const q = voiceQueues.get(ev.queue);
+  const name = ev.queue_name || (q && q.name);
+  if (name) voiceQueueNames.set(ev.queue, name);
   showOffer({
     ...ev,
     channel: "voice",
     customer: call ? voiceUser(call.from) : "Caller",
-    queue_name: q && q.name,
+    queue_name: name,
     arrived_ms: call ? call.started_ms : Date.now(),
   });
 });
@@ -127,7 +130,10 @@ desk.on("call_changed", (ev) => {
   if (ev.change === "transfer_failed" && pane) pane.notice.textContent = `Transfer failed: ${ev.detail || "no answer"}. The caller is back with you.`;
   if (ev.change === "consult_failed" && pane) pane.notice.textContent = `Consultation failed: ${ev.detail || "no answer"}.`;
   if (ev.change === "party_failed" && pane) pane.notice.textContent = `Could not add the party: ${ev.detail || "no answer"}.`;
-  if (ev.change === "transferred" && pane) pane.transferred = true;
+  if (ev.change === "transferred" && pane) {
+    pane.transferred = true;
+    if (desk.phoneTransferred) desk.phoneTransferred(pane.customer);
+  }
   if (pane && (ev.change === "muted" || ev.change === "unmuted") && ev.detail != null) {
     if (ev.change === "muted") pane.muted.add(Number(ev.detail));
     else pane.muted.delete(Number(ev.detail));
@@ -183,6 +189,12 @@ function voiceShow(call) {
   voiceListItem(pane);
 }
 
+// "Sales (8000)", or the DN alone when its name is not known here.
+function voiceQueueLabel(dn, q) {
+  const name = (q && q.name) || voiceQueueNames.get(dn);
+  return name ? `${name} (${dn})` : dn;
+}
+
 function voiceOpen(call) {
   const inbound = call.interaction != null;
   const customer = inbound ? voiceUser(call.from) : voiceUser(call.to);
@@ -191,7 +203,7 @@ function voiceOpen(call) {
   const title = voiceEl("h2", { class: "voice-customer", text: customer });
   const sub = voiceEl("div", {
     class: "chat-sub",
-    text: inbound ? `${(q && q.name) || queue} · call #${call.interaction}` : `Outbound call to ${customer}`,
+    text: inbound ? `${voiceQueueLabel(queue, q)} · call #${call.interaction}` : `Outbound call to ${customer}`,
   });
   const state = voiceEl("span", { class: "voice-state", role: "status", "aria-label": "Call state" });
   const timer = voiceEl("span", { class: "voice-timer", "aria-label": "Call time", text: "00:00" });
@@ -288,7 +300,36 @@ function voiceRender(pane) {
   }
   voiceLegs(pane);
   voiceTick(pane);
+  if (desk.phoneRefresh) desk.phoneRefresh();
 }
+
+// The agent's live call for the Phone card (phone.js): where it stands ("On hold" while
+// the caller is held or waits during a consultation), and Hold / Retrieve of the
+// customer's leg over REST, the pane following. `null` with no call up.
+desk.voiceNow = () => {
+  const pane = [...voiceCalls.values()].reverse().find((p) => !p.ended);
+  if (!pane) return null;
+  const call = pane.view;
+  const label = voiceStateLabel(call);
+  const step = (s) => async () => {
+    pane.error.textContent = "";
+    const v = await api("POST", `/api/calls/${encodeURIComponent(pane.id)}/legs/${voiceCustomerLeg(pane.view)}/${s}`);
+    if (v && v.id && !pane.ended) { pane.view = v; voiceRender(pane); }
+  };
+  const two = call.phase === "talking";
+  const retrievable = two && (call.legs || [])[voiceCustomerLeg(call)]?.hold === "held";
+  const others = (call.legs || []).filter((l) => l.agent !== desk.agent && l.party !== voicePhone());
+  return {
+    label,
+    held: label === "On hold" || label === "Consulting",
+    // Whom the agent consults (the call's last party), while the caller waits.
+    consulting: label === "Consulting" ? (others.length > 1 ? others[others.length - 1].party : "") || "a colleague" : null,
+    canHold: two && !retrievable,
+    canRetrieve: retrievable,
+    hold: step("hold"),
+    retrieve: step("retrieve"),
+  };
+};
 
 function voiceLegs(pane) {
   const call = pane.view;
@@ -363,6 +404,7 @@ function voiceEnded(pane) {
   pane.notice.textContent = pane.transferred ? `${pane.customer} was transferred: the call has ended for you.` : "The call has ended.";
   pane.notice.classList.add("ended");
   pane.node.querySelectorAll("button, input").forEach((b) => { b.disabled = true; });
+  if (desk.phoneRefresh) desk.phoneRefresh();
   const q = pane.queue ? voiceQueues.get(pane.queue) : null;
   const manual = q && q.wrap_up && q.wrap_up.mode === "manual";
   if (pane.interaction != null && manual) {
