@@ -21,7 +21,7 @@ pub(super) struct ClientTx {
     /// The request and its bytes, while they may be retransmitted or CANCELled: dropped
     /// once a final response arrives, so a finished transaction waiting out Timer D, K or
     /// M holds only its key and (for a non-2xx INVITE) its ACK.
-    pub request: Option<Request>,
+    pub request: Option<Box<Request>>,
     pub bytes: Vec<u8>,
     pub target: Target,
     pub state: State,
@@ -88,7 +88,7 @@ impl Layer {
             id,
             ClientTx {
                 key,
-                request: Some(request),
+                request: Some(Box::new(request)),
                 bytes,
                 target,
                 state: State::Calling,
@@ -317,7 +317,7 @@ impl Layer {
 
     /// The request a client transaction was started with.
     pub fn client_request(&self, tx: TxId) -> Option<&Request> {
-        self.clients.get(&tx).and_then(|t| t.request.as_ref())
+        self.clients.get(&tx).and_then(|t| t.request.as_deref())
     }
 }
 

@@ -33,8 +33,9 @@ pub(super) struct ServerTx {
     pub dialog_key: Option<(String, u32)>,
     /// The request, so the TU can build late responses from the transaction alone: dropped
     /// once the final response is sent, so a finished transaction waiting out Timer H, I,
-    /// J or L holds little more than its key and the response it may repeat.
-    pub request: Option<Request>,
+    /// J or L holds little more than its key and the response it may repeat. Boxed: the
+    /// transaction map stores its entries inline, and finished ones are most of them.
+    pub request: Option<Box<Request>>,
 }
 
 /// Where responses go (RFC 3261 §18.2.2 with RFC 3581): the same connection for reliable
@@ -290,7 +291,7 @@ impl Layer {
                 last_response: None,
                 interval: self.config.t1,
                 dialog_key,
-                request: Some(r.clone()),
+                request: Some(Box::new(r.clone())),
             },
         );
         id
@@ -419,7 +420,7 @@ impl Layer {
 
     /// The request that opened a live server transaction.
     pub fn server_request(&self, tx: TxId) -> Option<&Request> {
-        self.servers.get(&tx).and_then(|t| t.request.as_ref())
+        self.servers.get(&tx).and_then(|t| t.request.as_deref())
     }
 
     /// The request's reply target of a live server transaction (for logging and tests).
