@@ -26,7 +26,7 @@ use crate::playlist::Playlist;
 use crate::port_pool::PortPool;
 pub use crate::relay::Hears;
 use crate::relay::{ActiveGuard, Command, Relay, RelaySide};
-use crate::socket::SideSockets;
+use crate::socket::{SideSockets, WarmSockets};
 use crate::stats::{SessionCounters, SessionStats, TotalCounters, Totals};
 
 /// One endpoint of a session: a port pair facing one leg. Endpoints [`Side::A`] and
@@ -71,6 +71,8 @@ pub struct MediaEngine {
     bind_ip: IpAddr,
     advertised_ip: IpAddr,
     pool: Arc<PortPool>,
+    /// The sockets of free ports, kept bound for their next call.
+    warm: Arc<WarmSockets>,
     totals: Arc<TotalCounters>,
 }
 
@@ -90,6 +92,7 @@ impl MediaEngine {
             bind_ip,
             advertised_ip,
             pool: Arc::new(PortPool::new(first_port, last_port)?),
+            warm: Arc::default(),
             totals: Arc::new(TotalCounters::default()),
         }))
     }
@@ -113,8 +116,8 @@ impl MediaEngine {
         )>,
     ) -> Result<MediaSession, MediaError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
-        let a = SideSockets::bind(&self.pool, self.bind_ip)?;
-        let b = SideSockets::bind(&self.pool, self.bind_ip)?;
+        let a = SideSockets::bind(&self.pool, &self.warm, self.bind_ip)?;
+        let b = SideSockets::bind(&self.pool, &self.warm, self.bind_ip)?;
         let (a_port, b_port) = (a.port(), b.port());
 
         let counters = Arc::new(SessionCounters::new(Instant::now()));
@@ -144,17 +147,33 @@ impl MediaEngine {
             advertised_ip: self.advertised_ip,
             bind_ip: self.bind_ip,
             pool: Arc::clone(&self.pool),
+            warm: Arc::clone(&self.warm),
         })
     }
 
     /// Engine-wide counters, for metrics.
     pub fn totals(&self) -> Totals {
-        self.totals.snapshot()
+        Totals {
+            warm_ports: self.warm.len() as u64,
+            ..self.totals.snapshot()
+        }
     }
 
     /// The address put in SDP for every session of this engine.
     pub fn advertised_ip(&self) -> IpAddr {
         self.advertised_ip
+    }
+
+    /// Close the sockets of ports that have waited for a call longer than
+    /// [`crate::socket::WARM_IDLE`] (they are kept bound meanwhile: see `socket.rs`). Call it
+    /// now and then; parking a side does it too.
+    pub fn sweep_idle(&self) {
+        self.warm.sweep(Instant::now());
+    }
+
+    /// How many free ports keep their sockets bound (each holds two descriptors).
+    pub fn warm_ports(&self) -> usize {
+        self.warm.len()
     }
 
     /// The engine's port pool (free pairs are a useful gauge: two per session).
@@ -175,6 +194,7 @@ pub struct MediaSession {
     advertised_ip: IpAddr,
     bind_ip: IpAddr,
     pool: Arc<PortPool>,
+    warm: Arc<WarmSockets>,
 }
 
 impl MediaSession {
@@ -261,7 +281,7 @@ impl MediaSession {
     /// party, a conference participant, a supervisor. It hears nothing until
     /// [`MediaSession::hear`] says what. Its RTP port (RTCP is one above), or why not.
     pub fn add_endpoint(&self, side: Side) -> Result<u16, MediaError> {
-        let sockets = SideSockets::bind(&self.pool, self.bind_ip)?;
+        let sockets = SideSockets::bind(&self.pool, &self.warm, self.bind_ip)?;
         let port = sockets.port();
         self.commands
             .send(Command::AddSide { side, sockets })

@@ -297,8 +297,16 @@ enum Wake {
 }
 
 impl Relay {
-    /// Runs until the session handle is dropped (or the runtime stops).
+    /// Runs until the session handle is dropped (or the runtime stops), then parks its
+    /// sides' sockets for their ports' next calls.
     pub(crate) async fn run(mut self) {
+        self.serve().await;
+        for side in self.sides.drain(..).flatten() {
+            side.sockets.park();
+        }
+    }
+
+    async fn serve(&mut self) {
         // tokio's `try_send_to` fails with WouldBlock, without trying, until the reactor has
         // reported the socket writable once, which it has not yet for sockets bound a moment
         // ago: a player started with the session would lose its first packet. Registration
@@ -453,8 +461,8 @@ impl Relay {
                 self.sides[i] = Some(added);
             }
             Command::RemoveSide { side } => {
-                if let Some(slot) = self.sides.get_mut(side.index()) {
-                    *slot = None;
+                if let Some(removed) = self.sides.get_mut(side.index()).and_then(Option::take) {
+                    removed.sockets.park();
                 }
                 for other in self.sides.iter_mut().flatten() {
                     if other.hears == Hears::Endpoint(side) {

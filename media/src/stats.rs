@@ -64,6 +64,8 @@ pub struct Totals {
     pub srtp_unprotected: u64,
     pub srtp_protected: u64,
     pub srtp_auth_failures: u64,
+    /// Free ports whose relay sockets stay bound for their next call.
+    pub warm_ports: u64,
 }
 
 /// Counts gathered by one drain pass of a relay task, before they are published.
@@ -226,6 +228,7 @@ impl TotalCounters {
             srtp_unprotected: self.srtp[0].load(Relaxed),
             srtp_protected: self.srtp[1].load(Relaxed),
             srtp_auth_failures: self.srtp[2].load(Relaxed),
+            warm_ports: 0,
         }
     }
 }

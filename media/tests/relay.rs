@@ -289,19 +289,55 @@ async fn ports_are_released_after_drop_and_close() {
     })
     .await;
     assert_eq!(engine.totals().sessions_active, 0);
-    // The sockets really are closed: the ports can be bound again.
+    // Their sockets stay bound for the ports' next call.
+    assert_eq!(engine.warm_ports(), 2);
     for port in ports {
-        let rtp = std::net::UdpSocket::bind((LOCALHOST, port)).unwrap();
-        let rtcp = std::net::UdpSocket::bind((LOCALHOST, port + 1)).unwrap();
-        drop((rtp, rtcp));
+        assert!(std::net::UdpSocket::bind((LOCALHOST, port)).is_err());
     }
 
     let session = engine.create_session().unwrap();
     assert_eq!(engine.totals().sessions_active, 1);
+    assert_eq!(engine.warm_ports(), 0, "the next session took them back");
     session.close().await;
     assert_eq!(engine.port_pool().available(), 2, "close waits for release");
     let totals = engine.totals();
     assert_eq!((totals.sessions_active, totals.sessions_total), (0, 2));
+    // A sweep closes only sockets idle for long; these were parked just now.
+    engine.sweep_idle();
+    assert_eq!(engine.warm_ports(), 2);
+}
+
+#[tokio::test]
+async fn a_reused_port_drops_what_reached_it_while_free() {
+    let engine = engine(41420, 41423);
+    let first = engine.create_session().unwrap();
+    let port = first.a_port();
+    first.close().await;
+    // A late packet of the old call, and its RTCP, arrive while the port is free.
+    let stray = phone().await;
+    stray.send_to(&rtp(1, 160), relay_addr(port)).await.unwrap();
+    stray
+        .send_to(&[0x81, 0xc8, 0, 1], relay_addr(port + 1))
+        .await
+        .unwrap();
+    sleep(Duration::from_millis(50)).await;
+
+    let session = engine.create_session().unwrap();
+    assert_eq!(session.a_port(), port, "the same port, its sockets reused");
+    let (pa, pb) = (phone().await, phone().await);
+    session.set_remote(Side::A, Some(addr_of(&pa)));
+    session.set_remote(Side::B, Some(addr_of(&pb)));
+    // The stray was dropped: B hears nothing of it, and A is not latched to its sender.
+    assert_silent(&pb).await;
+    pa.send_to(&rtp(7, 160), relay_addr(port)).await.unwrap();
+    let (got, _) = recv(&pb).await;
+    assert_eq!(got, rtp(7, 160));
+    pb.send_to(&rtp(8, 160), relay_addr(session.b_port()))
+        .await
+        .unwrap();
+    let (back, from) = recv(&pa).await;
+    assert_eq!((back, from), (rtp(8, 160), relay_addr(port)));
+    assert_silent(&stray).await;
 }
 
 #[tokio::test]

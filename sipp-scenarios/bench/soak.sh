@@ -162,6 +162,9 @@ echo "REGISTER refreshes: $(stat_col "$WORK/reg_stats.csv" "SuccessfulCall(C)") 
     "$(stat_col "$WORK/reg_stats.csv" "FailedCall(C)") failed"
 [ "$SIPP_RATE" != 0 ] && echo "short calls: $(stat_col "$WORK/uac_stats.csv" "SuccessfulCall(C)") ok," \
     "$(stat_col "$WORK/uac_stats.csv" "FailedCall(C)") failed"
+# Free ports keep their relay sockets bound for 30 s (switch_media_warm_ports); a leak is
+# what stays open after they have been closed.
+for _ in $(seq 45); do [ "$(metric switch_media_warm_ports)" = 0 ] && break; sleep 1; done
 echo "switch at the start: $FDS0 fds, $UDP0 UDP sockets, ${RSS0} MB RSS"
 echo "switch at the end:   $(fds) fds, $(udp_sockets) UDP sockets, $(rss_mb) MB RSS;" \
     "calls active $(metric switch_calls_active), media sessions active $(metric switch_media_sessions_active)"

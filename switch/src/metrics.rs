@@ -292,6 +292,12 @@ impl Metrics {
             "Media sessions opened.",
             media.sessions_total,
         );
+        metric(
+            "switch_media_warm_ports",
+            "gauge",
+            "Free RTP ports whose sockets stay bound for their next call (closed after 30 s idle).",
+            media.warm_ports,
+        );
         self.render_gates(&mut out);
         out
     }

@@ -126,6 +126,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let m = &config.media;
     let media = media::MediaEngine::new(m.bind_ip, m.sdp_ip(), m.rtp_ports.first, m.rtp_ports.last)
         .context("media.rtp_ports")?;
+    {
+        // Free ports keep their relay sockets bound for their next call; close those that
+        // waited long, so an idle switch holds few descriptors.
+        let media = media.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                media.sweep_idle();
+            }
+        });
+    }
 
     let mut registrar = Registrar::default();
     for u in &config.users {
