@@ -165,9 +165,12 @@ pub struct SipConfig {
     pub user_agent: String,
     /// Limits on SIP over TCP connections.
     pub tcp: TcpLimits,
-    /// Offer SDES-SRTP (RTP/SAVP with a fresh key) to callees signalled over TLS
-    /// (`srtp_offer`, default true). A TLS phone without SRTP then refuses our offer (488);
-    /// `false` offers such legs plain RTP. SRTP offered *by* a TLS leg is answered either way.
+    /// Offer SDES-SRTP (RTP/SAVP with a fresh key) to legs all of whose contacts are
+    /// signalled over TLS (`srtp_offer`, default true): callees of relayed calls and the
+    /// switch's own offers (the dialer's agent leg and contact, queue agents, overflow,
+    /// transfer targets, consultations, conference parties, supervisors). A plain answer
+    /// to such an offer fails that leg with 488; `false` offers such legs plain RTP. SRTP
+    /// offered *by* a TLS leg is answered either way, also in the switch's own answers.
     pub srtp_offer: bool,
 }
 

@@ -9,6 +9,8 @@
 //! (sendonly <-> recvonly, inactive stays) and its `o=` version raised (RFC 3264 §8), so
 //! the phone keeps the codec and the address it already has. Its SRTP part is our own
 //! answer to the re-offer ([`Cx::own_answer`]): new keys from the phone reach the relay.
+//! A browser the switch called is answered with our WebRTC offer to it, whose
+//! `a=setup:actpass` becomes the DTLS role we took when it answered (RFC 5763 §5).
 
 use super::hangup::add_session_headers;
 use super::sdp::{audio_sdp, codec_of, holds};
@@ -124,7 +126,11 @@ impl Cx {
                 return self.reply_warning(now, tx, &req, 488, None, Some(&warning));
             }
         };
-        if hold {
+        if Self::is_webrtc_leg(s, leg) {
+            // A browser's media goes through its ICE peer on the relay, not to the
+            // address in its SDP (often a placeholder): as with its first answer, the
+            // endpoint is not connected from signalling.
+        } else if hold {
             // The holder receives nothing while it holds.
             self.media(MediaCommand::Connect {
                 endpoint: Endpoint {
@@ -164,6 +170,9 @@ impl Cx {
     /// Our answer to a hold or retrieve offer from `leg`.
     pub(super) fn hold_answer(&self, s: &Session, leg: LegId, offer: &[u8]) -> Option<Vec<u8>> {
         let dir = mirrored(direction(offer));
+        if let Some(ours) = Self::webrtc_restated_offer(s, leg) {
+            return Some(restated(&ours, dir));
+        }
         let last = if leg.0 == 0 {
             s.sdp_to_a.clone()
         } else {

@@ -31,3 +31,4 @@ mod timers;
 mod transfer;
 mod voicemail;
 mod webrtc;
+mod webrtc_reoffer;

@@ -10,10 +10,12 @@
 //!
 //! A leg is WebRTC when its contact registered over WS/WSS (the switch calls it), or when
 //! its own offer is `UDP/TLS/RTP/SAVPF` (it calls the switch). Phase 1: the switch never
-//! re-INVITEs a WebRTC leg; hold, transfer and consultation move relay edges.
+//! re-INVITEs a WebRTC leg; hold, transfer and consultation move relay edges. A browser's
+//! own hold or retrieve re-offer is answered by `hold.rs` with our last description of
+//! its leg, whose DTLS role is the one we took ([`Cx::webrtc_restated_offer`]).
 
 use super::sdp::{codec_of, offer_all};
-use super::session::{LegId, Session};
+use super::session::{LegId, Role, Session};
 use super::Cx;
 use media::graph::{Endpoint, MediaCommand, Side};
 use media::webrtc::{Certificate, Peer, PeerSlot};
@@ -37,26 +39,87 @@ pub(super) fn is_browser_transport(transport: TransportKind) -> bool {
 }
 
 /// The endpoints of a session that face browsers, so a desk phone answering where a
-/// browser also rang gets its side back as plain RTP.
+/// browser also rang gets its side back as plain RTP; with each, our DTLS role once a
+/// browser has answered our offer (RFC 5763 §5: its `a=setup` decides it).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct WebRtcSides(Vec<Side>);
+pub struct WebRtcSides(Vec<(Side, Option<Setup>)>);
+
+/// Our end of a DTLS association, as an answer's `a=setup` states it (RFC 4145 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    Active,
+    Passive,
+}
+
+impl Setup {
+    /// Our role when the browser answered our `actpass` offer with `answer`: the
+    /// opposite of its own; an answer without `a=setup` is active (RFC 4145 §4), so we
+    /// are passive.
+    fn ours_for(answer: &str) -> Setup {
+        let theirs = answer
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("a=setup:"))
+            .map(str::trim);
+        match theirs {
+            Some(v) if v.eq_ignore_ascii_case("passive") => Setup::Active,
+            _ => Setup::Passive,
+        }
+    }
+
+    fn attribute(self) -> &'static str {
+        match self {
+            Setup::Active => "a=setup:active",
+            Setup::Passive => "a=setup:passive",
+        }
+    }
+}
 
 impl WebRtcSides {
     fn add(&mut self, side: Side) {
-        if !self.0.contains(&side) {
-            self.0.push(side);
+        if !self.contains(side) {
+            self.0.push((side, None));
         }
     }
 
     fn remove(&mut self, side: Side) -> bool {
-        let had = self.0.contains(&side);
-        self.0.retain(|s| *s != side);
+        let had = self.contains(side);
+        self.0.retain(|(s, _)| *s != side);
         had
     }
 
-    pub fn contains(&self, side: Side) -> bool {
-        self.0.contains(&side)
+    fn set_setup(&mut self, side: Side, setup: Setup) {
+        if let Some(entry) = self.0.iter_mut().find(|(s, _)| *s == side) {
+            entry.1 = Some(setup);
+        }
     }
+
+    fn setup(&self, side: Side) -> Option<Setup> {
+        self.0
+            .iter()
+            .find(|(s, _)| *s == side)
+            .and_then(|(_, r)| *r)
+    }
+
+    pub fn contains(&self, side: Side) -> bool {
+        self.0.iter().any(|(s, _)| *s == side)
+    }
+}
+
+/// `sdp` (our offer to a browser, restated as an answer) with its `a=setup:actpass` lines
+/// saying `setup`, the role we took: `actpass` is for offers only (RFC 5763 §5).
+fn with_setup(sdp: &[u8], setup: Setup) -> Vec<u8> {
+    let text = String::from_utf8_lossy(sdp);
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let l = line.trim_end();
+        if l.eq_ignore_ascii_case("a=setup:actpass") {
+            out.push_str(setup.attribute());
+        } else {
+            out.push_str(l);
+        }
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
 }
 
 impl Cx {
@@ -141,10 +204,24 @@ impl Cx {
         };
         if is_webrtc_sdp(&s.leg(leg).invite.body) && is_webrtc_sdp(body) {
             let sdp = String::from_utf8_lossy(body).into_owned();
+            s.webrtc.set_setup(side, Setup::ours_for(&sdp));
             self.media(MediaCommand::WebRtcAnswer { endpoint, sdp });
         } else if s.webrtc.remove(side) {
             self.media(MediaCommand::DetachWebRtc { endpoint });
         }
+    }
+
+    /// The SDP a hold answer to the WebRTC leg `leg` restates, when the switch made the
+    /// leg's offer (a browser it called): that offer, with the DTLS role we took when the
+    /// browser answered in place of its `actpass`. `None` for a browser that called (our
+    /// answer to it is the session's, and already says active or passive).
+    pub(super) fn webrtc_restated_offer(s: &Session, leg: LegId) -> Option<Vec<u8>> {
+        let l = s.leg(leg);
+        if l.role == Role::Caller || !Self::is_webrtc_leg(s, leg) {
+            return None;
+        }
+        let setup = s.webrtc.setup(l.side()).unwrap_or(Setup::Passive);
+        Some(with_setup(&l.invite.body, setup))
     }
 
     /// Whether `leg`'s INVITE, ours or its own, was a WebRTC offer.
@@ -209,7 +286,9 @@ impl Cx {
 
     /// A re-offer (no hold change) across a relay with a WebRTC leg: the switch never
     /// re-INVITEs a browser (phase 1), so a plain leg's new offer is answered here with our
-    /// SDP, its new address learnt; a browser's own re-offer is refused (488: our
+    /// SDP, its new address learnt, and its SRTP part our own answer
+    /// ([`Cx::own_answer`]: new keys reach the relay; a refused offer gets 488 with a
+    /// `Warning` and changes nothing); a browser's own re-offer is refused (488: our
     /// softphone sends none).
     pub(super) fn webrtc_reoffer(
         &mut self,
@@ -222,10 +301,19 @@ impl Cx {
         if Self::is_webrtc_leg(s, from) {
             return self.reply(now, tx, &req, 488, Some("Renegotiation Not Supported"));
         }
-        self.learn_sdp(s, s.leg(from).side(), &req.body);
+        let side = s.leg(from).side();
         let Some(answer) = self.hold_answer(s, from, &req.body) else {
             return self.reply(now, tx, &req, 488, Some("Bad SDP"));
         };
+        // The re-offer may bring new SRTP keys (or drop SRTP): ours follow (sdes.rs).
+        let answer = match self.own_answer(s, side, &req.body, answer) {
+            Ok(answer) => answer,
+            Err(refusal) => {
+                let warning = refusal.warning();
+                return self.reply_warning(now, tx, &req, 488, None, Some(&warning));
+            }
+        };
+        self.learn_sdp(s, side, &req.body);
         let mut resp = req.response(200, None, None);
         resp.headers.push("Contact", self.leg_contact(s, from));
         if from.0 == 0 {
