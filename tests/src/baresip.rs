@@ -68,29 +68,7 @@ pub fn module_dir() -> Result<PathBuf> {
 /// Writes a WAV file baresip's `aufile` reads: 8 kHz, mono, 16-bit PCM, a sine tone of
 /// `freq_hz` at a quarter of full scale, `secs` long.
 pub fn write_tone_wav(path: &Path, secs: u32, freq_hz: f64) -> std::io::Result<()> {
-    const RATE: u32 = 8000;
-    let samples = RATE * secs;
-    let data_len = samples * 2;
-    let mut b = Vec::with_capacity(44 + data_len as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVE");
-    b.extend_from_slice(b"fmt ");
-    b.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&1u16.to_le_bytes()); // mono
-    b.extend_from_slice(&RATE.to_le_bytes());
-    b.extend_from_slice(&(RATE * 2).to_le_bytes()); // byte rate
-    b.extend_from_slice(&2u16.to_le_bytes()); // block align
-    b.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    let step = 2.0 * std::f64::consts::PI * freq_hz / f64::from(RATE);
-    for i in 0..samples {
-        let s = (f64::from(i16::MAX) / 4.0 * (step * f64::from(i)).sin()) as i16;
-        b.extend_from_slice(&s.to_le_bytes());
-    }
-    fs::write(path, b)
+    crate::page::write_tone_wav(path, 8000, secs, freq_hz)
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.

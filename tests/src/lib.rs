@@ -25,6 +25,7 @@ pub mod call;
 mod fixtures;
 mod http;
 pub mod mail;
+pub mod page;
 mod ports;
 pub mod rtp;
 mod sipp;

@@ -10,6 +10,7 @@
 //!
 //! Screenshots are left in `target/screenshots/softphone/`.
 
+use e2e::page::{write_tone_wav, Page};
 use e2e::rtp::TonePeer;
 use e2e::{free_port, Sipp, Switch, SwitchConfig};
 use std::net::SocketAddr;
@@ -37,70 +38,6 @@ extension = "1001"
 const CALLER_HZ: f64 = 400.0;
 const BROWSER_HZ: f64 = 1000.0;
 const UAS_HZ: f64 = 660.0;
-
-/// A 48 kHz mono 16-bit WAV of `secs` of `freq_hz` (the fake microphone; Chromium loops it).
-fn write_tone_wav(path: &Path, freq_hz: f64, secs: u32) {
-    let rate = 48_000u32;
-    let n = rate * secs;
-    let mut data = Vec::with_capacity(44 + 2 * n as usize);
-    data.extend_from_slice(b"RIFF");
-    data.extend_from_slice(&(36 + 2 * n).to_le_bytes());
-    data.extend_from_slice(b"WAVEfmt ");
-    data.extend_from_slice(&16u32.to_le_bytes());
-    data.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    data.extend_from_slice(&1u16.to_le_bytes()); // mono
-    data.extend_from_slice(&rate.to_le_bytes());
-    data.extend_from_slice(&(rate * 2).to_le_bytes());
-    data.extend_from_slice(&2u16.to_le_bytes());
-    data.extend_from_slice(&16u16.to_le_bytes());
-    data.extend_from_slice(b"data");
-    data.extend_from_slice(&(2 * n).to_le_bytes());
-    for i in 0..n {
-        let t = f64::from(i) / f64::from(rate);
-        let s = (8000.0 * (2.0 * std::f64::consts::PI * freq_hz * t).sin()) as i16;
-        data.extend_from_slice(&s.to_le_bytes());
-    }
-    std::fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
-
-struct Page<'a> {
-    switch: &'a Switch,
-    node: Child,
-    dir: std::path::PathBuf,
-}
-
-impl Page<'_> {
-    fn die(&mut self, what: &str) -> ! {
-        let _ = self.node.kill();
-        let out = e2e::child_output(&mut self.node);
-        self.switch.fail(&format!("{what}\n--- browser ---\n{out}"))
-    }
-
-    /// Waits for `cond`, or fails with the browser's output.
-    fn wait(&mut self, what: &str, cond: impl Fn() -> bool) {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(60) {
-            if cond() {
-                return;
-            }
-            if self.node.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.die(&format!("{what}: not reached"));
-    }
-
-    /// Waits for the page to reach `name` (its `at-NAME` file).
-    fn at(&mut self, name: &str) {
-        let file = self.dir.join(format!("at-{name}"));
-        self.wait(&format!("the page at {name}"), || file.exists());
-    }
-
-    fn go(&self, name: &str) {
-        let _ = std::fs::write(self.dir.join(format!("go-{name}")), b"");
-    }
-}
 
 /// The relay address of leg `i` of the only call, once it has `n` legs and is talking.
 fn leg_relay(switch: &Switch, page: &mut Page, n: usize, i: usize) -> SocketAddr {
@@ -136,7 +73,8 @@ fn browser_agent_answers_and_places_calls_with_media() {
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap_or_else(|e| panic!("{e}"));
     let wav = shots.join("mic-1000hz.wav");
-    write_tone_wav(&wav, BROWSER_HZ, 10);
+    write_tone_wav(&wav, 48_000, 10, BROWSER_HZ)
+        .unwrap_or_else(|e| panic!("{}: {e}", wav.display()));
     let node = Command::new("node")
         .arg(dir.join("softphone.mjs"))
         .arg(format!("http://{}", switch.http_addr()))

@@ -9,6 +9,7 @@
 //!
 //! Screenshots are left in `target/screenshots/softphone_transfer/`.
 
+use e2e::page::{write_tone_wav, Page};
 use e2e::rtp::{Heard, TonePeer};
 use e2e::{free_port, Sipp, SippProcess, Switch, SwitchConfig};
 use serde_json::Value;
@@ -38,93 +39,15 @@ const CALLER_HZ: f64 = 400.0;
 const BROWSER_HZ: f64 = 1000.0;
 const TARGET_HZ: f64 = 660.0;
 
-/// A 48 kHz mono 16-bit WAV of `secs` of `freq_hz` (the fake microphone; Chromium loops it).
-fn write_tone_wav(path: &Path, freq_hz: f64, secs: u32) {
-    let rate = 48_000u32;
-    let n = rate * secs;
-    let mut data = Vec::with_capacity(44 + 2 * n as usize);
-    data.extend_from_slice(b"RIFF");
-    data.extend_from_slice(&(36 + 2 * n).to_le_bytes());
-    data.extend_from_slice(b"WAVEfmt ");
-    data.extend_from_slice(&16u32.to_le_bytes());
-    data.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    data.extend_from_slice(&1u16.to_le_bytes()); // mono
-    data.extend_from_slice(&rate.to_le_bytes());
-    data.extend_from_slice(&(rate * 2).to_le_bytes());
-    data.extend_from_slice(&2u16.to_le_bytes());
-    data.extend_from_slice(&16u16.to_le_bytes());
-    data.extend_from_slice(b"data");
-    data.extend_from_slice(&(2 * n).to_le_bytes());
-    for i in 0..n {
-        let t = f64::from(i) / f64::from(rate);
-        let s = (8000.0 * (2.0 * std::f64::consts::PI * freq_hz * t).sin()) as i16;
-        data.extend_from_slice(&s.to_le_bytes());
+/// `peer` hears `freq_hz` over the last second (at least half its energy).
+fn expect_hears(page: &mut Page, peer: &TonePeer, freq_hz: f64, who: &str) -> Heard {
+    std::thread::sleep(Duration::from_millis(1500));
+    let h = heard(peer, freq_hz);
+    if h.share < 0.5 {
+        page.die(&format!("{who} should hear {freq_hz} Hz: {h:?}"));
     }
-    std::fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
-
-struct Page<'a> {
-    switch: &'a Switch,
-    node: Child,
-    dir: PathBuf,
-}
-
-impl Page<'_> {
-    fn die(&mut self, what: &str) -> ! {
-        let _ = self.node.kill();
-        let out = e2e::child_output(&mut self.node);
-        self.switch.fail(&format!(
-            "{what}\ncalls: {:#?}\n--- browser ---\n{out}",
-            self.switch.calls()
-        ))
-    }
-
-    /// Waits for `cond`, or fails with the browser's output.
-    fn wait(&mut self, what: &str, mut cond: impl FnMut() -> bool) {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(60) {
-            if cond() {
-                return;
-            }
-            if self.node.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.die(&format!("{what}: not reached"));
-    }
-
-    /// Waits for the page to reach `name` (its `at-NAME` file).
-    fn at(&mut self, name: &str) {
-        let file = self.dir.join(format!("at-{name}"));
-        self.wait(&format!("the page at {name}"), || file.exists());
-    }
-
-    fn go(&self, name: &str) {
-        let _ = std::fs::write(self.dir.join(format!("go-{name}")), b"");
-    }
-
-    /// The only call once `cond` holds for it.
-    fn call_where(&mut self, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
-        let switch = self.switch;
-        let mut call = Value::Null;
-        self.wait(what, || {
-            call = switch.calls().into_iter().next().unwrap_or_default();
-            cond(&call)
-        });
-        call
-    }
-
-    /// `peer` hears `freq_hz` over the last second (at least half its energy).
-    fn expect_hears(&mut self, peer: &TonePeer, freq_hz: f64, who: &str) -> Heard {
-        std::thread::sleep(Duration::from_millis(1500));
-        let h = heard(peer, freq_hz);
-        if h.share < 0.5 {
-            self.die(&format!("{who} should hear {freq_hz} Hz: {h:?}"));
-        }
-        println!("{who} heard {freq_hz} Hz: {h:?}");
-        h
-    }
+    println!("{who} heard {freq_hz} Hz: {h:?}");
+    h
 }
 
 fn legs(call: &Value) -> Vec<Value> {
@@ -180,8 +103,8 @@ fn expect_handed_over(page: &mut Page, caller: &TonePeer, target: &TonePeer, fro
         page.die(&format!("1003's leg has no relay: {call:#}"));
     };
     target.send_to(relay);
-    page.expect_hears(caller, TARGET_HZ, from);
-    page.expect_hears(target, CALLER_HZ, "1003");
+    expect_hears(page, caller, TARGET_HZ, from);
+    expect_hears(page, target, CALLER_HZ, "1003");
 }
 
 #[test]
@@ -200,7 +123,8 @@ fn browser_agent_transfers_and_consults() {
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap_or_else(|e| panic!("{e}"));
     let wav = shots.join("mic-1000hz.wav");
-    write_tone_wav(&wav, BROWSER_HZ, 10);
+    write_tone_wav(&wav, 48_000, 10, BROWSER_HZ)
+        .unwrap_or_else(|e| panic!("{}: {e}", wav.display()));
     // 1003 answers both calls (the transferred one, then the consultation) and waits for
     // the BYE; its media is one tone peer.
     let target = TonePeer::new(TARGET_HZ);
@@ -254,7 +178,12 @@ fn browser_agent_transfers_and_consults() {
         page.die(&format!("the caller's leg has no relay: {call:#}"));
     };
     first_peer.send_to(relay);
-    page.expect_hears(&first_peer, BROWSER_HZ, "5550401 (before the transfer)");
+    expect_hears(
+        &mut page,
+        &first_peer,
+        BROWSER_HZ,
+        "5550401 (before the transfer)",
+    );
     page.go("transfer");
     page.at("transferred");
     expect_handed_over(&mut page, &first_peer, &target, "5550401");
@@ -284,7 +213,7 @@ fn browser_agent_transfers_and_consults() {
     };
     target.send_to(relay);
     // 1003 hears the agent's browser; the caller waits on music, hearing neither.
-    page.expect_hears(&target, BROWSER_HZ, "1003 (consulted)");
+    expect_hears(&mut page, &target, BROWSER_HZ, "1003 (consulted)");
     let music = heard(&second_peer, BROWSER_HZ);
     let music_target = heard(&second_peer, TARGET_HZ);
     if !(music.rms > 200.0 && music.share < 0.05 && music_target.share < 0.05) {

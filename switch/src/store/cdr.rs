@@ -37,12 +37,7 @@ pub struct Cdr {
     pub hangup_side: HangupSide,
 }
 
-const INSERT_CDR: &str = "INSERT INTO cdrs (call_id, from_uri, to_uri, from_user, to_user, \
-     start_ms, answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side, \
-     session_id, seq) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-
-/// `INSERT_CDR` up to its `VALUES`, for a statement of many rows.
+/// The INSERT of CDRs up to its `VALUES`, which `insert_rows!` adds, one row per CDR.
 const INSERT_CDRS_HEAD: &str = "INSERT INTO cdrs (call_id, from_uri, to_uri, from_user, \
      to_user, start_ms, answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side, \
      session_id, seq) ";
@@ -55,31 +50,8 @@ const SELECT_CDRS: &str = "SELECT call_id, from_uri, to_uri, from_user, to_user,
      answer_ms, end_ms, ring_secs, talk_secs, status, cause, hangup_side, session_id, seq \
      FROM cdrs ORDER BY start_ms DESC, id DESC LIMIT $1 OFFSET $2";
 
-/// Binds a CDR's fields, in `INSERT_CDR` order, to a query for either engine.
-macro_rules! bind_cdr {
-    ($query:expr, $cdr:expr) => {{
-        let cdr: &Cdr = $cdr;
-        $query
-            .bind(&cdr.call_id)
-            .bind(&cdr.from_uri)
-            .bind(&cdr.to_uri)
-            .bind(&cdr.from_user)
-            .bind(&cdr.to_user)
-            .bind(cdr.start_ms)
-            .bind(cdr.answer_ms)
-            .bind(cdr.end_ms)
-            .bind(cdr.ring_secs)
-            .bind(cdr.talk_secs)
-            .bind(i32::from(cdr.status))
-            .bind(cdr.cause.as_str())
-            .bind(cdr.hangup_side.as_str())
-            .bind(&cdr.session_id)
-            .bind(cdr.seq)
-    }};
-}
-
 /// One multi-row INSERT of `rows` for the engine `$db`, with the fields bound in
-/// `INSERT_CDR` order.
+/// `INSERT_CDRS_HEAD` order.
 macro_rules! insert_rows {
     ($db:ty, $rows:expr) => {{
         let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_CDRS_HEAD);
@@ -125,10 +97,7 @@ macro_rules! insert_all {
 impl Store {
     /// Stores one CDR.
     pub async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            bind_cdr!(sqlx::query(INSERT_CDR), cdr).execute(pool).await?;
-        });
-        Ok(())
+        self.insert_cdrs(std::slice::from_ref(cdr)).await
     }
 
     /// Stores several CDRs in one transaction: all of them or none.
