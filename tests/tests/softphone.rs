@@ -14,8 +14,7 @@ use e2e::page::{write_tone_wav, Page};
 use e2e::rtp::TonePeer;
 use e2e::{free_port, Sipp, Switch, SwitchConfig};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"

@@ -14,8 +14,7 @@ use e2e::rtp::{Heard, TonePeer};
 use e2e::{free_port, Sipp, SippProcess, Switch, SwitchConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"
