@@ -4,7 +4,7 @@
 //! the switch's calls.
 
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -18,7 +18,47 @@ pub struct Page<'a> {
     pub dir: PathBuf,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// Runs `script` of `scripts` (the `tests/browser` directory) in Debian's `chromium`
+    /// against `switch`, meeting the test in `dir`, the fake microphone playing `wav`.
+    pub fn open(
+        switch: &'a Switch,
+        (scripts, chromium): (&Path, &Path),
+        script: &str,
+        dir: &Path,
+        wav: &Path,
+    ) -> Page<'a> {
+        let node = Command::new("node")
+            .arg(scripts.join(script))
+            .arg(format!("http://{}", switch.http_addr()))
+            .arg(dir)
+            .env("CHROMIUM", chromium)
+            .env("TONE_WAV", wav)
+            .current_dir(scripts)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("running node: {e}"));
+        println!("screenshots: {}", dir.display());
+        Page {
+            switch,
+            node,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Waits for `agent` to be Ready with its desktop phone registered over WebSocket.
+    pub fn wait_phone_ready(&mut self, agent: &str) {
+        let switch = self.switch;
+        self.wait(&format!("{agent} registered over WS, Ready"), || {
+            switch.agent_state(agent) == "ready"
+                && switch
+                    .registrations()
+                    .iter()
+                    .any(|r| r["user"] == agent && r["transport"] == "WS")
+        });
+    }
+
     /// Ends the browser and fails the test with `what`, the calls and the browser's output.
     pub fn die(&mut self, what: &str) -> ! {
         let _ = self.node.kill();

@@ -14,7 +14,6 @@ use e2e::page::{write_tone_wav, Page};
 use e2e::rtp::TonePeer;
 use e2e::{free_port, Sipp, Switch, SwitchConfig};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"
@@ -74,30 +73,8 @@ fn browser_agent_answers_and_places_calls_with_media() {
     let wav = shots.join("mic-1000hz.wav");
     write_tone_wav(&wav, 48_000, 10, BROWSER_HZ)
         .unwrap_or_else(|e| panic!("{}: {e}", wav.display()));
-    let node = Command::new("node")
-        .arg(dir.join("softphone.mjs"))
-        .arg(format!("http://{}", switch.http_addr()))
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .env("TONE_WAV", &wav)
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("running node: {e}"));
-    println!("screenshots: {}", shots.display());
-    let mut page = Page {
-        switch: &switch,
-        node,
-        dir: shots.clone(),
-    };
-    page.wait("1001 registered over WS, Ready", || {
-        switch.agent_state("1001") == "ready"
-            && switch
-                .registrations()
-                .iter()
-                .any(|r| r["user"] == "1001" && r["transport"] == "WS")
-    });
+    let mut page = Page::open(&switch, (&dir, &chromium), "softphone.mjs", &shots, &wav);
+    page.wait_phone_ready("1001");
 
     // First call: the agent answers, mutes, keys 1 2 #, hangs up.
     let caller = TonePeer::new(CALLER_HZ);

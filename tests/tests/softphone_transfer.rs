@@ -14,7 +14,6 @@ use e2e::rtp::{Heard, TonePeer};
 use e2e::{free_port, Sipp, SippProcess, Switch, SwitchConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"
@@ -133,30 +132,14 @@ fn browser_agent_transfers_and_consults() {
         .key("rtp_port", &target.port().to_string())
         .timeout(Duration::from_secs(150))
         .spawn();
-    let node = Command::new("node")
-        .arg(dir.join("softphone_transfer.mjs"))
-        .arg(format!("http://{}", switch.http_addr()))
-        .arg(&shots)
-        .env("CHROMIUM", &chromium)
-        .env("TONE_WAV", &wav)
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("running node: {e}"));
-    println!("screenshots: {}", shots.display());
-    let mut page = Page {
-        switch: &switch,
-        node,
-        dir: shots.clone(),
-    };
-    page.wait("1001 registered over WS, Ready", || {
-        switch.agent_state("1001") == "ready"
-            && switch
-                .registrations()
-                .iter()
-                .any(|r| r["user"] == "1001" && r["transport"] == "WS")
-    });
+    let mut page = Page::open(
+        &switch,
+        (&dir, &chromium),
+        "softphone_transfer.mjs",
+        &shots,
+        &wav,
+    );
+    page.wait_phone_ready("1001");
 
     // Blind transfer.
     let events = switch.events("/api/events");
