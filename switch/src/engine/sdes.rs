@@ -78,7 +78,10 @@ struct SideKeys {
 /// the leg still on the endpoint as it was.
 #[derive(Debug)]
 struct OwnOffer {
+    /// Our key in the offer, when it offered SRTP.
     ours: Option<(u32, MasterKey)>,
+    /// Whether every phone it went to is signalled over TLS (so the one that answers is),
+    /// whatever `sip.srtp_offer` says.
     secure: bool,
 }
 
@@ -254,7 +257,8 @@ impl Cx {
             tracing::info!(call = s.id, "SRTP offer over clear-text signalling refused");
             return Err(Refusal::Cleartext);
         }
-        if sec.savp && sec.first_acceptable().is_none() {
+        let line = sec.first_acceptable().filter(|_| sec.savp);
+        if sec.savp && line.is_none() {
             tracing::info!(
                 call = s.id,
                 "SRTP offer without an acceptable suite refused"
@@ -263,7 +267,7 @@ impl Cx {
         }
         let k = self.sdes.sides.entry((s.id, side)).or_default();
         k.awaiting_answer = false;
-        let Some(line) = sec.first_acceptable().filter(|_| sec.savp) else {
+        let Some(line) = line else {
             let had = k.ours.take().is_some() | k.theirs.take().is_some();
             if had {
                 self.srtp_command(s.id, s, side, None);
@@ -302,10 +306,12 @@ impl Cx {
             .iter()
             .filter(|b| !is_browser_transport(b.target.transport))
             .peekable();
-        let secure = self.config.sip.srtp_offer
-            && phones.peek().is_some()
-            && phones.all(|b| b.target.transport == TransportKind::Tls);
-        let ours = secure.then(|| (1, MasterKey::random(Suite::AesCm128HmacSha1_80)));
+        // Whether the leg that answers will be signalled over TLS (known for sure only
+        // when every phone is); SRTP is offered only then, and only if configured.
+        let secure =
+            phones.peek().is_some() && phones.all(|b| b.target.transport == TransportKind::Tls);
+        let ours = (secure && self.config.sip.srtp_offer)
+            .then(|| (1, MasterKey::random(Suite::AesCm128HmacSha1_80)));
         let body = match (&ours, std::str::from_utf8(&plain)) {
             (Some((tag, key)), Ok(text)) => with_crypto(text, Some((*tag, key))).into_bytes(),
             _ => plain,

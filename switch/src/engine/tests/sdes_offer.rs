@@ -526,3 +526,36 @@ fn a_tls_contacts_srtp_early_media_keys_the_relay_and_a_plain_one_is_not_heard()
         }
     }
 }
+
+#[test]
+fn with_srtp_offers_off_a_tls_agent_answering_plain_may_still_hold_with_savp() {
+    let mut opts = Opts {
+        tls_phones: vec![ALICE],
+        ..Opts::default()
+    };
+    opts.config.sip.srtp_offer = false;
+    let mut h = Harness::with(opts);
+    h.input(origination());
+    let inv = h.req(ALICE, "INVITE");
+    assert!(plain(&inv.body), "{}", String::from_utf8_lossy(&inv.body));
+    h.reply(ALICE, &inv, 200, "agent", Some(&sdp_at(ALICE, ALICE_RTP)));
+    h.req(ALICE, "ACK");
+    let call = h.req(BOB, "INVITE");
+    h.reply(BOB, &call, 200, "contact", Some(&sdp_at(BOB, BOB_RTP)));
+    h.req(BOB, "ACK");
+    h.clear();
+    h.take_media();
+    // The agent's leg is signalled over TLS: its own SRTP offer is taken, not refused as
+    // keys over clear text.
+    let mut agent = Dlg::callee(ALICE, &inv, "agent");
+    let held = savp(ALICE, ALICE_RTP, &[&crypto(1, KEY)], "sendonly");
+    agent.request(&mut h, "INVITE", Some(&held), "");
+    let ok = h.resp_to(ALICE, 200, "INVITE");
+    let ours = our_crypto(&ok.body);
+    assert_eq!(ours.tag, 1);
+    let keys = srtp_keys(&mut h);
+    let [(0, Some(k))] = keys.as_slice() else {
+        panic!("expected keys for the agent's endpoint: {keys:?}");
+    };
+    assert_eq!((&k.tx, &k.rx), (&ours.key, &key_of(&crypto(1, KEY))));
+}
