@@ -26,6 +26,7 @@ mod sdes;
 mod sdes_offer;
 mod shutdown;
 mod sips;
+mod srtp_fixture;
 mod supervise;
 mod timers;
 mod transfer;

@@ -5,16 +5,12 @@
 //! took (`a=setup:active` or `passive`, never `actpass`).
 
 use super::harness::*;
-use media::graph::MediaCommand;
-use media::sdp::crypto::{audio_security, parse_crypto, Crypto};
-use media::srtp::SrtpKeys;
+use super::srtp_fixture::*;
+use media::sdp::crypto::parse_crypto;
 use sip::{Request, Response};
 
 /// The browser of user 1002 (its WebSocket client proves its user).
 const BROWSER: std::net::SocketAddr = addr(21, 40000);
-
-const KEY: &str = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
-const KEY2: &str = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk";
 
 /// 1001 is a phone at ALICE (over TLS when `alice_tls`); 1002 only a browser.
 fn harness(alice_tls: bool) -> Harness {
@@ -36,48 +32,6 @@ fn harness(alice_tls: bool) -> Harness {
     h.send_ws(BROWSER, text);
     h.resp(BROWSER, 200);
     h
-}
-
-/// A phone's `RTP/SAVP` body at `ALICE:port` with these `a=crypto` values.
-fn savp(port: u16, cryptos: &[&str], dir: &str) -> String {
-    let ip = ALICE.ip();
-    let mut s = format!(
-        "v=0\r\no=phone 1 1 IN IP4 {ip}\r\ns=call\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/SAVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
-         a=rtpmap:101 telephone-event/8000\r\n"
-    );
-    for c in cryptos {
-        s.push_str(&format!("a=crypto:{c}\r\n"));
-    }
-    s.push_str(&format!("a={dir}\r\n"));
-    s
-}
-
-fn crypto(tag: u32, key: &str) -> String {
-    format!("{tag} AES_CM_128_HMAC_SHA1_80 inline:{key}")
-}
-
-/// The one `a=crypto` line of our `RTP/SAVP` body.
-fn our_crypto(body: &[u8]) -> Crypto {
-    let text = String::from_utf8_lossy(body);
-    let sec = audio_security(&text);
-    assert!(
-        sec.savp && text.contains(" RTP/SAVP "),
-        "not RTP/SAVP: {text}"
-    );
-    assert_eq!(sec.lines.len(), 1, "{text}");
-    sec.lines[0].clone().expect("our crypto line parses")
-}
-
-/// The SRTP keys the engine gave each endpoint since the last call, in order.
-fn srtp_keys(h: &mut Harness) -> Vec<(u8, Option<SrtpKeys>)> {
-    std::mem::take(&mut h.media)
-        .into_iter()
-        .filter_map(|c| match c {
-            MediaCommand::Srtp { endpoint, keys } => Some((endpoint.side.0, keys)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Chromium's answer to our offer (captured), its mid put to the offer's and its
@@ -117,12 +71,12 @@ fn browser_call(h: &mut Harness, offer: &str, setup: &str) -> (Dlg, Request, Res
 #[test]
 fn a_tls_phones_srtp_re_offer_across_a_browser_call_gets_our_srtp_answer() {
     let mut h = harness(true);
-    let offer = savp(ALICE_RTP, &[&crypto(1, KEY)], "sendrecv");
+    let offer = savp(ALICE, ALICE_RTP, &[&crypto(1, KEY)], "sendrecv");
     let (mut a, _, _, ok) = browser_call(&mut h, &offer, "active");
     let ours = our_crypto(&ok.body);
 
     // New keys, same tag and suite: our key stays, the phone's new one reaches the relay.
-    let again = savp(ALICE_RTP, &[&crypto(1, KEY2)], "sendrecv");
+    let again = savp(ALICE, ALICE_RTP, &[&crypto(1, KEY2)], "sendrecv");
     a.request(&mut h, "INVITE", Some(&again), "");
     let ok = h.resp_to(ALICE, 200, "INVITE");
     let answer = our_crypto(&ok.body);
@@ -144,7 +98,7 @@ fn a_tls_phones_srtp_re_offer_across_a_browser_call_gets_our_srtp_answer() {
     h.assert_no_req(BROWSER, "INVITE");
 
     // Another tag: answered under it, with a fresh key of ours.
-    let other = savp(ALICE_RTP, &[&crypto(4, KEY)], "sendrecv");
+    let other = savp(ALICE, ALICE_RTP, &[&crypto(4, KEY)], "sendrecv");
     a.request(&mut h, "INVITE", Some(&other), "");
     let ok = h.resp_to(ALICE, 200, "INVITE");
     let answer = our_crypto(&ok.body);
@@ -162,10 +116,10 @@ fn a_tls_phones_srtp_re_offer_across_a_browser_call_gets_our_srtp_answer() {
 #[test]
 fn an_unacceptable_srtp_re_offer_across_a_browser_call_gets_488_with_a_warning() {
     let mut h = harness(true);
-    let offer = savp(ALICE_RTP, &[&crypto(1, KEY)], "sendrecv");
+    let offer = savp(ALICE, ALICE_RTP, &[&crypto(1, KEY)], "sendrecv");
     let (mut a, _, _, _) = browser_call(&mut h, &offer, "active");
     // A new address too: a refused offer changes nothing.
-    let bad = savp(4100, &["1 AEAD_AES_256_GCM inline:AAAA"], "sendrecv");
+    let bad = savp(ALICE, 4100, &["1 AEAD_AES_256_GCM inline:AAAA"], "sendrecv");
     a.request(&mut h, "INVITE", Some(&bad), "");
     let r = h.resp_to(ALICE, 488, "INVITE");
     let warning = r.headers.get("Warning").unwrap_or_default();
@@ -189,7 +143,7 @@ fn a_plain_udp_phones_srtp_re_offer_across_a_browser_call_is_refused_as_clear_te
     let mut h = harness(false);
     let (mut a, _, _, ok) = browser_call(&mut h, &sdp_at(ALICE, ALICE_RTP), "active");
     assert!(!String::from_utf8_lossy(&ok.body).contains("a=crypto"));
-    let keyed = savp(ALICE_RTP, &[&crypto(1, KEY)], "sendrecv");
+    let keyed = savp(ALICE, ALICE_RTP, &[&crypto(1, KEY)], "sendrecv");
     a.request(&mut h, "INVITE", Some(&keyed), "");
     let r = h.resp_to(ALICE, 488, "INVITE");
     let warning = r.headers.get("Warning").unwrap_or_default();
